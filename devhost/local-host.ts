@@ -1,0 +1,179 @@
+/**
+ * A small stand-in for the Functions host, for machines without Core Tools. It serves the same route
+ * table that `functions/` registers, matches routes as the Functions host does (case-insensitive
+ * templates, catch-all last), builds real `HttpRequest`/`InvocationContext` objects from
+ * `@azure/functions`, and logs one line per request.
+ */
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import https from "node:https";
+import net from "node:net";
+import { HttpRequest, HttpResponse, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { errorResponse } from "../shared/api/arm-http";
+import { compileTemplate } from "../shared/api/route-template";
+import { RouteDefinition, routes as defaultRoutes } from "../shared/api/routes";
+import { getSettings } from "../shared/app/services";
+import { ErrorFactory } from "../shared/domain/errors";
+
+export interface LocalHostOptions {
+  port?: number;
+  host?: string;
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
+  routes?: RouteDefinition[];
+  /** One line per request; silent when absent. */
+  log?: (line: string) => void;
+}
+
+export interface LocalHost {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+interface CompiledRoute {
+  definition: RouteDefinition;
+  match(path: string): Record<string, string> | undefined;
+  isCatchAll: boolean;
+}
+
+export async function startLocalHost(options: LocalHostOptions = {}): Promise<LocalHost> {
+  const compiled: CompiledRoute[] = (options.routes ?? defaultRoutes).map((definition) => {
+    const template = compileTemplate(definition.route);
+    return { definition, match: template.match, isCatchAll: template.isCatchAll };
+  });
+  // As in the Functions host, a catch-all template only gets what no other route takes.
+  compiled.sort((a, b) => Number(a.isCatchAll) - Number(b.isCatchAll));
+  const maxBodyBytes = getSettings().maxRequestBodyBytes;
+
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const started = process.hrtime.bigint();
+    handle(req, res, compiled, maxBodyBytes, options)
+      .catch((error) => {
+        const response = errorResponse(error, randomUUID(), {});
+        if (!res.headersSent) res.writeHead(response.status ?? 500, response.headers as Record<string, string>);
+        res.end(response.body as string);
+      })
+      .finally(() => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        options.log?.(`${req.method} ${req.url?.split("?")[0]} ${res.statusCode} ${ms.toFixed(1)}ms`);
+      });
+  };
+  const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, listener) : http.createServer(listener);
+  server.keepAliveTimeout = 5_000;
+  const sockets = new Set<net.Socket>();
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 7071, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as net.AddressInfo;
+  const scheme = options.tls ? "https" : "http";
+  return {
+    url: `${scheme}://${options.host ?? "127.0.0.1"}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
+
+async function handle(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  compiled: CompiledRoute[],
+  maxBodyBytes: number,
+  options: LocalHostOptions,
+): Promise<void> {
+  const method = (req.method ?? "GET").toUpperCase();
+  const scheme = options.tls ? "https" : "http";
+  const url = new URL(req.url ?? "/", `${scheme}://${req.headers.host ?? "127.0.0.1"}`);
+
+  let route: CompiledRoute | undefined;
+  let params: Record<string, string> | undefined;
+  for (const candidate of compiled) {
+    if (!candidate.definition.methods.includes(method as never)) continue;
+    params = candidate.match(url.pathname);
+    if (params) {
+      route = candidate;
+      break;
+    }
+  }
+  if (!route || !params) {
+    const response = errorResponse(ErrorFactory.routeNotFound(url.pathname), randomUUID(), {});
+    return send(res, method, response);
+  }
+
+  const body = await readBody(req, maxBodyBytes);
+  if (body === "too-large") {
+    const response = errorResponse(ErrorFactory.requestTooLarge(maxBodyBytes), randomUUID(), { connection: "close" });
+    return send(res, method, response);
+  }
+
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  const query: Record<string, string> = {};
+  url.searchParams.forEach((value, name) => (query[name] = value));
+
+  const request = new HttpRequest({
+    method,
+    url: url.toString(),
+    headers,
+    query,
+    params,
+    body: body.length > 0 ? { bytes: body } : undefined,
+  });
+  const context = new InvocationContext({
+    invocationId: randomUUID(),
+    functionName: route.definition.name,
+    logHandler: (level, ...args) => {
+      if (level === "error" || level === "warning") options.log?.(`[${level}] ${route!.definition.name}: ${args.map(String).join(" ")}`);
+    },
+  });
+  const result = await route.definition.handler(request, context);
+  await send(res, method, result ?? { status: 204 });
+}
+
+async function send(res: http.ServerResponse, method: string, result: HttpResponseInit | HttpResponse): Promise<void> {
+  const response = result instanceof HttpResponse ? result : new HttpResponse(result);
+  const payload = Buffer.from(await response.arrayBuffer());
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => (headers[name] = value));
+  headers["content-length"] = String(payload.length);
+  res.writeHead(response.status, headers);
+  res.end(method === "HEAD" ? undefined : payload);
+}
+
+/** Reads the body, stopping at the limit: an oversized upload is refused without being buffered. */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | "too-large"> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"] ?? "0");
+    if (declared > limit) {
+      req.resume();
+      resolve("too-large");
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners("data");
+        req.resume();
+        resolve("too-large");
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * `npm start`: starts Azurite (data under the git-ignored `.azurite/`), then the local host on
+ * http://127.0.0.1:7071 (or HTTPS with `--https`), and prints the URL and an example request.
+ * Ctrl-C stops both.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { projectRoot } from "../shared/storage/locations.file";
+import { getServices, getSettings } from "../shared/app/services";
+import { isPortOpen, RunningAzurite, startAzurite } from "./azurite";
+import { startLocalHost } from "./local-host";
+
+const root = projectRoot();
+
+/** Loads `local.settings.json` (or the sample) into the environment, as `func start` does; real env wins. */
+export function loadLocalSettings(): string {
+  const file = ["local.settings.json", "local.settings.sample.json"].map((name) => path.join(root, name)).find(existsSync);
+  if (!file) return "(no local settings file)";
+  const values = (JSON.parse(readFileSync(file, "utf8")).Values ?? {}) as Record<string, string>;
+  for (const [name, value] of Object.entries(values)) process.env[name] ??= String(value);
+  return path.basename(file);
+}
+
+async function developmentCertificate(): Promise<{ key: string; cert: string; certFile: string }> {
+  const folder = path.join(root, ".devcerts");
+  const keyFile = path.join(folder, "key.pem");
+  const certFile = path.join(folder, "cert.pem");
+  if (!existsSync(keyFile) || !existsSync(certFile)) {
+    mkdirSync(folder, { recursive: true });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const selfsigned = require("selfsigned");
+    const notAfterDate = new Date(Date.now() + 825 * 86_400_000);
+    const pems = await selfsigned.generate([{ name: "commonName", value: "localhost" }], {
+      keySize: 2048,
+      notAfterDate,
+      extensions: [
+        // A CA flag lets the certificate trust itself when given as NODE_EXTRA_CA_CERTS.
+        { name: "basicConstraints", cA: true, critical: true },
+        { name: "keyUsage", digitalSignature: true, keyEncipherment: true, keyCertSign: true, critical: true },
+        { name: "extKeyUsage", serverAuth: true },
+        { name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }] },
+      ],
+    });
+    writeFileSync(keyFile, pems.private, { mode: 0o600 });
+    writeFileSync(certFile, pems.cert);
+  }
+  return { key: readFileSync(keyFile, "utf8"), cert: readFileSync(certFile, "utf8"), certFile };
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const settingsFile = loadLocalSettings();
+  const useHttps = args.includes("--https") || process.env.LOCAL_HOST_HTTPS === "true";
+  const port = Number(process.env.LOCAL_HOST_PORT ?? 7071);
+
+  let azurite: RunningAzurite | undefined;
+  if (/UseDevelopmentStorage=true/i.test(process.env.ImportExportStorage ?? "")) {
+    const ports = { blob: 10000, queue: 10001, table: 10002 };
+    if (await isPortOpen(ports.table)) {
+      console.log("Azurite (or another storage emulator) is already listening on 10000-10002; using it.");
+    } else {
+      const location = path.join(root, ".azurite");
+      mkdirSync(location, { recursive: true });
+      azurite = await startAzurite({ ports, location });
+      console.log(`Azurite started (blob 10000, queue 10001, table 10002), data in ${path.relative(process.cwd(), location) || "."}/`);
+    }
+  }
+
+  getSettings(); // a bad setting stops start-up here, naming the setting
+  await getServices(); // creates the table once, before the first request
+  const tls = useHttps ? await developmentCertificate() : undefined;
+  const host = await startLocalHost({ port, tls, log: (line) => console.log(line) });
+
+  const subscription = "00000000-0000-0000-0000-000000000001";
+  console.log(`\nImport/Export service listening on ${host.url} (settings from ${settingsFile})`);
+  if (tls) console.log(`Self-signed certificate: ${tls.certFile}  (trust it with NODE_EXTRA_CA_CERTS=${tls.certFile})`);
+  console.log("\nTry:");
+  console.log(
+    `  curl ${tls ? `--cacert ${tls.certFile} ` : ""}-X PUT '${host.url}/subscriptions/${subscription}/resourceGroups/demo/providers/Microsoft.ImportExport/jobs/first-job?api-version=2021-01-01' \\\n` +
+      `    -H 'content-type: application/json' \\\n` +
+      `    -d '{"location":"westus","properties":{"jobType":"Import","storageAccountId":"/subscriptions/${subscription}/resourceGroups/demo/providers/Microsoft.Storage/storageAccounts/demostore","driveList":[{"driveId":"9CA995BB","bitLockerKey":"238810-662376-448998-450120-652806-203390-606320-483076","manifestFile":"\\\\DriveManifest.xml","manifestHash":"4228EC5D8E048CB9B515338C789314BE8D0B2FDBC7C7A0308E1C826242CDE74E"}]}}'`,
+  );
+  console.log(`  curl ${tls ? `--cacert ${tls.certFile} ` : ""}'${host.url}/subscriptions/${subscription}/resourceGroups/demo/providers/Microsoft.ImportExport/jobs/first-job?api-version=2021-01-01'`);
+  console.log("\nCtrl-C stops the service and Azurite.");
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\nStopping...");
+    await host.close();
+    await azurite?.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,19 @@
+// Lint rules: the recommended TypeScript set, plus a ban on stray console output in library code.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", ".azurite/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ["**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    files: ["shared/**/*.ts", "functions/**/*.ts"],
+    rules: { "no-console": "error" },
+  },
+);

@@ -1,0 +1,15 @@
+/**
+ * Registers every route of the shared route table as an HTTP function. The route table, not this
+ * file, decides what is served, so the local host and the Functions host serve the same API.
+ */
+import { app } from "@azure/functions";
+import { routes } from "../shared/api/routes";
+
+for (const route of routes) {
+  app.http(route.name, {
+    methods: route.methods,
+    route: route.route,
+    authLevel: "anonymous",
+    handler: route.handler,
+  });
+}

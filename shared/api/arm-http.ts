@@ -1,0 +1,162 @@
+/**
+ * The HTTP pipeline every ARM operation runs through: request id, api-version check, bounded JSON
+ * body reading, zod parsing with one error detail per bad field, and the one place where any failure
+ * becomes an ARM error response (`{"error": {code, message, target?, details?}}`).
+ */
+import { randomUUID } from "node:crypto";
+import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { z } from "zod";
+import { ErrorDetail, ErrorFactory, ServiceError } from "../domain/errors";
+import { Actor } from "../domain/job";
+import { getServices, Services } from "../app/services";
+import { SUPPORTED_API_VERSIONS } from "./schemas";
+
+export interface ArmRequest {
+  http: HttpRequest;
+  url: URL;
+  requestId: string;
+  services: Services;
+  actor: Actor;
+  tenantId?: string;
+  /** Parses the path parameters with a schema, answering 400 with one detail per bad name. */
+  params<T extends z.ZodType>(schema: T): z.infer<T>;
+  /** Parses the query string (less api-version) with a schema. */
+  query<T extends z.ZodType>(schema: T): z.infer<T>;
+  /** Reads the body as JSON within the size limit and parses it with a schema. */
+  body<T extends z.ZodType>(schema: T): Promise<z.infer<T>>;
+}
+
+export interface ArmResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface ArmHandlerOptions {
+  /** Every ARM operation requires api-version; only the catch-all route does not. */
+  apiVersion?: boolean;
+}
+
+export type ArmOperation = (request: ArmRequest) => Promise<ArmResult>;
+
+export function armHandler(operation: ArmOperation, options: ArmHandlerOptions = {}): HttpHandler {
+  return async (http: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const requestId = randomUUID();
+    const correlationId = http.headers.get("x-ms-correlation-request-id") ?? requestId;
+    const baseHeaders = { "x-ms-request-id": requestId, "x-ms-correlation-request-id": correlationId };
+    try {
+      const url = new URL(http.url);
+      if (options.apiVersion !== false) checkApiVersion(url);
+      const services = await getServices();
+      const result = await operation(buildRequest(http, url, requestId, services));
+      return {
+        status: result.status,
+        headers: { ...baseHeaders, ...(result.body === undefined ? {} : { "content-type": "application/json; charset=utf-8" }), ...result.headers },
+        body: result.body === undefined ? undefined : JSON.stringify(result.body),
+      };
+    } catch (error) {
+      return errorResponse(error, requestId, baseHeaders, context);
+    }
+  };
+}
+
+/** The one mapping from a failure to an ARM error response. A 500 never carries the raw exception. */
+export function errorResponse(
+  error: unknown,
+  requestId: string,
+  headers: Record<string, string>,
+  context?: InvocationContext,
+): HttpResponseInit {
+  let serviceError: ServiceError;
+  if (error instanceof ServiceError) {
+    serviceError = error;
+  } else {
+    context?.error(`Request ${requestId} failed`, error);
+    serviceError = ErrorFactory.internal(requestId);
+  }
+  const { code, message, target, details } = serviceError;
+  return {
+    status: serviceError.status,
+    headers: { ...headers, "content-type": "application/json; charset=utf-8", ...serviceError.headers },
+    body: JSON.stringify({ error: { code, message, ...(target ? { target } : {}), ...(details ? { details } : {}) } }),
+  };
+}
+
+function checkApiVersion(url: URL): void {
+  const version = url.searchParams.get("api-version");
+  if (version === null || version === "") throw ErrorFactory.missingApiVersion(SUPPORTED_API_VERSIONS);
+  if (!(SUPPORTED_API_VERSIONS as readonly string[]).includes(version)) {
+    throw ErrorFactory.invalidApiVersion(version, SUPPORTED_API_VERSIONS);
+  }
+}
+
+function buildRequest(http: HttpRequest, url: URL, requestId: string, services: Services): ArmRequest {
+  const principal = http.headers.get("x-ms-client-principal-name");
+  return {
+    http,
+    url,
+    requestId,
+    services,
+    // Until authentication lands, the caller is whoever ARM says it is, or anonymous.
+    actor: principal ? { id: principal.slice(0, 256), type: "User" } : { id: "anonymous", type: "User" },
+    tenantId: http.headers.get("x-ms-client-tenant-id")?.slice(0, 64) ?? undefined,
+    params: (schema) => parseOrThrow(schema, http.params, "InvalidResourceName"),
+    query: (schema) => {
+      const query: Record<string, string> = {};
+      url.searchParams.forEach((value, name) => {
+        if (name !== "api-version") query[name] = value;
+      });
+      return parseOrThrow(schema, query, "InvalidQueryParameterValue");
+    },
+    body: async (schema) => parseOrThrow(schema, await readJson(http, services.settings.maxRequestBodyBytes), "InvalidRequestContent"),
+  };
+}
+
+async function readJson(http: HttpRequest, limitBytes: number): Promise<unknown> {
+  const declaredLength = Number(http.headers.get("content-length") ?? "0");
+  if (declaredLength > limitBytes) throw ErrorFactory.requestTooLarge(limitBytes);
+  const contentType = http.headers.get("content-type");
+  if (contentType && !/^(application\/([\w.+-]*\+)?json|text\/json)\s*(;|$)/i.test(contentType.trim())) {
+    throw ErrorFactory.unsupportedMediaType(contentType.slice(0, 100));
+  }
+  const text = await http.text();
+  if (Buffer.byteLength(text, "utf8") > limitBytes) throw ErrorFactory.requestTooLarge(limitBytes);
+  if (text.trim() === "") throw ErrorFactory.invalidRequestContent("The request body is empty; a JSON object is required.");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof SyntaxError ? error.message : "the body could not be read";
+    throw ErrorFactory.invalidRequestContent(`The request body is not valid JSON: ${reason.slice(0, 200)}`);
+  }
+}
+
+function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, code: string): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const details = result.error.issues.slice(0, 20).map((issue) => toDetail(issue, code));
+  if (code === "InvalidResourceName" || code === "InvalidQueryParameterValue") {
+    const [first] = details;
+    throw new ServiceError(400, first.code, first.message, first.target, details.length > 1 ? details : undefined);
+  }
+  throw ErrorFactory.validation(details);
+}
+
+function toDetail(issue: z.core.$ZodIssue, code: string): ErrorDetail {
+  const target = formatPath(issue.path);
+  const missing = issue.code === "invalid_type" && /received undefined/.test(issue.message);
+  const detailCode = missing ? "MissingRequiredProperty" : code === "InvalidResourceName" ? nameErrorCode(target) : code === "InvalidRequestContent" ? "InvalidPropertyValue" : code;
+  const message = missing ? `'${target}' is required.` : `'${target}' ${issue.message.replace(/^Invalid input: /, "is invalid: ")}`;
+  return { code: detailCode, target, message };
+}
+
+function nameErrorCode(target: string): string {
+  if (target === "subscriptionId") return "InvalidSubscriptionId";
+  if (target === "resourceGroupName") return "InvalidResourceGroupName";
+  return "InvalidResourceName";
+}
+
+/** `properties.driveList[0].driveId`, as ARM names a property in an error's target. */
+function formatPath(path: PropertyKey[]): string {
+  if (path.length === 0) return "body";
+  return path.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), "");
+}

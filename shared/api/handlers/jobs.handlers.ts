@@ -1,0 +1,90 @@
+/**
+ * Handlers of the job operations. Each parses its request, calls one job operation and builds the
+ * response; the rules live in the domain and the failures are mapped in `arm-http.ts`.
+ */
+import { z } from "zod";
+import { ErrorFactory } from "../../domain/errors";
+import { JobKey } from "../../domain/job";
+import { JobScope } from "../../storage/jobs.store";
+import { armHandler, ArmRequest } from "../arm-http";
+import { parseJobFilter } from "../odata-filter";
+import { toJobResponse } from "../responses";
+import { jobParams, listQuery, patchJobBody, putJobBody, resourceGroupParams, subscriptionParams, toJobDefinition, toJobUpdate } from "../schemas";
+
+function jobKeyOf(request: ArmRequest): JobKey {
+  const params = request.params(jobParams);
+  return { subscriptionId: params.subscriptionId, resourceGroup: params.resourceGroupName, name: params.jobName };
+}
+
+export const createJob = armHandler(async (request) => {
+  const key = jobKeyOf(request);
+  const definition = toJobDefinition(await request.body(putJobBody));
+  const { job, created } = await request.services.jobs.createOrUpdate(key, definition, request.actor, request.tenantId);
+  return { status: created ? 201 : 200, body: toJobResponse(job) };
+});
+
+export const getJob = armHandler(async (request) => {
+  const job = await request.services.jobs.get(jobKeyOf(request));
+  return { status: 200, body: toJobResponse(job) };
+});
+
+export const updateJob = armHandler(async (request) => {
+  const key = jobKeyOf(request);
+  const update = toJobUpdate(await request.body(patchJobBody));
+  const job = await request.services.jobs.update(key, update, request.actor);
+  return { status: 200, body: toJobResponse(job) };
+});
+
+export const deleteJob = armHandler(async (request) => {
+  await request.services.jobs.delete(jobKeyOf(request));
+  return { status: 200 };
+});
+
+export const listBitLockerKeys = armHandler(async (request) => {
+  const keys = await request.services.jobs.bitLockerKeys(jobKeyOf(request));
+  return { status: 200, body: { value: keys } };
+});
+
+export const listJobsBySubscription = armHandler(async (request) => {
+  const { subscriptionId } = request.params(subscriptionParams);
+  return listJobs(request, { subscriptionId });
+});
+
+export const listJobsByResourceGroup = armHandler(async (request) => {
+  const { subscriptionId, resourceGroupName } = request.params(resourceGroupParams);
+  return listJobs(request, { subscriptionId, resourceGroup: resourceGroupName });
+});
+
+async function listJobs(request: ArmRequest, scope: JobScope) {
+  const query = request.query(listQuery);
+  const filter = query.$filter !== undefined ? parseJobFilter(query.$filter) : undefined;
+  const continuationToken = query.$skiptoken !== undefined ? checkSkipToken(query.$skiptoken) : undefined;
+  const page = await request.services.jobs.list(scope, filter, query.$top ?? 100, continuationToken);
+  return {
+    status: 200,
+    body: {
+      value: page.jobs.map(toJobResponse),
+      ...(page.continuationToken ? { nextLink: nextLinkOf(request.url, page.continuationToken) } : {}),
+    },
+  };
+}
+
+/** The next page's URL: the same query, with the table's continuation token as `$skiptoken`. */
+function nextLinkOf(url: URL, continuationToken: string): string {
+  const next = new URL(url.toString());
+  next.searchParams.set("$skiptoken", continuationToken);
+  return next.toString();
+}
+
+// The table SDK's continuation token: base64 of {"nextPartitionKey": …, "nextRowKey": …}.
+const tableContinuation = z.object({ nextPartitionKey: z.string().max(1024), nextRowKey: z.string().max(1024).optional() });
+
+function checkSkipToken(token: string): string {
+  try {
+    const decoded = JSON.parse(Buffer.from(token, "base64").toString("utf8"));
+    if (tableContinuation.safeParse(decoded).success) return token;
+  } catch {
+    // fall through to the 400 below
+  }
+  throw ErrorFactory.invalidParameter("InvalidSkipToken", "$skiptoken", "The $skiptoken is not one this service issued. Follow the nextLink of the previous page as it is.");
+}

@@ -1,0 +1,109 @@
+/**
+ * Response builders: domain values to the exact wire shapes of Microsoft.ImportExport 2021-01-01.
+ * Every field is listed explicitly, so nothing stored (BitLocker keys, deadlines, history) reaches a
+ * response by accident.
+ */
+import { Drive, Job, jobPercentComplete } from "../domain/job";
+import { DataCenterLocation } from "../domain/locations";
+
+export const JOB_RESOURCE_TYPE = "Microsoft.ImportExport/jobs";
+export const LOCATION_RESOURCE_TYPE = "Microsoft.ImportExport/locations";
+
+export function jobResourceId(job: Job): string {
+  const { subscriptionId, resourceGroup, name } = job.key;
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${JOB_RESOURCE_TYPE}/${name}`;
+}
+
+export function toJobResponse(job: Job) {
+  return {
+    id: jobResourceId(job),
+    name: job.key.name,
+    type: JOB_RESOURCE_TYPE,
+    location: job.location,
+    tags: job.tags,
+    systemData: {
+      createdBy: job.createdBy.id,
+      createdByType: job.createdBy.type,
+      createdAt: job.createdAt,
+      lastModifiedBy: job.lastModifiedBy.id,
+      lastModifiedByType: job.lastModifiedBy.type,
+      lastModifiedAt: job.lastModifiedAt,
+    },
+    identity: { type: "None" },
+    properties: {
+      storageAccountId: job.storageAccountId,
+      jobType: job.jobType,
+      returnAddress: job.returnAddress,
+      returnShipping: job.returnShipping,
+      shippingInformation: job.shippingInformation,
+      deliveryPackage: job.deliveryPackage,
+      returnPackage: job.returnPackage,
+      diagnosticsPath: job.diagnosticsPath,
+      logLevel: job.logLevel,
+      backupDriveManifest: job.backupDriveManifest,
+      state: job.state,
+      cancelRequested: job.cancelRequested,
+      percentComplete: jobPercentComplete(job),
+      incompleteBlobListUri: job.incompleteBlobListUri,
+      driveList: job.jobType === "Import" || job.drives.length > 0 ? job.drives.map(toDriveStatus) : undefined,
+      export: job.export && {
+        blobListBlobPath: job.export.blobListBlobPath,
+        blobList:
+          job.export.blobPath || job.export.blobPathPrefix
+            ? { blobPath: job.export.blobPath, blobPathPrefix: job.export.blobPathPrefix }
+            : undefined,
+      },
+      provisioningState: "Succeeded",
+      encryptionKey: job.encryptionKey,
+    },
+  };
+}
+
+function toDriveStatus(drive: Drive) {
+  return {
+    driveId: drive.driveId,
+    manifestFile: drive.manifestFile,
+    manifestHash: drive.manifestHash,
+    driveHeaderHash: drive.driveHeaderHash,
+    state: drive.state,
+    copyStatus: drive.copyStatus,
+    percentComplete: drive.percentComplete,
+    verboseLogUri: drive.verboseLogUri,
+    errorLogUri: drive.errorLogUri,
+    manifestUri: drive.manifestUri,
+    bytesSucceeded: drive.bytesSucceeded,
+  };
+}
+
+export function toLocationResponse(location: DataCenterLocation) {
+  return {
+    id: `/providers/${LOCATION_RESOURCE_TYPE}/${location.id}`,
+    name: location.name,
+    type: LOCATION_RESOURCE_TYPE,
+    properties: {
+      recipientName: location.recipientName,
+      streetAddress1: location.streetAddress1,
+      streetAddress2: location.streetAddress2 ?? "",
+      city: location.city,
+      stateOrProvince: location.stateOrProvince,
+      postalCode: location.postalCode,
+      countryOrRegion: location.countryOrRegion,
+      phone: location.phone,
+      additionalShippingInformation: location.additionalShippingInformation ?? "",
+      supportedCarriers: location.supportedCarriers,
+      alternateLocations: location.alternateLocations.map((id) => `/providers/${LOCATION_RESOURCE_TYPE}/${id}`),
+    },
+  };
+}
+
+const PROVIDER = "Microsoft Import/Export";
+
+/** The provider's operations, as ARM's Operations_List reports them. */
+export const PROVIDER_OPERATIONS = [
+  ["Microsoft.ImportExport/locations/read", "Locations", "Get or List Locations", "Gets the properties for the specified location or returns the list of locations."],
+  ["Microsoft.ImportExport/jobs/write", "Jobs", "Create or Update Job", "Creates a job with the specified parameters or update the properties or tags for the specified job."],
+  ["Microsoft.ImportExport/jobs/read", "Jobs", "Get or List Jobs", "Gets the properties for the specified job or returns the list of jobs."],
+  ["Microsoft.ImportExport/jobs/listBitLockerKeys/action", "Jobs", "List BitLocker Keys", "Gets the BitLocker keys for the specified job."],
+  ["Microsoft.ImportExport/jobs/delete", "Jobs", "Delete Job", "Deletes an existing job."],
+  ["Microsoft.ImportExport/register/action", "Import/Export Resource Provider", "Registers the Import/Export Resource Provider", "Registers the subscription for the import/export resource provider and enables the creation of import/export jobs."],
+].map(([name, resource, operation, description]) => ({ name, display: { provider: PROVIDER, resource, operation, description } }));

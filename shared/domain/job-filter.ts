@@ -1,0 +1,13 @@
+/**
+ * The job-list filter as a small tree, independent of OData text and of Table Storage syntax:
+ * `shared/api/odata-filter.ts` parses `$filter` into it, the jobs store translates it into a
+ * server-side table query.
+ */
+import { JobState } from "./job-state-machine";
+import { JobType } from "./job";
+
+export type JobFilter =
+  | { kind: "and" | "or"; left: JobFilter; right: JobFilter }
+  | { kind: "state"; op: "eq" | "ne"; value: JobState }
+  | { kind: "jobType"; op: "eq" | "ne"; value: JobType }
+  | { kind: "createdAt"; op: "gt" | "ge" | "lt" | "le"; value: Date };

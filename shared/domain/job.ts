@@ -1,0 +1,508 @@
+/**
+ * The job entity and its customer-facing operations. Jobs are plain values: every operation takes a
+ * job and returns a new one, or throws a `ServiceError`. States change only through the transition
+ * tables in `job-state-machine.ts` and `drive-state-machine.ts`; which fields may change in which
+ * state is decided here, in `UPDATABLE_IN`, so handlers never hold a business rule.
+ */
+import { addMs } from "./duration";
+import { ErrorFactory } from "./errors";
+import { DriveState } from "./drive-state-machine";
+import { JOB_STATES, JobState, JobTransition, transitionJob } from "./job-state-machine";
+
+export type JobType = "Import" | "Export";
+export type LogLevel = "Error" | "Verbose";
+
+export interface JobKey {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+}
+
+export interface Actor {
+  id: string;
+  type: "User" | "Application" | "ManagedIdentity" | "Key";
+}
+
+export interface ReturnAddress {
+  recipientName: string;
+  streetAddress1: string;
+  streetAddress2?: string;
+  city: string;
+  stateOrProvince?: string;
+  postalCode: string;
+  countryOrRegion: string;
+  phone: string;
+  email: string;
+}
+
+export interface ReturnShipping {
+  carrierName: string;
+  carrierAccountNumber: string;
+}
+
+export interface ShippingInformation {
+  recipientName?: string;
+  streetAddress1?: string;
+  streetAddress2?: string;
+  city?: string;
+  stateOrProvince?: string;
+  postalCode?: string;
+  countryOrRegion?: string;
+  phone?: string;
+  additionalInformation?: string;
+}
+
+export interface DeliveryPackage {
+  carrierName: string;
+  trackingNumber: string;
+  driveCount?: number;
+  shipDate?: string;
+}
+
+export interface ReturnPackage {
+  carrierName: string;
+  trackingNumber: string;
+  driveCount: number;
+  shipDate: string;
+}
+
+export interface ExportSpec {
+  blobListBlobPath?: string;
+  blobPath?: string[];
+  blobPathPrefix?: string[];
+}
+
+export interface EncryptionKey {
+  kekType: "MicrosoftManaged" | "CustomerManaged";
+  kekUrl?: string;
+  kekVaultResourceID?: string;
+}
+
+/** What a customer says about a drive when creating or updating an import job. */
+export interface DriveSpec {
+  driveId: string;
+  bitLockerKey: string;
+  manifestFile: string;
+  manifestHash: string;
+  driveHeaderHash?: string;
+}
+
+export interface Drive extends Partial<DriveSpec> {
+  driveId: string;
+  state: DriveState;
+  stateBeforeFault?: DriveState;
+  copyStatus?: string;
+  percentComplete: number;
+  bytesSucceeded?: number;
+  verboseLogUri?: string;
+  errorLogUri?: string;
+  manifestUri?: string;
+}
+
+export interface StateChange {
+  at: string;
+  from: JobState | null;
+  to: JobState;
+  by: string;
+  reason: string;
+}
+
+export interface Job {
+  key: JobKey;
+  location: string;
+  tags: Record<string, string>;
+  jobType: JobType;
+  storageAccountId: string;
+  returnAddress?: ReturnAddress;
+  returnShipping?: ReturnShipping;
+  shippingInformation?: ShippingInformation;
+  deliveryPackage?: DeliveryPackage;
+  returnPackage?: ReturnPackage;
+  diagnosticsPath?: string;
+  logLevel: LogLevel;
+  backupDriveManifest: boolean;
+  state: JobState;
+  stateBeforeFault?: JobState;
+  stateChangedAt: string;
+  cancelRequested: boolean;
+  incompleteBlobListUri?: string;
+  drives: Drive[];
+  export?: ExportSpec;
+  encryptionKey: EncryptionKey;
+  /** The tenant that created the job (from `x-ms-client-tenant-id`), kept for tenant isolation. */
+  tenantId?: string;
+  createdAt: string;
+  createdBy: Actor;
+  lastModifiedAt: string;
+  lastModifiedBy: Actor;
+  /** While `Creating`: when the job is deleted unless it is updated or shipped first. */
+  creatingExpiresAt?: string;
+  history: StateChange[];
+}
+
+/** The customer's definition of a job, as given to Create (and to Create on an existing job). */
+export interface JobDefinition {
+  location: string;
+  tags?: Record<string, string>;
+  jobType: JobType;
+  storageAccountId: string;
+  returnAddress?: ReturnAddress;
+  returnShipping?: ReturnShipping;
+  deliveryPackage?: DeliveryPackage;
+  diagnosticsPath?: string;
+  logLevel?: LogLevel;
+  backupDriveManifest?: boolean;
+  driveList?: DriveSpec[];
+  export?: ExportSpec;
+  encryptionKey?: EncryptionKey;
+}
+
+/** What Update (PATCH) may carry. `state` is only ever `Shipping`; empty means no change. */
+export interface JobUpdate {
+  tags?: Record<string, string>;
+  cancelRequested?: boolean;
+  state?: "Shipping";
+  returnAddress?: ReturnAddress;
+  returnShipping?: ReturnShipping;
+  deliveryPackage?: DeliveryPackage;
+  logLevel?: LogLevel;
+  backupDriveManifest?: boolean;
+  driveList?: DriveSpec[];
+}
+
+export interface JobRules {
+  /** How long a job may stay `Creating` after its creation or last update. */
+  creatingLifetimeMs: number;
+  /** How long a `Completed` or `Closed` job is kept before it is purged. */
+  finishedRetentionMs: number;
+}
+
+export interface OperationContext {
+  now: Date;
+  actor: Actor;
+  rules: JobRules;
+}
+
+export const MAX_DRIVES_PER_JOB = 10;
+
+const ALL_STATES = JOB_STATES;
+const BEFORE_RETURN: readonly JobState[] = ["Creating", "Shipping", "Received", "Transferring", "Packaging", "Faulted"];
+const BEFORE_ARRIVAL: readonly JobState[] = ["Creating", "Shipping"];
+const WHILE_CREATING: readonly JobState[] = ["Creating"];
+
+/** Which field may change in which state. A field sent with its current value is never a change. */
+export const UPDATABLE_IN = {
+  tags: ALL_STATES,
+  // The return address may be corrected until the drives are packed to go back.
+  returnAddress: BEFORE_RETURN,
+  returnShipping: BEFORE_RETURN,
+  deliveryPackage: BEFORE_ARRIVAL,
+  logLevel: BEFORE_ARRIVAL,
+  backupDriveManifest: BEFORE_ARRIVAL,
+  driveList: WHILE_CREATING,
+  storageAccountId: WHILE_CREATING,
+  diagnosticsPath: WHILE_CREATING,
+  export: WHILE_CREATING,
+  encryptionKey: WHILE_CREATING,
+} as const satisfies Record<string, readonly JobState[]>;
+type UpdatableField = keyof typeof UPDATABLE_IN;
+
+/** Cancellation is accepted until the drives are being packed to go back. */
+export const CANCELLABLE_STATES: readonly JobState[] = ["Creating", "Shipping", "Received", "Transferring"];
+/** A customer may delete a job only before anything shipped, or once it is over and all went well. */
+export const DELETABLE_STATES: readonly JobState[] = ["Creating", "Completed"];
+
+export function createJob(key: JobKey, definition: JobDefinition, shippingInformation: ShippingInformation, context: OperationContext): Job {
+  const { now, actor, rules } = context;
+  validateDefinition(definition);
+  const at = now.toISOString();
+  return {
+    key,
+    location: definition.location,
+    tags: definition.tags ?? {},
+    jobType: definition.jobType,
+    storageAccountId: definition.storageAccountId,
+    returnAddress: definition.returnAddress,
+    returnShipping: definition.returnShipping,
+    shippingInformation,
+    deliveryPackage: definition.deliveryPackage,
+    diagnosticsPath: definition.diagnosticsPath,
+    logLevel: definition.logLevel ?? "Error",
+    backupDriveManifest: definition.backupDriveManifest ?? false,
+    state: "Creating",
+    stateChangedAt: at,
+    cancelRequested: false,
+    drives: specifiedDrives(definition.driveList ?? []),
+    export: definition.export,
+    encryptionKey: definition.encryptionKey ?? { kekType: "MicrosoftManaged" },
+    createdAt: at,
+    createdBy: actor,
+    lastModifiedAt: at,
+    lastModifiedBy: actor,
+    creatingExpiresAt: addMs(now, rules.creatingLifetimeMs),
+    history: [{ at, from: null, to: "Creating", by: actor.id, reason: "Job created" }],
+  };
+}
+
+/**
+ * Create on an existing job (ARM create-or-update): the type and location are fixed for the life of
+ * the job; every other field follows the same state rules as Update.
+ */
+export function redefineJob(job: Job, definition: JobDefinition, context: OperationContext): Job {
+  if (definition.jobType !== job.jobType) {
+    throw ErrorFactory.badRequest(
+      "PropertyChangeNotAllowed",
+      `The job type of '${job.key.name}' is '${job.jobType}' and cannot be changed. Create a new job instead.`,
+      "properties.jobType",
+    );
+  }
+  if (normalizeLocation(definition.location) !== normalizeLocation(job.location)) {
+    throw ErrorFactory.badRequest(
+      "PropertyChangeNotAllowed",
+      `The location of '${job.key.name}' is '${job.location}' and cannot be changed. Create a new job instead.`,
+      "location",
+    );
+  }
+  validateDefinition(definition);
+  let next = { ...job };
+  next = applyField(next, "tags", definition.tags ?? {});
+  next = applyField(next, "storageAccountId", definition.storageAccountId);
+  next = applyField(next, "diagnosticsPath", definition.diagnosticsPath);
+  next = applyField(next, "export", definition.export);
+  next = applyField(next, "encryptionKey", definition.encryptionKey ?? { kekType: "MicrosoftManaged" });
+  if (definition.returnAddress !== undefined) next = applyField(next, "returnAddress", definition.returnAddress);
+  if (definition.returnShipping !== undefined) next = applyField(next, "returnShipping", definition.returnShipping);
+  if (definition.deliveryPackage !== undefined) next = applyField(next, "deliveryPackage", definition.deliveryPackage);
+  if (definition.logLevel !== undefined) next = applyField(next, "logLevel", definition.logLevel);
+  if (definition.backupDriveManifest !== undefined) next = applyField(next, "backupDriveManifest", definition.backupDriveManifest);
+  if (definition.driveList !== undefined) next = applyDriveList(next, definition.driveList);
+  return touch(next, context);
+}
+
+export function updateJob(job: Job, update: JobUpdate, context: OperationContext): Job {
+  if (update.cancelRequested && update.state === "Shipping") {
+    throw ErrorFactory.badRequest(
+      "ConflictingUpdate",
+      "A request cannot both cancel the job and mark it 'Shipping'. Send one or the other.",
+      "properties.state",
+    );
+  }
+  let next = { ...job };
+  if (update.tags !== undefined) next = applyField(next, "tags", update.tags);
+  if (update.returnAddress !== undefined) next = applyField(next, "returnAddress", update.returnAddress);
+  if (update.returnShipping !== undefined) next = applyField(next, "returnShipping", update.returnShipping);
+  if (update.deliveryPackage !== undefined) next = applyField(next, "deliveryPackage", update.deliveryPackage);
+  if (update.logLevel !== undefined) next = applyField(next, "logLevel", update.logLevel);
+  if (update.backupDriveManifest !== undefined) next = applyField(next, "backupDriveManifest", update.backupDriveManifest);
+  if (update.driveList !== undefined) {
+    if (job.jobType === "Export") {
+      throw ErrorFactory.badRequest("DriveListNotAllowed", "An export job's drives are added by the data center when they arrive; it takes no drive list.", "properties.driveList");
+    }
+    validateDriveSpecs(update.driveList);
+    next = applyDriveList(next, update.driveList);
+  }
+  if (update.cancelRequested === false && job.cancelRequested) {
+    throw ErrorFactory.conflict("CancellationCannotBeWithdrawn", "The job's cancellation was already requested and cannot be withdrawn.", "properties.cancelRequested");
+  }
+  if (update.cancelRequested === true) next = requestCancellation(next, context);
+  if (update.state === "Shipping" && next.state !== "Shipping") next = markShipping(next, context);
+  return touch(next, context);
+}
+
+export function markShipping(job: Job, context: OperationContext): Job {
+  const missing = [
+    job.deliveryPackage ? undefined : "a delivery package (properties.deliveryPackage)",
+    job.returnAddress ? undefined : "a return address (properties.returnAddress)",
+  ].filter((item): item is string => item !== undefined);
+  if (job.state === "Creating" && missing.length > 0) {
+    throw ErrorFactory.badRequest(
+      "ShippingInformationMissing",
+      `The job cannot be marked 'Shipping' without ${missing.join(" and ")}. Send them in this request or an earlier one.`,
+      "properties.state",
+    );
+  }
+  return transition(job, "markShipping", context, "Customer marked the package as shipped");
+}
+
+/**
+ * Best effort, as the service documents it: before anything shipped the job is simply over; after
+ * that the flag tells the data center to skip the copy for drives that have not started.
+ */
+export function requestCancellation(job: Job, context: OperationContext): Job {
+  if (job.cancelRequested) return job;
+  if (job.state === "Faulted") {
+    throw ErrorFactory.conflict(
+      "JobFaulted",
+      "The job is 'Faulted' and cannot be cancelled until an operator clears the fault. Contact support, or retry once the job has resumed.",
+      "properties.cancelRequested",
+    );
+  }
+  if (!CANCELLABLE_STATES.includes(job.state)) {
+    throw ErrorFactory.conflict(
+      "CancellationNotAllowed",
+      `A job in state '${job.state}' can no longer be cancelled; cancellation is accepted in ${CANCELLABLE_STATES.join(", ")}.`,
+      "properties.cancelRequested",
+    );
+  }
+  const cancelled = { ...job, cancelRequested: true };
+  if (job.state === "Creating") return transition(cancelled, "cancelBeforeShipping", context, "Cancelled before shipping");
+  return cancelled;
+}
+
+/** Throws a 409 saying when the job can be deleted, unless it can be deleted now. */
+export function assertDeletable(job: Job, rules: JobRules): void {
+  if (DELETABLE_STATES.includes(job.state)) return;
+  const purgeAt = addMs(job.stateChangedAt, rules.finishedRetentionMs);
+  const when: Record<JobState, string> = {
+    Creating: "",
+    Completed: "",
+    Shipping: "once it is 'Completed'. A job that has shipped cannot be deleted while its drives are in transit or at the data center; cancel it to have the drives returned without copying.",
+    Received: "once it is 'Completed'. Cancel it to skip the data copy and have the drives returned sooner.",
+    Transferring: "once it is 'Completed'. Cancel it to stop the copy of drives that have not started.",
+    Packaging: "once it is 'Completed', after the drives are shipped back.",
+    Closed: `never by a customer: a 'Closed' job is purged by the service ${Math.round(rules.finishedRetentionMs / 86_400_000)} days after it closed (at ${purgeAt}).`,
+    Faulted: "only after an operator clears the fault and the job reaches 'Completed'.",
+  };
+  throw ErrorFactory.conflict("JobNotDeletable", `The job is '${job.state}' and can be deleted ${when[job.state]}`);
+}
+
+/** Approximate progress: the average of the drives that will be copied; 100 once the job is over. */
+export function jobPercentComplete(job: Job): number {
+  if (job.state === "Completed" || job.state === "Closed") return 100;
+  const counted = job.drives.filter((drive) => drive.state !== "NeverReceived");
+  if (counted.length === 0) return 0;
+  const total = counted.reduce((sum, drive) => sum + driveProgress(drive), 0);
+  return Math.floor(total / counted.length);
+}
+
+export function normalizeLocation(location: string): string {
+  return location.replace(/\s+/g, "").toLowerCase();
+}
+
+export function transition(job: Job, name: JobTransition, context: OperationContext, reason: string): Job {
+  const to = transitionJob(job.state, name, job.stateBeforeFault);
+  const at = context.now.toISOString();
+  return {
+    ...job,
+    state: to,
+    stateBeforeFault: to === "Faulted" ? job.state : undefined,
+    stateChangedAt: at,
+    creatingExpiresAt: to === "Creating" ? job.creatingExpiresAt : undefined,
+    history: [...job.history, { at, from: job.state, to, by: context.actor.id, reason }],
+  };
+}
+
+function driveProgress(drive: Drive): number {
+  if (drive.state === "Completed" || drive.state === "CompletedMoreInfo" || drive.state === "ShippedBack") return 100;
+  return drive.percentComplete;
+}
+
+function touch(job: Job, context: OperationContext): Job {
+  const at = context.now.toISOString();
+  return {
+    ...job,
+    lastModifiedAt: at,
+    lastModifiedBy: context.actor,
+    // Any accepted update to a Creating job restarts its clock.
+    creatingExpiresAt: job.state === "Creating" ? addMs(context.now, context.rules.creatingLifetimeMs) : undefined,
+  };
+}
+
+function applyField<F extends UpdatableField>(job: Job, field: F, value: Job[F & keyof Job] | undefined): Job {
+  const current = (job as unknown as Record<string, unknown>)[field];
+  if (sameValue(current, value)) return job;
+  assertUpdatable(job, field);
+  return { ...job, [field]: value };
+}
+
+function applyDriveList(job: Job, specs: DriveSpec[]): Job {
+  const current = job.drives.map(({ driveId, bitLockerKey, manifestFile, manifestHash, driveHeaderHash }) =>
+    stripUndefined({ driveId, bitLockerKey, manifestFile, manifestHash, driveHeaderHash }),
+  );
+  if (sameValue(current, specs.map(stripUndefined))) return job;
+  assertUpdatable(job, "driveList");
+  return { ...job, drives: specifiedDrives(specs) };
+}
+
+function assertUpdatable(job: Job, field: UpdatableField): void {
+  const allowed: readonly JobState[] = UPDATABLE_IN[field];
+  if (allowed.includes(job.state)) return;
+  throw ErrorFactory.conflict(
+    "PropertyNotUpdatable",
+    `'${field}' cannot be changed while the job is '${job.state}'; it can be changed in: ${allowed.join(", ")}.`,
+    `properties.${field}`,
+  );
+}
+
+function specifiedDrives(specs: DriveSpec[]): Drive[] {
+  return specs.map((spec) => ({ ...stripUndefined(spec), state: "Specified", percentComplete: 0 }));
+}
+
+function validateDefinition(definition: JobDefinition): void {
+  if (definition.jobType === "Import") {
+    if (definition.export) {
+      throw ErrorFactory.badRequest("ExportNotAllowed", "An import job takes a drive list, not 'export'.", "properties.export");
+    }
+    if (!definition.driveList || definition.driveList.length === 0) {
+      throw ErrorFactory.badRequest(
+        "DriveListRequired",
+        `An import job needs 'driveList' with 1 to ${MAX_DRIVES_PER_JOB} drives.`,
+        "properties.driveList",
+      );
+    }
+    validateDriveSpecs(definition.driveList);
+  } else {
+    if (definition.driveList && definition.driveList.length > 0) {
+      throw ErrorFactory.badRequest(
+        "DriveListNotAllowed",
+        "An export job's drives are added by the data center when they arrive; it takes no drive list.",
+        "properties.driveList",
+      );
+    }
+    const exportSpec = definition.export;
+    const hasList = !!exportSpec && ((exportSpec.blobPath?.length ?? 0) > 0 || (exportSpec.blobPathPrefix?.length ?? 0) > 0);
+    const hasListBlob = !!exportSpec?.blobListBlobPath;
+    if (hasList === hasListBlob) {
+      throw ErrorFactory.badRequest(
+        "ExportBlobListRequired",
+        "An export job needs 'export' with either 'blobList' (blobPath and/or blobPathPrefix) or 'blobListBlobPath', not both.",
+        "properties.export",
+      );
+    }
+  }
+}
+
+function validateDriveSpecs(specs: DriveSpec[]): void {
+  if (specs.length < 1 || specs.length > MAX_DRIVES_PER_JOB) {
+    throw ErrorFactory.badRequest("InvalidDriveCount", `A job takes 1 to ${MAX_DRIVES_PER_JOB} drives; ${specs.length} were given.`, "properties.driveList");
+  }
+  const seen = new Set<string>();
+  for (const [index, spec] of specs.entries()) {
+    const id = spec.driveId.toUpperCase();
+    if (seen.has(id)) {
+      throw ErrorFactory.badRequest("DuplicateDriveId", `Drive '${spec.driveId}' is listed more than once.`, `properties.driveList[${index}].driveId`);
+    }
+    seen.add(id);
+  }
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, canonical(v)]),
+    );
+  }
+  return value;
+}

@@ -1,0 +1,47 @@
+/**
+ * Builds the Table and Blob clients once per process, from a connection string (Azurite,
+ * key-based accounts) or from service URIs with `DefaultAzureCredential` (managed identity).
+ */
+import { TableClient, TableServiceClient } from "@azure/data-tables";
+import { BlobServiceClient } from "@azure/storage-blob";
+import type { TokenCredential } from "@azure/core-auth";
+import { Settings } from "../config/settings";
+
+function retryOptions(settings: Settings) {
+  // Bounded so a storage outage surfaces as a 503 within seconds instead of a hung request.
+  // Each call also carries a timeout signal (see the stores).
+  void settings;
+  return { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
+}
+
+let credential: TokenCredential | undefined;
+function identityCredential(): TokenCredential {
+  // Loaded lazily: the identity library is only needed, and only paid for, in identity mode.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  credential ??= new (require("@azure/identity").DefaultAzureCredential)();
+  return credential!;
+}
+
+export function createTableClient(settings: Settings, tableName: string): TableClient {
+  const options = { retryOptions: retryOptions(settings), allowInsecureConnection: true };
+  if (settings.storage.kind === "connectionString") {
+    return TableClient.fromConnectionString(settings.storage.connectionString, tableName, options);
+  }
+  return new TableClient(settings.storage.tableServiceUri, tableName, identityCredential(), options);
+}
+
+export function createTableServiceClient(settings: Settings): TableServiceClient {
+  const options = { retryOptions: retryOptions(settings), allowInsecureConnection: true };
+  if (settings.storage.kind === "connectionString") {
+    return TableServiceClient.fromConnectionString(settings.storage.connectionString, options);
+  }
+  return new TableServiceClient(settings.storage.tableServiceUri, identityCredential(), options);
+}
+
+export function createBlobServiceClient(settings: Settings): BlobServiceClient {
+  const retry = { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1000, tryTimeoutInMs: settings.storageTimeoutMs };
+  if (settings.storage.kind === "connectionString") {
+    return BlobServiceClient.fromConnectionString(settings.storage.connectionString, { retryOptions: retry });
+  }
+  return new BlobServiceClient(settings.storage.blobServiceUri, identityCredential(), { retryOptions: retry });
+}

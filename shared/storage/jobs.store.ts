@@ -1,0 +1,206 @@
+/**
+ * The jobs table adapter. Speaks in domain `Job` values and converts to and from table entities in
+ * one place. Keys (see docs/storage-design.md):
+ *   PartitionKey = "<subscriptionId>:<resourceGroup>"  (lower case: ARM names are case-insensitive)
+ *   RowKey       = "<jobName>"                          (lower case)
+ * so Get is one point read, a resource group is one partition and a subscription a key range, and a
+ * busy subscription spreads over its resource groups. Every write carries the entity's ETag.
+ */
+import { odata, TableClient, TableEntityResult } from "@azure/data-tables";
+import { ErrorFactory } from "../domain/errors";
+import { Job, JobKey } from "../domain/job";
+import { JobFilter } from "../domain/job-filter";
+import { ConcurrencyError, isNotFound, translateStorageError } from "./storage-errors";
+
+export interface StoredJob {
+  job: Job;
+  etag: string;
+}
+
+export interface JobScope {
+  subscriptionId: string;
+  resourceGroup?: string;
+}
+
+export interface JobPage {
+  jobs: Job[];
+  continuationToken?: string;
+}
+
+/** The table columns of one job. Filterable fields are columns; the rest is one JSON document. */
+interface JobEntity {
+  partitionKey: string;
+  rowKey: string;
+  SubscriptionId: string;
+  ResourceGroup: string;
+  JobName: string;
+  State: string;
+  JobType: string;
+  Location: string;
+  CreatedAt: Date;
+  TenantId?: string;
+  /** The job without BitLocker keys, so lists and reads of the document can never leak them. */
+  Job: string;
+  /** `{ driveId: key }`, read only by listBitLockerKeys and by read-modify-write. */
+  BitLockerKeys: string;
+  SchemaVersion: number;
+}
+
+/** Table Storage strings are UTF-16 and at most 64 KiB: 32,768 characters. */
+const MAX_STRING_PROPERTY_CHARS = 32_768;
+const SCHEMA_VERSION = 1;
+
+export function partitionKeyOf(key: Pick<JobKey, "subscriptionId" | "resourceGroup">): string {
+  return `${key.subscriptionId}:${key.resourceGroup}`.toLowerCase();
+}
+
+export function rowKeyOf(key: JobKey): string {
+  return key.name.toLowerCase();
+}
+
+export class JobsStore {
+  constructor(
+    private readonly table: TableClient,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async get(key: JobKey): Promise<StoredJob | undefined> {
+    try {
+      const entity = await this.table.getEntity<JobEntity>(partitionKeyOf(key), rowKeyOf(key), this.options());
+      return { job: fromEntity(entity), etag: entity.etag };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw translateStorageError(error);
+    }
+  }
+
+  /** Inserts a new job; throws `ConcurrencyError` if another request created it first. */
+  async insert(job: Job): Promise<string> {
+    try {
+      const response = await this.table.createEntity(toEntity(job), this.options());
+      return response.etag!;
+    } catch (error) {
+      throw translateStorageError(error);
+    }
+  }
+
+  /** Replaces a job if it still has `etag`; throws `ConcurrencyError` otherwise. */
+  async replace(job: Job, etag: string): Promise<string> {
+    try {
+      const response = await this.table.updateEntity(toEntity(job), "Replace", { ...this.options(), etag });
+      return response.etag!;
+    } catch (error) {
+      if (isNotFound(error)) throw new ConcurrencyError();
+      throw translateStorageError(error);
+    }
+  }
+
+  async delete(key: JobKey, etag: string): Promise<void> {
+    try {
+      await this.table.deleteEntity(partitionKeyOf(key), rowKeyOf(key), { ...this.options(), etag });
+    } catch (error) {
+      if (isNotFound(error)) throw new ConcurrencyError();
+      throw translateStorageError(error);
+    }
+  }
+
+  async bitLockerKeys(key: JobKey): Promise<Record<string, string> | undefined> {
+    try {
+      const entity = await this.table.getEntity<Pick<JobEntity, "BitLockerKeys">>(partitionKeyOf(key), rowKeyOf(key), {
+        ...this.options(),
+        queryOptions: { select: ["BitLockerKeys"] },
+      });
+      return JSON.parse(entity.BitLockerKeys ?? "{}");
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw translateStorageError(error);
+    }
+  }
+
+  /**
+   * One page of jobs, filtered by the table service. Table Storage may return short pages; this keeps
+   * asking with the remaining size until it has `top` jobs or the query is exhausted.
+   */
+  async list(scope: JobScope, filter: JobFilter | undefined, top: number, continuationToken?: string): Promise<JobPage> {
+    const query = [scopeFilter(scope), filter ? toTableFilter(filter) : undefined].filter(Boolean).map((part) => `(${part})`).join(" and ");
+    const jobs: Job[] = [];
+    let token = continuationToken;
+    try {
+      do {
+        const pages = this.table
+          .listEntities<Pick<JobEntity, "Job">>({ queryOptions: { filter: query, select: ["Job"] }, ...this.options() })
+          .byPage({ maxPageSize: top - jobs.length, continuationToken: token });
+        const { value: page } = await pages.next();
+        if (!page) break;
+        for (const entity of page as TableEntityResult<Pick<JobEntity, "Job">>[]) jobs.push(JSON.parse(entity.Job) as Job);
+        token = (page as { continuationToken?: string }).continuationToken;
+      } while (token && jobs.length < top);
+    } catch (error) {
+      throw translateStorageError(error);
+    }
+    return { jobs, continuationToken: token };
+  }
+
+  private options() {
+    return { abortSignal: AbortSignal.timeout(this.timeoutMs) };
+  }
+}
+
+function scopeFilter(scope: JobScope): string {
+  if (scope.resourceGroup) return odata`PartitionKey eq ${partitionKeyOf({ subscriptionId: scope.subscriptionId, resourceGroup: scope.resourceGroup })}`;
+  // Every partition of the subscription: keys from "<sub>:" up to, not including, "<sub>;" (';' follows ':').
+  const prefix = `${scope.subscriptionId.toLowerCase()}:`;
+  const end = `${scope.subscriptionId.toLowerCase()};`;
+  return odata`PartitionKey ge ${prefix} and PartitionKey lt ${end}`;
+}
+
+export function toTableFilter(filter: JobFilter): string {
+  switch (filter.kind) {
+    case "and":
+    case "or":
+      return `(${toTableFilter(filter.left)}) ${filter.kind} (${toTableFilter(filter.right)})`;
+    case "state":
+      return filter.op === "eq" ? odata`State eq ${filter.value}` : odata`State ne ${filter.value}`;
+    case "jobType":
+      return filter.op === "eq" ? odata`JobType eq ${filter.value}` : odata`JobType ne ${filter.value}`;
+    case "createdAt":
+      return `CreatedAt ${filter.op} datetime'${filter.value.toISOString()}'`;
+  }
+}
+
+function toEntity(job: Job): JobEntity {
+  const keys: Record<string, string> = {};
+  const drives = job.drives.map(({ bitLockerKey, ...drive }) => {
+    if (bitLockerKey) keys[drive.driveId] = bitLockerKey;
+    return drive;
+  });
+  const document = JSON.stringify({ ...job, drives });
+  const keyDocument = JSON.stringify(keys);
+  if (document.length > MAX_STRING_PROPERTY_CHARS || keyDocument.length > MAX_STRING_PROPERTY_CHARS) {
+    throw ErrorFactory.badRequest(
+      "JobTooLarge",
+      "The job is too large to store. Shorten long values such as the export blob list (or use 'blobListBlobPath'), tags or drive header hashes.",
+    );
+  }
+  return {
+    partitionKey: partitionKeyOf(job.key),
+    rowKey: rowKeyOf(job.key),
+    SubscriptionId: job.key.subscriptionId,
+    ResourceGroup: job.key.resourceGroup,
+    JobName: job.key.name,
+    State: job.state,
+    JobType: job.jobType,
+    Location: job.location,
+    CreatedAt: new Date(job.createdAt),
+    TenantId: job.tenantId,
+    Job: document,
+    BitLockerKeys: keyDocument,
+    SchemaVersion: SCHEMA_VERSION,
+  };
+}
+
+function fromEntity(entity: JobEntity): Job {
+  const job = JSON.parse(entity.Job) as Job;
+  const keys = JSON.parse(entity.BitLockerKeys ?? "{}") as Record<string, string>;
+  return { ...job, drives: job.drives.map((drive) => (keys[drive.driveId] ? { ...drive, bitLockerKey: keys[drive.driveId] } : drive)) };
+}

@@ -1,0 +1,40 @@
+/**
+ * Translates Storage SDK failures at the adapter boundary, so the domain never sees a `RestError`:
+ * a lost ETag race becomes `ConcurrencyError` (the caller retries its read-modify-write), an
+ * unreachable account becomes a 503 with Retry-After.
+ */
+import { ErrorFactory, ServiceError } from "../domain/errors";
+
+/** Another writer changed or created the entity first. */
+export class ConcurrencyError extends Error {
+  constructor() {
+    super("The entity was changed by another writer.");
+    this.name = "ConcurrencyError";
+  }
+}
+
+interface StorageFailure {
+  statusCode?: number;
+  code?: string;
+  name?: string;
+}
+
+export function statusOf(error: unknown): number | undefined {
+  return (error as StorageFailure | undefined)?.statusCode;
+}
+
+export function isNotFound(error: unknown): boolean {
+  return statusOf(error) === 404;
+}
+
+/** Maps an SDK error to the service's own; returns the original error when it is not a storage error. */
+export function translateStorageError(error: unknown): unknown {
+  if (error instanceof ServiceError || error instanceof ConcurrencyError) return error;
+  const failure = error as StorageFailure | undefined;
+  const status = failure?.statusCode;
+  if (status === 412 || (status === 409 && failure?.code === "EntityAlreadyExists")) return new ConcurrencyError();
+  if (status === undefined || status === 503 || status === 500 || status === 408 || failure?.name === "AbortError") {
+    return ErrorFactory.storageUnavailable();
+  }
+  return error;
+}
