@@ -1,0 +1,121 @@
+/**
+ * Test harness: the real local host over the real route table, against the run's Azurite, with a
+ * small fetch helper. Each suite gets unique subscription ids, so suites never share data.
+ */
+import { randomUUID } from "node:crypto";
+import { startLocalHost, LocalHost } from "../../devhost/local-host";
+import { resetServices } from "../../shared/app/services";
+
+export const API = "api-version=2021-01-01";
+
+export interface TestService {
+  host: LocalHost;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Settings every suite runs with; a suite may add its own (short durations, small limits). */
+export function testEnvironment(overrides: Record<string, string> = {}): void {
+  const connectionString = process.env.TEST_STORAGE_CONNECTION_STRING;
+  if (!connectionString) throw new Error("TEST_STORAGE_CONNECTION_STRING is not set: run the tests through jest's global setup");
+  Object.assign(process.env, {
+    ImportExportStorage: connectionString,
+    JOBS_TABLE_NAME: "testjobs",
+    ...overrides,
+  });
+  resetServices();
+}
+
+export async function startTestService(overrides: Record<string, string> = {}, tls?: { key: string; cert: string }): Promise<TestService> {
+  testEnvironment(overrides);
+  const host = await startLocalHost({ port: 0, tls });
+  return { host, url: host.url, close: () => host.close() };
+}
+
+export function newSubscriptionId(): string {
+  return randomUUID();
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export async function call<T = any>(
+  service: TestService,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<ApiResponse<T>> {
+  const response = await fetch(`${service.url}${path}`, {
+    method,
+    headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = undefined;
+  if (text) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T };
+}
+
+export const BITLOCKER_KEY = "238810-662376-448998-450120-652806-203390-606320-483076";
+export const MANIFEST_HASH = "4228EC5D8E048CB9B515338C789314BE8D0B2FDBC7C7A0308E1C826242CDE74E";
+
+export function driveSpec(driveId: string, overrides: Record<string, unknown> = {}) {
+  return { driveId, bitLockerKey: BITLOCKER_KEY, manifestFile: "\\DriveManifest.xml", manifestHash: MANIFEST_HASH, ...overrides };
+}
+
+export function storageAccountId(subscriptionId: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/storage-rg/providers/Microsoft.Storage/storageAccounts/teststore`;
+}
+
+export function importJobBody(subscriptionId: string, overrides: { properties?: Record<string, unknown>; [key: string]: unknown } = {}) {
+  const { properties, ...rest } = overrides;
+  return {
+    location: "West US",
+    ...rest,
+    properties: {
+      jobType: "Import",
+      storageAccountId: storageAccountId(subscriptionId),
+      driveList: [driveSpec("DRIVE01"), driveSpec("DRIVE02")],
+      ...properties,
+    },
+  };
+}
+
+export function exportJobBody(subscriptionId: string, properties: Record<string, unknown> = {}) {
+  return {
+    location: "westus",
+    properties: {
+      jobType: "Export",
+      storageAccountId: storageAccountId(subscriptionId),
+      export: { blobList: { blobPathPrefix: ["/container/photos/"] } },
+      ...properties,
+    },
+  };
+}
+
+export const RETURN_ADDRESS = {
+  recipientName: "Test Person",
+  streetAddress1: "1 Main Street",
+  city: "Redmond",
+  stateOrProvince: "WA",
+  postalCode: "98007",
+  countryOrRegion: "USA",
+  phone: "4250000000",
+  email: "test@contoso.com",
+};
+
+export const DELIVERY_PACKAGE = { carrierName: "FedEx", trackingNumber: "123456789012", driveCount: 2, shipDate: "2026-11-20" };
+
+export function jobPath(subscriptionId: string, resourceGroup: string, jobName: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ImportExport/jobs/${jobName}`;
+}
