@@ -10,7 +10,7 @@ import { odata, TableClient, TableEntityResult } from "@azure/data-tables";
 import { ErrorFactory } from "../domain/errors";
 import { Job, JobKey } from "../domain/job";
 import { JobFilter } from "../domain/job-filter";
-import { ConcurrencyError, isNotFound, translateStorageError } from "./storage-errors";
+import { ConcurrencyError, isNotFound, statusOf, translateStorageError } from "./storage-errors";
 
 export interface StoredJob {
   job: Job;
@@ -39,8 +39,12 @@ interface JobEntity {
   Location: string;
   CreatedAt: Date;
   TenantId?: string;
-  /** The job without BitLocker keys, so lists and reads of the document can never leak them. */
+  /**
+   * The job as JSON without BitLocker keys, so lists and reads of the document can never leak them.
+   * A document longer than one string property may hold continues in `Job1`…`Job7`.
+   */
   Job: string;
+  [continuation: `Job${number}`]: string | undefined;
   /** `{ driveId: key }`, read only by listBitLockerKeys and by read-modify-write. */
   BitLockerKeys: string;
   SchemaVersion: number;
@@ -48,6 +52,9 @@ interface JobEntity {
 
 /** Table Storage strings are UTF-16 and at most 64 KiB: 32,768 characters. */
 const MAX_STRING_PROPERTY_CHARS = 32_768;
+/** Up to 8 × 32K characters (512 KiB) of job document, well inside the 1 MiB entity limit. */
+const MAX_DOCUMENT_CHUNKS = 8;
+const DOCUMENT_COLUMNS = ["Job", ...Array.from({ length: MAX_DOCUMENT_CHUNKS - 1 }, (_, i) => `Job${i + 1}`)];
 const SCHEMA_VERSION = 1;
 
 export function partitionKeyOf(key: Pick<JobKey, "subscriptionId" | "resourceGroup">): string {
@@ -80,6 +87,7 @@ export class JobsStore {
       const response = await this.table.createEntity(toEntity(job), this.options());
       return response.etag!;
     } catch (error) {
+      if (statusOf(error) === 409) throw new ConcurrencyError(); // EntityAlreadyExists
       throw translateStorageError(error);
     }
   }
@@ -128,11 +136,11 @@ export class JobsStore {
     try {
       do {
         const pages = this.table
-          .listEntities<Pick<JobEntity, "Job">>({ queryOptions: { filter: query, select: ["Job"] }, ...this.options() })
+          .listEntities<JobDocumentColumns>({ queryOptions: { filter: query, select: DOCUMENT_COLUMNS }, ...this.options() })
           .byPage({ maxPageSize: top - jobs.length, continuationToken: token });
         const { value: page } = await pages.next();
         if (!page) break;
-        for (const entity of page as TableEntityResult<Pick<JobEntity, "Job">>[]) jobs.push(JSON.parse(entity.Job) as Job);
+        for (const entity of page as TableEntityResult<JobDocumentColumns>[]) jobs.push(readDocument(entity));
         token = (page as { continuationToken?: string }).continuationToken;
       } while (token && jobs.length < top);
     } catch (error) {
@@ -176,7 +184,7 @@ function toEntity(job: Job): JobEntity {
   });
   const document = JSON.stringify({ ...job, drives });
   const keyDocument = JSON.stringify(keys);
-  if (document.length > MAX_STRING_PROPERTY_CHARS || keyDocument.length > MAX_STRING_PROPERTY_CHARS) {
+  if (document.length > (MAX_STRING_PROPERTY_CHARS - 1) * MAX_DOCUMENT_CHUNKS || keyDocument.length > MAX_STRING_PROPERTY_CHARS) {
     throw ErrorFactory.badRequest(
       "JobTooLarge",
       "The job is too large to store. Shorten long values such as the export blob list (or use 'blobListBlobPath'), tags or drive header hashes.",
@@ -193,14 +201,37 @@ function toEntity(job: Job): JobEntity {
     Location: job.location,
     CreatedAt: new Date(job.createdAt),
     TenantId: job.tenantId,
-    Job: document,
+    ...documentColumns(document),
     BitLockerKeys: keyDocument,
     SchemaVersion: SCHEMA_VERSION,
   };
 }
 
+type JobDocumentColumns = Pick<JobEntity, "Job" | `Job${number}`>;
+
+function documentColumns(document: string): JobDocumentColumns {
+  const parts: string[] = [];
+  for (let start = 0; start < document.length || parts.length === 0; ) {
+    let end = Math.min(start + MAX_STRING_PROPERTY_CHARS, document.length);
+    // Never split a surrogate pair: each column must be valid UTF-16 on its own.
+    if (end < document.length && /[\uD800-\uDBFF]/.test(document[end - 1])) end--;
+    parts.push(document.slice(start, end));
+    start = end;
+  }
+  const [first, ...rest] = parts;
+  const columns: JobDocumentColumns = { Job: first };
+  rest.forEach((part, i) => (columns[`Job${i + 1}`] = part));
+  return columns;
+}
+
+function readDocument(entity: JobDocumentColumns): Job {
+  let document = entity.Job;
+  for (let i = 1; entity[`Job${i}`] !== undefined; i++) document += entity[`Job${i}`];
+  return JSON.parse(document) as Job;
+}
+
 function fromEntity(entity: JobEntity): Job {
-  const job = JSON.parse(entity.Job) as Job;
+  const job = readDocument(entity);
   const keys = JSON.parse(entity.BitLockerKeys ?? "{}") as Record<string, string>;
   return { ...job, drives: job.drives.map((drive) => (keys[drive.driveId] ? { ...drive, bitLockerKey: keys[drive.driveId] } : drive)) };
 }

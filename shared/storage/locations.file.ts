@@ -39,7 +39,7 @@ export function loadLocationCatalog(file?: string): LocationCatalog {
   try {
     parsed = JSON.parse(readFileSync(resolved, "utf8"));
   } catch (error) {
-    throw new Error(`LOCATIONS_FILE: cannot read '${resolved}': ${(error as Error).message}`);
+    throw new Error(`LOCATIONS_FILE: cannot read '${resolved}': ${(error as Error).message}`, { cause: error });
   }
   const result = fileSchema.safeParse(parsed);
   if (!result.success) {

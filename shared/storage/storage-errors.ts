@@ -32,8 +32,11 @@ export function translateStorageError(error: unknown): unknown {
   if (error instanceof ServiceError || error instanceof ConcurrencyError) return error;
   const failure = error as StorageFailure | undefined;
   const status = failure?.statusCode;
-  if (status === 412 || (status === 409 && failure?.code === "EntityAlreadyExists")) return new ConcurrencyError();
-  if (status === undefined || status === 503 || status === 500 || status === 408 || failure?.name === "AbortError") {
+  if (status === 412) return new ConcurrencyError();
+  // A RestError without a status never reached the service (refused, reset, timed out).
+  const unreachable = status === undefined && failure?.name === "RestError";
+  const timedOut = failure?.name === "AbortError" || failure?.name === "TimeoutError";
+  if (unreachable || timedOut || status === 503 || status === 500 || status === 408) {
     return ErrorFactory.storageUnavailable();
   }
   return error;

@@ -36,12 +36,15 @@ export function newSubscriptionId(): string {
   return randomUUID();
 }
 
+// Responses are checked field by field in the tests, so their bodies are loosely typed here.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface ApiResponse<T = any> {
   status: number;
   headers: Headers;
   body: T;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function call<T = any>(
   service: TestService,
   method: string,
