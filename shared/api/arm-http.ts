@@ -60,7 +60,10 @@ export function armHandler(operation: ArmOperation, options: ArmHandlerOptions =
   };
 }
 
-/** The one mapping from a failure to an ARM error response. A 500 never carries the raw exception. */
+/**
+ * The one mapping from a failure to an ARM error response, with its `x-ms-request-id`. A 500 never
+ * carries the raw exception.
+ */
 export function errorResponse(
   error: unknown,
   requestId: string,
@@ -77,7 +80,7 @@ export function errorResponse(
   const { code, message, target, details } = serviceError;
   return {
     status: serviceError.status,
-    headers: { ...headers, "content-type": "application/json; charset=utf-8", ...serviceError.headers },
+    headers: { "x-ms-request-id": requestId, ...headers, "content-type": "application/json; charset=utf-8", ...serviceError.headers },
     body: JSON.stringify({ error: { code, message, ...(target ? { target } : {}), ...(details ? { details } : {}) } }),
   };
 }

@@ -4,7 +4,7 @@
  * a state allows, drive counts per job type) live in the domain.
  */
 import { z } from "zod";
-import { DriveSpec, JobDefinition, JobUpdate } from "../domain/job";
+import { JobDefinition, JobUpdate } from "../domain/job";
 
 export const SUPPORTED_API_VERSIONS = ["2021-01-01"] as const;
 
@@ -79,7 +79,11 @@ const deliveryPackage = z.object({
 
 const driveSpec = z.object({
   driveId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 letters, digits, '-' or '_'"),
-  bitLockerKey: z.string().regex(/^\d{6}(-\d{6}){7}$/, "must be a 48-digit BitLocker recovery key in eight groups of six digits"),
+  // Optional here: a drive the job already has keeps its stored key (the domain checks new drives).
+  bitLockerKey: z
+    .string()
+    .regex(/^\d{6}(-\d{6}){7}$/, "must be a 48-digit BitLocker recovery key in eight groups of six digits")
+    .optional(),
   manifestFile: text(1024),
   manifestHash: z.string().regex(/^[0-9A-Fa-f]{32,128}$/, "must be a hexadecimal hash"),
   driveHeaderHash: optionalText(4096),
@@ -173,7 +177,7 @@ export function toJobDefinition(body: z.infer<typeof putJobBody>): JobDefinition
     diagnosticsPath: properties.diagnosticsPath,
     logLevel: properties.logLevel,
     backupDriveManifest: properties.backupDriveManifest,
-    driveList: properties.driveList as DriveSpec[] | undefined,
+    driveList: properties.driveList,
     export: properties.export && {
       blobListBlobPath: properties.export.blobListBlobPath,
       blobPath: properties.export.blobList?.blobPath,
@@ -194,6 +198,6 @@ export function toJobUpdate(body: z.infer<typeof patchJobBody>): JobUpdate {
     deliveryPackage: properties.deliveryPackage,
     logLevel: properties.logLevel,
     backupDriveManifest: properties.backupDriveManifest,
-    driveList: properties.driveList as DriveSpec[] | undefined,
+    driveList: properties.driveList,
   };
 }

@@ -87,6 +87,12 @@ export interface DriveSpec {
   driveHeaderHash?: string;
 }
 
+/**
+ * A drive as a request names it. The key may be left out for a drive the job already has (clients
+ * read jobs without keys and send them back); the stored key is kept.
+ */
+export type DriveInput = Omit<DriveSpec, "bitLockerKey"> & { bitLockerKey?: string };
+
 export interface Drive extends Partial<DriveSpec> {
   driveId: string;
   state: DriveState;
@@ -152,7 +158,7 @@ export interface JobDefinition {
   diagnosticsPath?: string;
   logLevel?: LogLevel;
   backupDriveManifest?: boolean;
-  driveList?: DriveSpec[];
+  driveList?: DriveInput[];
   export?: ExportSpec;
   encryptionKey?: EncryptionKey;
 }
@@ -167,7 +173,7 @@ export interface JobUpdate {
   deliveryPackage?: DeliveryPackage;
   logLevel?: LogLevel;
   backupDriveManifest?: boolean;
-  driveList?: DriveSpec[];
+  driveList?: DriveInput[];
 }
 
 export interface JobRules {
@@ -232,7 +238,7 @@ export function createJob(key: JobKey, definition: JobDefinition, shippingInform
     state: "Creating",
     stateChangedAt: at,
     cancelRequested: false,
-    drives: specifiedDrives(definition.driveList ?? []),
+    drives: specifiedDrives(withKnownKeys(definition.driveList ?? [], [])),
     export: definition.export,
     encryptionKey: definition.encryptionKey ?? { kekType: "MicrosoftManaged" },
     createdAt: at,
@@ -415,7 +421,8 @@ function applyField<F extends UpdatableField>(job: Job, field: F, value: Job[F &
   return { ...job, [field]: value };
 }
 
-function applyDriveList(job: Job, specs: DriveSpec[]): Job {
+function applyDriveList(job: Job, inputs: DriveInput[]): Job {
+  const specs = withKnownKeys(inputs, job.drives);
   const current = job.drives.map(({ driveId, bitLockerKey, manifestFile, manifestHash, driveHeaderHash }) =>
     stripUndefined({ driveId, bitLockerKey, manifestFile, manifestHash, driveHeaderHash }),
   );
@@ -432,6 +439,21 @@ function assertUpdatable(job: Job, field: UpdatableField): void {
     `'${field}' cannot be changed while the job is '${job.state}'; it can be changed in: ${allowed.join(", ")}.`,
     `properties.${field}`,
   );
+}
+
+/** Completes each drive with the key the job already holds for it; a new drive must bring its own. */
+function withKnownKeys(inputs: DriveInput[], known: Drive[]): DriveSpec[] {
+  return inputs.map((input, index) => {
+    const bitLockerKey = input.bitLockerKey ?? known.find((drive) => drive.driveId.toUpperCase() === input.driveId.toUpperCase())?.bitLockerKey;
+    if (!bitLockerKey) {
+      throw ErrorFactory.badRequest(
+        "BitLockerKeyRequired",
+        `Drive '${input.driveId}' needs its 'bitLockerKey' (it may be left out only for a drive the job already has).`,
+        `properties.driveList[${index}].bitLockerKey`,
+      );
+    }
+    return { ...input, bitLockerKey };
+  });
 }
 
 function specifiedDrives(specs: DriveSpec[]): Drive[] {
@@ -472,7 +494,7 @@ function validateDefinition(definition: JobDefinition): void {
   }
 }
 
-function validateDriveSpecs(specs: DriveSpec[]): void {
+function validateDriveSpecs(specs: DriveInput[]): void {
   if (specs.length < 1 || specs.length > MAX_DRIVES_PER_JOB) {
     throw ErrorFactory.badRequest("InvalidDriveCount", `A job takes 1 to ${MAX_DRIVES_PER_JOB} drives; ${specs.length} were given.`, "properties.driveList");
   }

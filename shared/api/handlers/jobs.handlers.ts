@@ -73,7 +73,8 @@ async function listJobs(request: ArmRequest, scope: JobScope) {
 function nextLinkOf(url: URL, continuationToken: string): string {
   const next = new URL(url.toString());
   next.searchParams.set("$skiptoken", continuationToken);
-  return next.toString();
+  // URLSearchParams writes '$' as %24; ARM's own nextLinks keep the OData '$' readable.
+  return next.toString().replace(/%24/g, "$");
 }
 
 // The table SDK's continuation token: base64 of {"nextPartitionKey": …, "nextRowKey": …}.
