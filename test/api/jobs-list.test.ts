@@ -257,3 +257,27 @@ describe("$filter", () => {
     expectArmError(await api(service, "GET", `${bySubscription()}${query({ $filter: filter })}`), 400, "InvalidFilter");
   });
 });
+
+describe("nextLink behind ARM", () => {
+  test("points at the client's original URL from Referer, keeping its query", async () => {
+    const sub = newSubscriptionId();
+    await createJob(service, sub, "rg-a", "first");
+    await createJob(service, sub, "rg-a", "second");
+    const path = `/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?${API}&$top=1`;
+
+    const response = await api(service, "GET", path, undefined, { referer: `https://management.azure.com${path}` });
+
+    expect(response.body.nextLink).toMatch(/^https:\/\/management\.azure\.com\/subscriptions\/.*\$top=1.*\$skiptoken=/);
+  });
+
+  test("ignores a Referer for another path", async () => {
+    const sub = newSubscriptionId();
+    await createJob(service, sub, "rg-a", "first");
+    await createJob(service, sub, "rg-a", "second");
+    const path = `/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?${API}&$top=1`;
+
+    const response = await api(service, "GET", path, undefined, { referer: "https://portal.example/somewhere/else" });
+
+    expect(response.body.nextLink.startsWith(service.url)).toBe(true);
+  });
+});

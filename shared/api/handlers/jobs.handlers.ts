@@ -64,9 +64,22 @@ async function listJobs(request: ArmRequest, scope: JobScope) {
     status: 200,
     body: {
       value: page.jobs.map(toJobResponse),
-      ...(page.continuationToken ? { nextLink: nextLinkOf(request.url, page.continuationToken) } : {}),
+      ...(page.continuationToken ? { nextLink: nextLinkOf(publicUrlOf(request), page.continuationToken) } : {}),
     },
   };
+}
+
+/**
+ * The URL the client called. Behind ARM, the request reaches the service at its own host and ARM
+ * passes the client's original URL as `Referer`; a nextLink must point back at that.
+ */
+function publicUrlOf(request: ArmRequest): URL {
+  const referer = request.http.headers.get("referer");
+  if (referer && URL.canParse(referer)) {
+    const original = new URL(referer);
+    if (original.pathname.toLowerCase() === request.url.pathname.toLowerCase()) return original;
+  }
+  return request.url;
 }
 
 /** The next page's URL: the same query, with the table's continuation token as `$skiptoken`. */
