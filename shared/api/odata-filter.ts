@@ -107,8 +107,9 @@ function comparison(field: "state" | "jobType" | "createdAt", op: string, value:
       throw invalidFilter(`creationTime takes gt, ge, lt or le, not '${op}'`);
     }
     if (value.type !== "datetime" && value.type !== "string") throw invalidFilter("creationTime is compared with datetime'<ISO-8601 time>'");
-    const time = new Date(value.text);
-    if (!/^\d{4}-\d{2}-\d{2}/.test(value.text) || Number.isNaN(time.getTime())) {
+    // A time without an offset is UTC, as in Table Storage; `new Date` would read it in the host's time zone.
+    const time = new Date(/T[^Z+-]*$/i.test(value.text) ? `${value.text}Z` : value.text);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(value.text) || Number.isNaN(time.getTime()) || !isCalendarDate(value.text.slice(0, 10))) {
       throw invalidFilter(`'${value.text}' is not an ISO-8601 time`);
     }
     return { kind: "createdAt", op, value: time };
@@ -123,6 +124,13 @@ function comparison(field: "state" | "jobType" | "createdAt", op: string, value:
   const jobType = ["Import", "Export"].find((candidate) => candidate.toLowerCase() === value.text.toLowerCase());
   if (!jobType) throw invalidFilter(`'${value.text}' is not a job type; use 'Import' or 'Export'`);
   return { kind: "jobType", op, value: jobType as "Import" | "Export" };
+}
+
+/** `Date` rolls 2026-02-30 over to March; a filter should refuse it instead. */
+function isCalendarDate(yyyyMmDd: string): boolean {
+  const [year, month, day] = yyyyMmDd.split("-").map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 function tokenize(text: string): Token[] {

@@ -359,17 +359,18 @@ export function requestCancellation(job: Job, context: OperationContext): Job {
 export function assertDeletable(job: Job, rules: JobRules): void {
   if (DELETABLE_STATES.includes(job.state)) return;
   const purgeAt = addMs(job.stateChangedAt, rules.finishedRetentionMs);
+  const retentionDays = Math.round(rules.finishedRetentionMs / 86_400_000);
   const when: Record<JobState, string> = {
     Creating: "",
     Completed: "",
-    Shipping: "once it is 'Completed'. A job that has shipped cannot be deleted while its drives are in transit or at the data center; cancel it to have the drives returned without copying.",
-    Received: "once it is 'Completed'. Cancel it to skip the data copy and have the drives returned sooner.",
-    Transferring: "once it is 'Completed'. Cancel it to stop the copy of drives that have not started.",
-    Packaging: "once it is 'Completed', after the drives are shipped back.",
-    Closed: `never by a customer: a 'Closed' job is purged by the service ${Math.round(rules.finishedRetentionMs / 86_400_000)} days after it closed (at ${purgeAt}).`,
-    Faulted: "only after an operator clears the fault and the job reaches 'Completed'.",
+    Shipping: "It can be deleted once it is 'Completed'; while its drives are in transit or at the data center it stays. Cancel it to have the drives returned without copying.",
+    Received: "It can be deleted once it is 'Completed'. Cancel it to skip the data copy and have the drives returned sooner.",
+    Transferring: "It can be deleted once it is 'Completed'. Cancel it to stop the copy of drives that have not started.",
+    Packaging: "It can be deleted once it is 'Completed', after the drives are shipped back.",
+    Closed: `A 'Closed' job cannot be deleted by a customer: the service purges it ${retentionDays} days after it closed (at ${purgeAt}).`,
+    Faulted: "It can be deleted only after an operator clears the fault and the job reaches 'Completed'.",
   };
-  throw ErrorFactory.conflict("JobNotDeletable", `The job is '${job.state}' and can be deleted ${when[job.state]}`);
+  throw ErrorFactory.conflict("JobNotDeletable", `The job is '${job.state}' and cannot be deleted now. ${when[job.state]}`);
 }
 
 /** Approximate progress: the average of the drives that will be copied; 100 once the job is over. */

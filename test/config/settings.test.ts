@@ -1,0 +1,171 @@
+/**
+ * App settings: defaults, the two storage modes, and a start-up error that names the bad setting.
+ */
+import { parseSettings, SettingsError } from "../../shared/config/settings";
+
+const DAY = 86_400_000;
+const BASE = { ImportExportStorage: "UseDevelopmentStorage=true" };
+
+function settingsError(env: Record<string, string | undefined>): SettingsError {
+  try {
+    parseSettings(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(SettingsError);
+    expect(error).toBeInstanceOf(Error);
+    return error as SettingsError;
+  }
+  throw new Error("expected the settings to be refused");
+}
+
+describe("parseSettings", () => {
+  test("a connection string alone gives every default", () => {
+    expect(parseSettings(BASE)).toEqual({
+      storage: { kind: "connectionString", connectionString: "UseDevelopmentStorage=true" },
+      jobsTableName: "importexportjobs",
+      logsContainerName: "importexport-logs",
+      creatingLifetimeMs: 14 * DAY,
+      shippingWaitMs: 14 * DAY,
+      shippingResponseWindowMs: 30 * DAY,
+      finishedRetentionMs: 90 * DAY,
+      maxRequestBodyBytes: 256 * 1024,
+      locationsFile: undefined,
+      storageTimeoutMs: 10_000,
+    });
+  });
+
+  test("every setting can be overridden", () => {
+    const settings = parseSettings({
+      ...BASE,
+      JOBS_TABLE_NAME: "jobs2",
+      LOGS_CONTAINER_NAME: "my-logs",
+      CREATING_JOB_LIFETIME: "PT30S",
+      SHIPPING_WAIT: "P1W",
+      SHIPPING_RESPONSE_WINDOW: "P1DT2H",
+      FINISHED_JOB_RETENTION: "PT0.5S",
+      MAX_REQUEST_BODY_BYTES: "2048",
+      LOCATIONS_FILE: "/etc/locations.json",
+      STORAGE_TIMEOUT_MS: "500",
+    });
+    expect(settings).toMatchObject({
+      jobsTableName: "jobs2",
+      logsContainerName: "my-logs",
+      creatingLifetimeMs: 30_000,
+      shippingWaitMs: 7 * DAY,
+      shippingResponseWindowMs: 26 * 3_600_000,
+      finishedRetentionMs: 500,
+      maxRequestBodyBytes: 2048,
+      locationsFile: "/etc/locations.json",
+      storageTimeoutMs: 500,
+    });
+  });
+
+  test("unrelated environment variables are ignored", () => {
+    expect(parseSettings({ ...BASE, PATH: "/usr/bin", FUNCTIONS_WORKER_RUNTIME: "node" }).jobsTableName).toBe("importexportjobs");
+  });
+
+  test.each([
+    ["CREATING_JOB_LIFETIME", "14 days"],
+    ["CREATING_JOB_LIFETIME", "P1M"],
+    ["CREATING_JOB_LIFETIME", "PT0S"],
+    ["CREATING_JOB_LIFETIME", ""],
+    ["SHIPPING_WAIT", "P1Y"],
+    ["SHIPPING_RESPONSE_WINDOW", "30"],
+    ["FINISHED_JOB_RETENTION", "P"],
+  ])("a bad duration in %s (%j) stops with an error naming it", (name, value) => {
+    const error = settingsError({ ...BASE, [name]: value });
+    expect(error.message).toContain(name);
+    expect(error.message).toContain("is not a positive ISO-8601 duration");
+  });
+
+  test("the duration error names only the bad setting", () => {
+    const error = settingsError({ ...BASE, CREATING_JOB_LIFETIME: "two weeks" });
+    expect(error.message).toContain("CREATING_JOB_LIFETIME 'two weeks' is not a positive ISO-8601 duration");
+    expect(error.message).not.toContain("SHIPPING_WAIT");
+  });
+
+  test("missing storage settings name ImportExportStorage", () => {
+    const error = settingsError({});
+    expect(error.message).toContain("ImportExportStorage");
+    expect(error.message).toContain("UseDevelopmentStorage=true");
+  });
+
+  test("an empty connection string counts as missing", () => {
+    expect(settingsError({ ImportExportStorage: "" }).message).toContain("ImportExportStorage");
+  });
+
+  test("identity mode with both service URIs works", () => {
+    const settings = parseSettings({
+      ImportExportStorage__tableServiceUri: "https://acct.table.core.windows.net",
+      ImportExportStorage__blobServiceUri: "https://acct.blob.core.windows.net",
+    });
+    expect(settings.storage).toEqual({
+      kind: "identity",
+      tableServiceUri: "https://acct.table.core.windows.net",
+      blobServiceUri: "https://acct.blob.core.windows.net",
+    });
+  });
+
+  test("a connection string wins over service URIs", () => {
+    const settings = parseSettings({
+      ...BASE,
+      ImportExportStorage__tableServiceUri: "https://acct.table.core.windows.net",
+      ImportExportStorage__blobServiceUri: "https://acct.blob.core.windows.net",
+    });
+    expect(settings.storage.kind).toBe("connectionString");
+  });
+
+  test.each([
+    ["only the table URI", { ImportExportStorage__tableServiceUri: "https://acct.table.core.windows.net" }],
+    ["only the blob URI", { ImportExportStorage__blobServiceUri: "https://acct.blob.core.windows.net" }],
+  ])("identity mode with %s is refused", (_label, env) => {
+    const error = settingsError(env);
+    expect(error.message).toContain("ImportExportStorage__tableServiceUri and ImportExportStorage__blobServiceUri");
+  });
+
+  test("a service URI that is not a URL names the setting", () => {
+    const error = settingsError({
+      ImportExportStorage__tableServiceUri: "not a url",
+      ImportExportStorage__blobServiceUri: "https://acct.blob.core.windows.net",
+    });
+    expect(error.message).toContain("ImportExportStorage__tableServiceUri");
+  });
+
+  test.each([
+    ["JOBS_TABLE_NAME", "1jobs"],
+    ["JOBS_TABLE_NAME", "jo"],
+    ["JOBS_TABLE_NAME", "import-export"],
+    ["LOGS_CONTAINER_NAME", "Logs"],
+    ["LOGS_CONTAINER_NAME", "import--logs"],
+    ["LOGS_CONTAINER_NAME", "-logs"],
+    ["MAX_REQUEST_BODY_BYTES", "100"],
+    ["MAX_REQUEST_BODY_BYTES", "lots"],
+    ["MAX_REQUEST_BODY_BYTES", "1500.5"],
+    ["STORAGE_TIMEOUT_MS", "50"],
+    ["STORAGE_TIMEOUT_MS", "200000"],
+    ["LOCATIONS_FILE", ""],
+  ])("%s=%j is refused with its name in the message", (name, value) => {
+    const error = settingsError({ ...BASE, [name]: value });
+    expect(error.message).toMatch(new RegExp(`(^|; |: )${name} `));
+  });
+
+  test("several bad settings are reported together", () => {
+    const error = settingsError({ ...BASE, CREATING_JOB_LIFETIME: "P1M", JOBS_TABLE_NAME: "x" });
+    expect(error.message.startsWith("Invalid app settings: ")).toBe(true);
+    expect(error.message).toContain("CREATING_JOB_LIFETIME");
+    expect(error.message).toContain("JOBS_TABLE_NAME");
+    expect(error.message.split("; ")).toHaveLength(2);
+  });
+
+  test("missing storage is reported alongside a bad setting", () => {
+    const error = settingsError({ JOBS_TABLE_NAME: "x" });
+    expect(error.message).toContain("JOBS_TABLE_NAME");
+    expect(error.message).toContain("ImportExportStorage is required");
+  });
+
+  test("a setting that cannot be read at all is reported first, the storage check after it is fixed", () => {
+    // zod skips the storage refinement when a value fails to parse (a bad duration or a non-number).
+    const error = settingsError({ CREATING_JOB_LIFETIME: "P1M" });
+    expect(error.message).toContain("CREATING_JOB_LIFETIME");
+    expect(settingsError({ CREATING_JOB_LIFETIME: "P1D" }).message).toContain("ImportExportStorage");
+  });
+});
