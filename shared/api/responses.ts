@@ -3,7 +3,12 @@
  * Every field is listed explicitly, so nothing stored (BitLocker keys, deadlines, history) reaches a
  * response by accident.
  */
-import { Drive, Job, jobPercentComplete } from "../domain/job";
+import { Drive, Job } from "../domain/job";
+import { Arrival } from "../domain/arrival";
+import { driveBlobName, incompleteBlobListName } from "../domain/log-blobs";
+import { eventsAllowedIn } from "../domain/operator-events";
+import type { BlobUrlSigner } from "../storage/log-blobs.store";
+import { drivePercentComplete, jobPercentComplete } from "../domain/progress";
 import { DataCenterLocation } from "../domain/locations";
 
 export const JOB_RESOURCE_TYPE = "Microsoft.ImportExport/jobs";
@@ -14,7 +19,8 @@ export function jobResourceId(job: Job): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${JOB_RESOURCE_TYPE}/${name}`;
 }
 
-export function toJobResponse(job: Job) {
+/** `sign` turns a blob name into a read-only SAS URL; log URIs appear only when it is given. */
+export function toJobResponse(job: Job, sign?: BlobUrlSigner) {
   return {
     id: jobResourceId(job),
     name: job.key.name,
@@ -44,8 +50,8 @@ export function toJobResponse(job: Job) {
       state: job.state,
       cancelRequested: job.cancelRequested,
       percentComplete: jobPercentComplete(job),
-      incompleteBlobListUri: job.incompleteBlobListUri,
-      driveList: job.jobType === "Import" || job.drives.length > 0 ? job.drives.map(toDriveStatus) : undefined,
+      incompleteBlobListUri: sign && job.hasIncompleteBlobList ? sign(incompleteBlobListName(job)) : undefined,
+      driveList: job.jobType === "Import" || job.drives.length > 0 ? job.drives.map((drive) => toDriveStatus(job, drive, sign)) : undefined,
       export: job.export && {
         blobListBlobPath: job.export.blobListBlobPath,
         blobList:
@@ -59,7 +65,8 @@ export function toJobResponse(job: Job) {
   };
 }
 
-function toDriveStatus(drive: Drive) {
+function toDriveStatus(job: Job, drive: Drive, sign?: BlobUrlSigner) {
+  const blobs = drive.blobs ?? {};
   return {
     driveId: drive.driveId,
     manifestFile: drive.manifestFile,
@@ -67,10 +74,10 @@ function toDriveStatus(drive: Drive) {
     driveHeaderHash: drive.driveHeaderHash,
     state: drive.state,
     copyStatus: drive.copyStatus,
-    percentComplete: drive.percentComplete,
-    verboseLogUri: drive.verboseLogUri,
-    errorLogUri: drive.errorLogUri,
-    manifestUri: drive.manifestUri,
+    percentComplete: drivePercentComplete(drive),
+    verboseLogUri: sign && blobs.verboseLog && job.logLevel === "Verbose" ? sign(driveBlobName(job, drive.driveId, "verboseLog")) : undefined,
+    errorLogUri: sign && blobs.errorLog ? sign(driveBlobName(job, drive.driveId, "errorLog")) : undefined,
+    manifestUri: sign && blobs.manifest && job.backupDriveManifest ? sign(driveBlobName(job, drive.driveId, "manifest")) : undefined,
     bytesSucceeded: drive.bytesSucceeded,
   };
 }
@@ -107,3 +114,40 @@ export const PROVIDER_OPERATIONS = [
   ["Microsoft.ImportExport/jobs/delete", "Jobs", "Delete Job", "Deletes an existing job."],
   ["Microsoft.ImportExport/register/action", "Import/Export Resource Provider", "Registers the Import/Export Resource Provider", "Registers the subscription for the import/export resource provider and enables the creation of import/export jobs."],
 ].map(([name, resource, operation, description]) => ({ name, display: { provider: PROVIDER, resource, operation, description } }));
+
+/**
+ * What operators see of a job: the customer's Get Job shape, plus an `operator` section with what
+ * only the data center needs (extra drives, flags, deadlines, the events the state allows).
+ */
+export function toOperatorJobResponse(job: Job, sign?: BlobUrlSigner, stopTransfer?: boolean) {
+  return {
+    ...toJobResponse(job, sign),
+    operator: {
+      allowedEvents: eventsAllowedIn(job.state),
+      extraDrives: job.extraDrives ?? [],
+      returnAddressProblem: job.returnAddressProblem,
+      hadFault: job.hadFault ?? false,
+      stateBeforeFault: job.stateBeforeFault,
+      stateChangedAt: job.stateChangedAt,
+      creatingExpiresAt: job.creatingExpiresAt,
+      shippingDueAt: job.shippingDueAt,
+      skippedDrives: job.drives.filter((drive) => drive.skipped).map((drive) => drive.driveId),
+      ...(stopTransfer ? { stopTransfer: true } : {}),
+    },
+  };
+}
+
+export function toArrivalResponse(arrival: Arrival) {
+  return {
+    id: arrival.id,
+    status: arrival.status,
+    reason: arrival.reason,
+    carrierName: arrival.carrierName,
+    trackingNumber: arrival.trackingNumber,
+    driveIds: arrival.driveIds,
+    job: arrival.jobKey && { subscriptionId: arrival.jobKey.subscriptionId, resourceGroupName: arrival.jobKey.resourceGroup, jobName: arrival.jobKey.name },
+    arrivedAt: arrival.arrivedAt,
+    attachedAt: arrival.attachedAt,
+    attachedTo: arrival.attachedTo && { subscriptionId: arrival.attachedTo.subscriptionId, resourceGroupName: arrival.attachedTo.resourceGroup, jobName: arrival.attachedTo.name },
+  };
+}

@@ -7,6 +7,7 @@ import type { HttpHandler, HttpMethod } from "@azure/functions";
 import { ErrorFactory } from "../domain/errors";
 import { armHandler } from "./arm-http";
 import * as jobs from "./handlers/jobs.handlers";
+import * as operator from "./handlers/operator.handlers";
 import * as provider from "./handlers/provider.handlers";
 import { compileTemplate } from "./route-template";
 
@@ -21,6 +22,7 @@ export interface RouteDefinition {
 const PROVIDER = "providers/Microsoft.ImportExport";
 const RESOURCE_GROUP = "subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}";
 const JOB = `${RESOURCE_GROUP}/${PROVIDER}/jobs/{jobName}`;
+const OPERATOR_JOB = "operator/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/jobs/{jobName}";
 
 export const ALL_METHODS: HttpMethod[] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
@@ -35,6 +37,14 @@ export const apiRoutes: RouteDefinition[] = [
   { name: "Jobs_Update", methods: ["PATCH"], route: JOB, handler: jobs.updateJob },
   { name: "Jobs_Delete", methods: ["DELETE"], route: JOB, handler: jobs.deleteJob },
   { name: "BitLockerKeys_List", methods: ["POST"], route: `${JOB}/listBitLockerKeys`, handler: jobs.listBitLockerKeys },
+  // The data center's own surface, outside ARM's paths.
+  { name: "Operator_ListJobs", methods: ["GET"], route: "operator/jobs", handler: operator.listOperatorJobs },
+  { name: "Operator_GetJob", methods: ["GET"], route: OPERATOR_JOB, handler: operator.getOperatorJob },
+  { name: "Operator_PostJobEvent", methods: ["POST"], route: `${OPERATOR_JOB}/events`, handler: operator.postJobEvent },
+  { name: "Operator_GetJobHistory", methods: ["GET"], route: `${OPERATOR_JOB}/history`, handler: operator.getJobHistory },
+  { name: "Operator_ListArrivals", methods: ["GET"], route: "operator/arrivals", handler: operator.listArrivals },
+  { name: "Operator_RecordArrival", methods: ["POST"], route: "operator/arrivals", handler: operator.recordArrival },
+  { name: "Operator_AttachArrival", methods: ["POST"], route: "operator/arrivals/{arrivalId}/attach", handler: operator.attachArrival },
 ];
 
 const compiledApiRoutes = apiRoutes.map((route) => ({ route, template: compileTemplate(route.route) }));

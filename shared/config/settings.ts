@@ -30,6 +30,9 @@ const settingsSchema = z
     ImportExportStorage__blobServiceUri: z.url().optional(),
     JOBS_TABLE_NAME: tableName.default("importexportjobs"),
     LOGS_CONTAINER_NAME: containerName.default("importexport-logs"),
+    ARRIVALS_TABLE_NAME: tableName.default("importexportarrivals"),
+    NOTIFICATIONS_TABLE_NAME: tableName.default("importexportnotifications"),
+    LOG_SAS_LIFETIME: isoDuration("PT1H"),
     CREATING_JOB_LIFETIME: isoDuration("P14D"),
     SHIPPING_WAIT: isoDuration("P14D"),
     SHIPPING_RESPONSE_WINDOW: isoDuration("P30D"),
@@ -59,6 +62,9 @@ export interface Settings {
   storage: StorageConnection;
   jobsTableName: string;
   logsContainerName: string;
+  arrivalsTableName: string;
+  notificationsTableName: string;
+  logSasLifetimeMs: number;
   creatingLifetimeMs: number;
   shippingWaitMs: number;
   shippingResponseWindowMs: number;
@@ -92,6 +98,9 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
         },
     jobsTableName: raw.JOBS_TABLE_NAME,
     logsContainerName: raw.LOGS_CONTAINER_NAME,
+    arrivalsTableName: raw.ARRIVALS_TABLE_NAME,
+    notificationsTableName: raw.NOTIFICATIONS_TABLE_NAME,
+    logSasLifetimeMs: raw.LOG_SAS_LIFETIME,
     creatingLifetimeMs: raw.CREATING_JOB_LIFETIME,
     shippingWaitMs: raw.SHIPPING_WAIT,
     shippingResponseWindowMs: raw.SHIPPING_RESPONSE_WINDOW,

@@ -2,7 +2,8 @@
  * The drive life cycle as one table of allowed transitions, pure and storage-free like the job's.
  * Every change of a drive's state, from the package arriving to the drive going back, passes here.
  */
-import { ErrorFactory, ServiceError } from "./errors";
+import { ServiceError } from "./errors";
+import { StateMachine } from "./state-machine";
 
 export const DRIVE_STATES = [
   "Specified",
@@ -15,8 +16,6 @@ export const DRIVE_STATES = [
   "Faulted",
 ] as const;
 export type DriveState = (typeof DRIVE_STATES)[number];
-
-type Target = DriveState | "previous";
 
 export const DRIVE_TRANSITIONS = {
   /** The drive was in the package, or arrived later in another shipment. */
@@ -31,24 +30,31 @@ export const DRIVE_TRANSITIONS = {
   /** Received drives that were skipped (cancelled job) go back as they are. */
   shipBack: { from: ["Received", "Completed", "CompletedMoreInfo"], to: "ShippedBack" },
   fault: { from: ["Received", "Transferring"], to: "Faulted" },
-  clearFault: { from: ["Faulted"], to: "previous" },
-} as const satisfies Record<string, { from: readonly DriveState[]; to: Target }>;
+  clearFault: { from: ["Faulted"], to: "resume" },
+} as const;
 
 export type DriveTransition = keyof typeof DRIVE_TRANSITIONS;
 
 /** A drive in one of these states needs no more work before the job can be packaged. */
 export const FINISHED_DRIVE_STATES: readonly DriveState[] = ["Completed", "CompletedMoreInfo", "NeverReceived", "ShippedBack"];
 
+const driveMachine = new StateMachine<DriveState, DriveTransition>(DRIVE_TRANSITIONS, "Faulted", {
+  invalidTransitionCode: "InvalidDriveStateTransition",
+  invalidResumeCode: "InvalidDriveState",
+  noun: "drive",
+  subject: (id) => `drive '${id}'`,
+});
+
 export function isDriveState(value: string): value is DriveState {
   return (DRIVE_STATES as readonly string[]).includes(value);
 }
 
 export function canTransitionDrive(from: DriveState, transition: DriveTransition): boolean {
-  return (DRIVE_TRANSITIONS[transition].from as readonly DriveState[]).includes(from);
+  return driveMachine.can(from, transition);
 }
 
 export function allowedDriveTransitions(from: DriveState): DriveTransition[] {
-  return (Object.keys(DRIVE_TRANSITIONS) as DriveTransition[]).filter((t) => canTransitionDrive(from, t));
+  return driveMachine.allowed(from);
 }
 
 export function transitionDrive(
@@ -56,22 +62,11 @@ export function transitionDrive(
   from: DriveState,
   transition: DriveTransition,
   stateBeforeFault?: DriveState,
+  returnTo?: DriveState,
 ): DriveState {
-  if (!canTransitionDrive(from, transition)) throw invalidDriveTransition(driveId, from, transition);
-  const to: Target = DRIVE_TRANSITIONS[transition].to;
-  if (to !== "previous") return to;
-  if (!stateBeforeFault || stateBeforeFault === "Faulted") {
-    throw ErrorFactory.conflict("InvalidDriveState", `Drive '${driveId}' has no recorded state to resume after its fault.`);
-  }
-  return stateBeforeFault;
+  return driveMachine.apply(from, transition, { id: driveId, stateBeforeFault, returnTo });
 }
 
 export function invalidDriveTransition(driveId: string, from: DriveState, transition: DriveTransition): ServiceError {
-  const allowed = allowedDriveTransitions(from);
-  return ErrorFactory.conflict(
-    "InvalidDriveStateTransition",
-    `'${transition}' is not allowed for drive '${driveId}' in state '${from}'. ` +
-      (allowed.length ? `Allowed in '${from}': ${allowed.join(", ")}.` : `Nothing more can happen to a '${from}' drive.`),
-    driveId,
-  );
+  return driveMachine.invalidTransition(from, transition, driveId);
 }

@@ -80,6 +80,10 @@ export class ErrorFactory {
     );
   }
 
+  static arrivalNotFound(arrivalId: string): ServiceError {
+    return new ServiceError(404, "ResourceNotFound", `No arrival '${arrivalId}' is recorded.`);
+  }
+
   static locationNotFound(location: string): ServiceError {
     return new ServiceError(404, "ResourceNotFound", `The location '${location}' is not an Import/Export location.`);
   }

@@ -6,7 +6,7 @@
  */
 import { addMs } from "./duration";
 import { ErrorFactory } from "./errors";
-import { DriveState } from "./drive-state-machine";
+import { DriveState, DriveTransition, FINISHED_DRIVE_STATES, transitionDrive } from "./drive-state-machine";
 import { JOB_STATES, JobState, JobTransition, transitionJob } from "./job-state-machine";
 
 export type JobType = "Import" | "Export";
@@ -21,6 +21,8 @@ export interface JobKey {
 export interface Actor {
   id: string;
   type: "User" | "Application" | "ManagedIdentity" | "Key";
+  /** Who acted, for the history: the customer (default), a data-center operator, or a timer. */
+  role?: "customer" | "operator" | "timer";
 }
 
 export interface ReturnAddress {
@@ -100,16 +102,30 @@ export interface Drive extends Partial<DriveSpec> {
   copyStatus?: string;
   percentComplete: number;
   bytesSucceeded?: number;
-  verboseLogUri?: string;
-  errorLogUri?: string;
-  manifestUri?: string;
+  /** The drive's size, when the data center knows it: progress is then weighted by bytes. */
+  totalBytes?: number;
+  /** Not copied because the job was cancelled; the drive goes back as it came. */
+  skipped?: boolean;
+  /** Which of the drive's blobs exist (their names follow from the job, see `log-blobs.ts`). */
+  blobs?: { errorLog?: boolean; verboseLog?: boolean; manifest?: boolean };
 }
 
+/** A drive that came in a job's package but is not one of the job's drives: never processed. */
+export interface ExtraDrive {
+  driveId: string;
+  trackingNumber: string;
+  arrivedAt: string;
+  returnedAt?: string;
+}
+
+/** One change of state of the job (no `driveId`) or of one of its drives, by whom and why. */
 export interface StateChange {
   at: string;
-  from: JobState | null;
-  to: JobState;
+  driveId?: string;
+  from: string | null;
+  to: string;
   by: string;
+  role: "customer" | "operator" | "timer";
   reason: string;
 }
 
@@ -131,8 +147,14 @@ export interface Job {
   stateBeforeFault?: JobState;
   stateChangedAt: string;
   cancelRequested: boolean;
-  incompleteBlobListUri?: string;
+  /** An export job whose drives could not hold every blob: the list of the rest is a blob. */
+  hasIncompleteBlobList?: boolean;
   drives: Drive[];
+  extraDrives?: ExtraDrive[];
+  /** Set by an operator in Transferring/Packaging; cleared when the customer corrects the address. */
+  returnAddressProblem?: { reason: string; reportedAt: string };
+  /** Any fault on the way means the job ends Closed rather than Completed. */
+  hadFault?: boolean;
   export?: ExportSpec;
   encryptionKey: EncryptionKey;
   /** The tenant that created the job (from `x-ms-client-tenant-id`), kept for tenant isolation. */
@@ -143,6 +165,10 @@ export interface Job {
   lastModifiedBy: Actor;
   /** While `Creating`: when the job is deleted unless it is updated or shipped first. */
   creatingExpiresAt?: string;
+  /** While `Shipping`: when operators are told the package is overdue (moved by an extension). */
+  shippingDueAt?: string;
+  /** When operators were told the package is overdue; an extension clears it (and the pending close). */
+  shippingOverdueNotifiedAt?: string;
   history: StateChange[];
 }
 
@@ -179,6 +205,8 @@ export interface JobUpdate {
 export interface JobRules {
   /** How long a job may stay `Creating` after its creation or last update. */
   creatingLifetimeMs: number;
+  /** How long a `Shipping` job waits for its package before operators are told. */
+  shippingWaitMs: number;
   /** How long a `Completed` or `Closed` job is kept before it is purged. */
   finishedRetentionMs: number;
 }
@@ -246,7 +274,7 @@ export function createJob(key: JobKey, definition: JobDefinition, shippingInform
     lastModifiedAt: at,
     lastModifiedBy: actor,
     creatingExpiresAt: addMs(now, rules.creatingLifetimeMs),
-    history: [{ at, from: null, to: "Creating", by: actor.id, reason: "Job created" }],
+    history: [{ at, from: null, to: "Creating", by: actor.id, role: actor.role ?? "customer", reason: "Job created" }],
   };
 }
 
@@ -310,7 +338,8 @@ export function updateJob(job: Job, update: JobUpdate, context: OperationContext
   if (update.cancelRequested === false && job.cancelRequested) {
     throw ErrorFactory.conflict("CancellationCannotBeWithdrawn", "The job's cancellation was already requested and cannot be withdrawn.", "properties.cancelRequested");
   }
-  if (update.cancelRequested === true) next = requestCancellation(next, context);
+  if (update.cancelRequested === true) next = advanceToPackaging(requestCancellation(next, context), context);
+  if (next.returnAddressProblem && next.returnAddress !== job.returnAddress) next = { ...next, returnAddressProblem: undefined };
   if (update.state === "Shipping" && next.state !== "Shipping") next = markShipping(next, context);
   return touch(next, context);
 }
@@ -373,21 +402,28 @@ export function assertDeletable(job: Job, rules: JobRules): void {
   throw ErrorFactory.conflict("JobNotDeletable", `The job is '${job.state}' and cannot be deleted now. ${when[job.state]}`);
 }
 
-/** Approximate progress: the average of the drives that will be copied; 100 once the job is over. */
-export function jobPercentComplete(job: Job): number {
-  if (job.state === "Completed" || job.state === "Closed") return 100;
-  const counted = job.drives.filter((drive) => drive.state !== "NeverReceived");
-  if (counted.length === 0) return 0;
-  const total = counted.reduce((sum, drive) => sum + driveProgress(drive), 0);
-  return Math.floor(total / counted.length);
+/**
+ * A job moves to Packaging by itself once no drive has work left: each is finished, never arrived,
+ * or was skipped because the job was cancelled (received but not started).
+ */
+export function advanceToPackaging(job: Job, context: OperationContext): Job {
+  if (job.state !== "Received" && job.state !== "Transferring") return job;
+  let next = job;
+  if (job.cancelRequested) {
+    next = { ...next, drives: next.drives.map((drive) => (drive.state === "Received" && !drive.skipped ? { ...drive, skipped: true } : drive)) };
+  }
+  const workLeft = next.drives.some((drive) => !FINISHED_DRIVE_STATES.includes(drive.state) && !(drive.state === "Received" && drive.skipped));
+  if (workLeft) return next;
+  return transition(next, "beginPackaging", context, job.cancelRequested ? "Cancelled: remaining drives skipped" : "Every drive is finished");
 }
 
 export function normalizeLocation(location: string): string {
   return location.replace(/\s+/g, "").toLowerCase();
 }
 
-export function transition(job: Job, name: JobTransition, context: OperationContext, reason: string): Job {
-  const to = transitionJob(job.state, name, job.stateBeforeFault);
+/** Moves the job through its state machine and records the change; the one way a job's state changes. */
+export function transition(job: Job, name: JobTransition, context: OperationContext, reason: string, returnTo?: JobState): Job {
+  const to = transitionJob(job.state, name, job.stateBeforeFault, returnTo);
   const at = context.now.toISOString();
   return {
     ...job,
@@ -395,13 +431,35 @@ export function transition(job: Job, name: JobTransition, context: OperationCont
     stateBeforeFault: to === "Faulted" ? job.state : undefined,
     stateChangedAt: at,
     creatingExpiresAt: to === "Creating" ? job.creatingExpiresAt : undefined,
-    history: [...job.history, { at, from: job.state, to, by: context.actor.id, reason }],
+    shippingDueAt: to === "Shipping" ? addMs(context.now, context.rules.shippingWaitMs) : undefined,
+    hadFault: job.hadFault || to === "Faulted" || undefined,
+    history: [...job.history, historyEntry(context, job.state, to, reason)],
   };
 }
 
-function driveProgress(drive: Drive): number {
-  if (drive.state === "Completed" || drive.state === "CompletedMoreInfo" || drive.state === "ShippedBack") return 100;
-  return drive.percentComplete;
+/** Moves one drive through the drive state machine and records the change. */
+export function transitionDriveOf(job: Job, driveId: string, name: DriveTransition, context: OperationContext, reason: string, returnTo?: DriveState): Job {
+  const drive = findDrive(job, driveId);
+  const to = transitionDrive(drive.driveId, drive.state, name, drive.stateBeforeFault, returnTo);
+  const changed: Drive = { ...drive, state: to, stateBeforeFault: to === "Faulted" ? drive.state : undefined };
+  return {
+    ...job,
+    drives: job.drives.map((candidate) => (candidate === drive ? changed : candidate)),
+    hadFault: job.hadFault || to === "Faulted" || undefined,
+    history: [...job.history, { ...historyEntry(context, drive.state, to, reason), driveId: drive.driveId }],
+  };
+}
+
+export function findDrive(job: Job, driveId: string): Drive {
+  const drive = job.drives.find((candidate) => candidate.driveId.toUpperCase() === driveId.toUpperCase());
+  if (!drive) {
+    throw ErrorFactory.badRequest("DriveNotFound", `Job '${job.key.name}' has no drive '${driveId}'. Its drives: ${job.drives.map((d) => d.driveId).join(", ") || "none"}.`, driveId);
+  }
+  return drive;
+}
+
+function historyEntry(context: OperationContext, from: string, to: string, reason: string): StateChange {
+  return { at: context.now.toISOString(), from, to, by: context.actor.id, role: context.actor.role ?? "customer", reason };
 }
 
 function touch(job: Job, context: OperationContext): Job {

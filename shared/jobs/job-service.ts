@@ -1,8 +1,8 @@
 /**
  * The customer's job operations: each loads the job, applies one pure domain operation and writes it
- * back with the ETag it read. A lost race is retried a few times with a fresh read, then reported as
- * a 409, so a concurrent writer is never silently overwritten.
+ * back with the ETag it read (see `retry.ts` for lost races).
  */
+import { attachArrival } from "../domain/arrival";
 import { Clock } from "../domain/clock";
 import { ErrorFactory } from "../domain/errors";
 import {
@@ -20,19 +20,26 @@ import {
 } from "../domain/job";
 import { JobFilter } from "../domain/job-filter";
 import { LocationCatalog, shippingInformationOf } from "../domain/locations";
+import { jobBlobPrefix } from "../domain/log-blobs";
+import { applyOperatorEvent } from "../domain/operator-events";
+import { ArrivalsStore } from "../storage/arrivals.store";
 import { JobPage, JobScope, JobsStore, StoredJob } from "../storage/jobs.store";
-import { ConcurrencyError } from "../storage/storage-errors";
-
-const MAX_ATTEMPTS = 4;
+import { LogBlobStore } from "../storage/log-blobs.store";
+import { withConcurrencyRetries } from "./retry";
 
 export interface CreateOrUpdateResult {
   job: Job;
   created: boolean;
 }
 
+/** The service itself, as the actor that attaches an arrival when its job starts Shipping. */
+const ARRIVAL_DESK: Actor = { id: "import-export-service", type: "Application", role: "operator" };
+
 export class JobService {
   constructor(
     private readonly store: JobsStore,
+    private readonly arrivals: ArrivalsStore,
+    private readonly logs: LogBlobStore,
     private readonly locations: LocationCatalog,
     private readonly rules: JobRules,
     private readonly clock: Clock,
@@ -47,7 +54,7 @@ export class JobService {
         "location",
       );
     }
-    return this.withRetries(async () => {
+    return withConcurrencyRetries(async () => {
       const existing = await this.store.get(key);
       const context = this.context(actor);
       if (!existing) {
@@ -65,23 +72,40 @@ export class JobService {
     return (await this.load(key)).job;
   }
 
+  /**
+   * Applies a customer update. When it marks the job Shipping and a package for it already arrived
+   * (recorded as an unmatched arrival), the package is received in the same write.
+   */
   async update(key: JobKey, update: JobUpdate, actor: Actor): Promise<Job> {
-    return this.withRetries(async () => {
+    const { job, attached } = await withConcurrencyRetries(async () => {
       const existing = await this.load(key);
-      const job = updateJob(existing.job, update, this.context(actor));
+      let job = updateJob(existing.job, update, this.context(actor));
+      const attached = existing.job.state !== "Shipping" && job.state === "Shipping" ? await this.arrivals.unmatchedFor(key) : [];
+      const [arrival] = attached;
+      if (arrival) {
+        const event = { type: "PackageReceived" as const, carrierName: arrival.carrierName, trackingNumber: arrival.trackingNumber, driveIds: arrival.driveIds };
+        job = applyOperatorEvent(job, event, this.context(ARRIVAL_DESK)).job;
+      }
       await this.store.replace(job, existing.etag);
-      return job;
+      return { job, attached: arrival ? [arrival] : [] };
     });
+    // The job is the truth; the arrival's move follows it (and is idempotent if retried).
+    for (const arrival of attached) await this.arrivals.markAttached(attachArrival(arrival, key, this.clock.now()));
+    return job;
   }
 
-  /** Deletes the job and, with its entity, its BitLocker keys. */
+  /** Deletes the job (and with it its BitLocker keys), then its log blobs. */
   async delete(key: JobKey): Promise<void> {
-    await this.withRetries(async () => {
+    const job = await withConcurrencyRetries(async () => {
       // The API's Delete answers only 200, so a job that is not there is a 404, as for Get.
       const existing = await this.load(key);
       assertDeletable(existing.job, this.rules);
       await this.store.delete(key, existing.etag);
+      return existing.job;
     });
+    // After the entity: a crash in between leaves blobs that no job points to, which the
+    // maintenance sweep removes; the other order could leave a job whose log URIs are dead.
+    await this.logs.deleteAll(jobBlobPrefix(job));
   }
 
   async list(scope: JobScope, filter: JobFilter | undefined, top: number, continuationToken?: string): Promise<JobPage> {
@@ -102,17 +126,5 @@ export class JobService {
 
   private context(actor: Actor): OperationContext {
     return { now: this.clock.now(), actor, rules: this.rules };
-  }
-
-  private async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
-    for (let tries = 1; ; tries++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError)) throw error;
-        if (tries >= MAX_ATTEMPTS) throw ErrorFactory.concurrencyConflict();
-        await new Promise((resolve) => setTimeout(resolve, 10 * tries + Math.random() * 20));
-      }
-    }
   }
 }

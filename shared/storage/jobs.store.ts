@@ -10,6 +10,7 @@ import { odata, TableClient, TableEntityResult } from "@azure/data-tables";
 import { ErrorFactory } from "../domain/errors";
 import { Job, JobKey } from "../domain/job";
 import { JobFilter } from "../domain/job-filter";
+import { JobState } from "../domain/job-state-machine";
 import { ConcurrencyError, isNotFound, statusOf, translateStorageError } from "./storage-errors";
 
 export interface StoredJob {
@@ -20,6 +21,15 @@ export interface StoredJob {
 export interface JobScope {
   subscriptionId: string;
   resourceGroup?: string;
+}
+
+/** The operators' cross-subscription views of the jobs that need a person. */
+export type OperatorJobView = "attention" | "faulted" | "overdue" | "returnAddress";
+
+export interface OperatorJobQuery {
+  view?: OperatorJobView;
+  states?: JobState[];
+  now: Date;
 }
 
 export interface JobPage {
@@ -38,6 +48,12 @@ interface JobEntity {
   JobType: string;
   Location: string;
   CreatedAt: Date;
+  StateChangedAt: Date;
+  /** While Shipping: when the package is overdue (the operators' "overdue" view). */
+  ShippingDueAt?: Date;
+  HasFaultedDrive: boolean;
+  ReturnAddressProblem: boolean;
+  CancelRequested: boolean;
   TenantId?: string;
   /**
    * The job as JSON without BitLocker keys, so lists and reads of the document can never leak them.
@@ -131,12 +147,28 @@ export class JobsStore {
    */
   async list(scope: JobScope, filter: JobFilter | undefined, top: number, continuationToken?: string): Promise<JobPage> {
     const query = [scopeFilter(scope), filter ? toTableFilter(filter) : undefined].filter(Boolean).map((part) => `(${part})`).join(" and ");
+    return this.query(query, top, continuationToken);
+  }
+
+  /**
+   * Jobs across all subscriptions for operators, filtered by the table service on the state and
+   * flag columns. It scans partitions, so it is for the console's queues, not for the API's hot path.
+   */
+  async listForOperators(query: OperatorJobQuery, top: number, continuationToken?: string): Promise<JobPage> {
+    return this.query(operatorFilter(query), top, continuationToken);
+  }
+
+  /**
+   * One page of a filtered query. Table Storage may return short pages; this keeps asking with the
+   * remaining size until it has `top` jobs or the query is exhausted.
+   */
+  private async query(filter: string, top: number, continuationToken?: string): Promise<JobPage> {
     const jobs: Job[] = [];
     let token = continuationToken;
     try {
       do {
         const pages = this.table
-          .listEntities<JobDocumentColumns>({ queryOptions: { filter: query, select: DOCUMENT_COLUMNS }, ...this.options() })
+          .listEntities<JobDocumentColumns>({ queryOptions: { filter, select: DOCUMENT_COLUMNS }, ...this.options() })
           .byPage({ maxPageSize: top - jobs.length, continuationToken: token });
         const { value: page } = await pages.next();
         if (!page) break;
@@ -160,6 +192,28 @@ function scopeFilter(scope: JobScope): string {
   const prefix = `${scope.subscriptionId.toLowerCase()}:`;
   const end = `${scope.subscriptionId.toLowerCase()};`;
   return odata`PartitionKey ge ${prefix} and PartitionKey lt ${end}`;
+}
+
+function operatorFilter(query: OperatorJobQuery): string {
+  const parts: string[] = [];
+  if (query.states && query.states.length > 0) parts.push(query.states.map((state) => odata`State eq ${state}`).join(" or "));
+  const overdue = `State eq 'Shipping' and ShippingDueAt lt datetime'${query.now.toISOString()}'`;
+  switch (query.view) {
+    case "faulted":
+      parts.push("State eq 'Faulted' or HasFaultedDrive eq true");
+      break;
+    case "overdue":
+      parts.push(overdue);
+      break;
+    case "returnAddress":
+      parts.push("ReturnAddressProblem eq true");
+      break;
+    case "attention":
+      // Everything a data center is, or should be, working on: not yet created, not yet over.
+      parts.push("State ne 'Creating' and State ne 'Completed' and State ne 'Closed'");
+      break;
+  }
+  return parts.map((part) => `(${part})`).join(" and ") || "PartitionKey ne ''";
 }
 
 export function toTableFilter(filter: JobFilter): string {
@@ -200,6 +254,11 @@ function toEntity(job: Job): JobEntity {
     JobType: job.jobType,
     Location: job.location,
     CreatedAt: new Date(job.createdAt),
+    StateChangedAt: new Date(job.stateChangedAt),
+    ShippingDueAt: job.shippingDueAt ? new Date(job.shippingDueAt) : undefined,
+    HasFaultedDrive: job.drives.some((drive) => drive.state === "Faulted"),
+    ReturnAddressProblem: !!job.returnAddressProblem,
+    CancelRequested: job.cancelRequested,
     TenantId: job.tenantId,
     ...documentColumns(document),
     BitLockerKeys: keyDocument,

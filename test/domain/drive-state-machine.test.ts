@@ -13,7 +13,7 @@ import {
   transitionDrive,
 } from "../../shared/domain/drive-state-machine";
 
-const EXPECTED: Record<string, DriveState | "previous"> = {
+const EXPECTED: Record<string, DriveState | "resume"> = {
   "receive from Specified": "Received",
   "receive from NeverReceived": "Received",
   "markNeverReceived from Specified": "NeverReceived",
@@ -25,7 +25,7 @@ const EXPECTED: Record<string, DriveState | "previous"> = {
   "shipBack from CompletedMoreInfo": "ShippedBack",
   "fault from Received": "Faulted",
   "fault from Transferring": "Faulted",
-  "clearFault from Faulted": "previous",
+  "clearFault from Faulted": "resume",
 };
 
 const EXPECTED_ALLOWED: Record<DriveState, DriveTransition[]> = {

@@ -13,8 +13,8 @@ import {
   transitionJob,
 } from "../../shared/domain/job-state-machine";
 
-/** Hand-written: "transition from" -> resulting state ("previous" for clearing a fault). */
-const EXPECTED: Record<string, JobState | "previous"> = {
+/** Hand-written: "transition from" -> resulting state ("resume" for clearing a fault). */
+const EXPECTED: Record<string, JobState | "resume"> = {
   "markShipping from Creating": "Shipping",
   "cancelBeforeShipping from Creating": "Completed",
   "receivePackage from Shipping": "Received",
@@ -29,7 +29,7 @@ const EXPECTED: Record<string, JobState | "previous"> = {
   "fault from Received": "Faulted",
   "fault from Transferring": "Faulted",
   "fault from Packaging": "Faulted",
-  "clearFault from Faulted": "previous",
+  "clearFault from Faulted": "resume",
 };
 
 /** Hand-written: what each state allows, in table order. */

@@ -14,7 +14,6 @@ import {
   Job,
   JobDefinition,
   JobUpdate,
-  jobPercentComplete,
   markShipping,
   OperationContext,
   redefineJob,
@@ -24,10 +23,11 @@ import {
   UPDATABLE_IN,
   updateJob,
 } from "../../shared/domain/job";
+import { jobPercentComplete } from "../../shared/domain/progress";
 import { JOB_STATES, JobState } from "../../shared/domain/job-state-machine";
 
 const DAY = 86_400_000;
-const RULES = { creatingLifetimeMs: 14 * DAY, finishedRetentionMs: 90 * DAY };
+const RULES = { creatingLifetimeMs: 14 * DAY, shippingWaitMs: 14 * DAY, finishedRetentionMs: 90 * DAY };
 const T0 = new Date("2026-03-01T12:00:00.000Z");
 
 function at(offsetMs: number, actorId = "customer"): OperationContext {
@@ -119,7 +119,7 @@ describe("createJob", () => {
     expect(job.createdBy).toEqual({ id: "customer", type: "User" });
     expect(job.cancelRequested).toBe(false);
     expect(job.shippingInformation).toEqual(SHIPPING_INFO);
-    expect(job.history).toEqual([{ at: "2026-03-01T12:00:00.000Z", from: null, to: "Creating", by: "customer", reason: "Job created" }]);
+    expect(job.history).toEqual([{ at: "2026-03-01T12:00:00.000Z", from: null, to: "Creating", by: "customer", role: "customer", reason: "Job created" }]);
   });
 
   test("fills the documented defaults", () => {
@@ -286,6 +286,7 @@ describe("marking the job Shipping", () => {
       from: "Creating",
       to: "Shipping",
       by: "customer",
+      role: "customer",
       reason: "Customer marked the package as shipped",
     });
   });

@@ -16,7 +16,7 @@ let store: JobsStore;
 const context: OperationContext = {
   now: new Date("2026-11-23T10:00:00Z"),
   actor: { id: "tester", type: "User" },
-  rules: { creatingLifetimeMs: 14 * 86_400_000, finishedRetentionMs: 90 * 86_400_000 },
+  rules: { creatingLifetimeMs: 14 * 86_400_000, shippingWaitMs: 14 * 86_400_000, finishedRetentionMs: 90 * 86_400_000 },
 };
 
 function newJob(overrides: Partial<Parameters<typeof createJob>[1]> = {}): Job {

@@ -11,7 +11,7 @@ import { parseJobFilter } from "../odata-filter";
 import { toJobResponse } from "../responses";
 import { jobParams, listQuery, patchJobBody, putJobBody, resourceGroupParams, subscriptionParams, toJobDefinition, toJobUpdate } from "../schemas";
 
-function jobKeyOf(request: ArmRequest): JobKey {
+export function jobKeyOf(request: ArmRequest): JobKey {
   const params = request.params(jobParams);
   return { subscriptionId: params.subscriptionId, resourceGroup: params.resourceGroupName, name: params.jobName };
 }
@@ -20,19 +20,19 @@ export const createJob = armHandler(async (request) => {
   const key = jobKeyOf(request);
   const definition = toJobDefinition(await request.body(putJobBody));
   const { job, created } = await request.services.jobs.createOrUpdate(key, definition, request.actor, request.tenantId);
-  return { status: created ? 201 : 200, body: toJobResponse(job) };
+  return { status: created ? 201 : 200, body: toJobResponse(job, await request.services.blobUrls()) };
 });
 
 export const getJob = armHandler(async (request) => {
   const job = await request.services.jobs.get(jobKeyOf(request));
-  return { status: 200, body: toJobResponse(job) };
+  return { status: 200, body: toJobResponse(job, await request.services.blobUrls()) };
 });
 
 export const updateJob = armHandler(async (request) => {
   const key = jobKeyOf(request);
   const update = toJobUpdate(await request.body(patchJobBody));
   const job = await request.services.jobs.update(key, update, request.actor);
-  return { status: 200, body: toJobResponse(job) };
+  return { status: 200, body: toJobResponse(job, await request.services.blobUrls()) };
 });
 
 export const deleteJob = armHandler(async (request) => {
@@ -60,10 +60,11 @@ async function listJobs(request: ArmRequest, scope: JobScope) {
   const filter = query.$filter !== undefined ? parseJobFilter(query.$filter) : undefined;
   const continuationToken = query.$skiptoken !== undefined ? checkSkipToken(query.$skiptoken) : undefined;
   const page = await request.services.jobs.list(scope, filter, query.$top ?? 100, continuationToken);
+  const sign = await request.services.blobUrls();
   return {
     status: 200,
     body: {
-      value: page.jobs.map(toJobResponse),
+      value: page.jobs.map((job) => toJobResponse(job, sign)),
       ...(page.continuationToken ? { nextLink: nextLinkOf(publicUrlOf(request), page.continuationToken) } : {}),
     },
   };
@@ -83,7 +84,7 @@ function publicUrlOf(request: ArmRequest): URL {
 }
 
 /** The next page's URL: the same query, with the table's continuation token as `$skiptoken`. */
-function nextLinkOf(url: URL, continuationToken: string): string {
+export function nextLinkOf(url: URL, continuationToken: string): string {
   const next = new URL(url.toString());
   next.searchParams.set("$skiptoken", continuationToken);
   // URLSearchParams writes '$' as %24; ARM's own nextLinks keep the OData '$' readable.
@@ -93,7 +94,7 @@ function nextLinkOf(url: URL, continuationToken: string): string {
 // The table SDK's continuation token: base64 of {"nextPartitionKey": …, "nextRowKey": …}.
 const tableContinuation = z.object({ nextPartitionKey: z.string().max(1024), nextRowKey: z.string().max(1024).optional() });
 
-function checkSkipToken(token: string): string {
+export function checkSkipToken(token: string): string {
   try {
     const decoded = JSON.parse(Buffer.from(token, "base64").toString("utf8"));
     if (tableContinuation.safeParse(decoded).success) return token;

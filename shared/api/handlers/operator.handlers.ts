@@ -1,0 +1,79 @@
+/**
+ * Handlers of the operator API (data-center staff). Same pipeline and error shape as the ARM API,
+ * without api-version: it is this service's own surface, not ARM's.
+ */
+import { JobKey } from "../../domain/job";
+import { armHandler, ArmRequest } from "../arm-http";
+import { arrivalBody, arrivalsQuery, attachArrivalBody, attachArrivalParams, operatorEventBody, operatorJobsQuery } from "../operator-schemas";
+import { toArrivalResponse, toOperatorJobResponse } from "../responses";
+import { checkSkipToken, jobKeyOf, nextLinkOf } from "./jobs.handlers";
+
+const OPERATOR = { apiVersion: false };
+
+function operatorActor(request: ArmRequest) {
+  return { ...request.actor, role: "operator" as const };
+}
+
+export const postJobEvent = armHandler(async (request) => {
+  const key = jobKeyOf(request);
+  const event = await request.body(operatorEventBody);
+  const result = await request.services.operator.recordEvent(key, event, operatorActor(request));
+  if (!result.job) return { status: 202, body: { arrival: toArrivalResponse(result.arrival!) } };
+  return { status: 200, body: toOperatorJobResponse(result.job, await request.services.blobUrls(), result.stopTransfer) };
+}, OPERATOR);
+
+export const getOperatorJob = armHandler(async (request) => {
+  const job = await request.services.operator.get(jobKeyOf(request));
+  return { status: 200, body: toOperatorJobResponse(job, await request.services.blobUrls()) };
+}, OPERATOR);
+
+export const getJobHistory = armHandler(async (request) => {
+  const history = await request.services.operator.history(jobKeyOf(request));
+  return { status: 200, body: { value: history } };
+}, OPERATOR);
+
+export const listOperatorJobs = armHandler(async (request) => {
+  const query = request.query(operatorJobsQuery);
+  const token = query.$skiptoken !== undefined ? checkSkipToken(query.$skiptoken) : undefined;
+  const view = query.view ?? (query.state ? undefined : "attention");
+  const page = await request.services.operator.listJobs({ view, states: query.state }, query.$top ?? 100, token);
+  const sign = await request.services.blobUrls();
+  return {
+    status: 200,
+    body: {
+      value: page.jobs.map((job) => toOperatorJobResponse(job, sign)),
+      ...(page.continuationToken ? { nextLink: nextLinkOf(request.url, page.continuationToken) } : {}),
+    },
+  };
+}, OPERATOR);
+
+export const listArrivals = armHandler(async (request) => {
+  const query = request.query(arrivalsQuery);
+  const token = query.$skiptoken !== undefined ? checkSkipToken(query.$skiptoken) : undefined;
+  const page = await request.services.operator.listArrivals(query.status, query.$top ?? 100, token);
+  return {
+    status: 200,
+    body: {
+      value: page.arrivals.map(toArrivalResponse),
+      ...(page.continuationToken ? { nextLink: nextLinkOf(request.url, page.continuationToken) } : {}),
+    },
+  };
+}, OPERATOR);
+
+export const recordArrival = armHandler(async (request) => {
+  const body = await request.body(arrivalBody);
+  const jobKey: JobKey | undefined =
+    body.subscriptionId && body.resourceGroupName && body.jobName
+      ? { subscriptionId: body.subscriptionId, resourceGroup: body.resourceGroupName, name: body.jobName }
+      : undefined;
+  const arrival = await request.services.operator.recordArrival({ carrierName: body.carrierName, trackingNumber: body.trackingNumber, driveIds: body.driveIds, jobKey });
+  return { status: 201, body: toArrivalResponse(arrival) };
+}, OPERATOR);
+
+export const attachArrival = armHandler(async (request) => {
+  const { arrivalId } = request.params(attachArrivalParams);
+  const body = await request.body(attachArrivalBody);
+  const key = { subscriptionId: body.subscriptionId, resourceGroup: body.resourceGroupName, name: body.jobName };
+  const result = await request.services.operator.attachArrival(arrivalId, key, operatorActor(request));
+  return { status: 200, body: toOperatorJobResponse(result.job!, await request.services.blobUrls()) };
+}, OPERATOR);

@@ -1,0 +1,94 @@
+/**
+ * zod schemas of the operator API: one typed event per request (a discriminated union on `type`),
+ * arrivals, and the queue queries.
+ */
+import { z } from "zod";
+import { DRIVE_STATES } from "../domain/drive-state-machine";
+import { JOB_STATES } from "../domain/job-state-machine";
+import { OperatorEvent } from "../domain/operator-events";
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const driveId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 letters, digits, '-' or '_'");
+const logLines = z.array(z.string().max(8192)).max(1000);
+const reason = text(1024);
+
+export const operatorEventBody = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("PackageReceived"), carrierName: text(64), trackingNumber: text(64), driveIds: z.array(driveId).min(1).max(50) }),
+  z.object({ type: z.literal("DriveReceived"), driveId, carrierName: text(64).optional(), trackingNumber: text(64).optional() }),
+  z.object({ type: z.literal("TransferStarted"), driveId, totalBytes: z.number().int().min(1).optional(), manifest: z.string().max(1024 * 1024).optional() }),
+  z.object({
+    type: z.literal("TransferProgress"),
+    driveId,
+    bytesSucceeded: z.number().int().min(0),
+    totalBytes: z.number().int().min(1).optional(),
+    percentComplete: z.number().int().min(0).max(100),
+    copyStatus: text(256).optional(),
+    errorLog: logLines.optional(),
+    verboseLog: logLines.optional(),
+  }),
+  z.object({
+    type: z.literal("TransferFinished"),
+    driveId,
+    outcome: z.enum(["Completed", "CompletedMoreInfo"]),
+    bytesSucceeded: z.number().int().min(0).optional(),
+    copyStatus: text(256).optional(),
+    errorLog: logLines.optional(),
+    verboseLog: logLines.optional(),
+    incompleteBlobs: z.array(z.string().min(1).max(1024)).max(100_000).optional(),
+  }),
+  z.object({
+    type: z.literal("ShippedBack"),
+    carrierName: text(64),
+    trackingNumber: text(64),
+    driveCount: z.number().int().min(0).max(60),
+    shipDate: z.string().refine((value) => /^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(Date.parse(value)), "must be an ISO-8601 date"),
+  }),
+  z.object({ type: z.literal("ReturnAddressProblem"), reason }),
+  z.object({ type: z.literal("FaultJob"), reason }),
+  z.object({ type: z.literal("ClearJobFault"), returnTo: z.enum(JOB_STATES).optional(), reason }),
+  z.object({ type: z.literal("FaultDrive"), driveId, reason }),
+  z.object({ type: z.literal("ClearDriveFault"), driveId, returnTo: z.enum(DRIVE_STATES).optional(), reason }),
+  z.object({ type: z.literal("ExtendShippingWait"), days: z.number().int().min(1).max(90), reason: text(1024).optional() }),
+  z.object({ type: z.literal("CloseUnresponsive"), reason }),
+]) satisfies z.ZodType<OperatorEvent>;
+
+const top = z
+  .string()
+  .regex(/^\d{1,3}$/, "must be a whole number from 1 to 100")
+  .transform(Number)
+  .pipe(z.number().min(1, "must be a whole number from 1 to 100").max(100, "must be a whole number from 1 to 100"))
+  .optional();
+
+export const operatorJobsQuery = z.object({
+  view: z.enum(["attention", "faulted", "overdue", "returnAddress"]).optional(),
+  state: z
+    .string()
+    .transform((value) => value.split(",").map((part) => part.trim()))
+    .pipe(z.array(z.enum(JOB_STATES)).max(8))
+    .optional(),
+  $top: top,
+  $skiptoken: z.string().max(4096).optional(),
+});
+
+export const arrivalsQuery = z.object({
+  status: z.enum(["Unmatched", "Attached"]).default("Unmatched"),
+  $top: top,
+  $skiptoken: z.string().max(4096).optional(),
+});
+
+export const arrivalBody = z.object({
+  carrierName: text(64),
+  trackingNumber: text(64),
+  driveIds: z.array(driveId).min(1).max(50),
+  subscriptionId: z.string().regex(/^[0-9a-fA-F-]{36}$/).optional(),
+  resourceGroupName: z.string().min(1).max(90).optional(),
+  jobName: z.string().min(1).max(64).optional(),
+});
+
+export const attachArrivalParams = z.object({ arrivalId: z.string().regex(/^[0-9TZ]+-[0-9a-f]{8}$/, "is not an arrival id") });
+
+export const attachArrivalBody = z.object({
+  subscriptionId: z.string().regex(/^[0-9a-fA-F-]{36}$/, "must be a subscription id (a GUID)"),
+  resourceGroupName: z.string().min(1).max(90),
+  jobName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,63}$/),
+});

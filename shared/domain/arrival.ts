@@ -1,0 +1,34 @@
+/**
+ * An unmatched arrival: a package that came for a job that is not `Shipping`, or for no known job.
+ * It is recorded rather than shrugged off, listed for operators, and attached to its job once the
+ * job is `Shipping` (the customer marking it so attaches it at once). The maintenance timers read
+ * `arrivedAt` for the return and destruction clocks.
+ */
+import { randomBytes } from "node:crypto";
+import type { JobKey } from "./job";
+
+export type ArrivalReason = "NoSuchJob" | "JobNotShipping" | "NoJobNamed";
+
+export interface Arrival {
+  id: string;
+  carrierName: string;
+  trackingNumber: string;
+  driveIds: string[];
+  /** The job the package label names, if any. */
+  jobKey?: JobKey;
+  reason: ArrivalReason;
+  arrivedAt: string;
+  status: "Unmatched" | "Attached";
+  attachedAt?: string;
+  attachedTo?: JobKey;
+}
+
+export function newArrival(input: Omit<Arrival, "id" | "status" | "arrivedAt">, now: Date): Arrival {
+  // Ids sort by arrival time, so listing them reads oldest first.
+  const id = `${now.toISOString().replace(/[-:.]/g, "")}-${randomBytes(4).toString("hex")}`;
+  return { ...input, id, arrivedAt: now.toISOString(), status: "Unmatched" };
+}
+
+export function attachArrival(arrival: Arrival, to: JobKey, now: Date): Arrival {
+  return { ...arrival, status: "Attached", attachedAt: now.toISOString(), attachedTo: to };
+}

@@ -1,0 +1,29 @@
+/**
+ * Where a job's blobs live. Under the job's `diagnosticsPath` (default `waimportexport`), then the
+ * subscription, resource group and job (lower case, as ARM names are case-insensitive), so jobs and
+ * drives never collide across subscriptions and resource groups.
+ */
+import type { Job } from "./job";
+
+export const DEFAULT_DIAGNOSTICS_PATH = "waimportexport";
+
+export type DriveBlobKind = "errorLog" | "verboseLog" | "manifest";
+
+const DRIVE_BLOB_FILES: Record<DriveBlobKind, string> = {
+  errorLog: "error.log",
+  verboseLog: "verbose.log",
+  manifest: "manifest.xml",
+};
+
+export function jobBlobPrefix(job: Pick<Job, "key" | "diagnosticsPath">): string {
+  const { subscriptionId, resourceGroup, name } = job.key;
+  return `${job.diagnosticsPath ?? DEFAULT_DIAGNOSTICS_PATH}/${subscriptionId}/${resourceGroup}/${name}/`.toLowerCase();
+}
+
+export function driveBlobName(job: Pick<Job, "key" | "diagnosticsPath">, driveId: string, kind: DriveBlobKind): string {
+  return `${jobBlobPrefix(job)}drives/${driveId.toUpperCase()}/${DRIVE_BLOB_FILES[kind]}`;
+}
+
+export function incompleteBlobListName(job: Pick<Job, "key" | "diagnosticsPath">): string {
+  return `${jobBlobPrefix(job)}incomplete-blobs.txt`;
+}

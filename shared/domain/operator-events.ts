@@ -1,0 +1,279 @@
+/**
+ * What data-center operators record about a job, as typed events, and what each does to it. Pure:
+ * `applyOperatorEvent` returns the new job plus the blob writes and notices the event calls for,
+ * which the operator service carries out. Every state change goes through the job and drive state
+ * machines (`transition`, `transitionDriveOf`).
+ */
+import { addMs } from "./duration";
+import { ErrorFactory } from "./errors";
+import type { DriveState } from "./drive-state-machine";
+import { advanceToPackaging, findDrive, Job, OperationContext, ReturnPackage, transition, transitionDriveOf } from "./job";
+import type { JobState } from "./job-state-machine";
+import { DriveBlobKind } from "./log-blobs";
+
+export type OperatorEvent =
+  | { type: "PackageReceived"; carrierName: string; trackingNumber: string; driveIds: string[] }
+  | { type: "DriveReceived"; driveId: string; carrierName?: string; trackingNumber?: string }
+  | { type: "TransferStarted"; driveId: string; totalBytes?: number; manifest?: string }
+  | {
+      type: "TransferProgress";
+      driveId: string;
+      bytesSucceeded: number;
+      totalBytes?: number;
+      percentComplete: number;
+      copyStatus?: string;
+      errorLog?: string[];
+      verboseLog?: string[];
+    }
+  | {
+      type: "TransferFinished";
+      driveId: string;
+      outcome: "Completed" | "CompletedMoreInfo";
+      bytesSucceeded?: number;
+      copyStatus?: string;
+      errorLog?: string[];
+      verboseLog?: string[];
+      /** Export jobs: the blobs that did not fit on the drives. */
+      incompleteBlobs?: string[];
+    }
+  | { type: "ShippedBack"; carrierName: string; trackingNumber: string; driveCount: number; shipDate: string }
+  | { type: "ReturnAddressProblem"; reason: string }
+  | { type: "FaultJob"; reason: string }
+  | { type: "ClearJobFault"; returnTo?: JobState; reason: string }
+  | { type: "FaultDrive"; driveId: string; reason: string }
+  | { type: "ClearDriveFault"; driveId: string; returnTo?: DriveState; reason: string }
+  | { type: "ExtendShippingWait"; days: number; reason?: string }
+  | { type: "CloseUnresponsive"; reason: string };
+
+export type OperatorEventType = OperatorEvent["type"];
+
+/** The job states each event is recorded in: the operator console offers exactly these. */
+export const EVENT_ALLOWED_IN: Record<OperatorEventType, readonly JobState[]> = {
+  PackageReceived: ["Shipping"],
+  DriveReceived: ["Received", "Transferring"],
+  TransferStarted: ["Received", "Transferring"],
+  TransferProgress: ["Transferring"],
+  TransferFinished: ["Transferring"],
+  ShippedBack: ["Packaging"],
+  ReturnAddressProblem: ["Transferring", "Packaging"],
+  FaultJob: ["Shipping", "Received", "Transferring", "Packaging"],
+  ClearJobFault: ["Faulted"],
+  FaultDrive: ["Received", "Transferring"],
+  ClearDriveFault: ["Received", "Transferring", "Faulted"],
+  ExtendShippingWait: ["Shipping"],
+  CloseUnresponsive: ["Shipping"],
+};
+
+export function eventsAllowedIn(state: JobState): OperatorEventType[] {
+  return (Object.keys(EVENT_ALLOWED_IN) as OperatorEventType[]).filter((type) => EVENT_ALLOWED_IN[type].includes(state));
+}
+
+export interface BlobWrite {
+  kind: "append" | "put";
+  driveId?: string;
+  blob: DriveBlobKind | "incompleteBlobList";
+  lines?: string[];
+  content?: string;
+}
+
+export interface Notice {
+  audience: "customer" | "operators";
+  kind: string;
+  message: string;
+}
+
+export interface EventOutcome {
+  job: Job;
+  blobWrites: BlobWrite[];
+  notices: Notice[];
+  /** Answer to a progress event of a running drive on a cancelled job: the operator stops it. */
+  stopTransfer?: boolean;
+}
+
+const MAX_EXPORT_DRIVES = 10;
+
+export function applyOperatorEvent(job: Job, event: OperatorEvent, context: OperationContext): EventOutcome {
+  assertEventAllowed(job, event.type);
+  const outcome = applyEvent(job, event, context);
+  return { ...outcome, job: advanceToPackaging(outcome.job, context) };
+}
+
+function applyEvent(job: Job, event: OperatorEvent, context: OperationContext): EventOutcome {
+  const none = { blobWrites: [] as BlobWrite[], notices: [] as Notice[] };
+  switch (event.type) {
+    case "PackageReceived":
+      return { ...none, job: receivePackage(job, event, context) };
+
+    case "DriveReceived": {
+      const received = transitionDriveOf(job, event.driveId, "receive", context, `Arrived later${event.trackingNumber ? ` (tracking ${event.trackingNumber})` : ""}`);
+      return { ...none, job: received };
+    }
+
+    case "TransferStarted": {
+      if (job.cancelRequested) {
+        throw ErrorFactory.conflict("JobCancelled", `The cancellation of job '${job.key.name}' was requested, so its drives are not copied; ship them back instead.`);
+      }
+      let next = transitionDriveOf(job, event.driveId, "startTransfer", context, "Copy started");
+      if (next.state === "Received") next = transition(next, "startTransfer", context, `First drive (${event.driveId}) started copying`);
+      next = updateDrive(next, event.driveId, { totalBytes: event.totalBytes, percentComplete: 0, bytesSucceeded: 0, blobs: { errorLog: true } });
+      const blobWrites: BlobWrite[] = [{ kind: "append", driveId: event.driveId, blob: "errorLog", lines: [] }];
+      if (event.manifest !== undefined && job.backupDriveManifest) {
+        blobWrites.push({ kind: "put", driveId: event.driveId, blob: "manifest", content: event.manifest });
+        next = updateDrive(next, event.driveId, { blobs: { manifest: true } });
+      }
+      return { ...none, job: next, blobWrites };
+    }
+
+    case "TransferProgress": {
+      const drive = findDrive(job, event.driveId);
+      if (drive.state !== "Transferring") {
+        throw ErrorFactory.conflict("InvalidDriveState", `Drive '${drive.driveId}' is '${drive.state}', not 'Transferring'; progress is recorded only while it copies.`, drive.driveId);
+      }
+      const next = updateDrive(job, event.driveId, {
+        bytesSucceeded: event.bytesSucceeded,
+        totalBytes: event.totalBytes,
+        percentComplete: event.percentComplete,
+        copyStatus: event.copyStatus,
+      });
+      return { ...logWrites(next, event.driveId, event.errorLog, event.verboseLog), stopTransfer: job.cancelRequested };
+    }
+
+    case "TransferFinished": {
+      const withInfo = event.outcome === "CompletedMoreInfo";
+      let next = transitionDriveOf(job, event.driveId, withInfo ? "completeWithInfo" : "complete", context, withInfo ? "Copied, with errors or warnings in the logs" : "Copied");
+      next = updateDrive(next, event.driveId, { percentComplete: 100, bytesSucceeded: event.bytesSucceeded, copyStatus: event.copyStatus ?? event.outcome });
+      const outcome = logWrites(next, event.driveId, event.errorLog, event.verboseLog);
+      if (event.incompleteBlobs && event.incompleteBlobs.length > 0) {
+        if (job.jobType !== "Export") throw ErrorFactory.badRequest("IncompleteBlobListNotAllowed", "Only an export job has a list of blobs that did not fit.", "incompleteBlobs");
+        outcome.blobWrites.push({ kind: "put", blob: "incompleteBlobList", content: event.incompleteBlobs.join("\n") + "\n" });
+        outcome.job = { ...outcome.job, hasIncompleteBlobList: true };
+      }
+      return outcome;
+    }
+
+    case "ShippedBack":
+      return { ...none, job: shipBack(job, event, context) };
+
+    case "ReturnAddressProblem":
+      return {
+        ...none,
+        job: { ...job, returnAddressProblem: { reason: event.reason, reportedAt: context.now.toISOString() } },
+        notices: [
+          {
+            audience: "customer",
+            kind: "ReturnAddressProblem",
+            message: `The drives of job '${job.key.name}' cannot be shipped back to the return address: ${event.reason}. Correct 'returnAddress' on the job.`,
+          },
+        ],
+      };
+
+    case "FaultJob":
+      return { ...none, job: transition(job, "fault", context, event.reason) };
+
+    case "ClearJobFault":
+      return { ...none, job: transition(job, "clearFault", context, event.reason, event.returnTo) };
+
+    case "FaultDrive":
+      return { ...none, job: transitionDriveOf(job, event.driveId, "fault", context, event.reason) };
+
+    case "ClearDriveFault":
+      return { ...none, job: transitionDriveOf(job, event.driveId, "clearFault", context, event.reason, event.returnTo) };
+
+    case "ExtendShippingWait": {
+      const base = job.shippingDueAt && job.shippingDueAt > context.now.toISOString() ? job.shippingDueAt : context.now.toISOString();
+      return { ...none, job: { ...job, shippingDueAt: addMs(base, event.days * 86_400_000), shippingOverdueNotifiedAt: undefined } };
+    }
+
+    case "CloseUnresponsive": {
+      let next = job;
+      for (const drive of job.drives.filter((candidate) => candidate.state === "Specified")) {
+        next = transitionDriveOf(next, drive.driveId, "markNeverReceived", context, "The package never arrived");
+      }
+      return { ...none, job: transition(next, "close", context, event.reason) };
+    }
+  }
+}
+
+function assertEventAllowed(job: Job, type: OperatorEventType): void {
+  if (EVENT_ALLOWED_IN[type].includes(job.state)) return;
+  const allowed = eventsAllowedIn(job.state);
+  throw ErrorFactory.conflict(
+    "EventNotAllowed",
+    `'${type}' cannot be recorded for a job in state '${job.state}'. ` +
+      (allowed.length ? `Events allowed in '${job.state}': ${allowed.join(", ")}.` : `No operator event applies to a '${job.state}' job.`),
+  );
+}
+
+function receivePackage(job: Job, event: Extract<OperatorEvent, { type: "PackageReceived" }>, context: OperationContext): Job {
+  const at = context.now.toISOString();
+  const inPackage = new Set(event.driveIds.map((id) => id.toUpperCase()));
+  let next = job;
+  const extras: string[] = [];
+  if (job.jobType === "Export") {
+    // An export job's drives are whatever the customer sent, up to the job's limit.
+    const drives = [...next.drives];
+    for (const driveId of event.driveIds) {
+      if (drives.some((drive) => drive.driveId.toUpperCase() === driveId.toUpperCase())) continue;
+      if (drives.length >= MAX_EXPORT_DRIVES) extras.push(driveId);
+      else drives.push({ driveId, state: "Received", percentComplete: 0 });
+    }
+    next = { ...next, drives };
+    for (const drive of next.drives.slice(job.drives.length)) {
+      next = { ...next, history: [...next.history, { at, driveId: drive.driveId, from: null, to: "Received", by: context.actor.id, role: context.actor.role ?? "operator", reason: `In package ${event.trackingNumber}` }] };
+    }
+  } else {
+    for (const drive of job.drives) {
+      next = inPackage.has(drive.driveId.toUpperCase())
+        ? transitionDriveOf(next, drive.driveId, "receive", context, `In package ${event.trackingNumber}`)
+        : transitionDriveOf(next, drive.driveId, "markNeverReceived", context, `Not in package ${event.trackingNumber}`);
+    }
+    const known = new Set(job.drives.map((drive) => drive.driveId.toUpperCase()));
+    extras.push(...event.driveIds.filter((id) => !known.has(id.toUpperCase())));
+  }
+  if (extras.length > 0) {
+    next = { ...next, extraDrives: [...(next.extraDrives ?? []), ...extras.map((driveId) => ({ driveId, trackingNumber: event.trackingNumber, arrivedAt: at }))] };
+  }
+  return transition(next, "receivePackage", context, `Package ${event.carrierName} ${event.trackingNumber} received with ${event.driveIds.length} drive(s)`);
+}
+
+function shipBack(job: Job, event: Extract<OperatorEvent, { type: "ShippedBack" }>, context: OperationContext): Job {
+  if (job.returnAddressProblem) {
+    throw ErrorFactory.conflict(
+      "ReturnAddressProblemPending",
+      `The drives cannot be shipped back while the return address has a problem (${job.returnAddressProblem.reason}); the customer must correct it first.`,
+    );
+  }
+  const returnPackage: ReturnPackage = { carrierName: event.carrierName, trackingNumber: event.trackingNumber, driveCount: event.driveCount, shipDate: event.shipDate };
+  let next: Job = { ...job, returnPackage };
+  for (const drive of job.drives.filter((candidate) => candidate.state !== "NeverReceived")) {
+    next = transitionDriveOf(next, drive.driveId, "shipBack", context, `Shipped back in ${event.trackingNumber}`);
+  }
+  const at = context.now.toISOString();
+  next = { ...next, extraDrives: next.extraDrives?.map((extra) => ({ ...extra, returnedAt: extra.returnedAt ?? at })) };
+  const problems = job.hadFault || job.drives.some((drive) => drive.state === "CompletedMoreInfo" || drive.state === "NeverReceived");
+  return problems
+    ? transition(next, "close", context, "Drives shipped back; some drives had errors, never arrived, or the job faulted")
+    : transition(next, "complete", context, "Drives shipped back");
+}
+
+function updateDrive(job: Job, driveId: string, changes: Partial<Omit<Job["drives"][number], "blobs">> & { blobs?: Job["drives"][number]["blobs"] }): Job {
+  const drive = findDrive(job, driveId);
+  const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+  const updated = { ...drive, ...defined, blobs: changes.blobs ? { ...drive.blobs, ...changes.blobs } : drive.blobs };
+  return { ...job, drives: job.drives.map((candidate) => (candidate === drive ? updated : candidate)) };
+}
+
+function logWrites(job: Job, driveId: string, errorLog?: string[], verboseLog?: string[]): EventOutcome {
+  const blobWrites: BlobWrite[] = [];
+  let next = job;
+  if (errorLog && errorLog.length > 0) {
+    blobWrites.push({ kind: "append", driveId, blob: "errorLog", lines: errorLog });
+    next = updateDrive(next, driveId, { blobs: { errorLog: true } });
+  }
+  // The verbose log exists only when the customer asked for it.
+  if (verboseLog && verboseLog.length > 0 && job.logLevel === "Verbose") {
+    blobWrites.push({ kind: "append", driveId, blob: "verboseLog", lines: verboseLog });
+    next = updateDrive(next, driveId, { blobs: { verboseLog: true } });
+  }
+  return { job: next, blobWrites, notices: [] };
+}

@@ -1,0 +1,136 @@
+/**
+ * The data center's operations on jobs: record an event (through `applyOperatorEvent`), record and
+ * attach unmatched arrivals, and read history and queues. Blob writes an event asks for happen
+ * once, before the job is saved; notices go out after it is saved, deduplicated.
+ */
+import { Arrival, attachArrival, newArrival } from "../domain/arrival";
+import { Clock } from "../domain/clock";
+import { ErrorFactory } from "../domain/errors";
+import { Actor, Job, JobKey, JobRules, OperationContext, StateChange } from "../domain/job";
+import { driveBlobName, incompleteBlobListName } from "../domain/log-blobs";
+import { applyOperatorEvent, BlobWrite, Notice, OperatorEvent } from "../domain/operator-events";
+import { ArrivalPage, ArrivalsStore } from "../storage/arrivals.store";
+import { JobPage, JobsStore, OperatorJobQuery } from "../storage/jobs.store";
+import { LogBlobStore } from "../storage/log-blobs.store";
+import { NotificationsStore } from "../storage/notifications.store";
+import { withConcurrencyRetries } from "./retry";
+
+export interface EventResult {
+  /** The job after the event; absent when the package became an unmatched arrival. */
+  job?: Job;
+  arrival?: Arrival;
+  stopTransfer?: boolean;
+}
+
+export interface ArrivalInput {
+  carrierName: string;
+  trackingNumber: string;
+  driveIds: string[];
+  jobKey?: JobKey;
+}
+
+export class OperatorService {
+  constructor(
+    private readonly jobs: JobsStore,
+    private readonly arrivals: ArrivalsStore,
+    private readonly logs: LogBlobStore,
+    private readonly notifications: NotificationsStore,
+    private readonly rules: JobRules,
+    private readonly clock: Clock,
+  ) {}
+
+  async recordEvent(key: JobKey, event: OperatorEvent, actor: Actor): Promise<EventResult> {
+    if (event.type === "PackageReceived") {
+      const stored = await this.jobs.get(key);
+      // A package for no known job, or for one not Shipping, is recorded, never dropped.
+      if (!stored || stored.job.state !== "Shipping") {
+        const arrival = await this.recordArrival({ ...event, jobKey: key }, stored ? "JobNotShipping" : "NoSuchJob");
+        return { arrival };
+      }
+    }
+    let blobsWritten = false;
+    let notices: Notice[] = [];
+    const result = await withConcurrencyRetries(async () => {
+      const stored = await this.jobs.get(key);
+      if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
+      const outcome = applyOperatorEvent(stored.job, event, this.context(actor));
+      if (!blobsWritten) {
+        await this.writeBlobs(outcome.job, outcome.blobWrites);
+        blobsWritten = true;
+      }
+      await this.jobs.replace(outcome.job, stored.etag);
+      notices = outcome.notices;
+      return { job: outcome.job, stopTransfer: outcome.stopTransfer };
+    });
+    await this.notify(result.job, notices, event.type);
+    return result;
+  }
+
+  /** A package whose label names no job this service knows: recorded for operators to match. */
+  async recordArrival(input: ArrivalInput, reason: Arrival["reason"] = input.jobKey ? "NoSuchJob" : "NoJobNamed"): Promise<Arrival> {
+    const arrival = newArrival({ ...input, reason }, this.clock.now());
+    await this.arrivals.record(arrival);
+    return arrival;
+  }
+
+  /** Attaches an unmatched arrival to a job that is Shipping: the job receives the package. */
+  async attachArrival(arrivalId: string, key: JobKey, actor: Actor): Promise<EventResult> {
+    const arrival = await this.arrivals.get(arrivalId);
+    if (!arrival) throw ErrorFactory.arrivalNotFound(arrivalId);
+    if (arrival.status === "Attached") {
+      throw ErrorFactory.conflict("ArrivalAlreadyAttached", `Arrival '${arrivalId}' was already attached to job '${arrival.attachedTo?.name}'.`);
+    }
+    const stored = await this.jobs.get(key);
+    if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
+    if (stored.job.state !== "Shipping") {
+      throw ErrorFactory.conflict(
+        "JobNotShipping",
+        `Job '${key.name}' is '${stored.job.state}'; an arrival is attached to a job that is 'Shipping'. A 'Creating' job's arrival is attached when the customer marks it 'Shipping'.`,
+      );
+    }
+    const event = { type: "PackageReceived" as const, carrierName: arrival.carrierName, trackingNumber: arrival.trackingNumber, driveIds: arrival.driveIds };
+    const result = await this.recordEvent(key, event, actor);
+    await this.arrivals.markAttached(attachArrival(arrival, key, this.clock.now()));
+    return result;
+  }
+
+  async history(key: JobKey): Promise<StateChange[]> {
+    const stored = await this.jobs.get(key);
+    if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
+    return stored.job.history;
+  }
+
+  async get(key: JobKey): Promise<Job> {
+    const stored = await this.jobs.get(key);
+    if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
+    return stored.job;
+  }
+
+  async listJobs(query: Omit<OperatorJobQuery, "now">, top: number, continuationToken?: string): Promise<JobPage> {
+    return this.jobs.listForOperators({ ...query, now: this.clock.now() }, top, continuationToken);
+  }
+
+  async listArrivals(status: Arrival["status"], top: number, continuationToken?: string): Promise<ArrivalPage> {
+    return this.arrivals.list(status, top, continuationToken);
+  }
+
+  private async writeBlobs(job: Job, writes: BlobWrite[]): Promise<void> {
+    const at = this.clock.now();
+    for (const write of writes) {
+      const name = write.blob === "incompleteBlobList" ? incompleteBlobListName(job) : driveBlobName(job, write.driveId!, write.blob);
+      if (write.kind === "append") await this.logs.append(name, write.lines ?? [], at);
+      else await this.logs.put(name, write.content ?? "", write.blob === "manifest" ? "application/xml" : "text/plain; charset=utf-8");
+    }
+  }
+
+  private async notify(job: Job, notices: Notice[], eventType: string): Promise<void> {
+    const at = this.clock.now().toISOString();
+    for (const notice of notices) {
+      await this.notifications.send({ ...notice, job: job.key, at, dedupeKey: `${at}-${eventType}-${job.key.name}` });
+    }
+  }
+
+  private context(actor: Actor): OperationContext {
+    return { now: this.clock.now(), actor: { ...actor, role: actor.role ?? "operator" }, rules: this.rules };
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Unmatched arrivals in their own table. PartitionKey is the status (`unmatched`, `attached`), so
+ * the operators' list and the lookup for a job read only the small unmatched partition; RowKey is
+ * the arrival id, which sorts by arrival time. `JobKey` ("<jobs PartitionKey>/<jobs RowKey>") finds
+ * the arrivals a package label addressed to a job.
+ */
+import { odata, TableClient } from "@azure/data-tables";
+import { Arrival } from "../domain/arrival";
+import { JobKey } from "../domain/job";
+import { partitionKeyOf, rowKeyOf } from "./jobs.store";
+import { isNotFound, translateStorageError } from "./storage-errors";
+
+interface ArrivalEntity {
+  partitionKey: string;
+  rowKey: string;
+  JobKey: string;
+  ArrivedAt: Date;
+  Arrival: string;
+}
+
+export interface ArrivalPage {
+  arrivals: Arrival[];
+  continuationToken?: string;
+}
+
+function jobKeyColumn(key?: JobKey): string {
+  return key ? `${partitionKeyOf(key)}/${rowKeyOf(key)}` : "";
+}
+
+function partitionOf(status: Arrival["status"]): string {
+  return status.toLowerCase();
+}
+
+export class ArrivalsStore {
+  constructor(
+    private readonly table: TableClient,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async record(arrival: Arrival): Promise<void> {
+    try {
+      await this.table.upsertEntity(toEntity(arrival), "Replace", this.options());
+    } catch (error) {
+      throw translateStorageError(error);
+    }
+  }
+
+  async get(id: string): Promise<Arrival | undefined> {
+    for (const status of ["Unmatched", "Attached"] as const) {
+      try {
+        const entity = await this.table.getEntity<ArrivalEntity>(partitionOf(status), id, this.options());
+        return JSON.parse(entity.Arrival) as Arrival;
+      } catch (error) {
+        if (!isNotFound(error)) throw translateStorageError(error);
+      }
+    }
+    return undefined;
+  }
+
+  /** The unmatched arrivals whose label named this job. */
+  async unmatchedFor(key: JobKey): Promise<Arrival[]> {
+    const found: Arrival[] = [];
+    try {
+      const filter = odata`PartitionKey eq ${partitionOf("Unmatched")} and JobKey eq ${jobKeyColumn(key)}`;
+      for await (const entity of this.table.listEntities<ArrivalEntity>({ queryOptions: { filter }, ...this.options() })) {
+        found.push(JSON.parse(entity.Arrival) as Arrival);
+      }
+    } catch (error) {
+      throw translateStorageError(error);
+    }
+    return found;
+  }
+
+  async list(status: Arrival["status"], top: number, continuationToken?: string): Promise<ArrivalPage> {
+    try {
+      const pages = this.table
+        .listEntities<ArrivalEntity>({ queryOptions: { filter: odata`PartitionKey eq ${partitionOf(status)}` }, ...this.options() })
+        .byPage({ maxPageSize: top, continuationToken });
+      const { value: page } = await pages.next();
+      const arrivals = ((page ?? []) as ArrivalEntity[]).map((entity) => JSON.parse(entity.Arrival) as Arrival);
+      return { arrivals, continuationToken: (page as { continuationToken?: string } | undefined)?.continuationToken };
+    } catch (error) {
+      throw translateStorageError(error);
+    }
+  }
+
+  /**
+   * Moves an arrival to the attached partition. The two partitions can't change in one transaction,
+   * so the attached copy is written first: a crash in between leaves a duplicate that the next
+   * attach (or sweep) removes, never a lost arrival.
+   */
+  async markAttached(arrival: Arrival): Promise<void> {
+    try {
+      await this.table.upsertEntity(toEntity(arrival), "Replace", this.options());
+      await this.table.deleteEntity(partitionOf("Unmatched"), arrival.id, this.options()).catch((error) => {
+        if (!isNotFound(error)) throw error;
+      });
+    } catch (error) {
+      throw translateStorageError(error);
+    }
+  }
+
+  private options() {
+    return { abortSignal: AbortSignal.timeout(this.timeoutMs) };
+  }
+}
+
+function toEntity(arrival: Arrival): ArrivalEntity {
+  return {
+    partitionKey: partitionOf(arrival.status),
+    rowKey: arrival.id,
+    JobKey: jobKeyColumn(arrival.jobKey),
+    ArrivedAt: new Date(arrival.arrivedAt),
+    Arrival: JSON.stringify(arrival),
+  };
+}
