@@ -5,16 +5,20 @@
  */
 import { parseSettings, Settings } from "../config/settings";
 import { Clock, systemClock } from "../domain/clock";
-import { JobRules } from "../domain/job";
+import { MaintenanceRules } from "../domain/deadlines";
 import { LocationCatalog } from "../domain/locations";
+import { JobMessenger } from "../jobs/job-messenger";
 import { JobService } from "../jobs/job-service";
 import { OperatorService } from "../jobs/operator-service";
+import { SweepService } from "../jobs/sweep-service";
 import { ArrivalsStore } from "../storage/arrivals.store";
-import { createBlobServiceClient, createTableClient } from "../storage/clients";
+import { createBlobServiceClient, createQueueServiceClient, createTableClient } from "../storage/clients";
+import { DeadlineIndex } from "../storage/deadline-index.store";
+import { DeletedJobsStore } from "../storage/deleted-jobs.store";
 import { JobsStore } from "../storage/jobs.store";
 import { loadLocationCatalog } from "../storage/locations.file";
 import { BlobUrlSigner, LogBlobStore } from "../storage/log-blobs.store";
-import { NotificationsStore } from "../storage/notifications.store";
+import { NotificationQueue } from "../storage/notification-queue";
 import { translateStorageError } from "../storage/storage-errors";
 
 export interface Services {
@@ -23,7 +27,9 @@ export interface Services {
   locations: LocationCatalog;
   jobs: JobService;
   operator: OperatorService;
-  notifications: NotificationsStore;
+  sweep: SweepService;
+  deletedJobs: DeletedJobsStore;
+  notifications: NotificationQueue;
   /** Signs read-only URLs of log blobs for responses; local for key-based accounts. */
   blobUrls(): Promise<BlobUrlSigner>;
 }
@@ -45,32 +51,48 @@ export function getServices(): Promise<Services> {
   return services;
 }
 
+export function maintenanceRules(current: Settings): MaintenanceRules {
+  return {
+    creatingLifetimeMs: current.creatingLifetimeMs,
+    shippingWaitMs: current.shippingWaitMs,
+    shippingResponseWindowMs: current.shippingResponseWindowMs,
+    finishedRetentionMs: current.finishedRetentionMs,
+    returnAddressWaitMs: current.returnAddressWaitMs,
+    arrivalReturnAfterMs: current.arrivalReturnAfterMs,
+    arrivalDestroyAfterMs: current.arrivalDestroyAfterMs,
+  };
+}
+
 async function buildServices(current: Settings, now: Clock): Promise<Services> {
   const locations = loadLocationCatalog(current.locationsFile);
   const timeout = current.storageTimeoutMs;
-  const jobsTable = createTableClient(current, current.jobsTableName);
-  const arrivalsTable = createTableClient(current, current.arrivalsTableName);
-  const notificationsTable = createTableClient(current, current.notificationsTableName);
+  const tables = {
+    jobs: createTableClient(current, current.jobsTableName),
+    arrivals: createTableClient(current, current.arrivalsTableName),
+    deadlines: createTableClient(current, current.deadlinesTableName),
+    deletedJobs: createTableClient(current, current.deletedJobsTableName),
+  };
   const logs = new LogBlobStore(createBlobServiceClient(current), current.logsContainerName, current.logSasLifetimeMs, timeout);
+  const queue = new NotificationQueue(createQueueServiceClient(current), current.notificationsQueueName, timeout);
   // Created once per process, before the first request, so a Get stays one storage transaction.
   const created = { abortSignal: AbortSignal.timeout(timeout) };
-  await Promise.all([jobsTable.createTable(created), arrivalsTable.createTable(created), notificationsTable.createTable(created), logs.ensureContainer()]);
+  await Promise.all([...Object.values(tables).map((table) => table.createTable(created)), logs.ensureContainer(), queue.ensureQueue()]);
 
-  const rules: JobRules = {
-    creatingLifetimeMs: current.creatingLifetimeMs,
-    shippingWaitMs: current.shippingWaitMs,
-    finishedRetentionMs: current.finishedRetentionMs,
-  };
-  const jobsStore = new JobsStore(jobsTable, timeout);
-  const arrivals = new ArrivalsStore(arrivalsTable, timeout);
-  const notifications = new NotificationsStore(notificationsTable, timeout);
+  const rules = maintenanceRules(current);
+  const index = new DeadlineIndex(tables.deadlines, current.deadlineIndexShards, rules, timeout);
+  const jobsStore = new JobsStore(tables.jobs, timeout, index);
+  const arrivals = new ArrivalsStore(tables.arrivals, timeout);
+  const deletedJobs = new DeletedJobsStore(tables.deletedJobs, timeout);
+  const messenger = new JobMessenger(queue, jobsStore);
   return {
     settings: current,
     clock: now,
     locations,
-    jobs: new JobService(jobsStore, arrivals, logs, locations, rules, now),
-    operator: new OperatorService(jobsStore, arrivals, logs, notifications, rules, now),
-    notifications,
+    jobs: new JobService(jobsStore, arrivals, logs, messenger, locations, rules, now),
+    operator: new OperatorService(jobsStore, arrivals, logs, messenger, index, rules, now),
+    sweep: new SweepService(jobsStore, arrivals, index, deletedJobs, logs, queue, rules, now, current.sweepMaxEntries),
+    deletedJobs,
+    notifications: queue,
     blobUrls: () => logs.signer(now.now()),
   };
 }

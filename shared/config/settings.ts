@@ -28,10 +28,21 @@ const settingsSchema = z
     ImportExportStorage: z.string().min(1).optional(),
     ImportExportStorage__tableServiceUri: z.url().optional(),
     ImportExportStorage__blobServiceUri: z.url().optional(),
+    ImportExportStorage__queueServiceUri: z.url().optional(),
     JOBS_TABLE_NAME: tableName.default("importexportjobs"),
     LOGS_CONTAINER_NAME: containerName.default("importexport-logs"),
     ARRIVALS_TABLE_NAME: tableName.default("importexportarrivals"),
-    NOTIFICATIONS_TABLE_NAME: tableName.default("importexportnotifications"),
+    DEADLINES_TABLE_NAME: tableName.default("importexportdeadlines"),
+    DELETED_JOBS_TABLE_NAME: tableName.default("importexportdeletedjobs"),
+    NOTIFICATIONS_QUEUE_NAME: containerName.default("importexport-notifications"),
+    DEADLINE_INDEX_SHARDS: z.coerce.number().int().min(1).max(64).default(4),
+    SWEEP_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a six-field NCRONTAB expression such as '0 0 * * * *'").default("0 0 * * * *"),
+    SWEEP_RUN_ON_STARTUP: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
+    SWEEP_MAX_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+    RECONCILE_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(200),
+    RETURN_ADDRESS_WAIT: isoDuration("P90D"),
+    UNMATCHED_ARRIVAL_RETURN_AFTER: isoDuration("P14D"),
+    UNMATCHED_ARRIVAL_DESTROY_AFTER: isoDuration("P90D"),
     LOG_SAS_LIFETIME: isoDuration("PT1H"),
     CREATING_JOB_LIFETIME: isoDuration("P14D"),
     SHIPPING_WAIT: isoDuration("P14D"),
@@ -43,27 +54,37 @@ const settingsSchema = z
   })
   .superRefine((raw, ctx) => {
     const hasConnectionString = !!raw.ImportExportStorage;
-    const hasUris = !!raw.ImportExportStorage__tableServiceUri && !!raw.ImportExportStorage__blobServiceUri;
+    const hasUris = !!raw.ImportExportStorage__tableServiceUri && !!raw.ImportExportStorage__blobServiceUri && !!raw.ImportExportStorage__queueServiceUri;
     if (!hasConnectionString && !hasUris) {
       ctx.addIssue({
         code: "custom",
         path: ["ImportExportStorage"],
         message:
-          "is required: set a connection string (UseDevelopmentStorage=true for Azurite), or both ImportExportStorage__tableServiceUri and ImportExportStorage__blobServiceUri for a managed identity",
+          "is required: set a connection string (UseDevelopmentStorage=true for Azurite), or ImportExportStorage__tableServiceUri, __blobServiceUri and __queueServiceUri for a managed identity",
       });
     }
   });
 
 export type StorageConnection =
   | { kind: "connectionString"; connectionString: string }
-  | { kind: "identity"; tableServiceUri: string; blobServiceUri: string };
+  | { kind: "identity"; tableServiceUri: string; blobServiceUri: string; queueServiceUri: string };
 
 export interface Settings {
   storage: StorageConnection;
   jobsTableName: string;
   logsContainerName: string;
   arrivalsTableName: string;
-  notificationsTableName: string;
+  deadlinesTableName: string;
+  deletedJobsTableName: string;
+  notificationsQueueName: string;
+  deadlineIndexShards: number;
+  sweepSchedule: string;
+  sweepRunOnStartup: boolean;
+  sweepMaxEntries: number;
+  reconcilePageSize: number;
+  returnAddressWaitMs: number;
+  arrivalReturnAfterMs: number;
+  arrivalDestroyAfterMs: number;
   logSasLifetimeMs: number;
   creatingLifetimeMs: number;
   shippingWaitMs: number;
@@ -95,11 +116,22 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
           kind: "identity",
           tableServiceUri: raw.ImportExportStorage__tableServiceUri!,
           blobServiceUri: raw.ImportExportStorage__blobServiceUri!,
+          queueServiceUri: raw.ImportExportStorage__queueServiceUri!,
         },
     jobsTableName: raw.JOBS_TABLE_NAME,
     logsContainerName: raw.LOGS_CONTAINER_NAME,
     arrivalsTableName: raw.ARRIVALS_TABLE_NAME,
-    notificationsTableName: raw.NOTIFICATIONS_TABLE_NAME,
+    deadlinesTableName: raw.DEADLINES_TABLE_NAME,
+    deletedJobsTableName: raw.DELETED_JOBS_TABLE_NAME,
+    notificationsQueueName: raw.NOTIFICATIONS_QUEUE_NAME,
+    deadlineIndexShards: raw.DEADLINE_INDEX_SHARDS,
+    sweepSchedule: raw.SWEEP_SCHEDULE,
+    sweepRunOnStartup: raw.SWEEP_RUN_ON_STARTUP,
+    sweepMaxEntries: raw.SWEEP_MAX_ENTRIES,
+    reconcilePageSize: raw.RECONCILE_PAGE_SIZE,
+    returnAddressWaitMs: raw.RETURN_ADDRESS_WAIT,
+    arrivalReturnAfterMs: raw.UNMATCHED_ARRIVAL_RETURN_AFTER,
+    arrivalDestroyAfterMs: raw.UNMATCHED_ARRIVAL_DESTROY_AFTER,
     logSasLifetimeMs: raw.LOG_SAS_LIFETIME,
     creatingLifetimeMs: raw.CREATING_JOB_LIFETIME,
     shippingWaitMs: raw.SHIPPING_WAIT,

@@ -21,6 +21,9 @@ export interface Arrival {
   status: "Unmatched" | "Attached";
   attachedAt?: string;
   attachedTo?: JobKey;
+  /** When operators were told to return the drives, then to destroy them (each told once). */
+  returnNoticeAt?: string;
+  destroyNoticeAt?: string;
 }
 
 export function newArrival(input: Omit<Arrival, "id" | "status" | "arrivedAt">, now: Date): Arrival {

@@ -4,6 +4,7 @@
  * tables in `job-state-machine.ts` and `drive-state-machine.ts`; which fields may change in which
  * state is decided here, in `UPDATABLE_IN`, so handlers never hold a business rule.
  */
+import type { OutboxNotice } from "./deadlines";
 import { addMs } from "./duration";
 import { ErrorFactory } from "./errors";
 import { DriveState, DriveTransition, FINISHED_DRIVE_STATES, transitionDrive } from "./drive-state-machine";
@@ -169,6 +170,8 @@ export interface Job {
   shippingDueAt?: string;
   /** When operators were told the package is overdue; an extension clears it (and the pending close). */
   shippingOverdueNotifiedAt?: string;
+  /** Notices the maintenance sweep decided on and has not yet sent (see `deadlines.ts`). */
+  outbox?: OutboxNotice[];
   history: StateChange[];
 }
 

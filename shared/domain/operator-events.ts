@@ -223,9 +223,12 @@ function receivePackage(job: Job, event: Extract<OperatorEvent, { type: "Package
     }
   } else {
     for (const drive of job.drives) {
-      next = inPackage.has(drive.driveId.toUpperCase())
-        ? transitionDriveOf(next, drive.driveId, "receive", context, `In package ${event.trackingNumber}`)
-        : transitionDriveOf(next, drive.driveId, "markNeverReceived", context, `Not in package ${event.trackingNumber}`);
+      if (inPackage.has(drive.driveId.toUpperCase())) {
+        next = transitionDriveOf(next, drive.driveId, "receive", context, `In package ${event.trackingNumber}`);
+      } else if (drive.state === "Specified") {
+        // Already NeverReceived when the sweep found the package overdue: it stays so.
+        next = transitionDriveOf(next, drive.driveId, "markNeverReceived", context, `Not in package ${event.trackingNumber}`);
+      }
     }
     const known = new Set(job.drives.map((drive) => drive.driveId.toUpperCase()));
     extras.push(...event.driveIds.filter((id) => !known.has(id.toUpperCase())));

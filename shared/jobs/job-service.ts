@@ -21,10 +21,12 @@ import {
 import { JobFilter } from "../domain/job-filter";
 import { LocationCatalog, shippingInformationOf } from "../domain/locations";
 import { jobBlobPrefix } from "../domain/log-blobs";
+import { stateChangeMessages } from "../domain/messages";
 import { applyOperatorEvent } from "../domain/operator-events";
 import { ArrivalsStore } from "../storage/arrivals.store";
 import { JobPage, JobScope, JobsStore, StoredJob } from "../storage/jobs.store";
 import { LogBlobStore } from "../storage/log-blobs.store";
+import { JobMessenger } from "./job-messenger";
 import { withConcurrencyRetries } from "./retry";
 
 export interface CreateOrUpdateResult {
@@ -40,6 +42,7 @@ export class JobService {
     private readonly store: JobsStore,
     private readonly arrivals: ArrivalsStore,
     private readonly logs: LogBlobStore,
+    private readonly messenger: JobMessenger,
     private readonly locations: LocationCatalog,
     private readonly rules: JobRules,
     private readonly clock: Clock,
@@ -54,18 +57,18 @@ export class JobService {
         "location",
       );
     }
-    return withConcurrencyRetries(async () => {
+    const result = await withConcurrencyRetries(async () => {
       const existing = await this.store.get(key);
       const context = this.context(actor);
       if (!existing) {
         const job = { ...createJob(key, definition, shippingInformationOf(location), context), tenantId };
-        await this.store.insert(job);
-        return { job, created: true };
+        return { job, created: true, etag: await this.store.insert(job), before: undefined };
       }
       const job = redefineJob(existing.job, definition, context);
-      await this.store.replace(job, existing.etag);
-      return { job, created: false };
+      return { job, created: false, etag: await this.store.replace(job, existing.etag, existing.job), before: existing.job };
     });
+    await this.messenger.afterWrite(result.job, result.etag, stateChangeMessages(result.before, result.job));
+    return { job: result.job, created: result.created };
   }
 
   async get(key: JobKey): Promise<Job> {
@@ -77,7 +80,7 @@ export class JobService {
    * (recorded as an unmatched arrival), the package is received in the same write.
    */
   async update(key: JobKey, update: JobUpdate, actor: Actor): Promise<Job> {
-    const { job, attached } = await withConcurrencyRetries(async () => {
+    const { job, attached, etag, before } = await withConcurrencyRetries(async () => {
       const existing = await this.load(key);
       let job = updateJob(existing.job, update, this.context(actor));
       const attached = existing.job.state !== "Shipping" && job.state === "Shipping" ? await this.arrivals.unmatchedFor(key) : [];
@@ -86,9 +89,10 @@ export class JobService {
         const event = { type: "PackageReceived" as const, carrierName: arrival.carrierName, trackingNumber: arrival.trackingNumber, driveIds: arrival.driveIds };
         job = applyOperatorEvent(job, event, this.context(ARRIVAL_DESK)).job;
       }
-      await this.store.replace(job, existing.etag);
-      return { job, attached: arrival ? [arrival] : [] };
+      const etag = await this.store.replace(job, existing.etag, existing.job);
+      return { job, attached: arrival ? [arrival] : [], etag, before: existing.job };
     });
+    await this.messenger.afterWrite(job, etag, stateChangeMessages(before, job));
     // The job is the truth; the arrival's move follows it (and is idempotent if retried).
     for (const arrival of attached) await this.arrivals.markAttached(attachArrival(arrival, key, this.clock.now()));
     return job;

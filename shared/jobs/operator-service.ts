@@ -8,11 +8,13 @@ import { Clock } from "../domain/clock";
 import { ErrorFactory } from "../domain/errors";
 import { Actor, Job, JobKey, JobRules, OperationContext, StateChange } from "../domain/job";
 import { driveBlobName, incompleteBlobListName } from "../domain/log-blobs";
-import { applyOperatorEvent, BlobWrite, Notice, OperatorEvent } from "../domain/operator-events";
+import { applyOperatorEvent, BlobWrite, OperatorEvent } from "../domain/operator-events";
 import { ArrivalPage, ArrivalsStore } from "../storage/arrivals.store";
 import { JobPage, JobsStore, OperatorJobQuery } from "../storage/jobs.store";
 import { LogBlobStore } from "../storage/log-blobs.store";
-import { NotificationsStore } from "../storage/notifications.store";
+import { noticeMessage, stateChangeMessages } from "../domain/messages";
+import { DeadlineIndex } from "../storage/deadline-index.store";
+import { JobMessenger } from "./job-messenger";
 import { withConcurrencyRetries } from "./retry";
 
 export interface EventResult {
@@ -34,7 +36,8 @@ export class OperatorService {
     private readonly jobs: JobsStore,
     private readonly arrivals: ArrivalsStore,
     private readonly logs: LogBlobStore,
-    private readonly notifications: NotificationsStore,
+    private readonly messenger: JobMessenger,
+    private readonly deadlines: DeadlineIndex,
     private readonly rules: JobRules,
     private readonly clock: Clock,
   ) {}
@@ -49,7 +52,6 @@ export class OperatorService {
       }
     }
     let blobsWritten = false;
-    let notices: Notice[] = [];
     const result = await withConcurrencyRetries(async () => {
       const stored = await this.jobs.get(key);
       if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
@@ -58,17 +60,23 @@ export class OperatorService {
         await this.writeBlobs(outcome.job, outcome.blobWrites);
         blobsWritten = true;
       }
-      await this.jobs.replace(outcome.job, stored.etag);
-      notices = outcome.notices;
-      return { job: outcome.job, stopTransfer: outcome.stopTransfer };
+      const etag = await this.jobs.replace(outcome.job, stored.etag, stored.job);
+      return { job: outcome.job, stopTransfer: outcome.stopTransfer, etag, before: stored.job, notices: outcome.notices };
     });
-    await this.notify(result.job, notices, event.type);
-    return result;
+    const at = this.clock.now().toISOString();
+    const messages = [
+      ...stateChangeMessages(result.before, result.job),
+      ...result.notices.map((notice) => noticeMessage(result.job, notice.audience, notice.kind, notice.message, at, `${event.type}@${at}`)),
+    ];
+    await this.messenger.afterWrite(result.job, result.etag, messages);
+    return { job: result.job, stopTransfer: result.stopTransfer };
   }
 
   /** A package whose label names no job this service knows: recorded for operators to match. */
   async recordArrival(input: ArrivalInput, reason: Arrival["reason"] = input.jobKey ? "NoSuchJob" : "NoJobNamed"): Promise<Arrival> {
     const arrival = newArrival({ ...input, reason }, this.clock.now());
+    // Index first, as for jobs: the return and destroy clocks must not be lost in a crash.
+    await this.deadlines.ensureForArrival(arrival);
     await this.arrivals.record(arrival);
     return arrival;
   }
@@ -120,13 +128,6 @@ export class OperatorService {
       const name = write.blob === "incompleteBlobList" ? incompleteBlobListName(job) : driveBlobName(job, write.driveId!, write.blob);
       if (write.kind === "append") await this.logs.append(name, write.lines ?? [], at);
       else await this.logs.put(name, write.content ?? "", write.blob === "manifest" ? "application/xml" : "text/plain; charset=utf-8");
-    }
-  }
-
-  private async notify(job: Job, notices: Notice[], eventType: string): Promise<void> {
-    const at = this.clock.now().toISOString();
-    for (const notice of notices) {
-      await this.notifications.send({ ...notice, job: job.key, at, dedupeKey: `${at}-${eventType}-${job.key.name}` });
     }
   }
 

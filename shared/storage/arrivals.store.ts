@@ -8,7 +8,7 @@ import { odata, TableClient } from "@azure/data-tables";
 import { Arrival } from "../domain/arrival";
 import { JobKey } from "../domain/job";
 import { partitionKeyOf, rowKeyOf } from "./jobs.store";
-import { isNotFound, translateStorageError } from "./storage-errors";
+import { ConcurrencyError, isNotFound, translateStorageError } from "./storage-errors";
 
 interface ArrivalEntity {
   partitionKey: string;
@@ -46,15 +46,29 @@ export class ArrivalsStore {
   }
 
   async get(id: string): Promise<Arrival | undefined> {
+    return (await this.getWithEtag(id))?.arrival;
+  }
+
+  async getWithEtag(id: string): Promise<{ arrival: Arrival; etag: string } | undefined> {
     for (const status of ["Unmatched", "Attached"] as const) {
       try {
         const entity = await this.table.getEntity<ArrivalEntity>(partitionOf(status), id, this.options());
-        return JSON.parse(entity.Arrival) as Arrival;
+        return { arrival: JSON.parse(entity.Arrival) as Arrival, etag: entity.etag };
       } catch (error) {
         if (!isNotFound(error)) throw translateStorageError(error);
       }
     }
     return undefined;
+  }
+
+  /** Rewrites an arrival in place if it still has `etag` (the sweep recording a notice). */
+  async replace(arrival: Arrival, etag: string): Promise<void> {
+    try {
+      await this.table.updateEntity(toEntity(arrival), "Replace", { ...this.options(), etag });
+    } catch (error) {
+      if (isNotFound(error)) throw new ConcurrencyError();
+      throw translateStorageError(error);
+    }
   }
 
   /** The unmatched arrivals whose label named this job. */

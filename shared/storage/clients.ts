@@ -4,6 +4,7 @@
  */
 import { TableClient, TableServiceClient } from "@azure/data-tables";
 import { BlobServiceClient } from "@azure/storage-blob";
+import { QueueServiceClient } from "@azure/storage-queue";
 import type { TokenCredential } from "@azure/core-auth";
 import { Settings } from "../config/settings";
 
@@ -44,4 +45,12 @@ export function createBlobServiceClient(settings: Settings): BlobServiceClient {
     return BlobServiceClient.fromConnectionString(settings.storage.connectionString, { retryOptions: retry });
   }
   return new BlobServiceClient(settings.storage.blobServiceUri, identityCredential(), { retryOptions: retry });
+}
+
+export function createQueueServiceClient(settings: Settings): QueueServiceClient {
+  const retry = { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1000, tryTimeoutInMs: settings.storageTimeoutMs };
+  if (settings.storage.kind === "connectionString") {
+    return QueueServiceClient.fromConnectionString(settings.storage.connectionString, { retryOptions: retry });
+  }
+  return new QueueServiceClient(settings.storage.queueServiceUri, identityCredential(), { retryOptions: retry });
 }

@@ -81,24 +81,38 @@ export function rowKeyOf(key: JobKey): string {
   return key.name.toLowerCase();
 }
 
+/** Keeps the expiry index in step with job writes (see deadline-index.store.ts). */
+export interface DeadlineWriter {
+  ensureForJob(job: Job, previous?: Job): Promise<void>;
+}
+
 export class JobsStore {
   constructor(
     private readonly table: TableClient,
     private readonly timeoutMs: number,
+    private readonly deadlines?: DeadlineWriter,
   ) {}
 
   async get(key: JobKey): Promise<StoredJob | undefined> {
+    return this.getByEntityKeys(partitionKeyOf(key), rowKeyOf(key));
+  }
+
+  /** A point read by the table keys, as the expiry index refers to jobs. */
+  async getByEntityKeys(partitionKey: string, rowKey: string): Promise<StoredJob | undefined> {
+    let entity: JobEntity & { etag: string };
     try {
-      const entity = await this.table.getEntity<JobEntity>(partitionKeyOf(key), rowKeyOf(key), this.options());
-      return { job: fromEntity(entity), etag: entity.etag };
+      entity = await this.table.getEntity<JobEntity>(partitionKey, rowKey, this.options());
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw translateStorageError(error);
     }
+    return { job: fromEntity(entity), etag: entity.etag };
   }
 
   /** Inserts a new job; throws `ConcurrencyError` if another request created it first. */
   async insert(job: Job): Promise<string> {
+    // The index entry first: a crash in between leaves an extra entry, never a missing one.
+    await this.deadlines?.ensureForJob(job);
     try {
       const response = await this.table.createEntity(toEntity(job), this.options());
       return response.etag!;
@@ -108,8 +122,12 @@ export class JobsStore {
     }
   }
 
-  /** Replaces a job if it still has `etag`; throws `ConcurrencyError` otherwise. */
-  async replace(job: Job, etag: string): Promise<string> {
+  /**
+   * Replaces a job if it still has `etag`; throws `ConcurrencyError` otherwise. `previous` is the job
+   * as read, so only deadlines this write adds get index entries.
+   */
+  async replace(job: Job, etag: string, previous: Job): Promise<string> {
+    await this.deadlines?.ensureForJob(job, previous);
     try {
       const response = await this.table.updateEntity(toEntity(job), "Replace", { ...this.options(), etag });
       return response.etag!;
@@ -124,6 +142,27 @@ export class JobsStore {
       await this.table.deleteEntity(partitionKeyOf(key), rowKeyOf(key), { ...this.options(), etag });
     } catch (error) {
       if (isNotFound(error)) throw new ConcurrencyError();
+      throw translateStorageError(error);
+    }
+  }
+
+  /** One page of all jobs in key order, for the bounded reconciliation of the expiry index. */
+  async scan(pageSize: number, continuationToken?: string): Promise<JobPage> {
+    try {
+      const pages = this.table
+        .listEntities<JobDocumentColumns>({ queryOptions: { select: DOCUMENT_COLUMNS }, ...this.options() })
+        .byPage({ maxPageSize: pageSize, continuationToken });
+      const { value: page } = await pages.next();
+      const jobs: Job[] = [];
+      for (const entity of (page ?? []) as TableEntityResult<JobDocumentColumns>[]) {
+        try {
+          jobs.push(readDocument(entity));
+        } catch {
+          // An unreadable entity is skipped here; the sweep reports it when it meets it.
+        }
+      }
+      return { jobs, continuationToken: (page as { continuationToken?: string } | undefined)?.continuationToken };
+    } catch (error) {
       throw translateStorageError(error);
     }
   }

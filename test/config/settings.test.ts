@@ -24,7 +24,17 @@ describe("parseSettings", () => {
       jobsTableName: "importexportjobs",
       logsContainerName: "importexport-logs",
       arrivalsTableName: "importexportarrivals",
-      notificationsTableName: "importexportnotifications",
+      deadlinesTableName: "importexportdeadlines",
+      deletedJobsTableName: "importexportdeletedjobs",
+      notificationsQueueName: "importexport-notifications",
+      deadlineIndexShards: 4,
+      sweepSchedule: "0 0 * * * *",
+      sweepRunOnStartup: false,
+      sweepMaxEntries: 10_000,
+      reconcilePageSize: 200,
+      returnAddressWaitMs: 90 * 86_400_000,
+      arrivalReturnAfterMs: 14 * 86_400_000,
+      arrivalDestroyAfterMs: 90 * 86_400_000,
       logSasLifetimeMs: 3_600_000,
       creatingLifetimeMs: 14 * DAY,
       shippingWaitMs: 14 * DAY,
@@ -96,15 +106,17 @@ describe("parseSettings", () => {
     expect(settingsError({ ImportExportStorage: "" }).message).toContain("ImportExportStorage");
   });
 
-  test("identity mode with both service URIs works", () => {
+  test("identity mode with all three service URIs works", () => {
     const settings = parseSettings({
       ImportExportStorage__tableServiceUri: "https://acct.table.core.windows.net",
       ImportExportStorage__blobServiceUri: "https://acct.blob.core.windows.net",
+      ImportExportStorage__queueServiceUri: "https://acct.queue.core.windows.net",
     });
     expect(settings.storage).toEqual({
       kind: "identity",
       tableServiceUri: "https://acct.table.core.windows.net",
       blobServiceUri: "https://acct.blob.core.windows.net",
+      queueServiceUri: "https://acct.queue.core.windows.net",
     });
   });
 
@@ -122,7 +134,7 @@ describe("parseSettings", () => {
     ["only the blob URI", { ImportExportStorage__blobServiceUri: "https://acct.blob.core.windows.net" }],
   ])("identity mode with %s is refused", (_label, env) => {
     const error = settingsError(env);
-    expect(error.message).toContain("ImportExportStorage__tableServiceUri and ImportExportStorage__blobServiceUri");
+    expect(error.message).toContain("ImportExportStorage__tableServiceUri, __blobServiceUri and __queueServiceUri");
   });
 
   test("a service URI that is not a URL names the setting", () => {

@@ -1,0 +1,30 @@
+/**
+ * Sends a job's messages after the write that caused them. If the queue can't be reached, the
+ * messages go into the job's outbox instead (an ETag-guarded write), and the maintenance sweep sends
+ * them later: a customer's request never fails because a notification could not be queued.
+ */
+import { Job } from "../domain/job";
+import { OutboundMessage } from "../domain/messages";
+import { JobsStore } from "../storage/jobs.store";
+import { NotificationQueue } from "../storage/notification-queue";
+
+export class JobMessenger {
+  constructor(
+    private readonly queue: NotificationQueue,
+    private readonly store: JobsStore,
+  ) {}
+
+  async afterWrite(job: Job, etag: string, messages: OutboundMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    try {
+      await this.queue.publish(messages);
+    } catch {
+      try {
+        await this.store.replace({ ...job, outbox: [...(job.outbox ?? []), ...messages] }, etag, job);
+      } catch {
+        // The job changed again meanwhile (its writer sends its own messages) or storage is down:
+        // these messages are lost, which is the one window at-least-once delivery leaves open here.
+      }
+    }
+  }
+}
