@@ -13,7 +13,9 @@ import { errorResponse } from "../shared/api/arm-http";
 import { compileTemplate } from "../shared/api/route-template";
 import { RouteDefinition, routes as defaultRoutes } from "../shared/api/routes";
 import { getSettings } from "../shared/app/services";
-import { ErrorFactory } from "../shared/domain/errors";
+import { ErrorFactory, ServiceError } from "../shared/domain/errors";
+import { TimerDefinition } from "../shared/app/timers";
+import { nextOccurrence, parseNcrontab } from "../shared/app/ncrontab";
 
 export interface LocalHostOptions {
   port?: number;
@@ -21,6 +23,10 @@ export interface LocalHostOptions {
   /** Serve HTTPS with this key and certificate (PEM). */
   tls?: { key: string; cert: string };
   routes?: RouteDefinition[];
+  /** Timers served at `POST /admin/functions/{name}` (as the Functions host does for non-HTTP functions). */
+  timers?: TimerDefinition[];
+  /** Also fire the timers on their schedules (off in tests, which trigger them on demand). */
+  scheduleTimers?: boolean;
   /** One line per request; silent when absent. */
   log?: (line: string) => void;
 }
@@ -46,9 +52,14 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   compiled.sort((a, b) => Number(a.isCatchAll) - Number(b.isCatchAll));
   const maxBodyBytes = getSettings().maxRequestBodyBytes;
 
+  const timers = options.timers ?? [];
+  const scheduler = options.scheduleTimers ? scheduleTimers(timers, options.log ?? (() => {})) : { stop: () => {} };
+
   const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const started = process.hrtime.bigint();
-    handle(req, res, compiled, maxBodyBytes, options)
+    const admin = /^\/admin\/functions\/([^/?]+)\/?(\?.*)?$/i.exec(req.url ?? "");
+    const work = admin && req.method === "POST" ? runTimerNow(res, timers, decodeURIComponent(admin[1]), options) : handle(req, res, compiled, maxBodyBytes, options);
+    work
       .catch((error) => {
         const response = errorResponse(error, randomUUID(), {});
         if (!res.headersSent) res.writeHead(response.status ?? 500, response.headers as Record<string, string>);
@@ -78,9 +89,62 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        scheduler.stop();
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
       }),
+  };
+}
+
+/** `POST /admin/functions/{name}`: runs a timer now and answers with what it did. */
+async function runTimerNow(res: http.ServerResponse, timers: TimerDefinition[], name: string, options: LocalHostOptions): Promise<void> {
+  const timer = timers.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
+  if (!timer) {
+    const known = timers.map((candidate) => candidate.name).join(", ") || "none";
+    return send(res, "POST", errorResponse(new ServiceError(404, "FunctionNotFound", `No timer function '${name}'. Timers: ${known}.`), randomUUID(), {}));
+  }
+  const report = await timer.run(options.log ?? (() => {}));
+  return send(res, "POST", { status: 200, jsonBody: { name: timer.name, report } });
+}
+
+/** Fires each timer at its next NCRONTAB occurrence; a run still going when the next is due is skipped. */
+function scheduleTimers(timers: TimerDefinition[], log: (line: string) => void): { stop(): void } {
+  const handles = new Set<NodeJS.Timeout>();
+  let stopped = false;
+  for (const timer of timers) {
+    const schedule = parseNcrontab(timer.schedule);
+    let running = false;
+    const fire = async () => {
+      if (running || stopped) return;
+      running = true;
+      try {
+        await timer.run(log);
+      } catch (error) {
+        log(`[error] ${timer.name}: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        running = false;
+      }
+    };
+    const arm = () => {
+      if (stopped) return;
+      const delay = nextOccurrence(schedule, new Date()).getTime() - Date.now();
+      // setTimeout holds at most ~24.8 days; a longer wait re-arms on the way.
+      const handle = setTimeout(() => {
+        handles.delete(handle);
+        if (delay <= 2_147_483_647) void fire();
+        arm();
+      }, Math.min(delay, 2_147_483_647));
+      handle.unref();
+      handles.add(handle);
+    };
+    if (timer.runOnStartup) void fire();
+    arm();
+  }
+  return {
+    stop() {
+      stopped = true;
+      for (const handle of handles) clearTimeout(handle);
+    },
   };
 }
 

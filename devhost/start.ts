@@ -9,6 +9,7 @@ import { projectRoot } from "../shared/storage/locations.file";
 import { getServices, getSettings } from "../shared/app/services";
 import { isPortOpen, RunningAzurite, startAzurite } from "./azurite";
 import { startLocalHost } from "./local-host";
+import { timerDefinitions } from "../shared/app/timers";
 
 const root = projectRoot();
 
@@ -19,6 +20,24 @@ export function loadLocalSettings(): string {
   const values = (JSON.parse(readFileSync(file, "utf8")).Values ?? {}) as Record<string, string>;
   for (const [name, value] of Object.entries(values)) process.env[name] ??= String(value);
   return path.basename(file);
+}
+
+/**
+ * With `UseDevelopmentStorage=true`, starts Azurite on its usual ports with its data in `.azurite/`,
+ * unless something already listens there (a running `npm start`, or an Azurite of your own).
+ */
+export async function startLocalAzuriteIfNeeded(log: (line: string) => void): Promise<RunningAzurite | undefined> {
+  if (!/UseDevelopmentStorage=true/i.test(process.env.ImportExportStorage ?? "")) return undefined;
+  const ports = { blob: 10000, queue: 10001, table: 10002 };
+  if (await isPortOpen(ports.table)) {
+    log("Azurite (or another storage emulator) is already listening on 10000-10002; using it.");
+    return undefined;
+  }
+  const location = path.join(root, ".azurite");
+  mkdirSync(location, { recursive: true });
+  const azurite = await startAzurite({ ports, location });
+  log(`Azurite started (blob 10000, queue 10001, table 10002), data in ${path.relative(process.cwd(), location) || "."}/`);
+  return azurite;
 }
 
 async function developmentCertificate(): Promise<{ key: string; cert: string; certFile: string }> {
@@ -53,23 +72,13 @@ async function main(): Promise<void> {
   const useHttps = args.includes("--https") || process.env.LOCAL_HOST_HTTPS === "true";
   const port = Number(process.env.LOCAL_HOST_PORT ?? 7071);
 
-  let azurite: RunningAzurite | undefined;
-  if (/UseDevelopmentStorage=true/i.test(process.env.ImportExportStorage ?? "")) {
-    const ports = { blob: 10000, queue: 10001, table: 10002 };
-    if (await isPortOpen(ports.table)) {
-      console.log("Azurite (or another storage emulator) is already listening on 10000-10002; using it.");
-    } else {
-      const location = path.join(root, ".azurite");
-      mkdirSync(location, { recursive: true });
-      azurite = await startAzurite({ ports, location });
-      console.log(`Azurite started (blob 10000, queue 10001, table 10002), data in ${path.relative(process.cwd(), location) || "."}/`);
-    }
-  }
+  const azurite = await startLocalAzuriteIfNeeded((line) => console.log(line));
 
   getSettings(); // a bad setting stops start-up here, naming the setting
   await getServices(); // creates the table once, before the first request
   const tls = useHttps ? await developmentCertificate() : undefined;
-  const host = await startLocalHost({ port, tls, log: (line) => console.log(line) });
+  const timers = timerDefinitions(getSettings());
+  const host = await startLocalHost({ port, tls, timers, scheduleTimers: true, log: (line) => console.log(line) });
 
   const subscription = "00000000-0000-0000-0000-000000000001";
   console.log(`\nImport/Export service listening on ${host.url} (settings from ${settingsFile})`);
@@ -81,6 +90,9 @@ async function main(): Promise<void> {
       `    -d '{"location":"westus","properties":{"jobType":"Import","storageAccountId":"/subscriptions/${subscription}/resourceGroups/demo/providers/Microsoft.Storage/storageAccounts/demostore","driveList":[{"driveId":"9CA995BB","bitLockerKey":"238810-662376-448998-450120-652806-203390-606320-483076","manifestFile":"\\\\DriveManifest.xml","manifestHash":"4228EC5D8E048CB9B515338C789314BE8D0B2FDBC7C7A0308E1C826242CDE74E"}]}}'`,
   );
   console.log(`  curl ${tls ? `--cacert ${tls.certFile} ` : ""}'${host.url}/subscriptions/${subscription}/resourceGroups/demo/providers/Microsoft.ImportExport/jobs/first-job?api-version=2021-01-01'`);
+  for (const timer of timers) {
+    console.log(`\nTimer ${timer.name}: '${timer.schedule}' (UTC). Run it now: curl -X POST ${host.url}/admin/functions/${timer.name}  (or npm run sweep)`);
+  }
   console.log("\nCtrl-C stops the service and Azurite.");
 
   let stopping = false;

@@ -8,3 +8,4 @@ import { getSettings } from "../shared/app/services";
 getSettings();
 
 import "./http-api";
+import "./maintenance";

@@ -123,11 +123,12 @@ export class SweepService {
    * Re-derives the index entries of one page of jobs, continuing from `cursor`: a bounded repair
    * for entries lost some way the write-index-first order does not cover.
    */
-  async reconcile(pageSize: number, cursor?: string): Promise<ReconcileReport> {
-    const counter: TransactionCounter = { transactions: 1 };
-    const page = await this.jobs.scan(pageSize, cursor);
+  async reconcile(pageSize: number): Promise<ReconcileReport> {
+    const counter: TransactionCounter = { transactions: 3 }; // cursor read, page read, cursor write
+    const page = await this.jobs.scan(pageSize, await this.index.readCursor());
     let entriesWritten = 0;
     for (const job of page.jobs) entriesWritten += await this.index.repairForJob(job, counter);
+    await this.index.writeCursor(page.continuationToken);
     return { jobsScanned: page.jobs.length, entriesWritten, transactions: counter.transactions, nextCursor: page.continuationToken };
   }
 

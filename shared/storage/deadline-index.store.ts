@@ -79,6 +79,25 @@ export class DeadlineIndex {
     await this.remove(deadlines.map((deadline) => entryOf(deadline, jobSubject(job), this.shardCount)), counter);
   }
 
+  /** Where the reconciliation pass goes on from (kept beside the index, outside its shards). */
+  async readCursor(): Promise<string | undefined> {
+    try {
+      const entity = await this.table.getEntity<{ Cursor: string }>("state", "reconcile", { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+      return entity.Cursor || undefined;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw translateStorageError(error);
+    }
+  }
+
+  async writeCursor(cursor: string | undefined): Promise<void> {
+    try {
+      await this.table.upsertEntity({ partitionKey: "state", rowKey: "reconcile", Cursor: cursor ?? "" }, "Replace", { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error) {
+      throw translateStorageError(error);
+    }
+  }
+
   /** Entries of one shard due at or before `now`, oldest first. */
   async due(shard: string, now: Date, top: number, continuationToken?: string): Promise<IndexPage> {
     // '|' sorts after every character of an ISO time, so this takes every entry due up to `now`.

@@ -1,0 +1,46 @@
+/**
+ * The one timer table, like the route table: `functions/maintenance.ts` registers each entry with
+ * `app.timer`, and the local host runs the same entries on the same schedules (and on demand via
+ * `POST /admin/functions/{name}`), so the two can't drift.
+ *
+ * One sweep does every kind of deadline: they share one index, so a single pass over the entries
+ * due reads each once; separate timers per kind would each have to skip the others' entries.
+ */
+import type { InvocationContext, Timer } from "@azure/functions";
+import { Settings } from "../config/settings";
+import { ReconcileReport, SweepReport } from "../jobs/sweep-service";
+import { getServices } from "./services";
+
+export interface MaintenanceReport {
+  sweep: SweepReport;
+  reconcile: ReconcileReport;
+}
+
+export interface TimerDefinition {
+  name: string;
+  schedule: string;
+  runOnStartup: boolean;
+  /** Runs the timer's work and returns what it did, for the admin endpoint and `npm run sweep`. */
+  run(log: (line: string) => void): Promise<unknown>;
+}
+
+/** A sweep of everything due, then one bounded page of index reconciliation. */
+export async function runMaintenance(log: (line: string) => void = () => {}): Promise<MaintenanceReport> {
+  const services = await getServices();
+  const sweep = await services.sweep.run();
+  const reconcile = await services.sweep.reconcile(services.settings.reconcilePageSize);
+  const report = { sweep, reconcile };
+  log(`MaintenanceSweep ${JSON.stringify(report)}`);
+  return report;
+}
+
+export function timerDefinitions(settings: Settings): TimerDefinition[] {
+  return [{ name: "MaintenanceSweep", schedule: settings.sweepSchedule, runOnStartup: settings.sweepRunOnStartup, run: runMaintenance }];
+}
+
+/** The Functions handler for a timer definition: logs the report through the invocation context. */
+export function timerHandler(definition: TimerDefinition) {
+  return async (_timer: Timer, context: InvocationContext): Promise<void> => {
+    await definition.run((line) => context.log(line));
+  };
+}
