@@ -4,7 +4,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { startLocalHost, LocalHost } from "../../devhost/local-host";
-import { resetServices } from "../../shared/app/services";
+import { getSettings, resetServices } from "../../shared/app/services";
+import { timerDefinitions } from "../../shared/app/timers";
+import { Clock } from "../../shared/domain/clock";
 
 export const API = "api-version=2021-01-01";
 
@@ -15,7 +17,7 @@ export interface TestService {
 }
 
 /** Settings every suite runs with; a suite may add its own (short durations, small limits). */
-export function testEnvironment(overrides: Record<string, string> = {}): void {
+export function testEnvironment(overrides: Record<string, string> = {}, clock?: Clock): void {
   const connectionString = process.env.TEST_STORAGE_CONNECTION_STRING;
   if (!connectionString) throw new Error("TEST_STORAGE_CONNECTION_STRING is not set: run the tests through jest's global setup");
   Object.assign(process.env, {
@@ -23,12 +25,30 @@ export function testEnvironment(overrides: Record<string, string> = {}): void {
     JOBS_TABLE_NAME: "testjobs",
     ...overrides,
   });
-  resetServices();
+  resetServices(clock);
 }
 
-export async function startTestService(overrides: Record<string, string> = {}, tls?: { key: string; cert: string }): Promise<TestService> {
-  testEnvironment(overrides);
-  const host = await startLocalHost({ port: 0, tls });
+/** A clock tests move by hand, so two weeks pass in a line. */
+export class TestClock implements Clock {
+  constructor(private current = new Date()) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+  set(time: Date): void {
+    this.current = new Date(time);
+  }
+}
+
+export async function startTestService(
+  overrides: Record<string, string> = {},
+  tls?: { key: string; cert: string },
+  clock?: Clock,
+): Promise<TestService> {
+  testEnvironment(overrides, clock);
+  const host = await startLocalHost({ port: 0, tls, timers: timerDefinitions(getSettings()) });
   return { host, url: host.url, close: () => host.close() };
 }
 
