@@ -16,6 +16,7 @@ import { getSettings } from "../shared/app/services";
 import { ErrorFactory, ServiceError } from "../shared/domain/errors";
 import { TimerDefinition } from "../shared/app/timers";
 import { nextOccurrence, parseNcrontab } from "../shared/app/ncrontab";
+import { startCountingStorageRequests, storageRequestCount } from "./request-counter";
 
 export interface LocalHostOptions {
   port?: number;
@@ -44,6 +45,7 @@ interface CompiledRoute {
 }
 
 export async function startLocalHost(options: LocalHostOptions = {}): Promise<LocalHost> {
+  startCountingStorageRequests();
   const compiled: CompiledRoute[] = (options.routes ?? defaultRoutes).map((definition) => {
     const template = compileTemplate(definition.route);
     return { definition, match: template.match, isCatchAll: template.isCatchAll };
@@ -58,7 +60,12 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const started = process.hrtime.bigint();
     const admin = /^\/admin\/functions\/([^/?]+)\/?(\?.*)?$/i.exec(req.url ?? "");
-    const work = admin && req.method === "POST" ? runTimerNow(res, timers, decodeURIComponent(admin[1]), options) : handle(req, res, compiled, maxBodyBytes, options);
+    const work =
+      admin && req.method === "POST"
+        ? runTimerNow(res, timers, decodeURIComponent(admin[1]), options)
+        : req.url === "/admin/storage-requests" && req.method === "GET"
+          ? send(res, "GET", { status: 200, jsonBody: { count: storageRequestCount() } })
+          : handle(req, res, compiled, maxBodyBytes, options);
     work
       .catch((error) => {
         const response = errorResponse(error, randomUUID(), {});

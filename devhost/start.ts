@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   getSettings(); // a bad setting stops start-up here, naming the setting
   await getServices(); // creates the table once, before the first request
   const tls = useHttps ? await developmentCertificate() : undefined;
-  const timers = timerDefinitions(getSettings());
+  const timers = timerDefinitions();
   const host = await startLocalHost({ port, tls, timers, scheduleTimers: true, log: (line) => console.log(line) });
 
   const subscription = "00000000-0000-0000-0000-000000000001";

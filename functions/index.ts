@@ -1,11 +1,13 @@
 /**
- * The app's entry (package.json `main`). Settings are validated here, at load time, so the host
- * refuses to start with a message naming a missing or malformed setting; then every function file
- * registers its triggers.
+ * The app's entry (package.json `main`): every function file registers its triggers from the shared
+ * tables, and nothing heavier is loaded until a function first runs. The settings are validated when
+ * the app starts, so the host refuses to start with a message naming a missing or malformed setting.
  */
-import { getSettings } from "../shared/app/services";
-
-getSettings();
-
+import { app } from "@azure/functions";
 import "./http-api";
 import "./maintenance";
+
+app.hook.appStart(() => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require("../shared/app/services") as typeof import("../shared/app/services")).getSettings();
+});

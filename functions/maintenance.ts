@@ -1,8 +1,7 @@
 /** Registers the maintenance timers of the shared timer table (see shared/app/timers.ts). */
 import { app } from "@azure/functions";
-import { getSettings } from "../shared/app/services";
 import { timerDefinitions, timerHandler } from "../shared/app/timers";
 
-for (const timer of timerDefinitions(getSettings())) {
+for (const timer of timerDefinitions()) {
   app.timer(timer.name, { schedule: timer.schedule, runOnStartup: timer.runOnStartup, handler: timerHandler(timer) });
 }

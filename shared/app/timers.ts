@@ -7,9 +7,7 @@
  * due reads each once; separate timers per kind would each have to skip the others' entries.
  */
 import type { InvocationContext, Timer } from "@azure/functions";
-import { Settings } from "../config/settings";
-import { ReconcileReport, SweepReport } from "../jobs/sweep-service";
-import { getServices } from "./services";
+import type { ReconcileReport, SweepReport } from "../jobs/sweep-service";
 
 export interface MaintenanceReport {
   sweep: SweepReport;
@@ -26,6 +24,9 @@ export interface TimerDefinition {
 
 /** A sweep of everything due, then one bounded page of index reconciliation. */
 export async function runMaintenance(log: (line: string) => void = () => {}): Promise<MaintenanceReport> {
+  // Loaded on first run, so registering the timer costs nothing at start-up.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { getServices } = require("./services") as typeof import("./services");
   const services = await getServices();
   const sweep = await services.sweep.run();
   const reconcile = await services.sweep.reconcile(services.settings.reconcilePageSize);
@@ -34,8 +35,20 @@ export async function runMaintenance(log: (line: string) => void = () => {}): Pr
   return report;
 }
 
-export function timerDefinitions(settings: Settings): TimerDefinition[] {
-  return [{ name: "MaintenanceSweep", schedule: settings.sweepSchedule, runOnStartup: settings.sweepRunOnStartup, run: runMaintenance }];
+/**
+ * Read from the raw settings, with the same defaults as `shared/config/settings.ts`, so registering
+ * timers needs no validation library at load; the full settings (these included) are validated
+ * at start-up.
+ */
+export function timerDefinitions(env: Record<string, string | undefined> = process.env): TimerDefinition[] {
+  return [
+    {
+      name: "MaintenanceSweep",
+      schedule: env.SWEEP_SCHEDULE || "0 0 * * * *",
+      runOnStartup: env.SWEEP_RUN_ON_STARTUP === "true",
+      run: runMaintenance,
+    },
+  ];
 }
 
 /** The Functions handler for a timer definition: logs the report through the invocation context. */

@@ -43,6 +43,8 @@ const driveMachine = new StateMachine<DriveState, DriveTransition>(DRIVE_TRANSIT
   invalidResumeCode: "InvalidDriveState",
   noun: "drive",
   subject: (id) => `drive '${id}'`,
+  // A drive copies only after TransferStarted (which opens its error log).
+  resumeExcludes: ["Transferring"],
 });
 
 export function isDriveState(value: string): value is DriveState {

@@ -48,6 +48,8 @@ const jobMachine = new StateMachine<JobState, JobTransition>(JOB_TRANSITIONS, "F
   invalidResumeCode: "InvalidJobState",
   noun: "job",
   subject: () => "a job",
+  // A job that faulted ends Closed, never Completed; Transferring needs a drive to start copying.
+  resumeExcludes: ["Completed", "Transferring"],
 });
 
 export function isJobState(value: string): value is JobState {

@@ -313,6 +313,7 @@ export function redefineJob(job: Job, definition: JobDefinition, context: Operat
   if (definition.logLevel !== undefined) next = applyField(next, "logLevel", definition.logLevel);
   if (definition.backupDriveManifest !== undefined) next = applyField(next, "backupDriveManifest", definition.backupDriveManifest);
   if (definition.driveList !== undefined) next = applyDriveList(next, definition.driveList);
+  if (next.returnAddressProblem && next.returnAddress !== job.returnAddress) next = { ...next, returnAddressProblem: undefined };
   return touch(next, context);
 }
 
@@ -415,9 +416,14 @@ export function advanceToPackaging(job: Job, context: OperationContext): Job {
   if (job.cancelRequested) {
     next = { ...next, drives: next.drives.map((drive) => (drive.state === "Received" && !drive.skipped ? { ...drive, skipped: true } : drive)) };
   }
-  const workLeft = next.drives.some((drive) => !FINISHED_DRIVE_STATES.includes(drive.state) && !(drive.state === "Received" && drive.skipped));
+  const workLeft = next.drives.some(driveNeedsWork);
   if (workLeft) return next;
   return transition(next, "beginPackaging", context, job.cancelRequested ? "Cancelled: remaining drives skipped" : "Every drive is finished");
+}
+
+/** Whether a drive still has work before the job can be packaged: not finished, not skipped. */
+export function driveNeedsWork(drive: Drive): boolean {
+  return !FINISHED_DRIVE_STATES.includes(drive.state) && !(drive.state === "Received" && drive.skipped);
 }
 
 export function normalizeLocation(location: string): string {
@@ -434,7 +440,9 @@ export function transition(job: Job, name: JobTransition, context: OperationCont
     stateBeforeFault: to === "Faulted" ? job.state : undefined,
     stateChangedAt: at,
     creatingExpiresAt: to === "Creating" ? job.creatingExpiresAt : undefined,
+    // Entering Shipping (again, after a cleared fault) starts a fresh wait for the package.
     shippingDueAt: to === "Shipping" ? addMs(context.now, context.rules.shippingWaitMs) : undefined,
+    shippingOverdueNotifiedAt: undefined,
     hadFault: job.hadFault || to === "Faulted" || undefined,
     history: [...job.history, historyEntry(context, job.state, to, reason)],
   };

@@ -7,7 +7,7 @@
 import { addMs } from "./duration";
 import { ErrorFactory } from "./errors";
 import type { DriveState } from "./drive-state-machine";
-import { advanceToPackaging, findDrive, Job, OperationContext, ReturnPackage, transition, transitionDriveOf } from "./job";
+import { advanceToPackaging, driveNeedsWork, findDrive, Job, OperationContext, ReturnPackage, transition, transitionDriveOf } from "./job";
 import type { JobState } from "./job-state-machine";
 import { DriveBlobKind } from "./log-blobs";
 
@@ -170,8 +170,15 @@ function applyEvent(job: Job, event: OperatorEvent, context: OperationContext): 
     case "FaultJob":
       return { ...none, job: transition(job, "fault", context, event.reason) };
 
-    case "ClearJobFault":
+    case "ClearJobFault": {
+      if (event.returnTo === "Packaging" && job.drives.some(driveNeedsWork)) {
+        throw ErrorFactory.conflict(
+          "DrivesNotFinished",
+          `Job '${job.key.name}' can't resume in 'Packaging' while drives still have work: ${job.drives.filter(driveNeedsWork).map((d) => `${d.driveId} (${d.state})`).join(", ")}.`,
+        );
+      }
       return { ...none, job: transition(job, "clearFault", context, event.reason, event.returnTo) };
+    }
 
     case "FaultDrive":
       return { ...none, job: transitionDriveOf(job, event.driveId, "fault", context, event.reason) };
@@ -248,7 +255,8 @@ function shipBack(job: Job, event: Extract<OperatorEvent, { type: "ShippedBack" 
   }
   const returnPackage: ReturnPackage = { carrierName: event.carrierName, trackingNumber: event.trackingNumber, driveCount: event.driveCount, shipDate: event.shipDate };
   let next: Job = { ...job, returnPackage };
-  for (const drive of job.drives.filter((candidate) => candidate.state !== "NeverReceived")) {
+  // A drive already ShippedBack (a fault cleared to ShippedBack) went back earlier: it is not shipped twice.
+  for (const drive of job.drives.filter((candidate) => candidate.state !== "NeverReceived" && candidate.state !== "ShippedBack")) {
     next = transitionDriveOf(next, drive.driveId, "shipBack", context, `Shipped back in ${event.trackingNumber}`);
   }
   const at = context.now.toISOString();

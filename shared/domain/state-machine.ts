@@ -18,6 +18,12 @@ export interface StateMachineDescription {
   invalidResumeCode: string;
   /** "job" / "drive". */
   noun: string;
+  /**
+   * States a cleared fault may not jump to unless the subject was in them before the fault: they
+   * need the event that normally leads there (a drive starts copying only with TransferStarted; a
+   * job that faulted can't end Completed).
+   */
+  resumeExcludes?: readonly string[];
   /** "a job" / "drive 'D1'": how messages name the subject. */
   subject(id?: string): string;
 }
@@ -79,9 +85,10 @@ export class StateMachine<S extends string, T extends string> {
 
   /** The states one ordinary transition leads to from `state` (not the fault itself). */
   private reachableFrom(state: S): S[] {
-    return this.allowed(state)
-      .map((transition) => this.transitions[transition].to)
-      .filter((to): to is S => to !== "resume" && to !== this.faultState);
+    const excluded = this.description.resumeExcludes ?? [];
+    return [...new Set(this.allowed(state).map((transition) => this.transitions[transition].to))].filter(
+      (to): to is S => to !== "resume" && to !== this.faultState && !excluded.includes(to),
+    );
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { startLocalHost, LocalHost } from "../../devhost/local-host";
-import { getSettings, resetServices } from "../../shared/app/services";
+import { resetServices } from "../../shared/app/services";
 import { timerDefinitions } from "../../shared/app/timers";
 import { Clock } from "../../shared/domain/clock";
 
@@ -48,7 +48,7 @@ export async function startTestService(
   clock?: Clock,
 ): Promise<TestService> {
   testEnvironment(overrides, clock);
-  const host = await startLocalHost({ port: 0, tls, timers: timerDefinitions(getSettings()) });
+  const host = await startLocalHost({ port: 0, tls, timers: timerDefinitions() });
   return { host, url: host.url, close: () => host.close() };
 }
 
