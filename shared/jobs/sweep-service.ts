@@ -126,8 +126,7 @@ export class SweepService {
   async reconcile(pageSize: number): Promise<ReconcileReport> {
     const counter: TransactionCounter = { transactions: 3 }; // cursor read, page read, cursor write
     const page = await this.jobs.scan(pageSize, await this.index.readCursor());
-    let entriesWritten = 0;
-    for (const job of page.jobs) entriesWritten += await this.index.repairForJob(job, counter);
+    const entriesWritten = await this.index.repairForJobs(page.jobs, counter);
     await this.index.writeCursor(page.continuationToken);
     return { jobsScanned: page.jobs.length, entriesWritten, transactions: counter.transactions, nextCursor: page.continuationToken };
   }

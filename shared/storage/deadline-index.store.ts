@@ -67,11 +67,18 @@ export class DeadlineIndex {
     await this.upsert(arrivalDeadlines(arrival, this.rules).map((deadline) => entryOf(deadline, { type: "arrival", id: arrival.id }, this.shardCount)), counter);
   }
 
-  /** Re-creates the entries a job's current deadlines need (idempotent): the repair path. */
-  async repairForJob(job: Job, counter?: TransactionCounter): Promise<number> {
-    const entries = jobDeadlines(job, this.rules).map((deadline) => entryOf(deadline, jobSubject(job), this.shardCount));
+  /**
+   * Re-creates the entries the jobs' current deadlines need (idempotent), batched by shard: the
+   * repair path, and bulk loading.
+   */
+  async repairForJobs(jobs: Job[], counter?: TransactionCounter): Promise<number> {
+    const entries = jobs.flatMap((job) => jobDeadlines(job, this.rules).map((deadline) => entryOf(deadline, jobSubject(job), this.shardCount)));
     await this.upsert(entries, counter);
     return entries.length;
+  }
+
+  async repairForJob(job: Job, counter?: TransactionCounter): Promise<number> {
+    return this.repairForJobs([job], counter);
   }
 
   /** Removes the entries of deadlines a job no longer has, when the writer knows which they are. */

@@ -6,7 +6,7 @@
  * so Get is one point read, a resource group is one partition and a subscription a key range, and a
  * busy subscription spreads over its resource groups. Every write carries the entity's ETag.
  */
-import { odata, TableClient, TableEntityResult } from "@azure/data-tables";
+import { odata, TableClient, TableEntity, TableEntityResult, TransactionAction } from "@azure/data-tables";
 import { ErrorFactory } from "../domain/errors";
 import { Job, JobKey } from "../domain/job";
 import { JobFilter } from "../domain/job-filter";
@@ -84,6 +84,7 @@ export function rowKeyOf(key: JobKey): string {
 /** Keeps the expiry index in step with job writes (see deadline-index.store.ts). */
 export interface DeadlineWriter {
   ensureForJob(job: Job, previous?: Job): Promise<void>;
+  repairForJobs(jobs: Job[]): Promise<number>;
 }
 
 export class JobsStore {
@@ -118,6 +119,26 @@ export class JobsStore {
       return response.etag!;
     } catch (error) {
       if (statusOf(error) === 409) throw new ConcurrencyError(); // EntityAlreadyExists
+      throw translateStorageError(error);
+    }
+  }
+
+  /**
+   * Inserts up to 100 new jobs of one partition in one transaction (all or none), index first: bulk
+   * loading, such as seeding the benchmarks.
+   */
+  async insertBatch(jobs: Job[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const partition = partitionKeyOf(jobs[0].key);
+    if (jobs.length > 100 || jobs.some((job) => partitionKeyOf(job.key) !== partition)) {
+      throw new Error("insertBatch takes at most 100 jobs of one subscription and resource group");
+    }
+    await this.deadlines?.repairForJobs(jobs);
+    try {
+      const actions: TransactionAction[] = jobs.map((job) => ["create", toEntity(job) as unknown as TableEntity]);
+      await this.table.submitTransaction(actions, this.options());
+    } catch (error) {
+      if (statusOf(error) === 409) throw new ConcurrencyError();
       throw translateStorageError(error);
     }
   }
