@@ -23,9 +23,11 @@ export interface CronSchedule {
   hours: Set<number>;
   days: Set<number>;
   months: Set<number>;
+  /**
+   * As in NCrontab (the Functions host's parser), a day must match both the day and the weekday
+   * field: "0 0 0 13 * 5" is Friday the 13th only, not (as in Unix cron) every 13th and every Friday.
+   */
   weekdays: Set<number>;
-  /** Cron's rule: when both day and weekday are restricted, either may match. */
-  dayOrWeekday: boolean;
 }
 
 export function parseNcrontab(expression: string): CronSchedule {
@@ -33,7 +35,7 @@ export function parseNcrontab(expression: string): CronSchedule {
   if (parts.length !== 6) throw new Error(`'${expression}' is not a six-field NCRONTAB expression (sec min hour day month weekday)`);
   const [seconds, minutes, hours, days, months, weekdays] = parts.map((part, index) => parseField(part, FIELDS[index], expression));
   if (weekdays.has(7)) weekdays.add(0);
-  return { seconds, minutes, hours, days, months, weekdays, dayOrWeekday: parts[3] !== "*" && parts[5] !== "*" };
+  return { seconds, minutes, hours, days, months, weekdays };
 }
 
 function parseField(text: string, field: Field, expression: string): Set<number> {
@@ -83,7 +85,5 @@ export function nextOccurrence(schedule: CronSchedule, after: Date): Date {
 }
 
 function dayMatches(schedule: CronSchedule, time: Date): boolean {
-  const day = schedule.days.has(time.getUTCDate());
-  const weekday = schedule.weekdays.has(time.getUTCDay());
-  return schedule.dayOrWeekday ? day || weekday : day && weekday;
+  return schedule.days.has(time.getUTCDate()) && schedule.weekdays.has(time.getUTCDay());
 }

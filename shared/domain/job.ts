@@ -152,6 +152,8 @@ export interface Job {
   hasIncompleteBlobList?: boolean;
   drives: Drive[];
   extraDrives?: ExtraDrive[];
+  /** The package the data center received (a repeat report of it is refused, not re-recorded). */
+  receivedPackage?: { carrierName: string; trackingNumber: string; receivedAt: string };
   /** Set by an operator in Transferring/Packaging; cleared when the customer corrects the address. */
   returnAddressProblem?: { reason: string; reportedAt: string };
   /** Any fault on the way means the job ends Closed rather than Completed. */

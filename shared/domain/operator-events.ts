@@ -145,7 +145,8 @@ function applyEvent(job: Job, event: OperatorEvent, context: OperationContext): 
       const outcome = logWrites(next, event.driveId, event.errorLog, event.verboseLog);
       if (event.incompleteBlobs && event.incompleteBlobs.length > 0) {
         if (job.jobType !== "Export") throw ErrorFactory.badRequest("IncompleteBlobListNotAllowed", "Only an export job has a list of blobs that did not fit.", "incompleteBlobs");
-        outcome.blobWrites.push({ kind: "put", blob: "incompleteBlobList", content: event.incompleteBlobs.join("\n") + "\n" });
+        // Appended: each drive of the export adds the blobs it could not hold.
+        outcome.blobWrites.push({ kind: "append", blob: "incompleteBlobList", lines: event.incompleteBlobs });
         outcome.job = { ...outcome.job, hasIncompleteBlobList: true };
       }
       return outcome;
@@ -243,6 +244,7 @@ function receivePackage(job: Job, event: Extract<OperatorEvent, { type: "Package
   if (extras.length > 0) {
     next = { ...next, extraDrives: [...(next.extraDrives ?? []), ...extras.map((driveId) => ({ driveId, trackingNumber: event.trackingNumber, arrivedAt: at }))] };
   }
+  next = { ...next, receivedPackage: { carrierName: event.carrierName, trackingNumber: event.trackingNumber, receivedAt: at } };
   return transition(next, "receivePackage", context, `Package ${event.carrierName} ${event.trackingNumber} received with ${event.driveIds.length} drive(s)`);
 }
 

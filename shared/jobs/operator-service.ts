@@ -45,8 +45,10 @@ export class OperatorService {
   async recordEvent(key: JobKey, event: OperatorEvent, actor: Actor): Promise<EventResult> {
     if (event.type === "PackageReceived") {
       const stored = await this.jobs.get(key);
-      // A package for no known job, or for one not Shipping, is recorded, never dropped.
-      if (!stored || stored.job.state !== "Shipping") {
+      // A package for no known job, or for one not Shipping, is recorded, never dropped; the same
+      // package reported again (a retry) falls through to the state check and its 409.
+      const repeated = stored?.job.receivedPackage?.trackingNumber === event.trackingNumber;
+      if (!stored || (stored.job.state !== "Shipping" && !repeated)) {
         const arrival = await this.recordArrival({ ...event, jobKey: key }, stored ? "JobNotShipping" : "NoSuchJob");
         return { arrival };
       }
@@ -72,8 +74,18 @@ export class OperatorService {
     return { job: result.job, stopTransfer: result.stopTransfer };
   }
 
-  /** A package whose label names no job this service knows: recorded for operators to match. */
-  async recordArrival(input: ArrivalInput, reason: Arrival["reason"] = input.jobKey ? "NoSuchJob" : "NoJobNamed"): Promise<Arrival> {
+  /**
+   * A package reported at the desk. When its label names a job, it is handled as that job's
+   * PackageReceived (received if the job is Shipping, else an unmatched arrival with the reason);
+   * without a job name it is an unmatched arrival for operators to match.
+   */
+  async receivePackage(input: ArrivalInput, actor: Actor): Promise<EventResult> {
+    if (!input.jobKey) return { arrival: await this.recordArrival(input, "NoJobNamed") };
+    const event = { type: "PackageReceived" as const, carrierName: input.carrierName, trackingNumber: input.trackingNumber, driveIds: input.driveIds };
+    return this.recordEvent(input.jobKey, event, actor);
+  }
+
+  private async recordArrival(input: ArrivalInput, reason: Arrival["reason"]): Promise<Arrival> {
     const arrival = newArrival({ ...input, reason }, this.clock.now());
     // Index first, as for jobs: the return and destroy clocks must not be lost in a crash.
     await this.deadlines.ensureForArrival(arrival);
@@ -98,6 +110,10 @@ export class OperatorService {
     }
     const event = { type: "PackageReceived" as const, carrierName: arrival.carrierName, trackingNumber: arrival.trackingNumber, driveIds: arrival.driveIds };
     const result = await this.recordEvent(key, event, actor);
+    if (!result.job) {
+      // The job left Shipping between the check and the event: that recorded a second arrival.
+      throw ErrorFactory.conflict("JobNotShipping", `Job '${key.name}' stopped being 'Shipping' while the arrival was being attached; list the arrivals and try again.`);
+    }
     await this.arrivals.markAttached(attachArrival(arrival, key, this.clock.now()));
     return result;
   }
@@ -126,7 +142,8 @@ export class OperatorService {
     const at = this.clock.now();
     for (const write of writes) {
       const name = write.blob === "incompleteBlobList" ? incompleteBlobListName(job) : driveBlobName(job, write.driveId!, write.blob);
-      if (write.kind === "append") await this.logs.append(name, write.lines ?? [], at);
+      // Log lines carry their time; the list of blobs that did not fit is a plain list.
+      if (write.kind === "append") await this.logs.append(name, write.lines ?? [], write.blob === "incompleteBlobList" ? undefined : at);
       else await this.logs.put(name, write.content ?? "", write.blob === "manifest" ? "application/xml" : "text/plain; charset=utf-8");
     }
   }

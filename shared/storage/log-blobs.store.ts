@@ -42,12 +42,12 @@ export class LogBlobStore {
     }
   }
 
-  /** Appends lines (each stamped with `at`) to an append blob, creating it first if needed. */
-  async append(blobName: string, lines: string[], at: Date): Promise<void> {
+  /** Appends lines (each stamped with `at`, when given) to an append blob, creating it first if needed. */
+  async append(blobName: string, lines: string[], at?: Date): Promise<void> {
     const blob = this.container.getAppendBlobClient(blobName);
     try {
       await blob.createIfNotExists({ blobHTTPHeaders: { blobContentType: "text/plain; charset=utf-8" }, abortSignal: AbortSignal.timeout(this.timeoutMs) });
-      const text = lines.map((line) => `${at.toISOString()} ${line}\n`).join("");
+      const text = lines.map((line) => (at ? `${at.toISOString()} ${line}\n` : `${line}\n`)).join("");
       for (const chunk of chunks(Buffer.from(text, "utf8"), MAX_APPEND_BYTES)) {
         await blob.appendBlock(chunk, chunk.length, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
       }

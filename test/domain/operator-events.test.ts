@@ -440,7 +440,8 @@ describe("TransferFinished", () => {
     let job = run(shippingExport(), pkg(["E1"]), 2 * HOUR);
     job = run(job, start("E1"), 3 * HOUR);
     const outcome = apply(job, { type: "TransferFinished", driveId: "E1", outcome: "Completed", incompleteBlobs: ["/c/a", "/c/b"] }, 4 * HOUR);
-    expect(outcome.blobWrites).toEqual([{ kind: "put", blob: "incompleteBlobList", content: "/c/a\n/c/b\n" }]);
+    // Appended, so a second drive's list adds to the first instead of replacing it.
+    expect(outcome.blobWrites).toEqual([{ kind: "append", blob: "incompleteBlobList", lines: ["/c/a", "/c/b"] }]);
     expect(outcome.job.hasIncompleteBlobList).toBe(true);
     expect(outcome.job.state).toBe("Packaging");
   });

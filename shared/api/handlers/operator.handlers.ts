@@ -66,8 +66,12 @@ export const recordArrival = armHandler(async (request) => {
     body.subscriptionId && body.resourceGroupName && body.jobName
       ? { subscriptionId: body.subscriptionId, resourceGroup: body.resourceGroupName, name: body.jobName }
       : undefined;
-  const arrival = await request.services.operator.recordArrival({ carrierName: body.carrierName, trackingNumber: body.trackingNumber, driveIds: body.driveIds, jobKey });
-  return { status: 201, body: toArrivalResponse(arrival) };
+  const result = await request.services.operator.receivePackage(
+    { carrierName: body.carrierName, trackingNumber: body.trackingNumber, driveIds: body.driveIds, jobKey },
+    operatorActor(request),
+  );
+  if (result.job) return { status: 200, body: toOperatorJobResponse(result.job, await request.services.blobUrls()) };
+  return { status: 201, body: toArrivalResponse(result.arrival!) };
 }, OPERATOR);
 
 export const attachArrival = armHandler(async (request) => {

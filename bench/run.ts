@@ -1,0 +1,523 @@
+/**
+ * `npm run bench`: measures the service against its storage floor, side by side in one run, because
+ * these machines are shared and noisy. Starts its own in-memory Azurite and runs the service in its
+ * own process (as in production); prints a table and writes bench/results.json. Absolute times are
+ * printed but never asserted; targets are ratios.
+ *
+ *   --rounds N          measured rounds per figure (default 5; one warm-up round is discarded)
+ *   --round-ms N        length of a throughput round (default 2000)
+ *   --sweep-sizes A,B   jobs seeded for the sweep benchmark (default 10000,100000)
+ *   --due N             due jobs among them (default 1000)
+ *   --only LIST         get,api,sweep,cold (default all)
+ */
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { TableClient, TransactionAction } from "@azure/data-tables";
+import { freePorts, RunningAzurite, startAzurite } from "../devhost/azurite";
+import { getServices, getSettings, maintenanceRules, resetServices } from "../shared/app/services";
+import { createTableClient } from "../shared/storage/clients";
+import { DeadlineIndex } from "../shared/storage/deadline-index.store";
+import { createJob, Job, JobKey, OperationContext, transition } from "../shared/domain/job";
+import { JobsStore, partitionKeyOf, rowKeyOf } from "../shared/storage/jobs.store";
+
+interface Options {
+  rounds: number;
+  roundMs: number;
+  sweepSizes: number[];
+  due: number;
+  only: Set<string>;
+}
+
+interface Spread {
+  min: number;
+  median: number;
+  max: number;
+}
+
+interface Row {
+  benchmark: string;
+  measure: string;
+  api: Spread;
+  floor?: Spread;
+  unit: string;
+  ratio?: number;
+  target?: string;
+  met?: boolean;
+  note?: string;
+}
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const BITLOCKER_KEY = "238810-662376-448998-450120-652806-203390-606320-483076";
+const MANIFEST_HASH = "4228EC5D8E048CB9B515338C789314BE8D0B2FDBC7C7A0308E1C826242CDE74E";
+
+function parseOptions(argv: string[]): Options {
+  const value = (name: string, fallback: string) => {
+    const index = argv.indexOf(`--${name}`);
+    return index >= 0 && argv[index + 1] ? argv[index + 1] : fallback;
+  };
+  return {
+    rounds: Number(value("rounds", "5")),
+    roundMs: Number(value("round-ms", "2000")),
+    sweepSizes: value("sweep-sizes", "10000,100000").split(",").map(Number),
+    due: Number(value("due", "1000")),
+    only: new Set(value("only", "get,api,sweep,cold").split(",")),
+  };
+}
+
+function spread(values: number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { min: sorted[0], median: sorted[Math.floor(sorted.length / 2)], max: sorted[sorted.length - 1] };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Runs `operation` from `concurrency` workers for `ms`; returns ops/s and latency percentiles. */
+async function load(operation: () => Promise<void>, concurrency: number, ms: number) {
+  const latencies: number[] = [];
+  const deadline = performance.now() + ms;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const started = performance.now();
+      await operation();
+      latencies.push(performance.now() - started);
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { opsPerSecond: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+/** One warm-up round discarded, then `rounds` measured ones. */
+async function rounds<T>(count: number, round: () => Promise<T>): Promise<T[]> {
+  await round();
+  const results: T[] = [];
+  for (let i = 0; i < count; i++) results.push(await round());
+  return results;
+}
+
+async function startServiceProcess(env: Record<string, string>): Promise<{ url: string; process: ChildProcess }> {
+  const child = spawn(process.execPath, [path.join(ROOT, "dist", "devhost", "serve.js")], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let output = "";
+    child.stdout!.on("data", (chunk) => {
+      output += String(chunk);
+      const match = /listening (\S+)/.exec(output);
+      if (match) resolve(match[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`service exited with ${code}`)));
+  });
+  return { url, process: child };
+}
+
+async function storageRequests(url: string): Promise<number> {
+  return ((await (await fetch(`${url}/admin/storage-requests`)).json()) as { count: number }).count;
+}
+
+function jobPath(key: JobKey): string {
+  return `/subscriptions/${key.subscriptionId}/resourceGroups/${key.resourceGroup}/providers/Microsoft.ImportExport/jobs/${key.name}?api-version=2021-01-01`;
+}
+
+function jobBody(subscriptionId: string) {
+  return {
+    location: "westus",
+    properties: {
+      jobType: "Import",
+      storageAccountId: `/subscriptions/${subscriptionId}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/benchstore`,
+      driveList: [1, 2].map((n) => ({ driveId: `DRIVE${n}`, bitLockerKey: BITLOCKER_KEY, manifestFile: "\\DriveManifest.xml", manifestHash: MANIFEST_HASH })),
+    },
+  };
+}
+
+const SHIPPING_PATCH = {
+  properties: {
+    state: "Shipping",
+    deliveryPackage: { carrierName: "FedEx", trackingNumber: "123456789012", driveCount: 2, shipDate: "2026-11-20" },
+    returnAddress: { recipientName: "Bench", streetAddress1: "1 Main St", city: "Redmond", postalCode: "98007", countryOrRegion: "USA", phone: "4250000000", email: "bench@contoso.com" },
+  },
+};
+
+async function request(url: string, method: string, body?: unknown): Promise<void> {
+  const response = await fetch(url, { method, headers: body ? { "content-type": "application/json" } : {}, body: body ? JSON.stringify(body) : undefined });
+  await response.arrayBuffer();
+  if (response.status >= 300) throw new Error(`${method} ${url}: ${response.status}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function benchGet(options: Options, service: string, table: TableClient, rows: Row[]): Promise<void> {
+  const subscriptionId = randomUUID();
+  const key = { subscriptionId, resourceGroup: "bench", name: "get-target" };
+  await request(`${service}${jobPath(key)}`, "PUT", jobBody(subscriptionId));
+  const [pk, rk] = [partitionKeyOf(key), rowKeyOf(key)];
+
+  const before = await storageRequests(service);
+  for (let i = 0; i < 100; i++) await request(`${service}${jobPath(key)}`, "GET");
+  const perGet = ((await storageRequests(service)) - before) / 100;
+  rows.push({ benchmark: "Get Job", measure: "storage transactions per call", api: spread([perGet]), unit: "tx", target: "= 1", met: perGet === 1 });
+
+  for (const concurrency of [1, 8, 32]) {
+    const api = await rounds(options.rounds, () => load(() => request(`${service}${jobPath(key)}`, "GET"), concurrency, options.roundMs));
+    const raw = await rounds(options.rounds, () => load(async () => void (await table.getEntity(pk, rk)), concurrency, options.roundMs));
+    const ratio = spread(api.map((r) => r.opsPerSecond)).median / spread(raw.map((r) => r.opsPerSecond)).median;
+    rows.push({
+      benchmark: `Get Job, concurrency ${concurrency}`,
+      measure: "throughput",
+      api: spread(api.map((r) => r.opsPerSecond)),
+      floor: spread(raw.map((r) => r.opsPerSecond)),
+      unit: "ops/s",
+      ratio,
+      target: concurrency === 8 ? "≥ 0.7" : undefined,
+      met: concurrency === 8 ? ratio >= 0.7 : undefined,
+    });
+    rows.push({
+      benchmark: `Get Job, concurrency ${concurrency}`,
+      measure: "latency p50 / p99",
+      api: spread(api.map((r) => r.p50)),
+      floor: spread(raw.map((r) => r.p50)),
+      unit: "ms p50",
+      note: `p99 api ${spread(api.map((r) => r.p99)).median.toFixed(2)} ms, floor ${spread(raw.map((r) => r.p99)).median.toFixed(2)} ms`,
+    });
+  }
+}
+
+async function benchApi(options: Options, service: string, table: TableClient, rows: Row[]): Promise<void> {
+  const concurrency = 8;
+  const subscriptionId = randomUUID();
+  let counter = 0;
+  const newKey = (group: string) => ({ subscriptionId, resourceGroup: group, name: `job-${counter++}` });
+
+  // Create: one Put Job against one raw insert of an entity of the same size.
+  const sample = (await (await fetch(`${service}${jobPath(newKey("sample"))}`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(jobBody(subscriptionId)) })).text());
+  const create = await rounds(options.rounds, () => load(() => request(`${service}${jobPath(newKey("create"))}`, "PUT", jobBody(subscriptionId)), concurrency, options.roundMs));
+  const rawCreate = await rounds(options.rounds, () =>
+    load(async () => void (await table.createEntity({ partitionKey: `raw:${subscriptionId}`, rowKey: `r${counter++}`, Job: sample, State: "Creating" })), concurrency, options.roundMs),
+  );
+  addPair(rows, "Put Job (create)", create, rawCreate, "one raw insert");
+
+  // Update to Shipping: each call consumes a job created beforehand (not timed).
+  const pool: JobKey[] = [];
+  const rawPool: string[] = [];
+  const poolSize = 4000;
+  for (let i = 0; i < poolSize; i += 100) {
+    const batch = Array.from({ length: 100 }, () => newKey("update"));
+    await Promise.all(batch.map((key) => request(`${service}${jobPath(key)}`, "PUT", jobBody(subscriptionId))));
+    pool.push(...batch);
+    const rawBatch = batch.map((key) => key.name);
+    await table.submitTransaction(rawBatch.map((name): TransactionAction => ["create", { partitionKey: `rawupd:${subscriptionId}`, rowKey: name, Job: sample, State: "Creating" }]));
+    rawPool.push(...rawBatch);
+  }
+  const updateRounds = Math.min(options.rounds, Math.floor(poolSize / 400) - 1);
+  const update = await rounds(updateRounds, () => loadFromPool(pool, (key) => request(`${service}${jobPath(key)}`, "PATCH", SHIPPING_PATCH), concurrency, 300));
+  const rawUpdate = await rounds(updateRounds, () =>
+    loadFromPool(rawPool, async (name) => {
+      const entity = await table.getEntity(`rawupd:${subscriptionId}`, name);
+      await table.updateEntity({ partitionKey: `rawupd:${subscriptionId}`, rowKey: name, State: "Shipping" }, "Merge", { etag: entity.etag });
+    }, concurrency, 300),
+  );
+  addPair(rows, "Update to Shipping", update, rawUpdate, "one raw read + merge");
+
+  // A listed page of 100 against the raw query of the same partition.
+  const listGroup = "list";
+  await Promise.all(Array.from({ length: 100 }, () => request(`${service}${jobPath(newKey(listGroup))}`, "PUT", jobBody(subscriptionId))));
+  const listUrl = `${service}/subscriptions/${subscriptionId}/resourceGroups/${listGroup}/providers/Microsoft.ImportExport/jobs?api-version=2021-01-01&$top=100`;
+  const pk = partitionKeyOf({ subscriptionId, resourceGroup: listGroup });
+  const list = await rounds(options.rounds, () => load(() => request(listUrl, "GET"), concurrency, options.roundMs));
+  const rawList = await rounds(options.rounds, () =>
+    load(async () => {
+      const pages = table.listEntities({ queryOptions: { filter: `PartitionKey eq '${pk}'`, select: ["Job"] } }).byPage({ maxPageSize: 100 });
+      await pages.next();
+    }, concurrency, options.roundMs),
+  );
+  addPair(rows, "List a page of 100", list, rawList, "the raw query");
+
+  // Transactions per call, counted by the service.
+  const count = async (call: () => Promise<void>, n: number) => {
+    const before = await storageRequests(service);
+    for (let i = 0; i < n; i++) await call();
+    return ((await storageRequests(service)) - before) / n;
+  };
+  const created: JobKey[] = [];
+  const perCreate = await count(async () => {
+    const key = newKey("count");
+    created.push(key);
+    await request(`${service}${jobPath(key)}`, "PUT", jobBody(subscriptionId));
+  }, 20);
+  const perUpdate = await count(async () => request(`${service}${jobPath(created.shift()!)}`, "PATCH", SHIPPING_PATCH), 20);
+  const perList = await count(() => request(listUrl, "GET"), 20);
+  rows.push({
+    benchmark: "Transactions per API call",
+    measure: "create / update to Shipping / list page",
+    api: spread([perCreate]),
+    unit: "tx",
+    note: `create ${perCreate} (read, index entry, insert, queue message), update ${perUpdate}, list ${perList}`,
+  });
+}
+
+async function loadFromPool<T>(pool: T[], operation: (item: T) => Promise<void>, concurrency: number, count: number) {
+  const items = pool.splice(0, count);
+  const latencies: number[] = [];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let item = items.shift(); item !== undefined; item = items.shift()) {
+        const t = performance.now();
+        await operation(item);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return { opsPerSecond: latencies.length / ((performance.now() - started) / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+function addPair(rows: Row[], name: string, api: { opsPerSecond: number; p50: number }[], raw: { opsPerSecond: number; p50: number }[], floorName: string) {
+  const ratio = spread(api.map((r) => r.opsPerSecond)).median / spread(raw.map((r) => r.opsPerSecond)).median;
+  rows.push({
+    benchmark: name,
+    measure: `throughput vs ${floorName}`,
+    api: spread(api.map((r) => r.opsPerSecond)),
+    floor: spread(raw.map((r) => r.opsPerSecond)),
+    unit: "ops/s",
+    ratio,
+    note: `p50 api ${spread(api.map((r) => r.p50)).median.toFixed(2)} ms, floor ${spread(raw.map((r) => r.p50)).median.toFixed(2)} ms`,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const DAY = 86_400_000;
+
+/** Completed jobs, spread 100 to a resource group; `due` of them finished long enough ago to purge. */
+function seedJobs(subscriptionId: string, total: number, due: number, now: Date, prefix: string): Job[] {
+  const jobs: Job[] = [];
+  const rules = { creatingLifetimeMs: 14 * DAY, shippingWaitMs: 14 * DAY, finishedRetentionMs: 90 * DAY };
+  for (let i = 0; i < total; i++) {
+    const isDue = i < due;
+    const at = new Date(now.getTime() - (isDue ? 100 : 10) * DAY);
+    const context: OperationContext = { now: at, actor: { id: "bench", type: "Application" }, rules };
+    const key = { subscriptionId, resourceGroup: `${prefix}${Math.floor(i / 100)}`, name: `job${i}` };
+    const created = createJob(
+      key,
+      {
+        location: "westus",
+        jobType: "Import",
+        storageAccountId: `/subscriptions/${subscriptionId}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/benchstore`,
+        driveList: [{ driveId: "DRIVE1", bitLockerKey: BITLOCKER_KEY, manifestFile: "\\m.xml", manifestHash: MANIFEST_HASH }],
+      },
+      { recipientName: "DC" },
+      context,
+    );
+    jobs.push(transition(created, "cancelBeforeShipping", context, "Seeded"));
+  }
+  return jobs;
+}
+
+/** Writes jobs (and their index entries) in batches of 100 per partition, as the store does. */
+async function seed(jobs: Job[]): Promise<void> {
+  const settings = getSettings();
+  const index = new DeadlineIndex(createTableClient(settings, settings.deadlinesTableName), settings.deadlineIndexShards, maintenanceRules(settings), settings.storageTimeoutMs);
+  const jobsStore = new JobsStore(createTableClient(settings, settings.jobsTableName), settings.storageTimeoutMs, index);
+  const groups = new Map<string, Job[]>();
+  for (const job of jobs) groups.set(partitionKeyOf(job.key), [...(groups.get(partitionKeyOf(job.key)) ?? []), job]);
+  const batches = [...groups.values()].flatMap((group) => Array.from({ length: Math.ceil(group.length / 100) }, (_, i) => group.slice(i * 100, i * 100 + 100)));
+  for (let i = 0; i < batches.length; i += 8) await Promise.all(batches.slice(i, i + 8).map((batch) => jobsStore.insertBatch(batch)));
+}
+
+async function benchSweep(options: Options, connectionString: string, rows: Row[]): Promise<void> {
+  const results: { size: number; sweepMs: number[]; read: number; due: number; transactions: number; rawMs: number[] }[] = [];
+  for (const size of options.sweepSizes) {
+    const suffix = randomUUID().replace(/-/g, "").slice(0, 8);
+    Object.assign(process.env, {
+      ImportExportStorage: connectionString,
+      JOBS_TABLE_NAME: `benchjobs${suffix}`,
+      DEADLINES_TABLE_NAME: `benchdeadlines${suffix}`,
+      DELETED_JOBS_TABLE_NAME: `benchdeleted${suffix}`,
+      ARRIVALS_TABLE_NAME: `bencharrivals${suffix}`,
+      NOTIFICATIONS_QUEUE_NAME: `bench-${suffix}`,
+    });
+    resetServices();
+    const services = await getServices();
+    const now = new Date();
+    const subscriptionId = randomUUID();
+    process.stdout.write(`  seeding ${size} jobs (${options.due} due)…`);
+    const seedStarted = Date.now();
+    await seed(seedJobs(subscriptionId, size, options.due, now, "rg"));
+    process.stdout.write(` ${((Date.now() - seedStarted) / 1000).toFixed(1)} s\n`);
+
+    const sweepMs: number[] = [];
+    const rawMs: number[] = [];
+    let read = 0;
+    let transactions = 0;
+    const jobsTable = TableClient.fromConnectionString(connectionString, process.env.JOBS_TABLE_NAME!, { allowInsecureConnection: true });
+    const sweepRounds = Math.max(1, Math.min(options.rounds, 3));
+    for (let round = 0; round < sweepRounds; round++) {
+      if (round > 0) await seed(seedJobs(subscriptionId, options.due, options.due, now, "rg"));
+      const report = await services.sweep.run();
+      if (report.jobsDeleted !== options.due) throw new Error(`sweep deleted ${report.jobsDeleted} of ${options.due} due jobs`);
+      sweepMs.push(report.durationMs);
+      read = report.entitiesRead;
+      transactions = report.transactions;
+
+      // The floor: batch-delete the same number of entities, 100 per partition, with the raw SDK.
+      const floorJobs = seedJobs(randomUUID(), options.due, 0, now, "floor");
+      await seed(floorJobs);
+      const started = performance.now();
+      const groups = new Map<string, Job[]>();
+      for (const job of floorJobs) groups.set(partitionKeyOf(job.key), [...(groups.get(partitionKeyOf(job.key)) ?? []), job]);
+      for (const group of groups.values()) {
+        await jobsTable.submitTransaction(group.map((job): TransactionAction => ["delete", { partitionKey: partitionKeyOf(job.key), rowKey: rowKeyOf(job.key) }]));
+      }
+      rawMs.push(performance.now() - started);
+    }
+    results.push({ size, sweepMs, read, due: options.due, transactions, rawMs });
+  }
+
+  for (const result of results) {
+    const sweep = spread(result.sweepMs);
+    const raw = spread(result.rawMs);
+    rows.push({
+      benchmark: `Sweep, ${result.size} jobs, ${result.due} due`,
+      measure: "wall time vs raw batch-delete of the same number",
+      api: sweep,
+      floor: raw,
+      unit: "ms",
+      ratio: sweep.median / raw.median,
+      target: "≤ 3",
+      met: sweep.median / raw.median <= 3,
+      note: `entities read ${result.read} (${(result.read / result.due).toFixed(2)} × due: one index entry + one job each), ${result.transactions} transactions`,
+    });
+  }
+  if (results.length >= 2) {
+    const [small, large] = [results[0], results[results.length - 1]];
+    const ratio = spread(large.sweepMs).median / spread(small.sweepMs).median;
+    rows.push({
+      benchmark: `Sweep scaling ${small.size} → ${large.size} jobs`,
+      measure: "sweep time ratio",
+      api: spread(large.sweepMs),
+      floor: spread(small.sweepMs),
+      unit: "ms",
+      ratio,
+      target: "≤ 1.5",
+      met: ratio <= 1.5,
+    });
+  }
+  const perDue = results.map((result) => result.read / result.due);
+  rows.push({
+    benchmark: "Sweep reads per due job",
+    measure: "index entries read / due",
+    api: spread(results.map((result) => result.read / 2 / result.due)),
+    unit: "×",
+    target: "≤ 1.2",
+    met: perDue.every((value) => value / 2 <= 1.2),
+    note: "each due job also costs one point read of the job itself, to re-check it before acting",
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function benchColdStart(options: Options, rows: Row[]): void {
+  const bareApp = path.join(ROOT, "dist", "bench", "bare-app.js");
+  const entry = path.join(ROOT, "dist", "functions", "index.js");
+  const time = (file: string) => {
+    const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+    const result = spawnSync(process.execPath, ["-e", script], { env: { ...process.env, ImportExportStorage: "UseDevelopmentStorage=true" }, encoding: "utf8" });
+    return Number(result.stdout.trim());
+  };
+  const count = Math.max(options.rounds * 2, 10);
+  time(entry);
+  time(bareApp);
+  const app: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < count; i++) {
+    app.push(time(entry));
+    bare.push(time(bareApp));
+  }
+  const ratio = spread(app).median / spread(bare).median;
+  rows.push({
+    benchmark: "Cold start: import the app entry",
+    measure: "time vs a bare @azure/functions app with one HTTP function",
+    api: spread(app),
+    floor: spread(bare),
+    unit: "ms",
+    ratio,
+    target: "≤ 1.5",
+    met: ratio <= 1.5,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function printTable(rows: Row[]): void {
+  const format = (s?: Spread) => (s ? `${s.median.toFixed(s.median < 10 ? 2 : 0)} [${s.min.toFixed(s.min < 10 ? 2 : 0)}–${s.max.toFixed(s.max < 10 ? 2 : 0)}]` : "");
+  console.log("\n| benchmark | measure | service median [min–max] | floor median [min–max] | unit | ratio | target |");
+  console.log("|---|---|---|---|---|---|---|");
+  for (const row of rows) {
+    const target = row.target ? `${row.target} ${row.met ? "✔" : "✘"}` : "";
+    console.log(`| ${row.benchmark} | ${row.measure} | ${format(row.api)} | ${format(row.floor)} | ${row.unit} | ${row.ratio !== undefined ? row.ratio.toFixed(2) : ""} | ${target} |`);
+    if (row.note) console.log(`|  | ${row.note} | | | | | |`);
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const started = Date.now();
+  const rows: Row[] = [];
+  let azurite: RunningAzurite | undefined;
+  let service: ChildProcess | undefined;
+  try {
+    if (options.only.has("cold")) {
+      console.log("Cold start…");
+      benchColdStart(options, rows);
+    }
+    azurite = await startAzurite({ ports: await freePorts() });
+    const suffix = randomUUID().replace(/-/g, "").slice(0, 8);
+    const env = {
+      ImportExportStorage: azurite.connectionString,
+      JOBS_TABLE_NAME: `benchapijobs${suffix}`,
+      DEADLINES_TABLE_NAME: `benchapideadlines${suffix}`,
+      NOTIFICATIONS_QUEUE_NAME: `bench-api-${suffix}`,
+    };
+    const rawTable = TableClient.fromConnectionString(azurite.connectionString, `benchraw${suffix}`, { allowInsecureConnection: true });
+    await rawTable.createTable();
+    if (options.only.has("get") || options.only.has("api")) {
+      const started = await startServiceProcess(env);
+      service = started.process;
+      const jobsTable = TableClient.fromConnectionString(azurite.connectionString, env.JOBS_TABLE_NAME, { allowInsecureConnection: true });
+      if (options.only.has("get")) {
+        console.log("Get Job…");
+        await benchGet(options, started.url, jobsTable, rows);
+      }
+      if (options.only.has("api")) {
+        console.log("Create, update, list…");
+        await benchApi(options, started.url, rawTable, rows);
+      }
+    }
+    if (options.only.has("sweep")) {
+      console.log("Sweep at scale…");
+      await benchSweep(options, azurite.connectionString, rows);
+    }
+  } finally {
+    service?.kill("SIGTERM");
+    await azurite?.stop();
+  }
+  printTable(rows);
+  const results = { at: new Date().toISOString(), node: process.version, cores: os.cpus().length, options: { ...options, only: [...options.only] }, durationSeconds: (Date.now() - started) / 1000, rows };
+  mkdirSync(path.join(ROOT, "bench"), { recursive: true });
+  writeFileSync(path.join(ROOT, "bench", "results.json"), JSON.stringify(results, null, 2) + "\n");
+  console.log(`\n${os.cpus().length} cores, Node ${process.version}, ${((Date.now() - started) / 1000).toFixed(0)} s. Figures in bench/results.json.`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

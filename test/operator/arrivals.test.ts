@@ -1,0 +1,196 @@
+/**
+ * Unmatched arrivals: packages for a job that is not Shipping, for no known job, or with no job on
+ * the label are recorded (202/201), listed, and attached when the job is Shipping: by the customer
+ * marking it so, or by an operator.
+ */
+import { importJobBody, newSubscriptionId, startTestService, TestService } from "../support/service";
+import { api, createJob, expectArmError } from "../api/helpers";
+import { Body, driveStates, event, getHistory, getJob, JobRef, listAll, markShipping, postEvent } from "./helpers";
+
+let service: TestService;
+beforeAll(async () => {
+  service = await startTestService();
+});
+afterAll(() => service.close());
+
+const RG = "arrivals-rg";
+const ARRIVAL_ID = /^\d{8}T\d{9}Z-[0-9a-f]{8}$/;
+
+async function newJob(name: string, shipping = false): Promise<JobRef> {
+  const job = { sub: newSubscriptionId(), rg: RG, name };
+  await createJob(service, job.sub, RG, name, importJobBody(job.sub));
+  if (shipping) await markShipping(service, job);
+  return job;
+}
+
+async function arrivals(status?: "Unmatched" | "Attached"): Promise<Body[]> {
+  return listAll(service, `/operator/arrivals${status ? `?status=${status}` : ""}`);
+}
+
+function attach(arrivalId: string, job: JobRef) {
+  return api(service, "POST", `/operator/arrivals/${arrivalId}/attach`, { subscriptionId: job.sub, resourceGroupName: job.rg, jobName: job.name });
+}
+
+test("a package for a Creating job is an unmatched arrival, received the moment the customer marks the job Shipping", async () => {
+  const job = await newJob("early-package");
+  const response = await postEvent(service, job, { type: "PackageReceived", carrierName: "FedEx", trackingNumber: "EARLY-1", driveIds: ["DRIVE01", "DRIVE02"] });
+  expect(response.status).toBe(202);
+  const arrival = response.body.arrival;
+  expect(Object.keys(response.body)).toEqual(["arrival"]);
+  expect(arrival).toMatchObject({
+    status: "Unmatched",
+    reason: "JobNotShipping",
+    carrierName: "FedEx",
+    trackingNumber: "EARLY-1",
+    driveIds: ["DRIVE01", "DRIVE02"],
+    job: { subscriptionId: job.sub, resourceGroupName: RG, jobName: "early-package" },
+  });
+  expect(arrival.id).toMatch(ARRIVAL_ID);
+  expect(arrival.attachedAt).toBeUndefined();
+
+  // The job itself did not move.
+  expect((await getJob(service, job)).properties.state).toBe("Creating");
+  expect((await arrivals()).map((a) => a.id)).toContain(arrival.id);
+  expect((await arrivals("Attached")).map((a) => a.id)).not.toContain(arrival.id);
+
+  // Marking Shipping receives the package in the same request.
+  const shipped = await markShipping(service, job);
+  expect(shipped.properties.state).toBe("Received");
+  expect(driveStates(shipped)).toEqual({ DRIVE01: "Received", DRIVE02: "Received" });
+  expect((await getJob(service, job)).properties.state).toBe("Received");
+
+  const attached = (await arrivals("Attached")).find((a) => a.id === arrival.id);
+  expect(attached).toMatchObject({ status: "Attached", reason: "JobNotShipping", attachedTo: { subscriptionId: job.sub, resourceGroupName: RG, jobName: "early-package" } });
+  expect(Date.parse(attached.attachedAt)).toBeGreaterThanOrEqual(Date.parse(attached.arrivedAt));
+  expect((await arrivals("Unmatched")).map((a) => a.id)).not.toContain(arrival.id);
+
+  const history = await getHistory(service, job);
+  expect(history.filter((entry) => !entry.driveId).map((entry) => [entry.to, entry.role])).toEqual([
+    ["Creating", "customer"],
+    ["Shipping", "customer"],
+    ["Received", "operator"],
+  ]);
+  expect(history.find((entry) => entry.to === "Received" && !entry.driveId)?.reason).toMatch(/EARLY-1/);
+
+  // The arrival, once attached, cannot be attached again.
+  expectArmError(await attach(arrival.id, job), 409, "ArrivalAlreadyAttached");
+});
+
+test("the label's job name is matched case-insensitively when the customer marks the job Shipping", async () => {
+  const job = await newJob("mixed-case");
+  const response = await postEvent(service, { ...job, name: "MIXED-Case" }, { type: "PackageReceived", carrierName: "FedEx", trackingNumber: "CASE-1", driveIds: ["drive01", "DRIVE02"] });
+  expect(response.status).toBe(202);
+  expect(response.body.arrival.reason).toBe("JobNotShipping");
+  const shipped = await markShipping(service, job);
+  expect(shipped.properties.state).toBe("Received");
+  expect(driveStates(shipped)).toEqual({ DRIVE01: "Received", DRIVE02: "Received" });
+  expect((await arrivals("Attached")).find((a) => a.id === response.body.arrival.id)?.attachedTo.jobName).toBe("mixed-case");
+});
+
+test("a package for a job that does not exist is recorded as NoSuchJob", async () => {
+  const job = { sub: newSubscriptionId(), rg: RG, name: "never-created" };
+  const response = await postEvent(service, job, { type: "PackageReceived", carrierName: "UPS", trackingNumber: "GHOST-1", driveIds: ["G1"] });
+  expect(response.status).toBe(202);
+  expect(response.body.arrival).toMatchObject({ status: "Unmatched", reason: "NoSuchJob", driveIds: ["G1"], job: { subscriptionId: job.sub, jobName: "never-created" } });
+  const listed = (await arrivals()).find((a) => a.id === response.body.arrival.id);
+  expect(listed).toMatchObject({ reason: "NoSuchJob", trackingNumber: "GHOST-1" });
+  // Any other event for the missing job is a 404.
+  expectArmError(await postEvent(service, job, { type: "FaultJob", reason: "x" }), 404, "ResourceNotFound");
+});
+
+test("a second PackageReceived for a job already Received is recorded as an arrival and changes nothing", async () => {
+  const job = await newJob("package-twice", true);
+  await event(service, job, { type: "PackageReceived", carrierName: "FedEx", trackingNumber: "ONCE-1", driveIds: ["DRIVE01"] });
+  const again = await postEvent(service, job, { type: "PackageReceived", carrierName: "FedEx", trackingNumber: "ONCE-2", driveIds: ["DRIVE02"] });
+  expect(again.status).toBe(202);
+  expect(again.body.arrival.reason).toBe("JobNotShipping");
+  const customer = await getJob(service, job);
+  expect(customer.properties.state).toBe("Received");
+  expect(driveStates(customer)).toEqual({ DRIVE01: "Received", DRIVE02: "NeverReceived" });
+});
+
+test("regression: the same package reported twice (a retry) is a 409, not a second arrival", async () => {
+  const job = await newJob("package-retry", true);
+  await event(service, job, { type: "PackageReceived", carrierName: "FedEx", trackingNumber: "RETRY-1", driveIds: ["DRIVE01", "DRIVE02"] });
+  const unmatchedBefore = (await api(service, "GET", "/operator/arrivals")).body.value.length;
+
+  const again = await postEvent(service, job, { type: "PackageReceived", carrierName: "FedEx", trackingNumber: "RETRY-1", driveIds: ["DRIVE01", "DRIVE02"] });
+
+  expectArmError(again, 409, "EventNotAllowed", { message: /'Received'/ });
+  expect((await api(service, "GET", "/operator/arrivals")).body.value.length).toBe(unmatchedBefore);
+});
+
+test("POST /operator/arrivals naming a Shipping job receives the package for it", async () => {
+  const job = await newJob("desk-shipping", true);
+  const response = await api(service, "POST", "/operator/arrivals", {
+    carrierName: "DHL",
+    trackingNumber: "DESK-1",
+    driveIds: ["DRIVE01", "DRIVE02"],
+    subscriptionId: job.sub,
+    resourceGroupName: RG,
+    jobName: "desk-shipping",
+  });
+  expect(response.status).toBe(200);
+  expect(response.body.properties.state).toBe("Received");
+});
+
+test("POST /operator/arrivals naming a job still Creating records it as JobNotShipping", async () => {
+  const job = await newJob("desk-creating", false);
+  const response = await api(service, "POST", "/operator/arrivals", {
+    carrierName: "DHL",
+    trackingNumber: "DESK-2",
+    driveIds: ["DRIVE01"],
+    subscriptionId: job.sub,
+    resourceGroupName: RG,
+    jobName: "desk-creating",
+  });
+  expect(response.status).toBe(201);
+  expect(response.body).toMatchObject({ reason: "JobNotShipping", status: "Unmatched" });
+});
+
+test("a package with no job on the label: recorded, then attached by an operator to the Shipping job", async () => {
+  const response = await api(service, "POST", "/operator/arrivals", { carrierName: "DHL", trackingNumber: "NOLABEL-1", driveIds: ["DRIVE01", "DRIVE02"] });
+  expect(response.status).toBe(201);
+  const arrival = response.body;
+  expect(arrival).toMatchObject({ status: "Unmatched", reason: "NoJobNamed", carrierName: "DHL", trackingNumber: "NOLABEL-1", driveIds: ["DRIVE01", "DRIVE02"] });
+  expect(arrival.job).toBeUndefined();
+  expect(arrival.id).toMatch(ARRIVAL_ID);
+  expect((await arrivals()).map((a) => a.id)).toContain(arrival.id);
+
+  // Not to a Creating job: it is attached when the customer marks that one Shipping.
+  const creating = await newJob("attach-creating");
+  expectArmError(await attach(arrival.id, creating), 409, "JobNotShipping", { message: /'Creating'/ });
+  expect((await getJob(service, creating)).properties.state).toBe("Creating");
+
+  const shipping = await newJob("attach-shipping", true);
+  const attached = await attach(arrival.id, shipping);
+  expect(attached.status).toBe(200);
+  expect(attached.body.properties.state).toBe("Received");
+  expect(driveStates(attached.body)).toEqual({ DRIVE01: "Received", DRIVE02: "Received" });
+  expect(attached.body.operator.allowedEvents).toContain("TransferStarted");
+  expect((await getJob(service, shipping)).properties.state).toBe("Received");
+
+  const listed = (await arrivals("Attached")).find((a) => a.id === arrival.id);
+  expect(listed?.attachedTo).toEqual({ subscriptionId: shipping.sub, resourceGroupName: RG, jobName: "attach-shipping" });
+  expect((await arrivals()).map((a) => a.id)).not.toContain(arrival.id);
+
+  // Twice: refused, and the job is untouched.
+  expectArmError(await attach(arrival.id, shipping), 409, "ArrivalAlreadyAttached");
+  expectArmError(await attach(arrival.id, creating), 409, "ArrivalAlreadyAttached");
+  expect((await getJob(service, creating)).properties.state).toBe("Creating");
+});
+
+test("attach: an unknown arrival is 404, a malformed id or body 400, an unknown job 404", async () => {
+  const job = await newJob("attach-errors", true);
+  expectArmError(await attach("20260101T000000000Z-0badc0de", job), 404, "ResourceNotFound");
+  const malformed = await attach("not-an-arrival", job);
+  expect(malformed.status).toBe(400);
+  expectArmError(malformed, 400, malformed.body.error.code);
+  const { body: arrival } = await api(service, "POST", "/operator/arrivals", { carrierName: "DHL", trackingNumber: "ERR-1", driveIds: ["DRIVE01"] });
+  expectArmError(await attach(arrival.id, { ...job, name: "no-such-job" }), 404, "ResourceNotFound");
+  expectArmError(await api(service, "POST", `/operator/arrivals/${arrival.id}/attach`, { jobName: "x" }), 400, "InvalidRequestContent");
+  expectArmError(await api(service, "POST", "/operator/arrivals", { carrierName: "DHL", driveIds: [] }), 400, "InvalidRequestContent");
+  // Still unmatched after all that.
+  expect((await arrivals()).map((a) => a.id)).toContain(arrival.id);
+  expect((await getJob(service, job)).properties.state).toBe("Shipping");
+});
