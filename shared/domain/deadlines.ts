@@ -33,6 +33,9 @@ export type OutboxNotice = OutboundMessage;
 
 export const TIMER: Actor = { id: "maintenance-sweep", type: "Application", role: "timer" };
 
+/** How long an unsent outbox waits before a sweep sends it (longer than any sweep takes to send one). */
+export const OUTBOX_GRACE_MS = 10 * 60_000;
+
 /** The deadlines a job has now. Each write of the job keeps the expiry index in step with this. */
 export function jobDeadlines(job: Job, rules: MaintenanceRules): Deadline<JobDeadlineKind>[] {
   const deadlines: Deadline<JobDeadlineKind>[] = [];
@@ -47,7 +50,9 @@ export function jobDeadlines(job: Job, rules: MaintenanceRules): Deadline<JobDea
   if (job.returnAddressProblem && (job.state === "Transferring" || job.state === "Packaging")) {
     deadlines.push({ kind: "ReturnAddressExpiry", dueAt: addMs(job.returnAddressProblem.reportedAt, rules.returnAddressWaitMs) });
   }
-  if (job.outbox && job.outbox.length > 0) deadlines.push({ kind: "Outbox", dueAt: job.outbox[0].at });
+  // Due only after a grace: the sweep that filled the outbox is sending it right now, and another
+  // sweep must not send it too; the entry is for an outbox whose sender died.
+  if (job.outbox && job.outbox.length > 0) deadlines.push({ kind: "Outbox", dueAt: addMs(job.outbox[0].at, OUTBOX_GRACE_MS) });
   return deadlines;
 }
 

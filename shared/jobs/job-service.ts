@@ -26,6 +26,7 @@ import { applyOperatorEvent } from "../domain/operator-events";
 import { ArrivalsStore } from "../storage/arrivals.store";
 import { JobPage, JobScope, JobsStore, StoredJob } from "../storage/jobs.store";
 import { LogBlobStore } from "../storage/log-blobs.store";
+import { ConcurrencyError } from "../storage/storage-errors";
 import { JobMessenger } from "./job-messenger";
 import { withConcurrencyRetries } from "./retry";
 
@@ -57,12 +58,20 @@ export class JobService {
         "location",
       );
     }
+    // Most PUTs create: the insert is tried first, and the job is read only if it already exists.
+    // Drives without keys can only mean a job sent back as read, so that one reads first.
+    let exists = definition.driveList?.some((drive) => !drive.bitLockerKey) ?? false;
     const result = await withConcurrencyRetries(async () => {
-      const existing = await this.store.get(key);
       const context = this.context(actor);
+      const existing = exists ? await this.store.get(key) : undefined;
       if (!existing) {
         const job = { ...createJob(key, definition, shippingInformationOf(location), context), tenantId };
-        return { job, created: true, etag: await this.store.insert(job), before: undefined };
+        try {
+          return { job, created: true, etag: await this.store.insert(job), before: undefined };
+        } catch (error) {
+          if (error instanceof ConcurrencyError) exists = true; // retried as an update, with a read
+          throw error;
+        }
       }
       const job = redefineJob(existing.job, definition, context);
       return { job, created: false, etag: await this.store.replace(job, existing.etag, existing.job), before: existing.job };
@@ -81,9 +90,10 @@ export class JobService {
    */
   async update(key: JobKey, update: JobUpdate, actor: Actor): Promise<Job> {
     const { job, attached, etag, before } = await withConcurrencyRetries(async () => {
-      const existing = await this.load(key);
+      // A request that marks the job Shipping looks for a package that already came, alongside the read.
+      const [existing, pending] = await Promise.all([this.load(key), update.state === "Shipping" ? this.arrivals.unmatchedFor(key) : []]);
       let job = updateJob(existing.job, update, this.context(actor));
-      const attached = existing.job.state !== "Shipping" && job.state === "Shipping" ? await this.arrivals.unmatchedFor(key) : [];
+      const attached = existing.job.state !== "Shipping" && job.state === "Shipping" ? pending : [];
       const [arrival] = attached;
       if (arrival) {
         const event = { type: "PackageReceived" as const, carrierName: arrival.carrierName, trackingNumber: arrival.trackingNumber, driveIds: arrival.driveIds };

@@ -48,6 +48,22 @@ export interface ReconcileReport {
 
 type EntryOutcome = "acted" | "stale" | "changed";
 
+/** How many due entries one sweep works on at once. */
+const SWEEP_CONCURRENCY = 16;
+
+async function forEachConcurrently<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Whether any blob was written for the job: most expired or purged jobs have none to list. */
+function hasBlobs(job: Job): boolean {
+  return !!job.hasIncompleteBlobList || job.drives.some((drive) => drive.blobs && Object.values(drive.blobs).some(Boolean));
+}
+
 export class SweepService {
   constructor(
     private readonly jobs: JobsStore,
@@ -97,7 +113,9 @@ export class SweepService {
         report.indexEntriesRead += page.entries.length;
         report.entitiesRead += page.entries.length;
         const done: IndexEntry[] = [];
-        for (const entry of page.entries) {
+        // Entries are independent (each re-reads its own subject), so they are worked on together;
+        // the bound keeps a large backlog from flooding the storage account.
+        await forEachConcurrently(page.entries, SWEEP_CONCURRENCY, async (entry) => {
           try {
             const outcome = await this.process(entry, now, report, counter);
             if (outcome === "changed") report.skippedChangedMeanwhile++;
@@ -109,7 +127,7 @@ export class SweepService {
             report.errors.push({ entry: entry.rowKey, message });
             this.log(`sweep: skipped ${entry.rowKey}: ${message}`);
           }
-        }
+        });
         await this.index.remove(done, counter);
       } while (token);
     }
@@ -152,10 +170,14 @@ export class SweepService {
     try {
       if (decision.action === "delete") {
         counter.transactions += 2;
-        await this.deletedJobs.record(stored.job, decision.reason, now);
         await this.jobs.delete(stored.job.key, stored.etag);
+        // Recorded once the delete has won: a job a writer changed meanwhile stays, unrecorded.
+        await this.deletedJobs.record(stored.job, decision.reason, now);
         report.jobsDeleted++;
-        await this.logs.deleteAll(jobBlobPrefix(stored.job));
+        if (hasBlobs(stored.job)) {
+          counter.transactions++;
+          await this.logs.deleteAll(jobBlobPrefix(stored.job));
+        }
         await this.publish(decision.notices, report, counter);
       } else {
         const before = stored.job;
@@ -194,7 +216,7 @@ export class SweepService {
       throw error;
     }
     // Sent and cleared: its index entry would only be read and dropped as stale next time.
-    await this.index.dropForJob(job, [{ kind: "Outbox", dueAt: outbox[0].at }], counter);
+    await this.index.dropForJob(job, jobDeadlines(job, this.rules).filter((deadline) => deadline.kind === "Outbox"), counter);
   }
 
   private async processArrival(entry: IndexEntry, id: string, now: Date, report: SweepReport, counter: TransactionCounter): Promise<EntryOutcome> {
