@@ -4,7 +4,7 @@
  * service reads the expiry index, re-reads the job, and asks `decideJobDeadline` what to do, so a
  * job whose state moved on since the index entry was written is simply not due any more.
  */
-import { addMs } from "./duration";
+import { addMs, describeDuration } from "./duration";
 import type { Arrival } from "./arrival";
 import { Actor, Job, JobRules, OperationContext, transition, transitionDriveOf } from "./job";
 import { noticeMessage, OutboundMessage } from "./messages";
@@ -89,14 +89,14 @@ export function decideJobDeadline(job: Job, kind: JobDeadlineKind, now: Date, ru
     case "CreatingExpiry":
       return {
         action: "delete",
-        reason: `Still 'Creating' ${Math.round(rules.creatingLifetimeMs / 86_400_000)} days after its creation or last update`,
+        reason: `Still 'Creating' ${describeDuration(rules.creatingLifetimeMs)} after its creation or last update`,
         notices: [notice("customer", "JobDeletedCreatingExpired", `Job '${name}' was deleted: it stayed 'Creating' past ${current.dueAt} without being shipped.`)],
       };
 
     case "Purge":
       return {
         action: "delete",
-        reason: `Purged ${Math.round(rules.finishedRetentionMs / 86_400_000)} days after it became '${job.state}'`,
+        reason: `Purged ${describeDuration(rules.finishedRetentionMs)} after it became '${job.state}'`,
         notices: [notice("customer", "JobPurged", `Job '${name}' (${job.state}) was purged after its retention period.`)],
       };
 
@@ -105,12 +105,12 @@ export function decideJobDeadline(job: Job, kind: JobDeadlineKind, now: Date, ru
       for (const drive of job.drives.filter((candidate) => candidate.state === "Specified")) {
         next = transitionDriveOf(next, drive.driveId, "markNeverReceived", context, "The package is overdue");
       }
-      const window = Math.round(rules.shippingResponseWindowMs / 86_400_000);
+      const window = describeDuration(rules.shippingResponseWindowMs);
       return {
         action: "update",
         job: withOutbox(next, [
           notice("operators", "ShippingOverdue", `The package of job '${name}' is overdue (expected by ${current.dueAt}). Contact the customer.`),
-          notice("customer", "ShippingOverdue", `We have not received the package of job '${name}'. Tell us about it within ${window} days, or the job will be closed.`),
+          notice("customer", "ShippingOverdue", `We have not received the package of job '${name}'. Tell us about it within ${window}, or the job will be closed.`),
         ]),
       };
     }

@@ -17,3 +17,20 @@ export function parseIsoDuration(text: string): number | undefined {
 export function addMs(isoTime: string | Date, ms: number): string {
   return new Date(new Date(isoTime).getTime() + ms).toISOString();
 }
+
+/** "14 days", "1 hour", "30 seconds": a duration as a person reads it, in its largest whole unit. */
+export function describeDuration(ms: number): string {
+  const units: [number, string][] = [
+    [MS.day, "day"],
+    [MS.hour, "hour"],
+    [MS.minute, "minute"],
+    [MS.second, "second"],
+  ];
+  for (const [size, name] of units) {
+    if (ms >= size) {
+      const count = Math.round(ms / size);
+      return `${count} ${name}${count === 1 ? "" : "s"}`;
+    }
+  }
+  return `${ms} ms`;
+}

@@ -5,7 +5,7 @@
  * state is decided here, in `UPDATABLE_IN`, so handlers never hold a business rule.
  */
 import type { OutboxNotice } from "./deadlines";
-import { addMs } from "./duration";
+import { addMs, describeDuration } from "./duration";
 import { ErrorFactory } from "./errors";
 import { DriveState, DriveTransition, FINISHED_DRIVE_STATES, transitionDrive } from "./drive-state-machine";
 import { JOB_STATES, JobState, JobTransition, transitionJob } from "./job-state-machine";
@@ -394,7 +394,6 @@ export function requestCancellation(job: Job, context: OperationContext): Job {
 export function assertDeletable(job: Job, rules: JobRules): void {
   if (DELETABLE_STATES.includes(job.state)) return;
   const purgeAt = addMs(job.stateChangedAt, rules.finishedRetentionMs);
-  const retentionDays = Math.round(rules.finishedRetentionMs / 86_400_000);
   const when: Record<JobState, string> = {
     Creating: "",
     Completed: "",
@@ -402,7 +401,7 @@ export function assertDeletable(job: Job, rules: JobRules): void {
     Received: "It can be deleted once it is 'Completed'. Cancel it to skip the data copy and have the drives returned sooner.",
     Transferring: "It can be deleted once it is 'Completed'. Cancel it to stop the copy of drives that have not started.",
     Packaging: "It can be deleted once it is 'Completed', after the drives are shipped back.",
-    Closed: `A 'Closed' job cannot be deleted by a customer: the service purges it ${retentionDays} days after it closed (at ${purgeAt}).`,
+    Closed: `A 'Closed' job cannot be deleted by a customer: the service purges it ${describeDuration(rules.finishedRetentionMs)} after it closed (at ${purgeAt}).`,
     Faulted: "It can be deleted only after an operator clears the fault and the job reaches 'Completed'.",
   };
   throw ErrorFactory.conflict("JobNotDeletable", `The job is '${job.state}' and cannot be deleted now. ${when[job.state]}`);

@@ -117,8 +117,9 @@ export class JobService {
       await this.store.delete(key, existing.etag);
       return existing.job;
     });
-    // After the entity: a crash in between leaves blobs that no job points to, which the
-    // maintenance sweep removes; the other order could leave a job whose log URIs are dead.
+    // After the entity: a crash in between leaves blobs that no job points to (harmless, and
+    // unreachable: their URIs were only ever given out for this job); the other order could
+    // leave a job whose log URIs are dead.
     await this.logs.deleteAll(jobBlobPrefix(job));
   }
 

@@ -1,7 +1,7 @@
 /**
  * ISO-8601 durations as the service's clocks read them: weeks, days and times, never years or months.
  */
-import { addMs, parseIsoDuration } from "../../shared/domain/duration";
+import { addMs, describeDuration, parseIsoDuration } from "../../shared/domain/duration";
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -54,5 +54,18 @@ describe("addMs", () => {
     expect(addMs(new Date("2026-03-01T12:00:00Z"), 14 * DAY)).toBe("2026-03-15T12:00:00.000Z");
     expect(addMs("2026-12-31T23:59:59.500Z", 500)).toBe("2027-01-01T00:00:00.000Z");
     expect(addMs("2026-03-01T00:00:00+01:00", 0)).toBe("2026-02-28T23:00:00.000Z");
+  });
+});
+
+describe("describeDuration", () => {
+  test.each([
+    [14 * 86_400_000, "14 days"],
+    [86_400_000, "1 day"],
+    [3_600_000, "1 hour"],
+    [2 * 3_600_000, "2 hours"],
+    [30_000, "30 seconds"],
+    [500, "500 ms"],
+  ])("%d ms reads as %s (regression: short test durations read '0 days')", (ms, text) => {
+    expect(describeDuration(ms)).toBe(text);
   });
 });
