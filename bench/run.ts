@@ -17,9 +17,8 @@ import os from "node:os";
 import path from "node:path";
 import { TableClient, TransactionAction } from "@azure/data-tables";
 import { freePorts, RunningAzurite, startAzurite } from "../devhost/azurite";
-import { getServices, getSettings, maintenanceRules, resetServices } from "../shared/app/services";
+import { createDeadlineIndex, getServices, getSettings, resetServices } from "../shared/app/services";
 import { createTableClient } from "../shared/storage/clients";
-import { DeadlineIndex } from "../shared/storage/deadline-index.store";
 import { createJob, Job, JobKey, OperationContext, transition } from "../shared/domain/job";
 import { JobsStore, partitionKeyOf, rowKeyOf } from "../shared/storage/jobs.store";
 
@@ -325,7 +324,7 @@ function seedJobs(subscriptionId: string, total: number, due: number, now: Date,
 /** Writes jobs (and their index entries) in batches of 100 per partition, as the store does. */
 async function seed(jobs: Job[]): Promise<void> {
   const settings = getSettings();
-  const index = new DeadlineIndex(createTableClient(settings, settings.deadlinesTableName), settings.deadlineIndexShards, maintenanceRules(settings), settings.storageTimeoutMs);
+  const index = createDeadlineIndex(settings);
   const jobsStore = new JobsStore(createTableClient(settings, settings.jobsTableName), settings.storageTimeoutMs, index);
   const groups = new Map<string, Job[]>();
   for (const job of jobs) groups.set(partitionKeyOf(job.key), [...(groups.get(partitionKeyOf(job.key)) ?? []), job]);

@@ -12,7 +12,7 @@ import { JobService } from "../jobs/job-service";
 import { OperatorService } from "../jobs/operator-service";
 import { SweepService } from "../jobs/sweep-service";
 import { ArrivalsStore } from "../storage/arrivals.store";
-import { createBlobServiceClient, createQueueServiceClient, createTableClient } from "../storage/clients";
+import { createBlobServiceClient, createQueueServiceClient, createTableClient, createTableServiceClient } from "../storage/clients";
 import { DeadlineIndex } from "../storage/deadline-index.store";
 import { DeletedJobsStore } from "../storage/deleted-jobs.store";
 import { JobsStore } from "../storage/jobs.store";
@@ -69,7 +69,6 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
   const tables = {
     jobs: createTableClient(current, current.jobsTableName),
     arrivals: createTableClient(current, current.arrivalsTableName),
-    deadlines: createTableClient(current, current.deadlinesTableName),
     deletedJobs: createTableClient(current, current.deletedJobsTableName),
   };
   const logs = new LogBlobStore(createBlobServiceClient(current), current.logsContainerName, current.logSasLifetimeMs, timeout);
@@ -79,7 +78,7 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
   await Promise.all([...Object.values(tables).map((table) => table.createTable(created)), logs.ensureContainer(), queue.ensureQueue()]);
 
   const rules = maintenanceRules(current);
-  const index = new DeadlineIndex(tables.deadlines, current.deadlineIndexShards, rules, timeout);
+  const index = createDeadlineIndex(current);
   const jobsStore = new JobsStore(tables.jobs, timeout, index);
   const arrivals = new ArrivalsStore(tables.arrivals, timeout);
   const deletedJobs = new DeletedJobsStore(tables.deletedJobs, timeout);
@@ -95,6 +94,12 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
     notifications: queue,
     blobUrls: () => logs.signer(now.now()),
   };
+}
+
+/** The expiry index over its day tables (see deadline-index.store.ts). */
+export function createDeadlineIndex(current: Settings): DeadlineIndex {
+  const tables = { service: createTableServiceClient(current), client: (name: string) => createTableClient(current, name) };
+  return new DeadlineIndex(tables, current.deadlinesTableName, current.deadlineIndexShards, maintenanceRules(current), current.storageTimeoutMs);
 }
 
 /** For tests and the local host: forget the cached settings and services so the next call rebuilds. */

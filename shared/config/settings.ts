@@ -32,10 +32,11 @@ const settingsSchema = z
     JOBS_TABLE_NAME: tableName.default("importexportjobs"),
     LOGS_CONTAINER_NAME: containerName.default("importexport-logs"),
     ARRIVALS_TABLE_NAME: tableName.default("importexportarrivals"),
-    DEADLINES_TABLE_NAME: tableName.default("importexportdeadlines"),
+    // A prefix: the index is one table per day, named with the day's date after it.
+    DEADLINES_TABLE_NAME: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,54}$/, "must be 3-55 letters or digits, starting with a letter").default("importexportdeadlines"),
     DELETED_JOBS_TABLE_NAME: tableName.default("importexportdeletedjobs"),
     NOTIFICATIONS_QUEUE_NAME: containerName.default("importexport-notifications"),
-    DEADLINE_INDEX_SHARDS: z.coerce.number().int().min(1).max(64).default(4),
+    DEADLINE_INDEX_SHARDS: z.coerce.number().int().min(1).max(256).default(16),
     SWEEP_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a six-field NCRONTAB expression such as '0 0 * * * *'").default("0 0 * * * *"),
     SWEEP_RUN_ON_STARTUP: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
     SWEEP_MAX_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),

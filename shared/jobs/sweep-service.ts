@@ -99,16 +99,18 @@ export class SweepService {
       truncated: false,
     };
 
-    for (const shard of this.index.shards()) {
+    for (const table of await this.index.dueTables(now, counter)) {
       let token: string | undefined;
+      let drained = true;
       do {
         const remaining = this.maxEntries - report.indexEntriesRead;
         if (remaining <= 0) {
           report.truncated = true;
+          drained = false;
           break;
         }
         counter.transactions++;
-        const page = await this.index.due(shard, now, remaining, token);
+        const page = await this.index.due(table, now, remaining, token);
         token = page.continuationToken;
         report.indexEntriesRead += page.entries.length;
         report.entitiesRead += page.entries.length;
@@ -128,8 +130,11 @@ export class SweepService {
             this.log(`sweep: skipped ${entry.rowKey}: ${message}`);
           }
         });
+        if (done.length < page.entries.length) drained = false;
         await this.index.remove(done, counter);
       } while (token);
+      // A past day with nothing left is dropped whole.
+      if (drained) await this.index.dropIfEmpty(table, now, counter);
     }
 
     report.transactions = counter.transactions;

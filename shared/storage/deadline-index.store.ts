@@ -1,18 +1,22 @@
 /**
- * The expiry index: one entity per deadline, keyed by due time, so a sweep reads only what is due
- * instead of every job. Table Storage can't write a job and its index entry in one transaction
- * (different tables), so this follows the eventually-consistent pattern:
+ * The expiry index: one entity per deadline, so a sweep reads only what is due instead of every job.
+ * Table Storage can't write a job and its index entry in one transaction (different tables), so this
+ * follows the eventually-consistent pattern:
  *   - the entry is written *before* the job write that sets the deadline, so a crash can leave an
  *     extra entry but never a missing one;
  *   - the job is the truth: the sweep re-reads it and acts only if it is still due, and drops
  *     entries that no longer match (stale);
  *   - a bounded reconciliation pass re-derives entries from jobs, page by page, to repair anything
  *     lost some other way.
- * Keys: PartitionKey "d<shard>" (a hash of the subject spreads writes over a few partitions),
- * RowKey "<dueAt ISO>|<kind>|<subject…>", so "due now" is a key range in each shard.
+ *
+ * Layout: one table per UTC day of due time, `<prefix><yyyymmdd>`, so the entries due by now sit in
+ * the tables of past days and today, and a sweep never reads a future deadline; a drained past day's
+ * table is deleted whole (the cheap bulk delete). In a table, PartitionKey `s<n>` (a hash of the
+ * subject) spreads the writes of a busy day, and RowKey `<dueAt ISO>|<kind>|<subject…>` makes "due
+ * now" a key range.
  */
 import { createHash } from "node:crypto";
-import { TableClient, TransactionAction, odata } from "@azure/data-tables";
+import { odata, TableClient, TableServiceClient, TransactionAction } from "@azure/data-tables";
 import { Arrival } from "../domain/arrival";
 import { arrivalDeadlines, Deadline, DeadlineKind, jobDeadlines, MaintenanceRules } from "../domain/deadlines";
 import { Job } from "../domain/job";
@@ -22,6 +26,7 @@ import { statusOf, translateStorageError } from "./storage-errors";
 export type IndexSubject = { type: "job"; partitionKey: string; rowKey: string } | { type: "arrival"; id: string };
 
 export interface IndexEntry {
+  table: string;
   shard: string;
   rowKey: string;
   kind: DeadlineKind;
@@ -39,19 +44,25 @@ export interface TransactionCounter {
   transactions: number;
 }
 
+export interface IndexTables {
+  service: TableServiceClient;
+  client(tableName: string): TableClient;
+}
+
 const MAX_BATCH = 100;
 
 export class DeadlineIndex {
+  /** Day tables this process has created (or found), so each is created at most once. */
+  private readonly knownTables = new Set<string>();
+  private readonly clients = new Map<string, TableClient>();
+
   constructor(
-    private readonly table: TableClient,
+    private readonly tables: IndexTables,
+    private readonly prefix: string,
     private readonly shardCount: number,
     private readonly rules: MaintenanceRules,
     private readonly timeoutMs: number,
   ) {}
-
-  shards(): string[] {
-    return Array.from({ length: this.shardCount }, (_, i) => `d${i}`);
-  }
 
   /**
    * Writes the index entries `job` needs that `previous` did not have, before the job itself is
@@ -60,19 +71,19 @@ export class DeadlineIndex {
   async ensureForJob(job: Job, previous?: Job, counter?: TransactionCounter): Promise<void> {
     const before = new Set((previous ? jobDeadlines(previous, this.rules) : []).map(deadlineKey));
     const added = jobDeadlines(job, this.rules).filter((deadline) => !before.has(deadlineKey(deadline)));
-    await this.upsert(added.map((deadline) => entryOf(deadline, jobSubject(job), this.shardCount)), counter);
+    await this.upsert(added.map((deadline) => this.entryOf(deadline, jobSubject(job))), counter);
   }
 
   async ensureForArrival(arrival: Arrival, counter?: TransactionCounter): Promise<void> {
-    await this.upsert(arrivalDeadlines(arrival, this.rules).map((deadline) => entryOf(deadline, { type: "arrival", id: arrival.id }, this.shardCount)), counter);
+    await this.upsert(arrivalDeadlines(arrival, this.rules).map((deadline) => this.entryOf(deadline, { type: "arrival", id: arrival.id })), counter);
   }
 
   /**
-   * Re-creates the entries the jobs' current deadlines need (idempotent), batched by shard: the
-   * repair path, and bulk loading.
+   * Re-creates the entries the jobs' current deadlines need (idempotent), batched by table and
+   * partition: the repair path, and bulk loading.
    */
   async repairForJobs(jobs: Job[], counter?: TransactionCounter): Promise<number> {
-    const entries = jobs.flatMap((job) => jobDeadlines(job, this.rules).map((deadline) => entryOf(deadline, jobSubject(job), this.shardCount)));
+    const entries = jobs.flatMap((job) => jobDeadlines(job, this.rules).map((deadline) => this.entryOf(deadline, jobSubject(job))));
     await this.upsert(entries, counter);
     return entries.length;
   }
@@ -83,13 +94,89 @@ export class DeadlineIndex {
 
   /** Removes the entries of deadlines a job no longer has, when the writer knows which they are. */
   async dropForJob(job: Job, deadlines: Deadline[], counter?: TransactionCounter): Promise<void> {
-    await this.remove(deadlines.map((deadline) => entryOf(deadline, jobSubject(job), this.shardCount)), counter);
+    await this.remove(deadlines.map((deadline) => this.entryOf(deadline, jobSubject(job))), counter);
   }
 
-  /** Where the reconciliation pass goes on from (kept beside the index, outside its shards). */
+  /** The day tables that can hold entries due by `now`, oldest first (one listing call). */
+  async dueTables(now: Date, counter?: TransactionCounter): Promise<string[]> {
+    const today = dayOf(now.toISOString());
+    const names: string[] = [];
+    try {
+      if (counter) counter.transactions++;
+      const filter = odata`TableName ge ${`${this.prefix}0`} and TableName le ${`${this.prefix}${today}`}`;
+      for await (const table of this.tables.service.listTables({ queryOptions: { filter } })) {
+        const day = table.name?.slice(this.prefix.length) ?? "";
+        if (/^\d{8}$/.test(day) && day <= today) names.push(table.name!);
+      }
+    } catch (error) {
+      throw translateStorageError(error);
+    }
+    return names.sort();
+  }
+
+  /** Entries of one day table due at or before `now`, oldest first within each partition. */
+  async due(table: string, now: Date, top: number, continuationToken?: string): Promise<IndexPage> {
+    // '|' sorts after every character of an ISO time, so this takes every entry due up to `now`.
+    const filter = odata`RowKey le ${`${now.toISOString()}|~`}`;
+    try {
+      const pages = this.client(table)
+        .listEntities({ queryOptions: { filter, select: ["RowKey", "PartitionKey"] }, abortSignal: AbortSignal.timeout(this.timeoutMs) })
+        .byPage({ maxPageSize: Math.min(top, 1000), continuationToken });
+      const { value: page } = await pages.next();
+      const entries: IndexEntry[] = [];
+      for (const entity of (page ?? []) as { partitionKey: string; rowKey: string }[]) {
+        const entry = parseEntry(table, entity.partitionKey, entity.rowKey);
+        if (entry) entries.push(entry);
+      }
+      return { entries, continuationToken: (page as { continuationToken?: string } | undefined)?.continuationToken };
+    } catch (error) {
+      if (statusOf(error) === 404) return { entries: [] }; // dropped by a concurrent sweep
+      throw translateStorageError(error);
+    }
+  }
+
+  /** Deletes a past day's table once nothing is left in it: the whole day in one call. */
+  async dropIfEmpty(table: string, now: Date, counter?: TransactionCounter): Promise<boolean> {
+    if (table.slice(this.prefix.length) >= dayOf(now.toISOString())) return false;
+    try {
+      if (counter) counter.transactions += 2;
+      const { value: page } = await this.client(table).listEntities({ queryOptions: { select: ["RowKey"] } }).byPage({ maxPageSize: 1 }).next();
+      if (page && page.length > 0) return false;
+      await this.tables.service.deleteTable(table);
+      this.knownTables.delete(table);
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return true;
+      throw translateStorageError(error);
+    }
+  }
+
+  /** Deletes entries in batches of up to 100 per partition (one transaction each). */
+  async remove(entries: IndexEntry[], counter?: TransactionCounter): Promise<void> {
+    for (const batch of batchesByPartition(entries)) {
+      const actions: TransactionAction[] = batch.map((entry) => ["delete", { partitionKey: entry.shard, rowKey: entry.rowKey }]);
+      const client = this.client(batch[0].table);
+      try {
+        if (counter) counter.transactions++;
+        await client.submitTransaction(actions, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+      } catch (error) {
+        // One entry already gone (another sweep took it) fails the whole batch: delete one by one.
+        if (statusOf(error) !== 404) throw translateStorageError(error);
+        for (const entry of batch) {
+          if (counter) counter.transactions++;
+          await client.deleteEntity(entry.shard, entry.rowKey).catch((single) => {
+            if (statusOf(single) !== 404) throw translateStorageError(single);
+          });
+        }
+      }
+    }
+  }
+
+  /** Where the reconciliation pass goes on from (kept beside the index, in its own small table). */
   async readCursor(): Promise<string | undefined> {
     try {
-      const entity = await this.table.getEntity<{ Cursor: string }>("state", "reconcile", { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+      await this.ensureTable(this.stateTable());
+      const entity = await this.client(this.stateTable()).getEntity<{ Cursor: string }>("state", "reconcile", { abortSignal: AbortSignal.timeout(this.timeoutMs) });
       return entity.Cursor || undefined;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
@@ -99,54 +186,55 @@ export class DeadlineIndex {
 
   async writeCursor(cursor: string | undefined): Promise<void> {
     try {
-      await this.table.upsertEntity({ partitionKey: "state", rowKey: "reconcile", Cursor: cursor ?? "" }, "Replace", { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+      await this.client(this.stateTable()).upsertEntity({ partitionKey: "state", rowKey: "reconcile", Cursor: cursor ?? "" }, "Replace", {
+        abortSignal: AbortSignal.timeout(this.timeoutMs),
+      });
     } catch (error) {
       throw translateStorageError(error);
     }
   }
 
-  /** Entries of one shard due at or before `now`, oldest first. */
-  async due(shard: string, now: Date, top: number, continuationToken?: string): Promise<IndexPage> {
-    // '|' sorts after every character of an ISO time, so this takes every entry due up to `now`.
-    const filter = odata`PartitionKey eq ${shard} and RowKey le ${`${now.toISOString()}|~`}`;
+  entryOf(deadline: Deadline, subject: IndexSubject): IndexEntry {
+    const text = subjectText(subject);
+    const shard = `s${createHash("sha1").update(text).digest().readUInt32BE(0) % this.shardCount}`;
+    return {
+      table: `${this.prefix}${dayOf(deadline.dueAt)}`,
+      shard,
+      rowKey: `${deadline.dueAt}|${deadline.kind}|${text}`,
+      kind: deadline.kind,
+      dueAt: deadline.dueAt,
+      subject,
+    };
+  }
+
+  private stateTable(): string {
+    return `${this.prefix}state`;
+  }
+
+  private client(table: string): TableClient {
+    let client = this.clients.get(table);
+    if (!client) {
+      client = this.tables.client(table);
+      this.clients.set(table, client);
+    }
+    return client;
+  }
+
+  private async ensureTable(table: string, counter?: TransactionCounter): Promise<void> {
+    if (this.knownTables.has(table)) return;
+    if (counter) counter.transactions++;
     try {
-      const pages = this.table
-        .listEntities<{ Kind: string }>({ queryOptions: { filter, select: ["RowKey", "PartitionKey"] }, abortSignal: AbortSignal.timeout(this.timeoutMs) })
-        .byPage({ maxPageSize: Math.min(top, 1000), continuationToken });
-      const { value: page } = await pages.next();
-      const entries: IndexEntry[] = [];
-      for (const entity of (page ?? []) as { partitionKey: string; rowKey: string }[]) {
-        const entry = parseEntry(entity.partitionKey, entity.rowKey);
-        if (entry) entries.push(entry);
-      }
-      return { entries, continuationToken: (page as { continuationToken?: string } | undefined)?.continuationToken };
+      await this.client(table).createTable({ abortSignal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
-      throw translateStorageError(error);
+      if (statusOf(error) !== 409) throw translateStorageError(error);
     }
-  }
-
-  /** Deletes entries in batches of up to 100 per partition (one transaction each). */
-  async remove(entries: IndexEntry[], counter?: TransactionCounter): Promise<void> {
-    for (const batch of batchesByShard(entries)) {
-      const actions: TransactionAction[] = batch.map((entry) => ["delete", { partitionKey: entry.shard, rowKey: entry.rowKey }]);
-      try {
-        if (counter) counter.transactions++;
-        await this.table.submitTransaction(actions, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
-      } catch (error) {
-        // One entry already gone (another sweep took it) fails the whole batch: delete one by one.
-        if (statusOf(error) !== 404) throw translateStorageError(error);
-        for (const entry of batch) {
-          if (counter) counter.transactions++;
-          await this.table.deleteEntity(entry.shard, entry.rowKey).catch((single) => {
-            if (statusOf(single) !== 404) throw translateStorageError(single);
-          });
-        }
-      }
-    }
+    this.knownTables.add(table);
   }
 
   private async upsert(entries: IndexEntry[], counter?: TransactionCounter): Promise<void> {
-    for (const batch of batchesByShard(entries)) {
+    for (const batch of batchesByPartition(entries)) {
+      const table = batch[0].table;
+      await this.ensureTable(table, counter);
       const actions: TransactionAction[] = batch.map((entry) => [
         "upsert",
         { partitionKey: entry.shard, rowKey: entry.rowKey, Kind: entry.kind, DueAt: new Date(entry.dueAt) },
@@ -154,9 +242,15 @@ export class DeadlineIndex {
       ]);
       try {
         if (counter) counter.transactions++;
-        await this.table.submitTransaction(actions, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+        await this.client(table).submitTransaction(actions, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
       } catch (error) {
-        throw translateStorageError(error);
+        // A sweep dropped this day's table meanwhile: create it again and write once more.
+        if (statusOf(error) !== 404) throw translateStorageError(error);
+        this.knownTables.delete(table);
+        await this.ensureTable(table, counter);
+        await this.client(table).submitTransaction(actions, { abortSignal: AbortSignal.timeout(this.timeoutMs) }).catch((retry) => {
+          throw translateStorageError(retry);
+        });
       }
     }
   }
@@ -170,18 +264,17 @@ function subjectText(subject: IndexSubject): string {
   return subject.type === "job" ? `job|${subject.partitionKey}|${subject.rowKey}` : `arrival|${subject.id}`;
 }
 
-function entryOf(deadline: Deadline, subject: IndexSubject, shardCount: number): IndexEntry {
-  const text = subjectText(subject);
-  const shard = `d${createHash("sha1").update(text).digest().readUInt32BE(0) % shardCount}`;
-  return { shard, rowKey: `${deadline.dueAt}|${deadline.kind}|${text}`, kind: deadline.kind, dueAt: deadline.dueAt, subject };
+/** "2026-11-23T10:00:00.000Z" → "20261123". */
+function dayOf(isoTime: string): string {
+  return isoTime.slice(0, 10).replace(/-/g, "");
 }
 
-export function parseEntry(shard: string, rowKey: string): IndexEntry | undefined {
+export function parseEntry(table: string, shard: string, rowKey: string): IndexEntry | undefined {
   const [dueAt, kind, type, ...rest] = rowKey.split("|");
   if (type === "job" && rest.length === 2) {
-    return { shard, rowKey, kind: kind as DeadlineKind, dueAt, subject: { type: "job", partitionKey: rest[0], rowKey: rest[1] } };
+    return { table, shard, rowKey, kind: kind as DeadlineKind, dueAt, subject: { type: "job", partitionKey: rest[0], rowKey: rest[1] } };
   }
-  if (type === "arrival" && rest.length === 1) return { shard, rowKey, kind: kind as DeadlineKind, dueAt, subject: { type: "arrival", id: rest[0] } };
+  if (type === "arrival" && rest.length === 1) return { table, shard, rowKey, kind: kind as DeadlineKind, dueAt, subject: { type: "arrival", id: rest[0] } };
   return undefined;
 }
 
@@ -189,11 +282,14 @@ function deadlineKey(deadline: Deadline): string {
   return `${deadline.kind}|${deadline.dueAt}`;
 }
 
-function batchesByShard(entries: IndexEntry[]): IndexEntry[][] {
-  const byShard = new Map<string, IndexEntry[]>();
-  for (const entry of entries) byShard.set(entry.shard, [...(byShard.get(entry.shard) ?? []), entry]);
+function batchesByPartition(entries: IndexEntry[]): IndexEntry[][] {
+  const groups = new Map<string, IndexEntry[]>();
+  for (const entry of entries) {
+    const key = `${entry.table}/${entry.shard}`;
+    groups.set(key, [...(groups.get(key) ?? []), entry]);
+  }
   const batches: IndexEntry[][] = [];
-  for (const group of byShard.values()) {
+  for (const group of groups.values()) {
     for (let i = 0; i < group.length; i += MAX_BATCH) batches.push(group.slice(i, i + MAX_BATCH));
   }
   return batches;

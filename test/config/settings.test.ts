@@ -27,7 +27,7 @@ describe("parseSettings", () => {
       deadlinesTableName: "importexportdeadlines",
       deletedJobsTableName: "importexportdeletedjobs",
       notificationsQueueName: "importexport-notifications",
-      deadlineIndexShards: 4,
+      deadlineIndexShards: 16,
       sweepSchedule: "0 0 * * * *",
       sweepRunOnStartup: false,
       sweepMaxEntries: 10_000,

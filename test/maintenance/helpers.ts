@@ -5,10 +5,10 @@
  * that drains the notification queue and keeps every message it saw.
  */
 import { randomBytes } from "node:crypto";
-import { TableClient } from "@azure/data-tables";
+import { TableClient, TableServiceClient } from "@azure/data-tables";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { QueueClient } from "@azure/storage-queue";
-import { getServices, getSettings, maintenanceRules } from "../../shared/app/services";
+import { createDeadlineIndex, getServices, getSettings, maintenanceRules } from "../../shared/app/services";
 import { MaintenanceReport } from "../../shared/app/timers";
 import { Clock } from "../../shared/domain/clock";
 import { Job } from "../../shared/domain/job";
@@ -157,16 +157,21 @@ export function keysOf(sub: string, rg: string, name: string) {
 }
 
 export interface IndexRow {
+  table: string;
   partitionKey: string;
   rowKey: string;
 }
 
-/** Every index entry (all shards). */
+/** Every index entry, across the index's day tables. */
 export async function allIndexEntries(): Promise<IndexRow[]> {
+  const prefix = getSettings().deadlinesTableName;
+  const service = TableServiceClient.fromConnectionString(process.env.TEST_STORAGE_CONNECTION_STRING!, { allowInsecureConnection: true });
   const rows: IndexRow[] = [];
-  for await (const entity of table(getSettings().deadlinesTableName).listEntities()) {
-    if (entity.partitionKey === "state") continue; // the reconciliation cursor
-    rows.push({ partitionKey: entity.partitionKey!, rowKey: entity.rowKey! });
+  for await (const day of service.listTables()) {
+    if (!day.name || !new RegExp(`^${prefix}\\d{8}$`).test(day.name)) continue;
+    for await (const entity of table(day.name).listEntities()) {
+      rows.push({ table: day.name, partitionKey: entity.partitionKey!, rowKey: entity.rowKey! });
+    }
   }
   return rows;
 }
@@ -269,7 +274,7 @@ export function buildSweep(clock: Clock, makeJobs?: (table: TableClient, timeout
   const settings = getSettings();
   const rules = maintenanceRules(settings);
   const timeout = settings.storageTimeoutMs;
-  const index = new DeadlineIndex(createTableClient(settings, settings.deadlinesTableName), settings.deadlineIndexShards, rules, timeout);
+  const index = createDeadlineIndex(settings);
   const jobsTable = createTableClient(settings, settings.jobsTableName);
   const jobs = makeJobs ? makeJobs(jobsTable, timeout, index) : new JobsStore(jobsTable, timeout, index);
   const sweep = new SweepService(

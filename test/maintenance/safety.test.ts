@@ -273,9 +273,8 @@ describe("the expiry index stays complete", () => {
   test("a lost entry: the sweep does not act, reconciliation writes it back, the next sweep acts", async () => {
     const t0 = h.clock.now().getTime();
     const job = await creatingJob("lost-entry");
-    const deadlines = table(getSettings().deadlinesTableName);
     const [entry] = (await allIndexEntries()).filter((row) => row.rowKey.includes(`|job|${keysOf(job.sub, RG, job.name).partitionKey}|`));
-    await deadlines.deleteEntity(entry.partitionKey, entry.rowKey);
+    await table(entry.table).deleteEntity(entry.partitionKey, entry.rowKey);
     expect(await indexEntriesOf(job.sub, RG, job.name)).toEqual([]);
 
     const first = await sweepAt(h, t0, MS_OF.creating + SECOND);
@@ -299,7 +298,14 @@ describe("the expiry index stays complete", () => {
     const job = await creatingJob("indexed-first");
     const { partitionKey, rowKey } = keysOf(job.sub, RG, job.name);
     const rows = (await allIndexEntries()).filter((row) => row.rowKey.endsWith(`|job|${partitionKey}|${rowKey}`));
-    expect(rows).toEqual([{ partitionKey: expect.stringMatching(/^d[0-3]$/), rowKey: `${iso(t0 + MS_OF.creating)}|CreatingExpiry|job|${partitionKey}|${rowKey}` }]);
+    expect(rows).toEqual([
+      {
+        // The day table of the due time, and one of its hashed partitions.
+        table: `${settings.deadlinesTableName}${iso(t0 + MS_OF.creating).slice(0, 10).replace(/-/g, "")}`,
+        partitionKey: expect.stringMatching(/^s\d+$/),
+        rowKey: `${iso(t0 + MS_OF.creating)}|CreatingExpiry|job|${partitionKey}|${rowKey}`,
+      },
+    ]);
 
     // The order: when the index is written, the job entity does not exist yet.
     const { index } = buildSweep(h.clock);
