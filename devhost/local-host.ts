@@ -12,7 +12,7 @@ import { HttpRequest, HttpResponse, HttpResponseInit, InvocationContext } from "
 import { errorResponse } from "../shared/api/arm-http";
 import { compileTemplate } from "../shared/api/route-template";
 import { RouteDefinition, routes as defaultRoutes } from "../shared/api/routes";
-import { getSettings } from "../shared/app/services";
+import { getServices, getSettings } from "../shared/app/services";
 import { ErrorFactory, ServiceError } from "../shared/domain/errors";
 import { TimerDefinition } from "../shared/app/timers";
 import { nextOccurrence, parseNcrontab } from "../shared/app/ncrontab";
@@ -62,9 +62,9 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     const admin = /^\/admin\/functions\/([^/?]+)\/?(\?.*)?$/i.exec(req.url ?? "");
     const work =
       admin && req.method === "POST"
-        ? runTimerNow(res, timers, decodeURIComponent(admin[1]), options)
+        ? asOperator(req, res, () => runTimerNow(res, timers, decodeURIComponent(admin[1]), options))
         : req.url === "/admin/storage-requests" && req.method === "GET"
-          ? send(res, "GET", { status: 200, jsonBody: { count: storageRequestCount() } })
+          ? asOperator(req, res, () => send(res, "GET", { status: 200, jsonBody: { count: storageRequestCount() } }))
           : handle(req, res, compiled, maxBodyBytes, options);
     work
       .catch((error) => {
@@ -101,6 +101,17 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
         for (const socket of sockets) socket.destroy();
       }),
   };
+}
+
+/** The admin endpoints are for operators only, checked by the same authenticator as the API. */
+async function asOperator(req: http.IncomingMessage, res: http.ServerResponse, work: () => Promise<void>): Promise<void> {
+  try {
+    const { authenticator } = await getServices();
+    await authenticator.authenticate(req.headers.authorization ?? null, "operator");
+  } catch (error) {
+    return send(res, req.method ?? "POST", errorResponse(error, randomUUID(), {}));
+  }
+  return work();
 }
 
 /** `POST /admin/functions/{name}`: runs a timer now and answers with what it did. */

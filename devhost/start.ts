@@ -83,15 +83,22 @@ async function main(): Promise<void> {
   const subscription = "00000000-0000-0000-0000-000000000001";
   console.log(`\nImport/Export service listening on ${host.url} (settings from ${settingsFile})`);
   if (tls) console.log(`Self-signed certificate: ${tls.certFile}  (trust it with NODE_EXTRA_CA_CERTS=${tls.certFile})`);
+  const settings = getSettings();
+  if (settings.auth.mode === "dev") {
+    console.log("\nAuth is in dev mode (AUTH_MODE=dev). Ready tokens:");
+    console.log("  customer:  Authorization: Bearer dev");
+    console.log("  operator:  Authorization: Bearer dev-operator");
+    console.log("  (or any JWT with a 'tid' claim, unsigned, e.g. to act as another tenant)");
+  }
   console.log("\nTry:");
   console.log(
     `  curl ${tls ? `--cacert ${tls.certFile} ` : ""}-X PUT '${host.url}/subscriptions/${subscription}/resourceGroups/demo/providers/Microsoft.ImportExport/jobs/first-job?api-version=2021-01-01' \\\n` +
-      `    -H 'content-type: application/json' \\\n` +
+      `    -H 'Authorization: Bearer dev' -H 'content-type: application/json' \\\n` +
       `    -d '{"location":"westus","properties":{"jobType":"Import","storageAccountId":"/subscriptions/${subscription}/resourceGroups/demo/providers/Microsoft.Storage/storageAccounts/demostore","driveList":[{"driveId":"9CA995BB","bitLockerKey":"238810-662376-448998-450120-652806-203390-606320-483076","manifestFile":"\\\\DriveManifest.xml","manifestHash":"4228EC5D8E048CB9B515338C789314BE8D0B2FDBC7C7A0308E1C826242CDE74E"}]}}'`,
   );
-  console.log(`  curl ${tls ? `--cacert ${tls.certFile} ` : ""}'${host.url}/subscriptions/${subscription}/resourceGroups/demo/providers/Microsoft.ImportExport/jobs/first-job?api-version=2021-01-01'`);
+  console.log(`  curl ${tls ? `--cacert ${tls.certFile} ` : ""}-H 'Authorization: Bearer dev' '${host.url}/subscriptions/${subscription}/resourceGroups/demo/providers/Microsoft.ImportExport/jobs/first-job?api-version=2021-01-01'`);
   for (const timer of timers) {
-    console.log(`\nTimer ${timer.name}: '${timer.schedule}' (UTC). Run it now: curl -X POST ${host.url}/admin/functions/${timer.name}  (or npm run sweep)`);
+    console.log(`\nTimer ${timer.name}: '${timer.schedule}' (UTC). Run it now: curl -X POST -H 'Authorization: Bearer dev-operator' ${host.url}/admin/functions/${timer.name}  (or npm run sweep)`);
   }
   console.log("\nCtrl-C stops the service and Azurite.");
 

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { ErrorDetail, ErrorFactory, ServiceError } from "../domain/errors";
 import { Actor } from "../domain/job";
 import { getServices, Services } from "../app/services";
+import type { Audience, Caller } from "../auth/authenticator";
 import { SUPPORTED_API_VERSIONS } from "./schemas";
 
 export interface ArmRequest {
@@ -16,8 +17,10 @@ export interface ArmRequest {
   url: URL;
   requestId: string;
   services: Services;
+  /** Who is calling, as the authenticator established it; jobs are scoped to its tenant. */
+  caller: Caller;
   actor: Actor;
-  tenantId?: string;
+  tenantId: string;
   /** Parses the path parameters with a schema, answering 400 with one detail per bad name. */
   params<T extends z.ZodType>(schema: T): z.infer<T>;
   /** Parses the query string (less api-version) with a schema. */
@@ -35,7 +38,11 @@ export interface ArmResult {
 export interface ArmHandlerOptions {
   /** Every ARM operation requires api-version; only the catch-all route does not. */
   apiVersion?: boolean;
+  /** Who may call: any authenticated customer (default), operators only, or anyone (the 404s). */
+  audience?: Audience | "anyone";
 }
+
+const NOBODY: Caller = { tenantId: "", roles: [], isOperator: false, actor: { id: "anonymous", type: "User" } };
 
 export type ArmOperation = (request: ArmRequest) => Promise<ArmResult>;
 
@@ -48,7 +55,9 @@ export function armHandler(operation: ArmOperation, options: ArmHandlerOptions =
       const url = new URL(http.url);
       if (options.apiVersion !== false) checkApiVersion(url);
       const services = await getServices();
-      const result = await operation(buildRequest(http, url, requestId, services));
+      const audience = options.audience ?? "customer";
+      const caller = audience === "anyone" ? NOBODY : await services.authenticator.authenticate(http.headers.get("authorization"), audience);
+      const result = await operation(buildRequest(http, url, requestId, services, caller));
       return {
         status: result.status,
         headers: { ...baseHeaders, ...(result.body === undefined ? {} : { "content-type": "application/json; charset=utf-8" }), ...result.headers },
@@ -93,16 +102,15 @@ function checkApiVersion(url: URL): void {
   }
 }
 
-function buildRequest(http: HttpRequest, url: URL, requestId: string, services: Services): ArmRequest {
-  const principal = http.headers.get("x-ms-client-principal-name");
+function buildRequest(http: HttpRequest, url: URL, requestId: string, services: Services, caller: Caller): ArmRequest {
   return {
     http,
     url,
     requestId,
     services,
-    // Until authentication lands, the caller is whoever ARM says it is, or anonymous.
-    actor: principal ? { id: principal.slice(0, 256), type: "User" } : { id: "anonymous", type: "User" },
-    tenantId: http.headers.get("x-ms-client-tenant-id")?.slice(0, 64) ?? undefined,
+    caller,
+    actor: caller.actor,
+    tenantId: caller.tenantId,
     params: (schema) => parseOrThrow(schema, http.params, "InvalidResourceName"),
     query: (schema) => {
       const query: Record<string, string> = {};

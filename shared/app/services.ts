@@ -3,6 +3,7 @@
  * process and reused by every invocation. The entry file calls `getSettings()` at load time, so a
  * bad setting stops start-up with its name in the message.
  */
+import { Authenticator } from "../auth/authenticator";
 import { parseSettings, Settings } from "../config/settings";
 import { Clock, systemClock } from "../domain/clock";
 import { MaintenanceRules } from "../domain/deadlines";
@@ -23,6 +24,7 @@ import { translateStorageError } from "../storage/storage-errors";
 
 export interface Services {
   settings: Settings;
+  authenticator: Authenticator;
   clock: Clock;
   locations: LocationCatalog;
   jobs: JobService;
@@ -85,6 +87,7 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
   const messenger = new JobMessenger(queue, jobsStore);
   return {
     settings: current,
+    authenticator: new Authenticator(current.auth),
     clock: now,
     locations,
     jobs: new JobService(jobsStore, arrivals, logs, messenger, locations, rules, now),

@@ -5,6 +5,7 @@
  * (`ImportExportStorage__tableServiceUri`, `__blobServiceUri`) used with a managed identity.
  */
 import { z } from "zod";
+import type { AuthSettings } from "../auth/authenticator";
 import { parseIsoDuration } from "../domain/duration";
 
 const isoDuration = (fallback: string) =>
@@ -19,6 +20,9 @@ const isoDuration = (fallback: string) =>
       }
       return ms;
     });
+
+/** local.settings.json lists every setting; an empty value there means "not set". */
+const emptyAsMissing = (value: unknown) => (value === "" ? undefined : value);
 
 const tableName = z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "must be 3-63 letters or digits, starting with a letter");
 const containerName = z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, "must be 3-63 lowercase letters, digits or single hyphens");
@@ -52,8 +56,26 @@ const settingsSchema = z
     MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(256 * 1024),
     LOCATIONS_FILE: z.string().min(1).optional(),
     STORAGE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    AUTH_MODE: z.enum(["dev", "strict"]).default("strict"),
+    AUTH_ISSUERS: z
+      .string()
+      .optional()
+      .transform((value) => (value ?? "").split(",").map((issuer) => issuer.trim()).filter(Boolean)),
+    AUTH_AUDIENCE: z.preprocess(emptyAsMissing, z.string().min(1).optional()),
+    AUTH_JWKS_URI: z.preprocess(emptyAsMissing, z.url().optional()),
+    AUTH_OPERATOR_ROLE: z.string().min(1).default("ImportExport.Operator"),
+    // Set by App Service on every Azure host: dev mode must never run there.
+    WEBSITE_INSTANCE_ID: z.string().optional(),
   })
   .superRefine((raw, ctx) => {
+    if (raw.AUTH_MODE === "dev" && raw.WEBSITE_INSTANCE_ID) {
+      ctx.addIssue({ code: "custom", path: ["AUTH_MODE"], message: "'dev' is refused when the app runs in Azure; use 'strict' with AUTH_ISSUERS, AUTH_AUDIENCE and AUTH_JWKS_URI" });
+    }
+    if (raw.AUTH_MODE === "strict") {
+      if (raw.AUTH_ISSUERS.length === 0) ctx.addIssue({ code: "custom", path: ["AUTH_ISSUERS"], message: "is required in strict mode: the accepted token issuers, comma-separated" });
+      if (!raw.AUTH_AUDIENCE) ctx.addIssue({ code: "custom", path: ["AUTH_AUDIENCE"], message: "is required in strict mode: the audience tokens must carry" });
+      if (!raw.AUTH_JWKS_URI) ctx.addIssue({ code: "custom", path: ["AUTH_JWKS_URI"], message: "is required in strict mode: where the issuers' signing keys are published" });
+    }
     const hasConnectionString = !!raw.ImportExportStorage;
     const hasUris = !!raw.ImportExportStorage__tableServiceUri && !!raw.ImportExportStorage__blobServiceUri && !!raw.ImportExportStorage__queueServiceUri;
     if (!hasConnectionString && !hasUris) {
@@ -94,6 +116,7 @@ export interface Settings {
   maxRequestBodyBytes: number;
   locationsFile?: string;
   storageTimeoutMs: number;
+  auth: AuthSettings;
 }
 
 export class SettingsError extends Error {
@@ -141,5 +164,12 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     maxRequestBodyBytes: raw.MAX_REQUEST_BODY_BYTES,
     locationsFile: raw.LOCATIONS_FILE,
     storageTimeoutMs: raw.STORAGE_TIMEOUT_MS,
+    auth: {
+      mode: raw.AUTH_MODE,
+      issuers: raw.AUTH_ISSUERS,
+      audience: raw.AUTH_AUDIENCE,
+      jwksUri: raw.AUTH_JWKS_URI,
+      operatorRole: raw.AUTH_OPERATOR_ROLE,
+    },
   };
 }

@@ -49,7 +49,7 @@ export class JobService {
     private readonly clock: Clock,
   ) {}
 
-  async createOrUpdate(key: JobKey, definition: JobDefinition, actor: Actor, tenantId?: string): Promise<CreateOrUpdateResult> {
+  async createOrUpdate(key: JobKey, definition: JobDefinition, actor: Actor, tenantId: string): Promise<CreateOrUpdateResult> {
     const location = this.locations.find(definition.location);
     if (!location) {
       throw ErrorFactory.badRequest(
@@ -73,6 +73,7 @@ export class JobService {
           throw error;
         }
       }
+      if (existing.job.tenantId !== tenantId) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
       const job = redefineJob(existing.job, definition, context);
       return { job, created: false, etag: await this.store.replace(job, existing.etag, existing.job), before: existing.job };
     });
@@ -80,18 +81,18 @@ export class JobService {
     return { job: result.job, created: result.created };
   }
 
-  async get(key: JobKey): Promise<Job> {
-    return (await this.load(key)).job;
+  async get(key: JobKey, tenantId: string): Promise<Job> {
+    return (await this.load(key, tenantId)).job;
   }
 
   /**
    * Applies a customer update. When it marks the job Shipping and a package for it already arrived
    * (recorded as an unmatched arrival), the package is received in the same write.
    */
-  async update(key: JobKey, update: JobUpdate, actor: Actor): Promise<Job> {
+  async update(key: JobKey, update: JobUpdate, actor: Actor, tenantId: string): Promise<Job> {
     const { job, attached, etag, before } = await withConcurrencyRetries(async () => {
       // A request that marks the job Shipping looks for a package that already came, alongside the read.
-      const [existing, pending] = await Promise.all([this.load(key), update.state === "Shipping" ? this.arrivals.unmatchedFor(key) : []]);
+      const [existing, pending] = await Promise.all([this.load(key, tenantId), update.state === "Shipping" ? this.arrivals.unmatchedFor(key) : []]);
       let job = updateJob(existing.job, update, this.context(actor));
       const attached = existing.job.state !== "Shipping" && job.state === "Shipping" ? pending : [];
       const [arrival] = attached;
@@ -109,10 +110,10 @@ export class JobService {
   }
 
   /** Deletes the job (and with it its BitLocker keys), then its log blobs. */
-  async delete(key: JobKey): Promise<void> {
+  async delete(key: JobKey, tenantId: string): Promise<void> {
     const job = await withConcurrencyRetries(async () => {
       // The API's Delete answers only 200, so a job that is not there is a 404, as for Get.
-      const existing = await this.load(key);
+      const existing = await this.load(key, tenantId);
       assertDeletable(existing.job, this.rules);
       await this.store.delete(key, existing.etag);
       return existing.job;
@@ -123,19 +124,21 @@ export class JobService {
     await this.logs.deleteAll(jobBlobPrefix(job));
   }
 
-  async list(scope: JobScope, filter: JobFilter | undefined, top: number, continuationToken?: string): Promise<JobPage> {
-    return this.store.list(scope, filter, top, continuationToken);
+  /** Lists the caller's tenant's jobs only (the tenant is a condition of the table query). */
+  async list(scope: JobScope, filter: JobFilter | undefined, top: number, continuationToken: string | undefined, tenantId: string): Promise<JobPage> {
+    return this.store.list({ ...scope, tenantId }, filter, top, continuationToken);
   }
 
-  async bitLockerKeys(key: JobKey): Promise<{ driveId: string; bitLockerKey: string }[]> {
-    const keys = await this.store.bitLockerKeys(key);
+  async bitLockerKeys(key: JobKey, tenantId: string): Promise<{ driveId: string; bitLockerKey: string }[]> {
+    const keys = await this.store.bitLockerKeys(key, tenantId);
     if (!keys) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
     return Object.entries(keys).map(([driveId, bitLockerKey]) => ({ driveId, bitLockerKey }));
   }
 
-  private async load(key: JobKey): Promise<StoredJob> {
+  /** Another tenant's job answers exactly as a job that does not exist: no existence leak. */
+  private async load(key: JobKey, tenantId: string): Promise<StoredJob> {
     const stored = await this.store.get(key);
-    if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
+    if (!stored || stored.job.tenantId !== tenantId) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
     return stored;
   }
 

@@ -21,6 +21,8 @@ export interface StoredJob {
 export interface JobScope {
   subscriptionId: string;
   resourceGroup?: string;
+  /** Only this tenant's jobs (a condition of the query, so others are never read out). */
+  tenantId?: string;
 }
 
 /** The operators' cross-subscription views of the jobs that need a person. */
@@ -188,12 +190,14 @@ export class JobsStore {
     }
   }
 
-  async bitLockerKeys(key: JobKey): Promise<Record<string, string> | undefined> {
+  /** The keys of a job of `tenantId`; undefined when there is no such job for that tenant. */
+  async bitLockerKeys(key: JobKey, tenantId: string): Promise<Record<string, string> | undefined> {
     try {
-      const entity = await this.table.getEntity<Pick<JobEntity, "BitLockerKeys">>(partitionKeyOf(key), rowKeyOf(key), {
+      const entity = await this.table.getEntity<Pick<JobEntity, "BitLockerKeys" | "TenantId">>(partitionKeyOf(key), rowKeyOf(key), {
         ...this.options(),
-        queryOptions: { select: ["BitLockerKeys"] },
+        queryOptions: { select: ["BitLockerKeys", "TenantId"] },
       });
+      if (entity.TenantId !== tenantId) return undefined;
       return JSON.parse(entity.BitLockerKeys ?? "{}");
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -247,6 +251,11 @@ export class JobsStore {
 }
 
 function scopeFilter(scope: JobScope): string {
+  const tenant = scope.tenantId !== undefined ? odata` and TenantId eq ${scope.tenantId}` : "";
+  return keyRangeFilter(scope) + tenant;
+}
+
+function keyRangeFilter(scope: JobScope): string {
   if (scope.resourceGroup) return odata`PartitionKey eq ${partitionKeyOf({ subscriptionId: scope.subscriptionId, resourceGroup: scope.resourceGroup })}`;
   // Every partition of the subscription: keys from "<sub>:" up to, not including, "<sub>;" (';' follows ':').
   const prefix = `${scope.subscriptionId.toLowerCase()}:`;

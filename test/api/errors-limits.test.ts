@@ -30,7 +30,7 @@ function paddedBody(sub: string, bytes: number, padChar = "x"): string {
 /** Sends `chunks` as a chunked request (no content-length), returning status, headers and parsed body. */
 function sendChunked(path: string, chunks: string[]): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: { error?: { code: string; message: string } } }> {
   return new Promise((resolve, reject) => {
-    const request = http.request(`${service.url}${path}`, { method: "PUT", headers: { "content-type": "application/json" } }, (response) => {
+    const request = http.request(`${service.url}${path}`, { method: "PUT", headers: { "content-type": "application/json", authorization: "Bearer dev" } }, (response) => {
       let text = "";
       response.setEncoding("utf8");
       response.on("data", (chunk: string) => (text += chunk));

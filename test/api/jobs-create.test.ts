@@ -12,7 +12,9 @@ import {
   startTestService,
   storageAccountId,
   TestService,
+  devToken,
 } from "../support/service";
+import { DEV_TENANT } from "../../shared/auth/authenticator";
 import { api, createJob, expectArmError, jobUrl, readEntity, setStoredState } from "./helpers";
 
 let service: TestService;
@@ -72,10 +74,10 @@ describe("new import job", () => {
     expect(JSON.parse(entity.BitLockerKeys)).toEqual({ DRIVE01: BITLOCKER_KEY, DRIVE02: BITLOCKER_KEY });
   });
 
-  test("the caller from x-ms-client-principal-name is the creator; the correlation id is echoed", async () => {
+  test("the token's user is the creator; the correlation id is echoed", async () => {
     const sub = newSubscriptionId();
     const response = await api(service, "PUT", jobUrl(sub, RG, "whois"), importJobBody(sub), {
-      "x-ms-client-principal-name": "alice@contoso.com",
+      authorization: `Bearer ${devToken({ tid: DEV_TENANT, upn: "alice@contoso.com" })}`,
       "x-ms-correlation-request-id": "corr-123",
     });
     expect(response.status).toBe(201);

@@ -37,7 +37,7 @@ describe("Jobs_Get", () => {
       tags: { env: "test" },
       identity: { type: "None" },
     });
-    expect(job.systemData).toMatchObject({ createdBy: "anonymous", createdByType: "User", lastModifiedBy: "anonymous", lastModifiedByType: "User" });
+    expect(job.systemData).toMatchObject({ createdBy: "dev-user", createdByType: "User", lastModifiedBy: "dev-user", lastModifiedByType: "User" });
     expect(job.systemData.createdAt).toMatch(ISO);
     expect(job.systemData.lastModifiedAt).toMatch(ISO);
     expect(Date.parse(job.systemData.createdAt)).toBeGreaterThanOrEqual(before - 1000);

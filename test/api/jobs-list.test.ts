@@ -54,7 +54,7 @@ function query(params: Record<string, string> = {}): string {
 /** Fetches a nextLink as it is (a full URL), asserting the request id. */
 async function fetchLink(link: string): Promise<ApiResponse> {
   expect(link.startsWith(service.url)).toBe(true);
-  const response = await fetch(link);
+  const response = await fetch(link, { headers: { authorization: "Bearer dev" } });
   const text = await response.text();
   const result = { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
   expectRequestId(result);

@@ -9,6 +9,8 @@ import {
   startTestService,
   TestService,
 } from "../support/service";
+import { devToken } from "../support/service";
+import { DEV_TENANT } from "../../shared/auth/authenticator";
 import { api, createJob, expectArmError, jobUrl, readEntity, readStoredJob, setStoredState, sleep } from "./helpers";
 
 let service: TestService;
@@ -55,9 +57,9 @@ describe("tags and fields", () => {
     const sub = await newJob("modified");
     const before = await get(sub, "modified");
     await sleep(5);
-    const response = await api(service, "PATCH", jobUrl(sub, RG, "modified"), { tags: { a: "b" } }, { "x-ms-client-principal-name": "bob" });
+    const response = await api(service, "PATCH", jobUrl(sub, RG, "modified"), { tags: { a: "b" } }, { authorization: `Bearer ${devToken({ tid: DEV_TENANT, upn: "bob" })}` });
     expect(response.body.systemData.lastModifiedBy).toBe("bob");
-    expect(response.body.systemData.createdBy).toBe("anonymous");
+    expect(response.body.systemData.createdBy).toBe("dev-user");
     expect(response.body.systemData.createdAt).toBe(before.systemData.createdAt);
     expect(Date.parse(response.body.systemData.lastModifiedAt)).toBeGreaterThan(Date.parse(before.systemData.lastModifiedAt));
   });

@@ -4,7 +4,7 @@
 import { parseSettings, SettingsError } from "../../shared/config/settings";
 
 const DAY = 86_400_000;
-const BASE = { ImportExportStorage: "UseDevelopmentStorage=true" };
+const BASE = { ImportExportStorage: "UseDevelopmentStorage=true", AUTH_MODE: "dev" };
 
 function settingsError(env: Record<string, string | undefined>): SettingsError {
   try {
@@ -18,7 +18,7 @@ function settingsError(env: Record<string, string | undefined>): SettingsError {
 }
 
 describe("parseSettings", () => {
-  test("a connection string alone gives every default", () => {
+  test("a connection string (and dev auth) alone gives every default", () => {
     expect(parseSettings(BASE)).toEqual({
       storage: { kind: "connectionString", connectionString: "UseDevelopmentStorage=true" },
       jobsTableName: "importexportjobs",
@@ -43,6 +43,7 @@ describe("parseSettings", () => {
       maxRequestBodyBytes: 256 * 1024,
       locationsFile: undefined,
       storageTimeoutMs: 10_000,
+      auth: { mode: "dev", issuers: [], audience: undefined, jwksUri: undefined, operatorRole: "ImportExport.Operator" },
     });
   });
 
@@ -108,6 +109,7 @@ describe("parseSettings", () => {
 
   test("identity mode with all three service URIs works", () => {
     const settings = parseSettings({
+      AUTH_MODE: "dev",
       ImportExportStorage__tableServiceUri: "https://acct.table.core.windows.net",
       ImportExportStorage__blobServiceUri: "https://acct.blob.core.windows.net",
       ImportExportStorage__queueServiceUri: "https://acct.queue.core.windows.net",
@@ -182,5 +184,38 @@ describe("parseSettings", () => {
     const error = settingsError({ CREATING_JOB_LIFETIME: "P1M" });
     expect(error.message).toContain("CREATING_JOB_LIFETIME");
     expect(settingsError({ CREATING_JOB_LIFETIME: "P1D" }).message).toContain("ImportExportStorage");
+  });
+});
+
+describe("authentication settings", () => {
+  const STRICT = {
+    ImportExportStorage: "UseDevelopmentStorage=true",
+    AUTH_ISSUERS: "https://sts.windows.net/t1/, https://login.microsoftonline.com/t1/v2.0",
+    AUTH_AUDIENCE: "https://management.azure.com/",
+    AUTH_JWKS_URI: "https://login.microsoftonline.com/common/discovery/v2.0/keys",
+  };
+
+  test("strict is the default, with the issuers, audience and key set parsed", () => {
+    expect(parseSettings(STRICT).auth).toEqual({
+      mode: "strict",
+      issuers: ["https://sts.windows.net/t1/", "https://login.microsoftonline.com/t1/v2.0"],
+      audience: "https://management.azure.com/",
+      jwksUri: "https://login.microsoftonline.com/common/discovery/v2.0/keys",
+      operatorRole: "ImportExport.Operator",
+    });
+  });
+
+  test.each(["AUTH_ISSUERS", "AUTH_AUDIENCE", "AUTH_JWKS_URI"])("strict mode without %s stops start-up naming it", (name) => {
+    expect(settingsError({ ...STRICT, [name]: undefined }).message).toContain(name);
+  });
+
+  test("dev mode is refused when the app runs in Azure", () => {
+    const error = settingsError({ ...BASE, WEBSITE_INSTANCE_ID: "abc123" });
+    expect(error.message).toContain("AUTH_MODE");
+    expect(error.message).toContain("refused when the app runs in Azure");
+  });
+
+  test("empty values from local.settings.json count as not set", () => {
+    expect(parseSettings({ ...BASE, AUTH_AUDIENCE: "", AUTH_JWKS_URI: "" }).auth.jwksUri).toBeUndefined();
   });
 });

@@ -204,7 +204,7 @@ describe("jobs through the official SDK", () => {
     expect(job.systemData?.createdAt).toBeInstanceOf(Date);
     expect(job.systemData?.lastModifiedAt).toBeInstanceOf(Date);
     expect(Math.abs(job.systemData!.createdAt!.getTime() - Date.now())).toBeLessThan(60_000);
-    expect(job.systemData?.createdBy).toBe("anonymous");
+    expect(job.systemData?.createdBy).toBe("dev-user");
     expect(job.systemData?.createdByType).toBe("User");
   });
 

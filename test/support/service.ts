@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { startLocalHost, LocalHost } from "../../devhost/local-host";
 import { resetServices } from "../../shared/app/services";
 import { timerDefinitions } from "../../shared/app/timers";
+import { DEV_TOKENS } from "../../shared/auth/authenticator";
 import { Clock } from "../../shared/domain/clock";
 
 export const API = "api-version=2021-01-01";
@@ -23,6 +24,7 @@ export function testEnvironment(overrides: Record<string, string> = {}, clock?: 
   Object.assign(process.env, {
     ImportExportStorage: connectionString,
     JOBS_TABLE_NAME: "testjobs",
+    AUTH_MODE: "dev",
     ...overrides,
   });
   resetServices(clock);
@@ -72,9 +74,11 @@ export async function call<T = any>(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<ApiResponse<T>> {
+  // Dev-mode tokens by default: an operator's for the operator and admin surfaces, else a customer's.
+  const authorization = /^\/(operator|admin)\//i.test(path) ? `Bearer ${DEV_TOKENS.operator}` : `Bearer ${DEV_TOKENS.customer}`;
   const response = await fetch(`${service.url}${path}`, {
     method,
-    headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
+    headers: { authorization, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await response.text();
@@ -141,4 +145,10 @@ export const DELIVERY_PACKAGE = { carrierName: "FedEx", trackingNumber: "1234567
 
 export function jobPath(subscriptionId: string, resourceGroup: string, jobName: string): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ImportExport/jobs/${jobName}`;
+}
+
+/** An unsigned JWT with these claims: dev mode takes its claims as given (another tenant, a user name). */
+export function devToken(claims: Record<string, unknown>): string {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  return `${encode({ alg: "none", typ: "JWT" })}.${encode(claims)}.`;
 }

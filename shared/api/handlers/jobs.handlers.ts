@@ -24,24 +24,24 @@ export const createJob = armHandler(async (request) => {
 });
 
 export const getJob = armHandler(async (request) => {
-  const job = await request.services.jobs.get(jobKeyOf(request));
+  const job = await request.services.jobs.get(jobKeyOf(request), request.tenantId);
   return { status: 200, body: toJobResponse(job, await request.services.blobUrls()) };
 });
 
 export const updateJob = armHandler(async (request) => {
   const key = jobKeyOf(request);
   const update = toJobUpdate(await request.body(patchJobBody));
-  const job = await request.services.jobs.update(key, update, request.actor);
+  const job = await request.services.jobs.update(key, update, request.actor, request.tenantId);
   return { status: 200, body: toJobResponse(job, await request.services.blobUrls()) };
 });
 
 export const deleteJob = armHandler(async (request) => {
-  await request.services.jobs.delete(jobKeyOf(request));
+  await request.services.jobs.delete(jobKeyOf(request), request.tenantId);
   return { status: 200 };
 });
 
 export const listBitLockerKeys = armHandler(async (request) => {
-  const keys = await request.services.jobs.bitLockerKeys(jobKeyOf(request));
+  const keys = await request.services.jobs.bitLockerKeys(jobKeyOf(request), request.tenantId);
   return { status: 200, body: { value: keys } };
 });
 
@@ -59,7 +59,7 @@ async function listJobs(request: ArmRequest, scope: JobScope) {
   const query = request.query(listQuery);
   const filter = query.$filter !== undefined ? parseJobFilter(query.$filter) : undefined;
   const continuationToken = query.$skiptoken !== undefined ? checkSkipToken(query.$skiptoken) : undefined;
-  const page = await request.services.jobs.list(scope, filter, query.$top ?? 100, continuationToken);
+  const page = await request.services.jobs.list(scope, filter, query.$top ?? 100, continuationToken, request.tenantId);
   const sign = await request.services.blobUrls();
   return {
     status: 200,

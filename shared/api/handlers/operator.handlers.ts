@@ -8,7 +8,7 @@ import { arrivalBody, arrivalsQuery, attachArrivalBody, attachArrivalParams, ope
 import { toArrivalResponse, toOperatorJobResponse } from "../responses";
 import { checkSkipToken, jobKeyOf, nextLinkOf } from "./jobs.handlers";
 
-const OPERATOR = { apiVersion: false };
+const OPERATOR = { apiVersion: false, audience: "operator" as const };
 
 function operatorActor(request: ArmRequest) {
   return { ...request.actor, role: "operator" as const };

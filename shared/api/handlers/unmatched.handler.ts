@@ -16,5 +16,5 @@ export const unmatched = armHandler(
     if (allowed.length > 0) throw ErrorFactory.methodNotAllowed(request.http.method, allowed);
     throw ErrorFactory.routeNotFound(path);
   },
-  { apiVersion: false },
+  { apiVersion: false, audience: "anyone" },
 );
