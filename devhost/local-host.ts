@@ -225,6 +225,14 @@ async function handle(
 }
 
 async function send(res: http.ServerResponse, method: string, result: HttpResponseInit | HttpResponse): Promise<void> {
+  // The common case, a plain init with a string body and plain headers, is written as it is; the
+  // rest goes through HttpResponse, which handles every body and header form the Functions host does.
+  if (!(result instanceof HttpResponse) && isPlain(result)) {
+    const payload = Buffer.from((result.body as string | undefined) ?? "", "utf8");
+    res.writeHead(result.status ?? 200, { ...(result.headers as Record<string, string>), "content-length": String(payload.length) });
+    res.end(method === "HEAD" ? undefined : payload);
+    return;
+  }
   const response = result instanceof HttpResponse ? result : new HttpResponse(result);
   const payload = Buffer.from(await response.arrayBuffer());
   const headers: Record<string, string> = {};
@@ -232,6 +240,11 @@ async function send(res: http.ServerResponse, method: string, result: HttpRespon
   headers["content-length"] = String(payload.length);
   res.writeHead(response.status, headers);
   res.end(method === "HEAD" ? undefined : payload);
+}
+
+function isPlain(result: HttpResponseInit): boolean {
+  const plainHeaders = result.headers === undefined || (typeof result.headers === "object" && !Array.isArray(result.headers) && !(result.headers instanceof Headers));
+  return plainHeaders && result.jsonBody === undefined && result.cookies === undefined && (result.body === undefined || typeof result.body === "string");
 }
 
 /** Reads the body, stopping at the limit: an oversized upload is refused without being buffered. */
