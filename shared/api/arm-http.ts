@@ -136,9 +136,17 @@ async function readJson(http: HttpRequest, limitBytes: number): Promise<unknown>
   try {
     return JSON.parse(text);
   } catch (error) {
-    const reason = error instanceof SyntaxError ? error.message : "the body could not be read";
+    const reason = error instanceof SyntaxError ? withoutExcerpt(error.message) : "the body could not be read";
     throw ErrorFactory.invalidRequestContent(`The request body is not valid JSON: ${reason.slice(0, 200)}`);
   }
+}
+
+/**
+ * V8 quotes the body around an unexpected token (`Unexpected token 'x', ..."ockerKey":x"238810-6"...
+ * is not valid JSON`); the body may hold a BitLocker key or another secret, so the quote is dropped.
+ */
+function withoutExcerpt(message: string): string {
+  return message.replace(/,\s*(\.\.\.)?".*"(\.\.\.)?\s*is not valid JSON\s*$/s, "");
 }
 
 function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, code: string): z.infer<T> {
