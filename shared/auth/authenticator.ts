@@ -65,8 +65,15 @@ export class Authenticator {
     try {
       return await this.verifier(token);
     } catch (error) {
-      const reason = (error as { code?: string }).code ?? "ERR_JWT_INVALID";
-      throw unauthenticated(`The bearer token was rejected (${reason}).`);
+      const code = (error as { code?: string }).code;
+      // The issuer's keys could not be fetched (a network error, a timeout, a broken key set):
+      // that's an outage, not the caller's bad token. jose's own verdicts all have ERR_J… codes.
+      if (code === undefined || code === "ERR_JWKS_TIMEOUT" || code === "ERR_JWKS_INVALID" || !code.startsWith("ERR_J")) {
+        throw new ServiceError(503, "ServiceUnavailable", "The token issuer's signing keys can't be reached right now. Retry after a short wait.", undefined, undefined, {
+          "Retry-After": "5",
+        });
+      }
+      throw unauthenticated(`The bearer token was rejected (${code}).`);
     }
   }
 
