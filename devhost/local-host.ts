@@ -62,7 +62,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     const admin = /^\/admin\/functions\/([^/?]+)\/?(\?.*)?$/i.exec(req.url ?? "");
     const work =
       admin && req.method === "POST"
-        ? asOperator(req, res, () => runTimerNow(res, timers, decodeURIComponent(admin[1]), options))
+        ? asOperator(req, res, () => runTimerNow(res, timers, decodeName(admin[1]), options))
         : req.url === "/admin/storage-requests" && req.method === "GET"
           ? asOperator(req, res, () => send(res, "GET", { status: 200, jsonBody: { count: storageRequestCount() } }))
           : handle(req, res, compiled, maxBodyBytes, options);
@@ -112,6 +112,15 @@ async function asOperator(req: http.IncomingMessage, res: http.ServerResponse, w
     return send(res, req.method ?? "POST", errorResponse(error, randomUUID(), {}));
   }
   return work();
+}
+
+/** A timer name as the path gives it; one that is not valid %-encoding is looked up as it is (and not found). */
+function decodeName(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** `POST /admin/functions/{name}`: runs a timer now and answers with what it did. */
@@ -175,7 +184,17 @@ async function handle(
 ): Promise<void> {
   const method = (req.method ?? "GET").toUpperCase();
   const scheme = options.tls ? "https" : "http";
-  const url = new URL(req.url ?? "/", `${scheme}://${req.headers.host ?? "127.0.0.1"}`);
+  let url: URL | undefined;
+  try {
+    url = new URL(req.url ?? "/", `${scheme}://${req.headers.host ?? "127.0.0.1"}`);
+  } catch {
+    url = undefined;
+  }
+  // A Host header (or absolute URL) that is no host name, or carries credentials (which the request
+  // object refuses): a 400, as the Functions host's Kestrel answers.
+  if (!url || url.username || url.password) {
+    return send(res, method, errorResponse(ErrorFactory.badRequest("InvalidHostHeader", "The request's Host header or URL is not valid."), randomUUID(), {}));
+  }
 
   let route: CompiledRoute | undefined;
   let params: Record<string, string> | undefined;

@@ -83,6 +83,7 @@ async function main(): Promise<void> {
   const subscription = "00000000-0000-0000-0000-000000000001";
   console.log(`\nImport/Export service listening on ${host.url} (settings from ${settingsFile})`);
   if (tls) console.log(`Self-signed certificate: ${tls.certFile}  (trust it with NODE_EXTRA_CA_CERTS=${tls.certFile})`);
+  console.log(`Portal: ${host.url}/portal/  (your jobs; the operator console is ${host.url}/portal/operator)`);
   const settings = getSettings();
   if (settings.auth.mode === "dev") {
     console.log("\nAuth is in dev mode (AUTH_MODE=dev). Ready tokens:");

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { DRIVE_STATES } from "../domain/drive-state-machine";
 import { JOB_STATES } from "../domain/job-state-machine";
 import { OperatorEvent } from "../domain/operator-events";
+import { jobParams } from "./schemas";
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const driveId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 letters, digits, '-' or '_'");
@@ -81,14 +82,15 @@ export const arrivalBody = z.object({
   trackingNumber: text(64),
   driveIds: z.array(driveId).min(1).max(50),
   subscriptionId: z.string().regex(/^[0-9a-fA-F-]{36}$/).optional(),
-  resourceGroupName: z.string().min(1).max(90).optional(),
-  jobName: z.string().min(1).max(64).optional(),
+  // The names a job path takes: anything else cannot name a job (and is no table key).
+  resourceGroupName: jobParams.shape.resourceGroupName.optional(),
+  jobName: jobParams.shape.jobName.optional(),
 });
 
 export const attachArrivalParams = z.object({ arrivalId: z.string().regex(/^[0-9TZ]+-[0-9a-f]{8}$/, "is not an arrival id") });
 
 export const attachArrivalBody = z.object({
   subscriptionId: z.string().regex(/^[0-9a-fA-F-]{36}$/, "must be a subscription id (a GUID)"),
-  resourceGroupName: z.string().min(1).max(90),
-  jobName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,63}$/),
+  resourceGroupName: jobParams.shape.resourceGroupName,
+  jobName: jobParams.shape.jobName,
 });

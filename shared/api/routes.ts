@@ -30,6 +30,7 @@ const jobs = () => require("./handlers/jobs.handlers") as typeof import("./handl
 const operator = () => require("./handlers/operator.handlers") as typeof import("./handlers/operator.handlers");
 const provider = () => require("./handlers/provider.handlers") as typeof import("./handlers/provider.handlers");
 const unmatched = () => require("./handlers/unmatched.handler") as typeof import("./handlers/unmatched.handler");
+const portal = () => require("./handlers/portal.handlers") as typeof import("./handlers/portal.handlers");
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const PROVIDER = "providers/Microsoft.ImportExport";
@@ -60,8 +61,19 @@ export const apiRoutes: RouteDefinition[] = [
   { name: "Operator_AttachArrival", methods: ["POST"], route: "operator/arrivals/{arrivalId}/attach", handler: lazy(operator, (m) => m.attachArrival) },
 ];
 
+/**
+ * The portal (customer status page, operator console): static pages with no authentication of their
+ * own (they call the API with the user's token), and the one customer operation of the portal's own.
+ */
+export const portalRoutes: RouteDefinition[] = [
+  { name: "Portal_JobTimeline", methods: ["GET"], route: "portal/api/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/jobs/{jobName}/timeline", handler: lazy(portal, (m) => m.getJobTimeline) },
+  { name: "Portal_Root", methods: ["GET"], route: "portal", handler: lazy(portal, (m) => m.portalAssets) },
+  { name: "Portal_Assets", methods: ["GET"], route: "portal/{*path}", handler: lazy(portal, (m) => m.portalAssets) },
+];
+
 export const routes: RouteDefinition[] = [
   ...apiRoutes,
+  ...portalRoutes,
   // Everything no other route serves: a 404 or 405 in the ARM error shape.
   { name: "Unmatched", methods: ALL_METHODS, route: "{*path}", handler: lazy(unmatched, (m) => m.unmatched) },
 ];

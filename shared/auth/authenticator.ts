@@ -78,7 +78,8 @@ export class Authenticator {
   }
 
   private callerOf(claims: Claims): Caller {
-    const tenantId = typeof claims.tid === "string" ? claims.tid : undefined;
+    // A tenant id with a lone surrogate (a dev token's, say) cannot go into a table query: no tenant.
+    const tenantId = typeof claims.tid === "string" && !/[\uD800-\uDFFF]/u.test(claims.tid) ? claims.tid : undefined;
     if (!tenantId) throw unauthenticated("The token has no tenant ('tid' claim).");
     const roles = Array.isArray(claims.roles) ? claims.roles.filter((role): role is string => typeof role === "string") : [];
     const id = [claims.upn, claims.unique_name, claims.name, claims.oid, claims.sub].find((value): value is string => typeof value === "string") ?? "unknown";

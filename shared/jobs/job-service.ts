@@ -30,6 +30,18 @@ import { ConcurrencyError } from "../storage/storage-errors";
 import { JobMessenger } from "./job-messenger";
 import { withConcurrencyRetries } from "./retry";
 
+export interface JobTimeline {
+  state: Job["state"];
+  stateChangedAt: string;
+  cancelRequested: boolean;
+  /** While Creating: when the job is deleted unless it is updated or marked Shipping first. */
+  creatingExpiresAt?: string;
+  /** While Shipping: when the package becomes overdue. */
+  shippingDueAt?: string;
+  returnAddressProblem?: Job["returnAddressProblem"];
+  path: { at: string; from: string | null; to: string; reason: string }[];
+}
+
 export interface CreateOrUpdateResult {
   job: Job;
   created: boolean;
@@ -83,6 +95,23 @@ export class JobService {
 
   async get(key: JobKey, tenantId: string): Promise<Job> {
     return (await this.load(key, tenantId)).job;
+  }
+
+  /**
+   * What the portal shows beside Get Job: the deadlines that matter to the customer in the current
+   * state and the path of job states so far (drive changes and who acted stay out). Tenant-scoped as Get.
+   */
+  async timeline(key: JobKey, tenantId: string): Promise<JobTimeline> {
+    const job = await this.get(key, tenantId);
+    return {
+      state: job.state,
+      stateChangedAt: job.stateChangedAt,
+      cancelRequested: job.cancelRequested,
+      creatingExpiresAt: job.state === "Creating" ? job.creatingExpiresAt : undefined,
+      shippingDueAt: job.state === "Shipping" ? job.shippingDueAt : undefined,
+      returnAddressProblem: job.returnAddressProblem,
+      path: job.history.filter((change) => change.driveId === undefined).map(({ at, from, to, reason }) => ({ at, from, to, reason })),
+    };
   }
 
   /**

@@ -187,8 +187,9 @@ export class SweepService {
       } else {
         const before = stored.job;
         if (decision.job === before) {
-          // Only the outbox is owed (a sweep died after its write): send it now.
-          await this.sendOutbox(before, stored.etag, report, counter);
+          // Only the outbox is owed (a sweep died after its write): send it now. A writer in
+          // between keeps the outbox, so this entry stays to bring the next sweep back to it.
+          if (!(await this.sendOutbox(before, stored.etag, report, counter))) return "changed";
         } else {
           // State-change messages ride in the outbox too, so they survive a crash like the notices.
           const changed: Job = { ...decision.job, outbox: [...(decision.job.outbox ?? []), ...stateChangeMessages(before, decision.job)] };
@@ -207,9 +208,10 @@ export class SweepService {
   }
 
   /** Sends the job's outbox, then clears it with the ETag of the write that filled it. */
-  private async sendOutbox(job: Job, etag: string, report: SweepReport, counter: TransactionCounter): Promise<void> {
+  /** Whether the outbox was cleared (false: a writer got in between and the outbox stays). */
+  private async sendOutbox(job: Job, etag: string, report: SweepReport, counter: TransactionCounter): Promise<boolean> {
     const outbox = job.outbox ?? [];
-    if (outbox.length === 0) return;
+    if (outbox.length === 0) return true;
     await this.publish(outbox, report, counter);
     counter.transactions++;
     // A writer in between keeps the outbox; the Outbox entry brings the next sweep back to it
@@ -217,11 +219,12 @@ export class SweepService {
     try {
       await this.jobs.replace({ ...job, outbox: undefined }, etag, job);
     } catch (error) {
-      if (error instanceof ConcurrencyError) return;
+      if (error instanceof ConcurrencyError) return false;
       throw error;
     }
     // Sent and cleared: its index entry would only be read and dropped as stale next time.
     await this.index.dropForJob(job, jobDeadlines(job, this.rules).filter((deadline) => deadline.kind === "Outbox"), counter);
+    return true;
   }
 
   private async processArrival(entry: IndexEntry, id: string, now: Date, report: SweepReport, counter: TransactionCounter): Promise<EntryOutcome> {

@@ -92,7 +92,9 @@ export function nextLinkOf(url: URL, continuationToken: string): string {
 }
 
 // The table SDK's continuation token: base64 of {"nextPartitionKey": …, "nextRowKey": …}.
-const tableContinuation = z.object({ nextPartitionKey: z.string().max(1024), nextRowKey: z.string().max(1024).optional() });
+// Keys are well-formed UTF-16 (a lone surrogate cannot be put in the table request's URL).
+const tableKey = z.string().max(1024).refine((key) => !/[\uD800-\uDFFF]/u.test(key));
+const tableContinuation = z.object({ nextPartitionKey: tableKey, nextRowKey: tableKey.optional() });
 
 export function checkSkipToken(token: string): string {
   try {

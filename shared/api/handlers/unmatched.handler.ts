@@ -5,9 +5,9 @@
 import { ErrorFactory } from "../../domain/errors";
 import { armHandler } from "../arm-http";
 import { compileTemplate } from "../route-template";
-import { apiRoutes } from "../routes";
+import { apiRoutes, portalRoutes } from "../routes";
 
-const compiledApiRoutes = apiRoutes.map((route) => ({ route, template: compileTemplate(route.route) }));
+const compiledApiRoutes = [...apiRoutes, ...portalRoutes].map((route) => ({ route, template: compileTemplate(route.route) }));
 
 export const unmatched = armHandler(
   async (request) => {
