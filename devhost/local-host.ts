@@ -186,7 +186,7 @@ async function handle(
   const scheme = options.tls ? "https" : "http";
   let url: URL | undefined;
   try {
-    url = new URL(req.url ?? "/", `${scheme}://${req.headers.host ?? "127.0.0.1"}`);
+    url = new URL(req.url ?? "/", `${scheme}://${req.headers.host || "127.0.0.1"}`);
   } catch {
     url = undefined;
   }
