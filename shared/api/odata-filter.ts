@@ -129,7 +129,8 @@ function comparison(field: "state" | "jobType" | "createdAt", op: string, value:
 /** `Date` rolls 2026-02-30 over to March; a filter should refuse it instead. */
 function isCalendarDate(yyyyMmDd: string): boolean {
   const [year, month, day] = yyyyMmDd.split("-").map(Number);
-  const date = new Date(Date.UTC(year, month - 1, day));
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day); // unlike Date.UTC, keeps years 0-99 as they are
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 

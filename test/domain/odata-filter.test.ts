@@ -152,6 +152,10 @@ describe("supported forms", () => {
   });
 });
 
+test("regression: a date in the years 0-99 is that year, not 19xx (Date.UTC's reading)", () => {
+  expect(parseJobFilter("creationTime ge datetime'0001-01-01T00:00:00Z'")).toEqual({ kind: "createdAt", op: "ge", value: new Date("0001-01-01T00:00:00Z") });
+});
+
 describe("toTableFilter", () => {
   test("quotes in values are escaped for Table Storage", () => {
     // The parser never yields such a value; the translation is safe on its own anyway.
