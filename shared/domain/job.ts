@@ -390,6 +390,20 @@ export function requestCancellation(job: Job, context: OperationContext): Job {
   return cancelled;
 }
 
+/**
+ * What the customer may do with a job now, from the same rules Update and Delete apply, so a page
+ * offers exactly what the API would accept (the API still decides).
+ */
+export function customerActions(job: Pick<Job, "state" | "cancelRequested">) {
+  return {
+    markShipping: job.state === "Creating" && !job.cancelRequested,
+    changeDeliveryPackage: UPDATABLE_IN.deliveryPackage.includes(job.state),
+    changeReturnAddress: UPDATABLE_IN.returnAddress.includes(job.state),
+    cancel: CANCELLABLE_STATES.includes(job.state) && !job.cancelRequested,
+    delete: DELETABLE_STATES.includes(job.state),
+  };
+}
+
 /** Throws a 409 saying when the job can be deleted, unless it can be deleted now. */
 export function assertDeletable(job: Job, rules: JobRules): void {
   if (DELETABLE_STATES.includes(job.state)) return;

@@ -9,6 +9,7 @@ import {
   Actor,
   assertDeletable,
   createJob,
+  customerActions,
   Job,
   JobDefinition,
   JobKey,
@@ -40,6 +41,7 @@ export interface JobTimeline {
   shippingDueAt?: string;
   returnAddressProblem?: Job["returnAddressProblem"];
   path: { at: string; from: string | null; to: string; reason: string }[];
+  actions: ReturnType<typeof customerActions>;
 }
 
 export interface CreateOrUpdateResult {
@@ -111,6 +113,7 @@ export class JobService {
       shippingDueAt: job.state === "Shipping" ? job.shippingDueAt : undefined,
       returnAddressProblem: job.returnAddressProblem,
       path: job.history.filter((change) => change.driveId === undefined).map(({ at, from, to, reason }) => ({ at, from, to, reason })),
+      actions: customerActions(job),
     };
   }
 

@@ -9,8 +9,6 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { HttpHandler, HttpResponseInit } from "@azure/functions";
 import { ServiceError } from "../../domain/errors";
-import { CANCELLABLE_STATES, DELETABLE_STATES, UPDATABLE_IN } from "../../domain/job";
-import type { JobState } from "../../domain/job-state-machine";
 import { projectRoot } from "../../storage/locations.file";
 import { armHandler, errorResponse } from "../arm-http";
 import { jobKeyOf } from "./jobs.handlers";
@@ -86,21 +84,7 @@ export const portalAssets: HttpHandler = async (request, context): Promise<HttpR
 export const getJobTimeline = armHandler(
   async (request) => {
     const timeline = await request.services.jobs.timeline(jobKeyOf(request), request.tenantId);
-    return { status: 200, body: { ...timeline, actions: customerActions(timeline.state, timeline.cancelRequested) } };
+    return { status: 200, body: timeline };
   },
   { apiVersion: false },
 );
-
-/**
- * What the customer may do in a state, from the domain's own rules, so the page offers exactly what
- * Update and Delete would accept (the API still decides, and the page shows its answer).
- */
-export function customerActions(state: JobState, cancelRequested: boolean) {
-  return {
-    markShipping: state === "Creating" && !cancelRequested,
-    changeDeliveryPackage: UPDATABLE_IN.deliveryPackage.includes(state),
-    changeReturnAddress: UPDATABLE_IN.returnAddress.includes(state),
-    cancel: CANCELLABLE_STATES.includes(state) && !cancelRequested,
-    delete: DELETABLE_STATES.includes(state),
-  };
-}
