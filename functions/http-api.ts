@@ -9,7 +9,7 @@ for (const route of routes) {
   app.http(route.name, {
     methods: route.methods,
     route: route.route,
-    authLevel: "anonymous",
+    authLevel: route.authLevel ?? "function",
     handler: route.handler,
   });
 }

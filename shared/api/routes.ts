@@ -14,6 +14,13 @@ export interface RouteDefinition {
   methods: HttpMethod[];
   route: string;
   handler: HttpHandler;
+  /**
+   * The Functions host's own gate in Azure. API routes need a function key as well as a token (a
+   * second gate in front of the app's JWT check); the portal's static pages and the 404/405 catch-all
+   * are anonymous, since a browser opening the page has no key. The local host, like `func start`,
+   * doesn't check keys.
+   */
+  authLevel?: "anonymous" | "function";
 }
 
 /** An HTTP handler whose module is required on first use and then reused. */
@@ -67,13 +74,13 @@ export const apiRoutes: RouteDefinition[] = [
  */
 export const portalRoutes: RouteDefinition[] = [
   { name: "Portal_JobTimeline", methods: ["GET"], route: "portal/api/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/jobs/{jobName}/timeline", handler: lazy(portal, (m) => m.getJobTimeline) },
-  { name: "Portal_Root", methods: ["GET"], route: "portal", handler: lazy(portal, (m) => m.portalAssets) },
-  { name: "Portal_Assets", methods: ["GET"], route: "portal/{*path}", handler: lazy(portal, (m) => m.portalAssets) },
+  { name: "Portal_Root", methods: ["GET"], route: "portal", handler: lazy(portal, (m) => m.portalAssets), authLevel: "anonymous" },
+  { name: "Portal_Assets", methods: ["GET"], route: "portal/{*path}", handler: lazy(portal, (m) => m.portalAssets), authLevel: "anonymous" },
 ];
 
 export const routes: RouteDefinition[] = [
   ...apiRoutes,
   ...portalRoutes,
   // Everything no other route serves: a 404 or 405 in the ARM error shape.
-  { name: "Unmatched", methods: ALL_METHODS, route: "{*path}", handler: lazy(unmatched, (m) => m.unmatched) },
+  { name: "Unmatched", methods: ALL_METHODS, route: "{*path}", handler: lazy(unmatched, (m) => m.unmatched), authLevel: "anonymous" },
 ];
