@@ -90,7 +90,7 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
     authenticator: new Authenticator(current.auth),
     clock: now,
     locations,
-    jobs: new JobService(jobsStore, arrivals, logs, messenger, locations, rules, now),
+    jobs: new JobService(jobsStore, arrivals, logs, messenger, index, locations, rules, now),
     operator: new OperatorService(jobsStore, arrivals, logs, messenger, index, rules, now),
     sweep: new SweepService(jobsStore, arrivals, index, deletedJobs, logs, queue, rules, now, current.sweepMaxEntries),
     deletedJobs,

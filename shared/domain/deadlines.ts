@@ -21,7 +21,12 @@ export interface MaintenanceRules extends JobRules {
 
 export type JobDeadlineKind = "CreatingExpiry" | "ShippingOverdue" | "ShippingClose" | "Purge" | "ReturnAddressExpiry" | "Outbox";
 export type ArrivalDeadlineKind = "ArrivalReturn" | "ArrivalDestroy";
-export type DeadlineKind = JobDeadlineKind | ArrivalDeadlineKind;
+/** A deleted job's blobs, owed a delete if the process stopped between the job and its blobs. */
+export type BlobCleanupKind = "BlobCleanup";
+export type DeadlineKind = JobDeadlineKind | ArrivalDeadlineKind | BlobCleanupKind;
+
+/** How long after a delete the sweep checks that the deleted job's blobs went with it. */
+export const BLOB_CLEANUP_GRACE_MS = 10 * 60_000;
 
 export interface Deadline<K extends DeadlineKind = DeadlineKind> {
   kind: K;

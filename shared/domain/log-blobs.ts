@@ -27,3 +27,8 @@ export function driveBlobName(job: Pick<Job, "key" | "diagnosticsPath">, driveId
 export function incompleteBlobListName(job: Pick<Job, "key" | "diagnosticsPath">): string {
   return `${jobBlobPrefix(job)}incomplete-blobs.txt`;
 }
+
+/** Whether any blob was written for the job: most deleted or purged jobs have none to list. */
+export function jobHasBlobs(job: Pick<Job, "drives" | "hasIncompleteBlobList">): boolean {
+  return !!job.hasIncompleteBlobList || job.drives.some((drive) => drive.blobs && Object.values(drive.blobs).some(Boolean));
+}

@@ -21,11 +21,12 @@ import {
 } from "../domain/job";
 import { JobFilter } from "../domain/job-filter";
 import { LocationCatalog, shippingInformationOf } from "../domain/locations";
-import { jobBlobPrefix } from "../domain/log-blobs";
+import { jobBlobPrefix, jobHasBlobs } from "../domain/log-blobs";
 import { stateChangeMessages } from "../domain/messages";
 import { applyOperatorEvent } from "../domain/operator-events";
 import { ArrivalsStore } from "../storage/arrivals.store";
 import { JobPage, JobScope, JobsStore, StoredJob } from "../storage/jobs.store";
+import { DeadlineIndex, IndexEntry } from "../storage/deadline-index.store";
 import { LogBlobStore } from "../storage/log-blobs.store";
 import { ConcurrencyError } from "../storage/storage-errors";
 import { JobMessenger } from "./job-messenger";
@@ -58,6 +59,7 @@ export class JobService {
     private readonly arrivals: ArrivalsStore,
     private readonly logs: LogBlobStore,
     private readonly messenger: JobMessenger,
+    private readonly index: DeadlineIndex,
     private readonly locations: LocationCatalog,
     private readonly rules: JobRules,
     private readonly clock: Clock,
@@ -143,18 +145,25 @@ export class JobService {
 
   /** Deletes the job (and with it its BitLocker keys), then its log blobs. */
   async delete(key: JobKey, tenantId: string): Promise<void> {
+    let cleanup: IndexEntry | undefined;
     const job = await withConcurrencyRetries(async () => {
       // The API's Delete answers only 200, so a job that is not there is a 404, as for Get.
       const existing = await this.load(key, tenantId);
       assertDeletable(existing.job, this.rules);
+      // Blobs go after the entity (the other order could leave a job whose log URIs are dead); an
+      // index entry written first brings a sweep back to them if the process stops in between.
+      if (jobHasBlobs(existing.job) && !cleanup) {
+        cleanup = await this.index.ensureBlobCleanup(existing.job, jobBlobPrefix(existing.job), this.clock.now());
+      }
       await this.store.delete(key, existing.etag);
       return existing.job;
     });
-    // After the entity: a crash in between leaves blobs that no job points to (harmless, and
-    // unreachable: their URIs were only ever given out for this job); the other order could
-    // leave a job whose log URIs are dead.
-    await this.logs.deleteAll(jobBlobPrefix(job));
+    if (cleanup) {
+      await this.logs.deleteAll(jobBlobPrefix(job));
+      await this.index.remove([cleanup]);
+    }
   }
+
 
   /** Lists the caller's tenant's jobs only (the tenant is a condition of the table query). */
   async list(scope: JobScope, filter: JobFilter | undefined, top: number, continuationToken: string | undefined, tenantId: string): Promise<JobPage> {

@@ -9,7 +9,7 @@
 import { Clock } from "../domain/clock";
 import { decideArrivalDeadline, decideJobDeadline, jobDeadlines, JobDeadlineKind, ArrivalDeadlineKind, MaintenanceRules } from "../domain/deadlines";
 import { Job } from "../domain/job";
-import { jobBlobPrefix } from "../domain/log-blobs";
+import { jobBlobPrefix, jobHasBlobs } from "../domain/log-blobs";
 import { stateChangeMessages } from "../domain/messages";
 import { ArrivalsStore } from "../storage/arrivals.store";
 import { DeadlineIndex, IndexEntry, TransactionCounter } from "../storage/deadline-index.store";
@@ -31,6 +31,8 @@ export interface SweepReport {
   noticesSent: number;
   staleEntriesDropped: number;
   skippedChangedMeanwhile: number;
+  /** Blobs of deleted jobs that a stopped delete had left behind. */
+  orphanBlobsDeleted: number;
   transactions: number;
   byKind: Record<string, number>;
   errors: { entry: string; message: string }[];
@@ -59,10 +61,6 @@ async function forEachConcurrently<T>(items: T[], limit: number, work: (item: T)
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** Whether any blob was written for the job: most expired or purged jobs have none to list. */
-function hasBlobs(job: Job): boolean {
-  return !!job.hasIncompleteBlobList || job.drives.some((drive) => drive.blobs && Object.values(drive.blobs).some(Boolean));
-}
 
 export class SweepService {
   constructor(
@@ -93,6 +91,7 @@ export class SweepService {
       noticesSent: 0,
       staleEntriesDropped: 0,
       skippedChangedMeanwhile: 0,
+      orphanBlobsDeleted: 0,
       transactions: 0,
       byKind: {},
       errors: [],
@@ -156,6 +155,7 @@ export class SweepService {
 
   private async process(entry: IndexEntry, now: Date, report: SweepReport, counter: TransactionCounter): Promise<EntryOutcome> {
     if (entry.subject.type === "arrival") return this.processArrival(entry, entry.subject.id, now, report, counter);
+    if (entry.subject.type === "blobs") return this.processBlobCleanup(entry, entry.subject, report, counter);
 
     counter.transactions++;
     const stored = await this.jobs.getByEntityKeys(entry.subject.partitionKey, entry.subject.rowKey);
@@ -174,14 +174,18 @@ export class SweepService {
 
     try {
       if (decision.action === "delete") {
+        const withBlobs = jobHasBlobs(stored.job);
+        // The blobs' own entry first, so a stop after the job is gone still gets them deleted.
+        const cleanup = withBlobs ? await this.index.ensureBlobCleanup(stored.job, jobBlobPrefix(stored.job), now, counter) : undefined;
         counter.transactions += 2;
         await this.jobs.delete(stored.job.key, stored.etag);
         // Recorded once the delete has won: a job a writer changed meanwhile stays, unrecorded.
         await this.deletedJobs.record(stored.job, decision.reason, now);
         report.jobsDeleted++;
-        if (hasBlobs(stored.job)) {
+        if (cleanup) {
           counter.transactions++;
           await this.logs.deleteAll(jobBlobPrefix(stored.job));
+          await this.index.remove([cleanup], counter);
         }
         await this.publish(decision.notices, report, counter);
       } else {
@@ -225,6 +229,27 @@ export class SweepService {
     // Sent and cleared: its index entry would only be read and dropped as stale next time.
     await this.index.dropForJob(job, jobDeadlines(job, this.rules).filter((deadline) => deadline.kind === "Outbox"), counter);
     return true;
+  }
+
+  /**
+   * A deleted job's blobs: gone with the job, unless the process stopped in between. If a job with
+   * that blob prefix exists, the delete never happened and the blobs are its own.
+   */
+  private async processBlobCleanup(
+    entry: IndexEntry,
+    subject: { partitionKey: string; rowKey: string; prefix: string },
+    report: SweepReport,
+    counter: TransactionCounter,
+  ): Promise<EntryOutcome> {
+    counter.transactions++;
+    const stored = await this.jobs.getByEntityKeys(subject.partitionKey, subject.rowKey);
+    report.entitiesRead++;
+    if (stored && jobBlobPrefix(stored.job) === subject.prefix) return "stale";
+    counter.transactions++;
+    const deleted = await this.logs.deleteAll(subject.prefix);
+    report.orphanBlobsDeleted += deleted;
+    report.byKind[entry.kind] = (report.byKind[entry.kind] ?? 0) + 1;
+    return "acted";
   }
 
   private async processArrival(entry: IndexEntry, id: string, now: Date, report: SweepReport, counter: TransactionCounter): Promise<EntryOutcome> {

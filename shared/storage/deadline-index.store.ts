@@ -18,12 +18,16 @@
 import { createHash } from "node:crypto";
 import { odata, TableClient, TableServiceClient, TransactionAction } from "@azure/data-tables";
 import { Arrival } from "../domain/arrival";
-import { arrivalDeadlines, Deadline, DeadlineKind, jobDeadlines, MaintenanceRules } from "../domain/deadlines";
+import { arrivalDeadlines, BLOB_CLEANUP_GRACE_MS, Deadline, DeadlineKind, jobDeadlines, MaintenanceRules } from "../domain/deadlines";
 import { Job } from "../domain/job";
 import { partitionKeyOf, rowKeyOf } from "./jobs.store";
 import { statusOf, translateStorageError } from "./storage-errors";
 
-export type IndexSubject = { type: "job"; partitionKey: string; rowKey: string } | { type: "arrival"; id: string };
+export type IndexSubject =
+  | { type: "job"; partitionKey: string; rowKey: string }
+  | { type: "arrival"; id: string }
+  /** The blobs of a deleted job: its table keys (to check it is gone) and its blob prefix. */
+  | { type: "blobs"; partitionKey: string; rowKey: string; prefix: string };
 
 export interface IndexEntry {
   table: string;
@@ -90,6 +94,17 @@ export class DeadlineIndex {
 
   async repairForJob(job: Job, counter?: TransactionCounter): Promise<number> {
     return this.repairForJobs([job], counter);
+  }
+
+  /**
+   * Before a job with blobs is deleted: an entry that brings a sweep back to its blobs, in case the
+   * process stops after the job is gone and before its blobs are. Returns it, to drop once done.
+   */
+  async ensureBlobCleanup(job: Job, prefix: string, now: Date, counter?: TransactionCounter): Promise<IndexEntry> {
+    const subject: IndexSubject = { type: "blobs", partitionKey: partitionKeyOf(job.key), rowKey: rowKeyOf(job.key), prefix };
+    const entry = this.entryOf({ kind: "BlobCleanup", dueAt: new Date(now.getTime() + BLOB_CLEANUP_GRACE_MS).toISOString() }, subject);
+    await this.upsert([entry], counter);
+    return entry;
   }
 
   /** Removes the entries of deadlines a job no longer has, when the writer knows which they are. */
@@ -261,7 +276,10 @@ export function jobSubject(job: Pick<Job, "key">): IndexSubject {
 }
 
 function subjectText(subject: IndexSubject): string {
-  return subject.type === "job" ? `job|${subject.partitionKey}|${subject.rowKey}` : `arrival|${subject.id}`;
+  if (subject.type === "job") return `job|${subject.partitionKey}|${subject.rowKey}`;
+  if (subject.type === "arrival") return `arrival|${subject.id}`;
+  // Row keys can't hold '/', so the prefix travels base64url-encoded.
+  return `blobs|${subject.partitionKey}|${subject.rowKey}|${Buffer.from(subject.prefix, "utf8").toString("base64url")}`;
 }
 
 /** "2026-11-23T10:00:00.000Z" → "20261123". */
@@ -275,6 +293,10 @@ export function parseEntry(table: string, shard: string, rowKey: string): IndexE
     return { table, shard, rowKey, kind: kind as DeadlineKind, dueAt, subject: { type: "job", partitionKey: rest[0], rowKey: rest[1] } };
   }
   if (type === "arrival" && rest.length === 1) return { table, shard, rowKey, kind: kind as DeadlineKind, dueAt, subject: { type: "arrival", id: rest[0] } };
+  if (type === "blobs" && rest.length === 3) {
+    const prefix = Buffer.from(rest[2], "base64url").toString("utf8");
+    return { table, shard, rowKey, kind: kind as DeadlineKind, dueAt, subject: { type: "blobs", partitionKey: rest[0], rowKey: rest[1], prefix } };
+  }
   return undefined;
 }
 

@@ -1,0 +1,69 @@
+/**
+ * A deleted job's blobs: the delete writes a BlobCleanup index entry before the job goes, so if the
+ * process stops after the job is deleted and before its blobs are, a later sweep deletes them; and
+ * if the job's delete never happened, the sweep leaves the live job's blobs alone.
+ */
+import { createDeadlineIndex, getServices, getSettings } from "../../shared/app/services";
+import { createJob, Job } from "../../shared/domain/job";
+import { jobBlobPrefix } from "../../shared/domain/log-blobs";
+import { partitionKeyOf, rowKeyOf } from "../../shared/storage/jobs.store";
+import { newSubscriptionId, RETURN_ADDRESS } from "../support/service";
+import { jobBlobNames, jobsTableClient, MaintenanceHarness, MINUTE, putJobBlob, startMaintenanceService, sweepAt } from "./helpers";
+
+let h: MaintenanceHarness;
+beforeAll(async () => {
+  h = await startMaintenanceService();
+  await getServices();
+});
+afterAll(() => h.close());
+
+function jobWithLogs(name: string, at: number): Job {
+  const sub = newSubscriptionId();
+  const job = createJob(
+    { subscriptionId: sub, resourceGroup: "orphans-rg", name },
+    {
+      location: "westus",
+      jobType: "Import",
+      storageAccountId: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct`,
+      driveList: [{ driveId: "DRIVE01", bitLockerKey: "238810-662376-448998-450120-652806-203390-606320-483076", manifestFile: "\\m.xml", manifestHash: "AB" }],
+      returnAddress: RETURN_ADDRESS,
+    },
+    {},
+    { now: new Date(at), actor: { id: "test", type: "User" }, rules: { creatingLifetimeMs: 14 * 86_400_000, shippingWaitMs: 86_400_000, finishedRetentionMs: 86_400_000 } },
+  );
+  return { ...job, drives: job.drives.map((drive) => ({ ...drive, blobs: { errorLog: true } })) };
+}
+
+test("blobs left by a delete that stopped half-way are deleted by the next sweep after the grace", async () => {
+  const t0 = h.clock.now().getTime();
+  const job = jobWithLogs("stopped-delete", t0);
+  await putJobBlob(job, "drives/DRIVE01/error.log");
+  const index = createDeadlineIndex(getSettings());
+  // The delete's first step, then the "crash": the job is gone, its blobs are not.
+  await index.ensureBlobCleanup(job, jobBlobPrefix(job), new Date(t0));
+  expect(await jobBlobNames(job)).toHaveLength(1);
+
+  const early = await sweepAt(h, t0, 5 * MINUTE);
+  expect(early.sweep.orphanBlobsDeleted).toBe(0);
+
+  const report = await sweepAt(h, t0, 11 * MINUTE);
+
+  expect(report.sweep.byKind.BlobCleanup).toBe(1);
+  expect(report.sweep.orphanBlobsDeleted).toBe(1);
+  expect(await jobBlobNames(job)).toEqual([]);
+});
+
+test("a cleanup entry for a job whose delete never happened leaves its blobs alone", async () => {
+  const t0 = h.clock.now().getTime();
+  const job = jobWithLogs("still-here", t0);
+  await putJobBlob(job, "drives/DRIVE01/error.log");
+  // The job exists (its delete lost an ETag race, say) while its cleanup entry is due.
+  await jobsTableClient().createEntity({ partitionKey: partitionKeyOf(job.key), rowKey: rowKeyOf(job.key), Job: JSON.stringify(job), BitLockerKeys: "{}", State: job.state, TenantId: "" });
+  await createDeadlineIndex(getSettings()).ensureBlobCleanup(job, jobBlobPrefix(job), new Date(t0));
+
+  const report = await sweepAt(h, t0, 11 * MINUTE);
+
+  expect(report.sweep.orphanBlobsDeleted).toBe(0);
+  expect(report.sweep.staleEntriesDropped).toBeGreaterThanOrEqual(1);
+  expect(await jobBlobNames(job)).toHaveLength(1);
+});
