@@ -8,6 +8,7 @@ import path from "node:path";
 import { projectRoot } from "../shared/storage/locations.file";
 import { getServices, getSettings } from "../shared/app/services";
 import { isPortOpen, RunningAzurite, startAzurite } from "./azurite";
+import { selfSignedCertificate } from "./certificate";
 import { startLocalHost } from "./local-host";
 import { timerDefinitions } from "../shared/app/timers";
 
@@ -46,22 +47,9 @@ async function developmentCertificate(): Promise<{ key: string; cert: string; ce
   const certFile = path.join(folder, "cert.pem");
   if (!existsSync(keyFile) || !existsSync(certFile)) {
     mkdirSync(folder, { recursive: true });
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const selfsigned = require("selfsigned");
-    const notAfterDate = new Date(Date.now() + 825 * 86_400_000);
-    const pems = await selfsigned.generate([{ name: "commonName", value: "localhost" }], {
-      keySize: 2048,
-      notAfterDate,
-      extensions: [
-        // A CA flag lets the certificate trust itself when given as NODE_EXTRA_CA_CERTS.
-        { name: "basicConstraints", cA: true, critical: true },
-        { name: "keyUsage", digitalSignature: true, keyEncipherment: true, keyCertSign: true, critical: true },
-        { name: "extKeyUsage", serverAuth: true },
-        { name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }] },
-      ],
-    });
-    writeFileSync(keyFile, pems.private, { mode: 0o600 });
-    writeFileSync(certFile, pems.cert);
+    const generated = await selfSignedCertificate(825);
+    writeFileSync(keyFile, generated.key, { mode: 0o600 });
+    writeFileSync(certFile, generated.cert);
   }
   return { key: readFileSync(keyFile, "utf8"), cert: readFileSync(certFile, "utf8"), certFile };
 }

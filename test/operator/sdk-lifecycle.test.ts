@@ -5,9 +5,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { JobResponse, StorageImportExport } from "@azure/arm-storageimportexport";
-import type { AccessToken, TokenCredential } from "@azure/core-auth";
-import { PipelinePolicy, RestError } from "@azure/core-rest-pipeline";
-import { generate } from "selfsigned";
+import { RestError } from "@azure/core-rest-pipeline";
+import { selfSignedCertificate } from "../../devhost/certificate";
+import { sdkClient } from "../support/sdk";
 import { BITLOCKER_KEY, DELIVERY_PACKAGE, MANIFEST_HASH, RETURN_ADDRESS, startTestService, storageAccountId, TestService } from "../support/service";
 import { event, fetchText, getHistory, JobRef, jobChanges, PACKAGE, RETURN } from "./helpers";
 
@@ -18,47 +18,13 @@ let http: TestService;
 let client: StorageImportExport;
 let subscriptionId: string;
 
-async function localCertificate(): Promise<{ key: string; cert: string }> {
-  const pems = await generate([{ name: "commonName", value: "localhost" }], {
-    keySize: 2048,
-    algorithm: "sha256",
-    notAfterDate: new Date(Date.now() + 86_400_000),
-    extensions: [
-      { name: "basicConstraints", cA: true, critical: true },
-      { name: "keyUsage", digitalSignature: true, keyEncipherment: true, keyCertSign: true, critical: true },
-      { name: "extKeyUsage", serverAuth: true },
-      { name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] },
-    ],
-  });
-  return { key: pems.private, cert: pems.cert };
-}
-
-const fakeCredential: TokenCredential = {
-  async getToken(): Promise<AccessToken> {
-    return { token: "dev", expiresOnTimestamp: Date.now() + 86_400_000 };
-  },
-};
-
 beforeAll(async () => {
-  const tls = await localCertificate();
+  const tls = await selfSignedCertificate(1);
   // Two listeners over the same services: HTTPS for the SDK (its bearer policy refuses HTTP), HTTP for the operator calls.
   https = await startTestService({}, tls);
   http = await startTestService();
   subscriptionId = randomUUID();
-  client = new StorageImportExport(fakeCredential, subscriptionId, {
-    endpoint: https.url,
-    credentialScopes: ["https://management.azure.com/.default"],
-    retryOptions: { maxRetries: 0 },
-  });
-  const tlsSettings = { ca: tls.cert };
-  const trustLocalCertificate: PipelinePolicy = {
-    name: "trustLocalCertificate",
-    sendRequest: (request, next) => {
-      request.tlsSettings = tlsSettings;
-      return next(request);
-    },
-  };
-  client.pipeline.addPolicy(trustLocalCertificate);
+  client = sdkClient(https.url, subscriptionId, tls.cert);
 }, 60_000);
 
 afterAll(async () => {

@@ -7,9 +7,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { getContinuationToken, JobResponse, PutJobParameters, StorageImportExport } from "@azure/arm-storageimportexport";
-import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { PipelinePolicy, PipelineRequest, RestError } from "@azure/core-rest-pipeline";
-import { generate } from "selfsigned";
+import { selfSignedCertificate } from "../../devhost/certificate";
+import { devCredential, sdkClient } from "../support/sdk";
 import { BITLOCKER_KEY, DELIVERY_PACKAGE, MANIFEST_HASH, RETURN_ADDRESS, startTestService, storageAccountId, TestService } from "../support/service";
 
 const RESOURCE_GROUP = "sdk-rg";
@@ -37,48 +37,11 @@ let client: StorageImportExport;
 let subscriptionId: string;
 const sent: SentRequest[] = [];
 
-/** A self-signed certificate for 127.0.0.1, as `npm start -- --https` makes one (devhost/start.ts). */
-async function localCertificate(): Promise<{ key: string; cert: string }> {
-  const pems = await generate([{ name: "commonName", value: "localhost" }], {
-    keySize: 2048,
-    algorithm: "sha256",
-    notAfterDate: new Date(Date.now() + 86_400_000),
-    extensions: [
-      { name: "basicConstraints", cA: true, critical: true },
-      { name: "keyUsage", digitalSignature: true, keyEncipherment: true, keyCertSign: true, critical: true },
-      { name: "extKeyUsage", serverAuth: true },
-      { name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }] },
-    ],
-  });
-  return { key: pems.private, cert: pems.cert };
-}
-
-/** A credential that always hands out the same fake token; the service does not check it yet. */
-const fakeCredential: TokenCredential = {
-  async getToken(): Promise<AccessToken> {
-    return { token: "dev", expiresOnTimestamp: Date.now() + 365 * 86_400_000 };
-  },
-};
-
 beforeAll(async () => {
-  const tls = await localCertificate();
+  const tls = await selfSignedCertificate(1);
   service = await startTestService({}, tls);
   subscriptionId = randomUUID();
-  client = new StorageImportExport(fakeCredential, subscriptionId, {
-    endpoint: service.url,
-    credentialScopes: ["https://management.azure.com/.default"],
-    // The default retry policy would retry 5xx responses with back-off and hide the first failure.
-    retryOptions: { maxRetries: 0 },
-  });
-  // One settings object for every request: the HTTP client caches its HTTPS agent per object.
-  const tlsSettings = { ca: tls.cert };
-  const trustLocalCertificate: PipelinePolicy = {
-    name: "trustLocalCertificate",
-    sendRequest: (request, next) => {
-      request.tlsSettings = tlsSettings;
-      return next(request);
-    },
-  };
+  client = sdkClient(service.url, subscriptionId, tls.cert);
   const record: PipelinePolicy = {
     name: "recordRequests",
     sendRequest: (request, next) => {
@@ -86,7 +49,6 @@ beforeAll(async () => {
       return next(request);
     },
   };
-  client.pipeline.addPolicy(trustLocalCertificate);
   client.pipeline.addPolicy(record, { afterPhase: "Sign" });
 }, 60_000);
 
@@ -375,7 +337,7 @@ describe("listing through the SDK pager", () => {
 
   beforeAll(async () => {
     listSubscription = randomUUID();
-    listClient = new StorageImportExport(fakeCredential, listSubscription, {
+    listClient = new StorageImportExport(devCredential, listSubscription, {
       endpoint: service.url,
       credentialScopes: ["https://management.azure.com/.default"],
       retryOptions: { maxRetries: 0 },
@@ -513,7 +475,7 @@ describe("provider operations through the SDK", () => {
 
 describe("client set-up", () => {
   test("the SDK refuses a bearer token over plain HTTP, which is why the tests serve HTTPS", async () => {
-    const plain = new StorageImportExport(fakeCredential, randomUUID(), {
+    const plain = new StorageImportExport(devCredential, randomUUID(), {
       endpoint: service.url.replace(/^https:/, "http:"),
       retryOptions: { maxRetries: 0 },
     });
