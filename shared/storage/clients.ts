@@ -1,5 +1,5 @@
 /**
- * Builds the Table and Blob clients once per process, from a connection string (Azurite,
+ * Builds the Table, Blob and Queue clients once per process, from a connection string (Azurite,
  * key-based accounts) or from service URIs with `DefaultAzureCredential` (managed identity).
  */
 import { TableClient, TableServiceClient } from "@azure/data-tables";
@@ -8,11 +8,18 @@ import { QueueServiceClient } from "@azure/storage-queue";
 import type { TokenCredential } from "@azure/core-auth";
 import { Settings } from "../config/settings";
 
-function retryOptions(settings: Settings) {
-  // Bounded so a storage outage surfaces as a 503 within seconds instead of a hung request.
-  // Each call also carries a timeout signal (see the stores).
-  void settings;
-  return { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
+// Retries are bounded so a storage outage surfaces as a 503 within seconds instead of a hung
+// request. Table calls also carry a timeout signal each (see the stores); the Blob and Queue
+// libraries take a per-try timeout instead.
+const TABLE_RETRY = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
+
+function storageRetry(settings: Settings) {
+  return { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1000, tryTimeoutInMs: settings.storageTimeoutMs };
+}
+
+/** Plain HTTP only for a connection string (Azurite); service URIs with a credential stay on TLS. */
+function tableOptions(settings: Settings) {
+  return { retryOptions: TABLE_RETRY, allowInsecureConnection: settings.storage.kind === "connectionString" };
 }
 
 let credential: TokenCredential | undefined;
@@ -24,7 +31,7 @@ function identityCredential(): TokenCredential {
 }
 
 export function createTableClient(settings: Settings, tableName: string): TableClient {
-  const options = { retryOptions: retryOptions(settings), allowInsecureConnection: true };
+  const options = tableOptions(settings);
   if (settings.storage.kind === "connectionString") {
     return TableClient.fromConnectionString(settings.storage.connectionString, tableName, options);
   }
@@ -32,7 +39,7 @@ export function createTableClient(settings: Settings, tableName: string): TableC
 }
 
 export function createTableServiceClient(settings: Settings): TableServiceClient {
-  const options = { retryOptions: retryOptions(settings), allowInsecureConnection: true };
+  const options = tableOptions(settings);
   if (settings.storage.kind === "connectionString") {
     return TableServiceClient.fromConnectionString(settings.storage.connectionString, options);
   }
@@ -40,7 +47,7 @@ export function createTableServiceClient(settings: Settings): TableServiceClient
 }
 
 export function createBlobServiceClient(settings: Settings): BlobServiceClient {
-  const retry = { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1000, tryTimeoutInMs: settings.storageTimeoutMs };
+  const retry = storageRetry(settings);
   if (settings.storage.kind === "connectionString") {
     return BlobServiceClient.fromConnectionString(settings.storage.connectionString, { retryOptions: retry });
   }
@@ -48,7 +55,7 @@ export function createBlobServiceClient(settings: Settings): BlobServiceClient {
 }
 
 export function createQueueServiceClient(settings: Settings): QueueServiceClient {
-  const retry = { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1000, tryTimeoutInMs: settings.storageTimeoutMs };
+  const retry = storageRetry(settings);
   if (settings.storage.kind === "connectionString") {
     return QueueServiceClient.fromConnectionString(settings.storage.connectionString, { retryOptions: retry });
   }
