@@ -81,8 +81,8 @@ export const arrivalBody = z.object({
   carrierName: text(64),
   trackingNumber: text(64),
   driveIds: z.array(driveId).min(1).max(50),
-  subscriptionId: z.string().regex(/^[0-9a-fA-F-]{36}$/).optional(),
   // The names a job path takes: anything else cannot name a job (and is no table key).
+  subscriptionId: jobParams.shape.subscriptionId.optional(),
   resourceGroupName: jobParams.shape.resourceGroupName.optional(),
   jobName: jobParams.shape.jobName.optional(),
 });
@@ -90,7 +90,7 @@ export const arrivalBody = z.object({
 export const attachArrivalParams = z.object({ arrivalId: z.string().regex(/^[0-9TZ]+-[0-9a-f]{8}$/, "is not an arrival id") });
 
 export const attachArrivalBody = z.object({
-  subscriptionId: z.string().regex(/^[0-9a-fA-F-]{36}$/, "must be a subscription id (a GUID)"),
+  subscriptionId: jobParams.shape.subscriptionId,
   resourceGroupName: jobParams.shape.resourceGroupName,
   jobName: jobParams.shape.jobName,
 });
