@@ -61,13 +61,7 @@ async function listJobs(request: ArmRequest, scope: JobScope) {
   const continuationToken = query.$skiptoken !== undefined ? checkSkipToken(query.$skiptoken) : undefined;
   const page = await request.services.jobs.list(scope, filter, query.$top ?? 100, continuationToken, request.tenantId);
   const sign = await request.services.blobUrls();
-  return {
-    status: 200,
-    body: {
-      value: page.jobs.map((job) => toJobResponse(job, sign)),
-      ...(page.continuationToken ? { nextLink: nextLinkOf(publicUrlOf(request), page.continuationToken) } : {}),
-    },
-  };
+  return { status: 200, body: pageBody(page.jobs.map((job) => toJobResponse(job, sign)), publicUrlOf(request), page.continuationToken) };
 }
 
 /**
@@ -83,8 +77,13 @@ function publicUrlOf(request: ArmRequest): URL {
   return request.url;
 }
 
+/** A list response: the items, and a `nextLink` when the table has more. */
+export function pageBody<T>(value: T[], url: URL, continuationToken?: string): { value: T[]; nextLink?: string } {
+  return continuationToken ? { value, nextLink: nextLinkOf(url, continuationToken) } : { value };
+}
+
 /** The next page's URL: the same query, with the table's continuation token as `$skiptoken`. */
-export function nextLinkOf(url: URL, continuationToken: string): string {
+function nextLinkOf(url: URL, continuationToken: string): string {
   const next = new URL(url.toString());
   next.searchParams.set("$skiptoken", continuationToken);
   // URLSearchParams writes '$' as %24; ARM's own nextLinks keep the OData '$' readable.
