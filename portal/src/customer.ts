@@ -8,7 +8,7 @@ import type { JobState } from "../../shared/domain/job-state-machine";
 import { JOB_STATES } from "../../shared/domain/job-state-machine";
 import { api, ApiError, armJobPath, JobKey, jobKeyFromId, jobPagePath, samePath, timelinePath, withApiVersion } from "./api";
 import { stateDiagram } from "./diagram";
-import { byId, Child, formatBytes, formatDate, h, progressBar, replaceChildren, stateBadge, timeElement, today, uniqueId } from "./dom";
+import { byId, Child, formatBytes, formatDate, h, progressBar, replaceChildren, stateBadge, tableHead, timeElement, today, uniqueId } from "./dom";
 import type { Address, JobResource, Page, Timeline } from "./types";
 import { addressLines, announce, bindTokenForm, confirmDialog, errorBox, facts, field, FieldSpec, formValues, submitting, successBox } from "./ui";
 
@@ -165,11 +165,7 @@ function jobsTable(jobs: JobResource[], subscription: string, filter: string): H
     "table",
     { class: "jobs" },
     h("caption", {}, `${jobs.length} job${jobs.length === 1 ? "" : "s"} in subscription ${subscription}${filter ? ` (${filter})` : ""}`),
-    h(
-      "thead",
-      {},
-      h("tr", {}, ["Job", "Resource group", "Type", "State", "Location", "Progress", "Created"].map((label) => h("th", { scope: "col" }, label))),
-    ),
+    tableHead(["Job", "Resource group", "Type", "State", "Location", "Progress", "Created"]),
     h("tbody", {}, jobs.map(jobRow)),
   );
 }
@@ -346,7 +342,7 @@ class JobPage {
             "table",
             { class: "drives" },
             h("caption", { class: "visually-hidden" }, "Drives of the job"),
-            h("thead", {}, h("tr", {}, ["Drive", "State", "Progress", "Bytes copied", "Copy status", "Logs"].map((label) => h("th", { scope: "col" }, label)))),
+            tableHead(["Drive", "State", "Progress", "Bytes copied", "Copy status", "Logs"]),
             h(
               "tbody",
               {},

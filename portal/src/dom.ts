@@ -30,6 +30,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Att
   return element;
 }
 
+/** A table's header row of column headings, as every table of the portal has one. */
+export function tableHead(labels: string[]): HTMLTableSectionElement {
+  return h("thead", {}, h("tr", {}, labels.map((label) => h("th", { scope: "col" }, label))));
+}
+
 export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Attributes = {}, ...children: Child[]): SVGElementTagNameMap[K] {
   const element = document.createElementNS("http://www.w3.org/2000/svg", tag);
   setAttributes(element, attributes);

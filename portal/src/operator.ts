@@ -7,7 +7,7 @@
 import { DRIVE_STATES } from "../../shared/domain/drive-state-machine";
 import { JOB_STATES } from "../../shared/domain/job-state-machine";
 import { api, ApiError, JobKey, jobKeyFromId, jobPagePath, operatorJobPath, operatorPagePath } from "./api";
-import { byId, Child, formatBytes, h, progressBar, replaceChildren, stateBadge, timeElement, today, uniqueId } from "./dom";
+import { byId, Child, formatBytes, h, progressBar, replaceChildren, stateBadge, tableHead, timeElement, today, uniqueId } from "./dom";
 import type { Arrival, HistoryEntry, OperatorJob, Page } from "./types";
 import { announce, bindTokenForm, errorBox, facts, field, FieldSpec, formValues, submitting, successBox } from "./ui";
 
@@ -127,7 +127,7 @@ function queueTable(jobs: OperatorJob[], label: string): HTMLElement {
     "table",
     { class: "jobs" },
     h("caption", {}, `${jobs.length} job${jobs.length === 1 ? "" : "s"}: ${label}`),
-    h("thead", {}, h("tr", {}, ["Job", "Subscription", "Resource group", "State", "Progress", "Flags", "Next events"].map((text) => h("th", { scope: "col" }, text)))),
+    tableHead(["Job", "Subscription", "Resource group", "State", "Progress", "Flags", "Next events"]),
     h(
       "tbody",
       {},
@@ -193,7 +193,7 @@ function arrivalsTable(arrivals: Arrival[]): HTMLElement {
     "table",
     { class: "arrivals" },
     h("caption", { class: "visually-hidden" }, "Unmatched arrivals"),
-    h("thead", {}, h("tr", {}, ["Arrived", "Carrier and tracking", "Drives", "Label names", "Why unmatched", "Attach"].map((text) => h("th", { scope: "col" }, text)))),
+    tableHead(["Arrived", "Carrier and tracking", "Drives", "Label names", "Why unmatched", "Attach"]),
     h(
       "tbody",
       {},
@@ -327,7 +327,7 @@ function renderJob(key: JobKey, job: OperatorJob, history: HistoryEntry[], messa
           "table",
           { class: "drives" },
           h("caption", {}, "Drives"),
-          h("thead", {}, h("tr", {}, ["Drive", "State", "Progress", "Bytes copied", "Copy status"].map((text) => h("th", { scope: "col" }, text)))),
+          tableHead(["Drive", "State", "Progress", "Bytes copied", "Copy status"]),
           h(
             "tbody",
             {},
