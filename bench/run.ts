@@ -399,12 +399,16 @@ async function benchSweep(options: Options, connectionString: string, rows: Row[
       ratio: sweep.median / raw.median,
       target: "≤ 3",
       met: sweep.median / raw.median <= 3,
-      note: `entities read ${result.read} (${(result.read / result.due).toFixed(2)} × due: one index entry + one job each), ${result.transactions} transactions`,
+      note: `entities read ${result.read} (${(result.read / result.due).toFixed(2)} × due: one index entry + one job each), ${result.transactions} transactions in all`,
     });
   }
   if (results.length >= 2) {
     const [small, large] = [results[0], results[results.length - 1]];
     const ratio = spread(large.sweepMs).median / spread(small.sweepMs).median;
+    // The raw delete of the same 1k entities is itself slower in a bigger table (Azurite keeps its
+    // indexes in sorted arrays), and every sweep that deletes pays that too: shown beside the ratio.
+    const floorRatio = spread(large.rawMs).median / spread(small.rawMs).median;
+    const beyondFloor = (result: (typeof results)[number]) => spread(result.sweepMs).median - spread(result.rawMs).median;
     rows.push({
       benchmark: `Sweep scaling ${small.size} → ${large.size} jobs`,
       measure: "sweep time ratio",
@@ -414,6 +418,7 @@ async function benchSweep(options: Options, connectionString: string, rows: Row[
       ratio,
       target: "≤ 1.5",
       met: ratio <= 1.5,
+      note: `the raw batch delete alone scales ${floorRatio.toFixed(2)}× between these sizes; the sweep's time beyond it scales ${(beyondFloor(large) / beyondFloor(small)).toFixed(2)}×`,
     });
   }
   const perDue = results.map((result) => result.read / result.due);
@@ -424,7 +429,7 @@ async function benchSweep(options: Options, connectionString: string, rows: Row[
     unit: "×",
     target: "≤ 1.2",
     met: perDue.every((value) => value / 2 <= 1.2),
-    note: "each due job also costs one point read of the job itself, to re-check it before acting",
+    note: "each due job is also re-read before acting on it, in one range query per resource group",
   });
 }
 

@@ -1,10 +1,14 @@
 /**
- * Scheduled maintenance. A sweep reads only the expiry index entries that are due, re-reads each
- * subject (the truth), asks the domain what to do (`decideJobDeadline`, `decideArrivalDeadline`),
+ * Scheduled maintenance. A sweep reads only the expiry index entries that are due, re-reads their
+ * subjects (the truth), asks the domain what to do (`decideJobDeadline`, `decideArrivalDeadline`),
  * and writes with the ETag it read: a customer or operator who changed the job in between wins and
- * the sweep skips it. Processed and stale entries are deleted in batches. Notices go through the
- * job's outbox, so a sweep killed midway leaves work the next run finishes, and a notice is sent
- * by the one sweep whose write won.
+ * the sweep skips it. Notices go through the job's outbox, so a sweep killed midway leaves work the
+ * next run finishes, and a notice is sent by the one sweep whose write won.
+ *
+ * The work is batched the way the tables are laid out: a page of due entries reads its jobs with a
+ * range query per partition, deletes them with one ETag-guarded transaction per 100 of a partition,
+ * records the deletions and queues the notices in bulk; a past day's index table that was worked off
+ * whole is deleted whole instead of entry by entry.
  */
 import { Clock } from "../domain/clock";
 import { decideArrivalDeadline, decideJobDeadline, jobDeadlines, JobDeadlineKind, ArrivalDeadlineKind, MaintenanceRules } from "../domain/deadlines";
@@ -14,7 +18,7 @@ import { stateChangeMessages } from "../domain/messages";
 import { ArrivalsStore } from "../storage/arrivals.store";
 import { DeadlineIndex, IndexEntry, TransactionCounter } from "../storage/deadline-index.store";
 import { DeletedJobsStore } from "../storage/deleted-jobs.store";
-import { JobsStore } from "../storage/jobs.store";
+import { JobsStore, partitionKeyOf, rowKeyOf, StoredJob } from "../storage/jobs.store";
 import { LogBlobStore } from "../storage/log-blobs.store";
 import { NotificationQueue } from "../storage/notification-queue";
 import { ConcurrencyError } from "../storage/storage-errors";
@@ -48,7 +52,23 @@ export interface ReconcileReport {
   nextCursor?: string;
 }
 
-type EntryOutcome = "acted" | "stale" | "changed";
+type EntryOutcome = "acted" | "stale" | "changed" | "deferred";
+
+/** A job the sweep decided to delete, deleted with the others of its partition after the page. */
+interface PendingDeletion {
+  stored: StoredJob;
+  reason: string;
+  kind: JobDeadlineKind;
+  notices: Parameters<NotificationQueue["publish"]>[0];
+  /** Its due index entries in this page: the one decided on first, then any others of the job. */
+  entries: IndexEntry[];
+}
+
+/** What the page's job reads found, by subject; taken by the first entry of each job. */
+type PrefetchedJobs = Map<string, StoredJob | undefined>;
+
+/** Past days' index tables collect this many worked-off entries before removing them anyway. */
+const MAX_DEFERRED_REMOVALS = 10_000;
 
 /** How many due entries one sweep works on at once. */
 const SWEEP_CONCURRENCY = 16;
@@ -99,8 +119,12 @@ export class SweepService {
     };
 
     for (const table of await this.index.dueTables(now, counter)) {
+      // Every entry of a past day's table is due: if all are worked off, the table goes in one call.
+      const pastDay = this.index.isPastDay(table, now);
       let token: string | undefined;
       let drained = true;
+      let everyEntryDone = true;
+      let toRemove: IndexEntry[] = [];
       do {
         const remaining = this.maxEntries - report.indexEntriesRead;
         if (remaining <= 0) {
@@ -113,32 +137,160 @@ export class SweepService {
         token = page.continuationToken;
         report.indexEntriesRead += page.entries.length;
         report.entitiesRead += page.entries.length;
-        const done: IndexEntry[] = [];
-        // Entries are independent (each re-reads its own subject), so they are worked on together;
-        // the bound keeps a large backlog from flooding the storage account.
-        await forEachConcurrently(page.entries, SWEEP_CONCURRENCY, async (entry) => {
-          try {
-            const outcome = await this.process(entry, now, report, counter);
-            if (outcome === "changed") report.skippedChangedMeanwhile++;
-            else done.push(entry);
-            if (outcome === "stale") report.staleEntriesDropped++;
-          } catch (error) {
-            // One bad subject is logged and skipped; its entry stays for the next run.
-            const message = error instanceof Error ? error.message : String(error);
-            report.errors.push({ entry: entry.rowKey, message });
-            this.log(`sweep: skipped ${entry.rowKey}: ${message}`);
-          }
-        });
-        if (done.length < page.entries.length) drained = false;
-        await this.index.remove(done, counter);
+        const done = await this.processPage(page.entries, now, report, counter);
+        if (done.length < page.entries.length) everyEntryDone = false;
+        toRemove.push(...done);
+        if (!pastDay || !everyEntryDone || toRemove.length >= MAX_DEFERRED_REMOVALS) {
+          await this.index.remove(toRemove, counter);
+          toRemove = [];
+        }
       } while (token);
+      if (drained && pastDay && everyEntryDone) {
+        counter.transactions++;
+        await this.index.dropTable(table);
+        continue;
+      }
+      await this.index.remove(toRemove, counter);
       // A past day with nothing left is dropped whole.
-      if (drained) await this.index.dropIfEmpty(table, now, counter);
+      if (drained && everyEntryDone) await this.index.dropIfEmpty(table, now, counter);
     }
 
     report.transactions = counter.transactions;
     report.durationMs = Date.now() - started;
     return report;
+  }
+
+  /**
+   * Works off one page of due entries; returns those that are done with (acted on, or stale). Entries
+   * are independent, so they are worked on together, bounded so a large backlog does not flood the
+   * storage account; deletions wait for the end of the page, to go out in batches.
+   */
+  private async processPage(entries: IndexEntry[], now: Date, report: SweepReport, counter: TransactionCounter): Promise<IndexEntry[]> {
+    const done: IndexEntry[] = [];
+    const prefetched = await this.readJobsOf(entries, report, counter);
+    const deletions = new Map<string, PendingDeletion>();
+    const settle = (entry: IndexEntry, outcome: EntryOutcome) => {
+      if (outcome === "changed") report.skippedChangedMeanwhile++;
+      else if (outcome !== "deferred") done.push(entry);
+      if (outcome === "stale") report.staleEntriesDropped++;
+    };
+    const failed = (entry: IndexEntry, error: unknown) => {
+      // One bad subject is logged and skipped; its entry stays for the next run.
+      const message = error instanceof Error ? error.message : String(error);
+      report.errors.push({ entry: entry.rowKey, message });
+      this.log(`sweep: skipped ${entry.rowKey}: ${message}`);
+    };
+    await forEachConcurrently(entries, SWEEP_CONCURRENCY, async (entry) => {
+      try {
+        settle(entry, await this.process(entry, now, report, counter, prefetched, deletions));
+      } catch (error) {
+        failed(entry, error);
+      }
+    });
+    await this.deleteJobs([...deletions.values()], now, report, counter, settle, failed);
+    return done;
+  }
+
+  /** The jobs the page's entries point at: one range read per job partition. */
+  private async readJobsOf(entries: IndexEntry[], report: SweepReport, counter: TransactionCounter): Promise<PrefetchedJobs> {
+    const byPartition = new Map<string, Set<string>>();
+    for (const entry of entries) {
+      if (entry.subject.type !== "job") continue;
+      const { partitionKey, rowKey } = entry.subject;
+      byPartition.set(partitionKey, (byPartition.get(partitionKey) ?? new Set()).add(rowKey));
+    }
+    const prefetched: PrefetchedJobs = new Map();
+    await forEachConcurrently([...byPartition], SWEEP_CONCURRENCY, async ([partitionKey, rowKeys]) => {
+      try {
+        const read = await this.jobs.getMany(partitionKey, [...rowKeys]);
+        counter.transactions += read.requests;
+        report.entitiesRead += read.entitiesRead;
+        for (const rowKey of rowKeys) prefetched.set(subjectKey(partitionKey, rowKey), read.jobs.get(rowKey));
+      } catch {
+        // Left unread: each entry reads its own job, and reports its own failure.
+      }
+    });
+    return prefetched;
+  }
+
+  /**
+   * Deletes the jobs decided on, partition by partition and the partitions together: ETag-guarded,
+   * 100 to a transaction; then records the deletions, deletes blobs and sends the notices, in that
+   * order, as one job at a time did.
+   */
+  private async deleteJobs(
+    deletions: PendingDeletion[],
+    now: Date,
+    report: SweepReport,
+    counter: TransactionCounter,
+    settle: (entry: IndexEntry, outcome: EntryOutcome) => void,
+    failed: (entry: IndexEntry, error: unknown) => void,
+  ): Promise<void> {
+    const byPartition = new Map<string, PendingDeletion[]>();
+    for (const deletion of deletions) {
+      const partitionKey = partitionKeyOf(deletion.stored.job.key);
+      byPartition.set(partitionKey, [...(byPartition.get(partitionKey) ?? []), deletion]);
+    }
+    await forEachConcurrently([...byPartition], SWEEP_CONCURRENCY, async ([partitionKey, group]) => {
+      let deleted: PendingDeletion[];
+      try {
+        deleted = await this.deletePartition(partitionKey, group, now, counter);
+      } catch (error) {
+        group.forEach((deletion) => deletion.entries.forEach((entry) => failed(entry, error)));
+        return;
+      }
+      // Changed meanwhile: its writer won; the entry stays and the next sweep re-checks the job.
+      group.filter((deletion) => !deleted.includes(deletion)).forEach((deletion) => deletion.entries.forEach((entry) => settle(entry, "changed")));
+      for (const deletion of deleted) {
+        report.jobsDeleted++;
+        report.jobsActedOn++;
+        report.byKind[deletion.kind] = (report.byKind[deletion.kind] ?? 0) + 1;
+        // Any further entry of the job (an older deadline of the same kind) went with it.
+        deletion.entries.forEach((entry, i) => settle(entry, i === 0 ? "acted" : "stale"));
+      }
+      if (deleted.length === 0) return;
+      try {
+        // Recorded once the delete has won: a job a writer changed meanwhile stays, unrecorded.
+        counter.transactions += await this.deletedJobs.recordMany(
+          deleted.map((deletion) => ({ job: deletion.stored.job, reason: deletion.reason })),
+          now,
+        );
+        await this.publish(deleted.flatMap((deletion) => deletion.notices), report, counter);
+      } catch (error) {
+        // The jobs are gone, so their entries are done (a retry would find nothing); this is logged.
+        const message = error instanceof Error ? error.message : String(error);
+        report.errors.push({ entry: `deletions in ${partitionKey}`, message });
+        this.log(`sweep: after deleting ${deleted.length} jobs of ${partitionKey}: ${message}`);
+      }
+    });
+  }
+
+  /** Deletes one partition's jobs that still have their ETags, and their blobs; returns those deleted. */
+  private async deletePartition(partitionKey: string, group: PendingDeletion[], now: Date, counter: TransactionCounter): Promise<PendingDeletion[]> {
+    // A job's blobs get their own entry first, so a stop after the job is gone still gets them.
+    const cleanups = new Map<PendingDeletion, IndexEntry>();
+    for (const deletion of group.filter((candidate) => jobHasBlobs(candidate.stored.job))) {
+      cleanups.set(deletion, await this.index.ensureBlobCleanup(deletion.stored.job, jobBlobPrefix(deletion.stored.job), now, counter));
+    }
+    const result = await this.jobs.deleteMany(
+      partitionKey,
+      group.map((deletion) => ({ rowKey: rowKeyOf(deletion.stored.job.key), etag: deletion.stored.etag })),
+    );
+    counter.transactions += result.requests;
+    const deleted = group.filter((deletion) => result.deleted.has(rowKeyOf(deletion.stored.job.key)));
+    for (const deletion of deleted) {
+      const cleanup = cleanups.get(deletion);
+      if (!cleanup) continue;
+      counter.transactions++;
+      try {
+        await this.logs.deleteAll(jobBlobPrefix(deletion.stored.job));
+        await this.index.remove([cleanup], counter);
+      } catch (error) {
+        // The job is gone either way; its BlobCleanup entry brings a later sweep back to the blobs.
+        this.log(`sweep: blobs of ${partitionKey}/${rowKeyOf(deletion.stored.job.key)} left for a later sweep: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    return deleted;
   }
 
   /**
@@ -153,13 +305,33 @@ export class SweepService {
     return { jobsScanned: page.jobs.length, entriesWritten, transactions: counter.transactions, nextCursor: page.continuationToken };
   }
 
-  private async process(entry: IndexEntry, now: Date, report: SweepReport, counter: TransactionCounter): Promise<EntryOutcome> {
+  private async process(
+    entry: IndexEntry,
+    now: Date,
+    report: SweepReport,
+    counter: TransactionCounter,
+    prefetched: PrefetchedJobs,
+    deletions: Map<string, PendingDeletion>,
+  ): Promise<EntryOutcome> {
     if (entry.subject.type === "arrival") return this.processArrival(entry, entry.subject.id, now, report, counter);
     if (entry.subject.type === "blobs") return this.processBlobCleanup(entry, entry.subject, report, counter);
 
-    counter.transactions++;
-    const stored = await this.jobs.getByEntityKeys(entry.subject.partitionKey, entry.subject.rowKey);
-    report.entitiesRead++;
+    const subject = subjectKey(entry.subject.partitionKey, entry.subject.rowKey);
+    // A second entry of the same job joins the first one's deletion, or reads the job afresh.
+    const pending = deletions.get(subject);
+    if (pending) {
+      pending.entries.push(entry);
+      return "deferred";
+    }
+    let stored: StoredJob | undefined;
+    if (prefetched.has(subject)) {
+      stored = prefetched.get(subject);
+      prefetched.delete(subject);
+    } else {
+      counter.transactions++;
+      stored = await this.jobs.getByEntityKeys(entry.subject.partitionKey, entry.subject.rowKey);
+      report.entitiesRead++;
+    }
     if (!stored) return "stale";
     const kind = entry.kind as JobDeadlineKind;
     const decision = decideJobDeadline(stored.job, kind, now, this.rules);
@@ -172,35 +344,24 @@ export class SweepService {
       return "stale";
     }
 
+    if (decision.action === "delete") {
+      const joined = deletions.get(subject);
+      if (joined) joined.entries.push(entry);
+      else deletions.set(subject, { stored, reason: decision.reason, kind, notices: decision.notices, entries: [entry] });
+      return "deferred";
+    }
     try {
-      if (decision.action === "delete") {
-        const withBlobs = jobHasBlobs(stored.job);
-        // The blobs' own entry first, so a stop after the job is gone still gets them deleted.
-        const cleanup = withBlobs ? await this.index.ensureBlobCleanup(stored.job, jobBlobPrefix(stored.job), now, counter) : undefined;
-        counter.transactions += 2;
-        await this.jobs.delete(stored.job.key, stored.etag);
-        // Recorded once the delete has won: a job a writer changed meanwhile stays, unrecorded.
-        await this.deletedJobs.record(stored.job, decision.reason, now);
-        report.jobsDeleted++;
-        if (cleanup) {
-          counter.transactions++;
-          await this.logs.deleteAll(jobBlobPrefix(stored.job));
-          await this.index.remove([cleanup], counter);
-        }
-        await this.publish(decision.notices, report, counter);
+      const before = stored.job;
+      if (decision.job === before) {
+        // Only the outbox is owed (a sweep died after its write): send it now. A writer in
+        // between keeps the outbox, so this entry stays to bring the next sweep back to it.
+        if (!(await this.sendOutbox(before, stored.etag, report, counter))) return "changed";
       } else {
-        const before = stored.job;
-        if (decision.job === before) {
-          // Only the outbox is owed (a sweep died after its write): send it now. A writer in
-          // between keeps the outbox, so this entry stays to bring the next sweep back to it.
-          if (!(await this.sendOutbox(before, stored.etag, report, counter))) return "changed";
-        } else {
-          // State-change messages ride in the outbox too, so they survive a crash like the notices.
-          const changed: Job = { ...decision.job, outbox: [...(decision.job.outbox ?? []), ...stateChangeMessages(before, decision.job)] };
-          counter.transactions++;
-          const etag = await this.jobs.replace(changed, stored.etag, before);
-          await this.sendOutbox(changed, etag, report, counter);
-        }
+        // State-change messages ride in the outbox too, so they survive a crash like the notices.
+        const changed: Job = { ...decision.job, outbox: [...(decision.job.outbox ?? []), ...stateChangeMessages(before, decision.job)] };
+        counter.transactions++;
+        const etag = await this.jobs.replace(changed, stored.etag, before);
+        await this.sendOutbox(changed, etag, report, counter);
       }
     } catch (error) {
       if (error instanceof ConcurrencyError) return "changed";
@@ -274,8 +435,11 @@ export class SweepService {
   }
 
   private async publish(messages: Parameters<NotificationQueue["publish"]>[0], report: SweepReport, counter: TransactionCounter): Promise<void> {
-    counter.transactions += messages.length;
-    await this.queue.publish(messages);
+    counter.transactions += await this.queue.publish(messages);
     report.noticesSent += messages.filter((message) => message.type === "notice").length;
   }
+}
+
+function subjectKey(partitionKey: string, rowKey: string): string {
+  return `${partitionKey}\n${rowKey}`;
 }

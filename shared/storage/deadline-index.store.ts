@@ -150,9 +150,29 @@ export class DeadlineIndex {
     }
   }
 
+  /** Whether `table` holds a day before `now`'s: every entry in it is due. */
+  isPastDay(table: string, now: Date): boolean {
+    return table.slice(this.prefix.length) < dayOf(now.toISOString());
+  }
+
+  /**
+   * Deletes a past day's table whose entries a sweep has just worked off, all of them: the
+   * high-volume delete pattern (one call instead of a transaction per partition). An entry written
+   * into a past day since (a repair of an old deadline) is lost with it, and re-derived by the
+   * reconciliation pass.
+   */
+  async dropTable(table: string): Promise<void> {
+    try {
+      await this.tables.service.deleteTable(table);
+      this.knownTables.delete(table);
+    } catch (error) {
+      if (statusOf(error) !== 404) throw translateStorageError(error);
+    }
+  }
+
   /** Deletes a past day's table once nothing is left in it: the whole day in one call. */
   async dropIfEmpty(table: string, now: Date, counter?: TransactionCounter): Promise<boolean> {
-    if (table.slice(this.prefix.length) >= dayOf(now.toISOString())) return false;
+    if (!this.isPastDay(table, now)) return false;
     try {
       if (counter) counter.transactions += 2;
       const { value: page } = await this.client(table).listEntities({ queryOptions: { select: ["RowKey"] } }).byPage({ maxPageSize: 1 }).next();

@@ -1,10 +1,17 @@
 /**
- * A record of each job the service deleted on its own (expired while `Creating`, purged after its
- * retention), so an operator can still see that it existed and why it went. Keyed by subscription,
- * then the job and its creation time, so recording the same deletion twice writes one entity.
+ * The deletion log: a record of each job the service deleted on its own (expired while `Creating`,
+ * purged after its retention), so an operator can still see that it existed and why it went.
+ *
+ * Append-only. A sweep deletes a resource group's due jobs together, so it logs them together: one
+ * entity holds the records of one such batch (as many as fit in one string column), keyed as the
+ * jobs table is, PartitionKey `<subscription>:<resource group>`, RowKey `<deleted at>|<id>`. A
+ * purge of a thousand jobs writes ten entities instead of a thousand, and a subscription's log is
+ * one key range.
  */
-import { odata, TableClient } from "@azure/data-tables";
+import { randomUUID } from "node:crypto";
+import { odata, TableClient, TransactionAction } from "@azure/data-tables";
 import { Job } from "../domain/job";
+import { partitionKeyOf } from "./jobs.store";
 import { translateStorageError } from "./storage-errors";
 
 export interface DeletedJobRecord {
@@ -17,6 +24,9 @@ export interface DeletedJobRecord {
   reason: string;
 }
 
+/** Table Storage strings hold 32K UTF-16 characters; a log entity stays well inside one. */
+const MAX_RECORDS_CHARS = 30_000;
+
 export class DeletedJobsStore {
   constructor(
     private readonly table: TableClient,
@@ -24,37 +34,81 @@ export class DeletedJobsStore {
   ) {}
 
   async record(job: Job, reason: string, at: Date): Promise<void> {
-    const record: DeletedJobRecord = {
-      subscriptionId: job.key.subscriptionId,
-      resourceGroup: job.key.resourceGroup,
-      name: job.key.name,
-      state: job.state,
-      createdAt: job.createdAt,
-      deletedAt: at.toISOString(),
-      reason,
-    };
-    try {
-      await this.table.upsertEntity(
-        { partitionKey: job.key.subscriptionId.toLowerCase(), rowKey: `${job.key.resourceGroup}|${job.key.name}|${job.createdAt}`.toLowerCase(), Record: JSON.stringify(record) },
-        "Replace",
-        { abortSignal: AbortSignal.timeout(this.timeoutMs) },
-      );
-    } catch (error) {
-      throw translateStorageError(error);
-    }
+    await this.recordMany([{ job, reason }], at);
   }
 
+  /** Logs deletions: one transaction per resource group. Returns the requests made. */
+  async recordMany(deletions: { job: Job; reason: string }[], at: Date): Promise<number> {
+    const byPartition = new Map<string, DeletedJobRecord[]>();
+    for (const { job, reason } of deletions) {
+      const partitionKey = partitionKeyOf(job.key);
+      byPartition.set(partitionKey, [...(byPartition.get(partitionKey) ?? []), recordOf(job, reason, at)]);
+    }
+    let requests = 0;
+    for (const [partitionKey, records] of byPartition) {
+      const actions: TransactionAction[] = chunkBySize(records).map((chunk) => [
+        "create",
+        { partitionKey, rowKey: `${at.toISOString()}|${randomUUID()}`, Records: JSON.stringify(chunk) },
+      ]);
+      // Over 100 entities only for a partition with thousands of deletions in one go.
+      for (let start = 0; start < actions.length; start += 100) {
+        requests++;
+        try {
+          await this.table.submitTransaction(actions.slice(start, start + 100), { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+        } catch (error) {
+          throw translateStorageError(error);
+        }
+      }
+    }
+    return requests;
+  }
+
+  /** Up to `top` records of a subscription's deletions, by resource group, then oldest first. */
   async list(subscriptionId: string, top: number): Promise<DeletedJobRecord[]> {
     const found: DeletedJobRecord[] = [];
+    const prefix = subscriptionId.toLowerCase();
     try {
-      const pages = this.table
-        .listEntities<{ Record: string }>({ queryOptions: { filter: odata`PartitionKey eq ${subscriptionId.toLowerCase()}` } })
-        .byPage({ maxPageSize: top });
-      const { value: page } = await pages.next();
-      for (const entity of (page ?? []) as { Record: string }[]) found.push(JSON.parse(entity.Record) as DeletedJobRecord);
+      const entities = this.table.listEntities<{ Records: string }>({
+        queryOptions: { filter: odata`PartitionKey ge ${`${prefix}:`} and PartitionKey lt ${`${prefix};`}`, select: ["Records"] },
+      });
+      for await (const entity of entities) {
+        found.push(...(JSON.parse(entity.Records) as DeletedJobRecord[]));
+        if (found.length >= top) break;
+      }
     } catch (error) {
       throw translateStorageError(error);
     }
-    return found;
+    return found.slice(0, top);
   }
+}
+
+function recordOf(job: Job, reason: string, at: Date): DeletedJobRecord {
+  return {
+    subscriptionId: job.key.subscriptionId,
+    resourceGroup: job.key.resourceGroup,
+    name: job.key.name,
+    state: job.state,
+    createdAt: job.createdAt,
+    deletedAt: at.toISOString(),
+    reason,
+  };
+}
+
+/** Consecutive records whose JSON array fits in one string column. */
+function chunkBySize(records: DeletedJobRecord[]): DeletedJobRecord[][] {
+  const chunks: DeletedJobRecord[][] = [];
+  let current: DeletedJobRecord[] = [];
+  let chars = 2;
+  for (const record of records) {
+    const size = JSON.stringify(record).length + 1;
+    if (current.length > 0 && chars + size > MAX_RECORDS_CHARS) {
+      chunks.push(current);
+      current = [];
+      chars = 2;
+    }
+    current.push(record);
+    chars += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }

@@ -12,6 +12,7 @@ import { Job, JobKey } from "../domain/job";
 import { JobFilter } from "../domain/job-filter";
 import { JobState } from "../domain/job-state-machine";
 import { ConcurrencyError, isNotFound, statusOf, translateStorageError } from "./storage-errors";
+import { deleteAllIfUnchanged, MAX_TRANSACTION_OPERATIONS } from "./table-batch";
 
 export interface StoredJob {
   job: Job;
@@ -32,6 +33,14 @@ export interface OperatorJobQuery {
   view?: OperatorJobView;
   states?: JobState[];
   now: Date;
+}
+
+/** Jobs of one partition read together, with what the reading cost. */
+export interface JobsRead {
+  /** By row key; a key with no job is absent. */
+  jobs: Map<string, StoredJob>;
+  entitiesRead: number;
+  requests: number;
 }
 
 export interface JobPage {
@@ -74,6 +83,10 @@ const MAX_STRING_PROPERTY_CHARS = 32_768;
 const MAX_DOCUMENT_CHUNKS = 8;
 const DOCUMENT_COLUMNS = ["Job", ...Array.from({ length: MAX_DOCUMENT_CHUNKS - 1 }, (_, i) => `Job${i + 1}`)];
 const SCHEMA_VERSION = 1;
+/** Entities per page of a range read (the most Table Storage returns at once). */
+const RANGE_PAGE_SIZE = 1000;
+/** What a range read may read beyond twice the jobs wanted before it falls back to point reads. */
+const RANGE_SLACK = 100;
 
 export function partitionKeyOf(key: Pick<JobKey, "subscriptionId" | "resourceGroup">): string {
   return `${key.subscriptionId}:${key.resourceGroup}`.toLowerCase();
@@ -110,6 +123,46 @@ export class JobsStore {
       throw translateStorageError(error);
     }
     return { job: fromEntity(entity), etag: entity.etag };
+  }
+
+  /**
+   * Reads many jobs of one partition: one range query from the first wanted row key to the last,
+   * instead of a point read each. The scan stops once it has read twice as many entities as wanted
+   * (plus a little), so jobs in between that are not wanted cost little; whatever it did not find is
+   * point-read.
+   */
+  async getMany(partitionKey: string, rowKeys: string[]): Promise<JobsRead> {
+    const remaining = new Set(rowKeys);
+    const result: JobsRead = { jobs: new Map(), entitiesRead: 0, requests: 0 };
+    if (remaining.size > 1) {
+      const sorted = [...remaining].sort();
+      const budget = 2 * remaining.size + RANGE_SLACK;
+      const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${sorted[0]} and RowKey le ${sorted[sorted.length - 1]}`;
+      try {
+        const pages = this.table.listEntities<JobEntity>({ queryOptions: { filter }, ...this.options() }).byPage({ maxPageSize: Math.min(RANGE_PAGE_SIZE, budget) });
+        for await (const page of pages) {
+          result.requests++;
+          for (const entity of page as (JobEntity & { etag: string })[]) {
+            result.entitiesRead++;
+            if (!remaining.delete(entity.rowKey)) continue;
+            result.jobs.set(entity.rowKey, { job: fromEntity(entity), etag: entity.etag });
+          }
+          if (remaining.size === 0 || result.entitiesRead >= budget) break;
+        }
+      } catch (error) {
+        throw translateStorageError(error);
+      }
+    }
+    // Point reads for the rest: keys past the budget, and absent ones (a point read settles it).
+    await Promise.all(
+      [...remaining].map(async (rowKey) => {
+        result.requests++;
+        const stored = await this.getByEntityKeys(partitionKey, rowKey);
+        result.entitiesRead += stored ? 1 : 0;
+        if (stored) result.jobs.set(rowKey, stored);
+      }),
+    );
+    return result;
   }
 
   /** Inserts a new job; throws `ConcurrencyError` if another request created it first. */
@@ -167,6 +220,34 @@ export class JobsStore {
       if (isNotFound(error)) throw new ConcurrencyError();
       throw translateStorageError(error);
     }
+  }
+
+  /**
+   * Deletes jobs of one partition that still have the ETag they were read with: one transaction per
+   * 100, then one by one for a transaction that a changed (or already deleted) job failed. Returns
+   * the row keys deleted; the others were changed meanwhile and stay.
+   */
+  async deleteMany(partitionKey: string, items: { rowKey: string; etag: string }[]): Promise<{ deleted: Set<string>; requests: number }> {
+    const deleted = new Set<string>();
+    let requests = 0;
+    for (let start = 0; start < items.length; start += MAX_TRANSACTION_OPERATIONS) {
+      const chunk = items.slice(start, start + MAX_TRANSACTION_OPERATIONS);
+      requests++;
+      if (await deleteAllIfUnchanged(this.table, chunk.map((item) => ({ partitionKey, ...item })), this.timeoutMs)) {
+        chunk.forEach((item) => deleted.add(item.rowKey));
+        continue;
+      }
+      for (const item of chunk) {
+        requests++;
+        try {
+          await this.table.deleteEntity(partitionKey, item.rowKey, { ...this.options(), etag: item.etag });
+          deleted.add(item.rowKey);
+        } catch (error) {
+          if (!isNotFound(error) && statusOf(error) !== 412) throw translateStorageError(error);
+        }
+      }
+    }
+    return { deleted, requests };
   }
 
   /** One page of all jobs in key order, for the bounded reconciliation of the expiry index. */

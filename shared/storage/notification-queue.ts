@@ -1,7 +1,9 @@
 /**
- * Notices and job-progress messages go to an Azure Storage Queue (Azurite locally), one JSON message
- * each, base64-encoded as the Functions queue trigger expects. Every message has a stable `id`, so a
- * consumer drops the duplicates that at-least-once delivery can bring.
+ * Notices and job-progress messages go to an Azure Storage Queue (Azurite locally) as JSON,
+ * base64-encoded as the Functions queue trigger expects. One publish of several messages (a sweep
+ * purging a thousand jobs) sends them together, `{"type":"batch","messages":[…]}`, up to the queue's
+ * 64 KiB per message, instead of a queue transaction each; `decodeQueueMessage` reads both shapes.
+ * Every message has a stable `id`, so a consumer drops the duplicates at-least-once delivery brings.
  */
 import { QueueClient, QueueServiceClient } from "@azure/storage-queue";
 import type { ArrivalNotice } from "../domain/deadlines";
@@ -10,6 +12,44 @@ import { translateStorageError } from "./storage-errors";
 
 /** What goes on the queue: a job's messages, or an arrival's notice to operators. */
 export type QueueMessage = ArrivalNotice | OutboundMessage;
+
+/** Several messages sent as one queue message. */
+export interface QueueBatch {
+  type: "batch";
+  messages: QueueMessage[];
+}
+
+/** Queue messages are at most 64 KiB, and base64 takes 4 characters for 3 bytes: JSON up to 48 KiB. */
+const MAX_JSON_BYTES = 48 * 1024 - 64;
+
+/** The messages one queue message carries (a single one, or a batch). */
+export function decodeQueueMessage(messageText: string): QueueMessage[] {
+  const decoded = JSON.parse(Buffer.from(messageText, "base64").toString("utf8")) as QueueMessage | QueueBatch;
+  return decoded.type === "batch" ? decoded.messages : [decoded];
+}
+
+/** Packs messages into as few queue messages as fit, each a single message or a batch. */
+export function packQueueMessages(messages: QueueMessage[]): string[] {
+  const bodies: string[] = [];
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  const flush = () => {
+    if (pending.length === 0) return;
+    const json = pending.length === 1 ? pending[0] : `{"type":"batch","messages":[${pending.join(",")}]}`;
+    bodies.push(Buffer.from(json, "utf8").toString("base64"));
+    pending = [];
+    pendingBytes = 0;
+  };
+  for (const message of messages) {
+    const json = JSON.stringify(message);
+    const bytes = Buffer.byteLength(json, "utf8") + 1;
+    if (pendingBytes + bytes > MAX_JSON_BYTES) flush();
+    pending.push(json);
+    pendingBytes += bytes;
+  }
+  flush();
+  return bodies;
+}
 
 export class NotificationQueue {
   private readonly queue: QueueClient;
@@ -30,22 +70,24 @@ export class NotificationQueue {
     }
   }
 
-  async publish(messages: QueueMessage[]): Promise<void> {
+  /** Sends `messages`; returns the queue messages (transactions) it took. */
+  async publish(messages: QueueMessage[]): Promise<number> {
+    const bodies = packQueueMessages(messages);
     try {
-      for (const message of messages) {
-        const body = Buffer.from(JSON.stringify(message), "utf8").toString("base64");
+      for (const body of bodies) {
         // Kept for a week: notices are for people, and a consumer may be down for a while.
         await this.queue.sendMessage(body, { messageTimeToLive: 7 * 86_400, abortSignal: AbortSignal.timeout(this.timeoutMs) });
       }
     } catch (error) {
       throw translateStorageError(error);
     }
+    return bodies.length;
   }
 
   /** For tests and the README's "read them locally": peeks without removing. */
   async peek(max = 32): Promise<QueueMessage[]> {
     const response = await this.queue.peekMessages({ numberOfMessages: Math.min(max, 32) });
-    return response.peekedMessageItems.map((item) => JSON.parse(Buffer.from(item.messageText, "base64").toString("utf8")) as QueueMessage);
+    return response.peekedMessageItems.flatMap((item) => decodeQueueMessage(item.messageText));
   }
 
   /** Reads and removes up to `max` messages. */
@@ -53,7 +95,7 @@ export class NotificationQueue {
     const response = await this.queue.receiveMessages({ numberOfMessages: Math.min(max, 32), visibilityTimeout: 30 });
     const messages: QueueMessage[] = [];
     for (const item of response.receivedMessageItems) {
-      messages.push(JSON.parse(Buffer.from(item.messageText, "base64").toString("utf8")) as QueueMessage);
+      messages.push(...decodeQueueMessage(item.messageText));
       await this.queue.deleteMessage(item.messageId, item.popReceipt);
     }
     return messages;

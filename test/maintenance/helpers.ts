@@ -13,7 +13,7 @@ import { MaintenanceReport } from "../../shared/app/timers";
 import { Clock } from "../../shared/domain/clock";
 import { Job } from "../../shared/domain/job";
 import { jobBlobPrefix } from "../../shared/domain/log-blobs";
-import { QueueMessage } from "../../shared/storage/notification-queue";
+import { decodeQueueMessage, QueueMessage } from "../../shared/storage/notification-queue";
 import { ArrivalsStore } from "../../shared/storage/arrivals.store";
 import { createBlobServiceClient, createQueueServiceClient, createTableClient } from "../../shared/storage/clients";
 import { DeadlineIndex } from "../../shared/storage/deadline-index.store";
@@ -109,7 +109,7 @@ export class Inbox {
       const response = await this.queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
       if (response.receivedMessageItems.length === 0) break;
       for (const item of response.receivedMessageItems) {
-        received.push(JSON.parse(Buffer.from(item.messageText, "base64").toString("utf8")) as QueueMessage);
+        received.push(...decodeQueueMessage(item.messageText));
         await this.queue.deleteMessage(item.messageId, item.popReceipt);
       }
     }

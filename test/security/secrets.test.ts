@@ -11,6 +11,7 @@ import { startLocalHost } from "../../devhost/local-host";
 import { getServices, getSettings } from "../../shared/app/services";
 import { timerDefinitions } from "../../shared/app/timers";
 import { createQueueServiceClient, createTableClient } from "../../shared/storage/clients";
+import { decodeQueueMessage } from "../../shared/storage/notification-queue";
 import {
   API,
   BITLOCKER_KEY,
@@ -307,12 +308,14 @@ describe("with storage", () => {
     expect(services.settings.notificationsQueueName).toMatch(/^mnotices-/);
     const queue: QueueClient = createQueueServiceClient(getSettings()).getQueueClient(getSettings().notificationsQueueName);
     const peeked = await queue.peekMessages({ numberOfMessages: 32 });
-    const texts = peeked.peekedMessageItems.map((item) => Buffer.from(item.messageText, "base64").toString("utf8"));
+    // Each message as sent, batches opened up.
+    const textsOf = (items: { messageText: string }[]) => items.flatMap((item) => decodeQueueMessage(item.messageText).map((message) => JSON.stringify(message)));
+    const texts = textsOf(peeked.peekedMessageItems);
     // Then every message, beyond the 32 a peek shows.
     for (;;) {
       const received = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 });
       if (received.receivedMessageItems.length === 0) break;
-      texts.push(...received.receivedMessageItems.map((item) => Buffer.from(item.messageText, "base64").toString("utf8")));
+      texts.push(...textsOf(received.receivedMessageItems));
     }
     expect(texts.length).toBeGreaterThan(4);
     expect(texts.some((text) => text.includes(job.name))).toBe(true);

@@ -1,0 +1,93 @@
+/**
+ * Conditional deletes in one entity group transaction. The SDK's public `submitTransaction` deletes
+ * unconditionally (its "delete" action takes no ETag), which would let a sweep delete a job a
+ * customer changed a moment before. The wire format takes an `If-Match` per operation, so this
+ * writes the OData batch body itself and sends it through the client's own pipeline (its credential
+ * signs it, its retry policy applies). Format: "Performing entity group transactions", Table REST API.
+ */
+import { randomUUID } from "node:crypto";
+import { TableClient } from "@azure/data-tables";
+import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest, HttpClient } from "@azure/core-rest-pipeline";
+import { translateStorageError } from "./storage-errors";
+
+export interface ConditionalDelete {
+  partitionKey: string;
+  rowKey: string;
+  etag: string;
+}
+
+/** The most operations one entity group transaction may hold. */
+export const MAX_TRANSACTION_OPERATIONS = 100;
+
+const CRLF = "\r\n";
+let httpClient: HttpClient | undefined;
+
+/**
+ * Deletes all of `deletes` (one partition, at most 100) if every one still has its ETag, or none.
+ * Returns false when one had changed or was gone (412/404): the caller settles them one by one.
+ */
+export async function deleteAllIfUnchanged(client: TableClient, deletes: ConditionalDelete[], timeoutMs: number): Promise<boolean> {
+  if (deletes.length === 0) return true;
+  if (deletes.length > MAX_TRANSACTION_OPERATIONS || deletes.some((item) => item.partitionKey !== deletes[0].partitionKey)) {
+    throw new Error(`A transaction takes at most ${MAX_TRANSACTION_OPERATIONS} operations of one partition`);
+  }
+  const batch = `batch_${randomUUID()}`;
+  const changeset = `changeset_${randomUUID()}`;
+  const accountUrl = client.url.replace(/\/+$/, "");
+  const lines = [`--${batch}`, `Content-Type: multipart/mixed; boundary=${changeset}`, ""];
+  for (const item of deletes) {
+    lines.push(
+      `--${changeset}`,
+      "Content-Type: application/http",
+      "Content-Transfer-Encoding: binary",
+      "",
+      `DELETE ${accountUrl}/${client.tableName}(PartitionKey='${keyInUrl(item.partitionKey)}',RowKey='${keyInUrl(item.rowKey)}') HTTP/1.1`,
+      "Accept: application/json;odata=minimalmetadata",
+      "DataServiceVersion: 3.0;",
+      `If-Match: ${item.etag}`,
+      "",
+    );
+  }
+  lines.push(`--${changeset}--`, `--${batch}--`, "");
+
+  const request = createPipelineRequest({
+    url: `${accountUrl}/$batch`,
+    method: "POST",
+    body: lines.join(CRLF),
+    headers: createHttpHeaders({
+      accept: "application/json",
+      "x-ms-version": "2019-02-02",
+      DataServiceVersion: "3.0;",
+      MaxDataServiceVersion: "3.0;NetFx",
+      "Content-Type": `multipart/mixed; boundary=${batch}`,
+    }),
+    abortSignal: AbortSignal.timeout(timeoutMs),
+    allowInsecureConnection: accountUrl.startsWith("http:"),
+  });
+  let status: number;
+  let body: string;
+  try {
+    const response = await client.pipeline.sendRequest((httpClient ??= createDefaultHttpClient()), request);
+    status = response.status;
+    body = response.bodyAsText ?? "";
+  } catch (error) {
+    throw translateStorageError(error);
+  }
+  if (status !== 202) throw translateStorageError(Object.assign(new Error(`Entity group transaction failed with ${status}`), { statusCode: status, name: "RestError" }));
+  // A changeset either succeeds whole (a 204 per operation) or fails at one operation, whose status
+  // is then the only one in the response.
+  const statuses = [...body.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((match) => Number(match[1]));
+  if (statuses.length === deletes.length && statuses.every((code) => code === 204)) return true;
+  const failed = statuses.find((code) => code !== 204);
+  if (failed === 412 || failed === 404) return false;
+  throw translateStorageError(Object.assign(new Error(`Entity group transaction failed: ${firstLine(body, failed)}`), { statusCode: failed, name: "RestError" }));
+}
+
+/** OData key literal inside a URL: quotes doubled, then percent-encoded. */
+function keyInUrl(key: string): string {
+  return encodeURIComponent(key.replace(/'/g, "''"));
+}
+
+function firstLine(body: string, status: number | undefined): string {
+  return body.split(/\r?\n/).find((line) => line.includes(`HTTP/1.1 ${status}`)) ?? `status ${status}`;
+}

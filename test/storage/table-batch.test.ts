@@ -1,0 +1,67 @@
+/**
+ * Conditional batch deletes against Azurite: all or none, and a changed or missing entity fails the
+ * whole transaction without deleting anything.
+ */
+import { randomUUID } from "node:crypto";
+import { TableClient } from "@azure/data-tables";
+import { deleteAllIfUnchanged } from "../../shared/storage/table-batch";
+
+let table: TableClient;
+
+beforeAll(async () => {
+  table = TableClient.fromConnectionString(process.env.TEST_STORAGE_CONNECTION_STRING!, "batchtests", { allowInsecureConnection: true });
+  await table.createTable();
+});
+
+/** Keys with characters that need escaping in an OData key literal inside a URL. */
+async function seed(count: number) {
+  const partitionKey = `sub-${randomUUID()}:rg.(it's) 1%`;
+  const entities = [];
+  for (let i = 0; i < count; i++) {
+    const rowKey = `job ${i}'x`;
+    const created = await table.createEntity({ partitionKey, rowKey, Value: i });
+    entities.push({ partitionKey, rowKey, etag: created.etag! });
+  }
+  return entities;
+}
+
+async function remaining(partitionKey: string): Promise<number> {
+  let count = 0;
+  for await (const entity of table.listEntities({ queryOptions: { filter: `PartitionKey eq '${partitionKey.replace(/'/g, "''")}'` } })) if (entity) count++;
+  return count;
+}
+
+test("deletes every entity whose ETag still matches, in one transaction", async () => {
+  const entities = await seed(100);
+
+  await expect(deleteAllIfUnchanged(table, entities, 10_000)).resolves.toBe(true);
+
+  expect(await remaining(entities[0].partitionKey)).toBe(0);
+});
+
+test("one entity changed since it was read: nothing is deleted and the caller is told", async () => {
+  const entities = await seed(5);
+  await table.updateEntity({ partitionKey: entities[3].partitionKey, rowKey: entities[3].rowKey, Value: 99 }, "Merge");
+
+  await expect(deleteAllIfUnchanged(table, entities, 10_000)).resolves.toBe(false);
+
+  expect(await remaining(entities[0].partitionKey)).toBe(5);
+});
+
+test("one entity already gone: nothing else is deleted", async () => {
+  const entities = await seed(4);
+  await table.deleteEntity(entities[0].partitionKey, entities[0].rowKey);
+
+  await expect(deleteAllIfUnchanged(table, entities, 10_000)).resolves.toBe(false);
+
+  expect(await remaining(entities[0].partitionKey)).toBe(3);
+});
+
+test("refuses more than 100 operations or mixed partitions before sending anything", async () => {
+  const [a] = await seed(1);
+  const [b] = await seed(1);
+
+  await expect(deleteAllIfUnchanged(table, [a, b], 10_000)).rejects.toThrow(/one partition/);
+  await expect(deleteAllIfUnchanged(table, Array.from({ length: 101 }, () => a), 10_000)).rejects.toThrow(/at most 100/);
+  expect(await remaining(a.partitionKey)).toBe(1);
+});
