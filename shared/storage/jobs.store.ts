@@ -12,7 +12,7 @@ import { Job, JobKey } from "../domain/job";
 import { JobFilter } from "../domain/job-filter";
 import { JobState } from "../domain/job-state-machine";
 import { ConcurrencyError, isNotFound, statusOf, translateStorageError } from "./storage-errors";
-import { deleteAllIfUnchanged, MAX_TRANSACTION_OPERATIONS } from "./table-batch";
+import { deleteAllIfUnchanged, MAX_TRANSACTION_OPERATIONS, readEntity } from "./table-rest";
 
 export interface StoredJob {
   job: Job;
@@ -82,6 +82,8 @@ const MAX_STRING_PROPERTY_CHARS = 32_768;
 /** Up to 8 × 32K characters (512 KiB) of job document, well inside the 1 MiB entity limit. */
 const MAX_DOCUMENT_CHUNKS = 8;
 const DOCUMENT_COLUMNS = ["Job", ...Array.from({ length: MAX_DOCUMENT_CHUNKS - 1 }, (_, i) => `Job${i + 1}`)];
+/** What a job is read back from: its document and its keys (the other columns only serve filters). */
+const JOB_COLUMNS = [...DOCUMENT_COLUMNS, "BitLockerKeys"];
 const SCHEMA_VERSION = 1;
 /** Entities per page of a range read (the most Table Storage returns at once). */
 const RANGE_PAGE_SIZE = 1000;
@@ -113,16 +115,13 @@ export class JobsStore {
     return this.getByEntityKeys(partitionKeyOf(key), rowKeyOf(key));
   }
 
-  /** A point read by the table keys, as the expiry index refers to jobs. */
+  /**
+   * A point read by the table keys, as the expiry index refers to jobs: one transaction, and only
+   * the columns a job is made of (the hot path of Get Job, so below the SDK's typed layer).
+   */
   async getByEntityKeys(partitionKey: string, rowKey: string): Promise<StoredJob | undefined> {
-    let entity: JobEntity & { etag: string };
-    try {
-      entity = await this.table.getEntity<JobEntity>(partitionKey, rowKey, this.options());
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw translateStorageError(error);
-    }
-    return { job: fromEntity(entity), etag: entity.etag };
+    const read = await readEntity(this.table, partitionKey, rowKey, JOB_COLUMNS, this.timeoutMs);
+    return read && { job: fromEntity(read.properties as unknown as JobEntity), etag: read.etag };
   }
 
   /**

@@ -1,10 +1,10 @@
 /**
- * Conditional batch deletes against Azurite: all or none, and a changed or missing entity fails the
- * whole transaction without deleting anything.
+ * The Table REST calls below the SDK's typed layer, against Azurite: conditional batch deletes (all
+ * or none; a changed or missing entity fails the whole transaction) and the selective point read.
  */
 import { randomUUID } from "node:crypto";
 import { TableClient } from "@azure/data-tables";
-import { deleteAllIfUnchanged } from "../../shared/storage/table-batch";
+import { deleteAllIfUnchanged, readEntity } from "../../shared/storage/table-rest";
 
 let table: TableClient;
 
@@ -64,4 +64,29 @@ test("refuses more than 100 operations or mixed partitions before sending anythi
   await expect(deleteAllIfUnchanged(table, [a, b], 10_000)).rejects.toThrow(/one partition/);
   await expect(deleteAllIfUnchanged(table, Array.from({ length: 101 }, () => a), 10_000)).rejects.toThrow(/at most 100/);
   expect(await remaining(a.partitionKey)).toBe(1);
+});
+
+describe("readEntity", () => {
+  test("reads only the selected properties, with an ETag a conditional write then accepts", async () => {
+    const [entity] = await seed(1);
+    await table.updateEntity({ partitionKey: entity.partitionKey, rowKey: entity.rowKey, Doc: "x".repeat(40_000).slice(0, 30_000), Other: "not asked for" }, "Merge");
+
+    const read = await readEntity(table, entity.partitionKey, entity.rowKey, ["Doc", "Missing"], 10_000);
+
+    expect(read?.properties.Doc).toBe("x".repeat(30_000));
+    expect(read?.properties).not.toHaveProperty("Other");
+    expect(read?.properties).not.toHaveProperty("Value");
+    expect(read?.properties).not.toHaveProperty("Missing");
+    await expect(table.updateEntity({ partitionKey: entity.partitionKey, rowKey: entity.rowKey, Doc: "new" }, "Merge", { etag: read!.etag })).resolves.toBeDefined();
+    await expect(table.updateEntity({ partitionKey: entity.partitionKey, rowKey: entity.rowKey, Doc: "stale" }, "Merge", { etag: read!.etag })).rejects.toMatchObject({ statusCode: 412 });
+  });
+
+  test("no entity with these keys (or no such table): undefined, not an error", async () => {
+    const [entity] = await seed(1);
+
+    await expect(readEntity(table, entity.partitionKey, `${entity.rowKey}-other`, ["Value"], 10_000)).resolves.toBeUndefined();
+    expect(await readEntity(table, entity.partitionKey, entity.rowKey, ["Value"], 10_000)).toMatchObject({ properties: { Value: 0 } });
+    const missingTable = TableClient.fromConnectionString(process.env.TEST_STORAGE_CONNECTION_STRING!, "nosuchtable", { allowInsecureConnection: true });
+    await expect(readEntity(missingTable, entity.partitionKey, entity.rowKey, ["Value"], 10_000)).resolves.toBeUndefined();
+  });
 });
