@@ -34,9 +34,9 @@ export interface EntityRead {
 
 /** Reads one entity's `select`ed properties; undefined when there is none with these keys. */
 export async function readEntity(client: TableClient, partitionKey: string, rowKey: string, select: string[], timeoutMs: number): Promise<EntityRead | undefined> {
-  const accountUrl = client.url.replace(/\/+$/, "");
+  const { accountUrl, sas } = endpointOf(client);
   const request = createPipelineRequest({
-    url: `${accountUrl}/${client.tableName}(PartitionKey='${keyInUrl(partitionKey)}',RowKey='${keyInUrl(rowKey)}')?$select=${select.map(encodeURIComponent).join(",")}`,
+    url: `${accountUrl}/${client.tableName}(PartitionKey='${keyInUrl(partitionKey)}',RowKey='${keyInUrl(rowKey)}')?$select=${select.map(encodeURIComponent).join(",")}${sas ? `&${sas}` : ""}`,
     method: "GET",
     headers: createHttpHeaders({ accept: "application/json;odata=nometadata", "x-ms-version": "2019-02-02", DataServiceVersion: "3.0;" }),
     abortSignal: AbortSignal.timeout(timeoutMs),
@@ -69,7 +69,7 @@ export async function deleteAllIfUnchanged(client: TableClient, deletes: Conditi
   }
   const batch = `batch_${randomUUID()}`;
   const changeset = `changeset_${randomUUID()}`;
-  const accountUrl = client.url.replace(/\/+$/, "");
+  const { accountUrl, sas } = endpointOf(client);
   const lines = [`--${batch}`, `Content-Type: multipart/mixed; boundary=${changeset}`, ""];
   for (const item of deletes) {
     lines.push(
@@ -87,7 +87,7 @@ export async function deleteAllIfUnchanged(client: TableClient, deletes: Conditi
   lines.push(`--${changeset}--`, `--${batch}--`, "");
 
   const request = createPipelineRequest({
-    url: `${accountUrl}/$batch`,
+    url: `${accountUrl}/$batch${sas ? `?${sas}` : ""}`,
     method: "POST",
     body: lines.join(CRLF),
     headers: createHttpHeaders({
@@ -117,6 +117,12 @@ export async function deleteAllIfUnchanged(client: TableClient, deletes: Conditi
   const failed = statuses.find((code) => code !== 204);
   if (failed === 412 || failed === 404) return false;
   throw translateStorageError(failure(`Entity group transaction failed: ${firstLine(body, failed)}`, failed));
+}
+
+/** The account URL, and the SAS a SAS connection string puts on it (it goes after the path). */
+function endpointOf(client: TableClient): { accountUrl: string; sas?: string } {
+  const [base, sas] = client.url.split("?");
+  return { accountUrl: base.replace(/\/+$/, ""), sas: sas || undefined };
 }
 
 /** An error shaped as the SDK's `RestError`, so `translateStorageError` maps it the same way. */

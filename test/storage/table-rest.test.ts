@@ -3,7 +3,7 @@
  * or none; a changed or missing entity fails the whole transaction) and the selective point read.
  */
 import { randomUUID } from "node:crypto";
-import { TableClient } from "@azure/data-tables";
+import { AzureNamedKeyCredential, generateAccountSas, TableClient } from "@azure/data-tables";
 import { deleteAllIfUnchanged, readEntity } from "../../shared/storage/table-rest";
 
 let table: TableClient;
@@ -89,4 +89,22 @@ describe("readEntity", () => {
     const missingTable = TableClient.fromConnectionString(process.env.TEST_STORAGE_CONNECTION_STRING!, "nosuchtable", { allowInsecureConnection: true });
     await expect(readEntity(missingTable, entity.partitionKey, entity.rowKey, ["Value"], 10_000)).resolves.toBeUndefined();
   });
+});
+
+test("a client of a SAS connection string (the SAS on its URL) reads and deletes too", async () => {
+  const parts = Object.fromEntries(
+    process.env.TEST_STORAGE_CONNECTION_STRING!.split(";").filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+  );
+  const sas = generateAccountSas(new AzureNamedKeyCredential(parts.AccountName, parts.AccountKey), {
+    expiresOn: new Date(Date.now() + 3_600_000),
+    permissions: { read: true, delete: true, query: true },
+    resourceTypes: "sco",
+  });
+  const sasTable = TableClient.fromConnectionString(`TableEndpoint=${parts.TableEndpoint};SharedAccessSignature=${sas}`, "batchtests", { allowInsecureConnection: true });
+  expect(sasTable.url).toContain("?");
+  const entities = await seed(3);
+
+  expect((await readEntity(sasTable, entities[0].partitionKey, entities[0].rowKey, ["Value"], 10_000))?.properties).toEqual({ Value: 0 });
+  await expect(deleteAllIfUnchanged(sasTable, entities, 10_000)).resolves.toBe(true);
+  expect(await remaining(entities[0].partitionKey)).toBe(0);
 });
