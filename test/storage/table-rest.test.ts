@@ -97,7 +97,7 @@ test("a client of a SAS connection string (the SAS on its URL) reads and deletes
   );
   const sas = generateAccountSas(new AzureNamedKeyCredential(parts.AccountName, parts.AccountKey), {
     expiresOn: new Date(Date.now() + 3_600_000),
-    permissions: { read: true, delete: true, query: true },
+    permissions: { query: true, delete: true },
     resourceTypes: "sco",
   });
   const sasTable = TableClient.fromConnectionString(`TableEndpoint=${parts.TableEndpoint};SharedAccessSignature=${sas}`, "batchtests", { allowInsecureConnection: true });
