@@ -12,7 +12,7 @@
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -91,7 +91,7 @@ async function load(operation: () => Promise<void>, concurrency: number, ms: num
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { opsPerSecond: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return { count: latencies.length, opsPerSecond: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
 /** One warm-up round discarded, then `rounds` measured ones. */
@@ -176,7 +176,26 @@ async function request(url: string, method: string, body?: unknown): Promise<voi
 
 // ---------------------------------------------------------------------------------------------
 
-async function benchGet(options: Options, service: string, table: TableClient, rows: Row[]): Promise<void> {
+/** CPU time a process has used so far, in µs: Linux's /proc (utime + stime, in 1/100 s); undefined elsewhere. */
+function cpuMicros(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs a load round and adds the service process's CPU per operation to `cpuPerOp`. */
+async function withServiceCpu(pid: number | undefined, cpuPerOp: number[], round: () => ReturnType<typeof load>): ReturnType<typeof load> {
+  const before = cpuMicros(pid);
+  const result = await round();
+  const after = cpuMicros(pid);
+  if (before !== undefined && after !== undefined && result.count > 0) cpuPerOp.push((after - before) / result.count);
+  return result;
+}
+
+async function benchGet(options: Options, service: string, table: TableClient, rows: Row[], servicePid?: number): Promise<void> {
   const subscriptionId = randomUUID();
   const key = { subscriptionId, resourceGroup: "bench", name: "get-target" };
   await request(`${service}${jobPath(key)}`, "PUT", jobBody(subscriptionId));
@@ -187,8 +206,12 @@ async function benchGet(options: Options, service: string, table: TableClient, r
   const perGet = ((await storageRequests(service)) - before) / 100;
   rows.push({ benchmark: "Get Job", measure: "storage transactions per call", api: spread([perGet]), unit: "tx", target: "= 1", met: perGet === 1 });
 
+  const cpuNote = (cpuPerOp: number[]) => (cpuPerOp.length > 0 ? `; service CPU ${spread(cpuPerOp).median.toFixed(0)} µs per Get` : "");
   for (const concurrency of [1, 8, 32]) {
-    const api = await rounds(options.rounds, () => load(() => request(`${service}${jobPath(key)}`, "GET"), concurrency, options.roundMs));
+    const serviceCpu: number[] = [];
+    const api = await rounds(options.rounds, () =>
+      withServiceCpu(servicePid, serviceCpu, () => load(() => request(`${service}${jobPath(key)}`, "GET"), concurrency, options.roundMs)),
+    );
     const raw = await rounds(options.rounds, () => load(async () => void (await table.getEntity(pk, rk)), concurrency, options.roundMs));
     const ratio = spread(api.map((r) => r.opsPerSecond)).median / spread(raw.map((r) => r.opsPerSecond)).median;
     rows.push({
@@ -200,6 +223,7 @@ async function benchGet(options: Options, service: string, table: TableClient, r
       ratio,
       target: concurrency === 8 ? "≥ 0.7" : undefined,
       met: concurrency === 8 ? ratio >= 0.7 : undefined,
+      note: `load generator on node:http (keep-alive)${cpuNote(serviceCpu)}`,
     });
     rows.push({
       benchmark: `Get Job, concurrency ${concurrency}`,
@@ -211,11 +235,14 @@ async function benchGet(options: Options, service: string, table: TableClient, r
     });
     if (concurrency !== 8) continue;
     // The same Get through undici's fetch, for comparison: what a heavier client costs on 2 cores.
+    const fetchCpu: number[] = [];
     const viaFetch = await rounds(options.rounds, () =>
-      load(async () => {
-        const response = await fetch(`${service}${jobPath(key)}`, { headers: { authorization: "Bearer dev" } });
-        await response.arrayBuffer();
-      }, concurrency, options.roundMs),
+      withServiceCpu(servicePid, fetchCpu, () =>
+        load(async () => {
+          const response = await fetch(`${service}${jobPath(key)}`, { headers: { authorization: "Bearer dev" } });
+          await response.arrayBuffer();
+        }, concurrency, options.roundMs),
+      ),
     );
     rows.push({
       benchmark: "Get Job, concurrency 8, fetch client",
@@ -224,7 +251,7 @@ async function benchGet(options: Options, service: string, table: TableClient, r
       floor: spread(raw.map((r) => r.opsPerSecond)),
       unit: "ops/s",
       ratio: spread(viaFetch.map((r) => r.opsPerSecond)).median / spread(raw.map((r) => r.opsPerSecond)).median,
-      note: "the load generator on undici's fetch instead of node:http: the client's extra CPU per request comes out of the service's share",
+      note: `the load generator on undici's fetch instead of node:http: the client's extra CPU per request comes out of the service's share${cpuNote(fetchCpu)}`,
     });
   }
 }
@@ -543,7 +570,7 @@ async function main(): Promise<void> {
       const jobsTable = TableClient.fromConnectionString(azurite.connectionString, env.JOBS_TABLE_NAME, { allowInsecureConnection: true });
       if (options.only.has("get")) {
         console.log("Get Job…");
-        await benchGet(options, started.url, jobsTable, rows);
+        await benchGet(options, started.url, jobsTable, rows, started.process.pid);
       }
       if (options.only.has("api")) {
         console.log("Create, update, list…");

@@ -13,7 +13,7 @@ import { JobService } from "../jobs/job-service";
 import { OperatorService } from "../jobs/operator-service";
 import { SweepService } from "../jobs/sweep-service";
 import { ArrivalsStore } from "../storage/arrivals.store";
-import { createBlobServiceClient, createQueueServiceClient, createTableClient, createTableServiceClient } from "../storage/clients";
+import { createBlobServiceClient, createEntityReader, createQueueServiceClient, createTableClient, createTableServiceClient } from "../storage/clients";
 import { DeadlineIndex } from "../storage/deadline-index.store";
 import { DeletedJobsStore } from "../storage/deleted-jobs.store";
 import { JobsStore } from "../storage/jobs.store";
@@ -81,7 +81,7 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
 
   const rules = maintenanceRules(current);
   const index = createDeadlineIndex(current);
-  const jobsStore = new JobsStore(tables.jobs, timeout, index);
+  const jobsStore = new JobsStore(tables.jobs, timeout, index, createEntityReader(current, tables.jobs));
   const arrivals = new ArrivalsStore(tables.arrivals, timeout);
   const deletedJobs = new DeletedJobsStore(tables.deletedJobs, timeout);
   const messenger = new JobMessenger(queue, jobsStore);

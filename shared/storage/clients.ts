@@ -7,6 +7,7 @@ import { BlobServiceClient } from "@azure/storage-blob";
 import { QueueServiceClient } from "@azure/storage-queue";
 import type { TokenCredential } from "@azure/core-auth";
 import { Settings } from "../config/settings";
+import { EntityReader, pipelineReader, sharedKeyReader } from "./table-rest";
 
 // Retries are bounded so a storage outage surfaces as a 503 within seconds instead of a hung
 // request. Table calls also carry a timeout signal each (see the stores); the Blob and Queue
@@ -36,6 +37,25 @@ export function createTableClient(settings: Settings, tableName: string): TableC
     return TableClient.fromConnectionString(settings.storage.connectionString, tableName, options);
   }
   return new TableClient(settings.storage.tableServiceUri, tableName, identityCredential(), options);
+}
+
+/**
+ * How a table's hot point reads go: signed with the account key over node:http when the connection
+ * string carries one (Azurite, key-based accounts), else through the client's pipeline (a SAS, the
+ * `UseDevelopmentStorage` shorthand, a managed identity).
+ */
+export function createEntityReader(settings: Settings, client: TableClient): EntityReader {
+  if (settings.storage.kind === "connectionString") {
+    const fields = new Map(
+      settings.storage.connectionString
+        .split(";")
+        .filter((pair) => pair.includes("="))
+        .map((pair) => [pair.slice(0, pair.indexOf("=")).trim().toLowerCase(), pair.slice(pair.indexOf("=") + 1).trim()]),
+    );
+    const [accountName, accountKey] = [fields.get("accountname"), fields.get("accountkey")];
+    if (accountName && accountKey) return sharedKeyReader(client, { accountName, accountKey }, settings.storageTimeoutMs);
+  }
+  return pipelineReader(client, settings.storageTimeoutMs);
 }
 
 export function createTableServiceClient(settings: Settings): TableServiceClient {

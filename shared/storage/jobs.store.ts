@@ -12,7 +12,7 @@ import { Job, JobKey } from "../domain/job";
 import { JobFilter } from "../domain/job-filter";
 import { JobState } from "../domain/job-state-machine";
 import { ConcurrencyError, isNotFound, statusOf, translateStorageError } from "./storage-errors";
-import { deleteAllIfUnchanged, MAX_TRANSACTION_OPERATIONS, readEntity } from "./table-rest";
+import { deleteAllIfUnchanged, EntityReader, MAX_TRANSACTION_OPERATIONS, pipelineReader } from "./table-rest";
 
 export interface StoredJob {
   job: Job;
@@ -105,11 +105,17 @@ export interface DeadlineWriter {
 }
 
 export class JobsStore {
+  private readonly reader: EntityReader;
+
+  /** `reader` does the point reads; by default through the table client's own pipeline. */
   constructor(
     private readonly table: TableClient,
     private readonly timeoutMs: number,
     private readonly deadlines?: DeadlineWriter,
-  ) {}
+    reader?: EntityReader,
+  ) {
+    this.reader = reader ?? pipelineReader(table, timeoutMs);
+  }
 
   async get(key: JobKey): Promise<StoredJob | undefined> {
     return this.getByEntityKeys(partitionKeyOf(key), rowKeyOf(key));
@@ -120,7 +126,7 @@ export class JobsStore {
    * the columns a job is made of (the hot path of Get Job, so below the SDK's typed layer).
    */
   async getByEntityKeys(partitionKey: string, rowKey: string): Promise<StoredJob | undefined> {
-    const read = await readEntity(this.table, partitionKey, rowKey, JOB_COLUMNS, this.timeoutMs);
+    const read = await this.reader.read(partitionKey, rowKey, JOB_COLUMNS);
     return read && { job: fromEntity(read.properties as unknown as JobEntity), etag: read.etag };
   }
 

@@ -3,8 +3,10 @@
  * or none; a changed or missing entity fails the whole transaction) and the selective point read.
  */
 import { randomUUID } from "node:crypto";
+import net from "node:net";
 import { AzureNamedKeyCredential, generateAccountSas, TableClient } from "@azure/data-tables";
-import { deleteAllIfUnchanged, readEntity } from "../../shared/storage/table-rest";
+import { ServiceError } from "../../shared/domain/errors";
+import { deleteAllIfUnchanged, readEntity, sharedKeyReader } from "../../shared/storage/table-rest";
 
 let table: TableClient;
 
@@ -107,4 +109,50 @@ test("a client of a SAS connection string (the SAS on its URL) reads and deletes
   expect((await readEntity(sasTable, entities[0].partitionKey, entities[0].rowKey, ["Value"], 10_000))?.properties).toEqual({ Value: 0 });
   await expect(deleteAllIfUnchanged(sasTable, entities, 10_000)).resolves.toBe(true);
   expect(await remaining(entities[0].partitionKey)).toBe(0);
+});
+
+describe("sharedKeyReader (node:http, signed with the account key)", () => {
+  const account = () =>
+    Object.fromEntries(process.env.TEST_STORAGE_CONNECTION_STRING!.split(";").filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]));
+  const key = () => ({ accountName: account().AccountName, accountKey: account().AccountKey });
+
+  test("signs a read Azurite accepts, keys with quotes, spaces and colons included, and sees a missing entity as none", async () => {
+    const [entity] = await seed(1);
+    const reader = sharedKeyReader(table, key(), 10_000);
+
+    const read = await reader.read(entity.partitionKey, entity.rowKey, ["Value"]);
+
+    expect(read).toEqual({ etag: entity.etag, properties: { Value: 0 } });
+    expect(await reader.read(entity.partitionKey, `${entity.rowKey}-none`, ["Value"])).toBeUndefined();
+  });
+
+  test("a wrong key is refused (an error, not 'no such entity')", async () => {
+    const [entity] = await seed(1);
+    const reader = sharedKeyReader(table, { ...key(), accountKey: Buffer.from("not the key").toString("base64") }, 10_000);
+
+    await expect(reader.read(entity.partitionKey, entity.rowKey, ["Value"])).rejects.toMatchObject({ statusCode: 403 });
+  });
+
+  test("storage that refuses connections, or never answers, is a 503 with Retry-After, within the timeout", async () => {
+    const silent = net.createServer(() => {}); // accepts, then says nothing
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const silentPort = (silent.address() as net.AddressInfo).port;
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const closedPort = (closed.address() as net.AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    try {
+      for (const port of [closedPort, silentPort]) {
+        const client = new TableClient(`http://127.0.0.1:${port}/${key().accountName}`, "batchtests", { allowInsecureConnection: true });
+        const started = Date.now();
+        const error = await sharedKeyReader(client, key(), 1_500).read("p", "r", ["Value"]).catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(ServiceError);
+        expect(error).toMatchObject({ status: 503 });
+        expect((error as ServiceError).headers).toMatchObject({ "Retry-After": expect.any(String) });
+        expect(Date.now() - started).toBeLessThan(3_000);
+      }
+    } finally {
+      silent.close();
+    }
+  });
 });
