@@ -14,7 +14,7 @@ import { createHmac, randomUUID } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import { TableClient } from "@azure/data-tables";
-import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest, HttpClient } from "@azure/core-rest-pipeline";
+import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest, HttpClient, PipelineRequest } from "@azure/core-rest-pipeline";
 import { translateStorageError } from "./storage-errors";
 
 export interface ConditionalDelete {
@@ -61,14 +61,17 @@ export async function readEntity(client: TableClient, partitionKey: string, rowK
     abortSignal: AbortSignal.timeout(timeoutMs),
     allowInsecureConnection: accountUrl.startsWith("http:"),
   });
-  let response: { status: number; body: string; etag?: string };
+  return entityReadOf(await sendThroughPipeline(client, request));
+}
+
+/** Sends a request through the client's own pipeline; a failure to get an answer is translated. */
+async function sendThroughPipeline(client: TableClient, request: PipelineRequest): Promise<{ status: number; body: string; etag?: string }> {
   try {
-    const sent = await client.pipeline.sendRequest((httpClient ??= createDefaultHttpClient()), request);
-    response = { status: sent.status, body: sent.bodyAsText ?? "", etag: sent.headers.get("etag") };
+    const response = await client.pipeline.sendRequest((httpClient ??= createDefaultHttpClient()), request);
+    return { status: response.status, body: response.bodyAsText ?? "", etag: response.headers.get("etag") };
   } catch (error) {
     throw translateStorageError(error);
   }
-  return entityReadOf(response);
 }
 
 /**
@@ -176,7 +179,7 @@ export async function deleteAllIfUnchanged(client: TableClient, deletes: Conditi
       "Content-Type: application/http",
       "Content-Transfer-Encoding: binary",
       "",
-      `DELETE ${accountUrl}/${client.tableName}(PartitionKey='${keyInUrl(item.partitionKey)}',RowKey='${keyInUrl(item.rowKey)}') HTTP/1.1`,
+      `DELETE ${accountUrl}${entityPath(client.tableName, item.partitionKey, item.rowKey)} HTTP/1.1`,
       "Accept: application/json;odata=minimalmetadata",
       "DataServiceVersion: 3.0;",
       `If-Match: ${item.etag}`,
@@ -199,15 +202,7 @@ export async function deleteAllIfUnchanged(client: TableClient, deletes: Conditi
     abortSignal: AbortSignal.timeout(timeoutMs),
     allowInsecureConnection: accountUrl.startsWith("http:"),
   });
-  let status: number;
-  let body: string;
-  try {
-    const response = await client.pipeline.sendRequest((httpClient ??= createDefaultHttpClient()), request);
-    status = response.status;
-    body = response.bodyAsText ?? "";
-  } catch (error) {
-    throw translateStorageError(error);
-  }
+  const { status, body } = await sendThroughPipeline(client, request);
   if (status !== 202) throw translateStorageError(failure(`Entity group transaction failed with ${status}`, status));
   // A changeset either succeeds whole (a 204 per operation) or fails at one operation, whose status
   // is then the only one in the response.
