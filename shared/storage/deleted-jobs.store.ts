@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto";
 import { odata, TableClient, TransactionAction } from "@azure/data-tables";
 import { Job } from "../domain/job";
 import { partitionKeyOf } from "./jobs.store";
+import { chunkBySize } from "./size-chunks";
 import { translateStorageError } from "./storage-errors";
 
 export interface DeletedJobRecord {
@@ -46,7 +47,9 @@ export class DeletedJobsStore {
     }
     let requests = 0;
     for (const [partitionKey, records] of byPartition) {
-      const actions: TransactionAction[] = chunkBySize(records).map((chunk) => [
+      // As many records to an entity as fit in one string column (the array's brackets and commas counted).
+      const chunks = chunkBySize(records, (record) => JSON.stringify(record).length + 1, MAX_RECORDS_CHARS - 2);
+      const actions: TransactionAction[] = chunks.map((chunk) => [
         "create",
         { partitionKey, rowKey: `${at.toISOString()}|${randomUUID()}`, Records: JSON.stringify(chunk) },
       ]);
@@ -92,23 +95,4 @@ function recordOf(job: Job, reason: string, at: Date): DeletedJobRecord {
     deletedAt: at.toISOString(),
     reason,
   };
-}
-
-/** Consecutive records whose JSON array fits in one string column. */
-function chunkBySize(records: DeletedJobRecord[]): DeletedJobRecord[][] {
-  const chunks: DeletedJobRecord[][] = [];
-  let current: DeletedJobRecord[] = [];
-  let chars = 2;
-  for (const record of records) {
-    const size = JSON.stringify(record).length + 1;
-    if (current.length > 0 && chars + size > MAX_RECORDS_CHARS) {
-      chunks.push(current);
-      current = [];
-      chars = 2;
-    }
-    current.push(record);
-    chars += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }

@@ -8,6 +8,7 @@
 import { QueueClient, QueueServiceClient } from "@azure/storage-queue";
 import type { ArrivalNotice } from "../domain/deadlines";
 import type { OutboundMessage } from "../domain/messages";
+import { chunkBySize } from "./size-chunks";
 import { translateStorageError } from "./storage-errors";
 
 /** What goes on the queue: a job's messages, or an arrival's notice to operators. */
@@ -30,25 +31,12 @@ export function decodeQueueMessage(messageText: string): QueueMessage[] {
 
 /** Packs messages into as few queue messages as fit, each a single message or a batch. */
 export function packQueueMessages(messages: QueueMessage[]): string[] {
-  const bodies: string[] = [];
-  let pending: string[] = [];
-  let pendingBytes = 0;
-  const flush = () => {
-    if (pending.length === 0) return;
-    const json = pending.length === 1 ? pending[0] : `{"type":"batch","messages":[${pending.join(",")}]}`;
-    bodies.push(Buffer.from(json, "utf8").toString("base64"));
-    pending = [];
-    pendingBytes = 0;
-  };
-  for (const message of messages) {
-    const json = JSON.stringify(message);
-    const bytes = Buffer.byteLength(json, "utf8") + 1;
-    if (pendingBytes + bytes > MAX_JSON_BYTES) flush();
-    pending.push(json);
-    pendingBytes += bytes;
-  }
-  flush();
-  return bodies;
+  const json = messages.map((message) => JSON.stringify(message));
+  // One byte more each for the comma between a batch's messages.
+  return chunkBySize(json, (text) => Buffer.byteLength(text, "utf8") + 1, MAX_JSON_BYTES).map((chunk) => {
+    const body = chunk.length === 1 ? chunk[0] : `{"type":"batch","messages":[${chunk.join(",")}]}`;
+    return Buffer.from(body, "utf8").toString("base64");
+  });
 }
 
 export class NotificationQueue {
