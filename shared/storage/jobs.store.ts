@@ -219,10 +219,16 @@ export class JobsStore {
   }
 
   async delete(key: JobKey, etag: string): Promise<void> {
+    if (!(await this.deleteIfUnchanged(partitionKeyOf(key), rowKeyOf(key), etag))) throw new ConcurrencyError();
+  }
+
+  /** Deletes one job if it still has `etag`; false when it changed meanwhile or is already gone. */
+  private async deleteIfUnchanged(partitionKey: string, rowKey: string, etag: string): Promise<boolean> {
     try {
-      await this.table.deleteEntity(partitionKeyOf(key), rowKeyOf(key), { ...this.options(), etag });
+      await this.table.deleteEntity(partitionKey, rowKey, { ...this.options(), etag });
+      return true;
     } catch (error) {
-      if (isNotFound(error)) throw new ConcurrencyError();
+      if (isNotFound(error) || statusOf(error) === 412) return false;
       throw translateStorageError(error);
     }
   }
@@ -244,12 +250,7 @@ export class JobsStore {
       }
       for (const item of chunk) {
         requests++;
-        try {
-          await this.table.deleteEntity(partitionKey, item.rowKey, { ...this.options(), etag: item.etag });
-          deleted.add(item.rowKey);
-        } catch (error) {
-          if (!isNotFound(error) && statusOf(error) !== 412) throw translateStorageError(error);
-        }
+        if (await this.deleteIfUnchanged(partitionKey, item.rowKey, item.etag)) deleted.add(item.rowKey);
       }
     }
     return { deleted, requests };
