@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   const useHttps = args.https === true || process.env.LOCAL_HOST_HTTPS === "true";
   const port = Number(process.env.LOCAL_HOST_PORT ?? 7071);
 
-  const azurite = await startLocalAzuriteIfNeeded((line) => console.log(line));
+  const azurite = await ensureLocalStorage((line) => console.log(line));
 
   getSettings(); // a bad setting stops start-up here, naming the setting
   await getServices(); // creates the table once, before the first request
