@@ -21,6 +21,14 @@ export default tseslint.config(
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
+    // ES modules run by Node: the examples a newcomer copies (examples/), and this file.
+    files: ["**/*.mjs"],
+    languageOptions: {
+      sourceType: "module",
+      globals: { process: "readonly", console: "readonly", URL: "readonly", Buffer: "readonly", setTimeout: "readonly", clearTimeout: "readonly", fetch: "readonly" },
+    },
+  },
+  {
     files: ["shared/**/*.ts", "functions/**/*.ts"],
     rules: { "no-console": "error" },
   },

@@ -2,13 +2,7 @@
  * `npm run bench`: measures the service against its storage floor, side by side in one run, because
  * these machines are shared and noisy. Starts its own in-memory Azurite and runs the service in its
  * own process (as in production); prints a table and writes bench/results.json. Absolute times are
- * printed but never asserted; targets are ratios.
- *
- *   --rounds N          measured rounds per figure (default 5; one warm-up round is discarded)
- *   --round-ms N        length of a throughput round (default 2000)
- *   --sweep-sizes A,B   jobs seeded for the sweep benchmark (default 10000,100000)
- *   --due N             due jobs among them (default 1000)
- *   --only LIST         get,api,sweep,cold (default all)
+ * printed but never asserted; targets are ratios. `npm run bench -- --help` lists the options.
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -18,6 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { TableClient, TransactionAction } from "@azure/data-tables";
 import { freePorts, RunningAzurite, startAzurite } from "../devhost/azurite";
+import { CliSpec, exitWithUsageError, parseCommandLine } from "../devhost/cli";
 import { createDeadlineIndex, getServices, getSettings, resetServices } from "../shared/app/services";
 import { createTableClient } from "../shared/storage/clients";
 import { createJob, Job, JobKey, OperationContext, transition } from "../shared/domain/job";
@@ -53,17 +48,44 @@ const ROOT = path.resolve(__dirname, "..", "..");
 const BITLOCKER_KEY = "238810-662376-448998-450120-652806-203390-606320-483076";
 const MANIFEST_HASH = "4228EC5D8E048CB9B515338C789314BE8D0B2FDBC7C7A0308E1C826242CDE74E";
 
+const BENCHMARKS = ["get", "api", "sweep", "cold"];
+
+export const BENCH_CLI: CliSpec = {
+  command: "npm run bench --",
+  summary:
+    "Measures the service against its storage floor side by side (own in-memory Azurite, the service in its own process),\n" +
+    "prints the table and writes bench/results.json. The default run takes about 6 minutes on 2 cores.",
+  options: {
+    rounds: { type: "string", value: "N", description: "measured rounds per figure (default 5; one warm-up round is discarded)" },
+    "round-ms": { type: "string", value: "N", description: "length of a throughput round in ms (default 2000)" },
+    "sweep-sizes": { type: "string", value: "A,B", description: "jobs seeded for the sweep benchmark (default 10000,100000)" },
+    due: { type: "string", value: "N", description: "due jobs among them (default 1000)" },
+    only: { type: "string", value: "LIST", description: `which benchmarks to run, of ${BENCHMARKS.join(",")} (default all)` },
+  },
+};
+
 function parseOptions(argv: string[]): Options {
-  const value = (name: string, fallback: string) => {
-    const index = argv.indexOf(`--${name}`);
-    return index >= 0 && argv[index + 1] ? argv[index + 1] : fallback;
+  const values = parseCommandLine(argv, BENCH_CLI);
+  const wholeNumbers = (name: string, fallback: string): number[] => {
+    const text = (values[name] as string | undefined) ?? fallback;
+    const numbers = text.split(",").map((part) => (/^\d+$/.test(part.trim()) ? Number(part) : NaN));
+    if (numbers.some((value) => !(value >= 1))) exitWithUsageError(BENCH_CLI, `--${name} must be whole numbers of 1 or more, not '${text}'`);
+    return numbers;
   };
+  const single = (name: string, fallback: string): number => {
+    const numbers = wholeNumbers(name, fallback);
+    if (numbers.length !== 1) exitWithUsageError(BENCH_CLI, `--${name} takes one number, not '${values[name]}'`);
+    return numbers[0];
+  };
+  const only = ((values.only as string | undefined) ?? BENCHMARKS.join(",")).split(",").map((name) => name.trim());
+  const unknown = only.filter((name) => !BENCHMARKS.includes(name));
+  if (unknown.length > 0) exitWithUsageError(BENCH_CLI, `--only: no benchmark '${unknown.join("', '")}' (there are ${BENCHMARKS.join(", ")})`);
   return {
-    rounds: Number(value("rounds", "5")),
-    roundMs: Number(value("round-ms", "2000")),
-    sweepSizes: value("sweep-sizes", "10000,100000").split(",").map(Number),
-    due: Number(value("due", "1000")),
-    only: new Set(value("only", "get,api,sweep,cold").split(",")),
+    rounds: single("rounds", "5"),
+    roundMs: single("round-ms", "2000"),
+    sweepSizes: wholeNumbers("sweep-sizes", "10000,100000"),
+    due: single("due", "1000"),
+    only: new Set(only),
   };
 }
 

@@ -1,18 +1,35 @@
 /**
  * `npm run notifications`: prints the messages waiting on the notification queue (Azurite locally).
- * By default it only peeks; `-- --take` also removes them, as a real consumer would.
+ * By default it only peeks; `-- --take` also removes them, as a real consumer would. Starts Azurite
+ * for the run if the settings use it and it isn't up, as `npm run sweep` does.
  */
 import { getServices } from "../shared/app/services";
-import { loadLocalSettings } from "./start";
+import { CliSpec, parseCommandLine } from "./cli";
+import { ensureLocalStorage, loadLocalSettings } from "./start";
+
+const NOTIFICATIONS_CLI: CliSpec = {
+  command: "npm run notifications --",
+  summary:
+    "Prints up to 32 messages waiting on the notification queue (NOTIFICATIONS_QUEUE_NAME) of the storage in\n" +
+    "local.settings.json (else the sample), oldest first. Starts Azurite for the run if it isn't up.",
+  options: {
+    take: { type: "boolean", description: "also remove the messages printed, as a real consumer would (default: only peek)" },
+  },
+};
 
 async function main(): Promise<void> {
+  const args = parseCommandLine(process.argv.slice(2), NOTIFICATIONS_CLI);
   loadLocalSettings();
-  const take = process.argv.includes("--take");
-  const { notifications } = await getServices();
-  const messages = take ? await notifications.receive(32) : await notifications.peek(32);
-  if (messages.length === 0) console.log("No messages waiting.");
-  for (const message of messages) {
-    console.log(`${message.at} [${message.type}/${message.kind} → ${message.audience}${message.contactEmail ? ` <${message.contactEmail}>` : ""}] ${message.message}  (id ${message.id})`);
+  const azurite = await ensureLocalStorage((line) => console.error(line));
+  try {
+    const { notifications } = await getServices();
+    const messages = args.take ? await notifications.receive(32) : await notifications.peek(32);
+    if (messages.length === 0) console.log("No messages waiting.");
+    for (const message of messages) {
+      console.log(`${message.at} [${message.type}/${message.kind} → ${message.audience}${message.contactEmail ? ` <${message.contactEmail}>` : ""}] ${message.message}  (id ${message.id})`);
+    }
+  } finally {
+    await azurite?.stop();
   }
 }
 

@@ -8,19 +8,36 @@ import path from "node:path";
 import { projectRoot } from "../shared/storage/locations.file";
 import { getServices, getSettings } from "../shared/app/services";
 import { isPortOpen, RunningAzurite, startAzurite } from "./azurite";
+import { CliSpec, parseCommandLine } from "./cli";
 import { selfSignedCertificate } from "./certificate";
 import { startLocalHost } from "./local-host";
 import { timerDefinitions } from "../shared/app/timers";
 
 const root = projectRoot();
 
+export interface LocalSettings {
+  /** The file read, or a note that there was none. */
+  file: string;
+  /** Settings of the file that the environment set otherwise: the environment wins, as with `func start`. */
+  overriddenByEnvironment: string[];
+}
+
 /** Loads `local.settings.json` (or the sample) into the environment, as `func start` does; real env wins. */
-export function loadLocalSettings(): string {
+export function loadLocalSettings(): LocalSettings {
   const file = ["local.settings.json", "local.settings.sample.json"].map((name) => path.join(root, name)).find(existsSync);
-  if (!file) return "(no local settings file)";
+  if (!file) return { file: "(no local settings file)", overriddenByEnvironment: [] };
   const values = (JSON.parse(readFileSync(file, "utf8")).Values ?? {}) as Record<string, string>;
-  for (const [name, value] of Object.entries(values)) process.env[name] ??= String(value);
-  return path.basename(file);
+  const overriddenByEnvironment: string[] = [];
+  for (const [name, value] of Object.entries(values)) {
+    if (process.env[name] !== undefined && process.env[name] !== String(value)) overriddenByEnvironment.push(name);
+    process.env[name] ??= String(value);
+  }
+  return { file: path.basename(file), overriddenByEnvironment };
+}
+
+/** `NAME=value` for the banner; a setting that can hold a key or a connection string shows no value. */
+export function describeSetting(name: string): string {
+  return /storage|key|secret|password|connection/i.test(name) ? `${name}=(set)` : `${name}=${process.env[name]}`;
 }
 
 /**
@@ -41,6 +58,39 @@ export async function startLocalAzuriteIfNeeded(log: (line: string) => void): Pr
   return azurite;
 }
 
+/**
+ * For the command-line tools: starts Azurite when the settings use development storage (as above);
+ * when they name storage on this machine that nothing listens on, stops with that plainly, rather
+ * than letting every call time out into "temporarily unavailable".
+ */
+export async function ensureLocalStorage(log: (line: string) => void): Promise<RunningAzurite | undefined> {
+  const azurite = await startLocalAzuriteIfNeeded(log);
+  if (azurite) return azurite;
+  for (const endpoint of localEndpoints(process.env.ImportExportStorage ?? "")) {
+    if (!(await isPortOpen(Number(endpoint.port), endpoint.hostname.replace(/^\[|\]$/g, "")))) {
+      throw new Error(
+        `Azurite isn't running: nothing listens on ${endpoint.host}, where ImportExportStorage points. ` +
+          "Start it with npm start (in another terminal), or use ImportExportStorage=UseDevelopmentStorage=true and this command starts it.",
+      );
+    }
+  }
+  return undefined;
+}
+
+/** The loopback endpoints a connection string names (`TableEndpoint=http://127.0.0.1:10002/...`). */
+function localEndpoints(connectionString: string): URL[] {
+  const endpoints: URL[] = [];
+  for (const match of connectionString.matchAll(/(?:Blob|Queue|Table)Endpoint=([^;]+)/gi)) {
+    try {
+      const url = new URL(match[1]);
+      if (/^(127\.0\.0\.1|localhost|\[::1\])$/i.test(url.hostname) && url.port) endpoints.push(url);
+    } catch {
+      // A malformed endpoint is the settings' to report, at start-up.
+    }
+  }
+  return endpoints;
+}
+
 async function developmentCertificate(): Promise<{ key: string; cert: string; certFile: string }> {
   const folder = path.join(root, ".devcerts");
   const keyFile = path.join(folder, "key.pem");
@@ -54,13 +104,29 @@ async function developmentCertificate(): Promise<{ key: string; cert: string; ce
   return { key: readFileSync(keyFile, "utf8"), cert: readFileSync(certFile, "utf8"), certFile };
 }
 
+export const START_CLI: CliSpec = {
+  command: "npm start --",
+  summary:
+    "Serves the app (its route table, portal and timers) on http://127.0.0.1:7071 with the settings of local.settings.json,\n" +
+    "else local.settings.sample.json; starts Azurite (data in .azurite/) unless one is listening. Ctrl-C stops both.",
+  options: {
+    https: { type: "boolean", description: "serve HTTPS with a self-signed certificate kept in .devcerts/ (the Azure SDK needs it)" },
+  },
+  notes: [
+    "Environment:",
+    "  LOCAL_HOST_PORT=N       listen on another port (default 7071)",
+    "  LOCAL_HOST_HTTPS=true   the same as --https",
+    "  any setting (see the README's Settings) overrides local.settings.json, e.g. CREATING_JOB_LIFETIME=PT2M",
+  ],
+};
+
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
+  const args = parseCommandLine(process.argv.slice(2), START_CLI);
   const settingsFile = loadLocalSettings();
-  const useHttps = args.includes("--https") || process.env.LOCAL_HOST_HTTPS === "true";
+  const useHttps = args.https === true || process.env.LOCAL_HOST_HTTPS === "true";
   const port = Number(process.env.LOCAL_HOST_PORT ?? 7071);
 
-  const azurite = await startLocalAzuriteIfNeeded((line) => console.log(line));
+  const azurite = await ensureLocalStorage((line) => console.log(line));
 
   getSettings(); // a bad setting stops start-up here, naming the setting
   await getServices(); // creates the table once, before the first request
@@ -69,7 +135,11 @@ async function main(): Promise<void> {
   const host = await startLocalHost({ port, tls, timers, scheduleTimers: true, log: (line) => console.log(line) });
 
   const subscription = "00000000-0000-0000-0000-000000000001";
-  console.log(`\nImport/Export service listening on ${host.url} (settings from ${settingsFile})`);
+  const curl = `curl ${tls ? `--cacert ${tls.certFile} ` : ""}`;
+  console.log(`\nImport/Export service listening on ${host.url} (settings from ${settingsFile.file})`);
+  if (settingsFile.overriddenByEnvironment.length > 0) {
+    console.log(`Set by the environment, overriding ${settingsFile.file}: ${settingsFile.overriddenByEnvironment.map(describeSetting).join(", ")}`);
+  }
   if (tls) console.log(`Self-signed certificate: ${tls.certFile}  (trust it with NODE_EXTRA_CA_CERTS=${tls.certFile})`);
   console.log(`Portal: ${host.url}/portal/  (your jobs; the operator console is ${host.url}/portal/operator)`);
   const settings = getSettings();
@@ -81,13 +151,13 @@ async function main(): Promise<void> {
   }
   console.log("\nTry:");
   console.log(
-    `  curl ${tls ? `--cacert ${tls.certFile} ` : ""}-X PUT '${host.url}/subscriptions/${subscription}/resourceGroups/demo/providers/Microsoft.ImportExport/jobs/first-job?api-version=2021-01-01' \\\n` +
+    `  ${curl}-X PUT '${host.url}/subscriptions/${subscription}/resourceGroups/demo/providers/Microsoft.ImportExport/jobs/first-job?api-version=2021-01-01' \\\n` +
       `    -H 'Authorization: Bearer dev' -H 'content-type: application/json' \\\n` +
       `    -d '{"location":"westus","properties":{"jobType":"Import","storageAccountId":"/subscriptions/${subscription}/resourceGroups/demo/providers/Microsoft.Storage/storageAccounts/demostore","driveList":[{"driveId":"9CA995BB","bitLockerKey":"238810-662376-448998-450120-652806-203390-606320-483076","manifestFile":"\\\\DriveManifest.xml","manifestHash":"4228EC5D8E048CB9B515338C789314BE8D0B2FDBC7C7A0308E1C826242CDE74E"}]}}'`,
   );
-  console.log(`  curl ${tls ? `--cacert ${tls.certFile} ` : ""}-H 'Authorization: Bearer dev' '${host.url}/subscriptions/${subscription}/resourceGroups/demo/providers/Microsoft.ImportExport/jobs/first-job?api-version=2021-01-01'`);
+  console.log(`  ${curl}-H 'Authorization: Bearer dev' '${host.url}/subscriptions/${subscription}/resourceGroups/demo/providers/Microsoft.ImportExport/jobs/first-job?api-version=2021-01-01'`);
   for (const timer of timers) {
-    console.log(`\nTimer ${timer.name}: '${timer.schedule}' (UTC). Run it now: curl -X POST -H 'Authorization: Bearer dev-operator' ${host.url}/admin/functions/${timer.name}  (or npm run sweep)`);
+    console.log(`\nTimer ${timer.name}: '${timer.schedule}' (UTC). Run it now: ${curl}-X POST -H 'Authorization: Bearer dev-operator' ${host.url}/admin/functions/${timer.name}  (or npm run sweep)`);
   }
   console.log("\nCtrl-C stops the service and Azurite.");
 

@@ -3,11 +3,22 @@
  * would, and prints its report. Starts Azurite for the run if it isn't already up.
  */
 import { runMaintenance } from "../shared/app/timers";
-import { loadLocalSettings, startLocalAzuriteIfNeeded } from "./start";
+import { CliSpec, parseCommandLine } from "./cli";
+import { ensureLocalStorage, loadLocalSettings } from "./start";
+
+const SWEEP_CLI: CliSpec = {
+  command: "npm run sweep --",
+  summary:
+    "Runs the maintenance sweep (MaintenanceSweep) once, as its timer would, against the storage of local.settings.json\n" +
+    "(else the sample), and prints what it did, then the full report as JSON. Starts Azurite for the run if it isn't up.",
+  options: {},
+  notes: ["Environment: any setting overrides local.settings.json, e.g. CREATING_JOB_LIFETIME=PT2M npm run sweep"],
+};
 
 async function main(): Promise<void> {
+  parseCommandLine(process.argv.slice(2), SWEEP_CLI);
   loadLocalSettings();
-  const azurite = await startLocalAzuriteIfNeeded((line) => console.error(line));
+  const azurite = await ensureLocalStorage((line) => console.error(line));
   try {
     const report = await runMaintenance();
     const { sweep, reconcile } = report;

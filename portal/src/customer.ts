@@ -8,7 +8,7 @@ import type { JobState } from "../../shared/domain/job-state-machine";
 import { JOB_STATES } from "../../shared/domain/job-state-machine";
 import { api, ApiError, armJobPath, JobKey, jobKeyFromId, jobPagePath, samePath, timelinePath, withApiVersion } from "./api";
 import { stateDiagram } from "./diagram";
-import { byId, Child, formatBytes, formatDate, h, progressBar, replaceChildren, stateBadge, tableHead, timeElement, today, uniqueId } from "./dom";
+import { byId, Child, formatBytes, formatDate, h, progressBar, replaceChildren, scrollingTable, stateBadge, tableHead, timeElement, today, uniqueId } from "./dom";
 import type { Address, JobResource, Page, Timeline } from "./types";
 import { addressLines, announce, bindTokenForm, confirmDialog, errorBox, facts, field, FieldSpec, formValues, submitting, successBox } from "./ui";
 
@@ -161,8 +161,7 @@ function jobsTable(jobs: JobResource[], subscription: string, filter: string): H
       " (npm start prints a ready request).",
     );
   }
-  return h(
-    "table",
+  return scrollingTable(
     { class: "jobs" },
     h("caption", {}, `${jobs.length} job${jobs.length === 1 ? "" : "s"} in subscription ${subscription}${filter ? ` (${filter})` : ""}`),
     tableHead(["Job", "Resource group", "Type", "State", "Location", "Progress", "Created"]),
@@ -338,8 +337,7 @@ class JobPage {
       h("h2", { id: "drives-heading" }, "Drives"),
       drives.length === 0
         ? h("p", { class: "empty" }, job.properties.jobType === "Export" ? "No drives yet: the data center adds them when they arrive." : "This job has no drives.")
-        : h(
-            "table",
+        : scrollingTable(
             { class: "drives" },
             h("caption", { class: "visually-hidden" }, "Drives of the job"),
             tableHead(["Drive", "State", "Progress", "Bytes copied", "Copy status", "Logs"]),

@@ -35,6 +35,17 @@ export function tableHead(labels: string[]): HTMLTableSectionElement {
   return h("thead", {}, h("tr", {}, labels.map((label) => h("th", { scope: "col" }, label))));
 }
 
+/**
+ * A table in its own horizontal scroll container, so a table wider than a phone's screen scrolls by
+ * itself instead of the whole page. The container is a labelled region that takes focus, so keyboard
+ * users can scroll it too.
+ */
+export function scrollingTable(attributes: Attributes, ...children: Child[]): HTMLElement {
+  const table = h("table", attributes, ...children);
+  const label = table.caption?.textContent ?? undefined;
+  return h("div", { class: "table-scroll", role: "region", tabindex: 0, "aria-label": label }, table);
+}
+
 export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Attributes = {}, ...children: Child[]): SVGElementTagNameMap[K] {
   const element = document.createElementNS("http://www.w3.org/2000/svg", tag);
   setAttributes(element, attributes);

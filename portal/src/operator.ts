@@ -7,7 +7,7 @@
 import { DRIVE_STATES } from "../../shared/domain/drive-state-machine";
 import { JOB_STATES } from "../../shared/domain/job-state-machine";
 import { api, ApiError, JobKey, jobKeyFromId, jobPagePath, operatorJobPath, operatorPagePath } from "./api";
-import { byId, Child, formatBytes, h, progressBar, replaceChildren, stateBadge, tableHead, timeElement, today, uniqueId } from "./dom";
+import { byId, Child, formatBytes, h, progressBar, replaceChildren, scrollingTable, stateBadge, tableHead, timeElement, today, uniqueId } from "./dom";
 import type { Arrival, HistoryEntry, OperatorJob, Page } from "./types";
 import { announce, bindTokenForm, errorBox, facts, field, FieldSpec, formValues, submitting, successBox } from "./ui";
 
@@ -123,8 +123,7 @@ function flagsOf(job: OperatorJob): string[] {
 
 function queueTable(jobs: OperatorJob[], label: string): HTMLElement {
   if (jobs.length === 0) return h("p", { class: "empty" }, `No jobs in this queue (${label}).`);
-  return h(
-    "table",
+  return scrollingTable(
     { class: "jobs" },
     h("caption", {}, `${jobs.length} job${jobs.length === 1 ? "" : "s"}: ${label}`),
     tableHead(["Job", "Subscription", "Resource group", "State", "Progress", "Flags", "Next events"]),
@@ -189,8 +188,7 @@ async function loadArrivals(): Promise<void> {
 
 function arrivalsTable(arrivals: Arrival[]): HTMLElement {
   if (arrivals.length === 0) return h("p", { class: "empty" }, "No unmatched arrivals.");
-  return h(
-    "table",
+  return scrollingTable(
     { class: "arrivals" },
     h("caption", { class: "visually-hidden" }, "Unmatched arrivals"),
     tableHead(["Arrived", "Carrier and tracking", "Drives", "Label names", "Why unmatched", "Attach"]),
@@ -323,8 +321,7 @@ function renderJob(key: JobKey, job: OperatorJob, history: HistoryEntry[], messa
     ]),
     drives.length === 0
       ? h("p", { class: "empty" }, "No drives yet.")
-      : h(
-          "table",
+      : scrollingTable(
           { class: "drives" },
           h("caption", {}, "Drives"),
           tableHead(["Drive", "State", "Progress", "Bytes copied", "Copy status"]),

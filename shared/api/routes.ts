@@ -38,6 +38,7 @@ const operator = () => require("./handlers/operator.handlers") as typeof import(
 const provider = () => require("./handlers/provider.handlers") as typeof import("./handlers/provider.handlers");
 const unmatched = () => require("./handlers/unmatched.handler") as typeof import("./handlers/unmatched.handler");
 const portal = () => require("./handlers/portal.handlers") as typeof import("./handlers/portal.handlers");
+const openApi = () => require("./handlers/openapi.handler") as typeof import("./handlers/openapi.handler");
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const PROVIDER = "providers/Microsoft.ImportExport";
@@ -66,6 +67,8 @@ export const apiRoutes: RouteDefinition[] = [
   { name: "Operator_ListArrivals", methods: ["GET"], route: "operator/arrivals", handler: lazy(operator, (m) => m.listArrivals) },
   { name: "Operator_RecordArrival", methods: ["POST"], route: "operator/arrivals", handler: lazy(operator, (m) => m.recordArrival) },
   { name: "Operator_AttachArrival", methods: ["POST"], route: "operator/arrivals/{arrivalId}/attach", handler: lazy(operator, (m) => m.attachArrival) },
+  // The OpenAPI 3.1 document of the operator and portal endpoints, generated from this table and the zod schemas.
+  { name: "Operator_OpenApi", methods: ["GET"], route: "operator/openapi.json", handler: lazy(openApi, (m) => m.getOpenApiDocument) },
 ];
 
 /**

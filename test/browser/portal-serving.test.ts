@@ -47,6 +47,21 @@ describe("the portal's pages and files", () => {
     }
   });
 
+  test("a browser opening the site's root is sent to the portal; an API client still gets the ARM 404", async () => {
+    const browser = await get("/", { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" });
+    expect(browser.status).toBe(302);
+    expect(browser.headers.get("location")).toBe("/portal/");
+    expect(browser.headers.get("x-ms-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+
+    for (const accept of ["application/json", "*/*"]) {
+      const client = await get("/", { accept });
+      expect([accept, client.status]).toEqual([accept, 404]);
+      expect(((await client.json()) as { error: { code: string } }).error.code).toBe("NotFound");
+    }
+    const elsewhere = await get("/nothing/here", { accept: "text/html" });
+    expect(elsewhere.status).toBe(404);
+  });
+
   test("/portal redirects to /portal/; anything outside the built files is a 404; other methods a 405", async () => {
     const redirect = await get("/portal?subscription=x");
     expect(redirect.status).toBe(302);
