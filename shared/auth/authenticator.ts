@@ -98,7 +98,8 @@ async function createVerifier(settings: AuthSettings): Promise<Verifier> {
   const jose = require("jose") as typeof import("jose");
   const keys = jose.createRemoteJWKSet(new URL(settings.jwksUri!), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
   return async (token) => {
-    const { payload } = await jose.jwtVerify(token, keys, { issuer: settings.issuers, audience: settings.audience, clockTolerance: 60 });
+    // Microsoft identity platform tokens always carry `exp`; one without it would never expire.
+    const { payload } = await jose.jwtVerify(token, keys, { issuer: settings.issuers, audience: settings.audience, clockTolerance: 60, requiredClaims: ["exp"] });
     return payload as Claims;
   };
 }

@@ -160,6 +160,8 @@ describe("refused tokens: 401 AuthenticationFailed with WWW-Authenticate", () =>
     ["that expired 2 minutes ago (beyond the 60 s skew)", () => token({ iat: now() - 900, nbf: now() - 900, exp: now() - 120 })],
     ["not yet valid for another hour", () => token({ nbf: now() + 3600, exp: now() + 7200 })],
     ["not yet valid for 2 minutes (beyond the 60 s skew)", () => token({ nbf: now() + 120 })],
+    // Regression (issue 11, item 4): a token with no expiry was accepted forever.
+    ["without an expiry ('exp')", () => token({ exp: undefined })],
   ])("a token %s", async (label, make) => {
     const compact = await make();
     const response = await send(service, "GET", path(), { authorization: bearer(compact) });
