@@ -87,7 +87,7 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
   const messenger = new JobMessenger(queue, jobsStore);
   return {
     settings: current,
-    authenticator: new Authenticator(current.auth),
+    authenticator: new Authenticator(current.auth, now),
     clock: now,
     locations,
     jobs: new JobService(jobsStore, arrivals, logs, messenger, index, locations, rules, now),
