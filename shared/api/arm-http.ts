@@ -15,6 +15,12 @@ import { SUPPORTED_API_VERSIONS } from "./schemas";
 export interface ArmRequest {
   http: HttpRequest;
   url: URL;
+  /**
+   * The URL as clients reach the service, for links in responses (nextLink): the request's own
+   * URL, on `PUBLIC_BASE_URL` when one is configured (behind ARM or a gateway). Never taken from a
+   * client's header (Referer, X-Forwarded-Host), which anyone can set.
+   */
+  publicUrl: URL;
   requestId: string;
   services: Services;
   /** Who is calling, as the authenticator established it; jobs are scoped to its tenant. */
@@ -106,6 +112,7 @@ function buildRequest(http: HttpRequest, url: URL, requestId: string, services: 
   return {
     http,
     url,
+    publicUrl: publicUrlOf(url, services.settings.publicBaseUrl),
     requestId,
     services,
     caller,
@@ -121,6 +128,12 @@ function buildRequest(http: HttpRequest, url: URL, requestId: string, services: 
     },
     body: async (schema) => parseOrThrow(schema, await readJson(http, services.settings.maxRequestBodyBytes), "InvalidRequestContent"),
   };
+}
+
+function publicUrlOf(url: URL, publicBaseUrl: URL | undefined): URL {
+  if (!publicBaseUrl) return url;
+  const basePath = publicBaseUrl.pathname.replace(/\/+$/, "");
+  return new URL(`${publicBaseUrl.origin}${basePath}${url.pathname}${url.search}`);
 }
 
 async function readJson(http: HttpRequest, limitBytes: number): Promise<unknown> {

@@ -56,6 +56,15 @@ const settingsSchema = z
     MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(256 * 1024),
     LOCATIONS_FILE: z.string().min(1).optional(),
     STORAGE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    // Where clients reach the service (ARM's endpoint, a gateway): links in responses are built on it.
+    PUBLIC_BASE_URL: z.preprocess(
+      emptyAsMissing,
+      z
+        .url({ protocol: /^https?$/ })
+        .refine((value) => !/[?#]/.test(value), "must be an http(s) URL without a query or fragment")
+        .transform((value) => new URL(value))
+        .optional(),
+    ),
     AUTH_MODE: z.enum(["dev", "strict"]).default("strict"),
     AUTH_ISSUERS: z
       .string()
@@ -116,6 +125,8 @@ export interface Settings {
   maxRequestBodyBytes: number;
   locationsFile?: string;
   storageTimeoutMs: number;
+  /** Links in responses are built on it when set (see `PUBLIC_BASE_URL`). */
+  publicBaseUrl?: URL;
   auth: AuthSettings;
 }
 
@@ -164,6 +175,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     maxRequestBodyBytes: raw.MAX_REQUEST_BODY_BYTES,
     locationsFile: raw.LOCATIONS_FILE,
     storageTimeoutMs: raw.STORAGE_TIMEOUT_MS,
+    publicBaseUrl: raw.PUBLIC_BASE_URL,
     auth: {
       mode: raw.AUTH_MODE,
       issuers: raw.AUTH_ISSUERS,
