@@ -120,7 +120,8 @@ function buildRequest(http: HttpRequest, url: URL, requestId: string, services: 
     tenantId: caller.tenantId,
     params: (schema) => parseOrThrow(schema, http.params, "InvalidResourceName"),
     query: (schema) => {
-      const query: Record<string, string> = {};
+      // Parameter names are the caller's strings: a null-prototype object takes `__proto__` as a name.
+      const query: Record<string, string> = Object.create(null);
       url.searchParams.forEach((value, name) => {
         if (name !== "api-version") query[name] = value;
       });

@@ -44,9 +44,26 @@ export const listQuery = z.object({
 const text = (max: number) => z.string().trim().min(1).max(max);
 const optionalText = (max: number) => z.string().max(max).optional();
 
+const MAX_TAGS = 50;
+
+/**
+ * Tag names are the customer's strings, so they go into a null-prototype object: `__proto__` or
+ * `constructor` is a tag like any other (zod's record assigns onto a plain object, which drops
+ * `__proto__`). Each bad tag is reported under its own name.
+ */
 const tags = z
-  .record(z.string().min(1).max(512), z.string().max(256))
-  .refine((value) => Object.keys(value).length <= 50, "at most 50 tags");
+  .custom<Record<string, unknown>>((value) => typeof value === "object" && value !== null && !Array.isArray(value), "must be an object of tag names and values")
+  .transform((value, ctx) => {
+    const entries = Object.entries(value);
+    if (entries.length > MAX_TAGS) ctx.addIssue({ code: "custom", message: `has ${entries.length} tags; at most ${MAX_TAGS} are allowed` });
+    const result: Record<string, string> = Object.create(null);
+    for (const [name, tagValue] of entries) {
+      if (name.length < 1 || name.length > 512) ctx.addIssue({ code: "custom", path: [name], message: "is not a valid tag name: 1 to 512 characters" });
+      if (typeof tagValue !== "string" || tagValue.length > 256) ctx.addIssue({ code: "custom", path: [name], message: "must be a string of at most 256 characters" });
+      else result[name] = tagValue;
+    }
+    return result;
+  });
 
 const returnAddress = z.object({
   recipientName: text(256),

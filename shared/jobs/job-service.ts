@@ -173,7 +173,7 @@ export class JobService {
   async bitLockerKeys(key: JobKey, tenantId: string): Promise<{ driveId: string; bitLockerKey: string }[]> {
     const keys = await this.store.bitLockerKeys(key, tenantId);
     if (!keys) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
-    return Object.entries(keys).map(([driveId, bitLockerKey]) => ({ driveId, bitLockerKey }));
+    return [...keys].map(([driveId, bitLockerKey]) => ({ driveId, bitLockerKey }));
   }
 
   /** Another tenant's job answers exactly as a job that does not exist: no existence leak. */
