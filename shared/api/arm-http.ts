@@ -44,6 +44,8 @@ export interface ArmResult {
 export interface ArmHandlerOptions {
   /** Every ARM operation requires api-version; only the catch-all route does not. */
   apiVersion?: boolean;
+  /** The api-versions the operation accepts; by default the provider's (`SUPPORTED_API_VERSIONS`). */
+  apiVersions?: readonly string[];
   /** Who may call: any authenticated customer (default), operators only, or anyone (the 404s). */
   audience?: Audience | "anyone";
 }
@@ -59,7 +61,7 @@ export function armHandler(operation: ArmOperation, options: ArmHandlerOptions =
     const baseHeaders = { "x-ms-request-id": requestId, "x-ms-correlation-request-id": correlationId };
     try {
       const url = new URL(http.url);
-      if (options.apiVersion !== false) checkApiVersion(url);
+      if (options.apiVersion !== false) checkApiVersion(url, options.apiVersions ?? SUPPORTED_API_VERSIONS);
       const services = await getServices();
       const audience = options.audience ?? "customer";
       const caller = audience === "anyone" ? NOBODY : await services.authenticator.authenticate(http.headers.get("authorization"), audience);
@@ -100,12 +102,10 @@ export function errorResponse(
   };
 }
 
-function checkApiVersion(url: URL): void {
+function checkApiVersion(url: URL, supported: readonly string[]): void {
   const version = url.searchParams.get("api-version");
-  if (version === null || version === "") throw ErrorFactory.missingApiVersion(SUPPORTED_API_VERSIONS);
-  if (!(SUPPORTED_API_VERSIONS as readonly string[]).includes(version)) {
-    throw ErrorFactory.invalidApiVersion(version, SUPPORTED_API_VERSIONS);
-  }
+  if (version === null || version === "") throw ErrorFactory.missingApiVersion(supported);
+  if (!supported.includes(version)) throw ErrorFactory.invalidApiVersion(version, supported);
 }
 
 function buildRequest(http: HttpRequest, url: URL, requestId: string, services: Services, caller: Caller): ArmRequest {

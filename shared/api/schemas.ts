@@ -5,8 +5,11 @@
  */
 import { z } from "zod";
 import { JobDefinition, JobUpdate } from "../domain/job";
+import { SUBSCRIPTION_STATES, SubscriptionNotification } from "../domain/subscription";
 
 export const SUPPORTED_API_VERSIONS = ["2021-01-01"] as const;
+/** ARM's subscription lifecycle notification uses the "system" api-version. */
+export const SUBSCRIPTION_LIFECYCLE_API_VERSIONS = ["2.0"] as const;
 
 // ARM names: 2-64 characters of letters, digits, '-' and '_', starting with a letter or digit.
 const armName = /^[A-Za-z0-9][A-Za-z0-9_-]{1,63}$/;
@@ -217,4 +220,27 @@ export function toJobUpdate(body: z.infer<typeof patchJobBody>): JobUpdate {
     backupDriveManifest: properties.backupDriveManifest,
     driveList: properties.driveList,
   };
+}
+
+/**
+ * ARM's subscription lifecycle notification (`PUT /subscriptions/{id}?api-version=2.0`). Its property
+ * bag grows without notice, so unknown properties are accepted (and echoed back, as the RPC asks).
+ */
+export const subscriptionNotificationBody = z.looseObject({
+  state: z.enum(SUBSCRIPTION_STATES),
+  registrationDate: z.string().max(64).optional(),
+  properties: z
+    .looseObject({
+      tenantId: z
+        .string()
+        .min(1)
+        .max(128)
+        .refine((value) => !/[\uD800-\uDFFF]/u.test(value), "must be a tenant id")
+        .optional(),
+    })
+    .optional(),
+});
+
+export function toSubscriptionNotification(body: z.infer<typeof subscriptionNotificationBody>): SubscriptionNotification {
+  return { state: body.state, registrationDate: body.registrationDate, tenantId: body.properties?.tenantId };
 }

@@ -39,6 +39,7 @@ const settingsSchema = z
     // A prefix: the index is one table per day, named with the day's date after it.
     DEADLINES_TABLE_NAME: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,54}$/, "must be 3-55 letters or digits, starting with a letter").default("importexportdeadlines"),
     DELETED_JOBS_TABLE_NAME: tableName.default("importexportdeletedjobs"),
+    SUBSCRIPTIONS_TABLE_NAME: tableName.default("importexportsubscriptions"),
     NOTIFICATIONS_QUEUE_NAME: containerName.default("importexport-notifications"),
     DEADLINE_INDEX_SHARDS: z.coerce.number().int().min(1).max(256).default(16),
     SWEEP_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a six-field NCRONTAB expression such as '0 0 * * * *'").default("0 0 * * * *"),
@@ -108,6 +109,7 @@ export interface Settings {
   arrivalsTableName: string;
   deadlinesTableName: string;
   deletedJobsTableName: string;
+  subscriptionsTableName: string;
   notificationsQueueName: string;
   deadlineIndexShards: number;
   sweepSchedule: string;
@@ -158,6 +160,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     arrivalsTableName: raw.ARRIVALS_TABLE_NAME,
     deadlinesTableName: raw.DEADLINES_TABLE_NAME,
     deletedJobsTableName: raw.DELETED_JOBS_TABLE_NAME,
+    subscriptionsTableName: raw.SUBSCRIPTIONS_TABLE_NAME,
     notificationsQueueName: raw.NOTIFICATIONS_QUEUE_NAME,
     deadlineIndexShards: raw.DEADLINE_INDEX_SHARDS,
     sweepSchedule: raw.SWEEP_SCHEDULE,

@@ -26,6 +26,7 @@ describe("parseSettings", () => {
       arrivalsTableName: "importexportarrivals",
       deadlinesTableName: "importexportdeadlines",
       deletedJobsTableName: "importexportdeletedjobs",
+      subscriptionsTableName: "importexportsubscriptions",
       notificationsQueueName: "importexport-notifications",
       deadlineIndexShards: 16,
       sweepSchedule: "0 0 * * * *",

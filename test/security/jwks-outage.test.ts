@@ -77,8 +77,11 @@ async function token(key: KeyLike = signingKey, kid = KID, claims: JWTPayload = 
     .sign(key);
 }
 
+/** Tenant-1's subscription, registered by ARM's notification while the provider is healthy. */
+const SUB = newSubscriptionId();
+
 async function list(compact: string) {
-  return call(service, "GET", `/subscriptions/${newSubscriptionId()}/providers/Microsoft.ImportExport/jobs?${API}`, undefined, { authorization: `Bearer ${compact}` });
+  return call(service, "GET", `/subscriptions/${SUB}/providers/Microsoft.ImportExport/jobs?${API}`, undefined, { authorization: `Bearer ${compact}` });
 }
 
 function expect503(response: Awaited<ReturnType<typeof list>>): void {
@@ -106,6 +109,9 @@ describe("during an incident, keys fetched before it keep serving", () => {
   beforeAll(async () => {
     behaviour = "keys";
     afterCooldown();
+    const arm = await token(signingKey, KID, { roles: ["ImportExport.Operator"] });
+    const registered = await call(service, "PUT", `/subscriptions/${SUB}?api-version=2.0`, { state: "Registered", properties: { tenantId: "tenant-1" } }, { authorization: `Bearer ${arm}` });
+    expect(registered.status).toBe(200);
     expect((await list(await token())).status).toBe(200);
   });
 
