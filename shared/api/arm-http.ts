@@ -15,6 +15,12 @@ import { SUPPORTED_API_VERSIONS } from "./schemas";
 export interface ArmRequest {
   http: HttpRequest;
   url: URL;
+  /**
+   * The URL as clients reach the service, for links in responses (nextLink): the request's own
+   * URL, on `PUBLIC_BASE_URL` when one is configured (behind ARM or a gateway). Never taken from a
+   * client's header (Referer, X-Forwarded-Host), which anyone can set.
+   */
+  publicUrl: URL;
   requestId: string;
   services: Services;
   /** Who is calling, as the authenticator established it; jobs are scoped to its tenant. */
@@ -38,6 +44,8 @@ export interface ArmResult {
 export interface ArmHandlerOptions {
   /** Every ARM operation requires api-version; only the catch-all route does not. */
   apiVersion?: boolean;
+  /** The api-versions the operation accepts; by default the provider's (`SUPPORTED_API_VERSIONS`). */
+  apiVersions?: readonly string[];
   /** Who may call: any authenticated customer (default), operators only, or anyone (the 404s). */
   audience?: Audience | "anyone";
 }
@@ -53,7 +61,7 @@ export function armHandler(operation: ArmOperation, options: ArmHandlerOptions =
     const baseHeaders = { "x-ms-request-id": requestId, "x-ms-correlation-request-id": correlationId };
     try {
       const url = new URL(http.url);
-      if (options.apiVersion !== false) checkApiVersion(url);
+      if (options.apiVersion !== false) checkApiVersion(url, options.apiVersions ?? SUPPORTED_API_VERSIONS);
       const services = await getServices();
       const audience = options.audience ?? "customer";
       const caller = audience === "anyone" ? NOBODY : await services.authenticator.authenticate(http.headers.get("authorization"), audience);
@@ -94,18 +102,17 @@ export function errorResponse(
   };
 }
 
-function checkApiVersion(url: URL): void {
+function checkApiVersion(url: URL, supported: readonly string[]): void {
   const version = url.searchParams.get("api-version");
-  if (version === null || version === "") throw ErrorFactory.missingApiVersion(SUPPORTED_API_VERSIONS);
-  if (!(SUPPORTED_API_VERSIONS as readonly string[]).includes(version)) {
-    throw ErrorFactory.invalidApiVersion(version, SUPPORTED_API_VERSIONS);
-  }
+  if (version === null || version === "") throw ErrorFactory.missingApiVersion(supported);
+  if (!supported.includes(version)) throw ErrorFactory.invalidApiVersion(version, supported);
 }
 
 function buildRequest(http: HttpRequest, url: URL, requestId: string, services: Services, caller: Caller): ArmRequest {
   return {
     http,
     url,
+    publicUrl: publicUrlOf(url, services.settings.publicBaseUrl),
     requestId,
     services,
     caller,
@@ -113,7 +120,8 @@ function buildRequest(http: HttpRequest, url: URL, requestId: string, services: 
     tenantId: caller.tenantId,
     params: (schema) => parseOrThrow(schema, http.params, "InvalidResourceName"),
     query: (schema) => {
-      const query: Record<string, string> = {};
+      // Parameter names are the caller's strings: a null-prototype object takes `__proto__` as a name.
+      const query: Record<string, string> = Object.create(null);
       url.searchParams.forEach((value, name) => {
         if (name !== "api-version") query[name] = value;
       });
@@ -121,6 +129,12 @@ function buildRequest(http: HttpRequest, url: URL, requestId: string, services: 
     },
     body: async (schema) => parseOrThrow(schema, await readJson(http, services.settings.maxRequestBodyBytes), "InvalidRequestContent"),
   };
+}
+
+function publicUrlOf(url: URL, publicBaseUrl: URL | undefined): URL {
+  if (!publicBaseUrl) return url;
+  const basePath = publicBaseUrl.pathname.replace(/\/+$/, "");
+  return new URL(`${publicBaseUrl.origin}${basePath}${url.pathname}${url.search}`);
 }
 
 async function readJson(http: HttpRequest, limitBytes: number): Promise<unknown> {

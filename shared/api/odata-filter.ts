@@ -22,15 +22,16 @@ type Token =
   | { type: "string"; text: string }
   | { type: "datetime"; text: string };
 
-const FIELD_ALIASES: Record<string, "state" | "jobType" | "createdAt"> = {
-  state: "state",
-  "properties/state": "state",
-  jobtype: "jobType",
-  "properties/jobtype": "jobType",
-  creationtime: "createdAt",
-  createdat: "createdAt",
-  "systemdata/createdat": "createdAt",
-};
+// A Map: the field is the caller's string, and `constructor` must not find Object's.
+const FIELD_ALIASES = new Map<string, "state" | "jobType" | "createdAt">([
+  ["state", "state"],
+  ["properties/state", "state"],
+  ["jobtype", "jobType"],
+  ["properties/jobtype", "jobType"],
+  ["creationtime", "createdAt"],
+  ["createdat", "createdAt"],
+  ["systemdata/createdat", "createdAt"],
+]);
 
 export function parseJobFilter(text: string): JobFilter {
   if (text.length > MAX_FILTER_LENGTH) throw invalidFilter(`the filter is longer than ${MAX_FILTER_LENGTH} characters`);
@@ -81,7 +82,7 @@ class FilterParser {
     }
     if (token.type !== "word") throw invalidFilter(`expected a property name but found ${describe(token)}`);
     if (++this.comparisons > MAX_COMPARISONS) throw invalidFilter(`more than ${MAX_COMPARISONS} comparisons`);
-    const field = FIELD_ALIASES[token.text.toLowerCase()];
+    const field = FIELD_ALIASES.get(token.text.toLowerCase());
     if (!field) throw invalidFilter(`the property '${token.text}' cannot be filtered on`);
     const opToken = this.next("an operator");
     const op = opToken.type === "word" ? opToken.text.toLowerCase() : "";

@@ -36,6 +36,7 @@ function lazy<M>(load: () => M, pick: (module: M) => HttpHandler): HttpHandler {
 const jobs = () => require("./handlers/jobs.handlers") as typeof import("./handlers/jobs.handlers");
 const operator = () => require("./handlers/operator.handlers") as typeof import("./handlers/operator.handlers");
 const provider = () => require("./handlers/provider.handlers") as typeof import("./handlers/provider.handlers");
+const subscriptions = () => require("./handlers/subscriptions.handler") as typeof import("./handlers/subscriptions.handler");
 const unmatched = () => require("./handlers/unmatched.handler") as typeof import("./handlers/unmatched.handler");
 const portal = () => require("./handlers/portal.handlers") as typeof import("./handlers/portal.handlers");
 const openApi = () => require("./handlers/openapi.handler") as typeof import("./handlers/openapi.handler");
@@ -58,6 +59,8 @@ export const apiRoutes: RouteDefinition[] = [
   { name: "Jobs_Create", methods: ["PUT"], route: JOB, handler: lazy(jobs, (m) => m.createJob) },
   { name: "Jobs_Update", methods: ["PATCH"], route: JOB, handler: lazy(jobs, (m) => m.updateJob) },
   { name: "Jobs_Delete", methods: ["DELETE"], route: JOB, handler: lazy(jobs, (m) => m.deleteJob) },
+  // ARM's subscription lifecycle notification (api-version 2.0): which tenant a subscription is, and its state.
+  { name: "Subscriptions_LifecycleNotification", methods: ["PUT"], route: "subscriptions/{subscriptionId}", handler: lazy(subscriptions, (m) => m.subscriptionNotification) },
   { name: "BitLockerKeys_List", methods: ["POST"], route: `${JOB}/listBitLockerKeys`, handler: lazy(jobs, (m) => m.listBitLockerKeys) },
   // The data center's own surface, outside ARM's paths.
   { name: "Operator_ListJobs", methods: ["GET"], route: "operator/jobs", handler: lazy(operator, (m) => m.listOperatorJobs) },

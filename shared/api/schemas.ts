@@ -5,8 +5,11 @@
  */
 import { z } from "zod";
 import { JobDefinition, JobUpdate } from "../domain/job";
+import { SUBSCRIPTION_STATES, SubscriptionNotification } from "../domain/subscription";
 
 export const SUPPORTED_API_VERSIONS = ["2021-01-01"] as const;
+/** ARM's subscription lifecycle notification uses the "system" api-version. */
+export const SUBSCRIPTION_LIFECYCLE_API_VERSIONS = ["2.0"] as const;
 
 // ARM names: 2-64 characters of letters, digits, '-' and '_', starting with a letter or digit.
 const armName = /^[A-Za-z0-9][A-Za-z0-9_-]{1,63}$/;
@@ -44,9 +47,26 @@ export const listQuery = z.object({
 const text = (max: number) => z.string().trim().min(1).max(max);
 const optionalText = (max: number) => z.string().max(max).optional();
 
+const MAX_TAGS = 50;
+
+/**
+ * Tag names are the customer's strings, so they go into a null-prototype object: `__proto__` or
+ * `constructor` is a tag like any other (zod's record assigns onto a plain object, which drops
+ * `__proto__`). Each bad tag is reported under its own name.
+ */
 const tags = z
-  .record(z.string().min(1).max(512), z.string().max(256))
-  .refine((value) => Object.keys(value).length <= 50, "at most 50 tags");
+  .custom<Record<string, unknown>>((value) => typeof value === "object" && value !== null && !Array.isArray(value), "must be an object of tag names and values")
+  .transform((value, ctx) => {
+    const entries = Object.entries(value);
+    if (entries.length > MAX_TAGS) ctx.addIssue({ code: "custom", message: `has ${entries.length} tags; at most ${MAX_TAGS} are allowed` });
+    const result: Record<string, string> = Object.create(null);
+    for (const [name, tagValue] of entries) {
+      if (name.length < 1 || name.length > 512) ctx.addIssue({ code: "custom", path: [name], message: "is not a valid tag name: 1 to 512 characters" });
+      if (typeof tagValue !== "string" || tagValue.length > 256) ctx.addIssue({ code: "custom", path: [name], message: "must be a string of at most 256 characters" });
+      else result[name] = tagValue;
+    }
+    return result;
+  });
 
 const returnAddress = z.object({
   recipientName: text(256),
@@ -200,4 +220,27 @@ export function toJobUpdate(body: z.infer<typeof patchJobBody>): JobUpdate {
     backupDriveManifest: properties.backupDriveManifest,
     driveList: properties.driveList,
   };
+}
+
+/**
+ * ARM's subscription lifecycle notification (`PUT /subscriptions/{id}?api-version=2.0`). Its property
+ * bag grows without notice, so unknown properties are accepted (and echoed back, as the RPC asks).
+ */
+export const subscriptionNotificationBody = z.looseObject({
+  state: z.enum(SUBSCRIPTION_STATES),
+  registrationDate: z.string().max(64).optional(),
+  properties: z
+    .looseObject({
+      tenantId: z
+        .string()
+        .min(1)
+        .max(128)
+        .refine((value) => !/[\uD800-\uDFFF]/u.test(value), "must be a tenant id")
+        .optional(),
+    })
+    .optional(),
+});
+
+export function toSubscriptionNotification(body: z.infer<typeof subscriptionNotificationBody>): SubscriptionNotification {
+  return { state: body.state, registrationDate: body.registrationDate, tenantId: body.properties?.tenantId };
 }

@@ -11,6 +11,7 @@ import { LocationCatalog } from "../domain/locations";
 import { JobMessenger } from "../jobs/job-messenger";
 import { JobService } from "../jobs/job-service";
 import { OperatorService } from "../jobs/operator-service";
+import { SubscriptionService } from "../jobs/subscription-service";
 import { SweepService } from "../jobs/sweep-service";
 import { ArrivalsStore } from "../storage/arrivals.store";
 import { createBlobServiceClient, createEntityReader, createQueueServiceClient, createTableClient, createTableServiceClient } from "../storage/clients";
@@ -20,6 +21,7 @@ import { JobsStore } from "../storage/jobs.store";
 import { loadLocationCatalog } from "../storage/locations.file";
 import { BlobUrlSigner, LogBlobStore } from "../storage/log-blobs.store";
 import { NotificationQueue } from "../storage/notification-queue";
+import { SubscriptionsStore } from "../storage/subscriptions.store";
 import { translateStorageError } from "../storage/storage-errors";
 
 export interface Services {
@@ -28,6 +30,8 @@ export interface Services {
   clock: Clock;
   locations: LocationCatalog;
   jobs: JobService;
+  /** Which tenant each subscription belongs to, and ARM's notifications that say so. */
+  subscriptions: SubscriptionService;
   operator: OperatorService;
   sweep: SweepService;
   deletedJobs: DeletedJobsStore;
@@ -72,6 +76,7 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
     jobs: createTableClient(current, current.jobsTableName),
     arrivals: createTableClient(current, current.arrivalsTableName),
     deletedJobs: createTableClient(current, current.deletedJobsTableName),
+    subscriptions: createTableClient(current, current.subscriptionsTableName),
   };
   const logs = new LogBlobStore(createBlobServiceClient(current), current.logsContainerName, current.logSasLifetimeMs, timeout);
   const queue = new NotificationQueue(createQueueServiceClient(current), current.notificationsQueueName, timeout);
@@ -85,12 +90,14 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
   const arrivals = new ArrivalsStore(tables.arrivals, timeout);
   const deletedJobs = new DeletedJobsStore(tables.deletedJobs, timeout);
   const messenger = new JobMessenger(queue, jobsStore);
+  const subscriptions = new SubscriptionService(new SubscriptionsStore(tables.subscriptions, timeout), now, current.auth.mode === "dev");
   return {
     settings: current,
-    authenticator: new Authenticator(current.auth),
+    authenticator: new Authenticator(current.auth, now),
     clock: now,
     locations,
-    jobs: new JobService(jobsStore, arrivals, logs, messenger, index, locations, rules, now),
+    jobs: new JobService(jobsStore, arrivals, logs, messenger, index, locations, rules, now, subscriptions),
+    subscriptions,
     operator: new OperatorService(jobsStore, arrivals, logs, messenger, index, rules, now),
     sweep: new SweepService(jobsStore, arrivals, index, deletedJobs, logs, queue, rules, now, current.sweepMaxEntries),
     deletedJobs,

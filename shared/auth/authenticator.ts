@@ -5,8 +5,10 @@
  * with no identity provider, accepts the fixed tokens `dev` (a customer) and `dev-operator`, or an
  * unsigned JWT whose claims it takes as given; settings refuse it when the app runs in Azure.
  */
+import { Clock, systemClock } from "../domain/clock";
 import { ServiceError } from "../domain/errors";
 import type { Actor } from "../domain/job";
+import { KeySetUnavailable, SigningKeys } from "./signing-keys";
 
 export interface Caller {
   /** The Entra ID tenant (`tid`) the caller belongs to; jobs are visible only within it. */
@@ -30,12 +32,17 @@ export const DEV_TENANT = "00000000-0000-0000-0000-00000000dev0";
 export const DEV_TOKENS = { customer: "dev", operator: "dev-operator" } as const;
 
 type Claims = Record<string, unknown>;
+/** How far `exp` and `nbf` may be off, for clocks that drift (the README's Security section says so). */
+const CLOCK_TOLERANCE_SECONDS = 60;
 type Verifier = (token: string) => Promise<Claims>;
 
 export class Authenticator {
   private verifier?: Verifier;
 
-  constructor(private readonly settings: AuthSettings) {}
+  constructor(
+    private readonly settings: AuthSettings,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   async authenticate(authorization: string | null, audience: Audience): Promise<Caller> {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
@@ -61,19 +68,20 @@ export class Authenticator {
   }
 
   private async verify(token: string): Promise<Claims> {
-    this.verifier ??= await createVerifier(this.settings);
+    this.verifier ??= createVerifier(this.settings, this.clock);
     try {
       return await this.verifier(token);
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      // The issuer's keys could not be fetched (a network error, a timeout, a broken key set):
-      // that's an outage, not the caller's bad token. jose's own verdicts all have ERR_J… codes.
-      if (code === undefined || code === "ERR_JWKS_TIMEOUT" || code === "ERR_JWKS_INVALID" || !code.startsWith("ERR_J")) {
+      // The identity provider is failing (its key set can't be fetched, or answers an error page):
+      // an outage, not the caller's bad token. jose's own verdicts on the token all have ERR_J… codes.
+      if (error instanceof KeySetUnavailable) {
         throw new ServiceError(503, "ServiceUnavailable", "The token issuer's signing keys can't be reached right now. Retry after a short wait.", undefined, undefined, {
           "Retry-After": "5",
         });
       }
-      throw unauthenticated(`The bearer token was rejected (${code}).`);
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === "string" && code.startsWith("ERR_J")) throw unauthenticated(`The bearer token was rejected (${code}).`);
+      throw error;
     }
   }
 
@@ -93,12 +101,19 @@ export class Authenticator {
 }
 
 /** jose is loaded on first use, so it costs nothing at start-up (see the cold-start benchmark). */
-async function createVerifier(settings: AuthSettings): Promise<Verifier> {
+function createVerifier(settings: AuthSettings, clock: Clock): Verifier {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const jose = require("jose") as typeof import("jose");
-  const keys = jose.createRemoteJWKSet(new URL(settings.jwksUri!), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
+  const keys = new SigningKeys(new URL(settings.jwksUri!), jose, clock);
   return async (token) => {
-    const { payload } = await jose.jwtVerify(token, keys, { issuer: settings.issuers, audience: settings.audience, clockTolerance: 60 });
+    // Microsoft identity platform tokens always carry `exp`; one without it would never expire.
+    const { payload } = await jose.jwtVerify(token, keys.resolve, {
+      issuer: settings.issuers,
+      audience: settings.audience,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      requiredClaims: ["exp"],
+      currentDate: clock.now(),
+    });
     return payload as Claims;
   };
 }

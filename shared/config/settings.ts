@@ -39,6 +39,7 @@ const settingsSchema = z
     // A prefix: the index is one table per day, named with the day's date after it.
     DEADLINES_TABLE_NAME: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,54}$/, "must be 3-55 letters or digits, starting with a letter").default("importexportdeadlines"),
     DELETED_JOBS_TABLE_NAME: tableName.default("importexportdeletedjobs"),
+    SUBSCRIPTIONS_TABLE_NAME: tableName.default("importexportsubscriptions"),
     NOTIFICATIONS_QUEUE_NAME: containerName.default("importexport-notifications"),
     DEADLINE_INDEX_SHARDS: z.coerce.number().int().min(1).max(256).default(16),
     SWEEP_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a six-field NCRONTAB expression such as '0 0 * * * *'").default("0 0 * * * *"),
@@ -56,6 +57,15 @@ const settingsSchema = z
     MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(256 * 1024),
     LOCATIONS_FILE: z.string().min(1).optional(),
     STORAGE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    // Where clients reach the service (ARM's endpoint, a gateway): links in responses are built on it.
+    PUBLIC_BASE_URL: z.preprocess(
+      emptyAsMissing,
+      z
+        .url({ protocol: /^https?$/ })
+        .refine((value) => !/[?#]/.test(value), "must be an http(s) URL without a query or fragment")
+        .transform((value) => new URL(value))
+        .optional(),
+    ),
     AUTH_MODE: z.enum(["dev", "strict"]).default("strict"),
     AUTH_ISSUERS: z
       .string()
@@ -99,6 +109,7 @@ export interface Settings {
   arrivalsTableName: string;
   deadlinesTableName: string;
   deletedJobsTableName: string;
+  subscriptionsTableName: string;
   notificationsQueueName: string;
   deadlineIndexShards: number;
   sweepSchedule: string;
@@ -116,6 +127,8 @@ export interface Settings {
   maxRequestBodyBytes: number;
   locationsFile?: string;
   storageTimeoutMs: number;
+  /** Links in responses are built on it when set (see `PUBLIC_BASE_URL`). */
+  publicBaseUrl?: URL;
   auth: AuthSettings;
 }
 
@@ -147,6 +160,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     arrivalsTableName: raw.ARRIVALS_TABLE_NAME,
     deadlinesTableName: raw.DEADLINES_TABLE_NAME,
     deletedJobsTableName: raw.DELETED_JOBS_TABLE_NAME,
+    subscriptionsTableName: raw.SUBSCRIPTIONS_TABLE_NAME,
     notificationsQueueName: raw.NOTIFICATIONS_QUEUE_NAME,
     deadlineIndexShards: raw.DEADLINE_INDEX_SHARDS,
     sweepSchedule: raw.SWEEP_SCHEDULE,
@@ -164,6 +178,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     maxRequestBodyBytes: raw.MAX_REQUEST_BODY_BYTES,
     locationsFile: raw.LOCATIONS_FILE,
     storageTimeoutMs: raw.STORAGE_TIMEOUT_MS,
+    publicBaseUrl: raw.PUBLIC_BASE_URL,
     auth: {
       mode: raw.AUTH_MODE,
       issuers: raw.AUTH_ISSUERS,

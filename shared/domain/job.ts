@@ -9,6 +9,7 @@ import { addMs, describeDuration } from "./duration";
 import { ErrorFactory } from "./errors";
 import { DriveState, DriveTransition, FINISHED_DRIVE_STATES, transitionDrive } from "./drive-state-machine";
 import { JOB_STATES, JobState, JobTransition, transitionJob } from "./job-state-machine";
+import { diagnosticsPathProblem } from "./log-blobs";
 
 export type JobType = "Import" | "Export";
 export type LogLevel = "Error" | "Verbose";
@@ -546,6 +547,16 @@ function specifiedDrives(specs: DriveSpec[]): Drive[] {
 }
 
 function validateDefinition(definition: JobDefinition): void {
+  if (definition.diagnosticsPath !== undefined) {
+    const problem = diagnosticsPathProblem(definition.diagnosticsPath);
+    if (problem) {
+      throw ErrorFactory.badRequest(
+        "InvalidDiagnosticsPath",
+        `'properties.diagnosticsPath' must be a container name, optionally with a virtual directory (such as 'waimportexport' or 'mylogs/import-2026'), but ${problem}.`,
+        "properties.diagnosticsPath",
+      );
+    }
+  }
   if (definition.jobType === "Import") {
     if (definition.export) {
       throw ErrorFactory.badRequest("ExportNotAllowed", "An import job takes a drive list, not 'export'.", "properties.export");

@@ -31,6 +31,7 @@ import { LogBlobStore } from "../storage/log-blobs.store";
 import { ConcurrencyError } from "../storage/storage-errors";
 import { JobMessenger } from "./job-messenger";
 import { withConcurrencyRetries } from "./retry";
+import { SubscriptionService } from "./subscription-service";
 
 export interface JobTimeline {
   state: Job["state"];
@@ -63,9 +64,12 @@ export class JobService {
     private readonly locations: LocationCatalog,
     private readonly rules: JobRules,
     private readonly clock: Clock,
+    /** Asked first by every operation: the subscription must belong to the caller's tenant. */
+    private readonly subscriptions: SubscriptionService,
   ) {}
 
   async createOrUpdate(key: JobKey, definition: JobDefinition, actor: Actor, tenantId: string): Promise<CreateOrUpdateResult> {
+    await this.subscriptions.authorize(key.subscriptionId, tenantId, "write");
     const location = this.locations.find(definition.location);
     if (!location) {
       throw ErrorFactory.badRequest(
@@ -98,6 +102,7 @@ export class JobService {
   }
 
   async get(key: JobKey, tenantId: string): Promise<Job> {
+    await this.subscriptions.authorize(key.subscriptionId, tenantId, "read");
     return (await this.load(key, tenantId)).job;
   }
 
@@ -124,6 +129,7 @@ export class JobService {
    * (recorded as an unmatched arrival), the package is received in the same write.
    */
   async update(key: JobKey, update: JobUpdate, actor: Actor, tenantId: string): Promise<Job> {
+    await this.subscriptions.authorize(key.subscriptionId, tenantId, "write");
     const { job, attached, etag, before } = await withConcurrencyRetries(async () => {
       // A request that marks the job Shipping looks for a package that already came, alongside the read.
       const [existing, pending] = await Promise.all([this.load(key, tenantId), update.state === "Shipping" ? this.arrivals.unmatchedFor(key) : []]);
@@ -145,6 +151,7 @@ export class JobService {
 
   /** Deletes the job (and with it its BitLocker keys), then its log blobs. */
   async delete(key: JobKey, tenantId: string): Promise<void> {
+    await this.subscriptions.authorize(key.subscriptionId, tenantId, "delete");
     let cleanup: IndexEntry | undefined;
     const job = await withConcurrencyRetries(async () => {
       // The API's Delete answers only 200, so a job that is not there is a 404, as for Get.
@@ -167,16 +174,19 @@ export class JobService {
 
   /** Lists the caller's tenant's jobs only (the tenant is a condition of the table query). */
   async list(scope: JobScope, filter: JobFilter | undefined, top: number, continuationToken: string | undefined, tenantId: string): Promise<JobPage> {
+    await this.subscriptions.authorize(scope.subscriptionId, tenantId, "read");
     return this.store.list({ ...scope, tenantId }, filter, top, continuationToken);
   }
 
   async bitLockerKeys(key: JobKey, tenantId: string): Promise<{ driveId: string; bitLockerKey: string }[]> {
+    // A POST action: refused, as writes are, while the subscription is disabled.
+    await this.subscriptions.authorize(key.subscriptionId, tenantId, "write");
     const keys = await this.store.bitLockerKeys(key, tenantId);
     if (!keys) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
-    return Object.entries(keys).map(([driveId, bitLockerKey]) => ({ driveId, bitLockerKey }));
+    return [...keys].map(([driveId, bitLockerKey]) => ({ driveId, bitLockerKey }));
   }
 
-  /** Another tenant's job answers exactly as a job that does not exist: no existence leak. */
+  /** A job of another tenant (one made before its subscription was registered) answers as a missing one. */
   private async load(key: JobKey, tenantId: string): Promise<StoredJob> {
     const stored = await this.store.get(key);
     if (!stored || stored.job.tenantId !== tenantId) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);

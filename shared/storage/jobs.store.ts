@@ -277,15 +277,15 @@ export class JobsStore {
     }
   }
 
-  /** The keys of a job of `tenantId`; undefined when there is no such job for that tenant. */
-  async bitLockerKeys(key: JobKey, tenantId: string): Promise<Record<string, string> | undefined> {
+  /** The keys of a job of `tenantId` by drive id; undefined when there is no such job for that tenant. */
+  async bitLockerKeys(key: JobKey, tenantId: string): Promise<Map<string, string> | undefined> {
     try {
       const entity = await this.table.getEntity<Pick<JobEntity, "BitLockerKeys" | "TenantId">>(partitionKeyOf(key), rowKeyOf(key), {
         ...this.options(),
         queryOptions: { select: ["BitLockerKeys", "TenantId"] },
       });
       if (entity.TenantId !== tenantId) return undefined;
-      return JSON.parse(entity.BitLockerKeys ?? "{}");
+      return parseKeyDocument(entity.BitLockerKeys);
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw translateStorageError(error);
@@ -387,13 +387,14 @@ export function toTableFilter(filter: JobFilter): string {
 }
 
 function toEntity(job: Job): JobEntity {
-  const keys: Record<string, string> = {};
+  // Drive ids are the customer's strings: a Map, so `__proto__` keeps its key like any other id.
+  const keys = new Map<string, string>();
   const drives = job.drives.map(({ bitLockerKey, ...drive }) => {
-    if (bitLockerKey) keys[drive.driveId] = bitLockerKey;
+    if (bitLockerKey) keys.set(drive.driveId, bitLockerKey);
     return drive;
   });
   const document = JSON.stringify({ ...job, drives });
-  const keyDocument = JSON.stringify(keys);
+  const keyDocument = JSON.stringify(Object.fromEntries(keys));
   if (document.length > (MAX_STRING_PROPERTY_CHARS - 1) * MAX_DOCUMENT_CHUNKS || keyDocument.length > MAX_STRING_PROPERTY_CHARS) {
     throw ErrorFactory.badRequest(
       "JobTooLarge",
@@ -447,6 +448,11 @@ function readDocument(entity: JobDocumentColumns): Job {
 
 function fromEntity(entity: JobEntity): Job {
   const job = readDocument(entity);
-  const keys = JSON.parse(entity.BitLockerKeys ?? "{}") as Record<string, string>;
-  return { ...job, drives: job.drives.map((drive) => (keys[drive.driveId] ? { ...drive, bitLockerKey: keys[drive.driveId] } : drive)) };
+  const keys = parseKeyDocument(entity.BitLockerKeys);
+  return { ...job, drives: job.drives.map((drive) => (keys.has(drive.driveId) ? { ...drive, bitLockerKey: keys.get(drive.driveId) } : drive)) };
+}
+
+/** `{ driveId: key }` as stored; JSON.parse keeps `__proto__` as an own key, and the Map keeps it a key. */
+function parseKeyDocument(document: string | undefined): Map<string, string> {
+  return new Map(Object.entries(JSON.parse(document ?? "{}") as Record<string, string>));
 }

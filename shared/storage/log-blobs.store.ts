@@ -12,6 +12,7 @@ import {
   StorageSharedKeyCredential,
   UserDelegationKey,
 } from "@azure/storage-blob";
+import { isSafeBlobName } from "../domain/log-blobs";
 import { translateStorageError } from "./storage-errors";
 
 /** Append Block takes at most 4 MiB; stay well below it. */
@@ -44,6 +45,7 @@ export class LogBlobStore {
 
   /** Appends lines (each stamped with `at`, when given) to an append blob, creating it first if needed. */
   async append(blobName: string, lines: string[], at?: Date): Promise<void> {
+    checkName(blobName);
     const blob = this.container.getAppendBlobClient(blobName);
     try {
       await blob.createIfNotExists({ blobHTTPHeaders: { blobContentType: "text/plain; charset=utf-8" }, abortSignal: AbortSignal.timeout(this.timeoutMs) });
@@ -57,6 +59,7 @@ export class LogBlobStore {
   }
 
   async put(blobName: string, content: string, contentType: string): Promise<void> {
+    checkName(blobName);
     const data = Buffer.from(content, "utf8");
     try {
       await this.container.getBlockBlobClient(blobName).upload(data, data.length, {
@@ -70,6 +73,7 @@ export class LogBlobStore {
 
   /** Deletes every blob under `prefix`; returns how many. */
   async deleteAll(prefix: string): Promise<number> {
+    checkName(prefix); // never "": that would be the whole container
     let deleted = 0;
     try {
       for await (const item of this.container.listBlobsFlat({ prefix })) {
@@ -125,6 +129,11 @@ export class LogBlobStore {
       throw translateStorageError(error);
     }
   }
+}
+
+/** Names come from `domain/log-blobs.ts`; this refuses anything else that could leave the job's prefix. */
+function checkName(name: string): void {
+  if (name === "" || !isSafeBlobName(name)) throw new Error("Refusing an unsafe blob name");
 }
 
 function* chunks(data: Buffer, size: number): Generator<Buffer> {

@@ -258,26 +258,23 @@ describe("$filter", () => {
   });
 });
 
-describe("nextLink behind ARM", () => {
-  test("points at the client's original URL from Referer, keeping its query", async () => {
+describe("nextLink", () => {
+  // Regression (issue 11, item 6): `Referer: https://evil.example/<same path>` made the nextLink
+  // point at evil.example. Links are built from the request's own URL (or PUBLIC_BASE_URL), never a header.
+  test.each([
+    ["a Referer of another host for the same path", (path: string) => ({ referer: `https://evil.example${path}` })],
+    ["ARM's own host as Referer", (path: string) => ({ referer: `https://management.azure.com${path}` })],
+    ["a Referer for another path", () => ({ referer: "https://portal.example/somewhere/else" })],
+    ["X-Forwarded-Host and X-Forwarded-Proto", () => ({ "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" })],
+  ])("ignores %s: the link is on the service's own URL, keeping the query", async (_label, headers) => {
     const sub = newSubscriptionId();
     await createJob(service, sub, "rg-a", "first");
     await createJob(service, sub, "rg-a", "second");
     const path = `/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?${API}&$top=1`;
 
-    const response = await api(service, "GET", path, undefined, { referer: `https://management.azure.com${path}` });
+    const response = await api(service, "GET", path, undefined, headers(path));
 
-    expect(response.body.nextLink).toMatch(/^https:\/\/management\.azure\.com\/subscriptions\/.*\$top=1.*\$skiptoken=/);
-  });
-
-  test("ignores a Referer for another path", async () => {
-    const sub = newSubscriptionId();
-    await createJob(service, sub, "rg-a", "first");
-    await createJob(service, sub, "rg-a", "second");
-    const path = `/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?${API}&$top=1`;
-
-    const response = await api(service, "GET", path, undefined, { referer: "https://portal.example/somewhere/else" });
-
-    expect(response.body.nextLink.startsWith(service.url)).toBe(true);
+    expect(response.body.nextLink.startsWith(`${service.url}/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?`)).toBe(true);
+    expect(response.body.nextLink).toMatch(/\$top=1.*\$skiptoken=/);
   });
 });

@@ -116,7 +116,7 @@ describe("the portal's timeline of a job", () => {
     expect(resumed.body.actions).toMatchObject({ markShipping: false, changeDeliveryPackage: true, cancel: true, delete: false });
   });
 
-  test("is a customer operation: a token is needed, and another tenant's job is not found", async () => {
+  test("is a customer operation: a token is needed, and another tenant is refused on the subscription", async () => {
     const sub = newSubscriptionId();
     expect((await call(service, "PUT", `${jobPath(sub, rg, "mine")}?api-version=2021-01-01`, importJobBody(sub))).status).toBe(201);
 
@@ -124,8 +124,8 @@ describe("the portal's timeline of a job", () => {
     expect(anonymous.status).toBe(401);
 
     const otherTenant = await timeline(sub, "mine", { authorization: `Bearer ${devToken({ tid: "11111111-2222-3333-4444-555555555555", oid: "someone-else" })}` });
-    expect(otherTenant.status).toBe(404);
-    expect(otherTenant.body.error.code).toBe("ResourceNotFound");
+    expect(otherTenant.status).toBe(403);
+    expect(otherTenant.body.error.code).toBe("InvalidAuthenticationTokenTenant");
 
     const missing = await timeline(sub, "no-such-job");
     expect(missing.status).toBe(404);

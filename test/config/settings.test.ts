@@ -26,6 +26,7 @@ describe("parseSettings", () => {
       arrivalsTableName: "importexportarrivals",
       deadlinesTableName: "importexportdeadlines",
       deletedJobsTableName: "importexportdeletedjobs",
+      subscriptionsTableName: "importexportsubscriptions",
       notificationsQueueName: "importexport-notifications",
       deadlineIndexShards: 16,
       sweepSchedule: "0 0 * * * *",
@@ -217,5 +218,14 @@ describe("authentication settings", () => {
 
   test("empty values from local.settings.json count as not set", () => {
     expect(parseSettings({ ...BASE, AUTH_AUDIENCE: "", AUTH_JWKS_URI: "" }).auth.jwksUri).toBeUndefined();
+  });
+
+  test("PUBLIC_BASE_URL: an http(s) URL, optional; anything else names the setting", () => {
+    expect(parseSettings(BASE).publicBaseUrl).toBeUndefined();
+    expect(parseSettings({ ...BASE, PUBLIC_BASE_URL: "" }).publicBaseUrl).toBeUndefined();
+    expect(parseSettings({ ...BASE, PUBLIC_BASE_URL: "https://management.azure.com" }).publicBaseUrl?.href).toBe("https://management.azure.com/");
+    for (const bad of ["management.azure.com", "ftp://example.com/", "https://example.com/?x=1", "https://example.com/#top"]) {
+      expect(settingsError({ ...BASE, PUBLIC_BASE_URL: bad }).message).toContain("PUBLIC_BASE_URL");
+    }
   });
 });

@@ -47,6 +47,20 @@ async function operatorToken(): Promise<string> {
   return token({ roles: [OPERATOR_ROLE], upn: "op@datacenter.test" });
 }
 
+/**
+ * A subscription of `tenant`, registered as ARM does it: its lifecycle notification, sent with an
+ * operator-role token. Strict mode has no first-use registration.
+ */
+async function registeredSubscription(tenantId: string = tenant): Promise<string> {
+  const sub = newSubscriptionId();
+  const response = await send(service, "PUT", `/subscriptions/${sub}?api-version=2.0`, {
+    authorization: bearer(await operatorToken()),
+    body: { state: "Registered", registrationDate: new Date().toUTCString(), properties: { tenantId } },
+  });
+  expect(response.status).toBe(200);
+  return sub;
+}
+
 function expect401(response: RawResponse, label: string): void {
   if (response.status !== 401) throw new Error(`${label}: expected 401 but got ${response.status} ${response.text}`);
   expectArmError(response, 401, "AuthenticationFailed");
@@ -85,7 +99,7 @@ afterAll(async () => {
 
 describe("valid tokens", () => {
   test("a signed token of the right issuer and audience creates (201) and reads (200) a job, as its user", async () => {
-    const sub = newSubscriptionId();
+    const sub = await registeredSubscription();
     const authorization = bearer(await token({ upn: "alice@contoso.test" }));
     const created = await send(service, "PUT", jobUrl(sub, RG, "strict-job"), { authorization, body: importJobBody(sub) });
     expect(created.status).toBe(201);
@@ -96,13 +110,23 @@ describe("valid tokens", () => {
     // The keys came from the local JWKS server.
     expect(jwksRequests).toBeGreaterThan(0);
 
-    // The same job is invisible to a valid token of another tenant.
+    // A valid token of another tenant is refused on the subscription, whatever exists in it.
     const stranger = await send(service, "GET", jobUrl(sub, RG, "strict-job"), { authorization: bearer(await token({ tid: randomUUID() })) });
-    expectArmError(stranger, 404, "ResourceNotFound");
+    expectArmError(stranger, 403, "InvalidAuthenticationTokenTenant");
+  });
+
+  test("a subscription ARM never registered: 409 MissingSubscriptionRegistration (no first-use registration in strict mode)", async () => {
+    const sub = newSubscriptionId();
+    const authorization = bearer(await token());
+    expectArmError(await send(service, "PUT", jobUrl(sub, RG, "unregistered"), { authorization, body: importJobBody(sub) }), 409, "MissingSubscriptionRegistration");
+    expectArmError(await send(service, "GET", jobUrl(sub, RG, "unregistered"), { authorization }), 409, "MissingSubscriptionRegistration");
+    // Once ARM's notification names the tenant, the same token works.
+    await send(service, "PUT", `/subscriptions/${sub}?api-version=2.0`, { authorization: bearer(await operatorToken()), body: { state: "Registered", properties: { tenantId: tenant } } });
+    expect((await send(service, "PUT", jobUrl(sub, RG, "unregistered"), { authorization, body: importJobBody(sub) })).status).toBe(201);
   });
 
   test("every issuer of the comma-separated AUTH_ISSUERS list is accepted", async () => {
-    const sub = newSubscriptionId();
+    const sub = await registeredSubscription();
     const response = await send(service, "GET", `/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?api-version=2021-01-01`, {
       authorization: bearer(await token({ iss: SECOND_ISSUER })),
     });
@@ -111,7 +135,7 @@ describe("valid tokens", () => {
   });
 
   test("the scheme is case-insensitive ('bearer')", async () => {
-    const sub = newSubscriptionId();
+    const sub = await registeredSubscription();
     const response = await send(service, "GET", `/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?api-version=2021-01-01`, {
       authorization: `bearer ${await token()}`,
     });
@@ -119,7 +143,7 @@ describe("valid tokens", () => {
   });
 
   test("exp and nbf are allowed 60 s of clock skew: 30 s past expiry or 30 s before nbf still pass", async () => {
-    const sub = newSubscriptionId();
+    const sub = await registeredSubscription();
     const path = `/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?api-version=2021-01-01`;
     expect((await send(service, "GET", path, { authorization: bearer(await token({ iat: now() - 900, nbf: now() - 900, exp: now() - 30 })) })).status).toBe(200);
     expect((await send(service, "GET", path, { authorization: bearer(await token({ nbf: now() + 30 })) })).status).toBe(200);
@@ -143,7 +167,7 @@ describe("refused tokens: 401 AuthenticationFailed with WWW-Authenticate", () =>
   });
 
   test("a PUT without a token creates nothing", async () => {
-    const sub = newSubscriptionId();
+    const sub = await registeredSubscription();
     expect401(await send(service, "PUT", jobUrl(sub, RG, "anonymous"), { authorization: null, body: importJobBody(sub) }), "anonymous PUT");
     const read = await send(service, "GET", jobUrl(sub, RG, "anonymous"), { authorization: bearer(await token()) });
     expectArmError(read, 404, "ResourceNotFound");
@@ -160,6 +184,8 @@ describe("refused tokens: 401 AuthenticationFailed with WWW-Authenticate", () =>
     ["that expired 2 minutes ago (beyond the 60 s skew)", () => token({ iat: now() - 900, nbf: now() - 900, exp: now() - 120 })],
     ["not yet valid for another hour", () => token({ nbf: now() + 3600, exp: now() + 7200 })],
     ["not yet valid for 2 minutes (beyond the 60 s skew)", () => token({ nbf: now() + 120 })],
+    // Regression (issue 11, item 4): a token with no expiry was accepted forever.
+    ["without an expiry ('exp')", () => token({ exp: undefined })],
   ])("a token %s", async (label, make) => {
     const compact = await make();
     const response = await send(service, "GET", path(), { authorization: bearer(compact) });
@@ -216,7 +242,7 @@ describe("refused tokens: 401 AuthenticationFailed with WWW-Authenticate", () =>
 
 describe("the operator role", () => {
   test("operator API: a customer token → 403 AuthorizationFailed; a token with the operator role → 200", async () => {
-    const sub = newSubscriptionId();
+    const sub = await registeredSubscription();
     const customer = bearer(await token());
     expect((await send(service, "PUT", jobUrl(sub, RG, "seen-by-operators"), { authorization: customer, body: importJobBody(sub) })).status).toBe(201);
 

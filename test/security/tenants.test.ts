@@ -1,7 +1,12 @@
 /**
- * Tenant isolation: a job belongs to the tenant (`tid`) that created it. Another tenant's requests
- * answer exactly as for a job that does not exist (same status, code, message and headers), never
- * change it, and its lists never show it; operators see every tenant's jobs.
+ * Tenant isolation: in ARM a subscription belongs to one tenant. In dev mode (as these suites run)
+ * the first tenant to use a subscription registers it; ARM's lifecycle notification does it in
+ * production (see subscription-lifecycle.test.ts). Every customer call from another tenant gets one
+ * answer, `403 InvalidAuthenticationTokenTenant`, whatever exists: no existence oracle, no squatting.
+ * Operators see every tenant's jobs.
+ *
+ * Regression (issue 11, item 2): another tenant's PUT on an existing job name answered 404 while a
+ * free name answered 201, and any tenant could pre-create names in any subscription.
  */
 import { randomUUID } from "node:crypto";
 import { API, BITLOCKER_KEY, devToken, driveSpec, importJobBody, newSubscriptionId, RETURN_ADDRESS, startTestService, TestService } from "../support/service";
@@ -18,6 +23,7 @@ const RG = "Shared-RG";
 const NAME = "alices-job";
 
 let service: TestService;
+/** Alice's subscription: she used it first. */
 let sub: string;
 let jobId: string;
 let original: Body;
@@ -42,134 +48,110 @@ async function alicesJob(): Promise<Body> {
   return response.body;
 }
 
-/** The same request for a job of the same resource group and name in a subscription that has none. */
-function elsewhere(path: string): string {
-  const other = newSubscriptionId();
-  return path.replace(`/subscriptions/${sub}/`, `/subscriptions/${other}/`);
+function expectWrongTenant(response: RawResponse, label: string): void {
+  if (response.status !== 403) throw new Error(`${label}: expected 403 but got ${response.status} ${response.text}`);
+  expectArmError(response, 403, "InvalidAuthenticationTokenTenant");
+  expect(response.text).not.toContain(BITLOCKER_KEY);
+  expect(response.text).not.toContain(TENANT_A);
+  expect(response.text).not.toContain(NAME);
 }
 
-function expectSameAsMissing(stranger: RawResponse, missing: RawResponse): void {
-  expectArmError(stranger, 404, "ResourceNotFound");
-  expectArmError(missing, 404, "ResourceNotFound");
-  expect(stranger.text).toBe(missing.text);
-  expect(withoutRequestIds(stranger)).toEqual(withoutRequestIds(missing));
-}
+const timelineOf = (name: string) => `/portal/api/subscriptions/${sub}/resourceGroups/${RG}/jobs/${name}/timeline?${API}`;
 
-describe("another tenant's job answers as a missing one", () => {
-  test.each<[string, string, string, unknown]>([
-    ["GET", "GET", "", undefined],
-    ["PATCH", "PATCH", "", { tags: { owner: "bob" } }],
-    ["PATCH to Shipping", "PATCH", "", { properties: { state: "Shipping", deliveryPackage: { carrierName: "FedEx", trackingNumber: "999" } } }],
-    ["listBitLockerKeys", "POST", "/listBitLockerKeys", undefined],
-    ["DELETE", "DELETE", "", undefined],
-  ])("%s", async (_label, method, suffix, body) => {
-    const path = jobUrl(sub, RG, NAME, suffix);
-    const stranger = await send(service, method, path, { authorization: BOB, body });
-    const missing = await send(service, method, elsewhere(path), { authorization: BOB, body });
-    expectSameAsMissing(stranger, missing);
-    // Alice's own request for a job that is not there reads the same too.
-    expectSameAsMissing(stranger, await send(service, method, elsewhere(path), { authorization: ALICE, body }));
-    expect(stranger.text).not.toContain(BITLOCKER_KEY);
-    expect(stranger.text).not.toContain(TENANT_A);
+describe("another tenant gets the same answer on every call, whatever exists", () => {
+  const existing = NAME;
+  const missing = "no-such-job";
+  const withKeys = () => importJobBody(sub, { tags: { owner: "bob" }, properties: { driveList: [driveSpec("DRIVE01", { bitLockerKey: B_KEY })] } });
+  const withoutKeys = () => importJobBody(sub, { properties: { driveList: [driveSpec("DRIVE01", { bitLockerKey: undefined })] } });
+  const requests: [string, string, () => string, (() => unknown) | undefined][] = [
+    ["GET an existing job", "GET", () => jobUrl(sub, RG, existing), undefined],
+    ["GET a missing job", "GET", () => jobUrl(sub, RG, missing), undefined],
+    ["PUT on an existing name", "PUT", () => jobUrl(sub, RG, existing), withKeys],
+    ["PUT on a free name", "PUT", () => jobUrl(sub, RG, missing), withKeys],
+    ["PUT on an existing name, drives without keys", "PUT", () => jobUrl(sub, RG, existing), withoutKeys],
+    ["PUT on the existing name in another case", "PUT", () => jobUrl(sub, RG.toLowerCase(), existing.toUpperCase()), withKeys],
+    ["PATCH an existing job", "PATCH", () => jobUrl(sub, RG, existing), () => ({ tags: { owner: "bob" } })],
+    ["PATCH an existing job to Shipping", "PATCH", () => jobUrl(sub, RG, existing), () => ({ properties: { state: "Shipping", deliveryPackage: { carrierName: "FedEx", trackingNumber: "999" } } })],
+    ["PATCH a missing job", "PATCH", () => jobUrl(sub, RG, missing), () => ({ tags: { owner: "bob" } })],
+    ["DELETE an existing job", "DELETE", () => jobUrl(sub, RG, existing), undefined],
+    ["DELETE a missing job", "DELETE", () => jobUrl(sub, RG, missing), undefined],
+    ["listBitLockerKeys of an existing job", "POST", () => jobUrl(sub, RG, existing, "/listBitLockerKeys"), undefined],
+    ["listBitLockerKeys of a missing job", "POST", () => jobUrl(sub, RG, missing, "/listBitLockerKeys"), undefined],
+    ["list by subscription", "GET", () => `/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?${API}`, undefined],
+    ["list by resource group", "GET", () => `/subscriptions/${sub}/resourceGroups/${RG}/providers/Microsoft.ImportExport/jobs?${API}`, undefined],
+    ["list by an empty resource group", "GET", () => `/subscriptions/${sub}/resourceGroups/empty-rg/providers/Microsoft.ImportExport/jobs?${API}`, undefined],
+    ["the portal's timeline of an existing job", "GET", () => timelineOf(existing), undefined],
+    ["the portal's timeline of a missing job", "GET", () => timelineOf(missing), undefined],
+  ];
 
-    // Nothing changed: Alice still has her job as she made it.
+  test("every request answers 403 InvalidAuthenticationTokenTenant, byte for byte the same apart from the request ids", async () => {
+    const answers: { label: string; response: RawResponse }[] = [];
+    for (const [label, method, path, body] of requests) {
+      const response = await send(service, method, path(), { authorization: BOB, body: body?.() });
+      expectWrongTenant(response, label);
+      answers.push({ label, response });
+    }
+    const [first] = answers;
+    for (const { label, response } of answers) {
+      expect({ label, answer: withoutRequestIds(response) }).toEqual({ label, answer: withoutRequestIds(first.response) });
+    }
+  });
+
+  test("nothing changed: Alice still has her job as she made it, with her keys, and Bob created nothing", async () => {
     const job = await alicesJob();
     expect(job.tags).toEqual({ owner: "alice" });
     expect(job.properties.state).toBe("Creating");
     expect(job.systemData).toEqual(original.systemData);
-  });
-
-  test("PUT: Bob can't take Alice's job over (with or without keys), and the 404 reads as GET's for a missing job", async () => {
-    const path = jobUrl(sub, RG, NAME);
-    const missingGet = await send(service, "GET", elsewhere(path), { authorization: BOB });
-
-    const withKeys = importJobBody(sub, { tags: { owner: "bob" }, properties: { driveList: [driveSpec("DRIVE01", { bitLockerKey: B_KEY })] } });
-    const takeover = await send(service, "PUT", path, { authorization: BOB, body: withKeys });
-    expectSameAsMissing(takeover, missingGet);
-
-    // Drives without keys make the PUT read the job first: the same answer.
-    const withoutKeys = importJobBody(sub, { properties: { driveList: [driveSpec("DRIVE01", { bitLockerKey: undefined })] } });
-    expectSameAsMissing(await send(service, "PUT", path, { authorization: BOB, body: withoutKeys }), missingGet);
-
-    // Same name in another case: still Alice's job (ARM names are case-insensitive).
-    expectSameAsMissing(await send(service, "PUT", jobUrl(sub, RG.toLowerCase(), NAME.toUpperCase()), { authorization: BOB, body: withKeys }), await send(service, "GET", elsewhere(jobUrl(sub, RG.toLowerCase(), NAME.toUpperCase())), { authorization: BOB }));
-
-    const job = await alicesJob();
-    expect(job.tags).toEqual({ owner: "alice" });
-    expect(job.systemData).toEqual(original.systemData);
     expect(job.properties.driveList.map((drive: Body) => drive.driveId)).toEqual(["DRIVE01", "DRIVE02"]);
-    // Alice's keys are still hers, and Bob's key was never stored.
     const keys = await send(service, "POST", jobUrl(sub, RG, NAME, "/listBitLockerKeys"), { authorization: ALICE });
-    expect(keys.status).toBe(200);
     expect(keys.body.value).toEqual([
       { driveId: "DRIVE01", bitLockerKey: BITLOCKER_KEY },
       { driveId: "DRIVE02", bitLockerKey: BITLOCKER_KEY },
     ]);
     expect(keys.text).not.toContain(B_KEY);
+    // Bob's PUT on a free name squatted nothing: Alice can take the name.
+    expectArmError(await send(service, "GET", jobUrl(sub, RG, "no-such-job"), { authorization: ALICE }), 404, "ResourceNotFound");
+    expect((await send(service, "PUT", jobUrl(sub, RG, "no-such-job"), { authorization: ALICE, body: importJobBody(sub) })).status).toBe(201);
   });
 
-  test("Alice, the owner, still gets her job and its keys (the 404s above are not a general failure)", async () => {
-    const job = await alicesJob();
-    expect(job.id).toBe(jobId);
-    const keys = await send(service, "POST", jobUrl(sub, RG, NAME, "/listBitLockerKeys"), { authorization: ALICE });
-    expect(keys.status).toBe(200);
-    expect(keys.text).toContain(BITLOCKER_KEY);
+  test("Alice's $skiptoken does not open her subscription to Bob", async () => {
+    expect((await send(service, "PUT", jobUrl(sub, RG, "alices-second"), { authorization: ALICE, body: importJobBody(sub) })).status).toBe(201);
+    const first = await send(service, "GET", `/subscriptions/${sub}/resourceGroups/${RG}/providers/Microsoft.ImportExport/jobs?${API}&$top=1`, { authorization: ALICE });
+    expect(first.body.nextLink).toEqual(expect.any(String));
+    const next = new URL(first.body.nextLink);
+    expectWrongTenant(await send(service, "GET", `${next.pathname}${next.search}`, { authorization: BOB }), "Bob following Alice's nextLink");
   });
 });
 
-describe("lists", () => {
-  const bySubscription = (query = "") => `/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?${API}${query}`;
-  const byResourceGroup = (query = "") => `/subscriptions/${sub}/resourceGroups/${RG}/providers/Microsoft.ImportExport/jobs?${API}${query}`;
-  const filters = [
-    "",
-    `&$filter=${encodeURIComponent("state eq 'Creating'")}`,
-    `&$filter=${encodeURIComponent("state eq 'Creating' or state ne 'Creating'")}`,
-    `&$filter=${encodeURIComponent("jobType eq 'Import' or jobType eq 'Export'")}`,
-    `&$filter=${encodeURIComponent("creationTime gt datetime'2000-01-01T00:00:00Z'")}`,
-    "&$top=1",
-  ];
-
-  beforeAll(async () => {
-    // Bob has a job of his own in the same subscription and resource group.
-    const created = await send(service, "PUT", jobUrl(sub, RG, "bobs-job"), { authorization: BOB, body: importJobBody(sub, { properties: { driveList: [driveSpec("DRIVE01", { bitLockerKey: B_KEY })] } }) });
-    expect(created.status).toBe(201);
+describe("first use registers a subscription (dev mode)", () => {
+  test("a subscription Bob used first is Bob's: Alice can't create (or squat) there", async () => {
+    const bobs = newSubscriptionId();
+    expect((await send(service, "GET", `/subscriptions/${bobs}/providers/Microsoft.ImportExport/jobs?${API}`, { authorization: BOB })).status).toBe(200);
+    expectWrongTenant(await send(service, "PUT", jobUrl(bobs, RG, "squatted"), { authorization: ALICE, body: importJobBody(bobs) }), "Alice in Bob's subscription");
+    expect((await send(service, "PUT", jobUrl(bobs, RG, "squatted"), { authorization: BOB, body: importJobBody(bobs) })).status).toBe(201);
   });
 
-  test.each(filters)("by subscription and by resource group, query '%s': each tenant sees only its own jobs", async (query) => {
-    for (const path of [bySubscription(query), byResourceGroup(query)]) {
-      const bobs = await send(service, "GET", path, { authorization: BOB });
-      expect(bobs.status).toBe(200);
-      expect((bobs.body.value as Body[]).map((job) => job.name)).toEqual(["bobs-job"]);
-      expect(bobs.text).not.toContain(NAME);
-      expect(bobs.body.nextLink).toBeUndefined();
-
-      const alices = await send(service, "GET", path, { authorization: ALICE });
-      expect(alices.status).toBe(200);
-      expect((alices.body.value as Body[]).map((job) => job.name)).toEqual([NAME]);
-      expect(alices.text).not.toContain("bobs-job");
+  test("two tenants racing to use a fresh subscription: exactly one wins, the other gets 403", async () => {
+    for (let round = 0; round < 5; round++) {
+      const fresh = newSubscriptionId();
+      const [a, b] = await Promise.all([
+        send(service, "PUT", jobUrl(fresh, RG, "race-a"), { authorization: ALICE, body: importJobBody(fresh) }),
+        send(service, "PUT", jobUrl(fresh, RG, "race-b"), { authorization: BOB, body: importJobBody(fresh) }),
+      ]);
+      expect([a.status, b.status].sort()).toEqual([201, 403]);
+      const loser = a.status === 403 ? a : b;
+      expectArmError(loser, 403, "InvalidAuthenticationTokenTenant");
     }
   });
 
-  test("a filter that tries to reach the table's own columns is refused, not run", async () => {
+  test("each tenant lists only its own subscription's jobs; filters can't reach the table's columns", async () => {
+    const alices = await send(service, "GET", `/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?${API}`, { authorization: ALICE });
+    expect(alices.status).toBe(200);
+    expect((alices.body.value as Body[]).map((job) => job.name).sort()).toEqual(["alices-job", "alices-second", "no-such-job"]);
     for (const filter of ["TenantId ne ''", `state eq 'Creating') or (TenantId eq '${TENANT_A}'`, "PartitionKey ne ''", "state eq 'Creating' or true"]) {
-      const response = await send(service, "GET", bySubscription(`&$filter=${encodeURIComponent(filter)}`), { authorization: BOB });
+      const response = await send(service, "GET", `/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?${API}&$filter=${encodeURIComponent(filter)}`, { authorization: ALICE });
       expect(response.status).toBe(400);
-      expect(response.text).not.toContain(NAME);
     }
-  });
-
-  test("Alice's $skiptoken does not open Alice's jobs to Bob", async () => {
-    // Two jobs for Alice, one per page.
-    expect((await send(service, "PUT", jobUrl(sub, RG, "alices-second"), { authorization: ALICE, body: importJobBody(sub) })).status).toBe(201);
-    const first = await send(service, "GET", byResourceGroup("&$top=1"), { authorization: ALICE });
-    expect(first.status).toBe(200);
-    expect(first.body.nextLink).toEqual(expect.any(String));
-    const next = new URL(first.body.nextLink);
-    const asBob = await send(service, "GET", `${next.pathname}${next.search}`, { authorization: BOB });
-    expect(asBob.status).toBe(200);
-    expect((asBob.body.value as Body[]).every((job) => job.name === "bobs-job")).toBe(true);
-    const asAlice = await send(service, "GET", `${next.pathname}${next.search}`, { authorization: ALICE });
-    expect((asAlice.body.value as Body[]).map((job) => job.name)).toEqual(["alices-second"]);
   });
 });
 
@@ -183,15 +165,14 @@ describe("operators", () => {
       items.push(...page.body.value);
       next = page.body.nextLink ? `${new URL(page.body.nextLink).pathname}${new URL(page.body.nextLink).search}` : undefined;
     }
-    const ids = items.map((job) => job.id);
-    expect(ids).toContain(jobId);
-    expect(ids).toContain(jobId.replace(NAME, "bobs-job"));
+    expect(items.map((job) => job.id)).toContain(jobId);
 
     const job = await send(service, "GET", `/operator/subscriptions/${sub}/resourceGroups/${RG}/jobs/${NAME}`);
     expect(job.status).toBe(200);
     expect(job.body.id).toBe(jobId);
     // The operator view still carries no key and no tenant id.
     expect(job.text).not.toContain(BITLOCKER_KEY);
+    expect(job.text).not.toContain(TENANT_A);
   });
 
   test("a customer token of either tenant gets 403 on the operator list", async () => {

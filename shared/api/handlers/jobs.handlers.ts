@@ -61,20 +61,7 @@ async function listJobs(request: ArmRequest, scope: JobScope) {
   const continuationToken = query.$skiptoken !== undefined ? checkSkipToken(query.$skiptoken) : undefined;
   const page = await request.services.jobs.list(scope, filter, query.$top ?? 100, continuationToken, request.tenantId);
   const sign = await request.services.blobUrls();
-  return { status: 200, body: pageBody(page.jobs.map((job) => toJobResponse(job, sign)), publicUrlOf(request), page.continuationToken) };
-}
-
-/**
- * The URL the client called. Behind ARM, the request reaches the service at its own host and ARM
- * passes the client's original URL as `Referer`; a nextLink must point back at that.
- */
-function publicUrlOf(request: ArmRequest): URL {
-  const referer = request.http.headers.get("referer");
-  if (referer && URL.canParse(referer)) {
-    const original = new URL(referer);
-    if (original.pathname.toLowerCase() === request.url.pathname.toLowerCase()) return original;
-  }
-  return request.url;
+  return { status: 200, body: pageBody(page.jobs.map((job) => toJobResponse(job, sign)), request.publicUrl, page.continuationToken) };
 }
 
 /** A list response: the items, and a `nextLink` when the table has more. */

@@ -38,14 +38,14 @@ export const listOperatorJobs = armHandler(async (request) => {
   const view = query.view ?? (query.state ? undefined : "attention");
   const page = await request.services.operator.listJobs({ view, states: query.state }, query.$top ?? 100, token);
   const sign = await request.services.blobUrls();
-  return { status: 200, body: pageBody(page.jobs.map((job) => toOperatorJobResponse(job, sign)), request.url, page.continuationToken) };
+  return { status: 200, body: pageBody(page.jobs.map((job) => toOperatorJobResponse(job, sign)), request.publicUrl, page.continuationToken) };
 }, OPERATOR);
 
 export const listArrivals = armHandler(async (request) => {
   const query = request.query(arrivalsQuery);
   const token = query.$skiptoken !== undefined ? checkSkipToken(query.$skiptoken) : undefined;
   const page = await request.services.operator.listArrivals(query.status, query.$top ?? 100, token);
-  return { status: 200, body: pageBody(page.arrivals.map(toArrivalResponse), request.url, page.continuationToken) };
+  return { status: 200, body: pageBody(page.arrivals.map(toArrivalResponse), request.publicUrl, page.continuationToken) };
 }, OPERATOR);
 
 export const recordArrival = armHandler(async (request) => {
