@@ -8,6 +8,13 @@ import { loadLocalSettings, startLocalAzuriteIfNeeded } from "./start";
 async function main(): Promise<void> {
   loadLocalSettings();
   const azurite = await startLocalAzuriteIfNeeded((line) => console.error(line));
+  // The Azurite started here is in its own process group (see devhost/azurite.ts): a Ctrl-C stops it.
+  const interrupted = async () => {
+    await azurite?.stop();
+    process.exit(130);
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   try {
     const report = await runMaintenance();
     const { sweep, reconcile } = report;
