@@ -5,7 +5,7 @@
  * `arrivedAt` for the return and destruction clocks.
  */
 import { randomBytes } from "node:crypto";
-import type { JobKey } from "./job";
+import type { Job, JobKey } from "./job";
 
 export type ArrivalReason = "NoSuchJob" | "JobNotShipping" | "NoJobNamed";
 
@@ -30,6 +30,15 @@ export function newArrival(input: Omit<Arrival, "id" | "status" | "arrivedAt">, 
   // Ids sort by arrival time, so listing them reads oldest first.
   const id = `${now.toISOString().replace(/[-:.]/g, "")}-${randomBytes(4).toString("hex")}`;
   return { ...input, id, arrivedAt: now.toISOString(), status: "Unmatched" };
+}
+
+/**
+ * Whether the job already received this arrival's package: an attach whose job write went through
+ * but whose arrival move did not. Retrying it only moves the arrival.
+ */
+export function receivedBy(arrival: Arrival, job: Pick<Job, "key" | "receivedPackage">): boolean {
+  const received = job.receivedPackage;
+  return !!received && received.trackingNumber === arrival.trackingNumber && received.carrierName === arrival.carrierName;
 }
 
 export function attachArrival(arrival: Arrival, to: JobKey, now: Date): Arrival {

@@ -138,12 +138,24 @@ export class JobService {
       return { job, attached: arrival ? [arrival] : [], etag, before: existing.job };
     });
     await this.messenger.afterWrite(job, etag, stateChangeMessages(before, job));
-    // The job is the truth; the arrival's move follows it (and is idempotent if retried).
-    for (const arrival of attached) await this.arrivals.markAttached(attachArrival(arrival, key, this.clock.now()));
+    // The job is the truth and is written, so the answer is success. The arrival's move follows it;
+    // if that fails, the arrival stays listed as Unmatched and an operator's attach settles it.
+    for (const arrival of attached) {
+      try {
+        await this.arrivals.markAttached(attachArrival(arrival, key, this.clock.now()));
+      } catch {
+        // Left Unmatched for an operator's attach, as said above.
+      }
+    }
     return job;
   }
 
-  /** Deletes the job (and with it its BitLocker keys), then its log blobs. */
+  /**
+   * Deletes the job (and with it its BitLocker keys), then its log blobs. Once the job is deleted
+   * the answer is success: a failure with the blobs (storage down, a blob name the store refuses)
+   * leaves them to the BlobCleanup index entry written first, which brings a sweep back to them;
+   * answering 503 would have the client retry a delete that happened, and get a 404.
+   */
   async delete(key: JobKey, tenantId: string): Promise<void> {
     let cleanup: IndexEntry | undefined;
     const job = await withConcurrencyRetries(async () => {
@@ -158,9 +170,12 @@ export class JobService {
       await this.store.delete(key, existing.etag);
       return existing.job;
     });
-    if (cleanup) {
+    if (!cleanup) return;
+    try {
       await this.logs.deleteAll(jobBlobPrefix(job));
       await this.index.remove([cleanup]);
+    } catch {
+      // Left to the sweep (above); the sweep logs what it could not delete.
     }
   }
 

@@ -3,7 +3,7 @@
  * attach unmatched arrivals, and read history and queues. Blob writes an event asks for happen
  * once, before the job is saved; notices go out after it is saved, deduplicated.
  */
-import { Arrival, attachArrival, newArrival } from "../domain/arrival";
+import { Arrival, attachArrival, newArrival, receivedBy } from "../domain/arrival";
 import { Clock } from "../domain/clock";
 import { ErrorFactory } from "../domain/errors";
 import { Actor, Job, JobKey, JobRules, OperationContext, StateChange } from "../domain/job";
@@ -102,6 +102,10 @@ export class OperatorService {
     }
     const stored = await this.jobs.get(key);
     if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
+    if (receivedBy(arrival, stored.job)) {
+      await this.arrivals.markAttached(attachArrival(arrival, key, this.clock.now()));
+      return { job: stored.job };
+    }
     if (stored.job.state !== "Shipping") {
       throw ErrorFactory.conflict(
         "JobNotShipping",
