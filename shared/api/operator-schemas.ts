@@ -71,6 +71,18 @@ export const operatorJobsQuery = z.object({
   $skiptoken: z.string().max(4096).optional(),
 });
 
+export const historyQuery = z.object({
+  // Whole pages of the history as it stood before paging: the default reads up to 1000 entries.
+  $top: z
+    .string()
+    .regex(/^\d{1,4}$/, "must be a whole number from 1 to 1000")
+    .transform(Number)
+    .pipe(z.number().min(1, "must be a whole number from 1 to 1000").max(1000, "must be a whole number from 1 to 1000"))
+    .optional(),
+  // The sequence number of the first entry of the page, as the previous page's nextLink gives it.
+  $skiptoken: z.string().regex(/^\d{1,9}$/, "is not a $skiptoken this service issued; follow the nextLink as it is").transform(Number).optional(),
+});
+
 export const arrivalsQuery = z.object({
   status: z.enum(["Unmatched", "Attached"]).default("Unmatched"),
   $top: top,

@@ -174,7 +174,10 @@ export interface Job {
   shippingOverdueNotifiedAt?: string;
   /** Notices the maintenance sweep decided on and has not yet sent (see `deadlines.ts`). */
   outbox?: OutboxNotice[];
+  /** The most recent state changes (see `history.ts` for the bound); older ones are archived. */
   history: StateChange[];
+  /** How many older entries were moved to the history archive: the sequence number of `history[0]`. */
+  historyArchived?: number;
 }
 
 /** The customer's definition of a job, as given to Create (and to Create on an existing job). */

@@ -19,6 +19,7 @@ import {
   redefineJob,
   updateJob,
 } from "../domain/job";
+import { assertDefinitionFits } from "../domain/history";
 import { JobFilter } from "../domain/job-filter";
 import { LocationCatalog, shippingInformationOf } from "../domain/locations";
 import { jobBlobPrefix, jobHasBlobs } from "../domain/log-blobs";
@@ -82,6 +83,7 @@ export class JobService {
       const existing = exists ? await this.store.get(key) : undefined;
       if (!existing) {
         const job = { ...createJob(key, definition, shippingInformationOf(location), context), tenantId };
+        assertDefinitionFits(job);
         try {
           return { job, created: true, etag: await this.store.insert(job), before: undefined };
         } catch (error) {
@@ -91,6 +93,7 @@ export class JobService {
       }
       if (existing.job.tenantId !== tenantId) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
       const job = redefineJob(existing.job, definition, context);
+      assertDefinitionFits(job);
       return { job, created: false, etag: await this.store.replace(job, existing.etag, existing.job), before: existing.job };
     });
     await this.messenger.afterWrite(result.job, result.etag, stateChangeMessages(result.before, result.job));
@@ -128,6 +131,7 @@ export class JobService {
       // A request that marks the job Shipping looks for a package that already came, alongside the read.
       const [existing, pending] = await Promise.all([this.load(key, tenantId), update.state === "Shipping" ? this.arrivals.unmatchedFor(key) : []]);
       let job = updateJob(existing.job, update, this.context(actor));
+      assertDefinitionFits(job);
       const attached = existing.job.state !== "Shipping" && job.state === "Shipping" ? pending : [];
       const [arrival] = attached;
       if (arrival) {

@@ -14,6 +14,8 @@ import { JobPage, JobsStore, OperatorJobQuery } from "../storage/jobs.store";
 import { LogBlobStore } from "../storage/log-blobs.store";
 import { noticeMessage, stateChangeMessages } from "../domain/messages";
 import { DeadlineIndex } from "../storage/deadline-index.store";
+import { HistoryArchiveStore } from "../storage/history-archive.store";
+import { firstCarriedSequence, historyLength } from "../domain/history";
 import { JobMessenger } from "./job-messenger";
 import { withConcurrencyRetries } from "./retry";
 
@@ -22,6 +24,12 @@ export interface EventResult {
   job?: Job;
   arrival?: Arrival;
   stopTransfer?: boolean;
+}
+
+export interface HistoryPage {
+  entries: StateChange[];
+  /** The sequence number the next page starts at. */
+  next?: number;
 }
 
 export interface ArrivalInput {
@@ -40,6 +48,7 @@ export class OperatorService {
     private readonly deadlines: DeadlineIndex,
     private readonly rules: JobRules,
     private readonly clock: Clock,
+    private readonly historyArchive?: HistoryArchiveStore,
   ) {}
 
   async recordEvent(key: JobKey, event: OperatorEvent, actor: Actor): Promise<EventResult> {
@@ -122,10 +131,19 @@ export class OperatorService {
     return result;
   }
 
-  async history(key: JobKey): Promise<StateChange[]> {
+  /**
+   * A page of the job's history, oldest first, from entry `from` (0 is the creation): the archived
+   * entries, then those the job carries. `next` is where the following page starts, if any.
+   */
+  async history(key: JobKey, from: number, top: number): Promise<HistoryPage> {
     const stored = await this.jobs.get(key);
     if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
-    return stored.job.history;
+    const job = stored.job;
+    const carriedFrom = firstCarriedSequence(job);
+    const to = Math.min(from + top, historyLength(job));
+    const archived = from < carriedFrom && this.historyArchive ? await this.historyArchive.read(job, from, Math.min(to, carriedFrom)) : [];
+    const carried = job.history.slice(Math.max(from, carriedFrom) - carriedFrom, Math.max(to, carriedFrom) - carriedFrom);
+    return { entries: [...archived, ...carried], next: to < historyLength(job) ? to : undefined };
   }
 
   async get(key: JobKey): Promise<Job> {

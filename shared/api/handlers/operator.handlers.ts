@@ -4,7 +4,7 @@
  */
 import { JobKey } from "../../domain/job";
 import { armHandler, ArmRequest } from "../arm-http";
-import { arrivalBody, arrivalsQuery, attachArrivalBody, attachArrivalParams, operatorEventBody, operatorJobsQuery } from "../operator-schemas";
+import { arrivalBody, arrivalsQuery, attachArrivalBody, attachArrivalParams, historyQuery, operatorEventBody, operatorJobsQuery } from "../operator-schemas";
 import { toArrivalResponse, toOperatorJobResponse } from "../responses";
 import { checkSkipToken, jobKeyOf, pageBody } from "./jobs.handlers";
 
@@ -28,8 +28,9 @@ export const getOperatorJob = armHandler(async (request) => {
 }, OPERATOR);
 
 export const getJobHistory = armHandler(async (request) => {
-  const history = await request.services.operator.history(jobKeyOf(request));
-  return { status: 200, body: { value: history } };
+  const query = request.query(historyQuery);
+  const page = await request.services.operator.history(jobKeyOf(request), query.$skiptoken ?? 0, query.$top ?? 1000);
+  return { status: 200, body: pageBody(page.entries, request.url, page.next?.toString()) };
 }, OPERATOR);
 
 export const listOperatorJobs = armHandler(async (request) => {
