@@ -19,6 +19,11 @@ export const HISTORY_KEPT = { entries: 100, chars: 64 * 1024 };
  * plus room for what operator events add (export drives, extra drives, progress, problems).
  */
 export const JOB_DEFINITION_MAX_CHARS = 128 * 1024;
+/**
+ * The most a job's outbox (messages waiting for the queue to come back) may hold: past it, further
+ * messages are dropped rather than let an outage grow the job until it can't be written.
+ */
+export const OUTBOX_MAX_CHARS = 16 * 1024;
 
 export interface HistoryChunk {
   /** Sequence number of `entries[0]`. */
