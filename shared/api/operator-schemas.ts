@@ -6,7 +6,7 @@ import { z } from "zod";
 import { DRIVE_STATES } from "../domain/drive-state-machine";
 import { JOB_STATES } from "../domain/job-state-machine";
 import { OperatorEvent } from "../domain/operator-events";
-import { jobParams } from "./schemas";
+import { jobParams, shipDate } from "./schemas";
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const driveId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 letters, digits, '-' or '_'");
@@ -42,7 +42,7 @@ export const operatorEventBody = z.discriminatedUnion("type", [
     carrierName: text(64),
     trackingNumber: text(64),
     driveCount: z.number().int().min(0).max(60),
-    shipDate: z.string().refine((value) => /^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(Date.parse(value)), "must be an ISO-8601 date"),
+    shipDate,
   }),
   z.object({ type: z.literal("ReturnAddressProblem"), reason }),
   z.object({ type: z.literal("FaultJob"), reason }),
