@@ -48,7 +48,7 @@ async function shippingImport(name: string, properties: Record<string, unknown> 
 }
 
 describe("a full import job", () => {
-  test("create → Shipping → Received → Transferring (byte-weighted progress, logs) → Packaging → Completed, with its history", async () => {
+  test("create → Shipping → Received → Transferring (progress, logs) → Packaging → Completed, with its history", async () => {
     const job = await shippingImport("full-import", { logLevel: "Verbose", backupDriveManifest: true });
 
     // The package arrives with both drives.
