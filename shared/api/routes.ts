@@ -66,6 +66,7 @@ export const apiRoutes: RouteDefinition[] = [
   { name: "Operator_ListArrivals", methods: ["GET"], route: "operator/arrivals", handler: lazy(operator, (m) => m.listArrivals) },
   { name: "Operator_RecordArrival", methods: ["POST"], route: "operator/arrivals", handler: lazy(operator, (m) => m.recordArrival) },
   { name: "Operator_AttachArrival", methods: ["POST"], route: "operator/arrivals/{arrivalId}/attach", handler: lazy(operator, (m) => m.attachArrival) },
+  { name: "Operator_PostArrivalEvent", methods: ["POST"], route: "operator/arrivals/{arrivalId}/events", handler: lazy(operator, (m) => m.postArrivalEvent) },
 ];
 
 /**

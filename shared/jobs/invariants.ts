@@ -40,8 +40,9 @@ const DRIVES_ALLOWED_IN: Partial<Record<JobState, readonly DriveState[]>> = {
   Creating: ["Specified", "NeverReceived"],
   Shipping: ["Specified", "NeverReceived"],
   Received: ["Received", "NeverReceived", "Faulted", "ShippedBack"],
-  Transferring: DRIVE_STATES.filter((state) => state !== "Specified"),
-  Completed: DRIVE_STATES.filter((state) => state !== "Transferring"),
+  Transferring: DRIVE_STATES.filter((state) => state !== "Specified" && state !== "Destroyed"),
+  Completed: DRIVE_STATES.filter((state) => state !== "Transferring" && state !== "Destroyed"),
+  // Only a closed job's drives are ever destroyed (no return address, see DrivesDestroyed).
   Closed: DRIVE_STATES.filter((state) => state !== "Transferring"),
 };
 

@@ -3,12 +3,12 @@
  * attach unmatched arrivals, and read history and queues. Blob writes an event asks for happen
  * once, before the job is saved; notices go out after it is saved, deduplicated.
  */
-import { Arrival, attachArrival, newArrival, receivedBy } from "../domain/arrival";
+import { Arrival, attachArrival, disposeOfArrival, newArrival, receivedBy } from "../domain/arrival";
 import { Clock } from "../domain/clock";
 import { ErrorFactory } from "../domain/errors";
 import { Actor, Job, JobKey, JobRules, OperationContext, StateChange } from "../domain/job";
 import { driveBlobName, incompleteBlobListName } from "../domain/log-blobs";
-import { applyOperatorEvent, BlobWrite, OperatorEvent } from "../domain/operator-events";
+import { applyOperatorEvent, BlobWrite, DriveDisposalEvent, OperatorEvent } from "../domain/operator-events";
 import { ArrivalPage, ArrivalsStore } from "../storage/arrivals.store";
 import { JobPage, JobsStore, OperatorJobQuery } from "../storage/jobs.store";
 import { LogBlobStore } from "../storage/log-blobs.store";
@@ -109,6 +109,9 @@ export class OperatorService {
     if (arrival.status === "Attached") {
       throw ErrorFactory.conflict("ArrivalAlreadyAttached", `Arrival '${arrivalId}' was already attached to job '${arrival.attachedTo?.name}'.`);
     }
+    if (arrival.status !== "Unmatched") {
+      throw ErrorFactory.conflict("ArrivalClosed", `Arrival '${arrivalId}' is '${arrival.status}': its drives are no longer at the data center.`);
+    }
     const stored = await this.jobs.get(key);
     if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
     if (receivedBy(arrival, stored.job)) {
@@ -135,6 +138,17 @@ export class OperatorService {
    * A page of the job's history, oldest first, from entry `from` (0 is the creation): the archived
    * entries, then those the job carries. `next` is where the following page starts, if any.
    */
+  /** Closes out an unmatched arrival: its drives returned to the sender or destroyed. */
+  async recordArrivalEvent(arrivalId: string, event: DriveDisposalEvent, actor: Actor): Promise<Arrival> {
+    return withConcurrencyRetries(async () => {
+      const stored = await this.arrivals.getWithEtag(arrivalId);
+      if (!stored) throw ErrorFactory.arrivalNotFound(arrivalId);
+      const closed = disposeOfArrival(stored.arrival, event, actor.id, this.clock.now());
+      await this.arrivals.move(closed, stored.arrival.status, stored.etag);
+      return closed;
+    });
+  }
+
   async history(key: JobKey, from: number, top: number): Promise<HistoryPage> {
     const stored = await this.jobs.get(key);
     if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);

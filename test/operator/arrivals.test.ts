@@ -234,3 +234,47 @@ test("an attach that failed after the job received the package succeeds when ret
   expect((await getHistory(service, job)).filter((entry) => entry.to === "Received" && !entry.driveId)).toHaveLength(1);
   expect((await arrivals("Attached")).map((a) => a.id)).toContain(id);
 });
+
+describe("closing out an unmatched arrival", () => {
+  async function unmatched(tracking: string): Promise<string> {
+    const response = await api(service, "POST", "/operator/arrivals", { carrierName: "DHL", trackingNumber: tracking, driveIds: ["X1", "X2"] });
+    expect(response.status).toBe(201);
+    return response.body.id;
+  }
+  const arrivalEvent = (id: string, body: Record<string, unknown>) => api(service, "POST", `/operator/arrivals/${id}/events`, body);
+
+  test("DrivesReturned records carrier and tracking, and the arrival is listed as Returned only", async () => {
+    const id = await unmatched("CLOSE-RET-1");
+    const returned = await arrivalEvent(id, { type: "DrivesReturned", carrierName: "UPS", trackingNumber: "1Z-BACK-1" });
+    expect(returned.status).toBe(200);
+    expect(returned.body).toMatchObject({ id, status: "Returned", returnPackage: { carrierName: "UPS", trackingNumber: "1Z-BACK-1" }, closedBy: "dev-operator" });
+    expect(Date.parse(returned.body.closedAt)).toBeGreaterThanOrEqual(Date.parse(returned.body.arrivedAt));
+    expect((await arrivals("Unmatched")).map((a) => a.id)).not.toContain(id);
+    expect((await listAll(service, "/operator/arrivals?status=Returned")).find((a) => a.id === id)).toMatchObject({ status: "Returned" });
+
+    // Closed for good: no second close, no attach.
+    expectArmError(await arrivalEvent(id, { type: "DrivesDestroyed", certificateReference: "CERT-9" }), 409, "InvalidArrivalStatus", { message: /'Returned'/ });
+    const job = await newJob("after-returned", true);
+    expectArmError(await attach(id, job), 409, "ArrivalClosed");
+    expect((await getJob(service, job)).properties.state).toBe("Shipping");
+  });
+
+  test("DrivesDestroyed records the certificate, and the arrival is listed as Destroyed", async () => {
+    const id = await unmatched("CLOSE-DES-1");
+    const destroyed = await arrivalEvent(id, { type: "DrivesDestroyed", certificateReference: "CERT-2026-0042" });
+    expect(destroyed.status).toBe(200);
+    expect(destroyed.body).toMatchObject({ id, status: "Destroyed", certificateReference: "CERT-2026-0042" });
+    expect((await listAll(service, "/operator/arrivals?status=Destroyed")).map((a) => a.id)).toContain(id);
+    expect((await arrivals("Unmatched")).map((a) => a.id)).not.toContain(id);
+  });
+
+  test("bad events: unknown arrival 404, malformed body 400, an attached arrival 409", async () => {
+    expectArmError(await arrivalEvent("20260101T000000000Z-00000000", { type: "DrivesDestroyed", certificateReference: "C" }), 404, "ResourceNotFound");
+    const id = await unmatched("CLOSE-BAD-1");
+    expectArmError(await arrivalEvent(id, { type: "DrivesDestroyed" }), 400, "InvalidRequestContent");
+    expectArmError(await arrivalEvent(id, { type: "FaultJob", reason: "x" }), 400, "InvalidRequestContent");
+    const job = await newJob("closes-attached", true);
+    expect((await attach(id, job)).status).toBe(200);
+    expectArmError(await arrivalEvent(id, { type: "DrivesReturned", carrierName: "UPS", trackingNumber: "1Z" }), 409, "InvalidArrivalStatus", { message: /'Attached'/ });
+  });
+});
