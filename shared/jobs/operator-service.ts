@@ -6,6 +6,7 @@
 import { Arrival, attachArrival, disposeOfArrival, newArrival, receivedBy } from "../domain/arrival";
 import { Clock } from "../domain/clock";
 import { ErrorFactory } from "../domain/errors";
+import { firstCarriedSequence, historyLength } from "../domain/history";
 import { Actor, Job, JobKey, JobRules, OperationContext, StateChange } from "../domain/job";
 import { driveBlobName, incompleteBlobListName } from "../domain/log-blobs";
 import { applyOperatorEvent, BlobWrite, DriveDisposalEvent, OperatorEvent } from "../domain/operator-events";
@@ -15,7 +16,6 @@ import { LogBlobStore } from "../storage/log-blobs.store";
 import { noticeMessage, stateChangeMessages } from "../domain/messages";
 import { DeadlineIndex } from "../storage/deadline-index.store";
 import { HistoryArchiveStore } from "../storage/history-archive.store";
-import { firstCarriedSequence, historyLength } from "../domain/history";
 import { JobMessenger } from "./job-messenger";
 import { withConcurrencyRetries } from "./retry";
 
@@ -134,10 +134,6 @@ export class OperatorService {
     return result;
   }
 
-  /**
-   * A page of the job's history, oldest first, from entry `from` (0 is the creation): the archived
-   * entries, then those the job carries. `next` is where the following page starts, if any.
-   */
   /** Closes out an unmatched arrival: its drives returned to the sender or destroyed. */
   async recordArrivalEvent(arrivalId: string, event: DriveDisposalEvent, actor: Actor): Promise<Arrival> {
     return withConcurrencyRetries(async () => {
@@ -149,6 +145,10 @@ export class OperatorService {
     });
   }
 
+  /**
+   * A page of the job's history, oldest first, from entry `from` (0 is the creation): the archived
+   * entries, then those the job carries. `next` is where the following page starts, if any.
+   */
   async history(key: JobKey, from: number, top: number): Promise<HistoryPage> {
     const stored = await this.jobs.get(key);
     if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
