@@ -9,6 +9,8 @@ import { ErrorFactory } from "../../shared/domain/errors";
 import { createJob, Job } from "../../shared/domain/job";
 import { jobBlobPrefix } from "../../shared/domain/log-blobs";
 import { JobsStore, partitionKeyOf, rowKeyOf } from "../../shared/storage/jobs.store";
+import { BlobServiceClient } from "@azure/storage-blob";
+import { HistoryArchiveStore } from "../../shared/storage/history-archive.store";
 import { LogBlobStore } from "../../shared/storage/log-blobs.store";
 import { API, call, jobPath, newSubscriptionId, RETURN_ADDRESS } from "../support/service";
 import { jobBlobNames, jobsTableClient, MaintenanceHarness, MINUTE, putJobBlob, startMaintenanceService, sweepAt } from "./helpers";
@@ -96,5 +98,20 @@ test("a delete whose blob store is down answers 200; the job is gone and a later
   expect(await jobBlobNames(job)).toHaveLength(1);
   const report = await sweepAt(h, t0, 11 * MINUTE);
   expect(report.sweep.orphanBlobsDeleted).toBe(1);
+  expect(await jobBlobNames(job)).toEqual([]);
+});
+
+test("a job's archived history goes with it: deleting a job that has only history blobs deletes them", async () => {
+  const t0 = h.clock.now().getTime();
+  const base = jobWithLogs("archived-history", t0);
+  const job: Job = { ...base, drives: base.drives.map(({ blobs: _blobs, ...drive }) => drive), historyArchived: 1, tenantId: DEV_TENANT };
+  const settings = getSettings();
+  const logs = new LogBlobStore(BlobServiceClient.fromConnectionString(process.env.TEST_STORAGE_CONNECTION_STRING!), settings.logsContainerName, settings.logSasLifetimeMs, settings.storageTimeoutMs);
+  await new HistoryArchiveStore(logs).archive(job, { firstSequence: 0, entries: base.history });
+  await new JobsStore(jobsTableClient(), settings.storageTimeoutMs).insert(job);
+  expect(await jobBlobNames(job)).toEqual([`${jobBlobPrefix(job)}history/0000000000-0000000001.json`]);
+
+  const deleted = await call(h.service, "DELETE", `${jobPath(job.key.subscriptionId, job.key.resourceGroup, job.key.name)}?${API}`);
+  expect(deleted.status).toBe(200);
   expect(await jobBlobNames(job)).toEqual([]);
 });
