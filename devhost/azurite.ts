@@ -9,6 +9,8 @@ import path from "node:path";
 export const AZURITE_ACCOUNT = "devstoreaccount1";
 export const AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
+const STOP_TIMEOUT_MS = 60_000;
+
 export interface AzuritePorts {
   blob: number;
   queue: number;
@@ -37,6 +39,28 @@ export function azuriteConnectionString(ports: AzuritePorts, host = "127.0.0.1")
     `QueueEndpoint=http://${host}:${ports.queue}/${AZURITE_ACCOUNT}`,
     `TableEndpoint=http://${host}:${ports.table}/${AZURITE_ACCOUNT}`,
   ].join(";") + ";";
+}
+
+/**
+ * The ports of the local Azurite a connection string points at: `UseDevelopmentStorage=true` means
+ * Azurite's usual ports; explicit endpoints with Azurite's account on 127.0.0.1 mean theirs.
+ * Undefined for any other storage.
+ */
+export function localAzuritePorts(connectionString: string): AzuritePorts | undefined {
+  if (/(^|;)\s*UseDevelopmentStorage=true\s*(;|$)/i.test(connectionString)) return { blob: 10000, queue: 10001, table: 10002 };
+  const fields = new Map(
+    connectionString.split(";").filter(Boolean).map((field) => {
+      const at = field.indexOf("=");
+      return [field.slice(0, at).trim().toLowerCase(), field.slice(at + 1).trim()] as const;
+    }),
+  );
+  if (fields.get("accountname") !== AZURITE_ACCOUNT) return undefined;
+  const port = (name: string): number | undefined => {
+    const match = /^http:\/\/127\.0\.0\.1:(\d+)\//.exec(fields.get(name) ?? "");
+    return match ? Number(match[1]) : undefined;
+  };
+  const [blob, queue, table] = [port("blobendpoint"), port("queueendpoint"), port("tableendpoint")];
+  return blob && queue && table ? { blob, queue, table } : undefined;
 }
 
 export async function freePort(): Promise<number> {
@@ -80,10 +104,25 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
     "--tableHost", "127.0.0.1", "--tablePort", String(ports.table),
     ...(options.location ? ["--location", options.location] : ["--inMemoryPersistence"]),
   ];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+  // On disk, in its own process group, so a terminal's Ctrl-C reaches only the launcher, which then
+  // stops Azurite exactly once: Azurite handles one signal by saving and closing, and a second
+  // signal during that save kills it with its data half-written. In memory there is nothing to save,
+  // and it goes with the terminal's Ctrl-C along with the test run or benchmark that started it.
+  const detached = Boolean(options.location);
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], detached });
   let stderr = "";
   child.stderr?.on("data", (chunk) => (stderr += String(chunk)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let stopRequested = false;
+  const requestStop = () => {
+    if (stopRequested || child.exitCode !== null || child.signalCode !== null) return;
+    stopRequested = true;
+    child.kill("SIGINT");
+  };
+  // Detached, it would outlive a launcher that exits without stopping it (an error at start-up):
+  // asked once, it saves and exits on its own.
+  process.once("exit", requestStop);
+  void exited.then(() => process.removeListener("exit", requestStop));
 
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -101,10 +140,11 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
     ports,
     connectionString: azuriteConnectionString(ports),
     process: child,
+    /** Asks Azurite once to save and close, and waits until it has exited. */
     async stop() {
-      if (child.exitCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      requestStop();
+      // Only a hung Azurite is killed, long after any save of a development data set would end.
+      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
       await exited;
       clearTimeout(timer);
     },

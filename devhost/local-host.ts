@@ -243,12 +243,17 @@ async function handle(
   await send(res, method, result ?? { status: 204 });
 }
 
+/**
+ * Writes every response the local host sends. Each carries `x-ms-request-id`, as every answer of
+ * the service does: the handlers' own, or a new one for those that have none (the admin endpoints).
+ */
 async function send(res: http.ServerResponse, method: string, result: HttpResponseInit | HttpResponse): Promise<void> {
   // The common case, a plain init with a string body and plain headers, is written as it is; the
   // rest goes through HttpResponse, which handles every body and header form the Functions host does.
   if (!(result instanceof HttpResponse) && isPlain(result)) {
     const payload = Buffer.from((result.body as string | undefined) ?? "", "utf8");
-    res.writeHead(result.status ?? 200, { ...(result.headers as Record<string, string>), "content-length": String(payload.length) });
+    const headers = withRequestId({ ...(result.headers as Record<string, string> | undefined) });
+    res.writeHead(result.status ?? 200, { ...headers, "content-length": String(payload.length) });
     res.end(method === "HEAD" ? undefined : payload);
     return;
   }
@@ -257,8 +262,13 @@ async function send(res: http.ServerResponse, method: string, result: HttpRespon
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => (headers[name] = value));
   headers["content-length"] = String(payload.length);
-  res.writeHead(response.status, headers);
+  res.writeHead(response.status, withRequestId(headers));
   res.end(method === "HEAD" ? undefined : payload);
+}
+
+function withRequestId(headers: Record<string, string>): Record<string, string> {
+  const present = Object.keys(headers).some((name) => name.toLowerCase() === "x-ms-request-id");
+  return present ? headers : { ...headers, "x-ms-request-id": randomUUID() };
 }
 
 function isPlain(result: HttpResponseInit): boolean {

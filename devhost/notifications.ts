@@ -5,7 +5,7 @@
  */
 import { getServices } from "../shared/app/services";
 import { CliSpec, parseCommandLine } from "./cli";
-import { ensureLocalStorage, loadLocalSettings } from "./start";
+import { ensureLocalStorage, loadLocalSettings, stopOnInterrupt } from "./start";
 
 const NOTIFICATIONS_CLI: CliSpec = {
   command: "npm run notifications --",
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   const args = parseCommandLine(process.argv.slice(2), NOTIFICATIONS_CLI);
   loadLocalSettings();
   const azurite = await ensureLocalStorage((line) => console.error(line));
+  stopOnInterrupt(azurite);
   try {
     const { notifications } = await getServices();
     const messages = args.take ? await notifications.receive(32) : await notifications.peek(32);

@@ -7,10 +7,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { projectRoot } from "../shared/storage/locations.file";
 import { getServices, getSettings } from "../shared/app/services";
-import { isPortOpen, RunningAzurite, startAzurite } from "./azurite";
+import { isPortOpen, localAzuritePorts, RunningAzurite, startAzurite } from "./azurite";
 import { CliSpec, parseCommandLine } from "./cli";
 import { selfSignedCertificate } from "./certificate";
-import { startLocalHost } from "./local-host";
+import { LocalHost, startLocalHost } from "./local-host";
 import { timerDefinitions } from "../shared/app/timers";
 
 const root = projectRoot();
@@ -41,20 +41,22 @@ export function describeSetting(name: string): string {
 }
 
 /**
- * With `UseDevelopmentStorage=true`, starts Azurite on its usual ports with its data in `.azurite/`,
+ * When the storage is a local Azurite (`UseDevelopmentStorage=true`, or Azurite's account on
+ * 127.0.0.1 ports of your choice), starts it with its data in `.azurite/` (or `AZURITE_LOCATION`),
  * unless something already listens there (a running `npm start`, or an Azurite of your own).
  */
 export async function startLocalAzuriteIfNeeded(log: (line: string) => void): Promise<RunningAzurite | undefined> {
-  if (!/UseDevelopmentStorage=true/i.test(process.env.ImportExportStorage ?? "")) return undefined;
-  const ports = { blob: 10000, queue: 10001, table: 10002 };
+  const ports = localAzuritePorts(process.env.ImportExportStorage ?? "");
+  if (!ports) return undefined;
+  const portList = `blob ${ports.blob}, queue ${ports.queue}, table ${ports.table}`;
   if (await isPortOpen(ports.table)) {
-    log("Azurite (or another storage emulator) is already listening on 10000-10002; using it.");
+    log(`Azurite (or another storage emulator) is already listening (${portList}); using it.`);
     return undefined;
   }
-  const location = path.join(root, ".azurite");
+  const location = path.resolve(root, process.env.AZURITE_LOCATION || ".azurite");
   mkdirSync(location, { recursive: true });
   const azurite = await startAzurite({ ports, location });
-  log(`Azurite started (blob 10000, queue 10001, table 10002), data in ${path.relative(process.cwd(), location) || "."}/`);
+  log(`Azurite started (${portList}), data in ${path.relative(process.cwd(), location) || "."}/`);
   return azurite;
 }
 
@@ -75,6 +77,20 @@ export async function ensureLocalStorage(log: (line: string) => void): Promise<R
     }
   }
   return undefined;
+}
+
+/**
+ * For the command-line tools: the Azurite they started runs in its own process group (see
+ * devhost/azurite.ts), so a Ctrl-C reaches only the tool, which must stop it, once, before leaving.
+ */
+export function stopOnInterrupt(azurite: RunningAzurite | undefined): void {
+  if (!azurite) return;
+  const interrupted = async () => {
+    await azurite.stop();
+    process.exit(130);
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
 }
 
 /** The loopback endpoints a connection string names (`TableEndpoint=http://127.0.0.1:10002/...`). */
@@ -127,12 +143,26 @@ async function main(): Promise<void> {
   const port = Number(process.env.LOCAL_HOST_PORT ?? 7071);
 
   const azurite = await ensureLocalStorage((line) => console.log(line));
+  // Azurite runs in its own process group (devhost/azurite.ts): Ctrl-C reaches only this process,
+  // which stops the host, then Azurite once, and waits until Azurite has saved its data.
+  let host: LocalHost | undefined = undefined;
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\nStopping...");
+    await host?.close();
+    await azurite?.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 
   getSettings(); // a bad setting stops start-up here, naming the setting
   await getServices(); // creates the table once, before the first request
   const tls = useHttps ? await developmentCertificate() : undefined;
   const timers = timerDefinitions();
-  const host = await startLocalHost({ port, tls, timers, scheduleTimers: true, log: (line) => console.log(line) });
+  host = await startLocalHost({ port, tls, timers, scheduleTimers: true, log: (line) => console.log(line) });
 
   const subscription = "00000000-0000-0000-0000-000000000001";
   const curl = `curl ${tls ? `--cacert ${tls.certFile} ` : ""}`;
@@ -161,17 +191,6 @@ async function main(): Promise<void> {
   }
   console.log("\nCtrl-C stops the service and Azurite.");
 
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    console.log("\nStopping...");
-    await host.close();
-    await azurite?.stop();
-    process.exit(0);
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
 }
 
 if (require.main === module) {

@@ -4,7 +4,7 @@
  */
 import { runMaintenance } from "../shared/app/timers";
 import { CliSpec, parseCommandLine } from "./cli";
-import { ensureLocalStorage, loadLocalSettings } from "./start";
+import { ensureLocalStorage, loadLocalSettings, stopOnInterrupt } from "./start";
 
 const SWEEP_CLI: CliSpec = {
   command: "npm run sweep --",
@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   parseCommandLine(process.argv.slice(2), SWEEP_CLI);
   loadLocalSettings();
   const azurite = await ensureLocalStorage((line) => console.error(line));
+  stopOnInterrupt(azurite);
   try {
     const report = await runMaintenance();
     const { sweep, reconcile } = report;

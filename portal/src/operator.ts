@@ -412,7 +412,7 @@ function eventFormOf(type: string, job: OperatorJob): EventForm {
     case "DriveReceived":
       return { title: "A missing drive arrived", fields: [driveChoice(job, ["NeverReceived", "Specified"]), text("carrierName", "Carrier", false), text("trackingNumber", "Tracking number", false)] };
     case "TransferStarted":
-      return { title: "Copy started on a drive", fields: [driveChoice(job, ["Received"]), { ...int("totalBytes", "Drive size in bytes", false), hint: "With every drive's size known, progress is weighted by bytes." }] };
+      return { title: "Copy started on a drive", fields: [driveChoice(job, ["Received"]), { ...int("totalBytes", "Drive size in bytes", false), hint: "Shown with the drive's bytes copied; the job's progress is the mean of its drives' percents." }] };
     case "TransferProgress":
       return {
         title: "Copy progress",
@@ -499,6 +499,13 @@ function eventFormOf(type: string, job: OperatorJob): EventForm {
       return { title: "Wait longer for the package", fields: [{ ...int("days", "Days", true, 7), min: 1, max: 90 }, text("reason", "Reason", false)] };
     case "CloseUnresponsive":
       return { title: "Close: the package never came", fields: [reasonField] };
+    case "DrivesReturned":
+      return {
+        title: "Drives returned after the job closed",
+        fields: [text("carrierName", "Carrier", true), text("trackingNumber", "Tracking number", true), { ...text("shipDate", "Ship date", false, today()), type: "date" }],
+      };
+    case "DrivesDestroyed":
+      return { title: "Drives destroyed securely", fields: [text("certificateReference", "Destruction certificate reference", true)] };
     default:
       return { title: type, fields: [] };
   }

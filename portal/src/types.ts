@@ -95,7 +95,7 @@ export interface HistoryEntry extends PathStep {
 
 export interface Arrival {
   id: string;
-  status: "Unmatched" | "Attached";
+  status: "Unmatched" | "Attached" | "Returned" | "Destroyed";
   reason: string;
   carrierName: string;
   trackingNumber: string;

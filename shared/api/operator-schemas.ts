@@ -5,13 +5,17 @@
 import { z } from "zod";
 import { DRIVE_STATES } from "../domain/drive-state-machine";
 import { JOB_STATES } from "../domain/job-state-machine";
-import { OperatorEvent } from "../domain/operator-events";
-import { jobParams } from "./schemas";
+import { ARRIVAL_STATUSES } from "../domain/arrival";
+import { DriveDisposalEvent, OperatorEvent } from "../domain/operator-events";
+import { jobParams, shipDate } from "./schemas";
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const driveId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 letters, digits, '-' or '_'");
 const logLines = z.array(z.string().max(8192)).max(1000);
 const reason = text(1024);
+
+const drivesReturned = z.object({ type: z.literal("DrivesReturned"), carrierName: text(64), trackingNumber: text(64), shipDate: shipDate.optional() });
+const drivesDestroyed = z.object({ type: z.literal("DrivesDestroyed"), certificateReference: text(256) });
 
 export const operatorEventBody = z.discriminatedUnion("type", [
   z.object({ type: z.literal("PackageReceived"), carrierName: text(64), trackingNumber: text(64), driveIds: z.array(driveId).min(1).max(50) }),
@@ -42,7 +46,7 @@ export const operatorEventBody = z.discriminatedUnion("type", [
     carrierName: text(64),
     trackingNumber: text(64),
     driveCount: z.number().int().min(0).max(60),
-    shipDate: z.string().refine((value) => /^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(Date.parse(value)), "must be an ISO-8601 date"),
+    shipDate,
   }),
   z.object({ type: z.literal("ReturnAddressProblem"), reason }),
   z.object({ type: z.literal("FaultJob"), reason }),
@@ -51,7 +55,12 @@ export const operatorEventBody = z.discriminatedUnion("type", [
   z.object({ type: z.literal("ClearDriveFault"), driveId, returnTo: z.enum(DRIVE_STATES).optional(), reason }),
   z.object({ type: z.literal("ExtendShippingWait"), days: z.number().int().min(1).max(90), reason: text(1024).optional() }),
   z.object({ type: z.literal("CloseUnresponsive"), reason }),
+  drivesReturned,
+  drivesDestroyed,
 ]) satisfies z.ZodType<OperatorEvent>;
+
+/** What operators record about an unmatched arrival: how its drives left the data center. */
+export const arrivalEventBody = z.discriminatedUnion("type", [drivesReturned, drivesDestroyed]) satisfies z.ZodType<DriveDisposalEvent>;
 
 const top = z
   .string()
@@ -71,8 +80,20 @@ export const operatorJobsQuery = z.object({
   $skiptoken: z.string().max(4096).optional(),
 });
 
+export const historyQuery = z.object({
+  // Whole pages of the history as it stood before paging: the default reads up to 1000 entries.
+  $top: z
+    .string()
+    .regex(/^\d{1,4}$/, "must be a whole number from 1 to 1000")
+    .transform(Number)
+    .pipe(z.number().min(1, "must be a whole number from 1 to 1000").max(1000, "must be a whole number from 1 to 1000"))
+    .optional(),
+  // The sequence number of the first entry of the page, as the previous page's nextLink gives it.
+  $skiptoken: z.string().regex(/^\d{1,9}$/, "is not a $skiptoken this service issued; follow the nextLink as it is").transform(Number).optional(),
+});
+
 export const arrivalsQuery = z.object({
-  status: z.enum(["Unmatched", "Attached"]).default("Unmatched"),
+  status: z.enum(ARRIVAL_STATUSES).default("Unmatched"),
   $top: top,
   $skiptoken: z.string().max(4096).optional(),
 });

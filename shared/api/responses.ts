@@ -6,7 +6,7 @@
 import { Drive, Job } from "../domain/job";
 import { Arrival } from "../domain/arrival";
 import { driveBlobName, incompleteBlobListName } from "../domain/log-blobs";
-import { eventsAllowedIn } from "../domain/operator-events";
+import { eventsAllowedFor } from "../domain/operator-events";
 import type { BlobUrlSigner } from "../storage/log-blobs.store";
 import { drivePercentComplete, jobPercentComplete } from "../domain/progress";
 import { DataCenterLocation } from "../domain/locations";
@@ -123,9 +123,10 @@ export function toOperatorJobResponse(job: Job, sign?: BlobUrlSigner, stopTransf
   return {
     ...toJobResponse(job, sign),
     operator: {
-      allowedEvents: eventsAllowedIn(job.state),
+      allowedEvents: eventsAllowedFor(job),
       extraDrives: job.extraDrives ?? [],
       returnAddressProblem: job.returnAddressProblem,
+      driveDisposal: job.driveDisposal,
       hadFault: job.hadFault ?? false,
       stateBeforeFault: job.stateBeforeFault,
       stateChangedAt: job.stateChangedAt,
@@ -149,5 +150,9 @@ export function toArrivalResponse(arrival: Arrival) {
     arrivedAt: arrival.arrivedAt,
     attachedAt: arrival.attachedAt,
     attachedTo: arrival.attachedTo && { subscriptionId: arrival.attachedTo.subscriptionId, resourceGroupName: arrival.attachedTo.resourceGroup, jobName: arrival.attachedTo.name },
+    closedAt: arrival.closedAt,
+    closedBy: arrival.closedBy,
+    returnPackage: arrival.returnPackage,
+    certificateReference: arrival.certificateReference,
   };
 }

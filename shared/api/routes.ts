@@ -72,6 +72,7 @@ export const apiRoutes: RouteDefinition[] = [
   { name: "Operator_AttachArrival", methods: ["POST"], route: "operator/arrivals/{arrivalId}/attach", handler: lazy(operator, (m) => m.attachArrival) },
   // The OpenAPI 3.1 document of the operator and portal endpoints, generated from this table and the zod schemas.
   { name: "Operator_OpenApi", methods: ["GET"], route: "operator/openapi.json", handler: lazy(openApi, (m) => m.getOpenApiDocument) },
+  { name: "Operator_PostArrivalEvent", methods: ["POST"], route: "operator/arrivals/{arrivalId}/events", handler: lazy(operator, (m) => m.postArrivalEvent) },
 ];
 
 /**

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { JobDefinition, JobUpdate } from "../domain/job";
 import { SUBSCRIPTION_STATES, SubscriptionNotification } from "../domain/subscription";
+import { normalizeShipDate, SHIP_DATE_FORMS } from "../domain/ship-date";
 
 export const SUPPORTED_API_VERSIONS = ["2021-01-01"] as const;
 /** ARM's subscription lifecycle notification uses the "system" api-version. */
@@ -85,16 +86,21 @@ const returnShipping = z.object({
   carrierAccountNumber: text(64),
 });
 
-const isoDate = z
+/** A ship date in either accepted form, normalised to ISO 8601 (see domain/ship-date.ts). */
+export const shipDate = z
   .string()
   .max(64)
-  .refine((value) => /^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(Date.parse(value)), "must be an ISO-8601 date");
+  .transform((value, context) => {
+    const normalized = normalizeShipDate(value);
+    if (normalized === undefined) context.addIssue({ code: "custom", message: `must be ${SHIP_DATE_FORMS}` });
+    return normalized ?? value;
+  });
 
 const deliveryPackage = z.object({
   carrierName: text(64),
   trackingNumber: text(64),
   driveCount: z.number().int().min(0).max(10).optional(),
-  shipDate: isoDate.optional(),
+  shipDate: shipDate.optional(),
 });
 
 const driveSpec = z.object({

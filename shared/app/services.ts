@@ -20,6 +20,7 @@ import { DeletedJobsStore } from "../storage/deleted-jobs.store";
 import { JobsStore } from "../storage/jobs.store";
 import { loadLocationCatalog } from "../storage/locations.file";
 import { BlobUrlSigner, LogBlobStore } from "../storage/log-blobs.store";
+import { HistoryArchiveStore } from "../storage/history-archive.store";
 import { NotificationQueue } from "../storage/notification-queue";
 import { SubscriptionsStore } from "../storage/subscriptions.store";
 import { translateStorageError } from "../storage/storage-errors";
@@ -86,7 +87,8 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
 
   const rules = maintenanceRules(current);
   const index = createDeadlineIndex(current);
-  const jobsStore = new JobsStore(tables.jobs, timeout, index, createEntityReader(current, tables.jobs));
+  const historyArchive = new HistoryArchiveStore(logs);
+  const jobsStore = new JobsStore(tables.jobs, timeout, index, createEntityReader(current, tables.jobs), historyArchive);
   const arrivals = new ArrivalsStore(tables.arrivals, timeout);
   const deletedJobs = new DeletedJobsStore(tables.deletedJobs, timeout);
   const messenger = new JobMessenger(queue, jobsStore);
@@ -98,7 +100,7 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
     locations,
     jobs: new JobService(jobsStore, arrivals, logs, messenger, index, locations, rules, now, subscriptions),
     subscriptions,
-    operator: new OperatorService(jobsStore, arrivals, logs, messenger, index, rules, now),
+    operator: new OperatorService(jobsStore, arrivals, logs, messenger, index, rules, now, historyArchive),
     sweep: new SweepService(jobsStore, arrivals, index, deletedJobs, logs, queue, rules, now, current.sweepMaxEntries),
     deletedJobs,
     notifications: queue,

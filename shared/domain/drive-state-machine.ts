@@ -14,6 +14,7 @@ export const DRIVE_STATES = [
   "CompletedMoreInfo",
   "ShippedBack",
   "Faulted",
+  "Destroyed",
 ] as const;
 export type DriveState = (typeof DRIVE_STATES)[number];
 
@@ -31,20 +32,23 @@ export const DRIVE_TRANSITIONS = {
   shipBack: { from: ["Received", "Completed", "CompletedMoreInfo"], to: "ShippedBack" },
   fault: { from: ["Received", "Transferring"], to: "Faulted" },
   clearFault: { from: ["Faulted"], to: "resume" },
+  /** Operator: a drive that could not go back (no valid return address) was destroyed securely. */
+  destroy: { from: ["Received", "Completed", "CompletedMoreInfo"], to: "Destroyed" },
 } as const;
 
 export type DriveTransition = keyof typeof DRIVE_TRANSITIONS;
 
 /** A drive in one of these states needs no more work before the job can be packaged. */
-export const FINISHED_DRIVE_STATES: readonly DriveState[] = ["Completed", "CompletedMoreInfo", "NeverReceived", "ShippedBack"];
+export const FINISHED_DRIVE_STATES: readonly DriveState[] = ["Completed", "CompletedMoreInfo", "NeverReceived", "ShippedBack", "Destroyed"];
 
 const driveMachine = new StateMachine<DriveState, DriveTransition>(DRIVE_TRANSITIONS, "Faulted", {
   invalidTransitionCode: "InvalidDriveStateTransition",
   invalidResumeCode: "InvalidDriveState",
   noun: "drive",
   subject: (id) => `drive '${id}'`,
-  // A drive copies only after TransferStarted (which opens its error log).
-  resumeExcludes: ["Transferring"],
+  // A drive copies only after TransferStarted (which opens its error log), and is destroyed only
+  // by the operator's DrivesDestroyed on a closed job.
+  resumeExcludes: ["Transferring", "Destroyed"],
 });
 
 export function isDriveState(value: string): value is DriveState {

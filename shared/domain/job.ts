@@ -118,7 +118,16 @@ export interface ExtraDrive {
   trackingNumber: string;
   arrivedAt: string;
   returnedAt?: string;
+  destroyedAt?: string;
 }
+
+/**
+ * What became of the drives of a job closed while they were still at the data center (its return
+ * address was never corrected): sent back after all, or destroyed securely.
+ */
+export type DriveDisposal =
+  | { kind: "Returned"; carrierName: string; trackingNumber: string; at: string; by: string }
+  | { kind: "Destroyed"; certificateReference: string; at: string; by: string };
 
 /** One change of state of the job (no `driveId`) or of one of its drives, by whom and why. */
 export interface StateChange {
@@ -159,6 +168,7 @@ export interface Job {
   returnAddressProblem?: { reason: string; reportedAt: string };
   /** Any fault on the way means the job ends Closed rather than Completed. */
   hadFault?: boolean;
+  driveDisposal?: DriveDisposal;
   export?: ExportSpec;
   encryptionKey: EncryptionKey;
   /** The tenant that created the job (from `x-ms-client-tenant-id`), kept for tenant isolation. */
@@ -175,7 +185,10 @@ export interface Job {
   shippingOverdueNotifiedAt?: string;
   /** Notices the maintenance sweep decided on and has not yet sent (see `deadlines.ts`). */
   outbox?: OutboxNotice[];
+  /** The most recent state changes (see `history.ts` for the bound); older ones are archived. */
   history: StateChange[];
+  /** How many older entries were moved to the history archive: the sequence number of `history[0]`. */
+  historyArchived?: number;
 }
 
 /** The customer's definition of a job, as given to Create (and to Create on an existing job). */

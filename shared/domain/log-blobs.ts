@@ -90,9 +90,23 @@ export function incompleteBlobListName(job: Pick<Job, "key" | "diagnosticsPath">
   return jobBlobPrefix(job) + blobName("incomplete-blobs.txt");
 }
 
+/** Where a job's archived history chunks live (see `history.ts`). */
+export function historyArchivePrefix(job: Pick<Job, "key" | "diagnosticsPath">): string {
+  return `${jobBlobPrefix(job)}history/`;
+}
+
+/** One archived chunk: entries `first` up to, not including, `end`; zero-padded so names sort in order. */
+export function historyChunkName(job: Pick<Job, "key" | "diagnosticsPath">, first: number, end: number): string {
+  return `${historyArchivePrefix(job)}${String(first).padStart(10, "0")}-${String(end).padStart(10, "0")}.json`;
+}
+
 /** Whether any blob was written for the job: most deleted or purged jobs have none to list. */
-export function jobHasBlobs(job: Pick<Job, "drives" | "hasIncompleteBlobList">): boolean {
-  return !!job.hasIncompleteBlobList || job.drives.some((drive) => drive.blobs && Object.values(drive.blobs).some(Boolean));
+export function jobHasBlobs(job: Pick<Job, "drives" | "hasIncompleteBlobList" | "historyArchived">): boolean {
+  return (
+    !!job.hasIncompleteBlobList ||
+    !!job.historyArchived ||
+    job.drives.some((drive) => drive.blobs && Object.values(drive.blobs).some(Boolean))
+  );
 }
 
 function diagnosticsSegments(path: string): string[] {

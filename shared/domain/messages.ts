@@ -32,8 +32,10 @@ export function jobInstanceId(job: Pick<Job, "key" | "createdAt">): string {
 
 /** One message per history entry `after` has beyond `before`. */
 export function stateChangeMessages(before: Job | undefined, after: Job): OutboundMessage[] {
+  // `after` is `before` plus new entries; ids number entries from the creation, archived ones too.
   const start = before?.history.length ?? 0;
-  return after.history.slice(start).map((change, offset) => stateChangeMessage(after, change, start + offset));
+  const archived = after.historyArchived ?? 0;
+  return after.history.slice(start).map((change, offset) => stateChangeMessage(after, change, archived + start + offset));
 }
 
 function stateChangeMessage(job: Job, change: StateChange, index: number): OutboundMessage {

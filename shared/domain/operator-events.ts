@@ -43,7 +43,16 @@ export type OperatorEvent =
   | { type: "FaultDrive"; driveId: string; reason: string }
   | { type: "ClearDriveFault"; driveId: string; returnTo?: DriveState; reason: string }
   | { type: "ExtendShippingWait"; days: number; reason?: string }
-  | { type: "CloseUnresponsive"; reason: string };
+  | { type: "CloseUnresponsive"; reason: string }
+  | DriveDisposalEvent;
+
+/**
+ * How operators close out drives still at the data center with nowhere to go: a job closed because
+ * its return address was never corrected, or an unmatched arrival (see `arrival.ts`).
+ */
+export type DriveDisposalEvent =
+  | { type: "DrivesReturned"; carrierName: string; trackingNumber: string; shipDate?: string }
+  | { type: "DrivesDestroyed"; certificateReference: string };
 
 export type OperatorEventType = OperatorEvent["type"];
 
@@ -62,10 +71,32 @@ export const EVENT_ALLOWED_IN: Record<OperatorEventType, readonly JobState[]> = 
   ClearDriveFault: ["Received", "Transferring", "Faulted"],
   ExtendShippingWait: ["Shipping"],
   CloseUnresponsive: ["Shipping"],
+  // Only while the closed job still holds drives (see `heldDrives`).
+  DrivesReturned: ["Closed"],
+  DrivesDestroyed: ["Closed"],
 };
 
 export function eventsAllowedIn(state: JobState): OperatorEventType[] {
   return (Object.keys(EVENT_ALLOWED_IN) as OperatorEventType[]).filter((type) => EVENT_ALLOWED_IN[type].includes(state));
+}
+
+/** The events this job allows now: its state's, less the disposal of drives it no longer holds. */
+export function eventsAllowedFor(job: Job): OperatorEventType[] {
+  const holds = holdsDrives(job);
+  return eventsAllowedIn(job.state).filter((type) => holds || (type !== "DrivesReturned" && type !== "DrivesDestroyed"));
+}
+
+/** Drives of a closed job still at the data center: received, never shipped back or destroyed. */
+export function heldDrives(job: Job): Job["drives"] {
+  return job.state === "Closed" ? job.drives.filter((drive) => drive.state === "Received" || drive.state === "Completed" || drive.state === "CompletedMoreInfo") : [];
+}
+
+function heldExtraDrives(job: Job): NonNullable<Job["extraDrives"]> {
+  return job.state === "Closed" ? (job.extraDrives ?? []).filter((extra) => !extra.returnedAt && !extra.destroyedAt) : [];
+}
+
+function holdsDrives(job: Job): boolean {
+  return heldDrives(job).length > 0 || heldExtraDrives(job).length > 0;
 }
 
 export interface BlobWrite {
@@ -192,6 +223,10 @@ function applyEvent(job: Job, event: OperatorEvent, context: OperationContext): 
       return { ...none, job: { ...job, shippingDueAt: addMs(base, event.days * 86_400_000), shippingOverdueNotifiedAt: undefined } };
     }
 
+    case "DrivesReturned":
+    case "DrivesDestroyed":
+      return { ...none, job: disposeOfDrives(job, event, context) };
+
     case "CloseUnresponsive": {
       let next = job;
       for (const drive of job.drives.filter((candidate) => candidate.state === "Specified")) {
@@ -267,6 +302,45 @@ function shipBack(job: Job, event: Extract<OperatorEvent, { type: "ShippedBack" 
   return problems
     ? transition(next, "close", context, "Drives shipped back; some drives had errors, never arrived, or the job faulted")
     : transition(next, "complete", context, "Drives shipped back");
+}
+
+/**
+ * A closed job's drives that could not go back: sent back after all (the customer gave an address
+ * some other way) or destroyed securely. Each drive's change is in the history; the job stays Closed.
+ */
+function disposeOfDrives(job: Job, event: DriveDisposalEvent, context: OperationContext): Job {
+  const held = heldDrives(job);
+  const extras = heldExtraDrives(job);
+  if (held.length === 0 && extras.length === 0) {
+    throw ErrorFactory.conflict(
+      "NoDrivesHeld",
+      `Job '${job.key.name}' holds no drives at the data center: they were shipped back, destroyed, or never arrived.`,
+    );
+  }
+  const at = context.now.toISOString();
+  const by = context.actor.id;
+  let next = job;
+  if (event.type === "DrivesReturned") {
+    for (const drive of held) next = transitionDriveOf(next, drive.driveId, "shipBack", context, `Shipped back in ${event.carrierName} ${event.trackingNumber} after the job closed`);
+    const returnPackage: ReturnPackage = {
+      carrierName: event.carrierName,
+      trackingNumber: event.trackingNumber,
+      driveCount: held.length + extras.length,
+      shipDate: event.shipDate ?? at.slice(0, 10),
+    };
+    return {
+      ...next,
+      returnPackage,
+      extraDrives: next.extraDrives?.map((extra) => (extras.includes(extra) ? { ...extra, returnedAt: at } : extra)),
+      driveDisposal: { kind: "Returned", carrierName: event.carrierName, trackingNumber: event.trackingNumber, at, by },
+    };
+  }
+  for (const drive of held) next = transitionDriveOf(next, drive.driveId, "destroy", context, `Destroyed securely, certificate ${event.certificateReference}`);
+  return {
+    ...next,
+    extraDrives: next.extraDrives?.map((extra) => (extras.includes(extra) ? { ...extra, destroyedAt: at } : extra)),
+    driveDisposal: { kind: "Destroyed", certificateReference: event.certificateReference, at, by },
+  };
 }
 
 function updateDrive(job: Job, driveId: string, changes: Partial<Omit<Job["drives"][number], "blobs">> & { blobs?: Job["drives"][number]["blobs"] }): Job {

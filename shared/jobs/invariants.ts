@@ -40,8 +40,9 @@ const DRIVES_ALLOWED_IN: Partial<Record<JobState, readonly DriveState[]>> = {
   Creating: ["Specified", "NeverReceived"],
   Shipping: ["Specified", "NeverReceived"],
   Received: ["Received", "NeverReceived", "Faulted", "ShippedBack"],
-  Transferring: DRIVE_STATES.filter((state) => state !== "Specified"),
-  Completed: DRIVE_STATES.filter((state) => state !== "Transferring"),
+  Transferring: DRIVE_STATES.filter((state) => state !== "Specified" && state !== "Destroyed"),
+  Completed: DRIVE_STATES.filter((state) => state !== "Transferring" && state !== "Destroyed"),
+  // Only a closed job's drives are ever destroyed (no return address, see DrivesDestroyed).
   Closed: DRIVE_STATES.filter((state) => state !== "Transferring"),
 };
 
@@ -87,7 +88,9 @@ function checkHistory(job: Job): InvariantProblem[] {
   const problems: InvariantProblem[] = [];
   const subject = jobName(job);
   const jobEntries = job.history.filter((entry) => entry.driveId === undefined);
-  let at: string | null = null;
+  // With older entries archived, the carried history starts wherever its first entry starts.
+  const archived = !!job.historyArchived;
+  let at: string | null = archived ? (jobEntries[0]?.from ?? job.state) : null;
   for (const [i, entry] of jobEntries.entries()) {
     if (entry.from !== at) problems.push({ code: "HistoryGap", subject, message: `job history entry ${i} goes ${entry.from} → ${entry.to}, but the job was '${at}'`, severity: "error" });
     at = entry.to;
@@ -108,7 +111,7 @@ function checkHistory(job: Job): InvariantProblem[] {
     const about = `${subject} drive ${drive.driveId}`;
     const entries = byDrive.get(drive.driveId.toUpperCase()) ?? [];
     // An import drive starts Specified without an entry; an export drive enters with one from null.
-    let state: string | null = entries[0]?.from === null ? null : "Specified";
+    let state: string | null = archived ? (entries.length ? entries[0].from : drive.state) : entries[0]?.from === null ? null : "Specified";
     for (const [i, entry] of entries.entries()) {
       if (entry.from !== state) problems.push({ code: "HistoryGap", subject: about, message: `drive history entry ${i} goes ${entry.from} → ${entry.to}, but the drive was '${state}'`, severity: "error" });
       state = entry.to;

@@ -3,6 +3,7 @@
  * messages go into the job's outbox instead (an ETag-guarded write), and the maintenance sweep sends
  * them later: a customer's request never fails because a notification could not be queued.
  */
+import { OUTBOX_MAX_CHARS } from "../domain/history";
 import { Job } from "../domain/job";
 import { OutboundMessage } from "../domain/messages";
 import { JobsStore } from "../storage/jobs.store";
@@ -19,8 +20,11 @@ export class JobMessenger {
     try {
       await this.queue.publish(messages);
     } catch {
+      const outbox = [...(job.outbox ?? []), ...messages];
+      // A long outage must not grow the job past what it can store (see domain/history.ts).
+      if (JSON.stringify(outbox).length > OUTBOX_MAX_CHARS) return;
       try {
-        await this.store.replace({ ...job, outbox: [...(job.outbox ?? []), ...messages] }, etag, job);
+        await this.store.replace({ ...job, outbox }, etag, job);
       } catch {
         // The job changed again meanwhile (its writer sends its own messages) or storage is down:
         // these messages are lost, which is the one window at-least-once delivery leaves open here.

@@ -19,6 +19,7 @@ import {
   redefineJob,
   updateJob,
 } from "../domain/job";
+import { assertDefinitionFits } from "../domain/history";
 import { JobFilter } from "../domain/job-filter";
 import { LocationCatalog, shippingInformationOf } from "../domain/locations";
 import { jobBlobPrefix, jobHasBlobs } from "../domain/log-blobs";
@@ -86,6 +87,7 @@ export class JobService {
       const existing = exists ? await this.store.get(key) : undefined;
       if (!existing) {
         const job = { ...createJob(key, definition, shippingInformationOf(location), context), tenantId };
+        assertDefinitionFits(job);
         try {
           return { job, created: true, etag: await this.store.insert(job), before: undefined };
         } catch (error) {
@@ -95,6 +97,7 @@ export class JobService {
       }
       if (existing.job.tenantId !== tenantId) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
       const job = redefineJob(existing.job, definition, context);
+      assertDefinitionFits(job);
       return { job, created: false, etag: await this.store.replace(job, existing.etag, existing.job), before: existing.job };
     });
     await this.messenger.afterWrite(result.job, result.etag, stateChangeMessages(result.before, result.job));
@@ -134,6 +137,7 @@ export class JobService {
       // A request that marks the job Shipping looks for a package that already came, alongside the read.
       const [existing, pending] = await Promise.all([this.load(key, tenantId), update.state === "Shipping" ? this.arrivals.unmatchedFor(key) : []]);
       let job = updateJob(existing.job, update, this.context(actor));
+      assertDefinitionFits(job);
       const attached = existing.job.state !== "Shipping" && job.state === "Shipping" ? pending : [];
       const [arrival] = attached;
       if (arrival) {
@@ -144,12 +148,24 @@ export class JobService {
       return { job, attached: arrival ? [arrival] : [], etag, before: existing.job };
     });
     await this.messenger.afterWrite(job, etag, stateChangeMessages(before, job));
-    // The job is the truth; the arrival's move follows it (and is idempotent if retried).
-    for (const arrival of attached) await this.arrivals.markAttached(attachArrival(arrival, key, this.clock.now()));
+    // The job is the truth and is written, so the answer is success. The arrival's move follows it;
+    // if that fails, the arrival stays listed as Unmatched and an operator's attach settles it.
+    for (const arrival of attached) {
+      try {
+        await this.arrivals.markAttached(attachArrival(arrival, key, this.clock.now()));
+      } catch {
+        // Left Unmatched for an operator's attach, as said above.
+      }
+    }
     return job;
   }
 
-  /** Deletes the job (and with it its BitLocker keys), then its log blobs. */
+  /**
+   * Deletes the job (and with it its BitLocker keys), then its log blobs. Once the job is deleted
+   * the answer is success: a failure with the blobs (storage down, a blob name the store refuses)
+   * leaves them to the BlobCleanup index entry written first, which brings a sweep back to them;
+   * answering 503 would have the client retry a delete that happened, and get a 404.
+   */
   async delete(key: JobKey, tenantId: string): Promise<void> {
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "delete");
     let cleanup: IndexEntry | undefined;
@@ -165,9 +181,12 @@ export class JobService {
       await this.store.delete(key, existing.etag);
       return existing.job;
     });
-    if (cleanup) {
+    if (!cleanup) return;
+    try {
       await this.logs.deleteAll(jobBlobPrefix(job));
       await this.index.remove([cleanup]);
+    } catch {
+      // Left to the sweep (above); the sweep logs what it could not delete.
     }
   }
 

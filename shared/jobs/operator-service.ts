@@ -3,17 +3,19 @@
  * attach unmatched arrivals, and read history and queues. Blob writes an event asks for happen
  * once, before the job is saved; notices go out after it is saved, deduplicated.
  */
-import { Arrival, attachArrival, newArrival } from "../domain/arrival";
+import { Arrival, attachArrival, disposeOfArrival, newArrival, receivedBy } from "../domain/arrival";
 import { Clock } from "../domain/clock";
 import { ErrorFactory } from "../domain/errors";
+import { firstCarriedSequence, historyLength } from "../domain/history";
 import { Actor, Job, JobKey, JobRules, OperationContext, StateChange } from "../domain/job";
 import { driveBlobName, incompleteBlobListName } from "../domain/log-blobs";
-import { applyOperatorEvent, BlobWrite, OperatorEvent } from "../domain/operator-events";
+import { applyOperatorEvent, BlobWrite, DriveDisposalEvent, OperatorEvent } from "../domain/operator-events";
 import { ArrivalPage, ArrivalsStore } from "../storage/arrivals.store";
 import { JobPage, JobsStore, OperatorJobQuery } from "../storage/jobs.store";
 import { LogBlobStore } from "../storage/log-blobs.store";
 import { noticeMessage, stateChangeMessages } from "../domain/messages";
 import { DeadlineIndex } from "../storage/deadline-index.store";
+import { HistoryArchiveStore } from "../storage/history-archive.store";
 import { JobMessenger } from "./job-messenger";
 import { withConcurrencyRetries } from "./retry";
 
@@ -22,6 +24,12 @@ export interface EventResult {
   job?: Job;
   arrival?: Arrival;
   stopTransfer?: boolean;
+}
+
+export interface HistoryPage {
+  entries: StateChange[];
+  /** The sequence number the next page starts at. */
+  next?: number;
 }
 
 export interface ArrivalInput {
@@ -40,6 +48,7 @@ export class OperatorService {
     private readonly deadlines: DeadlineIndex,
     private readonly rules: JobRules,
     private readonly clock: Clock,
+    private readonly historyArchive?: HistoryArchiveStore,
   ) {}
 
   async recordEvent(key: JobKey, event: OperatorEvent, actor: Actor): Promise<EventResult> {
@@ -100,8 +109,15 @@ export class OperatorService {
     if (arrival.status === "Attached") {
       throw ErrorFactory.conflict("ArrivalAlreadyAttached", `Arrival '${arrivalId}' was already attached to job '${arrival.attachedTo?.name}'.`);
     }
+    if (arrival.status !== "Unmatched") {
+      throw ErrorFactory.conflict("ArrivalClosed", `Arrival '${arrivalId}' is '${arrival.status}': its drives are no longer at the data center.`);
+    }
     const stored = await this.jobs.get(key);
     if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
+    if (receivedBy(arrival, stored.job)) {
+      await this.arrivals.markAttached(attachArrival(arrival, key, this.clock.now()));
+      return { job: stored.job };
+    }
     if (stored.job.state !== "Shipping") {
       throw ErrorFactory.conflict(
         "JobNotShipping",
@@ -118,10 +134,30 @@ export class OperatorService {
     return result;
   }
 
-  async history(key: JobKey): Promise<StateChange[]> {
+  /** Closes out an unmatched arrival: its drives returned to the sender or destroyed. */
+  async recordArrivalEvent(arrivalId: string, event: DriveDisposalEvent, actor: Actor): Promise<Arrival> {
+    return withConcurrencyRetries(async () => {
+      const stored = await this.arrivals.getWithEtag(arrivalId);
+      if (!stored) throw ErrorFactory.arrivalNotFound(arrivalId);
+      const closed = disposeOfArrival(stored.arrival, event, actor.id, this.clock.now());
+      await this.arrivals.move(closed, stored.arrival.status, stored.etag);
+      return closed;
+    });
+  }
+
+  /**
+   * A page of the job's history, oldest first, from entry `from` (0 is the creation): the archived
+   * entries, then those the job carries. `next` is where the following page starts, if any.
+   */
+  async history(key: JobKey, from: number, top: number): Promise<HistoryPage> {
     const stored = await this.jobs.get(key);
     if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
-    return stored.job.history;
+    const job = stored.job;
+    const carriedFrom = firstCarriedSequence(job);
+    const to = Math.min(from + top, historyLength(job));
+    const archived = from < carriedFrom && this.historyArchive ? await this.historyArchive.read(job, from, Math.min(to, carriedFrom)) : [];
+    const carried = job.history.slice(Math.max(from, carriedFrom) - carriedFrom, Math.max(to, carriedFrom) - carriedFrom);
+    return { entries: [...archived, ...carried], next: to < historyLength(job) ? to : undefined };
   }
 
   async get(key: JobKey): Promise<Job> {

@@ -1,14 +1,15 @@
 /**
- * Unmatched arrivals in their own table. PartitionKey is the status (`unmatched`, `attached`), so
+ * Unmatched arrivals in their own table. PartitionKey is the status (`unmatched`, `attached`,
+ * `returned`, `destroyed`), so
  * the operators' list and the lookup for a job read only the small unmatched partition; RowKey is
  * the arrival id, which sorts by arrival time. `JobKey` ("<jobs PartitionKey>/<jobs RowKey>") finds
  * the arrivals a package label addressed to a job.
  */
 import { odata, TableClient } from "@azure/data-tables";
-import { Arrival } from "../domain/arrival";
+import { Arrival, ARRIVAL_STATUSES } from "../domain/arrival";
 import { JobKey } from "../domain/job";
 import { partitionKeyOf, rowKeyOf } from "./jobs.store";
-import { ConcurrencyError, isNotFound, translateStorageError } from "./storage-errors";
+import { ConcurrencyError, isNotFound, statusOf, translateStorageError } from "./storage-errors";
 
 interface ArrivalEntity {
   partitionKey: string;
@@ -50,7 +51,7 @@ export class ArrivalsStore {
   }
 
   async getWithEtag(id: string): Promise<{ arrival: Arrival; etag: string } | undefined> {
-    for (const status of ["Unmatched", "Attached"] as const) {
+    for (const status of ARRIVAL_STATUSES) {
       try {
         const entity = await this.table.getEntity<ArrivalEntity>(partitionOf(status), id, this.options());
         return { arrival: JSON.parse(entity.Arrival) as Arrival, etag: entity.etag };
@@ -109,6 +110,27 @@ export class ArrivalsStore {
       await this.table.deleteEntity(partitionOf("Unmatched"), arrival.id, this.options()).catch((error) => {
         if (!isNotFound(error)) throw error;
       });
+    } catch (error) {
+      throw translateStorageError(error);
+    }
+  }
+
+  /**
+   * Moves an arrival read with `etag` in the `from` partition to its new status's partition. The new
+   * copy is written first (a crash leaves a duplicate, never a lost arrival); if the old one changed
+   * meanwhile (another operator closed or attached it), the new copy is taken back and the move is
+   * a `ConcurrencyError`.
+   */
+  async move(arrival: Arrival, from: Arrival["status"], etag: string): Promise<void> {
+    try {
+      await this.table.upsertEntity(toEntity(arrival), "Replace", this.options());
+      try {
+        await this.table.deleteEntity(partitionOf(from), arrival.id, { ...this.options(), etag });
+      } catch (error) {
+        if (!isNotFound(error) && statusOf(error) !== 412) throw error;
+        await this.table.deleteEntity(partitionOf(arrival.status), arrival.id, this.options());
+        throw new ConcurrencyError();
+      }
     } catch (error) {
       throw translateStorageError(error);
     }

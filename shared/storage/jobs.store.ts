@@ -8,6 +8,7 @@
  */
 import { odata, TableClient, TableEntity, TableEntityResult, TransactionAction } from "@azure/data-tables";
 import { ErrorFactory } from "../domain/errors";
+import { boundHistory, HistoryChunk } from "../domain/history";
 import { Job, JobKey } from "../domain/job";
 import { JobFilter } from "../domain/job-filter";
 import { JobState } from "../domain/job-state-machine";
@@ -104,15 +105,24 @@ export interface DeadlineWriter {
   repairForJobs(jobs: Job[]): Promise<number>;
 }
 
+/** Takes the older history entries a job no longer carries (see domain/history.ts). */
+export interface HistoryArchiver {
+  archive(job: Job, chunk: HistoryChunk): Promise<void>;
+}
+
 export class JobsStore {
   private readonly reader: EntityReader;
 
-  /** `reader` does the point reads; by default through the table client's own pipeline. */
+  /**
+   * `reader` does the point reads; by default through the table client's own pipeline. Without a
+   * `historyArchive`, jobs keep their whole history.
+   */
   constructor(
     private readonly table: TableClient,
     private readonly timeoutMs: number,
     private readonly deadlines?: DeadlineWriter,
     reader?: EntityReader,
+    private readonly historyArchive?: HistoryArchiver,
   ) {
     this.reader = reader ?? pipelineReader(table, timeoutMs);
   }
@@ -209,6 +219,13 @@ export class JobsStore {
    */
   async replace(job: Job, etag: string, previous: Job): Promise<string> {
     await this.deadlines?.ensureForJob(job, previous);
+    // The older entries are archived before the job stops carrying them: a crash in between leaves
+    // an archived chunk the job still carries too, never a lost entry.
+    const bounded = this.historyArchive && boundHistory(job);
+    if (bounded) {
+      await this.historyArchive!.archive(job, bounded.archive);
+      job = bounded.job;
+    }
     try {
       const response = await this.table.updateEntity(toEntity(job), "Replace", { ...this.options(), etag });
       return response.etag!;

@@ -88,6 +88,17 @@ export class LogBlobStore {
     return deleted;
   }
 
+  /** A blob's text; undefined when it does not exist. */
+  async readText(blobName: string): Promise<string | undefined> {
+    try {
+      const buffer = await this.container.getBlobClient(blobName).downloadToBuffer(undefined, undefined, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+      return buffer.toString("utf8");
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw translateStorageError(error);
+    }
+  }
+
   async list(prefix: string): Promise<string[]> {
     const names: string[] = [];
     try {

@@ -97,6 +97,23 @@ describe("tags and fields", () => {
   test("an unknown job → 404", async () => {
     expectArmError(await patch(newSubscriptionId(), "ghost", { tags: {} }), 404, "ResourceNotFound");
   });
+
+  // Regression: the shipDate form of Microsoft's own examples was refused with 400.
+  test("shipDate in Microsoft's example form (M/D/YYYY h:mm:ss AM/PM) is accepted and returned as ISO 8601; ISO stays ISO; anything else is a 400 naming both forms", async () => {
+    const sub = await newJob("shipdate");
+    const us = await patch(sub, "shipdate", { properties: { deliveryPackage: { ...DELIVERY_PACKAGE, shipDate: "9/29/2017 10:28:35 PM" } } });
+    expect(us.status).toBe(200);
+    expect(us.body.properties.deliveryPackage.shipDate).toBe("2017-09-29T22:28:35.000Z");
+    expect((await get(sub, "shipdate")).properties.deliveryPackage.shipDate).toBe("2017-09-29T22:28:35.000Z");
+
+    const iso = await patch(sub, "shipdate", { properties: { deliveryPackage: { ...DELIVERY_PACKAGE, shipDate: "2026-11-23" } } });
+    expect(iso.body.properties.deliveryPackage.shipDate).toBe("2026-11-23");
+
+    const bad = await patch(sub, "shipdate", { properties: { deliveryPackage: { ...DELIVERY_PACKAGE, shipDate: "next tuesday" } } });
+    expectArmError(bad, 400, "InvalidRequestContent");
+    expect(bad.body.error.details).toEqual([expect.objectContaining({ target: "properties.deliveryPackage.shipDate", message: expect.stringMatching(/ISO-8601.*M\/D\/YYYY/) })]);
+    expect((await get(sub, "shipdate")).properties.deliveryPackage.shipDate).toBe("2026-11-23");
+  });
 });
 
 describe("marking Shipping", () => {

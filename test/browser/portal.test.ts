@@ -177,8 +177,8 @@ describe("the customer's job page", () => {
     expect(blobAndRights((await drive1.locator("a.log-link", { hasText: "Verbose log" }).getAttribute("href"))!)).toBe(blobAndRights(apiDrive.verboseLogUri));
     const errorLog = await fetch(errorHref);
     expect(await errorLog.text()).toContain("E001 photos/raw/IMG_0001.CR2");
-    // Byte-weighted overall progress: 500 GB of 3 TB.
-    expect(await page.locator('.overall progress').getAttribute("value")).toBe("16");
+    // Overall progress, each drive an equal share: (25 + 0) / 2.
+    expect(await page.locator('.overall progress').getAttribute("value")).toBe("12");
     // The deadline that matters in Transferring: none; the packages are shown.
     expect(await page.locator("#job-deadlines").isHidden()).toBe(true);
     expect(await page.locator("#delivery-package").textContent()).toContain("7712 3456 7890");
@@ -189,7 +189,7 @@ describe("the customer's job page", () => {
     await drive1.locator('progress[value="60"]').waitFor();
     await page.locator('tr[data-drive="DRIVE02"] progress[value="30"]').waitFor();
     expect(await drive1.locator(".bytes").textContent()).toBe("1.20 TB");
-    expect(await page.locator(".overall progress").getAttribute("value")).toBe("50");
+    expect(await page.locator(".overall progress").getAttribute("value")).toBe("45");
     // The README's picture, at the page's usual refresh interval.
     await open(jobPagePath(job));
     await drive1.locator('progress[value="60"]').waitFor();

@@ -26,17 +26,21 @@ const EXPECTED: Record<string, DriveState | "resume"> = {
   "fault from Received": "Faulted",
   "fault from Transferring": "Faulted",
   "clearFault from Faulted": "resume",
+  "destroy from Received": "Destroyed",
+  "destroy from Completed": "Destroyed",
+  "destroy from CompletedMoreInfo": "Destroyed",
 };
 
 const EXPECTED_ALLOWED: Record<DriveState, DriveTransition[]> = {
   Specified: ["receive", "markNeverReceived"],
-  Received: ["startTransfer", "shipBack", "fault"],
+  Received: ["startTransfer", "shipBack", "fault", "destroy"],
   NeverReceived: ["receive"],
   Transferring: ["complete", "completeWithInfo", "fault"],
-  Completed: ["shipBack"],
-  CompletedMoreInfo: ["shipBack"],
+  Completed: ["shipBack", "destroy"],
+  CompletedMoreInfo: ["shipBack", "destroy"],
   ShippedBack: [],
   Faulted: ["clearFault"],
+  Destroyed: [],
 };
 
 const TRANSITIONS = Object.keys(DRIVE_TRANSITIONS) as DriveTransition[];
@@ -80,7 +84,7 @@ describe("DRIVE_TRANSITIONS table", () => {
   });
 
   test("finished drive states are the ones that need no more work", () => {
-    expect([...FINISHED_DRIVE_STATES].sort()).toEqual(["Completed", "CompletedMoreInfo", "NeverReceived", "ShippedBack"]);
+    expect([...FINISHED_DRIVE_STATES].sort()).toEqual(["Completed", "CompletedMoreInfo", "Destroyed", "NeverReceived", "ShippedBack"]);
   });
 
   test("a drive can go from Specified to ShippedBack along the happy path", () => {

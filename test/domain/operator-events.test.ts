@@ -261,7 +261,7 @@ describe("DriveReceived", () => {
     expect(error.status).toBe(409);
     expect(error.code).toBe("InvalidDriveStateTransition");
     expect(error.target).toBe("D1");
-    expect(error.message).toBe("'receive' is not allowed for drive 'D1' in state 'Received'. Allowed in 'Received': startTransfer, shipBack, fault.");
+    expect(error.message).toBe("'receive' is not allowed for drive 'D1' in state 'Received'. Allowed in 'Received': startTransfer, shipBack, fault, destroy.");
   });
 
   test("an unknown drive is a 400 DriveNotFound listing the job's drives", () => {
@@ -823,7 +823,7 @@ describe("EVENT_ALLOWED_IN", () => {
     Transferring: ["DriveReceived", "TransferStarted", "TransferProgress", "TransferFinished", "ReturnAddressProblem", "FaultJob", "FaultDrive", "ClearDriveFault"],
     Packaging: ["ShippedBack", "ReturnAddressProblem", "FaultJob"],
     Completed: [],
-    Closed: [],
+    Closed: ["DrivesReturned", "DrivesDestroyed"],
     Faulted: ["ClearJobFault", "ClearDriveFault"],
   };
 
@@ -841,6 +841,8 @@ describe("EVENT_ALLOWED_IN", () => {
     ClearDriveFault: { type: "ClearDriveFault", driveId: "D1", reason: "Cleared" },
     ExtendShippingWait: { type: "ExtendShippingWait", days: 7 },
     CloseUnresponsive: { type: "CloseUnresponsive", reason: "No answer" },
+    DrivesReturned: { type: "DrivesReturned", carrierName: "UPS", trackingNumber: "1Z-LATE" },
+    DrivesDestroyed: { type: "DrivesDestroyed", certificateReference: "CERT-1" },
   };
 
   /** A job in `state`, reached through customer operations and operator events only. */
@@ -879,7 +881,7 @@ describe("EVENT_ALLOWED_IN", () => {
 
   test("the table covers every event type", () => {
     expect(Object.keys(EVENT_ALLOWED_IN).sort()).toEqual(Object.keys(SAMPLE).sort());
-    expect([refused.length, accepted.length]).toEqual([82, 22]);
+    expect([refused.length, accepted.length]).toEqual([96, 24]);
   });
 
   test.each(refused)("%s in %s is a 409 EventNotAllowed naming the state and what it allows", (type, state) => {

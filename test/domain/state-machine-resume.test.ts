@@ -104,7 +104,7 @@ describe("drive machine: clearFault with returnTo", () => {
       }
     });
     expect(faultable).toEqual(Object.keys(DRIVE_RETURNS));
-    expect([allowed.length, refused.length]).toEqual([5, 11]);
+    expect([allowed.length, refused.length]).toEqual([5, 13]);
   });
 
   test.each(allowed)("faulted in %s may return to %s", (before, returnTo) => {

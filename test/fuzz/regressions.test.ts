@@ -85,3 +85,14 @@ test("a token whose tenant id holds a lone surrogate → 401 (a list was a 500)"
   const response = await send("GET", `/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?${API}`, { authorization });
   expect([response.status, response.code]).toEqual([401, "AuthenticationFailed"]);
 });
+
+test("every /admin answer carries x-ms-request-id, success and error alike (the successes had none)", async () => {
+  const answers = [
+    await client.send({ label: "admin", method: "GET", path: "/admin/storage-requests", headers: OPERATOR, mustReject: false }),
+    await client.send({ label: "admin", method: "POST", path: "/admin/functions/MaintenanceSweep", headers: OPERATOR, mustReject: false }),
+    await client.send({ label: "admin", method: "POST", path: "/admin/functions/NoSuchTimer", headers: OPERATOR, mustReject: true }),
+    await client.send({ label: "admin", method: "GET", path: "/admin/storage-requests", headers: CUSTOMER, mustReject: true }),
+  ];
+  expect(answers.map((answer) => answer.status)).toEqual([200, 200, 404, 403]);
+  for (const answer of answers) expect(answer.headers["x-ms-request-id"]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+});

@@ -4,10 +4,15 @@
  * if the job's delete never happened, the sweep leaves the live job's blobs alone.
  */
 import { createDeadlineIndex, getServices, getSettings } from "../../shared/app/services";
+import { DEV_TENANT } from "../../shared/auth/authenticator";
+import { ErrorFactory } from "../../shared/domain/errors";
 import { createJob, Job } from "../../shared/domain/job";
 import { jobBlobPrefix } from "../../shared/domain/log-blobs";
-import { partitionKeyOf, rowKeyOf } from "../../shared/storage/jobs.store";
-import { newSubscriptionId, RETURN_ADDRESS } from "../support/service";
+import { JobsStore, partitionKeyOf, rowKeyOf } from "../../shared/storage/jobs.store";
+import { BlobServiceClient } from "@azure/storage-blob";
+import { HistoryArchiveStore } from "../../shared/storage/history-archive.store";
+import { LogBlobStore } from "../../shared/storage/log-blobs.store";
+import { API, call, jobPath, newSubscriptionId, RETURN_ADDRESS } from "../support/service";
 import { jobBlobNames, jobsTableClient, MaintenanceHarness, MINUTE, putJobBlob, startMaintenanceService, sweepAt } from "./helpers";
 
 let h: MaintenanceHarness;
@@ -66,4 +71,47 @@ test("a cleanup entry for a job whose delete never happened leaves its blobs alo
   expect(report.sweep.orphanBlobsDeleted).toBe(0);
   expect(report.sweep.staleEntriesDropped).toBeGreaterThanOrEqual(1);
   expect(await jobBlobNames(job)).toHaveLength(1);
+});
+
+// Regression: DELETE answered "503, retry" when the blob store failed after the job was deleted;
+// the retry then got a 404 for a delete that had happened.
+test("a delete whose blob store is down answers 200; the job is gone and a later sweep deletes its blobs", async () => {
+  const t0 = h.clock.now().getTime();
+  const job = { ...jobWithLogs("blobs-down", t0), tenantId: DEV_TENANT };
+  await new JobsStore(jobsTableClient(), getSettings().storageTimeoutMs).insert(job);
+  await putJobBlob(job, "drives/DRIVE01/error.log");
+  const path = `${jobPath(job.key.subscriptionId, job.key.resourceGroup, job.key.name)}?${API}`;
+
+  const blobsDown = jest.spyOn(LogBlobStore.prototype, "deleteAll").mockRejectedValue(ErrorFactory.storageUnavailable());
+  let deleted;
+  let blobDeletesTried;
+  try {
+    deleted = await call(h.service, "DELETE", path);
+    blobDeletesTried = blobsDown.mock.calls.length;
+  } finally {
+    blobsDown.mockRestore();
+  }
+
+  expect(deleted.status).toBe(200);
+  expect(blobDeletesTried).toBe(1);
+  expect((await call(h.service, "GET", path)).status).toBe(404);
+  expect(await jobBlobNames(job)).toHaveLength(1);
+  const report = await sweepAt(h, t0, 11 * MINUTE);
+  expect(report.sweep.orphanBlobsDeleted).toBe(1);
+  expect(await jobBlobNames(job)).toEqual([]);
+});
+
+test("a job's archived history goes with it: deleting a job that has only history blobs deletes them", async () => {
+  const t0 = h.clock.now().getTime();
+  const base = jobWithLogs("archived-history", t0);
+  const job: Job = { ...base, drives: base.drives.map(({ blobs: _blobs, ...drive }) => drive), historyArchived: 1, tenantId: DEV_TENANT };
+  const settings = getSettings();
+  const logs = new LogBlobStore(BlobServiceClient.fromConnectionString(process.env.TEST_STORAGE_CONNECTION_STRING!), settings.logsContainerName, settings.logSasLifetimeMs, settings.storageTimeoutMs);
+  await new HistoryArchiveStore(logs).archive(job, { firstSequence: 0, entries: base.history });
+  await new JobsStore(jobsTableClient(), settings.storageTimeoutMs).insert(job);
+  expect(await jobBlobNames(job)).toEqual([`${jobBlobPrefix(job)}history/0000000000-0000000001.json`]);
+
+  const deleted = await call(h.service, "DELETE", `${jobPath(job.key.subscriptionId, job.key.resourceGroup, job.key.name)}?${API}`);
+  expect(deleted.status).toBe(200);
+  expect(await jobBlobNames(job)).toEqual([]);
 });

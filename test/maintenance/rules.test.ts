@@ -321,6 +321,61 @@ describe("return-address problem (RETURN_ADDRESS_WAIT=PT5H)", () => {
   });
 });
 
+describe("a job closed for its return address: operators record what became of its drives", () => {
+  async function closedForAddress(name: string): Promise<JobRef> {
+    const t0 = h.clock.now().getTime();
+    const job = await transferringJob(name);
+    await event(h.service, job, { type: "TransferStarted", driveId: "DRIVE02" });
+    await event(h.service, job, { type: "TransferFinished", driveId: "DRIVE01", outcome: "Completed" });
+    expect((await event(h.service, job, { type: "TransferFinished", driveId: "DRIVE02", outcome: "CompletedMoreInfo" })).properties.state).toBe("Packaging");
+    await event(h.service, job, { type: "ReturnAddressProblem", reason: "No such street" });
+    await sweepAt(h, t0, MS_OF.returnAddressWait + SECOND);
+    const operatorView = (await api(h.service, "GET", `/operator/subscriptions/${job.sub}/resourceGroups/${RG}/jobs/${job.name}`)).body;
+    expect(operatorView.properties.state).toBe("Closed");
+    expect(operatorView.operator.allowedEvents).toEqual(["DrivesReturned", "DrivesDestroyed"]);
+    return job;
+  }
+
+  test("DrivesDestroyed: each drive Destroyed with the certificate in the history; nothing more to dispose of", async () => {
+    const job = await closedForAddress("address-destroyed");
+    const destroyed = await event(h.service, job, { type: "DrivesDestroyed", certificateReference: "CERT-2026-0007" });
+    expect(destroyed.properties.state).toBe("Closed");
+    expect(driveStates(destroyed)).toEqual({ DRIVE01: "Destroyed", DRIVE02: "Destroyed" });
+    expect(destroyed.operator.driveDisposal).toMatchObject({ kind: "Destroyed", certificateReference: "CERT-2026-0007" });
+    expect(destroyed.operator.allowedEvents).toEqual([]);
+    const history = await getHistory(h.service, job);
+    expect(history.filter((entry) => entry.to === "Destroyed").map((entry) => [entry.driveId, entry.from, entry.reason])).toEqual([
+      ["DRIVE01", "Completed", "Destroyed securely, certificate CERT-2026-0007"],
+      ["DRIVE02", "CompletedMoreInfo", "Destroyed securely, certificate CERT-2026-0007"],
+    ]);
+    const again = await postEvent(h.service, job, { type: "DrivesReturned", carrierName: "UPS", trackingNumber: "1Z-LATE" });
+    expect([again.status, again.body.error.code]).toEqual([409, "NoDrivesHeld"]);
+  });
+
+  test("DrivesReturned: the drives ShippedBack with the return package, recorded in the history", async () => {
+    const job = await closedForAddress("address-returned");
+    const returned = await event(h.service, job, { type: "DrivesReturned", carrierName: "UPS", trackingNumber: "1Z-LATE-2", shipDate: "12/3/2026" });
+    expect(driveStates(returned)).toEqual({ DRIVE01: "ShippedBack", DRIVE02: "ShippedBack" });
+    expect(returned.properties.returnPackage).toEqual({ carrierName: "UPS", trackingNumber: "1Z-LATE-2", driveCount: 2, shipDate: "2026-12-03" });
+    expect(returned.operator.driveDisposal).toMatchObject({ kind: "Returned", carrierName: "UPS", trackingNumber: "1Z-LATE-2" });
+    const history = await getHistory(h.service, job);
+    expect(history.filter((entry) => entry.to === "ShippedBack").map((entry) => entry.reason)).toEqual([
+      "Shipped back in UPS 1Z-LATE-2 after the job closed",
+      "Shipped back in UPS 1Z-LATE-2 after the job closed",
+    ]);
+  });
+
+  test("a job whose drives went back normally holds none: 409 NoDrivesHeld", async () => {
+    const job = await transferringJob("address-fine");
+    await event(h.service, job, { type: "TransferStarted", driveId: "DRIVE02" });
+    await event(h.service, job, { type: "TransferFinished", driveId: "DRIVE01", outcome: "Completed" });
+    await event(h.service, job, { type: "TransferFinished", driveId: "DRIVE02", outcome: "CompletedMoreInfo" });
+    expect((await event(h.service, job, { type: "ShippedBack", ...RETURN })).properties.state).toBe("Closed");
+    const refused = await postEvent(h.service, job, { type: "DrivesDestroyed", certificateReference: "CERT-X" });
+    expect([refused.status, refused.body.error.code]).toEqual([409, "NoDrivesHeld"]);
+  });
+});
+
 describe("unmatched arrivals (UNMATCHED_ARRIVAL_RETURN_AFTER=PT6H, UNMATCHED_ARRIVAL_DESTROY_AFTER=PT7H)", () => {
   async function recordArrival(body: Record<string, unknown> = {}): Promise<string> {
     const response = await api(h.service, "POST", "/operator/arrivals", { carrierName: "DHL", trackingNumber: `UNM-${randomBytes(3).toString("hex")}`, driveIds: ["U1", "U2"], ...body });
@@ -372,5 +427,16 @@ describe("unmatched arrivals (UNMATCHED_ARRIVAL_RETURN_AFTER=PT6H, UNMATCHED_ARR
     expect(await h.inbox.forArrival(loose)).toEqual([]);
     expect(await indexEntriesOfArrival(earlyId)).toEqual([]);
     expect(await indexEntriesOfArrival(loose)).toEqual([]);
+  });
+
+  test("drives recorded as returned after the return notice: no destroy notice follows", async () => {
+    const t0 = h.clock.now().getTime();
+    const id = await recordArrival();
+    await sweepAt(h, t0, MS_OF.arrivalReturn + SECOND);
+    const returned = await api(h.service, "POST", `/operator/arrivals/${id}/events`, { type: "DrivesReturned", carrierName: "DHL", trackingNumber: "BACK-1" });
+    expect(returned.body.status).toBe("Returned");
+    await sweepAt(h, t0, MS_OF.arrivalDestroy + SECOND);
+    expect((await h.inbox.forArrival(id)).map((message) => message.kind)).toEqual(["ReturnUnmatchedDrives"]);
+    expect(await indexEntriesOfArrival(id)).toEqual([]);
   });
 });

@@ -3,6 +3,8 @@
  * the label are recorded (202/201), listed, and attached when the job is Shipping: by the customer
  * marking it so, or by an operator.
  */
+import { ErrorFactory } from "../../shared/domain/errors";
+import { ArrivalsStore } from "../../shared/storage/arrivals.store";
 import { importJobBody, newSubscriptionId, startTestService, TestService } from "../support/service";
 import { api, createJob, expectArmError } from "../api/helpers";
 import { Body, driveStates, event, getHistory, getJob, JobRef, listAll, markShipping, postEvent } from "./helpers";
@@ -193,4 +195,86 @@ test("attach: an unknown arrival is 404, a malformed id or body 400, an unknown 
   // Still unmatched after all that.
   expect((await arrivals()).map((a) => a.id)).toContain(arrival.id);
   expect((await getJob(service, job)).properties.state).toBe("Shipping");
+});
+
+// Regression: once the job had received the package, a failure to move the arrival answered 503;
+// the customer's retry could not repair it, and an operator's retry of the attach got a 409.
+test("marking Shipping answers 200 when the job received the package but the arrival could not be moved; attaching it then settles it", async () => {
+  const job = await newJob("arrival-move-fails");
+  const early = await postEvent(service, job, { type: "PackageReceived", carrierName: "FedEx", trackingNumber: "MOVE-1", driveIds: ["DRIVE01", "DRIVE02"] });
+  const arrivalsDown = jest.spyOn(ArrivalsStore.prototype, "markAttached").mockRejectedValue(ErrorFactory.storageUnavailable());
+  let shipped;
+  try {
+    shipped = await markShipping(service, job);
+  } finally {
+    arrivalsDown.mockRestore();
+  }
+  expect(shipped.properties.state).toBe("Received");
+  expect((await arrivals("Unmatched")).map((a) => a.id)).toContain(early.body.arrival.id);
+
+  const attached = await attach(early.body.arrival.id, job);
+  expect(attached.status).toBe(200);
+  expect(attached.body.properties.state).toBe("Received");
+  expect((await arrivals("Attached")).map((a) => a.id)).toContain(early.body.arrival.id);
+});
+
+test("an attach that failed after the job received the package succeeds when retried", async () => {
+  const job = await newJob("attach-retried", true);
+  const unmatched = await api(service, "POST", "/operator/arrivals", { carrierName: "UPS", trackingNumber: "RETRY-1", driveIds: ["DRIVE01", "DRIVE02"] });
+  const id = unmatched.body.id;
+  const arrivalsDown = jest.spyOn(ArrivalsStore.prototype, "markAttached").mockRejectedValueOnce(ErrorFactory.storageUnavailable());
+  try {
+    expectArmError(await attach(id, job), 503, "ServiceUnavailable");
+  } finally {
+    arrivalsDown.mockRestore();
+  }
+  const retried = await attach(id, job);
+  expect(retried.status).toBe(200);
+  expect(retried.body.properties.state).toBe("Received");
+  expect((await getHistory(service, job)).filter((entry) => entry.to === "Received" && !entry.driveId)).toHaveLength(1);
+  expect((await arrivals("Attached")).map((a) => a.id)).toContain(id);
+});
+
+describe("closing out an unmatched arrival", () => {
+  async function unmatched(tracking: string): Promise<string> {
+    const response = await api(service, "POST", "/operator/arrivals", { carrierName: "DHL", trackingNumber: tracking, driveIds: ["X1", "X2"] });
+    expect(response.status).toBe(201);
+    return response.body.id;
+  }
+  const arrivalEvent = (id: string, body: Record<string, unknown>) => api(service, "POST", `/operator/arrivals/${id}/events`, body);
+
+  test("DrivesReturned records carrier and tracking, and the arrival is listed as Returned only", async () => {
+    const id = await unmatched("CLOSE-RET-1");
+    const returned = await arrivalEvent(id, { type: "DrivesReturned", carrierName: "UPS", trackingNumber: "1Z-BACK-1" });
+    expect(returned.status).toBe(200);
+    expect(returned.body).toMatchObject({ id, status: "Returned", returnPackage: { carrierName: "UPS", trackingNumber: "1Z-BACK-1" }, closedBy: "dev-operator" });
+    expect(Date.parse(returned.body.closedAt)).toBeGreaterThanOrEqual(Date.parse(returned.body.arrivedAt));
+    expect((await arrivals("Unmatched")).map((a) => a.id)).not.toContain(id);
+    expect((await listAll(service, "/operator/arrivals?status=Returned")).find((a) => a.id === id)).toMatchObject({ status: "Returned" });
+
+    // Closed for good: no second close, no attach.
+    expectArmError(await arrivalEvent(id, { type: "DrivesDestroyed", certificateReference: "CERT-9" }), 409, "InvalidArrivalStatus", { message: /'Returned'/ });
+    const job = await newJob("after-returned", true);
+    expectArmError(await attach(id, job), 409, "ArrivalClosed");
+    expect((await getJob(service, job)).properties.state).toBe("Shipping");
+  });
+
+  test("DrivesDestroyed records the certificate, and the arrival is listed as Destroyed", async () => {
+    const id = await unmatched("CLOSE-DES-1");
+    const destroyed = await arrivalEvent(id, { type: "DrivesDestroyed", certificateReference: "CERT-2026-0042" });
+    expect(destroyed.status).toBe(200);
+    expect(destroyed.body).toMatchObject({ id, status: "Destroyed", certificateReference: "CERT-2026-0042" });
+    expect((await listAll(service, "/operator/arrivals?status=Destroyed")).map((a) => a.id)).toContain(id);
+    expect((await arrivals("Unmatched")).map((a) => a.id)).not.toContain(id);
+  });
+
+  test("bad events: unknown arrival 404, malformed body 400, an attached arrival 409", async () => {
+    expectArmError(await arrivalEvent("20260101T000000000Z-00000000", { type: "DrivesDestroyed", certificateReference: "C" }), 404, "ResourceNotFound");
+    const id = await unmatched("CLOSE-BAD-1");
+    expectArmError(await arrivalEvent(id, { type: "DrivesDestroyed" }), 400, "InvalidRequestContent");
+    expectArmError(await arrivalEvent(id, { type: "FaultJob", reason: "x" }), 400, "InvalidRequestContent");
+    const job = await newJob("closes-attached", true);
+    expect((await attach(id, job)).status).toBe(200);
+    expectArmError(await arrivalEvent(id, { type: "DrivesReturned", carrierName: "UPS", trackingNumber: "1Z" }), 409, "InvalidArrivalStatus", { message: /'Attached'/ });
+  });
 });

@@ -315,3 +315,15 @@ describe("operator job lists", () => {
     expectArmError(await api(service, "GET", "/operator/jobs?$top=0"), 400, "InvalidQueryParameterValue");
   });
 });
+
+describe("ship dates", () => {
+  test("ShippedBack takes Microsoft's US date form too, stored as ISO 8601; an unreadable date is a 400", async () => {
+    const job = await transferringJob("shipped-us-date");
+    await event(service, job, { type: "TransferFinished", driveId: "DRIVE01", outcome: "Completed" });
+    await event(service, job, { type: "TransferStarted", driveId: "DRIVE02" });
+    await event(service, job, { type: "TransferFinished", driveId: "DRIVE02", outcome: "Completed" });
+    expectArmError(await postEvent(service, job, { type: "ShippedBack", ...RETURN, shipDate: "someday" }), 400, "InvalidRequestContent", { message: /shipDate/ });
+    const shipped = await event(service, job, { type: "ShippedBack", ...RETURN, shipDate: "12/1/2026 9:05:00 AM" });
+    expect(shipped.properties.returnPackage.shipDate).toBe("2026-12-01T09:05:00.000Z");
+  });
+});

@@ -73,8 +73,8 @@ test("an import job through the SDK and the operator API: Creating → … → C
 
   read = await client.jobs.get(name, RG);
   expect(read.properties?.state).toBe("Transferring");
-  // Byte-weighted: (1000 + 1000) / 5000.
-  expect(read.properties?.percentComplete).toBe(40);
+  // Each drive an equal share: (25 + 100) / 2.
+  expect(read.properties?.percentComplete).toBe(62);
   const first = read.properties!.driveList!.find((d) => d.driveId === "SDKOP1")!;
   expect(first.percentComplete).toBe(25);
   expect(first.bytesSucceeded).toBe(1000);

@@ -4,7 +4,7 @@
  */
 import { JobKey } from "../../domain/job";
 import { armHandler, ArmRequest } from "../arm-http";
-import { arrivalBody, arrivalsQuery, attachArrivalBody, attachArrivalParams, operatorEventBody, operatorJobsQuery } from "../operator-schemas";
+import { arrivalBody, arrivalEventBody, arrivalsQuery, attachArrivalBody, attachArrivalParams, historyQuery, operatorEventBody, operatorJobsQuery } from "../operator-schemas";
 import { toArrivalResponse, toOperatorJobResponse } from "../responses";
 import { checkSkipToken, jobKeyOf, pageBody } from "./jobs.handlers";
 
@@ -28,8 +28,9 @@ export const getOperatorJob = armHandler(async (request) => {
 }, OPERATOR);
 
 export const getJobHistory = armHandler(async (request) => {
-  const history = await request.services.operator.history(jobKeyOf(request));
-  return { status: 200, body: { value: history } };
+  const query = request.query(historyQuery);
+  const page = await request.services.operator.history(jobKeyOf(request), query.$skiptoken ?? 0, query.$top ?? 1000);
+  return { status: 200, body: pageBody(page.entries, request.url, page.next?.toString()) };
 }, OPERATOR);
 
 export const listOperatorJobs = armHandler(async (request) => {
@@ -60,6 +61,13 @@ export const recordArrival = armHandler(async (request) => {
   );
   if (result.job) return { status: 200, body: toOperatorJobResponse(result.job, await request.services.blobUrls()) };
   return { status: 201, body: toArrivalResponse(result.arrival!) };
+}, OPERATOR);
+
+export const postArrivalEvent = armHandler(async (request) => {
+  const { arrivalId } = request.params(attachArrivalParams);
+  const event = await request.body(arrivalEventBody);
+  const arrival = await request.services.operator.recordArrivalEvent(arrivalId, event, operatorActor(request));
+  return { status: 200, body: toArrivalResponse(arrival) };
 }, OPERATOR);
 
 export const attachArrival = armHandler(async (request) => {

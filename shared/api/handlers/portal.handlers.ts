@@ -44,9 +44,15 @@ export function portalFileFor(subpath: string): string | undefined {
   const trimmed = subpath.replace(/^\/+|\/+$/g, "");
   if (trimmed === "" || /^jobs(\/|$)/i.test(trimmed)) return "index.html";
   if (/^operator(\/|$)/i.test(trimmed)) return "operator.html";
-  if (/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.(html|js|css|map|svg)$/.test(trimmed)) return trimmed;
+  // The built files have short names; a longer one can't be among them (and past the file system's
+  // limit of 255 bytes it would fail with ENAMETOOLONG rather than "not found").
+  if (trimmed.length <= MAX_FILE_NAME && /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.(html|js|css|map|svg)$/.test(trimmed)) return trimmed;
   return undefined;
 }
+
+const MAX_FILE_NAME = 128;
+/** A file name the file system can't open as asked is a file that is not there. */
+const NOT_THERE = new Set(["ENOENT", "ENAMETOOLONG", "ENOTDIR", "EISDIR"]);
 
 export const portalAssets: HttpHandler = async (request, context): Promise<HttpResponseInit> => {
   const requestId = randomUUID();
@@ -61,7 +67,7 @@ export const portalAssets: HttpHandler = async (request, context): Promise<HttpR
     try {
       body = await readFile(path.join(portalDirectory(), file), "utf8");
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      if (!NOT_THERE.has((error as NodeJS.ErrnoException).code ?? "")) throw error;
       const built = await readFile(path.join(portalDirectory(), "index.html"), "utf8").then(
         () => true,
         () => false,
