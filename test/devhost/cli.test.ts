@@ -108,7 +108,9 @@ test("a malformed value is a usage error too (exit 2), naming the flag", async (
 
 describe("with Azurite down", () => {
   test.each(["notifications", "sweep"] as Program[])("npm run %s says Azurite isn't running and how to start it", async (program) => {
-    const deadStorage = azuriteConnectionString(await freePorts());
+    // Azurite's own account on free ports would be started by the tool (as npm start does); an
+    // account of another emulator on this machine can't be, so the tool must say it isn't running.
+    const deadStorage = azuriteConnectionString(await freePorts()).replace(/AccountName=\w+/, "AccountName=otheremulator");
     const outcome = await run(program, [], { ImportExportStorage: deadStorage });
     expect(outcome.code).toBe(1);
     expect(outcome.stderr).toMatch(/^Azurite isn't running: nothing listens on 127\.0\.0\.1:\d+, where ImportExportStorage points\. Start it with npm start/m);
@@ -121,7 +123,8 @@ test("npm run notifications reads the queue of the storage it is given", async (
     ImportExportStorage: process.env.TEST_STORAGE_CONNECTION_STRING!,
     NOTIFICATIONS_QUEUE_NAME: `cli-${randomUUID().slice(0, 8)}`,
   });
-  expect([outcome.code, outcome.stderr]).toEqual([0, ""]);
+  expect(outcome.code).toBe(0);
+  expect(outcome.stderr).toMatch(/^Azurite \(or another storage emulator\) is already listening \(blob \d+, queue \d+, table \d+\); using it\.\n$/);
   expect(outcome.stdout.trim()).toBe("No messages waiting.");
 });
 
