@@ -34,7 +34,17 @@ beforeAll(async () => {
   ports = await freePorts();
   azurite = await startAzurite({ ports, location: folder, ...azuriteModeOptions() });
   service = await startTestService({ ...storageSettingsFor(azurite), STORAGE_TIMEOUT_MS: String(STORAGE_TIMEOUT_MS) });
-  await getServices(); // tables, container and queue, while storage is up
+  // Tables, container and queue, while storage is up. On a loaded machine the first calls (TLS
+  // handshakes, in identity mode) can outlast the 1 s timeout; the service answers 503 and builds
+  // them on a later request, which is what these tries do.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await getServices();
+      break;
+    } catch (error) {
+      if (attempt === 5) throw error;
+    }
+  }
 }, 60_000);
 
 afterAll(async () => {
