@@ -21,23 +21,42 @@ export interface AzuriteOptions {
   ports: AzuritePorts;
   /** A folder for its data; in memory when absent. */
   location?: string;
+  /**
+   * Serve HTTPS with this certificate and key (PEM files) and accept bearer tokens (`--oauth basic`:
+   * audience, issuer and lifetime are checked, the signature is not), as storage does for a managed identity.
+   */
+  oauth?: { certPath: string; keyPath: string };
+}
+
+export interface AzuriteServiceUris {
+  table: string;
+  blob: string;
+  queue: string;
 }
 
 export interface RunningAzurite {
   ports: AzuritePorts;
   connectionString: string;
+  /** Each service's account URI, as the identity-based settings (`ImportExportStorage__tableServiceUri`, ...) name it. */
+  serviceUris: AzuriteServiceUris;
   process: ChildProcess;
   stop(): Promise<void>;
 }
 
-export function azuriteConnectionString(ports: AzuritePorts, host = "127.0.0.1"): string {
+export function azuriteServiceUris(ports: AzuritePorts, host = "127.0.0.1", scheme: "http" | "https" = "http"): AzuriteServiceUris {
+  const uri = (port: number) => `${scheme}://${host}:${port}/${AZURITE_ACCOUNT}`;
+  return { table: uri(ports.table), blob: uri(ports.blob), queue: uri(ports.queue) };
+}
+
+export function azuriteConnectionString(ports: AzuritePorts, host = "127.0.0.1", scheme: "http" | "https" = "http"): string {
+  const uris = azuriteServiceUris(ports, host, scheme);
   return [
-    "DefaultEndpointsProtocol=http",
+    `DefaultEndpointsProtocol=${scheme}`,
     `AccountName=${AZURITE_ACCOUNT}`,
     `AccountKey=${AZURITE_KEY}`,
-    `BlobEndpoint=http://${host}:${ports.blob}/${AZURITE_ACCOUNT}`,
-    `QueueEndpoint=http://${host}:${ports.queue}/${AZURITE_ACCOUNT}`,
-    `TableEndpoint=http://${host}:${ports.table}/${AZURITE_ACCOUNT}`,
+    `BlobEndpoint=${uris.blob}`,
+    `QueueEndpoint=${uris.queue}`,
+    `TableEndpoint=${uris.table}`,
   ].join(";") + ";";
 }
 
@@ -103,6 +122,7 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
     "--queueHost", "127.0.0.1", "--queuePort", String(ports.queue),
     "--tableHost", "127.0.0.1", "--tablePort", String(ports.table),
     ...(options.location ? ["--location", options.location] : ["--inMemoryPersistence"]),
+    ...(options.oauth ? ["--oauth", "basic", "--cert", options.oauth.certPath, "--key", options.oauth.keyPath] : []),
   ];
   // On disk, in its own process group, so a terminal's Ctrl-C reaches only the launcher, which then
   // stops Azurite exactly once: Azurite handles one signal by saving and closing, and a second
@@ -136,9 +156,11 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
+  const scheme = options.oauth ? "https" : "http";
   return {
     ports,
-    connectionString: azuriteConnectionString(ports),
+    connectionString: azuriteConnectionString(ports, "127.0.0.1", scheme),
+    serviceUris: azuriteServiceUris(ports, "127.0.0.1", scheme),
     process: child,
     /** Asks Azurite once to save and close, and waits until it has exited. */
     async stop() {

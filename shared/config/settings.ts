@@ -2,7 +2,8 @@
  * App settings, read and validated once with zod. A missing or malformed setting stops start-up with
  * its name in the message. Storage follows the Functions host's own connection conventions: either a
  * connection string (`ImportExportStorage`, Azurite or key-based accounts) or service URIs
- * (`ImportExportStorage__tableServiceUri`, `__blobServiceUri`) used with a managed identity.
+ * (`ImportExportStorage__tableServiceUri`, `__blobServiceUri`, `__queueServiceUri`, with `__credential`
+ * and `__clientId`) used with a managed identity.
  */
 import { z } from "zod";
 import type { AuthSettings } from "../auth/authenticator";
@@ -33,6 +34,10 @@ const settingsSchema = z
     ImportExportStorage__tableServiceUri: z.url().optional(),
     ImportExportStorage__blobServiceUri: z.url().optional(),
     ImportExportStorage__queueServiceUri: z.url().optional(),
+    // As the Functions host reads identity-based connections: `managedidentity` (with `__clientId`
+    // for a user-assigned identity) signs with the app's managed identity; absent, DefaultAzureCredential.
+    ImportExportStorage__credential: z.preprocess(emptyAsMissing, z.enum(["managedidentity"]).optional()),
+    ImportExportStorage__clientId: z.preprocess(emptyAsMissing, z.string().min(1).optional()),
     JOBS_TABLE_NAME: tableName.default("importexportjobs"),
     LOGS_CONTAINER_NAME: containerName.default("importexport-logs"),
     ARRIVALS_TABLE_NAME: tableName.default("importexportarrivals"),
@@ -100,7 +105,7 @@ const settingsSchema = z
 
 export type StorageConnection =
   | { kind: "connectionString"; connectionString: string }
-  | { kind: "identity"; tableServiceUri: string; blobServiceUri: string; queueServiceUri: string };
+  | { kind: "identity"; tableServiceUri: string; blobServiceUri: string; queueServiceUri: string; credential?: "managedidentity"; clientId?: string };
 
 export interface Settings {
   storage: StorageConnection;
@@ -154,6 +159,8 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
           tableServiceUri: raw.ImportExportStorage__tableServiceUri!,
           blobServiceUri: raw.ImportExportStorage__blobServiceUri!,
           queueServiceUri: raw.ImportExportStorage__queueServiceUri!,
+          credential: raw.ImportExportStorage__credential,
+          clientId: raw.ImportExportStorage__clientId,
         },
     jobsTableName: raw.JOBS_TABLE_NAME,
     logsContainerName: raw.LOGS_CONTAINER_NAME,

@@ -1,12 +1,13 @@
 /**
  * Builds the Table, Blob and Queue clients once per process, from a connection string (Azurite,
- * key-based accounts) or from service URIs with `DefaultAzureCredential` (managed identity).
+ * key-based accounts) or from service URIs with a token credential: the app's managed identity or
+ * `DefaultAzureCredential`, unless the composition supplies another (`useStorageCredential`).
  */
 import { TableClient, TableServiceClient } from "@azure/data-tables";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { QueueServiceClient } from "@azure/storage-queue";
 import type { TokenCredential } from "@azure/core-auth";
-import { Settings } from "../config/settings";
+import { Settings, StorageConnection } from "../config/settings";
 import { EntityReader, pipelineReader, sharedKeyReader } from "./table-rest";
 
 // Retries are bounded so a storage outage surfaces as a 503 within seconds instead of a hung
@@ -23,12 +24,38 @@ function tableOptions(settings: Settings) {
   return { retryOptions: TABLE_RETRY, allowInsecureConnection: settings.storage.kind === "connectionString" };
 }
 
-let credential: TokenCredential | undefined;
-function identityCredential(): TokenCredential {
+type IdentityConnection = Extract<StorageConnection, { kind: "identity" }>;
+
+/** Makes the credential the service URIs are used with. */
+export type StorageCredentialFactory = (connection: IdentityConnection) => TokenCredential;
+
+/** As the Functions host reads `__credential`/`__clientId`: a managed identity, else DefaultAzureCredential. */
+const azureIdentityCredential: StorageCredentialFactory = (connection) => {
   // Loaded lazily: the identity library is only needed, and only paid for, in identity mode.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  credential ??= new (require("@azure/identity").DefaultAzureCredential)();
-  return credential!;
+  const identity = require("@azure/identity") as typeof import("@azure/identity");
+  if (connection.credential === "managedidentity") {
+    return connection.clientId ? new identity.ManagedIdentityCredential({ clientId: connection.clientId }) : new identity.ManagedIdentityCredential();
+  }
+  return new identity.DefaultAzureCredential();
+};
+
+let credentialFactory: StorageCredentialFactory = azureIdentityCredential;
+let credential: { connection: IdentityConnection; value: TokenCredential } | undefined;
+
+/**
+ * Where the process is composed (a host other than Azure's, the tests' token-issuing Azurite), the
+ * credential the service URIs are used with; the factory is called once per connection.
+ */
+export function useStorageCredential(factory: StorageCredentialFactory): void {
+  credentialFactory = factory;
+  credential = undefined;
+}
+
+function identityCredential(settings: Settings): TokenCredential {
+  const connection = settings.storage as IdentityConnection;
+  if (credential?.connection !== connection) credential = { connection, value: credentialFactory(connection) };
+  return credential.value;
 }
 
 export function createTableClient(settings: Settings, tableName: string): TableClient {
@@ -36,7 +63,7 @@ export function createTableClient(settings: Settings, tableName: string): TableC
   if (settings.storage.kind === "connectionString") {
     return TableClient.fromConnectionString(settings.storage.connectionString, tableName, options);
   }
-  return new TableClient(settings.storage.tableServiceUri, tableName, identityCredential(), options);
+  return new TableClient(settings.storage.tableServiceUri, tableName, identityCredential(settings), options);
 }
 
 /**
@@ -63,7 +90,7 @@ export function createTableServiceClient(settings: Settings): TableServiceClient
   if (settings.storage.kind === "connectionString") {
     return TableServiceClient.fromConnectionString(settings.storage.connectionString, options);
   }
-  return new TableServiceClient(settings.storage.tableServiceUri, identityCredential(), options);
+  return new TableServiceClient(settings.storage.tableServiceUri, identityCredential(settings), options);
 }
 
 export function createBlobServiceClient(settings: Settings): BlobServiceClient {
@@ -71,7 +98,7 @@ export function createBlobServiceClient(settings: Settings): BlobServiceClient {
   if (settings.storage.kind === "connectionString") {
     return BlobServiceClient.fromConnectionString(settings.storage.connectionString, { retryOptions: retry });
   }
-  return new BlobServiceClient(settings.storage.blobServiceUri, identityCredential(), { retryOptions: retry });
+  return new BlobServiceClient(settings.storage.blobServiceUri, identityCredential(settings), { retryOptions: retry });
 }
 
 export function createQueueServiceClient(settings: Settings): QueueServiceClient {
@@ -79,5 +106,5 @@ export function createQueueServiceClient(settings: Settings): QueueServiceClient
   if (settings.storage.kind === "connectionString") {
     return QueueServiceClient.fromConnectionString(settings.storage.connectionString, { retryOptions: retry });
   }
-  return new QueueServiceClient(settings.storage.queueServiceUri, identityCredential(), { retryOptions: retry });
+  return new QueueServiceClient(settings.storage.queueServiceUri, identityCredential(settings), { retryOptions: retry });
 }

@@ -1,9 +1,11 @@
 /**
  * Shared helpers of the API tests: a `call` that checks the request id every response must carry,
- * ARM error-shape assertions, and direct access to the jobs table in Azurite for the states the
+ * ARM error-shape assertions, and direct access to the jobs table (the service's own storage) for the states the
  * customer API cannot reach.
  */
 import { TableClient } from "@azure/data-tables";
+import { getSettings } from "../../shared/app/services";
+import { createTableClient } from "../../shared/storage/clients";
 import {
   API,
   ApiResponse,
@@ -89,9 +91,8 @@ export function sleep(ms: number): Promise<void> {
 // ---- Direct table access (the store's layout: PartitionKey "<sub>:<rg>", RowKey "<job>", lower case). ----
 
 export function jobsTable(): TableClient {
-  const connectionString = process.env.TEST_STORAGE_CONNECTION_STRING;
-  if (!connectionString) throw new Error("TEST_STORAGE_CONNECTION_STRING is not set");
-  return TableClient.fromConnectionString(connectionString, "testjobs", { allowInsecureConnection: true });
+  // Built as the service builds its own, so it reaches the same storage in either mode.
+  return createTableClient(getSettings(), "testjobs");
 }
 
 export interface StoredEntity {

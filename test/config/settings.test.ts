@@ -123,6 +123,18 @@ describe("parseSettings", () => {
     });
   });
 
+  test("identity mode reads the Functions host's __credential and __clientId forms; another credential kind names the setting", () => {
+    const uris = {
+      AUTH_MODE: "dev",
+      ImportExportStorage__tableServiceUri: "https://acct.table.core.windows.net",
+      ImportExportStorage__blobServiceUri: "https://acct.blob.core.windows.net",
+      ImportExportStorage__queueServiceUri: "https://acct.queue.core.windows.net",
+    };
+    const settings = parseSettings({ ...uris, ImportExportStorage__credential: "managedidentity", ImportExportStorage__clientId: "5f3b1c2a-0000-4000-8000-000000000001" });
+    expect(settings.storage).toMatchObject({ kind: "identity", credential: "managedidentity", clientId: "5f3b1c2a-0000-4000-8000-000000000001" });
+    expect(settingsError({ ...uris, ImportExportStorage__credential: "accountkey" }).message).toContain("ImportExportStorage__credential");
+  });
+
   test("a connection string wins over service URIs", () => {
     const settings = parseSettings({
       ...BASE,

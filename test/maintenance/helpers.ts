@@ -5,8 +5,7 @@
  * that drains the notification queue and keeps every message it saw.
  */
 import { randomBytes } from "node:crypto";
-import { TableClient, TableServiceClient } from "@azure/data-tables";
-import { BlobServiceClient } from "@azure/storage-blob";
+import { TableClient } from "@azure/data-tables";
 import { QueueClient } from "@azure/storage-queue";
 import { createDeadlineIndex, getServices, getSettings, maintenanceRules } from "../../shared/app/services";
 import { MaintenanceReport } from "../../shared/app/timers";
@@ -15,7 +14,7 @@ import { Job } from "../../shared/domain/job";
 import { jobBlobPrefix } from "../../shared/domain/log-blobs";
 import { decodeQueueMessage, QueueMessage } from "../../shared/storage/notification-queue";
 import { ArrivalsStore } from "../../shared/storage/arrivals.store";
-import { createBlobServiceClient, createQueueServiceClient, createTableClient } from "../../shared/storage/clients";
+import { createBlobServiceClient, createQueueServiceClient, createTableClient, createTableServiceClient } from "../../shared/storage/clients";
 import { DeadlineIndex } from "../../shared/storage/deadline-index.store";
 import { DeletedJobRecord, DeletedJobsStore } from "../../shared/storage/deleted-jobs.store";
 import { DeadlineWriter, JobsStore } from "../../shared/storage/jobs.store";
@@ -165,7 +164,7 @@ export interface IndexRow {
 /** Every index entry, across the index's day tables. */
 export async function allIndexEntries(): Promise<IndexRow[]> {
   const prefix = getSettings().deadlinesTableName;
-  const service = TableServiceClient.fromConnectionString(process.env.TEST_STORAGE_CONNECTION_STRING!, { allowInsecureConnection: true });
+  const service = createTableServiceClient(getSettings());
   const rows: IndexRow[] = [];
   for await (const day of service.listTables()) {
     if (!day.name || !new RegExp(`^${prefix}\\d{8}$`).test(day.name)) continue;
@@ -222,7 +221,7 @@ export async function deletedRecords(sub: string): Promise<DeletedJobRecord[]> {
 
 function logsContainer() {
   const settings = getSettings();
-  return BlobServiceClient.fromConnectionString(process.env.TEST_STORAGE_CONNECTION_STRING!).getContainerClient(settings.logsContainerName);
+  return createBlobServiceClient(settings).getContainerClient(settings.logsContainerName);
 }
 
 /** Writes a blob under the job's prefix (as an operator event would). */

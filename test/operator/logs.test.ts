@@ -3,7 +3,8 @@
  * fetch of each returns the text. The verbose log exists only at logLevel Verbose, the manifest only
  * with backupDriveManifest; a tampered signature is refused, and deleting the job deletes the blobs.
  */
-import { BlobServiceClient } from "@azure/storage-blob";
+import { getSettings } from "../../shared/app/services";
+import { createBlobServiceClient } from "../../shared/storage/clients";
 import { API, driveSpec, importJobBody, jobPath, newSubscriptionId, startTestService, TestService } from "../support/service";
 import { api, createJob } from "../api/helpers";
 import { driveOf, event, fetchText, getJob, JobRef, markShipping, PACKAGE, RETURN, tamperedSignature } from "./helpers";
@@ -18,7 +19,7 @@ const RG = "Logs-RG";
 const CONTAINER = "importexport-logs";
 
 function logsContainer() {
-  return BlobServiceClient.fromConnectionString(process.env.TEST_STORAGE_CONNECTION_STRING!).getContainerClient(CONTAINER);
+  return createBlobServiceClient(getSettings()).getContainerClient(CONTAINER);
 }
 
 async function blobNames(prefix: string): Promise<string[]> {

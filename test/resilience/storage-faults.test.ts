@@ -1,6 +1,6 @@
 /**
  * Storage goes away under load and comes back. A separate Azurite, persisted to a temp folder on
- * fixed ports, serves one test service with STORAGE_TIMEOUT_MS=1000. Workers create jobs, retag
+ * fixed ports (with OAuth over HTTPS in identity mode), serves one test service with STORAGE_TIMEOUT_MS=1000. Workers create jobs, retag
  * them, mark some Shipping, delete others and read them back in a loop while Azurite is first hung
  * (SIGSTOP: connections accepted, nothing answered, so only the timeouts end requests), resumed,
  * then stopped and started again on the same ports and folder. While it is hung or down every
@@ -13,7 +13,8 @@ import os from "node:os";
 import path from "node:path";
 import { AzuritePorts, freePorts, RunningAzurite, startAzurite } from "../../devhost/azurite";
 import { getServices } from "../../shared/app/services";
-import { ApiResponse, DELIVERY_PACKAGE, importJobBody, newSubscriptionId, RETURN_ADDRESS, startTestService, TestService } from "../support/service";
+import { azuriteModeOptions } from "../support/identity";
+import { ApiResponse, DELIVERY_PACKAGE, importJobBody, newSubscriptionId, RETURN_ADDRESS, startTestService, storageSettingsFor, TestService } from "../support/service";
 import { api, expectArmError, jobUrl } from "../api/helpers";
 import { checkAll, describeProblems, sleep } from "./helpers";
 
@@ -31,9 +32,19 @@ let service: TestService;
 beforeAll(async () => {
   folder = mkdtempSync(path.join(os.tmpdir(), "resilience-azurite-"));
   ports = await freePorts();
-  azurite = await startAzurite({ ports, location: folder });
-  service = await startTestService({ ImportExportStorage: azurite.connectionString, STORAGE_TIMEOUT_MS: String(STORAGE_TIMEOUT_MS) });
-  await getServices(); // tables, container and queue, while storage is up
+  azurite = await startAzurite({ ports, location: folder, ...azuriteModeOptions() });
+  service = await startTestService({ ...storageSettingsFor(azurite), STORAGE_TIMEOUT_MS: String(STORAGE_TIMEOUT_MS) });
+  // Tables, container and queue, while storage is up. On a loaded machine the first calls (TLS
+  // handshakes, in identity mode) can outlast the 1 s timeout; the service answers 503 and builds
+  // them on a later request, which is what these tries do.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await getServices();
+      break;
+    } catch (error) {
+      if (attempt === 5) throw error;
+    }
+  }
 }, 60_000);
 
 afterAll(async () => {
@@ -170,7 +181,7 @@ test("Azurite hung, then stopped, under load: 503 with Retry-After within bounds
     phase = "down";
     await hold(3000, 15 + WORKERS);
     phase = "starting";
-    azurite = await startAzurite({ ports, location: folder });
+    azurite = await startAzurite({ ports, location: folder, ...azuriteModeOptions() });
     phase = "recovering";
     await untilServing();
     phase = "back";

@@ -1,15 +1,38 @@
 /**
- * Starts one in-memory Azurite on free ports for the whole test run; its connection string reaches
- * every test file through the environment. Tests isolate their data by unique subscription ids.
+ * Starts the run's Azurites on free ports, in memory: one key-based over HTTP, and one over HTTPS
+ * that accepts bearer tokens (`--oauth basic`) for the identity-mode suites. Their addresses reach
+ * every test file through the environment; tests isolate their data by unique subscription ids.
+ * The HTTPS one's self-signed certificate is trusted through NODE_EXTRA_CA_CERTS, which jest's
+ * workers, started after this setup, read when they start (see jest.config.js).
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { freePorts, startAzurite, RunningAzurite } from "../../devhost/azurite";
+import { selfSignedCertificate } from "../../devhost/certificate";
 
 declare global {
   var __AZURITE__: RunningAzurite | undefined;
+  var __IDENTITY_AZURITE__: { azurite: RunningAzurite; folder: string } | undefined;
 }
 
 export default async function globalSetup(): Promise<void> {
-  const azurite = await startAzurite({ ports: await freePorts() });
+  const folder = mkdtempSync(path.join(os.tmpdir(), "identity-azurite-"));
+  const certificate = await selfSignedCertificate(2);
+  const certPath = path.join(folder, "cert.pem");
+  const keyPath = path.join(folder, "key.pem");
+  writeFileSync(certPath, certificate.cert);
+  writeFileSync(keyPath, certificate.key);
+
+  const [azurite, identityAzurite] = await Promise.all([
+    freePorts().then((ports) => startAzurite({ ports })),
+    freePorts().then((ports) => startAzurite({ ports, oauth: { certPath, keyPath } })),
+  ]);
   globalThis.__AZURITE__ = azurite;
+  globalThis.__IDENTITY_AZURITE__ = { azurite: identityAzurite, folder };
   process.env.TEST_STORAGE_CONNECTION_STRING = azurite.connectionString;
+  process.env.TEST_IDENTITY_STORAGE_URIS = JSON.stringify(identityAzurite.serviceUris);
+  process.env.TEST_IDENTITY_CERT_FILE = certPath;
+  process.env.TEST_IDENTITY_KEY_FILE = keyPath;
+  process.env.NODE_EXTRA_CA_CERTS = certPath;
 }

@@ -1,4 +1,7 @@
-/** Stops the Azurite started by the global setup. */
+/** Stops the Azurites started by the global setup and removes the identity one's certificate folder. */
+import { rmSync } from "node:fs";
+
 export default async function globalTeardown(): Promise<void> {
-  await globalThis.__AZURITE__?.stop();
+  await Promise.all([globalThis.__AZURITE__?.stop(), globalThis.__IDENTITY_AZURITE__?.azurite.stop()]);
+  if (globalThis.__IDENTITY_AZURITE__) rmSync(globalThis.__IDENTITY_AZURITE__.folder, { recursive: true, force: true });
 }

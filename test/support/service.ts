@@ -3,11 +3,14 @@
  * small fetch helper. Each suite gets unique subscription ids, so suites never share data.
  */
 import { randomUUID } from "node:crypto";
+import type { RunningAzurite } from "../../devhost/azurite";
 import { startLocalHost, LocalHost } from "../../devhost/local-host";
 import { resetServices } from "../../shared/app/services";
+import { useStorageCredential } from "../../shared/storage/clients";
 import { timerDefinitions } from "../../shared/app/timers";
 import { DEV_TOKENS } from "../../shared/auth/authenticator";
 import { Clock } from "../../shared/domain/clock";
+import { azuriteTokenCredential, identityMode, identityStorageSettings, runIdentityStorage } from "./identity";
 
 export const API = "api-version=2021-01-01";
 
@@ -17,17 +20,37 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-/** Settings every suite runs with; a suite may add its own (short durations, small limits). */
+/**
+ * Settings every suite runs with; a suite may add its own (short durations, small limits). Storage
+ * is the run's Azurite in the current mode: its connection string, or in identity mode its service
+ * URIs over HTTPS with a token credential and no account key.
+ */
 export function testEnvironment(overrides: Record<string, string> = {}, clock?: Clock): void {
-  const connectionString = process.env.TEST_STORAGE_CONNECTION_STRING;
-  if (!connectionString) throw new Error("TEST_STORAGE_CONNECTION_STRING is not set: run the tests through jest's global setup");
   Object.assign(process.env, {
-    ImportExportStorage: connectionString,
+    ...runStorageSettings(),
     JOBS_TABLE_NAME: "testjobs",
     AUTH_MODE: "dev",
     ...overrides,
   });
+  if (identityMode()) {
+    // A connection string would win over the service URIs: none may be left from another suite.
+    delete process.env.ImportExportStorage;
+    useStorageCredential(() => azuriteTokenCredential);
+  }
   resetServices(clock);
+}
+
+/** The storage settings of the run's Azurite, in the current mode. */
+function runStorageSettings(): Record<string, string> {
+  if (identityMode()) return identityStorageSettings(runIdentityStorage());
+  const connectionString = process.env.TEST_STORAGE_CONNECTION_STRING;
+  if (!connectionString) throw new Error("TEST_STORAGE_CONNECTION_STRING is not set: run the tests through jest's global setup");
+  return { ImportExportStorage: connectionString };
+}
+
+/** The storage settings for a suite's own Azurite (see azuriteModeOptions), in the current mode. */
+export function storageSettingsFor(azurite: RunningAzurite): Record<string, string> {
+  return identityMode() ? identityStorageSettings(azurite.serviceUris) : { ImportExportStorage: azurite.connectionString };
 }
 
 /** A clock tests move by hand, so two weeks pass in a line. */
