@@ -9,7 +9,10 @@ import path from "node:path";
 export const AZURITE_ACCOUNT = "devstoreaccount1";
 export const AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-const STOP_TIMEOUT_MS = 60_000;
+// Azurite saves only after its servers close, and a server closes only when its connections are idle:
+// a client still sending (a load test, a host not yet closed) would hold it open for ever. Killing it
+// then loses what it had not saved yet, but never leaves a half-written file.
+const STOP_TIMEOUT_MS = 15_000;
 
 export interface AzuritePorts {
   blob: number;

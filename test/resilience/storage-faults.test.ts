@@ -51,7 +51,7 @@ afterAll(async () => {
   await service?.close();
   await azurite?.stop();
   rmSync(folder, { recursive: true, force: true });
-});
+}, 60_000); // a stop waits up to 15 s for connections to go idle (devhost/azurite.ts)
 
 type Phase = "up" | "paused" | "resuming" | "resumed" | "stopping" | "down" | "starting" | "recovering" | "back";
 type Operation = "create" | "retag" | "ship" | "delete" | "get";
