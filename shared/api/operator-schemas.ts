@@ -36,6 +36,14 @@ export const operatorEventBody = z.discriminatedUnion("type", [
     errorLog: logLines.optional(),
     verboseLog: logLines.optional(),
     incompleteBlobs: z.array(z.string().min(1).max(1024)).max(100_000).optional(),
+    copyLog: z
+      .object({
+        errorLog: z.boolean(),
+        verboseLog: z.boolean(),
+        blobsCopied: z.number().int().min(0),
+        issuesByKind: z.record(z.string().regex(/^[A-Za-z]{1,64}$/), z.number().int().min(1)).refine((value) => Object.keys(value).length <= 50, "has too many kinds"),
+      })
+      .optional(),
   }),
   z.object({
     type: z.literal("ShippedBack"),
@@ -94,3 +102,5 @@ export const attachArrivalBody = z.object({
   resourceGroupName: jobParams.shape.resourceGroupName,
   jobName: jobParams.shape.jobName,
 });
+
+export const driveParams = z.object({ driveId });

@@ -7,7 +7,7 @@
 import { addMs } from "./duration";
 import { ErrorFactory } from "./errors";
 import type { DriveState } from "./drive-state-machine";
-import { advanceToPackaging, driveNeedsWork, findDrive, Job, OperationContext, ReturnPackage, transition, transitionDriveOf } from "./job";
+import { advanceToPackaging, DriveCopyLog, driveNeedsWork, findDrive, Job, OperationContext, ReturnPackage, transition, transitionDriveOf } from "./job";
 import type { JobState } from "./job-state-machine";
 import { DriveBlobKind } from "./log-blobs";
 
@@ -35,6 +35,8 @@ export type OperatorEvent =
       verboseLog?: string[];
       /** Export jobs: the blobs that did not fit on the drives. */
       incompleteBlobs?: string[];
+      /** The copy agent's logs in the customer's account, and their summary. */
+      copyLog?: DriveCopyLog;
     }
   | { type: "ShippedBack"; carrierName: string; trackingNumber: string; driveCount: number; shipDate: string }
   | { type: "ReturnAddressProblem"; reason: string }
@@ -141,7 +143,7 @@ function applyEvent(job: Job, event: OperatorEvent, context: OperationContext): 
     case "TransferFinished": {
       const withInfo = event.outcome === "CompletedMoreInfo";
       let next = transitionDriveOf(job, event.driveId, withInfo ? "completeWithInfo" : "complete", context, withInfo ? "Copied, with errors or warnings in the logs" : "Copied");
-      next = updateDrive(next, event.driveId, { percentComplete: 100, bytesSucceeded: event.bytesSucceeded, copyStatus: event.copyStatus ?? event.outcome });
+      next = updateDrive(next, event.driveId, { percentComplete: 100, bytesSucceeded: event.bytesSucceeded, copyStatus: event.copyStatus ?? event.outcome, copyLog: event.copyLog });
       const outcome = logWrites(next, event.driveId, event.errorLog, event.verboseLog);
       if (event.incompleteBlobs && event.incompleteBlobs.length > 0) {
         if (job.jobType !== "Export") throw ErrorFactory.badRequest("IncompleteBlobListNotAllowed", "Only an export job has a list of blobs that did not fit.", "incompleteBlobs");

@@ -6,7 +6,7 @@
 import { Arrival, attachArrival, newArrival } from "../domain/arrival";
 import { Clock } from "../domain/clock";
 import { ErrorFactory } from "../domain/errors";
-import { Actor, Job, JobKey, JobRules, OperationContext, StateChange } from "../domain/job";
+import { Actor, findDrive, Job, JobKey, JobRules, OperationContext, StateChange } from "../domain/job";
 import { driveBlobName, incompleteBlobListName } from "../domain/log-blobs";
 import { applyOperatorEvent, BlobWrite, OperatorEvent } from "../domain/operator-events";
 import { ArrivalPage, ArrivalsStore } from "../storage/arrivals.store";
@@ -116,6 +116,21 @@ export class OperatorService {
     }
     await this.arrivals.markAttached(attachArrival(arrival, key, this.clock.now()));
     return result;
+  }
+
+  /**
+   * The BitLocker key of one drive, for the copy agent that unlocks it: only while the drive is at
+   * the data center to be copied (Received or Transferring), never before or after.
+   */
+  async driveKey(key: JobKey, driveId: string): Promise<{ driveId: string; bitLockerKey: string }> {
+    const stored = await this.jobs.get(key);
+    if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
+    const drive = findDrive(stored.job, driveId);
+    if (drive.state !== "Received" && drive.state !== "Transferring") {
+      throw ErrorFactory.conflict("InvalidDriveState", `Drive '${drive.driveId}' is '${drive.state}'; its key is given out only while it is 'Received' or 'Transferring'.`, drive.driveId);
+    }
+    if (!drive.bitLockerKey) throw ErrorFactory.conflict("BitLockerKeyMissing", `Drive '${drive.driveId}' has no BitLocker key on record.`, drive.driveId);
+    return { driveId: drive.driveId, bitLockerKey: drive.bitLockerKey };
   }
 
   async history(key: JobKey): Promise<StateChange[]> {
