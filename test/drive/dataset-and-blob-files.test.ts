@@ -1,0 +1,95 @@
+/**
+ * The WAImportExport dataset CSV and the metadata and properties files.
+ */
+import * as path from "node:path";
+import { DatasetError, parseDatasetCsv } from "../../shared/drive/dataset-csv";
+import {
+  BlobFileFormatError,
+  parseMetadataFile,
+  parsePropertiesFile,
+  writeMetadataFile,
+  writePropertiesFile,
+} from "../../shared/drive/metadata-properties";
+
+const HEADER = "BasePath,DstBlobPathOrPrefix,BlobType,Disposition,MetadataFile,PropertiesFile";
+const FOLDER = path.resolve("/data/csv");
+
+describe("dataset CSV", () => {
+  it("reads the documented sample: a file row and a folder row, quoted and unquoted", () => {
+    const rows = parseDatasetCsv(
+      `${HEADER}\r\n"/src/50M_original/100M_1.csv.txt","containername/100M_1.csv.txt",BlockBlob,rename,"None",None\r\n"/src/50M_original/","containername/",BlockBlob,rename,"None",None\r\n`,
+      FOLDER,
+    );
+    expect(rows).toEqual([
+      { line: 2, basePath: path.resolve("/src/50M_original/100M_1.csv.txt"), isFolder: false, destination: "containername/100M_1.csv.txt", blobType: "BlockBlob", disposition: "rename" },
+      { line: 3, basePath: path.resolve("/src/50M_original"), isFolder: true, destination: "containername/", blobType: "BlockBlob", disposition: "rename" },
+    ]);
+  });
+
+  it("takes defaults, relative paths from the CSV's folder, metadata files, URL destinations and quoted commas", () => {
+    const rows = parseDatasetCsv(
+      `${HEADER}\nphotos\\,https://acct.blob.core.windows.net/photos/2024/,,,meta.xml,"props, final.xml"\n"a ""quoted"", name.txt",docs/a.txt,Block,No-Overwrite,none,\n`,
+      FOLDER,
+    );
+    expect(rows[0]).toMatchObject({
+      basePath: path.join(FOLDER, "photos"),
+      isFolder: true,
+      destination: "photos/2024/",
+      disposition: "rename",
+      metadataFile: path.join(FOLDER, "meta.xml"),
+      propertiesFile: path.join(FOLDER, "props, final.xml"),
+    });
+    expect(rows[1]).toMatchObject({ basePath: path.join(FOLDER, 'a "quoted", name.txt'), isFolder: false, destination: "docs/a.txt", disposition: "no-overwrite" });
+    expect(rows[1].metadataFile).toBeUndefined();
+  });
+
+  it.each([
+    ["an empty file", "", "empty"],
+    ["a wrong header", "Path,Destination\n/a/,c/\n", "the header is"],
+    ["no rows", `${HEADER}\n`, "no rows"],
+    ["a short row", `${HEADER}\n/a/,c/,BlockBlob\n`, "line 2: 3 fields"],
+    ["a page blob", `${HEADER}\n/a/,c/,PageBlob,rename,None,None\n`, "BlobType 'PageBlob'"],
+    ["an unknown disposition", `${HEADER}\n/a/,c/,BlockBlob,replace,None,None\n`, "Disposition 'replace'"],
+    ["a folder without a trailing slash on its destination", `${HEADER}\n/a/,c/dir,BlockBlob,rename,None,None\n`, "must end with '/'"],
+    ["a folder with only a container", `${HEADER}\n/a/,c,BlockBlob,rename,None,None\n`, "'container/'"],
+    ["a file with a folder destination", `${HEADER}\n/a.txt,c/,BlockBlob,rename,None,None\n`, "'container/blob-name'"],
+    ["an unclosed quote", `${HEADER}\n"/a/,c/,BlockBlob,rename,None,None\n`, "not closed"],
+    ["a stray quote", `${HEADER}\n/a"b/,c/,BlockBlob,rename,None,None\n`, "quote inside"],
+    ["text after a closing quote", `${HEADER}\n"/a/"x,c/,BlockBlob,rename,None,None\n`, "after a closing quote"],
+  ])("refuses %s", (_what, text, message) => {
+    expect(() => parseDatasetCsv(text, FOLDER)).toThrow(DatasetError);
+    expect(() => parseDatasetCsv(text, FOLDER)).toThrow(message);
+  });
+});
+
+describe("metadata and properties files", () => {
+  it("round-trips metadata and properties", () => {
+    const metadata = { UploadMethod: "Windows Azure Import/Export service", DataSetName: "SampleData & more", CreationDate: "10/1/2013" };
+    expect(parseMetadataFile(writeMetadataFile(metadata))).toEqual(metadata);
+    const properties = { contentType: "image/jpeg", contentLanguage: "en-US", cacheControl: "no-cache", contentEncoding: "identity", contentMD5: Buffer.alloc(16, 1).toString("base64") };
+    expect(parsePropertiesFile(writePropertiesFile(properties))).toEqual(properties);
+  });
+
+  it("reads the documented sample with indentation", () => {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<Metadata>
+    <UploadMethod>Windows Azure Import/Export service</UploadMethod>
+    <DataSetName>SampleData</DataSetName>
+</Metadata>`;
+    expect(parseMetadataFile(xml)).toEqual({ UploadMethod: "Windows Azure Import/Export service", DataSetName: "SampleData" });
+  });
+
+  it.each([
+    ["a metadata name starting with a digit", () => parseMetadataFile("<Metadata><1st>x</1st></Metadata>"), "not well-formed"],
+    ["a metadata name with a hyphen", () => parseMetadataFile("<Metadata><my-name>x</my-name></Metadata>"), "not a valid name"],
+    ["a repeated metadata name", () => parseMetadataFile("<Metadata><a>x</a><A>y</A></Metadata>"), "twice"],
+    ["a non-ASCII metadata value", () => parseMetadataFile("<Metadata><a>été</a></Metadata>"), "HTTP header"],
+    ["another root", () => parseMetadataFile("<Properties/>"), "not <Metadata>"],
+    ["an export-only property", () => parsePropertiesFile("<Properties><Etag>x</Etag></Properties>"), "export jobs only"],
+    ["an unknown property", () => parsePropertiesFile("<Properties><Content-Disposition>x</Content-Disposition></Properties>"), "unknown property"],
+    ["a Content-MD5 that is not 16 bytes", () => parsePropertiesFile("<Properties><Content-MD5>abc=</Content-MD5></Properties>"), "16-byte"],
+  ])("refuses %s", (_what, read, message) => {
+    expect(read).toThrow(BlobFileFormatError);
+    expect(read).toThrow(message);
+  });
+});
