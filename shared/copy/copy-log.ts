@@ -117,9 +117,11 @@ export interface CopySummary {
  * The code that best explains what happened to a blob, or undefined when all went well: the blob's
  * own status, else its first failed block's (`Corrupted`: an MD5 mismatch; `FileUnexpectedEnd`: a
  * truncated file), else its metadata's or properties', else a disposition warning
- * (`Renamed`, `Skipped`, `Cancelled`).
+ * (`Renamed`, `Skipped`). A blob the job's cancellation kept from starting is `Cancelled`.
  */
 export function issueKind(blob: BlobLogEntry): string | undefined {
+  // Never started: the job's cancellation stopped the copy first.
+  if (blob.status === "Failed" && blob.importDisposition?.status === "Cancelled" && !blob.blocks) return "Cancelled";
   if (blob.status !== "Completed" && blob.status !== "CompletedWithErrors") return blob.status;
   const block = blob.blocks?.find((candidate) => candidate.status !== "Completed" && candidate.status !== "Uncommitted" && candidate.status !== "Committed");
   if (block) return block.status;
