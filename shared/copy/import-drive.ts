@@ -196,7 +196,7 @@ async function openDrive(request: ImportDriveRequest, job: OperatorJob, driveId:
   } catch {
     throw new DriveError("BitLockerProtectorNotFound", `Drive '${driveId}' has no key record (${KEY_RECORD_FILE}) at its root: it cannot be unlocked.`);
   }
-  let unlocked = false;
+  let unlocked: boolean;
   try {
     unlocked = keyUnlocks(parseKeyRecord(keyText), await request.operator.driveKey(request.job, driveId));
   } catch (error) {
