@@ -389,7 +389,7 @@ class DriveCopier {
         if (disposition === "no-overwrite") return { ...entry, importDisposition: { status: "Skipped", value: disposition }, blocks: undefined };
         if (disposition === "overwrite") entry.importDisposition = { status: "Overwritten", value: disposition };
         else {
-          const free = await this.freeName(container, target.blobName, attempt);
+          const free = await this.freeName(container, target.blobName);
           if (!free) return failed("RenameFailed");
           name = free;
           entry.importDisposition = { status: "Renamed", value: disposition };
@@ -533,8 +533,8 @@ class DriveCopier {
     return committed.length === blockIds.length && committed.every((id, index) => id === blockIds[index]);
   }
 
-  private async freeName(container: ReturnType<BlobServiceClient["getContainerClient"]>, blobName: string, attempt: number): Promise<string | undefined> {
-    for (let n = 1 + attempt; n < 1000 + attempt; n++) {
+  private async freeName(container: ReturnType<BlobServiceClient["getContainerClient"]>, blobName: string): Promise<string | undefined> {
+    for (let n = 2; n < 1000; n++) {
       const candidate = renamedBlobName(blobName, n);
       if (!(await propertiesOf(container.getBlockBlobClient(candidate)))) return candidate;
     }

@@ -135,6 +135,7 @@ export function container(name: string): ContainerClient {
 
 export async function blobNames(containerName: string): Promise<string[]> {
   const names: string[] = [];
+  if (!(await container(containerName).exists())) return names;
   for await (const item of container(containerName).listBlobsFlat()) names.push(item.name);
   return names.sort();
 }
