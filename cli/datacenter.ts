@@ -9,7 +9,8 @@ import { customerAccountSettingsSchema, toCustomerAccountSettings } from "../sha
 import { CopyProgress, importDrive, ImportResult } from "../shared/copy/import-drive";
 import { OperatorApiError, OperatorClient } from "../shared/copy/operator-client";
 import { CustomerAccounts } from "../shared/storage/customer-accounts";
-import { loadLocalSettings } from "../devhost/start";
+import { existsSync, readFileSync } from "node:fs";
+import { projectRoot } from "../shared/storage/locations.file";
 
 const EXIT = { completed: 0, failed: 1, usage: 2, completedMoreInfo: 3, faulted: 4, cancelled: 5, notCopied: 6 } as const;
 
@@ -105,9 +106,17 @@ function importArgs(values: Map<string, string>): ImportArgs {
   };
 }
 
+/** The customer-account settings: the environment's, else those of local.settings.json (or its sample), as `npm start` reads them. */
+function customerAccountEnvironment(): Record<string, string | undefined> {
+  if (process.env.CUSTOMER_BLOB_ENDPOINT !== undefined) return process.env;
+  const file = ["local.settings.json", "local.settings.sample.json"].map((name) => path.join(projectRoot(), name)).find(existsSync);
+  if (!file) return process.env;
+  const values = (JSON.parse(readFileSync(file, "utf8")).Values ?? {}) as Record<string, string>;
+  return { CUSTOMER_BLOB_ENDPOINT: values.CUSTOMER_BLOB_ENDPOINT, CUSTOMER_ACCOUNT_KEYS: values.CUSTOMER_ACCOUNT_KEYS, ...process.env };
+}
+
 function customerAccounts(): CustomerAccounts {
-  if (process.env.CUSTOMER_BLOB_ENDPOINT === undefined) loadLocalSettings();
-  const parsed = customerAccountSettingsSchema.safeParse(process.env);
+  const parsed = customerAccountSettingsSchema.safeParse(customerAccountEnvironment());
   if (!parsed.success) throw new UsageError(`customer account settings: ${parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`).join("; ")}`);
   return new CustomerAccounts(toCustomerAccountSettings(parsed.data), {
     sasLifetimeMs: 3_600_000,

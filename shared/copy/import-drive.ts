@@ -294,7 +294,8 @@ class DriveCopier {
     } finally {
       await reporter.stop();
     }
-    const cancelled = this.stopRequested && this.entries.some((entry) => entry === undefined);
+    // A sparse array: `some` would skip the holes that are exactly the blobs never started.
+    const cancelled = this.stopRequested && this.items.some(({ index }) => this.entries[index] === undefined);
     const entries = this.items.map(
       ({ blob, index }) =>
         this.entries[index] ??
