@@ -43,7 +43,7 @@ import { parseMetadataFile, parsePropertiesFile } from "../drive/metadata-proper
 import { CustomerAccounts } from "../storage/customer-accounts";
 import type { LogBlobStore } from "../storage/log-blobs.store";
 import { copyLogLocation } from "./copy-log-names";
-import { BlobLogEntry, BlockLogEntry, BlockStatus, copyDriveStatus, CopySummary, DriveLog, DriveStatus, errorLogOf, PartLogEntry, summarize, writeDriveLog } from "./copy-log";
+import { BlobLogEntry, BlockLogEntry, BlockStatus, copyDriveStatus, CopySummary, DriveLog, DriveStatus, errorLogOf, PartLogEntry, summarize, wasCopied, writeDriveLog } from "./copy-log";
 import { CopyJournal } from "./copy-journal";
 import { JobRef, OperatorApiError, OperatorClient, OperatorJob } from "./operator-client";
 
@@ -256,6 +256,8 @@ class DriveCopier {
   private readonly entries: (BlobLogEntry | undefined)[];
   private readonly blocks: Semaphore;
   private readonly throttle?: Throttle;
+  private readonly containers = new Map<string, Promise<unknown>>();
+  private readonly lastWithPath = new Map<string, Promise<void>>();
   private next = 0;
   private bytesDone = 0;
   private bytesCopied = 0;
@@ -282,7 +284,7 @@ class DriveCopier {
       if (entry.index >= this.items.length) continue;
       this.entries[entry.index] = entry.log;
       this.bytesDone += entry.bytes;
-      if (entry.log.status === "Completed") this.bytesCopied += entry.bytes;
+      if (wasCopied(entry.log)) this.bytesCopied += entry.bytes;
       this.blobsDone++;
     }
     const total = totalLength(this.manifest);
@@ -310,20 +312,33 @@ class DriveCopier {
       const item = this.items[this.next++];
       if (!item) return;
       if (this.entries[item.index]) continue;
-      let counted = 0;
-      const count = (bytes: number) => {
-        counted += bytes;
-        this.bytesDone += bytes;
-        this.report();
-      };
-      const log = await this.copyBlob(item, count, 1);
-      this.bytesDone += item.blob.length - counted;
-      if (log.status === "Completed") this.bytesCopied += item.blob.length;
-      this.entries[item.index] = log;
-      this.blobsDone++;
-      this.journal.record({ index: item.index, bytes: item.blob.length, log });
-      this.report();
+      // Two files for one blob go in manifest order, so the later one is the one renamed or skipped.
+      const earlier = this.lastWithPath.get(item.blob.blobPath);
+      let finished!: () => void;
+      this.lastWithPath.set(item.blob.blobPath, new Promise<void>((resolve) => (finished = resolve)));
+      try {
+        await earlier;
+        await this.copyItem(item);
+      } finally {
+        finished();
+      }
     }
+  }
+
+  private async copyItem(item: ManifestItem): Promise<void> {
+    let counted = 0;
+    const count = (bytes: number) => {
+      counted += bytes;
+      this.bytesDone += bytes;
+      this.report();
+    };
+    const log = await this.copyBlob(item, count, 1);
+    this.bytesDone += item.blob.length - counted;
+    if (wasCopied(log)) this.bytesCopied += item.blob.length;
+    this.entries[item.index] = log;
+    this.blobsDone++;
+    this.journal.record({ index: item.index, bytes: item.blob.length, log });
+    this.report();
   }
 
   private report(): void {
@@ -375,13 +390,15 @@ class DriveCopier {
     if (metadata.log?.status !== undefined && metadata.log.status !== "Completed") return { ...failed("CompletedWithErrors"), metadata: metadata.log, properties: properties.log, blocks: entry.blocks };
     if (properties.log?.status !== undefined && properties.log.status !== "Completed") return { ...failed("CompletedWithErrors"), metadata: metadata.log, properties: properties.log, blocks: entry.blocks };
 
-    // The disposition decides the name before any byte moves.
+    // The disposition decides the name. A single-block blob is written optimistically (its commit
+    // requires the name to be free, and a conflict comes back here to decide), so the common case
+    // costs one request; a larger blob is checked first, so no upload is wasted on a name it can't have.
     const container = this.client.getContainerClient(target.container);
     let name = target.blobName;
-    let existing: { contentMD5?: Uint8Array; etag?: string } | undefined;
     try {
-      await container.createIfNotExists();
-      existing = await propertiesOf(container.getBlockBlobClient(name));
+      await this.ensureContainer(target.container);
+      const check = attempt > 1 || this.resuming || blob.blockList.length > 1;
+      const existing = check ? await propertiesOf(container.getBlockBlobClient(name)) : undefined;
       if (existing && this.resuming && (await this.isOurs(container.getBlockBlobClient(name), existing, blob, blockIds))) {
         count(blob.length);
         return { ...entry, blocks: blockLog.map((block) => ({ ...block, status: "Completed" })) };
@@ -520,6 +537,17 @@ class DriveCopier {
       return { ok: true, md5: whole.digest(), single: single ?? Buffer.alloc(0) };
     }
     return { ok: true, md5: whole.digest() };
+  }
+
+  /** Creates each destination container once per run. */
+  private ensureContainer(name: string): Promise<unknown> {
+    let created = this.containers.get(name);
+    if (!created) {
+      created = this.client.getContainerClient(name).createIfNotExists();
+      created.catch(() => this.containers.delete(name));
+      this.containers.set(name, created);
+    }
+    return created;
   }
 
   /** A blob already there on a resumed drive is ours when its content is the manifest's (same MD5, same blocks). */
