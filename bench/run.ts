@@ -8,7 +8,13 @@
  *   --round-ms N        length of a throughput round (default 2000)
  *   --sweep-sizes A,B   jobs seeded for the sweep benchmark (default 10000,100000)
  *   --due N             due jobs among them (default 1000)
- *   --only LIST         get,api,sweep,cold (default all)
+ *   --only LIST         get,api,sweep,cold,copy (default all)
+ *   --copy-rounds N     measured rounds of the copy benchmark (default 3)
+ *   --copy-files N      small files in the copy benchmark (default 10000)
+ *   --copy-mib N        size of its large file (default 1024)
+ *   --parallelism N     the copy's blocks or files in flight, agent and raw alike (default 8)
+ *
+ * A run of only some benchmarks keeps the other benchmarks' rows of the previous results.json.
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -22,6 +28,7 @@ import { createDeadlineIndex, getServices, getSettings, resetServices } from "..
 import { createTableClient } from "../shared/storage/clients";
 import { createJob, Job, JobKey, OperationContext, transition } from "../shared/domain/job";
 import { JobsStore, partitionKeyOf, rowKeyOf } from "../shared/storage/jobs.store";
+import { benchCopy, CopyOptions } from "./copy";
 
 interface Options {
   rounds: number;
@@ -29,7 +36,10 @@ interface Options {
   sweepSizes: number[];
   due: number;
   only: Set<string>;
+  copy: CopyOptions;
 }
+
+const ALL_BENCHMARKS = ["get", "api", "sweep", "cold", "copy"];
 
 interface Spread {
   min: number;
@@ -63,7 +73,14 @@ function parseOptions(argv: string[]): Options {
     roundMs: Number(value("round-ms", "2000")),
     sweepSizes: value("sweep-sizes", "10000,100000").split(",").map(Number),
     due: Number(value("due", "1000")),
-    only: new Set(value("only", "get,api,sweep,cold").split(",")),
+    only: new Set(value("only", ALL_BENCHMARKS.join(",")).split(",")),
+    copy: {
+      rounds: Number(value("copy-rounds", "3")),
+      parallelism: Number(value("parallelism", "8")),
+      largeBytes: Number(value("copy-mib", "1024")) * 2 ** 20,
+      smallFiles: Number(value("copy-files", "10000")),
+      smallBytes: 8 * 1024,
+    },
   };
 }
 
@@ -542,6 +559,17 @@ function printTable(rows: Row[]): void {
   }
 }
 
+/** The previous run's rows of the benchmarks not run this time. */
+function previousRows(rows: Row[]): Row[] {
+  try {
+    const previous = JSON.parse(readFileSync(path.join(ROOT, "bench", "results.json"), "utf8")) as { rows: Row[] };
+    const ranNow = new Set(rows.map((row) => row.benchmark));
+    return previous.rows.filter((row) => !ranNow.has(row.benchmark));
+  } catch {
+    return [];
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const started = Date.now();
@@ -581,12 +609,17 @@ async function main(): Promise<void> {
       console.log("Sweep at scale…");
       await benchSweep(options, azurite.connectionString, rows);
     }
+    if (options.only.has("copy")) {
+      console.log("Copy agent against a raw upload…");
+      await benchCopy(options.copy, startServiceProcess, rows);
+    }
   } finally {
     service?.kill("SIGTERM");
     await azurite?.stop();
   }
   printTable(rows);
-  const results = { at: new Date().toISOString(), node: process.version, cores: os.cpus().length, options: { ...options, only: [...options.only] }, durationSeconds: (Date.now() - started) / 1000, rows };
+  const previous = ALL_BENCHMARKS.every((name) => options.only.has(name)) ? [] : previousRows(rows);
+  const results = { at: new Date().toISOString(), node: process.version, cores: os.cpus().length, options: { ...options, only: [...options.only] }, durationSeconds: (Date.now() - started) / 1000, rows: [...previous, ...rows] };
   mkdirSync(path.join(ROOT, "bench"), { recursive: true });
   writeFileSync(path.join(ROOT, "bench", "results.json"), JSON.stringify(results, null, 2) + "\n");
   console.log(`\n${os.cpus().length} cores, Node ${process.version}, ${((Date.now() - started) / 1000).toFixed(0)} s. Figures in bench/results.json.`);

@@ -253,6 +253,7 @@ interface ManifestItem {
 /** The copy proper: a pool of workers over the manifest's blobs, sharing one budget of blocks in flight. */
 class DriveCopier {
   private readonly items: ManifestItem[];
+  private readonly totalBytes: number;
   private readonly entries: (BlobLogEntry | undefined)[];
   private readonly blocks: Semaphore;
   private readonly throttle?: Throttle;
@@ -275,6 +276,7 @@ class DriveCopier {
   ) {
     this.items = manifest.blobLists.flatMap((list) => list.blobs.map((blob) => ({ list, blob, index: 0 }))).map((item, index) => ({ ...item, index }));
     this.entries = new Array(this.items.length);
+    this.totalBytes = totalLength(manifest);
     this.blocks = new Semaphore(Math.max(1, request.parallelism));
     if (request.capBytesPerSecond) this.throttle = new Throttle(request.capBytesPerSecond);
   }
@@ -287,8 +289,7 @@ class DriveCopier {
       if (wasCopied(entry.log)) this.bytesCopied += entry.bytes;
       this.blobsDone++;
     }
-    const total = totalLength(this.manifest);
-    const reporter = new ProgressReporter(this.request, this.driveId, total, () => this.bytesDone, () => (this.stopRequested = true));
+    const reporter = new ProgressReporter(this.request, this.driveId, this.totalBytes, () => this.bytesDone, () => (this.stopRequested = true));
     reporter.start();
     try {
       const workers = Array.from({ length: Math.max(1, this.request.parallelism) }, () => this.work());
@@ -342,7 +343,7 @@ class DriveCopier {
   }
 
   private report(): void {
-    this.request.onProgress?.({ bytesDone: this.bytesDone, totalBytes: totalLength(this.manifest), blobsDone: this.blobsDone, blobCount: this.items.length, elapsedMs: Date.now() - this.started });
+    this.request.onProgress?.({ bytesDone: this.bytesDone, totalBytes: this.totalBytes, blobsDone: this.blobsDone, blobCount: this.items.length, elapsedMs: Date.now() - this.started });
   }
 
   /** One blob: its checks, its disposition, its blocks and its commit. Never throws: every failure is a log entry. */
