@@ -189,7 +189,7 @@ function summaryLine(result: ImportResult): string {
       const issues = Object.entries(result.summary.issuesByKind).map(([kind, count]) => `${count} ${kind}`);
       const seconds = result.durationMs / 1000;
       return (
-        `${result.outcome}: ${result.summary.blobsCopied} blobs copied, ${formatBytes(result.bytesCopied)} in ${seconds.toFixed(1)} s` +
+        `${result.outcome}: ${result.summary.blobsCopied} blob${result.summary.blobsCopied === 1 ? "" : "s"} copied, ${formatBytes(result.bytesCopied)} in ${seconds.toFixed(1)} s` +
         `${seconds > 0 ? ` (${formatBytes(result.bytesCopied / seconds)}/s)` : ""}` +
         `${issues.length ? `; with errors or warnings: ${issues.join(", ")}` : ""}.` +
         `${result.errorLogUri ? `\nError log: ${result.errorLogUri}` : ""}${result.verboseLogUri ? `\nVerbose log: ${result.verboseLogUri}` : ""}`
