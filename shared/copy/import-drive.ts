@@ -30,6 +30,7 @@ import {
   effectiveMetadataPath,
   effectivePropertiesPath,
   HashedFilePath,
+  MAX_BLOCK_LENGTH,
   ManifestBlob,
   ManifestBlobList,
   ManifestFormatError,
@@ -261,6 +262,8 @@ class DriveCopier {
   private readonly containers = new Map<string, Promise<unknown>>();
   private readonly lastWithPath = new Map<string, Promise<void>>();
   private md5Worker?: Md5Worker;
+  /** One buffer per block in flight, reused: memory stays at parallelism × block size and nothing churns. */
+  private readonly bufferPool: Buffer[] = [];
   private next = 0;
   private bytesDone = 0;
   private bytesCopied = 0;
@@ -488,8 +491,13 @@ class DriveCopier {
         }
         await this.blocks.acquire();
         let handedOff = false;
+        const pooled = singleShot ? undefined : (this.bufferPool.pop() ?? Md5Worker.blockBuffer(MAX_BLOCK_LENGTH));
+        const release = () => {
+          if (pooled) this.bufferPool.push(pooled);
+          this.blocks.release();
+        };
         try {
-          const buffer = singleShot ? Buffer.allocUnsafe(block.length) : Md5Worker.blockBuffer(block.length);
+          const buffer = pooled ? pooled.subarray(0, block.length) : Buffer.allocUnsafe(block.length);
           const { bytesRead } = await readFully(file, buffer, block.offset);
           if (bytesRead < block.length) {
             blockLog[index].status = "FileUnexpectedEnd";
@@ -511,7 +519,7 @@ class DriveCopier {
           const hashed = this.hasher().update(hashId, buffer);
           if (staged.get(blockIds[index]) === block.length) {
             count(block.length);
-            uploads.push(hashed.finally(() => this.blocks.release()));
+            uploads.push(hashed.finally(release));
             continue;
           }
           await this.throttle?.take(block.length);
@@ -524,12 +532,12 @@ class DriveCopier {
               failed = true;
             },
           );
-          uploads.push(Promise.all([staging, hashed]).finally(() => this.blocks.release()));
+          uploads.push(Promise.all([staging, hashed]).finally(release));
         } catch {
           blockLog[index].status = "IOFailed";
           failed = true;
         } finally {
-          if (!handedOff) this.blocks.release();
+          if (!handedOff) release();
         }
       }
       await Promise.all(uploads);
