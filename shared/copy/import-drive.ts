@@ -504,35 +504,50 @@ class DriveCopier {
             failed = true;
             continue;
           }
-          const md5 = createHash("md5").update(buffer).digest();
-          if (md5.toString("hex").toUpperCase() !== block.hash.toUpperCase()) {
-            blockLog[index].status = "Corrupted";
-            failed = true;
-            continue;
-          }
           if (singleShot) {
+            const md5 = createHash("md5").update(buffer).digest();
+            if (md5.toString("hex").toUpperCase() !== block.hash.toUpperCase()) {
+              blockLog[index].status = "Corrupted";
+              failed = true;
+              continue;
+            }
             single = { buffer, md5 };
             count(block.length);
             continue;
           }
           handedOff = true;
-          const hashed = this.hasher().update(hashId, buffer);
+          // The worker checks the block against the manifest while it is staged: a block that fails
+          // its check is staged for nothing, and the blob is never committed.
+          const checked = this.hasher()
+            .update(hashId, buffer)
+            .then((md5) => {
+              if (md5.toString("hex").toUpperCase() === block.hash.toUpperCase()) return true;
+              blockLog[index].status = "Corrupted";
+              failed = true;
+              return false;
+            });
           if (staged.get(blockIds[index]) === block.length) {
-            count(block.length);
-            uploads.push(hashed.finally(release));
+            uploads.push(checked.then((ok) => ok && count(block.length)).finally(release));
             continue;
           }
           await this.throttle?.take(block.length);
-          // No transactional MD5 on the wire: the block was just checked against the manifest, the
+          // No transactional MD5 on the wire: the block is checked against the manifest, the
           // transport (TLS in Azure) guards it, and the committed blob carries the file's MD5.
           const staging = client.stageBlock(blockIds[index], buffer, buffer.length).then(
-            () => count(block.length),
-            () => {
-              blockLog[index].status = "BlobRequestFailed";
-              failed = true;
-            },
+            () => true,
+            () => false,
           );
-          uploads.push(Promise.all([staging, hashed]).finally(release));
+          uploads.push(
+            Promise.all([staging, checked])
+              .then(([stagedOk, ok]) => {
+                if (ok && stagedOk) count(block.length);
+                else if (ok) {
+                  blockLog[index].status = "BlobRequestFailed";
+                  failed = true;
+                }
+              })
+              .finally(release),
+          );
         } catch {
           blockLog[index].status = "IOFailed";
           failed = true;
