@@ -300,6 +300,7 @@ class DriveCopier {
       const workers = Array.from({ length: Math.max(1, this.request.parallelism) }, () => this.work());
       await Promise.all(workers);
     } finally {
+      this.journal.flush();
       await reporter.stop();
       await this.md5Worker?.close();
     }
@@ -344,7 +345,8 @@ class DriveCopier {
     if (wasCopied(log)) this.bytesCopied += item.blob.length;
     this.entries[item.index] = log;
     this.blobsDone++;
-    this.journal.record({ index: item.index, bytes: item.blob.length, log });
+    const created = log.status === "Completed" && log.importDisposition?.status === "Created";
+    this.journal.record({ index: item.index, bytes: item.blob.length, log }, created);
     this.report();
   }
 
