@@ -238,12 +238,22 @@ async function openDrive(request: ImportDriveRequest, job: OperatorJob, driveId:
 }
 
 async function faultDrive(request: ImportDriveRequest, job: OperatorJob, driveId: string, error: DriveError, logs?: LogBlobStore): Promise<void> {
+  let logged = false;
   if (logs) {
     // The real service leaves an error log with the drive's status; an unreachable account gets none.
     const log = writeDriveLog({ driveId, blobs: [], status: error.driveStatus });
-    await logs.put(copyLogLocation({ key: { name: job.name }, diagnosticsPath: job.properties.diagnosticsPath }, driveId, "error").blobName, log, "application/xml").catch(() => undefined);
+    const name = copyLogLocation({ key: { name: job.name }, diagnosticsPath: job.properties.diagnosticsPath }, driveId, "error").blobName;
+    logged = await logs.put(name, log, "application/xml").then(
+      () => true,
+      () => false,
+    );
   }
-  await request.operator.event(request.job, { type: "FaultDrive", driveId, reason: `${error.driveStatus}: ${error.message}` });
+  await request.operator.event(request.job, {
+    type: "FaultDrive",
+    driveId,
+    reason: `${error.driveStatus}: ${error.message}`,
+    copyLog: logged ? { errorLog: true, verboseLog: false, blobsCopied: 0, issuesByKind: {} } : undefined,
+  });
 }
 
 interface ManifestItem {
