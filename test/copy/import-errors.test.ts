@@ -22,6 +22,7 @@ import {
   prepareDrive,
   randomContent,
   receivedJob,
+  removeTempDirs,
   runCli,
   sourceFolder,
   tempDir,
@@ -37,7 +38,10 @@ beforeAll(async () => {
   agent = bundleCli("datacenter");
   driveTool = bundleCli("drive");
 });
-afterAll(() => service.close());
+afterAll(async () => {
+  await service.close();
+  removeTempDirs();
+});
 
 /** Rewrites the manifest and returns the entry with its new hash, as a customer creating the job from it would. */
 function editManifest(drive: string, entry: DriveEntry, edit: (xml: string) => string): DriveEntry {
