@@ -3,6 +3,8 @@
  * these machines are shared and noisy. Starts its own in-memory Azurite and runs the service in its
  * own process (as in production); prints a table and writes bench/results.json. Absolute times are
  * printed but never asserted; targets are ratios. `npm run bench -- --help` lists the options.
+ *
+ * A run of only some benchmarks keeps the other benchmarks' rows of the previous results.json.
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -17,6 +19,7 @@ import { createDeadlineIndex, getServices, getSettings, resetServices } from "..
 import { createTableClient } from "../shared/storage/clients";
 import { createJob, Job, JobKey, OperationContext, transition } from "../shared/domain/job";
 import { JobsStore, partitionKeyOf, rowKeyOf } from "../shared/storage/jobs.store";
+import { benchCopy, CopyOptions } from "./copy";
 
 interface Options {
   rounds: number;
@@ -24,7 +27,9 @@ interface Options {
   sweepSizes: number[];
   due: number;
   only: Set<string>;
+  copy: CopyOptions;
 }
+
 
 interface Spread {
   min: number;
@@ -48,7 +53,7 @@ const ROOT = path.resolve(__dirname, "..", "..");
 const BITLOCKER_KEY = "238810-662376-448998-450120-652806-203390-606320-483076";
 const MANIFEST_HASH = "4228EC5D8E048CB9B515338C789314BE8D0B2FDBC7C7A0308E1C826242CDE74E";
 
-const BENCHMARKS = ["get", "api", "sweep", "cold"];
+const BENCHMARKS = ["get", "api", "sweep", "cold", "copy"];
 
 export const BENCH_CLI: CliSpec = {
   command: "npm run bench --",
@@ -61,6 +66,10 @@ export const BENCH_CLI: CliSpec = {
     "sweep-sizes": { type: "string", value: "A,B", description: "jobs seeded for the sweep benchmark (default 10000,100000)" },
     due: { type: "string", value: "N", description: "due jobs among them (default 1000)" },
     only: { type: "string", value: "LIST", description: `which benchmarks to run, of ${BENCHMARKS.join(",")} (default all)` },
+    "copy-rounds": { type: "string", value: "N", description: "measured rounds of the copy benchmark (default 3)" },
+    "copy-files": { type: "string", value: "N", description: "small files in the copy benchmark (default 10000)" },
+    "copy-mib": { type: "string", value: "N", description: "size of its large file in MiB (default 1024)" },
+    parallelism: { type: "string", value: "N", description: "the copy's blocks or files in flight, agent and raw alike (default 8)" },
   },
 };
 
@@ -86,6 +95,13 @@ function parseOptions(argv: string[]): Options {
     sweepSizes: wholeNumbers("sweep-sizes", "10000,100000"),
     due: single("due", "1000"),
     only: new Set(only),
+    copy: {
+      rounds: single("copy-rounds", "3"),
+      parallelism: single("parallelism", "8"),
+      largeBytes: single("copy-mib", "1024") * 2 ** 20,
+      smallFiles: single("copy-files", "10000"),
+      smallBytes: 8 * 1024,
+    },
   };
 }
 
@@ -564,6 +580,17 @@ function printTable(rows: Row[]): void {
   }
 }
 
+/** The previous run's rows of the benchmarks not run this time. */
+function previousRows(rows: Row[]): Row[] {
+  try {
+    const previous = JSON.parse(readFileSync(path.join(ROOT, "bench", "results.json"), "utf8")) as { rows: Row[] };
+    const ranNow = new Set(rows.map((row) => row.benchmark));
+    return previous.rows.filter((row) => !ranNow.has(row.benchmark));
+  } catch {
+    return [];
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const started = Date.now();
@@ -603,12 +630,17 @@ async function main(): Promise<void> {
       console.log("Sweep at scale…");
       await benchSweep(options, azurite.connectionString, rows);
     }
+    if (options.only.has("copy")) {
+      console.log("Copy agent against a raw upload…");
+      await benchCopy(options.copy, startServiceProcess, rows);
+    }
   } finally {
     service?.kill("SIGTERM");
     await azurite?.stop();
   }
   printTable(rows);
-  const results = { at: new Date().toISOString(), node: process.version, cores: os.cpus().length, options: { ...options, only: [...options.only] }, durationSeconds: (Date.now() - started) / 1000, rows };
+  const previous = BENCHMARKS.every((name) => options.only.has(name)) ? [] : previousRows(rows);
+  const results = { at: new Date().toISOString(), node: process.version, cores: os.cpus().length, options: { ...options, only: [...options.only] }, durationSeconds: (Date.now() - started) / 1000, rows: [...previous, ...rows] };
   mkdirSync(path.join(ROOT, "bench"), { recursive: true });
   writeFileSync(path.join(ROOT, "bench", "results.json"), JSON.stringify(results, null, 2) + "\n");
   console.log(`\n${os.cpus().length} cores, Node ${process.version}, ${((Date.now() - started) / 1000).toFixed(0)} s. Figures in bench/results.json.`);

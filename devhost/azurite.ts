@@ -1,6 +1,8 @@
 /**
  * Starts Azurite, the real storage emulator from the `azurite` npm package, as a child process: on
- * disk for `npm start`, in memory for tests. Waits until its ports accept connections.
+ * disk for `npm start`, in memory for tests. Waits until its ports accept connections. Besides its own
+ * account (the service's storage) it serves the customer accounts in `CUSTOMER_ACCOUNTS` (Azurite's
+ * `AZURITE_ACCOUNTS` variable), so import jobs have a customer's account to copy into.
  */
 import { ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
@@ -13,6 +15,16 @@ export const AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2U
 // a client still sending (a load test, a host not yet closed) would hold it open for ever. Killing it
 // then loses what it had not saved yet, but never leaves a half-written file.
 const STOP_TIMEOUT_MS = 15_000;
+
+/**
+ * The customer storage account of the README's example job, with a fixed development key (like
+ * Azurite's own account's) so anyone can look at the imported blobs with any storage tool.
+ */
+export const DEMOSTORE_ACCOUNT = "demostore";
+export const DEMOSTORE_KEY = "56OMEWNgKEopfGuRZzTuezzj/OGXXFS82ZZC1DPo678PhYZPJdkm3jgjI3eKZWyEjsavivwgHesJBneog03x7A==";
+
+/** Customer accounts Azurite serves besides its own. */
+export const CUSTOMER_ACCOUNTS: Record<string, string> = { [DEMOSTORE_ACCOUNT]: DEMOSTORE_KEY };
 
 export interface AzuritePorts {
   blob: number;
@@ -85,6 +97,21 @@ export function localAzuritePorts(connectionString: string): AzuritePorts | unde
   return blob && queue && table ? { blob, queue, table } : undefined;
 }
 
+/** A customer account's connection string (Blob only: imports land in blobs). */
+export function customerConnectionString(blobPort: number, account = DEMOSTORE_ACCOUNT, host = "127.0.0.1"): string {
+  const key = CUSTOMER_ACCOUNTS[account];
+  if (!key) throw new Error(`Azurite serves no customer account '${account}'`);
+  return `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${key};BlobEndpoint=http://${host}:${blobPort}/${account};`;
+}
+
+/** The settings that let the service and the copy agent reach the customer accounts Azurite serves. */
+export function customerAccountSettings(blobPort: number, host = "127.0.0.1"): Record<string, string> {
+  return {
+    CUSTOMER_BLOB_ENDPOINT: `http://${host}:${blobPort}/{account}`,
+    CUSTOMER_ACCOUNT_KEYS: Object.entries(CUSTOMER_ACCOUNTS).map(([name, key]) => `${name}:${key}`).join(";"),
+  };
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -132,7 +159,9 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
   // signal during that save kills it with its data half-written. In memory there is nothing to save,
   // and it goes with the terminal's Ctrl-C along with the test run or benchmark that started it.
   const detached = Boolean(options.location);
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], detached });
+  // Naming accounts turns Azurite's own off unless it is listed too.
+  const accounts = [[AZURITE_ACCOUNT, AZURITE_KEY], ...Object.entries(CUSTOMER_ACCOUNTS)].map(([name, key]) => `${name}:${key}`).join(";");
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], detached, env: { ...process.env, AZURITE_ACCOUNTS: accounts } });
   let stderr = "";
   child.stderr?.on("data", (chunk) => (stderr += String(chunk)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -7,7 +7,7 @@ import { Drive, Job } from "../domain/job";
 import { Arrival } from "../domain/arrival";
 import { driveBlobName, incompleteBlobListName } from "../domain/log-blobs";
 import { eventsAllowedFor } from "../domain/operator-events";
-import type { BlobUrlSigner } from "../storage/log-blobs.store";
+import type { LogUrlSigner } from "../storage/customer-accounts";
 import { drivePercentComplete, jobPercentComplete } from "../domain/progress";
 import { DataCenterLocation } from "../domain/locations";
 
@@ -20,7 +20,7 @@ export function jobResourceId(job: Job): string {
 }
 
 /** `sign` turns a blob name into a read-only SAS URL; log URIs appear only when it is given. */
-export function toJobResponse(job: Job, sign?: BlobUrlSigner) {
+export function toJobResponse(job: Job, sign?: LogUrlSigner) {
   return {
     id: jobResourceId(job),
     name: job.key.name,
@@ -65,8 +65,9 @@ export function toJobResponse(job: Job, sign?: BlobUrlSigner) {
   };
 }
 
-function toDriveStatus(job: Job, drive: Drive, sign?: BlobUrlSigner) {
+function toDriveStatus(job: Job, drive: Drive, sign?: LogUrlSigner) {
   const blobs = drive.blobs ?? {};
+  const copyLog = drive.copyLog;
   return {
     driveId: drive.driveId,
     manifestFile: drive.manifestFile,
@@ -75,8 +76,13 @@ function toDriveStatus(job: Job, drive: Drive, sign?: BlobUrlSigner) {
     state: drive.state,
     copyStatus: drive.copyStatus,
     percentComplete: drivePercentComplete(drive),
-    verboseLogUri: sign && blobs.verboseLog && job.logLevel === "Verbose" ? sign(driveBlobName(job, drive.driveId, "verboseLog")) : undefined,
-    errorLogUri: sign && blobs.errorLog ? sign(driveBlobName(job, drive.driveId, "errorLog")) : undefined,
+    // A drive the copy agent copied links the agent's logs, in the customer's account.
+    verboseLogUri: copyLog
+      ? copyLog.verboseLog && job.logLevel === "Verbose" ? sign?.copyLog?.(job, drive.driveId, "verbose") : undefined
+      : sign && blobs.verboseLog && job.logLevel === "Verbose" ? sign(driveBlobName(job, drive.driveId, "verboseLog")) : undefined,
+    errorLogUri: copyLog
+      ? copyLog.errorLog ? sign?.copyLog?.(job, drive.driveId, "error") : undefined
+      : sign && blobs.errorLog ? sign(driveBlobName(job, drive.driveId, "errorLog")) : undefined,
     manifestUri: sign && blobs.manifest && job.backupDriveManifest ? sign(driveBlobName(job, drive.driveId, "manifest")) : undefined,
     bytesSucceeded: drive.bytesSucceeded,
   };
@@ -119,7 +125,7 @@ export const PROVIDER_OPERATIONS = [
  * What operators see of a job: the customer's Get Job shape, plus an `operator` section with what
  * only the data center needs (extra drives, flags, deadlines, the events the state allows).
  */
-export function toOperatorJobResponse(job: Job, sign?: BlobUrlSigner, stopTransfer?: boolean) {
+export function toOperatorJobResponse(job: Job, sign?: LogUrlSigner, stopTransfer?: boolean) {
   return {
     ...toJobResponse(job, sign),
     operator: {

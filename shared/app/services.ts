@@ -14,13 +14,15 @@ import { OperatorService } from "../jobs/operator-service";
 import { SubscriptionService } from "../jobs/subscription-service";
 import { SweepService } from "../jobs/sweep-service";
 import { ArrivalsStore } from "../storage/arrivals.store";
-import { createBlobServiceClient, createEntityReader, createQueueServiceClient, createTableClient, createTableServiceClient } from "../storage/clients";
+import { createBlobServiceClient, createCustomerAccounts, createEntityReader, createQueueServiceClient, createTableClient, createTableServiceClient } from "../storage/clients";
 import { DeadlineIndex } from "../storage/deadline-index.store";
 import { DeletedJobsStore } from "../storage/deleted-jobs.store";
 import { JobsStore } from "../storage/jobs.store";
 import { loadLocationCatalog } from "../storage/locations.file";
 import { BlobUrlSigner, LogBlobStore } from "../storage/log-blobs.store";
 import { HistoryArchiveStore } from "../storage/history-archive.store";
+import type { LogUrlSigner } from "../storage/customer-accounts";
+import type { Job } from "../domain/job";
 import { NotificationQueue } from "../storage/notification-queue";
 import { SubscriptionsStore } from "../storage/subscriptions.store";
 import { translateStorageError } from "../storage/storage-errors";
@@ -37,8 +39,11 @@ export interface Services {
   sweep: SweepService;
   deletedJobs: DeletedJobsStore;
   notifications: NotificationQueue;
-  /** Signs read-only URLs of log blobs for responses; local for key-based accounts. */
-  blobUrls(): Promise<BlobUrlSigner>;
+  /**
+   * Signs read-only URLs of log blobs for responses (local for key-based accounts): the service's
+   * own, and the copy agent's logs in the customer accounts of `jobs`.
+   */
+  blobUrls(jobs?: Job[]): Promise<LogUrlSigner>;
 }
 
 let settings: Settings | undefined;
@@ -80,6 +85,7 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
     subscriptions: createTableClient(current, current.subscriptionsTableName),
   };
   const logs = new LogBlobStore(createBlobServiceClient(current), current.logsContainerName, current.logSasLifetimeMs, timeout);
+  const customerAccounts = createCustomerAccounts(current);
   const queue = new NotificationQueue(createQueueServiceClient(current), current.notificationsQueueName, timeout);
   // Created once per process, before the first request, so a Get stays one storage transaction.
   const created = { abortSignal: AbortSignal.timeout(timeout) };
@@ -104,7 +110,11 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
     sweep: new SweepService(jobsStore, arrivals, index, deletedJobs, logs, queue, rules, now, current.sweepMaxEntries),
     deletedJobs,
     notifications: queue,
-    blobUrls: () => logs.signer(now.now()),
+    blobUrls: async (jobs = []) => {
+      const at = now.now();
+      const [service, copyLog] = await Promise.all([logs.signer(at), customerAccounts.copyLogSigner(jobs, at)]);
+      return Object.assign((blobName: string) => service(blobName), { copyLog });
+    },
   };
 }
 

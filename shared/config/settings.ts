@@ -8,6 +8,7 @@
 import { z } from "zod";
 import type { AuthSettings } from "../auth/authenticator";
 import { parseIsoDuration } from "../domain/duration";
+import { CustomerAccountSettings, customerAccountSettingsSchema, toCustomerAccountSettings } from "./customer-accounts";
 
 const isoDuration = (fallback: string) =>
   z
@@ -82,6 +83,7 @@ const settingsSchema = z
     // Set by App Service on every Azure host: dev mode must never run there.
     WEBSITE_INSTANCE_ID: z.string().optional(),
   })
+  .extend(customerAccountSettingsSchema.shape)
   .superRefine((raw, ctx) => {
     if (raw.AUTH_MODE === "dev" && raw.WEBSITE_INSTANCE_ID) {
       ctx.addIssue({ code: "custom", path: ["AUTH_MODE"], message: "'dev' is refused when the app runs in Azure; use 'strict' with AUTH_ISSUERS, AUTH_AUDIENCE and AUTH_JWKS_URI" });
@@ -135,6 +137,8 @@ export interface Settings {
   /** Links in responses are built on it when set (see `PUBLIC_BASE_URL`). */
   publicBaseUrl?: URL;
   auth: AuthSettings;
+  /** How customers' storage accounts are reached (copy logs live there). */
+  customerAccounts: CustomerAccountSettings;
 }
 
 export class SettingsError extends Error {
@@ -193,5 +197,6 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
       jwksUri: raw.AUTH_JWKS_URI,
       operatorRole: raw.AUTH_OPERATOR_ROLE,
     },
+    customerAccounts: toCustomerAccountSettings(raw),
   };
 }

@@ -110,6 +110,19 @@ export interface Drive extends Partial<DriveSpec> {
   skipped?: boolean;
   /** Which of the drive's blobs exist (their names follow from the job, see `log-blobs.ts`). */
   blobs?: { errorLog?: boolean; verboseLog?: boolean; manifest?: boolean };
+  /**
+   * The copy agent's logs, in the customer's account (names from `copy-log-names.ts`), and what they
+   * say; for a drive the agent copied these are the logs Get Job links.
+   */
+  copyLog?: DriveCopyLog;
+}
+
+export interface DriveCopyLog {
+  errorLog: boolean;
+  verboseLog: boolean;
+  blobsCopied: number;
+  /** Blobs with an error or a warning, by the log's status code that explains each. */
+  issuesByKind: Record<string, number>;
 }
 
 /** A drive that came in a job's package but is not one of the job's drives: never processed. */

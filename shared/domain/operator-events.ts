@@ -7,7 +7,7 @@
 import { addMs } from "./duration";
 import { ErrorFactory } from "./errors";
 import type { DriveState } from "./drive-state-machine";
-import { advanceToPackaging, driveNeedsWork, findDrive, Job, OperationContext, ReturnPackage, transition, transitionDriveOf } from "./job";
+import { advanceToPackaging, DriveCopyLog, driveNeedsWork, findDrive, Job, OperationContext, ReturnPackage, transition, transitionDriveOf } from "./job";
 import type { JobState } from "./job-state-machine";
 import { DriveBlobKind } from "./log-blobs";
 
@@ -35,12 +35,14 @@ export type OperatorEvent =
       verboseLog?: string[];
       /** Export jobs: the blobs that did not fit on the drives. */
       incompleteBlobs?: string[];
+      /** The copy agent's logs in the customer's account, and their summary. */
+      copyLog?: DriveCopyLog;
     }
   | { type: "ShippedBack"; carrierName: string; trackingNumber: string; driveCount: number; shipDate: string }
   | { type: "ReturnAddressProblem"; reason: string }
   | { type: "FaultJob"; reason: string }
   | { type: "ClearJobFault"; returnTo?: JobState; reason: string }
-  | { type: "FaultDrive"; driveId: string; reason: string }
+  | { type: "FaultDrive"; driveId: string; reason: string; /** The copy agent's error log holding the drive's status. */ copyLog?: DriveCopyLog }
   | { type: "ClearDriveFault"; driveId: string; returnTo?: DriveState; reason: string }
   | { type: "ExtendShippingWait"; days: number; reason?: string }
   | { type: "CloseUnresponsive"; reason: string }
@@ -172,7 +174,7 @@ function applyEvent(job: Job, event: OperatorEvent, context: OperationContext): 
     case "TransferFinished": {
       const withInfo = event.outcome === "CompletedMoreInfo";
       let next = transitionDriveOf(job, event.driveId, withInfo ? "completeWithInfo" : "complete", context, withInfo ? "Copied, with errors or warnings in the logs" : "Copied");
-      next = updateDrive(next, event.driveId, { percentComplete: 100, bytesSucceeded: event.bytesSucceeded, copyStatus: event.copyStatus ?? event.outcome });
+      next = updateDrive(next, event.driveId, { percentComplete: 100, bytesSucceeded: event.bytesSucceeded, copyStatus: event.copyStatus ?? event.outcome, copyLog: event.copyLog });
       const outcome = logWrites(next, event.driveId, event.errorLog, event.verboseLog);
       if (event.incompleteBlobs && event.incompleteBlobs.length > 0) {
         if (job.jobType !== "Export") throw ErrorFactory.badRequest("IncompleteBlobListNotAllowed", "Only an export job has a list of blobs that did not fit.", "incompleteBlobs");
@@ -212,8 +214,10 @@ function applyEvent(job: Job, event: OperatorEvent, context: OperationContext): 
       return { ...none, job: transition(job, "clearFault", context, event.reason, event.returnTo) };
     }
 
-    case "FaultDrive":
-      return { ...none, job: transitionDriveOf(job, event.driveId, "fault", context, event.reason) };
+    case "FaultDrive": {
+      const faulted = transitionDriveOf(job, event.driveId, "fault", context, event.reason);
+      return { ...none, job: event.copyLog ? updateDrive(faulted, event.driveId, { copyLog: event.copyLog }) : faulted };
+    }
 
     case "ClearDriveFault":
       return { ...none, job: transitionDriveOf(job, event.driveId, "clearFault", context, event.reason, event.returnTo) };

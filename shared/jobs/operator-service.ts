@@ -7,7 +7,7 @@ import { Arrival, attachArrival, disposeOfArrival, newArrival, receivedBy } from
 import { Clock } from "../domain/clock";
 import { ErrorFactory } from "../domain/errors";
 import { firstCarriedSequence, historyLength } from "../domain/history";
-import { Actor, Job, JobKey, JobRules, OperationContext, StateChange } from "../domain/job";
+import { Actor, findDrive, Job, JobKey, JobRules, OperationContext, StateChange } from "../domain/job";
 import { driveBlobName, incompleteBlobListName } from "../domain/log-blobs";
 import { applyOperatorEvent, BlobWrite, DriveDisposalEvent, OperatorEvent } from "../domain/operator-events";
 import { ArrivalPage, ArrivalsStore } from "../storage/arrivals.store";
@@ -143,6 +143,21 @@ export class OperatorService {
       await this.arrivals.move(closed, stored.arrival.status, stored.etag);
       return closed;
     });
+  }
+
+  /**
+   * The BitLocker key of one drive, for the copy agent that unlocks it: only while the drive is at
+   * the data center to be copied (Received or Transferring), never before or after.
+   */
+  async driveKey(key: JobKey, driveId: string): Promise<{ driveId: string; bitLockerKey: string }> {
+    const stored = await this.jobs.get(key);
+    if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
+    const drive = findDrive(stored.job, driveId);
+    if (drive.state !== "Received" && drive.state !== "Transferring") {
+      throw ErrorFactory.conflict("InvalidDriveState", `Drive '${drive.driveId}' is '${drive.state}'; its key is given out only while it is 'Received' or 'Transferring'.`, drive.driveId);
+    }
+    if (!drive.bitLockerKey) throw ErrorFactory.conflict("BitLockerKeyMissing", `Drive '${drive.driveId}' has no BitLocker key on record.`, drive.driveId);
+    return { driveId: drive.driveId, bitLockerKey: drive.bitLockerKey };
   }
 
   /**

@@ -9,6 +9,7 @@ import { QueueServiceClient } from "@azure/storage-queue";
 import type { TokenCredential } from "@azure/core-auth";
 import { Settings, StorageConnection } from "../config/settings";
 import { EntityReader, pipelineReader, sharedKeyReader } from "./table-rest";
+import { CustomerAccounts } from "./customer-accounts";
 
 // Retries are bounded so a storage outage surfaces as a 503 within seconds instead of a hung
 // request. Table calls also carry a timeout signal each (see the stores); the Blob and Queue
@@ -107,4 +108,14 @@ export function createQueueServiceClient(settings: Settings): QueueServiceClient
     return QueueServiceClient.fromConnectionString(settings.storage.connectionString, { retryOptions: retry });
   }
   return new QueueServiceClient(settings.storage.queueServiceUri, identityCredential(settings), { retryOptions: retry });
+}
+
+/** Customers' accounts (copy logs): keys from the settings, else the app's managed identity. */
+export function createCustomerAccounts(settings: Settings): CustomerAccounts {
+  return new CustomerAccounts(settings.customerAccounts, {
+    sasLifetimeMs: settings.logSasLifetimeMs,
+    timeoutMs: settings.storageTimeoutMs,
+    retryOptions: storageRetry(settings),
+    identity: () => identityCredential(settings),
+  });
 }

@@ -4,8 +4,7 @@
  * and run with node, so exit codes, stdout and stderr are the real ones.
  */
 import { execFile, spawn, ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import * as os from "node:os";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import * as path from "node:path";
 import { buildSync } from "esbuild";
 
@@ -16,9 +15,15 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Bundles `cli/<name>.ts` and returns the path of the runnable script. */
+/**
+ * Bundles `cli/<name>.ts` and returns the path of the runnable script. It is written inside the
+ * project (under the git-ignored test-results/), so the packages left out of the bundle resolve
+ * from the project's node_modules.
+ */
 export function bundleCli(name: string): string {
-  const outfile = path.join(mkdtempSync(path.join(os.tmpdir(), `cli-${name}-`)), `${name}.js`);
+  const folder = path.join(__dirname, "..", "..", "test-results", "cli");
+  mkdirSync(folder, { recursive: true });
+  const outfile = path.join(mkdtempSync(path.join(folder, `${name}-`)), `${name}.js`);
   buildSync({
     entryPoints: [path.join(__dirname, "..", "..", "cli", `${name}.ts`)],
     outfile,

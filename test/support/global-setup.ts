@@ -1,14 +1,15 @@
 /**
  * Starts the run's Azurites on free ports, in memory: one key-based over HTTP, and one over HTTPS
  * that accepts bearer tokens (`--oauth basic`) for the identity-mode suites. Their addresses reach
- * every test file through the environment; tests isolate their data by unique subscription ids.
+ * every test file through the environment, with the customer accounts the key-based one serves
+ * (demostore); tests isolate their data by unique subscription ids.
  * The HTTPS one's self-signed certificate is trusted through NODE_EXTRA_CA_CERTS, which jest's
  * workers, started after this setup, read when they start (see jest.config.js).
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePorts, startAzurite, RunningAzurite } from "../../devhost/azurite";
+import { customerAccountSettings, freePorts, startAzurite, RunningAzurite } from "../../devhost/azurite";
 import { selfSignedCertificate } from "../../devhost/certificate";
 
 declare global {
@@ -35,4 +36,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_IDENTITY_CERT_FILE = certPath;
   process.env.TEST_IDENTITY_KEY_FILE = keyPath;
   process.env.NODE_EXTRA_CA_CERTS = certPath;
+  // The customer accounts it serves (demostore), for the copy agent and the service's log links.
+  Object.assign(process.env, customerAccountSettings(azurite.ports.blob));
 }

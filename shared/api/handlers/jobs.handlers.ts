@@ -20,19 +20,19 @@ export const createJob = armHandler(async (request) => {
   const key = jobKeyOf(request);
   const definition = toJobDefinition(await request.body(putJobBody));
   const { job, created } = await request.services.jobs.createOrUpdate(key, definition, request.actor, request.tenantId);
-  return { status: created ? 201 : 200, body: toJobResponse(job, await request.services.blobUrls()) };
+  return { status: created ? 201 : 200, body: toJobResponse(job, await request.services.blobUrls([job])) };
 });
 
 export const getJob = armHandler(async (request) => {
   const job = await request.services.jobs.get(jobKeyOf(request), request.tenantId);
-  return { status: 200, body: toJobResponse(job, await request.services.blobUrls()) };
+  return { status: 200, body: toJobResponse(job, await request.services.blobUrls([job])) };
 });
 
 export const updateJob = armHandler(async (request) => {
   const key = jobKeyOf(request);
   const update = toJobUpdate(await request.body(patchJobBody));
   const job = await request.services.jobs.update(key, update, request.actor, request.tenantId);
-  return { status: 200, body: toJobResponse(job, await request.services.blobUrls()) };
+  return { status: 200, body: toJobResponse(job, await request.services.blobUrls([job])) };
 });
 
 export const deleteJob = armHandler(async (request) => {
@@ -60,7 +60,7 @@ async function listJobs(request: ArmRequest, scope: JobScope) {
   const filter = query.$filter !== undefined ? parseJobFilter(query.$filter) : undefined;
   const continuationToken = query.$skiptoken !== undefined ? checkSkipToken(query.$skiptoken) : undefined;
   const page = await request.services.jobs.list(scope, filter, query.$top ?? 100, continuationToken, request.tenantId);
-  const sign = await request.services.blobUrls();
+  const sign = await request.services.blobUrls(page.jobs);
   return { status: 200, body: pageBody(page.jobs.map((job) => toJobResponse(job, sign)), request.publicUrl, page.continuationToken) };
 }
 

@@ -4,7 +4,7 @@
  */
 import { JobKey } from "../../domain/job";
 import { armHandler, ArmRequest } from "../arm-http";
-import { arrivalBody, arrivalEventBody, arrivalsQuery, attachArrivalBody, attachArrivalParams, historyQuery, operatorEventBody, operatorJobsQuery } from "../operator-schemas";
+import { arrivalBody, arrivalEventBody, arrivalsQuery, attachArrivalBody, attachArrivalParams, driveParams, historyQuery, operatorEventBody, operatorJobsQuery } from "../operator-schemas";
 import { toArrivalResponse, toOperatorJobResponse } from "../responses";
 import { checkSkipToken, jobKeyOf, pageBody } from "./jobs.handlers";
 
@@ -19,12 +19,18 @@ export const postJobEvent = armHandler(async (request) => {
   const event = await request.body(operatorEventBody);
   const result = await request.services.operator.recordEvent(key, event, operatorActor(request));
   if (!result.job) return { status: 202, body: { arrival: toArrivalResponse(result.arrival!) } };
-  return { status: 200, body: toOperatorJobResponse(result.job, await request.services.blobUrls(), result.stopTransfer) };
+  return { status: 200, body: toOperatorJobResponse(result.job, await request.services.blobUrls([result.job]), result.stopTransfer) };
 }, OPERATOR);
 
 export const getOperatorJob = armHandler(async (request) => {
   const job = await request.services.operator.get(jobKeyOf(request));
-  return { status: 200, body: toOperatorJobResponse(job, await request.services.blobUrls()) };
+  return { status: 200, body: toOperatorJobResponse(job, await request.services.blobUrls([job])) };
+}, OPERATOR);
+
+/** A drive's BitLocker key, for the copy agent unlocking it (a POST, like listBitLockerKeys: never cached). */
+export const getDriveKey = armHandler(async (request) => {
+  const { driveId } = request.params(driveParams);
+  return { status: 200, body: await request.services.operator.driveKey(jobKeyOf(request), driveId) };
 }, OPERATOR);
 
 export const getJobHistory = armHandler(async (request) => {
@@ -38,7 +44,7 @@ export const listOperatorJobs = armHandler(async (request) => {
   const token = query.$skiptoken !== undefined ? checkSkipToken(query.$skiptoken) : undefined;
   const view = query.view ?? (query.state ? undefined : "attention");
   const page = await request.services.operator.listJobs({ view, states: query.state }, query.$top ?? 100, token);
-  const sign = await request.services.blobUrls();
+  const sign = await request.services.blobUrls(page.jobs);
   return { status: 200, body: pageBody(page.jobs.map((job) => toOperatorJobResponse(job, sign)), request.publicUrl, page.continuationToken) };
 }, OPERATOR);
 
@@ -59,7 +65,7 @@ export const recordArrival = armHandler(async (request) => {
     { carrierName: body.carrierName, trackingNumber: body.trackingNumber, driveIds: body.driveIds, jobKey },
     operatorActor(request),
   );
-  if (result.job) return { status: 200, body: toOperatorJobResponse(result.job, await request.services.blobUrls()) };
+  if (result.job) return { status: 200, body: toOperatorJobResponse(result.job, await request.services.blobUrls([result.job])) };
   return { status: 201, body: toArrivalResponse(result.arrival!) };
 }, OPERATOR);
 
@@ -75,5 +81,5 @@ export const attachArrival = armHandler(async (request) => {
   const body = await request.body(attachArrivalBody);
   const key = { subscriptionId: body.subscriptionId, resourceGroup: body.resourceGroupName, name: body.jobName };
   const result = await request.services.operator.attachArrival(arrivalId, key, operatorActor(request));
-  return { status: 200, body: toOperatorJobResponse(result.job!, await request.services.blobUrls()) };
+  return { status: 200, body: toOperatorJobResponse(result.job!, await request.services.blobUrls([result.job!])) };
 }, OPERATOR);

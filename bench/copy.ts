@@ -1,0 +1,227 @@
+/**
+ * `npm run bench -- --only copy`: the copy agent's import throughput against a raw
+ * `@azure/storage-blob` upload of the same files with the same parallelism, in the same run, on
+ * Azurite (on disk: a 1 GiB blob twice over is no place for memory): one 1 GiB file, and 10,000 files
+ * of 8 KiB. Both run as their own processes and are timed from start to exit; the agent's peak RSS
+ * is read from /proc while it runs.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { BlobServiceClient } from "@azure/storage-blob";
+import { customerAccountSettings, customerConnectionString, freePorts, startAzurite } from "../devhost/azurite";
+import { prepareDrive } from "../shared/drive/prepare-drive";
+
+export interface CopyOptions {
+  rounds: number;
+  parallelism: number;
+  largeBytes: number;
+  smallFiles: number;
+  smallBytes: number;
+}
+
+export interface CopyRow {
+  benchmark: string;
+  measure: string;
+  api: { min: number; median: number; max: number };
+  floor?: { min: number; median: number; max: number };
+  unit: string;
+  ratio?: number;
+  target?: string;
+  met?: boolean;
+  note?: string;
+}
+
+type StartService = (env: Record<string, string>) => Promise<{ url: string; process: import("node:child_process").ChildProcess }>;
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const BLOCK_SIZE = 4 * 1024 * 1024;
+
+function spread(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { min: sorted[0], median: sorted[Math.floor(sorted.length / 2)], max: sorted[sorted.length - 1] };
+}
+
+/** Runs a node script to its exit; returns wall time and the peak RSS seen in /proc (VmHWM). */
+function timedProcess(script: string, args: string[]): Promise<{ ms: number; peakRssBytes: number; stdout: string; stderr: string; code: number | null }> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [script, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let peak = 0;
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const poll = setInterval(() => {
+      try {
+        const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+        if (match) peak = Math.max(peak, Number(match[1]) * 1024);
+      } catch {
+        // gone, or not Linux
+      }
+    }, 50);
+    child.on("close", (code) => {
+      clearInterval(poll);
+      resolve({ ms: performance.now() - started, peakRssBytes: peak, stdout, stderr, code });
+    });
+  });
+}
+
+async function writeRandomFile(file: string, bytes: number): Promise<void> {
+  const handle = await open(file, "w");
+  const chunk = randomBytes(16 * 1024 * 1024);
+  for (let written = 0; written < bytes; written += chunk.length) {
+    await handle.write(chunk, 0, Math.min(chunk.length, bytes - written));
+    chunk[0]++; // not the same block over and over
+  }
+  await handle.close();
+}
+
+async function api(url: string, method: string, pathName: string, body?: unknown, token = "dev"): Promise<unknown> {
+  const response = await fetch(`${url}${pathName}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  if (response.status >= 300) throw new Error(`${method} ${pathName}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** A new import job whose one drive is Received, ready for the agent. */
+async function receivedJob(url: string, entry: object & { driveId: string }): Promise<{ sub: string; rg: string; name: string }> {
+  const job = { sub: randomUUID(), rg: "bench", name: `copy${randomUUID().slice(0, 8)}` };
+  const jobPath = `/subscriptions/${job.sub}/resourceGroups/${job.rg}/providers/Microsoft.ImportExport/jobs/${job.name}?api-version=2021-01-01`;
+  await api(url, "PUT", jobPath, {
+    location: "westus",
+    properties: { jobType: "Import", storageAccountId: `/subscriptions/${job.sub}/resourceGroups/bench/providers/Microsoft.Storage/storageAccounts/demostore`, driveList: [entry] },
+  });
+  await api(url, "PATCH", jobPath, {
+    properties: {
+      state: "Shipping",
+      deliveryPackage: { carrierName: "FedEx", trackingNumber: "1", driveCount: 1, shipDate: "2026-11-20" },
+      returnAddress: { recipientName: "Bench", streetAddress1: "1 Main St", city: "Redmond", postalCode: "98007", countryOrRegion: "USA", phone: "4250000000", email: "bench@contoso.com" },
+    },
+  });
+  await api(url, "POST", `/operator/subscriptions/${job.sub}/resourceGroups/${job.rg}/jobs/${job.name}/events`, { type: "PackageReceived", carrierName: "FedEx", trackingNumber: "1", driveIds: [entry.driveId] }, "dev-operator");
+  return job;
+}
+
+async function deleteContainer(client: BlobServiceClient, name: string): Promise<void> {
+  await client.getContainerClient(name).deleteIfExists();
+}
+
+export async function benchCopy(options: CopyOptions, startService: StartService, rows: CopyRow[]): Promise<void> {
+  const work = mkdtempSync(path.join(os.tmpdir(), "bench-copy-"));
+  const azurite = await startAzurite({ ports: await freePorts(), location: path.join(work, "azurite") });
+  const accounts = customerAccountSettings(azurite.ports.blob);
+  const suffix = randomUUID().replace(/-/g, "").slice(0, 8);
+  const service = await startService({
+    AUTH_MODE: "dev",
+    ImportExportStorage: azurite.connectionString,
+    JOBS_TABLE_NAME: `benchcopyjobs${suffix}`,
+    DEADLINES_TABLE_NAME: `benchcopydeadlines${suffix}`,
+    NOTIFICATIONS_QUEUE_NAME: `bench-copy-${suffix}`,
+    ...accounts,
+  });
+  process.env.CUSTOMER_BLOB_ENDPOINT = accounts.CUSTOMER_BLOB_ENDPOINT;
+  process.env.CUSTOMER_ACCOUNT_KEYS = accounts.CUSTOMER_ACCOUNT_KEYS;
+  const connectionString = customerConnectionString(azurite.ports.blob);
+  const demostore = BlobServiceClient.fromConnectionString(connectionString);
+  const agentScript = path.join(ROOT, "dist", "cli", "datacenter.js");
+  const rawScript = path.join(ROOT, "dist", "bench", "raw-upload.js");
+  try {
+    // A size of 0 leaves its case out (to re-measure one case alone).
+    const cases = [
+      { label: `Copy 1 file of ${Math.round(options.largeBytes / 2 ** 20)} MiB`, files: 1, bytes: options.largeBytes },
+      { label: `Copy ${options.smallFiles} files of ${Math.round(options.smallBytes / 1024)} KiB`, files: options.smallFiles, bytes: options.smallBytes },
+    ].filter((copyCase) => copyCase.files > 0 && copyCase.bytes > 0);
+    for (const copyCase of cases) {
+      console.log(`${copyCase.label}…`);
+      const container = `bench${copyCase.files > 1 ? "small" : "large"}`;
+      const source = path.join(work, `${container}-source`);
+      mkdirSync(path.join(source), { recursive: true });
+      for (let index = 0; index < copyCase.files; index++) {
+        const file = path.join(source, `file-${String(index).padStart(5, "0")}.bin`);
+        if (copyCase.files === 1) await writeRandomFile(file, copyCase.bytes);
+        else writeFileSync(file, randomBytes(copyCase.bytes));
+      }
+      const drive = path.join(work, `${container}-drive`);
+      const prepared = await prepareDrive({ drive, sources: [{ path: source, destination: container, disposition: "rename", origin: "bench" }] });
+      rmSync(source, { recursive: true, force: true });
+      const onDrive = path.join(drive, container);
+      const fileList = path.join(work, `${container}-files.txt`);
+      writeFileSync(fileList, Array.from({ length: copyCase.files }, (_, index) => path.join(onDrive, `file-${String(index).padStart(5, "0")}.bin`)).join("\n"));
+      const totalBytes = copyCase.files * copyCase.bytes;
+
+      const agentMs: number[] = [];
+      const rawMs: number[] = [];
+      const peaks: number[] = [];
+      for (let round = 0; round <= options.rounds; round++) {
+        const job = await receivedJob(service.url, prepared.entry);
+        const runAgent = async () => {
+          const run = await timedProcess(agentScript, [
+            "import", "--job", `${job.sub}/${job.rg}/${job.name}`, "--drive", prepared.entry.driveId, "--path", drive,
+            "--api", service.url, "--parallelism", String(options.parallelism), "--state-dir", path.join(work, "state"),
+          ]);
+          if (run.code !== 0) throw new Error(`agent exited ${run.code}: ${run.stderr}`);
+          await deleteContainer(demostore, container);
+          return run;
+        };
+        const runRaw = async () => {
+          const run = await timedProcess(rawScript, [connectionString, container, String(options.parallelism), String(BLOCK_SIZE), `@${fileList}`]);
+          if (run.code !== 0) throw new Error(`raw upload exited ${run.code}: ${run.stderr}`);
+          await deleteContainer(demostore, container);
+          return run;
+        };
+        // Each goes first in turn: Azurite reclaiming the last round's deleted blobs slows whoever follows.
+        const agentFirst = round % 2 === 1;
+        const first = await (agentFirst ? runAgent() : runRaw());
+        const second = await (agentFirst ? runRaw() : runAgent());
+        const [agent, raw] = agentFirst ? [first, second] : [second, first];
+        // The first round warms Azurite, the disk cache and the service up; it is not counted.
+        if (round === 0) continue;
+        agentMs.push(agent.ms);
+        rawMs.push(raw.ms);
+        peaks.push(agent.peakRssBytes);
+        console.log(`  round ${round}: agent ${agent.ms.toFixed(0)} ms (peak RSS ${(agent.peakRssBytes / 2 ** 20).toFixed(0)} MiB), raw ${raw.ms.toFixed(0)} ms`);
+      }
+      const mibPerSecond = (ms: number) => totalBytes / 2 ** 20 / (ms / 1000);
+      const agentRate = spread(agentMs.map(mibPerSecond));
+      const rawRate = spread(rawMs.map(mibPerSecond));
+      const ratio = agentRate.median / rawRate.median;
+      const filesPerSecond = (ms: number) => copyCase.files / (ms / 1000);
+      rows.push({
+        benchmark: copyCase.label,
+        measure: copyCase.files > 1 ? "files per second, agent vs raw upload" : "throughput, agent vs raw upload",
+        api: copyCase.files > 1 ? spread(agentMs.map(filesPerSecond)) : agentRate,
+        floor: copyCase.files > 1 ? spread(rawMs.map(filesPerSecond)) : rawRate,
+        unit: copyCase.files > 1 ? "files/s" : "MiB/s",
+        ratio,
+        target: "≥ 0.9",
+        met: ratio >= 0.9,
+        note: `parallelism ${options.parallelism}, 4 MiB blocks; both as their own process, timed start to exit; the agent also checks every block's MD5, reports progress and commits through the operator API`,
+      });
+      if (copyCase.files === 1) {
+        const peak = spread(peaks.map((bytes) => bytes / 2 ** 20));
+        rows.push({
+          benchmark: copyCase.label,
+          measure: "agent peak RSS",
+          api: peak,
+          unit: "MiB",
+          target: "< 300",
+          met: peak.max < 300,
+          note: `blocks in flight bound memory: ${options.parallelism} × 4 MiB`,
+        });
+      }
+      rmSync(drive, { recursive: true, force: true });
+    }
+  } finally {
+    service.process.kill("SIGTERM");
+    await azurite.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * `npm run datacenter -- import`: the data-center copy agent. It runs where the drives are plugged
+ * in, copies one import drive into the customer's storage account, and talks to the service only
+ * through the operator API. AzCopy is the model for its output: a running line of blobs, bytes and
+ * throughput, a closing summary, the log's address, and one JSON line at the end for scripts.
+ */
+import path from "node:path";
+import { customerAccountSettingsSchema, toCustomerAccountSettings } from "../shared/config/customer-accounts";
+import { CopyProgress, importDrive, ImportResult } from "../shared/copy/import-drive";
+import { OperatorApiError, OperatorClient } from "../shared/copy/operator-client";
+import { CustomerAccounts } from "../shared/storage/customer-accounts";
+import { existsSync, readFileSync } from "node:fs";
+import { projectRoot } from "../shared/storage/locations.file";
+
+const EXIT = { completed: 0, failed: 1, usage: 2, completedMoreInfo: 3, faulted: 4, cancelled: 5, notCopied: 6 } as const;
+
+const HELP = `Usage: npm run datacenter -- import --job <subscription>/<resourceGroup>/<jobName> --drive <driveId> --path <driveDir> [options]
+
+Copies one import drive into the job's storage account: unlocks it (its key record against the
+job's BitLocker key), checks its manifest against the job's manifestHash, copies every file as a
+block blob (each block checked against the manifest's MD5), writes the copy logs to the account,
+and reports every step through the operator API. Run it again after an interruption: it carries on
+where it stopped.
+
+Options:
+  --job <sub>/<rg>/<job>     the import job
+  --drive <driveId>          the drive (it must be 'Received', or 'Transferring' to resume)
+  --path <dir>               where the unlocked drive is mounted
+  --api <url>                the service (env IMPORTEXPORT_API_URL; default http://127.0.0.1:7071)
+  --token <token>            an operator's bearer token (env IMPORTEXPORT_OPERATOR_TOKEN; default dev-operator)
+  --parallelism <n>          blocks in flight at once, which bounds memory to n x 4 MiB (default 8)
+  --state-dir <dir>          where the resume journal is kept (default .datacenter/)
+  --progress-interval <ms>   how often progress is reported to the service (default 1000)
+  --cap-mbps <n>             cap the upload at n megabits per second
+  -h, --help                 this text
+
+Customer accounts are reached as the service reaches them: CUSTOMER_BLOB_ENDPOINT (an URL with
+{account}) and CUSTOMER_ACCOUNT_KEYS ('account:key;...'); without keys, with the managed identity.
+Locally they come from local.settings.json (or the sample), like npm start.
+
+Exit codes: 0 copied without errors (Completed); 3 copied with blob errors or warnings
+(CompletedMoreInfo, see the error log); 4 drive error, the drive is Faulted; 5 stopped because the
+job was cancelled; 6 nothing copied (the drive is not in a state to copy); 2 bad usage; 1 failure.`;
+
+interface ImportArgs {
+  job: { subscriptionId: string; resourceGroup: string; jobName: string };
+  driveId: string;
+  drivePath: string;
+  api: string;
+  token: string;
+  parallelism: number;
+  stateDir: string;
+  progressIntervalMs: number;
+  capBytesPerSecond?: number;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): { command?: string; help: boolean; values: Map<string, string> } {
+  const values = new Map<string, string>();
+  let command: string | undefined;
+  let help = false;
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index];
+    if (arg === "-h" || arg === "--help") help = true;
+    else if (arg.startsWith("--")) {
+      const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
+      const value = inline ?? argv[++index];
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      values.set(name, value);
+    } else if (!command) command = arg;
+    else throw new UsageError(`unexpected argument '${arg}'`);
+  }
+  return { command, help, values };
+}
+
+function importArgs(values: Map<string, string>): ImportArgs {
+  const known = ["job", "drive", "path", "api", "token", "parallelism", "state-dir", "progress-interval", "cap-mbps"];
+  const unknown = [...values.keys()].find((name) => !known.includes(name));
+  if (unknown) throw new UsageError(`unknown option --${unknown}`);
+  const required = (name: string) => {
+    const value = values.get(name);
+    if (!value) throw new UsageError(`--${name} is required`);
+    return value;
+  };
+  const jobParts = required("job").split("/");
+  if (jobParts.length !== 3 || jobParts.some((part) => !part)) throw new UsageError("--job must be <subscription>/<resourceGroup>/<jobName>");
+  const number = (name: string, fallback: number, min: number, max: number) => {
+    const text = values.get(name);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isFinite(value) || value < min || value > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}`);
+    return value;
+  };
+  const capMbps = values.has("cap-mbps") ? number("cap-mbps", 0, 0.001, 100_000) : undefined;
+  return {
+    job: { subscriptionId: jobParts[0], resourceGroup: jobParts[1], jobName: jobParts[2] },
+    driveId: required("drive"),
+    drivePath: path.resolve(required("path")),
+    api: values.get("api") ?? process.env.IMPORTEXPORT_API_URL ?? "http://127.0.0.1:7071",
+    token: values.get("token") ?? process.env.IMPORTEXPORT_OPERATOR_TOKEN ?? "dev-operator",
+    parallelism: Math.floor(number("parallelism", 8, 1, 64)),
+    stateDir: path.resolve(values.get("state-dir") ?? ".datacenter"),
+    progressIntervalMs: number("progress-interval", 1000, 50, 60_000),
+    capBytesPerSecond: capMbps !== undefined ? (capMbps * 1_000_000) / 8 : undefined,
+  };
+}
+
+/** The customer-account settings: the environment's, else those of local.settings.json (or its sample), as `npm start` reads them. */
+function customerAccountEnvironment(): Record<string, string | undefined> {
+  if (process.env.CUSTOMER_BLOB_ENDPOINT !== undefined) return process.env;
+  const file = ["local.settings.json", "local.settings.sample.json"].map((name) => path.join(projectRoot(), name)).find(existsSync);
+  if (!file) return process.env;
+  const values = (JSON.parse(readFileSync(file, "utf8")).Values ?? {}) as Record<string, string>;
+  return { CUSTOMER_BLOB_ENDPOINT: values.CUSTOMER_BLOB_ENDPOINT, CUSTOMER_ACCOUNT_KEYS: values.CUSTOMER_ACCOUNT_KEYS, ...process.env };
+}
+
+function customerAccounts(): CustomerAccounts {
+  const parsed = customerAccountSettingsSchema.safeParse(customerAccountEnvironment());
+  if (!parsed.success) throw new UsageError(`customer account settings: ${parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`).join("; ")}`);
+  return new CustomerAccounts(toCustomerAccountSettings(parsed.data), {
+    sasLifetimeMs: 3_600_000,
+    timeoutMs: 60_000,
+    retryOptions: { maxTries: 4, retryDelayInMs: 500, maxRetryDelayInMs: 8000, tryTimeoutInMs: 120_000 },
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when no key is configured
+    identity: () => new (require("@azure/identity").DefaultAzureCredential)(),
+  });
+}
+
+function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+function progressLine(progress: CopyProgress): string {
+  const percent = progress.totalBytes > 0 ? (progress.bytesDone * 100) / progress.totalBytes : 100;
+  const rate = progress.elapsedMs > 0 ? (progress.bytesDone * 1000) / progress.elapsedMs : 0;
+  return `${percent.toFixed(1)} %, ${progress.blobsDone} of ${progress.blobCount} blobs, ${formatBytes(progress.bytesDone)} of ${formatBytes(progress.totalBytes)}, ${formatBytes(rate)}/s`;
+}
+
+/** In place on a terminal; a plain line every few seconds in a pipe. */
+function progressPrinter(): { update(progress: CopyProgress): void; done(): void } {
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  let shown = false;
+  return {
+    update(progress) {
+      const now = Date.now();
+      if (now - last < (tty ? 200 : 5000)) return;
+      last = now;
+      shown = true;
+      if (tty) process.stderr.write(`\r${progressLine(progress)}\x1b[K`);
+      else process.stderr.write(`${progressLine(progress)}\n`);
+    },
+    done() {
+      if (tty && shown) process.stderr.write("\n");
+    },
+  };
+}
+
+function exitCodeOf(result: ImportResult): number {
+  switch (result.outcome) {
+    case "Completed":
+      return EXIT.completed;
+    case "CompletedMoreInfo":
+      return EXIT.completedMoreInfo;
+    case "Cancelled":
+      return EXIT.cancelled;
+    case "Faulted":
+      return EXIT.faulted;
+    case "NotCopied":
+      return EXIT.notCopied;
+  }
+}
+
+function summaryLine(result: ImportResult): string {
+  switch (result.outcome) {
+    case "Faulted":
+      return `Drive error (${result.driveStatus}): ${result.reason} The drive is Faulted for operators to resolve.`;
+    case "NotCopied":
+      return `Nothing copied: ${result.reason}`;
+    default: {
+      const issues = Object.entries(result.summary.issuesByKind).map(([kind, count]) => `${count} ${kind}`);
+      const seconds = result.durationMs / 1000;
+      return (
+        `${result.outcome}: ${result.summary.blobsCopied} blob${result.summary.blobsCopied === 1 ? "" : "s"} copied, ${formatBytes(result.bytesCopied)} in ${seconds.toFixed(1)} s` +
+        `${seconds > 0 ? ` (${formatBytes(result.bytesCopied / seconds)}/s)` : ""}` +
+        `${issues.length ? `; with errors or warnings: ${issues.join(", ")}` : ""}.` +
+        `${result.errorLogUri ? `\nError log: ${result.errorLogUri}` : ""}${result.verboseLogUri ? `\nVerbose log: ${result.verboseLogUri}` : ""}`
+      );
+    }
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs(argv);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${HELP}\n`);
+    return EXIT.usage;
+  }
+  if (parsed.help || !parsed.command) {
+    (parsed.help ? process.stdout : process.stderr).write(`${HELP}\n`);
+    return parsed.help ? EXIT.completed : EXIT.usage;
+  }
+  if (parsed.command !== "import") {
+    process.stderr.write(`unknown command '${parsed.command}'\n\n${HELP}\n`);
+    return EXIT.usage;
+  }
+  let args: ImportArgs;
+  let accounts: CustomerAccounts;
+  try {
+    args = importArgs(parsed.values);
+    accounts = customerAccounts();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n\nRun with --help for the options.\n`);
+    return EXIT.usage;
+  }
+  const printer = progressPrinter();
+  try {
+    const result = await importDrive({
+      job: args.job,
+      driveId: args.driveId,
+      drivePath: args.drivePath,
+      operator: new OperatorClient(args.api, args.token),
+      accounts,
+      stateDir: args.stateDir,
+      parallelism: args.parallelism,
+      progressIntervalMs: args.progressIntervalMs,
+      capBytesPerSecond: args.capBytesPerSecond,
+      onProgress: (progress) => printer.update(progress),
+    });
+    printer.done();
+    process.stderr.write(`${summaryLine(result)}\n`);
+    process.stdout.write(`${JSON.stringify({ job: `${args.job.subscriptionId}/${args.job.resourceGroup}/${args.job.jobName}`, driveId: args.driveId, ...result })}\n`);
+    return exitCodeOf(result);
+  } catch (error) {
+    printer.done();
+    const message = error instanceof OperatorApiError ? `the operator API refused: ${error.message}` : error instanceof Error ? error.message : String(error);
+    process.stderr.write(`Copy failed: ${message}\n`);
+    process.stdout.write(`${JSON.stringify({ job: `${args.job.subscriptionId}/${args.job.resourceGroup}/${args.job.jobName}`, driveId: args.driveId, outcome: "Failed", error: message })}\n`);
+    return EXIT.failed;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

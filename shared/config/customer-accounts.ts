@@ -1,0 +1,62 @@
+/**
+ * How the service and the copy agent reach a customer's storage account: the job's
+ * `storageAccountId` names the account; a template turns the name into its Blob endpoint
+ * (`https://{account}.blob.core.windows.net` in Azure; locally Azurite, with the account in the
+ * path). Accounts listed with a key are reached with it (Azurite's accounts, key-based setups); with
+ * no keys configured at all, every account is reached with the managed identity, to which the
+ * customer grants Storage Blob Data Contributor on their account.
+ */
+import { z } from "zod";
+
+export const DEFAULT_CUSTOMER_BLOB_ENDPOINT = "https://{account}.blob.core.windows.net";
+
+/** Storage account names: 3 to 24 lowercase letters and digits (Azure's rule). */
+export const STORAGE_ACCOUNT_NAME = /^[a-z0-9]{3,24}$/;
+
+export interface CustomerAccountSettings {
+  /** The Blob endpoint with `{account}` where the account name goes. */
+  blobEndpointTemplate: string;
+  /** Account name → key. Empty: every account is reached with the managed identity. */
+  keys: Record<string, string>;
+}
+
+const template = z
+  .string()
+  .refine((value) => value.includes("{account}"), "must contain '{account}' where the account name goes")
+  .refine((value) => URL.canParse(value.replace("{account}", "account")), "must be a URL such as https://{account}.blob.core.windows.net");
+
+const keyList = z
+  .string()
+  .transform((value, ctx) => {
+    const keys: Record<string, string> = {};
+    for (const entry of value.split(";").map((part) => part.trim()).filter(Boolean)) {
+      const colon = entry.indexOf(":");
+      const [name, key] = colon < 0 ? [entry, ""] : [entry.slice(0, colon), entry.slice(colon + 1).split(":")[0]];
+      if (!STORAGE_ACCOUNT_NAME.test(name) || !/^[A-Za-z0-9+/]+={0,2}$/.test(key)) {
+        ctx.addIssue({ code: "custom", message: "must be 'account:base64key' entries separated by ';'" });
+        return z.NEVER;
+      }
+      keys[name] = key;
+    }
+    return keys;
+  });
+
+export const customerAccountSettingsSchema = z.object({
+  CUSTOMER_BLOB_ENDPOINT: z.preprocess((value) => (value === "" ? undefined : value), template.default(DEFAULT_CUSTOMER_BLOB_ENDPOINT)),
+  CUSTOMER_ACCOUNT_KEYS: z.preprocess((value) => (value === undefined ? "" : value), keyList),
+});
+
+export function toCustomerAccountSettings(raw: z.infer<typeof customerAccountSettingsSchema>): CustomerAccountSettings {
+  return { blobEndpointTemplate: raw.CUSTOMER_BLOB_ENDPOINT, keys: raw.CUSTOMER_ACCOUNT_KEYS };
+}
+
+/** The account a job's `storageAccountId` names (`…/providers/Microsoft.Storage/storageAccounts/<name>`). */
+export function storageAccountName(storageAccountId: string): string | undefined {
+  const match = /\/providers\/Microsoft\.(?:Storage|ClassicStorage)\/storageAccounts\/([^/]+)\/?$/i.exec(storageAccountId);
+  const name = match?.[1].toLowerCase();
+  return name && STORAGE_ACCOUNT_NAME.test(name) ? name : undefined;
+}
+
+export function customerBlobEndpoint(settings: CustomerAccountSettings, accountName: string): string {
+  return settings.blobEndpointTemplate.replace("{account}", accountName);
+}

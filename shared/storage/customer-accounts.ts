@@ -1,0 +1,100 @@
+/**
+ * Clients of customers' storage accounts, built once per account and reused: with the account's key
+ * where one is configured (Azurite's accounts locally), else with the managed identity. Both the copy
+ * agent (which writes the imported blobs and the copy logs) and the service (which signs read-only
+ * URLs of those logs for Get Job) reach the accounts through here.
+ */
+import { BlobServiceClient, StoragePipelineOptions, StorageSharedKeyCredential } from "@azure/storage-blob";
+import type { TokenCredential } from "@azure/core-auth";
+import { CustomerAccountSettings, customerBlobEndpoint, storageAccountName } from "../config/customer-accounts";
+import { copyLogLocation, CopyLogKind } from "../copy/copy-log-names";
+import type { Job } from "../domain/job";
+import { BlobUrlSigner, LogBlobStore } from "./log-blobs.store";
+
+/** Signs a read-only URL of one of a drive's copy logs in the customer's account. */
+export type CopyLogSigner = (job: Pick<Job, "key" | "diagnosticsPath" | "storageAccountId">, driveId: string, kind: CopyLogKind) => string | undefined;
+
+/** The service's own log blobs, and (as `copyLog`) the copy agent's logs in customers' accounts. */
+export type LogUrlSigner = BlobUrlSigner & { copyLog?: CopyLogSigner };
+
+export interface CustomerAccountOptions {
+  sasLifetimeMs: number;
+  timeoutMs: number;
+  retryOptions?: StoragePipelineOptions["retryOptions"];
+  /** The managed identity, for accounts without a configured key. */
+  identity?: () => TokenCredential;
+}
+
+export class CustomerAccounts {
+  private readonly clients = new Map<string, BlobServiceClient>();
+  private readonly logStores = new Map<string, LogBlobStore>();
+
+  constructor(
+    private readonly settings: CustomerAccountSettings,
+    private readonly options: CustomerAccountOptions,
+  ) {}
+
+  /**
+   * Whether the account can be reached at all from this configuration: with keys configured only the
+   * listed accounts can (locally: the accounts Azurite serves); otherwise every account, with the
+   * identity (whether the customer granted it a role shows on the first request).
+   */
+  knows(accountName: string): boolean {
+    return Object.keys(this.settings.keys).length > 0 ? accountName in this.settings.keys : !!this.options.identity;
+  }
+
+  /** The accounts this configuration reaches with a key, for messages naming what is served. */
+  keyedAccounts(): string[] {
+    return Object.keys(this.settings.keys);
+  }
+
+  client(accountName: string): BlobServiceClient | undefined {
+    if (!this.knows(accountName)) return undefined;
+    let client = this.clients.get(accountName);
+    if (!client) {
+      const url = customerBlobEndpoint(this.settings, accountName);
+      const key = this.settings.keys[accountName];
+      const credential = key ? new StorageSharedKeyCredential(accountName, key) : this.options.identity!();
+      client = new BlobServiceClient(url, credential, { retryOptions: this.options.retryOptions });
+      this.clients.set(accountName, client);
+    }
+    return client;
+  }
+
+  /** The account's copy-log container as a log store: writes the logs, signs read-only URLs of them. */
+  logStore(accountName: string, containerName: string): LogBlobStore | undefined {
+    const client = this.client(accountName);
+    if (!client) return undefined;
+    const id = `${accountName}/${containerName}`;
+    let store = this.logStores.get(id);
+    if (!store) {
+      store = new LogBlobStore(client, containerName, this.options.sasLifetimeMs, this.options.timeoutMs);
+      this.logStores.set(id, store);
+    }
+    return store;
+  }
+
+  /**
+   * A signer of copy-log URLs for these jobs' accounts. Signing is local (account key, or a
+   * user-delegation key fetched once per account), so it is prepared here, before the responses.
+   */
+  async copyLogSigner(jobs: Pick<Job, "key" | "diagnosticsPath" | "storageAccountId">[], now: Date): Promise<CopyLogSigner> {
+    const signers = new Map<string, BlobUrlSigner>();
+    for (const job of jobs) {
+      const account = storageAccountName(job.storageAccountId);
+      if (!account) continue;
+      const { container } = copyLogLocation(job, "", "error");
+      const id = `${account}/${container}`;
+      if (signers.has(id)) continue;
+      const store = this.logStore(account, container);
+      // An account the service cannot sign for (no role granted yet) just gets no log links.
+      const signer = store && (await store.signer(now).catch(() => undefined));
+      if (signer) signers.set(id, signer);
+    }
+    return (job, driveId, kind) => {
+      const account = storageAccountName(job.storageAccountId);
+      const location = copyLogLocation(job, driveId, kind);
+      return account ? signers.get(`${account}/${location.container}`)?.(location.blobName) : undefined;
+    };
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * What goes wrong on a drive, through the agent: blob errors (a file missing, truncated or
+ * corrupted, an invalid blob name, two files for one blob) are logged and the drive goes on to
+ * `CompletedMoreInfo`; drive errors (the wrong key, a tampered manifest, an account the data center
+ * cannot reach) fault the drive with the reason and copy nothing.
+ */
+import { readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { md5Hex } from "../../shared/drive/drive-manifest";
+import { generateRecoveryPassword } from "../../shared/drive/key-record";
+import { api, jobUrl } from "../api/helpers";
+import { event, getHistory, markShipping } from "../operator/helpers";
+import { newSubscriptionId, startTestService, TestService } from "../support/service";
+import {
+  agentArgs,
+  blobNames,
+  bundleCli,
+  DriveEntry,
+  driveStatus,
+  fetchLog,
+  lastJsonLine,
+  prepareDrive,
+  randomContent,
+  receivedJob,
+  removeTempDirs,
+  runCli,
+  sourceFolder,
+  tempDir,
+  uniqueName,
+} from "./helpers";
+
+let service: TestService;
+let agent: string;
+let driveTool: string;
+
+beforeAll(async () => {
+  service = await startTestService();
+  agent = bundleCli("datacenter");
+  driveTool = bundleCli("drive");
+});
+afterAll(async () => {
+  await service.close();
+  removeTempDirs();
+});
+
+/** Rewrites the manifest and returns the entry with its new hash, as a customer creating the job from it would. */
+function editManifest(drive: string, entry: DriveEntry, edit: (xml: string) => string): DriveEntry {
+  const file = path.join(drive, "DriveManifest.xml");
+  const xml = edit(readFileSync(file, "utf8"));
+  writeFileSync(file, xml);
+  return { ...entry, manifestHash: md5Hex(Buffer.from(xml)) };
+}
+
+test("each blob error is logged with its code and the drive finishes CompletedMoreInfo, the good blobs copied", async () => {
+  const containerName = uniqueName("errs");
+  const source = sourceFolder({
+    "good.txt": "fine\n",
+    "missing.txt": "gone before the copy\n",
+    "truncated.bin": randomContent(200_000),
+    "corrupted.bin": randomContent(100_000),
+    "twin-a.txt": "first of two\n",
+    "twin-b.txt": "second of two\n",
+    "badname.txt": "its blob name is refused\n",
+  });
+  const prepared = await prepareDrive(driveTool, ["--source", source, "--destination", containerName, "--block-size", "65536"]);
+  const { drive } = prepared;
+  const onDrive = (name: string) => path.join(drive, containerName, name);
+  rmSync(onDrive("missing.txt"));
+  truncateSync(onDrive("truncated.bin"), 150_000);
+  const corrupted = readFileSync(onDrive("corrupted.bin"));
+  corrupted[70_000] ^= 0xff;
+  writeFileSync(onDrive("corrupted.bin"), corrupted);
+  // Two files for one blob, and a blob name Azure refuses (the customer edited the manifest by hand).
+  const entry = editManifest(drive, prepared.entry, (xml) =>
+    xml.replace(`${containerName}/twin-b.txt`, `${containerName}/twin-a.txt`).replace(`${containerName}/badname.txt`, "Bad_Container/badname.txt"),
+  );
+  const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("errors") };
+  await receivedJob(service, job, [entry], { logLevel: "Verbose" });
+
+  const run = await runCli(agent, agentArgs(service, job, entry.driveId, drive, tempDir("state")));
+
+  expect(run.code).toBe(3);
+  const result = lastJsonLine(run.stdout);
+  expect(result.outcome).toBe("CompletedMoreInfo");
+  expect(result.summary).toEqual({
+    blobsCopied: 3,
+    issuesByKind: { FileNotFound: 1, FileUnexpectedEnd: 1, Corrupted: 1, BlobRequestFailed: 1, Renamed: 1 },
+  });
+  expect(await blobNames(containerName)).toEqual(["good.txt", "twin-a (2).txt", "twin-a.txt"]);
+
+  const { drive: status } = await driveStatus(service, job, entry.driveId);
+  expect(status.state).toBe("CompletedMoreInfo");
+  expect(status.copyStatus).toBe("CompletedWithErrors");
+  const errorLog = await fetchLog(status.errorLogUri);
+  expect(errorLog.status).toBe("CompletedWithErrors");
+  const byFile = Object.fromEntries(errorLog.blobs.map((blob) => [blob.filePath, blob]));
+  const file = (name: string) => `\\${containerName}\\${name}`;
+  expect(Object.keys(byFile).sort()).toEqual(["badname.txt", "corrupted.bin", "missing.txt", "truncated.bin", "twin-b.txt"].map(file));
+  expect(byFile[file("missing.txt")].status).toBe("FileNotFound");
+  expect(byFile[file("truncated.bin")].status).toBe("CompletedWithErrors");
+  expect(byFile[file("truncated.bin")].blocks?.map((block) => block.status)).toEqual(["Uncommitted", "Uncommitted", "FileUnexpectedEnd", "Cancelled"]);
+  expect(byFile[file("corrupted.bin")].blocks?.find((block) => block.offset === 65536)?.status).toBe("Corrupted");
+  expect(byFile[file("badname.txt")].status).toBe("BlobRequestFailed");
+  expect(byFile[file("twin-b.txt")]).toMatchObject({ status: "Completed", blobPath: `${containerName}/twin-a (2).txt`, importDisposition: { status: "Renamed", value: "rename" } });
+  // The verbose log has every blob; the error log only those with something to say.
+  const verbose = await fetchLog(status.verboseLogUri);
+  expect(verbose.blobs).toHaveLength(7);
+  // The portal's timeline carries the log's summary for the job page.
+  const timeline = await api(service, "GET", `/portal/api/subscriptions/${job.sub}/resourceGroups/${job.rg}/jobs/${job.name}/timeline`);
+  expect(timeline.body.copyLogs).toEqual([{ driveId: entry.driveId, ...result.summary }]);
+});
+
+test("the wrong BitLocker key faults the drive (BitLockerKeyInvalid) and copies nothing", async () => {
+  const containerName = uniqueName("key");
+  const { drive, entry } = await prepareDrive(driveTool, ["--source", sourceFolder({ "a.txt": "a" }), "--destination", containerName]);
+  let otherKey = generateRecoveryPassword();
+  while (otherKey === entry.bitLockerKey) otherKey = generateRecoveryPassword();
+  const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("wrongkey") };
+  await receivedJob(service, job, [{ ...entry, bitLockerKey: otherKey }]);
+
+  const run = await runCli(agent, agentArgs(service, job, entry.driveId, drive, tempDir("state")));
+
+  expect(run.code).toBe(4);
+  expect(lastJsonLine(run.stdout)).toMatchObject({ outcome: "Faulted", driveStatus: "BitLockerKeyInvalid" });
+  const { drive: status } = await driveStatus(service, job, entry.driveId);
+  expect(status.state).toBe("Faulted");
+  const history = await getHistory(service, job);
+  expect(history.find((change) => change.to === "Faulted")?.reason).toMatch(/^BitLockerKeyInvalid: .*does not unlock/);
+  // Get Job links the agent's error log, which holds the drive's status.
+  const errorLog = await fetchLog(status.errorLogUri);
+  expect(errorLog).toEqual({ driveId: entry.driveId, blobs: [], status: "BitLockerKeyInvalid" });
+  expect(await blobNames(containerName)).toEqual([]);
+});
+
+test("a manifest changed after the job was created faults the drive (ManifestCorrupted)", async () => {
+  const containerName = uniqueName("tamper");
+  const { drive, entry } = await prepareDrive(driveTool, ["--source", sourceFolder({ "a.txt": "a", "b.txt": "b" }), "--destination", containerName]);
+  const manifest = path.join(drive, "DriveManifest.xml");
+  writeFileSync(manifest, readFileSync(manifest, "utf8").replace("a.txt</BlobPath>", "x.txt</BlobPath>"));
+  const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("tampered") };
+  await receivedJob(service, job, [entry]);
+
+  const run = await runCli(agent, agentArgs(service, job, entry.driveId, drive, tempDir("state")));
+
+  expect(run.code).toBe(4);
+  expect(lastJsonLine(run.stdout)).toMatchObject({ outcome: "Faulted", driveStatus: "ManifestCorrupted" });
+  const { drive: status } = await driveStatus(service, job, entry.driveId);
+  expect(status.state).toBe("Faulted");
+  expect(await blobNames(containerName)).toEqual([]);
+});
+
+test("a job naming an account this data center cannot reach is accepted, and the agent faults the drive naming the account", async () => {
+  const { drive, entry } = await prepareDrive(driveTool, ["--source", sourceFolder({ "a.txt": "a" }), "--destination", "somewhere"]);
+  const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("nostore") };
+  const created = await api(service, "PUT", jobUrl(job.sub, job.rg, job.name), {
+    location: "westus",
+    properties: { jobType: "Import", storageAccountId: `/subscriptions/${job.sub}/resourceGroups/demo/providers/Microsoft.Storage/storageAccounts/nosuchstore`, driveList: [entry] },
+  });
+  expect(created.status).toBe(201);
+  await markShipping(service, job);
+  await event(service, job, { type: "PackageReceived", carrierName: "FedEx", trackingNumber: "1Z1", driveIds: [entry.driveId] });
+
+  const run = await runCli(agent, agentArgs(service, job, entry.driveId, drive, tempDir("state")));
+
+  expect(run.code).toBe(4);
+  const result = lastJsonLine(run.stdout);
+  expect(result.reason).toContain("'nosuchstore'");
+  const history = await getHistory(service, job);
+  expect(history.find((change) => change.to === "Faulted")?.reason).toContain("nosuchstore");
+});
