@@ -19,7 +19,7 @@ import { DeadlineIndex } from "../storage/deadline-index.store";
 import { DeletedJobsStore } from "../storage/deleted-jobs.store";
 import { JobsStore } from "../storage/jobs.store";
 import { loadLocationCatalog } from "../storage/locations.file";
-import { BlobUrlSigner, LogBlobStore } from "../storage/log-blobs.store";
+import { LogBlobStore } from "../storage/log-blobs.store";
 import { HistoryArchiveStore } from "../storage/history-archive.store";
 import type { LogUrlSigner } from "../storage/customer-accounts";
 import type { Job } from "../domain/job";
