@@ -79,10 +79,14 @@ test("every setting of local.settings.sample.json is deployed, with its sample v
     ImportExportStorage: ["ImportExportStorage__credential", "ImportExportStorage__tableServiceUri", "ImportExportStorage__blobServiceUri", "ImportExportStorage__queueServiceUri"],
   };
   const fromParameters = ["AUTH_MODE", "AUTH_ISSUERS", "AUTH_AUDIENCE", "AUTH_JWKS_URI", "AUTH_OPERATOR_ROLE"];
+  // Customers' accounts: Azure's endpoints, reached with the app's identity (no keys), not Azurite's.
+  const inAzure: Record<string, string> = { CUSTOMER_BLOB_ENDPOINT: "https://{account}.blob.core.windows.net", CUSTOMER_ACCOUNT_KEYS: "" };
   for (const [name, value] of Object.entries(sample)) {
     if (name in replaced) {
       expect(Object.keys(deployedEnvironment)).toEqual(expect.arrayContaining(replaced[name]));
       expect(deployedEnvironment[name]).toBeUndefined();
+    } else if (name in inAzure) {
+      expect([name, deployedEnvironment[name]]).toEqual([name, inAzure[name]]);
     } else if (fromParameters.includes(name)) {
       expect(deployedEnvironment[name]).toBeTruthy();
     } else {
