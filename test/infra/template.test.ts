@@ -96,7 +96,8 @@ test("every setting of local.settings.sample.json is deployed, with its sample v
 });
 
 test("every deployed setting is one the code or the Functions host reads", () => {
-  const settingsSource = readFileSync(path.join(ROOT, "shared", "config", "settings.ts"), "utf8");
+  const configFolder = path.join(ROOT, "shared", "config");
+  const settingsSource = readdirSync(configFolder).map((file) => readFileSync(path.join(configFolder, file), "utf8")).join("\n");
   for (const { name } of appSettings) {
     const hostSetting = /^(AzureWebJobsStorage__|APPLICATIONINSIGHTS_)/.test(name);
     expect([name, hostSetting || new RegExp(`\\b${name}\\b`).test(settingsSource)]).toEqual([name, true]);
