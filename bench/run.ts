@@ -392,7 +392,7 @@ function seedJobs(subscriptionId: string, total: number, due: number, now: Date,
 async function seed(jobs: Job[]): Promise<void> {
   const settings = getSettings();
   const index = createDeadlineIndex(settings);
-  const jobsStore = new JobsStore(createTableClient(settings, settings.jobsTableName), settings.storageTimeoutMs, index);
+  const jobsStore = new JobsStore(createTableClient(settings, settings.jobsTableName), index);
   const groups = new Map<string, Job[]>();
   for (const job of jobs) groups.set(partitionKeyOf(job.key), [...(groups.get(partitionKeyOf(job.key)) ?? []), job]);
   const batches = [...groups.values()].flatMap((group) => Array.from({ length: Math.ceil(group.length / 100) }, (_, i) => group.slice(i * 100, i * 100 + 100)));

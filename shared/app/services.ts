@@ -13,14 +13,13 @@ import { JobService } from "../jobs/job-service";
 import { OperatorService } from "../jobs/operator-service";
 import { SweepService } from "../jobs/sweep-service";
 import { ArrivalsStore } from "../storage/arrivals.store";
-import { createBlobServiceClient, createEntityReader, createQueueServiceClient, createTableClient, createTableServiceClient } from "../storage/clients";
+import { createBlobServiceClient, createQueueServiceClient, createTableClient, createTableServiceClient } from "../storage/clients";
 import { DeadlineIndex } from "../storage/deadline-index.store";
 import { DeletedJobsStore } from "../storage/deleted-jobs.store";
 import { JobsStore } from "../storage/jobs.store";
 import { loadLocationCatalog } from "../storage/locations.file";
 import { BlobUrlSigner, LogBlobStore } from "../storage/log-blobs.store";
 import { NotificationQueue } from "../storage/notification-queue";
-import { translateStorageError } from "../storage/storage-errors";
 
 export interface Services {
   settings: Settings;
@@ -48,7 +47,7 @@ export function getSettings(): Settings {
 export function getServices(): Promise<Services> {
   services ??= buildServices(getSettings(), clock).catch((error) => {
     services = undefined; // storage may be back next time; do not cache the failure
-    throw translateStorageError(error);
+    throw error;
   });
   return services;
 }
@@ -67,23 +66,21 @@ export function maintenanceRules(current: Settings): MaintenanceRules {
 
 async function buildServices(current: Settings, now: Clock): Promise<Services> {
   const locations = loadLocationCatalog(current.locationsFile);
-  const timeout = current.storageTimeoutMs;
   const tables = {
     jobs: createTableClient(current, current.jobsTableName),
     arrivals: createTableClient(current, current.arrivalsTableName),
     deletedJobs: createTableClient(current, current.deletedJobsTableName),
   };
-  const logs = new LogBlobStore(createBlobServiceClient(current), current.logsContainerName, current.logSasLifetimeMs, timeout);
-  const queue = new NotificationQueue(createQueueServiceClient(current), current.notificationsQueueName, timeout);
+  const logs = new LogBlobStore(createBlobServiceClient(current), current.logsContainerName, current.logSasLifetimeMs);
+  const queue = new NotificationQueue(createQueueServiceClient(current), current.notificationsQueueName);
   // Created once per process, before the first request, so a Get stays one storage transaction.
-  const created = { abortSignal: AbortSignal.timeout(timeout) };
-  await Promise.all([...Object.values(tables).map((table) => table.createTable(created)), logs.ensureContainer(), queue.ensureQueue()]);
+  await Promise.all([...Object.values(tables).map((table) => table.createTable()), logs.ensureContainer(), queue.ensureQueue()]);
 
   const rules = maintenanceRules(current);
   const index = createDeadlineIndex(current);
-  const jobsStore = new JobsStore(tables.jobs, timeout, index, createEntityReader(current, tables.jobs));
-  const arrivals = new ArrivalsStore(tables.arrivals, timeout);
-  const deletedJobs = new DeletedJobsStore(tables.deletedJobs, timeout);
+  const jobsStore = new JobsStore(tables.jobs, index);
+  const arrivals = new ArrivalsStore(tables.arrivals);
+  const deletedJobs = new DeletedJobsStore(tables.deletedJobs);
   const messenger = new JobMessenger(queue, jobsStore);
   return {
     settings: current,
@@ -102,7 +99,7 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
 /** The expiry index over its day tables (see deadline-index.store.ts). */
 export function createDeadlineIndex(current: Settings): DeadlineIndex {
   const tables = { service: createTableServiceClient(current), client: (name: string) => createTableClient(current, name) };
-  return new DeadlineIndex(tables, current.deadlinesTableName, current.deadlineIndexShards, maintenanceRules(current), current.storageTimeoutMs);
+  return new DeadlineIndex(tables, current.deadlinesTableName, current.deadlineIndexShards, maintenanceRules(current));
 }
 
 /** For tests and the local host: forget the cached settings and services so the next call rebuilds. */
