@@ -12,7 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { TableClient } from "@azure/data-tables";
-import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest, HttpClient, PipelineRequest } from "@azure/core-rest-pipeline";
+import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest, HttpClient, PipelineRequest, PipelineResponse } from "@azure/core-rest-pipeline";
 import { translateStorageError } from "./storage-errors";
 
 export interface ConditionalDelete {
@@ -47,12 +47,16 @@ export async function readEntity(client: TableClient, partitionKey: string, rowK
   const response = await send(client, request);
   if (response.status === 404) return undefined;
   if (response.status !== 200 || !response.etag) throw translateStorageError(failure(`Reading an entity failed with ${response.status}`, response.status));
-  return { etag: response.etag, properties: JSON.parse(response.body) as Record<string, unknown> };
+  return { etag: response.etag, properties: (response.parsedBody ?? JSON.parse(response.body)) as Record<string, unknown> };
 }
 
-async function send(client: TableClient, request: PipelineRequest): Promise<{ status: number; body: string; etag?: string }> {
-  const response = await client.pipeline.sendRequest((httpClient ??= createDefaultHttpClient()), request);
-  return { status: response.status, body: response.bodyAsText ?? "", etag: response.headers.get("etag") };
+/**
+ * Sends a request through the client's pipeline. The pipeline's deserialization policy (core-client)
+ * has already parsed a JSON body into `parsedBody`, so a read does not parse it twice.
+ */
+async function send(client: TableClient, request: PipelineRequest): Promise<{ status: number; body: string; etag?: string; parsedBody?: unknown }> {
+  const response: PipelineResponse & { parsedBody?: unknown } = await client.pipeline.sendRequest((httpClient ??= createDefaultHttpClient()), request);
+  return { status: response.status, body: response.bodyAsText ?? "", etag: response.headers.get("etag"), parsedBody: response.parsedBody };
 }
 
 const READ_HEADERS = { accept: "application/json;odata=nometadata", "x-ms-version": "2019-02-02", DataServiceVersion: "3.0;" };
