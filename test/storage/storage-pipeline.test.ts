@@ -53,11 +53,12 @@ test("every call is counted once, whichever client makes it", async () => {
 
 describe("storage that refuses connections, or never answers", () => {
   let silent: net.Server;
+  const accepted = new Set<net.Socket>();
   let silentPort: number;
   let closedPort: number;
 
   beforeAll(async () => {
-    silent = net.createServer(() => {}); // accepts, then says nothing
+    silent = net.createServer((socket) => accepted.add(socket)); // accepts, then says nothing
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     silentPort = (silent.address() as net.AddressInfo).port;
     const closed = net.createServer();
@@ -66,7 +67,10 @@ describe("storage that refuses connections, or never answers", () => {
     await new Promise((resolve) => closed.close(resolve));
   });
 
-  afterAll(() => silent.close());
+  afterAll(async () => {
+    accepted.forEach((socket) => socket.destroy());
+    await new Promise((resolve) => silent.close(resolve));
+  });
 
   const calls: [string, (port: number) => Promise<unknown>][] = [
     ["a table read (typed)", (port) => createTableClient(settingsAt(port), "policytests").getEntity("p", "r")],
