@@ -2,7 +2,10 @@
  * `npm run bench`: measures the service against its storage floor, side by side in one run, because
  * these machines are shared and noisy. Starts its own in-memory Azurite and runs the service in its
  * own process (as in production); prints a table and writes bench/results.json. Absolute times are
- * printed but never asserted; targets are ratios.
+ * printed but never asserted; targets are ratios, each from service and floor rounds that alternate
+ * (so both meet the same load) and whose pairwise ratios' median is reported. The service reaches
+ * storage through its production clients (shared/storage/clients.ts); the floor is the plain
+ * data-tables client with the same account key.
  *
  *   --rounds N          measured rounds per figure (default 5; one warm-up round is discarded)
  *   --round-ms N        length of a throughput round (default 2000)
