@@ -574,6 +574,7 @@ function printTable(rows: Row[]): void {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const started = Date.now();
+  const loadBefore = os.loadavg()[0];
   const rows: Row[] = [];
   let azurite: RunningAzurite | undefined;
   let service: ChildProcess | undefined;
@@ -615,10 +616,14 @@ async function main(): Promise<void> {
     await azurite?.stop();
   }
   printTable(rows);
-  const results = { at: new Date().toISOString(), node: process.version, cores: os.cpus().length, options: { ...options, only: [...options.only] }, durationSeconds: (Date.now() - started) / 1000, rows };
+  // How busy the machine was (other processes included): on a shared machine, the figures' context.
+  const loadAverage = { atStart: loadBefore, atEnd: os.loadavg()[0] };
+  const results = { at: new Date().toISOString(), node: process.version, cores: os.cpus().length, loadAverage, options: { ...options, only: [...options.only] }, durationSeconds: (Date.now() - started) / 1000, rows };
   mkdirSync(path.join(ROOT, "bench"), { recursive: true });
   writeFileSync(path.join(ROOT, "bench", "results.json"), JSON.stringify(results, null, 2) + "\n");
-  console.log(`\n${os.cpus().length} cores, Node ${process.version}, ${((Date.now() - started) / 1000).toFixed(0)} s. Figures in bench/results.json.`);
+  console.log(
+    `\n${os.cpus().length} cores, Node ${process.version}, ${((Date.now() - started) / 1000).toFixed(0)} s, load average ${loadAverage.atStart.toFixed(1)} at the start and ${loadAverage.atEnd.toFixed(1)} at the end. Figures in bench/results.json.`,
+  );
 }
 
 main().catch((error) => {
