@@ -120,7 +120,6 @@ function customerAccounts(): CustomerAccounts {
   if (!parsed.success) throw new UsageError(`customer account settings: ${parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`).join("; ")}`);
   return new CustomerAccounts(toCustomerAccountSettings(parsed.data), {
     sasLifetimeMs: 3_600_000,
-    timeoutMs: 60_000,
     retryOptions: { maxTries: 4, retryDelayInMs: 500, maxRetryDelayInMs: 8000, tryTimeoutInMs: 120_000 },
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when no key is configured
     identity: () => new (require("@azure/identity").DefaultAzureCredential)(),

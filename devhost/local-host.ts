@@ -16,7 +16,7 @@ import { getServices, getSettings } from "../shared/app/services";
 import { ErrorFactory, ServiceError } from "../shared/domain/errors";
 import { TimerDefinition } from "../shared/app/timers";
 import { nextOccurrence, parseNcrontab } from "../shared/app/ncrontab";
-import { startCountingStorageRequests, storageRequestCount } from "./request-counter";
+import { storageCallCount } from "../shared/storage/storage-pipeline";
 
 export interface LocalHostOptions {
   port?: number;
@@ -45,7 +45,6 @@ interface CompiledRoute {
 }
 
 export async function startLocalHost(options: LocalHostOptions = {}): Promise<LocalHost> {
-  startCountingStorageRequests();
   const compiled: CompiledRoute[] = (options.routes ?? defaultRoutes).map((definition) => {
     const template = compileTemplate(definition.route);
     return { definition, match: template.match, isCatchAll: template.isCatchAll };
@@ -64,7 +63,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
       admin && req.method === "POST"
         ? asOperator(req, res, () => runTimerNow(res, timers, decodeName(admin[1]), options))
         : req.url === "/admin/storage-requests" && req.method === "GET"
-          ? asOperator(req, res, () => send(res, "GET", { status: 200, jsonBody: { count: storageRequestCount() } }))
+          ? asOperator(req, res, () => send(res, "GET", { status: 200, jsonBody: { count: storageCallCount() } }))
           : handle(req, res, compiled, maxBodyBytes, options);
     work
       .catch((error) => {

@@ -14,7 +14,7 @@ import { OperatorService } from "../jobs/operator-service";
 import { SubscriptionService } from "../jobs/subscription-service";
 import { SweepService } from "../jobs/sweep-service";
 import { ArrivalsStore } from "../storage/arrivals.store";
-import { createBlobServiceClient, createCustomerAccounts, createEntityReader, createQueueServiceClient, createTableClient, createTableServiceClient } from "../storage/clients";
+import { createBlobServiceClient, createCustomerAccounts, createQueueServiceClient, createTableClient, createTableServiceClient } from "../storage/clients";
 import { DeadlineIndex } from "../storage/deadline-index.store";
 import { DeletedJobsStore } from "../storage/deleted-jobs.store";
 import { JobsStore } from "../storage/jobs.store";
@@ -25,7 +25,6 @@ import type { LogUrlSigner } from "../storage/customer-accounts";
 import type { Job } from "../domain/job";
 import { NotificationQueue } from "../storage/notification-queue";
 import { SubscriptionsStore } from "../storage/subscriptions.store";
-import { translateStorageError } from "../storage/storage-errors";
 
 export interface Services {
   settings: Settings;
@@ -58,7 +57,7 @@ export function getSettings(): Settings {
 export function getServices(): Promise<Services> {
   services ??= buildServices(getSettings(), clock).catch((error) => {
     services = undefined; // storage may be back next time; do not cache the failure
-    throw translateStorageError(error);
+    throw error;
   });
   return services;
 }
@@ -77,28 +76,26 @@ export function maintenanceRules(current: Settings): MaintenanceRules {
 
 async function buildServices(current: Settings, now: Clock): Promise<Services> {
   const locations = loadLocationCatalog(current.locationsFile);
-  const timeout = current.storageTimeoutMs;
   const tables = {
     jobs: createTableClient(current, current.jobsTableName),
     arrivals: createTableClient(current, current.arrivalsTableName),
     deletedJobs: createTableClient(current, current.deletedJobsTableName),
     subscriptions: createTableClient(current, current.subscriptionsTableName),
   };
-  const logs = new LogBlobStore(createBlobServiceClient(current), current.logsContainerName, current.logSasLifetimeMs, timeout);
+  const logs = new LogBlobStore(createBlobServiceClient(current), current.logsContainerName, current.logSasLifetimeMs);
   const customerAccounts = createCustomerAccounts(current);
-  const queue = new NotificationQueue(createQueueServiceClient(current), current.notificationsQueueName, timeout);
+  const queue = new NotificationQueue(createQueueServiceClient(current), current.notificationsQueueName);
   // Created once per process, before the first request, so a Get stays one storage transaction.
-  const created = { abortSignal: AbortSignal.timeout(timeout) };
-  await Promise.all([...Object.values(tables).map((table) => table.createTable(created)), logs.ensureContainer(), queue.ensureQueue()]);
+  await Promise.all([...Object.values(tables).map((table) => table.createTable()), logs.ensureContainer(), queue.ensureQueue()]);
 
   const rules = maintenanceRules(current);
   const index = createDeadlineIndex(current);
   const historyArchive = new HistoryArchiveStore(logs);
-  const jobsStore = new JobsStore(tables.jobs, timeout, index, createEntityReader(current, tables.jobs), historyArchive);
-  const arrivals = new ArrivalsStore(tables.arrivals, timeout);
-  const deletedJobs = new DeletedJobsStore(tables.deletedJobs, timeout);
+  const jobsStore = new JobsStore(tables.jobs, index, historyArchive);
+  const arrivals = new ArrivalsStore(tables.arrivals);
+  const deletedJobs = new DeletedJobsStore(tables.deletedJobs);
   const messenger = new JobMessenger(queue, jobsStore);
-  const subscriptions = new SubscriptionService(new SubscriptionsStore(tables.subscriptions, timeout), now, current.auth.mode === "dev");
+  const subscriptions = new SubscriptionService(new SubscriptionsStore(tables.subscriptions), now, current.auth.mode === "dev");
   return {
     settings: current,
     authenticator: new Authenticator(current.auth, now),
@@ -121,7 +118,7 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
 /** The expiry index over its day tables (see deadline-index.store.ts). */
 export function createDeadlineIndex(current: Settings): DeadlineIndex {
   const tables = { service: createTableServiceClient(current), client: (name: string) => createTableClient(current, name) };
-  return new DeadlineIndex(tables, current.deadlinesTableName, current.deadlineIndexShards, maintenanceRules(current), current.storageTimeoutMs);
+  return new DeadlineIndex(tables, current.deadlinesTableName, current.deadlineIndexShards, maintenanceRules(current));
 }
 
 /** For tests and the local host: forget the cached settings and services so the next call rebuilds. */

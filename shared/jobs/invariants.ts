@@ -15,7 +15,7 @@ import { driveBlobName, DriveBlobKind, incompleteBlobListName, jobBlobPrefix } f
 import { DeadlineIndex, jobSubject } from "../storage/deadline-index.store";
 import { JobsStore } from "../storage/jobs.store";
 import { LogBlobStore } from "../storage/log-blobs.store";
-import { statusOf, translateStorageError } from "../storage/storage-errors";
+import { statusOf } from "../storage/storage-errors";
 
 export interface InvariantProblem {
   code:
@@ -138,7 +138,6 @@ export interface InvariantStorage {
   indexTable(name: string): TableClient;
   logs: LogBlobStore;
   rules: MaintenanceRules;
-  timeoutMs: number;
 }
 
 /** Every job of the store (scanned page by page) against `checkJob`, the expiry index and the blobs. */
@@ -177,9 +176,9 @@ async function missingIndexEntries(storage: InvariantStorage, job: Job): Promise
   for (const deadline of jobDeadlines(job, storage.rules)) {
     const entry = storage.index.entryOf(deadline, jobSubject(job));
     try {
-      await storage.indexTable(entry.table).getEntity(entry.shard, entry.rowKey, { abortSignal: AbortSignal.timeout(storage.timeoutMs) });
+      await storage.indexTable(entry.table).getEntity(entry.shard, entry.rowKey);
     } catch (error) {
-      if (statusOf(error) !== 404) throw translateStorageError(error);
+      if (statusOf(error) !== 404) throw error;
       problems.push({
         code: "MissingIndexEntry",
         subject: jobName(job),

@@ -9,7 +9,7 @@ import { odata, TableClient } from "@azure/data-tables";
 import { Arrival, ARRIVAL_STATUSES } from "../domain/arrival";
 import { JobKey } from "../domain/job";
 import { partitionKeyOf, rowKeyOf } from "./jobs.store";
-import { ConcurrencyError, isNotFound, statusOf, translateStorageError } from "./storage-errors";
+import { ConcurrencyError, isNotFound } from "./storage-errors";
 
 interface ArrivalEntity {
   partitionKey: string;
@@ -32,18 +32,12 @@ function partitionOf(status: Arrival["status"]): string {
   return status.toLowerCase();
 }
 
+/** Storage failures reach callers already translated (the clients' storage call policy). */
 export class ArrivalsStore {
-  constructor(
-    private readonly table: TableClient,
-    private readonly timeoutMs: number,
-  ) {}
+  constructor(private readonly table: TableClient) {}
 
   async record(arrival: Arrival): Promise<void> {
-    try {
-      await this.table.upsertEntity(toEntity(arrival), "Replace", this.options());
-    } catch (error) {
-      throw translateStorageError(error);
-    }
+    await this.table.upsertEntity(toEntity(arrival), "Replace");
   }
 
   async get(id: string): Promise<Arrival | undefined> {
@@ -53,10 +47,10 @@ export class ArrivalsStore {
   async getWithEtag(id: string): Promise<{ arrival: Arrival; etag: string } | undefined> {
     for (const status of ARRIVAL_STATUSES) {
       try {
-        const entity = await this.table.getEntity<ArrivalEntity>(partitionOf(status), id, this.options());
+        const entity = await this.table.getEntity<ArrivalEntity>(partitionOf(status), id);
         return { arrival: JSON.parse(entity.Arrival) as Arrival, etag: entity.etag };
       } catch (error) {
-        if (!isNotFound(error)) throw translateStorageError(error);
+        if (!isNotFound(error)) throw error;
       }
     }
     return undefined;
@@ -65,38 +59,28 @@ export class ArrivalsStore {
   /** Rewrites an arrival in place if it still has `etag` (the sweep recording a notice). */
   async replace(arrival: Arrival, etag: string): Promise<void> {
     try {
-      await this.table.updateEntity(toEntity(arrival), "Replace", { ...this.options(), etag });
+      await this.table.updateEntity(toEntity(arrival), "Replace", { etag });
     } catch (error) {
       if (isNotFound(error)) throw new ConcurrencyError();
-      throw translateStorageError(error);
+      throw error;
     }
   }
 
   /** The unmatched arrivals whose label named this job. */
   async unmatchedFor(key: JobKey): Promise<Arrival[]> {
     const found: Arrival[] = [];
-    try {
-      const filter = odata`PartitionKey eq ${partitionOf("Unmatched")} and JobKey eq ${jobKeyColumn(key)}`;
-      for await (const entity of this.table.listEntities<ArrivalEntity>({ queryOptions: { filter }, ...this.options() })) {
-        found.push(JSON.parse(entity.Arrival) as Arrival);
-      }
-    } catch (error) {
-      throw translateStorageError(error);
+    const filter = odata`PartitionKey eq ${partitionOf("Unmatched")} and JobKey eq ${jobKeyColumn(key)}`;
+    for await (const entity of this.table.listEntities<ArrivalEntity>({ queryOptions: { filter } })) {
+      found.push(JSON.parse(entity.Arrival) as Arrival);
     }
     return found;
   }
 
   async list(status: Arrival["status"], top: number, continuationToken?: string): Promise<ArrivalPage> {
-    try {
-      const pages = this.table
-        .listEntities<ArrivalEntity>({ queryOptions: { filter: odata`PartitionKey eq ${partitionOf(status)}` }, ...this.options() })
-        .byPage({ maxPageSize: top, continuationToken });
-      const { value: page } = await pages.next();
-      const arrivals = ((page ?? []) as ArrivalEntity[]).map((entity) => JSON.parse(entity.Arrival) as Arrival);
-      return { arrivals, continuationToken: (page as { continuationToken?: string } | undefined)?.continuationToken };
-    } catch (error) {
-      throw translateStorageError(error);
-    }
+    const pages = this.table.listEntities<ArrivalEntity>({ queryOptions: { filter: odata`PartitionKey eq ${partitionOf(status)}` } }).byPage({ maxPageSize: top, continuationToken });
+    const { value: page } = await pages.next();
+    const arrivals = ((page ?? []) as ArrivalEntity[]).map((entity) => JSON.parse(entity.Arrival) as Arrival);
+    return { arrivals, continuationToken: (page as { continuationToken?: string } | undefined)?.continuationToken };
   }
 
   /**
@@ -105,14 +89,10 @@ export class ArrivalsStore {
    * attach (or sweep) removes, never a lost arrival.
    */
   async markAttached(arrival: Arrival): Promise<void> {
-    try {
-      await this.table.upsertEntity(toEntity(arrival), "Replace", this.options());
-      await this.table.deleteEntity(partitionOf("Unmatched"), arrival.id, this.options()).catch((error) => {
-        if (!isNotFound(error)) throw error;
-      });
-    } catch (error) {
-      throw translateStorageError(error);
-    }
+    await this.table.upsertEntity(toEntity(arrival), "Replace");
+    await this.table.deleteEntity(partitionOf("Unmatched"), arrival.id).catch((error) => {
+      if (!isNotFound(error)) throw error;
+    });
   }
 
   /**
@@ -122,22 +102,15 @@ export class ArrivalsStore {
    * a `ConcurrencyError`.
    */
   async move(arrival: Arrival, from: Arrival["status"], etag: string): Promise<void> {
+    await this.table.upsertEntity(toEntity(arrival), "Replace");
     try {
-      await this.table.upsertEntity(toEntity(arrival), "Replace", this.options());
-      try {
-        await this.table.deleteEntity(partitionOf(from), arrival.id, { ...this.options(), etag });
-      } catch (error) {
-        if (!isNotFound(error) && statusOf(error) !== 412) throw error;
-        await this.table.deleteEntity(partitionOf(arrival.status), arrival.id, this.options());
-        throw new ConcurrencyError();
-      }
+      await this.table.deleteEntity(partitionOf(from), arrival.id, { etag });
     } catch (error) {
-      throw translateStorageError(error);
+      // A 412 arrives as ConcurrencyError already (storage-pipeline.ts).
+      if (!isNotFound(error) && !(error instanceof ConcurrencyError)) throw error;
+      await this.table.deleteEntity(partitionOf(arrival.status), arrival.id);
+      throw new ConcurrencyError();
     }
-  }
-
-  private options() {
-    return { abortSignal: AbortSignal.timeout(this.timeoutMs) };
   }
 }
 

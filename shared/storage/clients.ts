@@ -2,27 +2,30 @@
  * Builds the Table, Blob and Queue clients once per process, from a connection string (Azurite,
  * key-based accounts) or from service URIs with a token credential: the app's managed identity or
  * `DefaultAzureCredential`, unless the composition supplies another (`useStorageCredential`).
+ * Every storage call goes through these clients' own pipelines, whatever the credential, and each
+ * client carries the storage call policy (storage-pipeline.ts): one deadline per call, counting, and
+ * the translation of failures into the service's errors.
  */
 import { TableClient, TableServiceClient } from "@azure/data-tables";
-import { BlobServiceClient } from "@azure/storage-blob";
-import { QueueServiceClient } from "@azure/storage-queue";
+import { BlobServiceClient, newPipeline as newBlobPipeline } from "@azure/storage-blob";
+import { newPipeline as newQueuePipeline, QueueServiceClient } from "@azure/storage-queue";
 import type { TokenCredential } from "@azure/core-auth";
 import { Settings, StorageConnection } from "../config/settings";
-import { EntityReader, pipelineReader, sharedKeyReader } from "./table-rest";
 import { CustomerAccounts } from "./customer-accounts";
+import { storageCallPolicy, storageCallPolicyFactory } from "./storage-pipeline";
 
 // Retries are bounded so a storage outage surfaces as a 503 within seconds instead of a hung
-// request. Table calls also carry a timeout signal each (see the stores); the Blob and Queue
-// libraries take a per-try timeout instead.
+// request; the call's deadline (storage-pipeline.ts) bounds them all together.
 const TABLE_RETRY = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
-
-function storageRetry(settings: Settings) {
-  return { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1000, tryTimeoutInMs: settings.storageTimeoutMs };
-}
+const STORAGE_RETRY = { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
 
 /** Plain HTTP only for a connection string (Azurite); service URIs with a credential stay on TLS. */
 function tableOptions(settings: Settings) {
-  return { retryOptions: TABLE_RETRY, allowInsecureConnection: settings.storage.kind === "connectionString" };
+  return {
+    retryOptions: TABLE_RETRY,
+    allowInsecureConnection: settings.storage.kind === "connectionString",
+    additionalPolicies: [{ policy: storageCallPolicy(settings.storageTimeoutMs), position: "perCall" as const }],
+  };
 }
 
 type IdentityConnection = Extract<StorageConnection, { kind: "identity" }>;
@@ -67,25 +70,6 @@ export function createTableClient(settings: Settings, tableName: string): TableC
   return new TableClient(settings.storage.tableServiceUri, tableName, identityCredential(settings), options);
 }
 
-/**
- * How a table's hot point reads go: signed with the account key over node:http when the connection
- * string carries one (Azurite, key-based accounts), else through the client's pipeline (a SAS, the
- * `UseDevelopmentStorage` shorthand, a managed identity).
- */
-export function createEntityReader(settings: Settings, client: TableClient): EntityReader {
-  if (settings.storage.kind === "connectionString") {
-    const fields = new Map(
-      settings.storage.connectionString
-        .split(";")
-        .filter((pair) => pair.includes("="))
-        .map((pair) => [pair.slice(0, pair.indexOf("=")).trim().toLowerCase(), pair.slice(pair.indexOf("=") + 1).trim()]),
-    );
-    const [accountName, accountKey] = [fields.get("accountname"), fields.get("accountkey")];
-    if (accountName && accountKey) return sharedKeyReader(client, { accountName, accountKey }, settings.storageTimeoutMs);
-  }
-  return pipelineReader(client, settings.storageTimeoutMs);
-}
-
 export function createTableServiceClient(settings: Settings): TableServiceClient {
   const options = tableOptions(settings);
   if (settings.storage.kind === "connectionString") {
@@ -94,28 +78,37 @@ export function createTableServiceClient(settings: Settings): TableServiceClient
   return new TableServiceClient(settings.storage.tableServiceUri, identityCredential(settings), options);
 }
 
+// The Blob and Queue libraries take extra policies only as factories in a `Pipeline` of their own
+// (the libraries' documented way to customize one), built here from the account's URL and
+// credential; for a connection string, as the libraries read it.
 export function createBlobServiceClient(settings: Settings): BlobServiceClient {
-  const retry = storageRetry(settings);
-  if (settings.storage.kind === "connectionString") {
-    return BlobServiceClient.fromConnectionString(settings.storage.connectionString, { retryOptions: retry });
-  }
-  return new BlobServiceClient(settings.storage.blobServiceUri, identityCredential(settings), { retryOptions: retry });
+  const url = settings.storage.kind === "connectionString" ? BlobServiceClient.fromConnectionString(settings.storage.connectionString).url : settings.storage.blobServiceUri;
+  const pipeline = newBlobPipeline(accountCredential(settings), { retryOptions: STORAGE_RETRY });
+  pipeline.factories.push(storageCallPolicyFactory(settings.storageTimeoutMs));
+  return new BlobServiceClient(url, pipeline);
 }
 
 export function createQueueServiceClient(settings: Settings): QueueServiceClient {
-  const retry = storageRetry(settings);
-  if (settings.storage.kind === "connectionString") {
-    return QueueServiceClient.fromConnectionString(settings.storage.connectionString, { retryOptions: retry });
-  }
-  return new QueueServiceClient(settings.storage.queueServiceUri, identityCredential(settings), { retryOptions: retry });
+  const url = settings.storage.kind === "connectionString" ? QueueServiceClient.fromConnectionString(settings.storage.connectionString).url : settings.storage.queueServiceUri;
+  const pipeline = newQueuePipeline(accountCredential(settings), { retryOptions: STORAGE_RETRY });
+  pipeline.factories.push(storageCallPolicyFactory(settings.storageTimeoutMs));
+  return new QueueServiceClient(url, pipeline);
 }
 
-/** Customers' accounts (copy logs): keys from the settings, else the app's managed identity. */
+/** The account key of a key-based connection string (none for a SAS one: it rides on the URL). */
+function accountCredential(settings: Settings) {
+  if (settings.storage.kind === "identity") return identityCredential(settings);
+  return BlobServiceClient.fromConnectionString(settings.storage.connectionString).credential;
+}
+
+/**
+ * Customers' accounts (copy logs): keys from the settings, else the app's managed identity. Their
+ * clients keep the SDK's own errors: the copy agent reads a blob's 409 and 412 itself.
+ */
 export function createCustomerAccounts(settings: Settings): CustomerAccounts {
   return new CustomerAccounts(settings.customerAccounts, {
     sasLifetimeMs: settings.logSasLifetimeMs,
-    timeoutMs: settings.storageTimeoutMs,
-    retryOptions: storageRetry(settings),
+    retryOptions: { ...STORAGE_RETRY, tryTimeoutInMs: settings.storageTimeoutMs },
     identity: () => identityCredential(settings),
   });
 }

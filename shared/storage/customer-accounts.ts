@@ -19,7 +19,6 @@ export type LogUrlSigner = BlobUrlSigner & { copyLog?: CopyLogSigner };
 
 export interface CustomerAccountOptions {
   sasLifetimeMs: number;
-  timeoutMs: number;
   retryOptions?: StoragePipelineOptions["retryOptions"];
   /** The managed identity, for accounts without a configured key. */
   identity?: () => TokenCredential;
@@ -68,7 +67,7 @@ export class CustomerAccounts {
     const id = `${accountName}/${containerName}`;
     let store = this.logStores.get(id);
     if (!store) {
-      store = new LogBlobStore(client, containerName, this.options.sasLifetimeMs, this.options.timeoutMs);
+      store = new LogBlobStore(client, containerName, this.options.sasLifetimeMs);
       this.logStores.set(id, store);
     }
     return store;

@@ -21,7 +21,7 @@ import { Arrival } from "../domain/arrival";
 import { arrivalDeadlines, BLOB_CLEANUP_GRACE_MS, Deadline, DeadlineKind, jobDeadlines, MaintenanceRules } from "../domain/deadlines";
 import { Job } from "../domain/job";
 import { partitionKeyOf, rowKeyOf } from "./jobs.store";
-import { statusOf, translateStorageError } from "./storage-errors";
+import { statusOf } from "./storage-errors";
 
 export type IndexSubject =
   | { type: "job"; partitionKey: string; rowKey: string }
@@ -65,7 +65,6 @@ export class DeadlineIndex {
     private readonly prefix: string,
     private readonly shardCount: number,
     private readonly rules: MaintenanceRules,
-    private readonly timeoutMs: number,
   ) {}
 
   /**
@@ -116,15 +115,11 @@ export class DeadlineIndex {
   async dueTables(now: Date, counter?: TransactionCounter): Promise<string[]> {
     const today = dayOf(now.toISOString());
     const names: string[] = [];
-    try {
-      if (counter) counter.transactions++;
-      const filter = odata`TableName ge ${`${this.prefix}0`} and TableName le ${`${this.prefix}${today}`}`;
-      for await (const table of this.tables.service.listTables({ queryOptions: { filter } })) {
-        const day = table.name?.slice(this.prefix.length) ?? "";
-        if (/^\d{8}$/.test(day) && day <= today) names.push(table.name!);
-      }
-    } catch (error) {
-      throw translateStorageError(error);
+    if (counter) counter.transactions++;
+    const filter = odata`TableName ge ${`${this.prefix}0`} and TableName le ${`${this.prefix}${today}`}`;
+    for await (const table of this.tables.service.listTables({ queryOptions: { filter } })) {
+      const day = table.name?.slice(this.prefix.length) ?? "";
+      if (/^\d{8}$/.test(day) && day <= today) names.push(table.name!);
     }
     return names.sort();
   }
@@ -135,7 +130,7 @@ export class DeadlineIndex {
     const filter = odata`RowKey le ${`${now.toISOString()}|~`}`;
     try {
       const pages = this.client(table)
-        .listEntities({ queryOptions: { filter, select: ["RowKey", "PartitionKey"] }, abortSignal: AbortSignal.timeout(this.timeoutMs) })
+        .listEntities({ queryOptions: { filter, select: ["RowKey", "PartitionKey"] } })
         .byPage({ maxPageSize: Math.min(top, 1000), continuationToken });
       const { value: page } = await pages.next();
       const entries: IndexEntry[] = [];
@@ -146,7 +141,7 @@ export class DeadlineIndex {
       return { entries, continuationToken: (page as { continuationToken?: string } | undefined)?.continuationToken };
     } catch (error) {
       if (statusOf(error) === 404) return { entries: [] }; // dropped by a concurrent sweep
-      throw translateStorageError(error);
+      throw error;
     }
   }
 
@@ -166,7 +161,7 @@ export class DeadlineIndex {
       await this.tables.service.deleteTable(table);
       this.knownTables.delete(table);
     } catch (error) {
-      if (statusOf(error) !== 404) throw translateStorageError(error);
+      if (statusOf(error) !== 404) throw error;
     }
   }
 
@@ -182,7 +177,7 @@ export class DeadlineIndex {
       return true;
     } catch (error) {
       if (statusOf(error) === 404) return true;
-      throw translateStorageError(error);
+      throw error;
     }
   }
 
@@ -193,14 +188,14 @@ export class DeadlineIndex {
       const client = this.client(batch[0].table);
       try {
         if (counter) counter.transactions++;
-        await client.submitTransaction(actions, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+        await client.submitTransaction(actions);
       } catch (error) {
         // One entry already gone (another sweep took it) fails the whole batch: delete one by one.
-        if (statusOf(error) !== 404) throw translateStorageError(error);
+        if (statusOf(error) !== 404) throw error;
         for (const entry of batch) {
           if (counter) counter.transactions++;
           await client.deleteEntity(entry.shard, entry.rowKey).catch((single) => {
-            if (statusOf(single) !== 404) throw translateStorageError(single);
+            if (statusOf(single) !== 404) throw single;
           });
         }
       }
@@ -211,22 +206,16 @@ export class DeadlineIndex {
   async readCursor(): Promise<string | undefined> {
     try {
       await this.ensureTable(this.stateTable());
-      const entity = await this.client(this.stateTable()).getEntity<{ Cursor: string }>("state", "reconcile", { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+      const entity = await this.client(this.stateTable()).getEntity<{ Cursor: string }>("state", "reconcile");
       return entity.Cursor || undefined;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
-      throw translateStorageError(error);
+      throw error;
     }
   }
 
   async writeCursor(cursor: string | undefined): Promise<void> {
-    try {
-      await this.client(this.stateTable()).upsertEntity({ partitionKey: "state", rowKey: "reconcile", Cursor: cursor ?? "" }, "Replace", {
-        abortSignal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      throw translateStorageError(error);
-    }
+    await this.client(this.stateTable()).upsertEntity({ partitionKey: "state", rowKey: "reconcile", Cursor: cursor ?? "" }, "Replace");
   }
 
   entryOf(deadline: Deadline, subject: IndexSubject): IndexEntry {
@@ -259,9 +248,9 @@ export class DeadlineIndex {
     if (this.knownTables.has(table)) return;
     if (counter) counter.transactions++;
     try {
-      await this.client(table).createTable({ abortSignal: AbortSignal.timeout(this.timeoutMs) });
+      await this.client(table).createTable();
     } catch (error) {
-      if (statusOf(error) !== 409) throw translateStorageError(error);
+      if (statusOf(error) !== 409) throw error;
     }
     this.knownTables.add(table);
   }
@@ -270,22 +259,22 @@ export class DeadlineIndex {
     for (const batch of batchesByPartition(entries)) {
       const table = batch[0].table;
       await this.ensureTable(table, counter);
-      const actions: TransactionAction[] = batch.map((entry) => [
-        "upsert",
-        { partitionKey: entry.shard, rowKey: entry.rowKey, Kind: entry.kind, DueAt: new Date(entry.dueAt) },
-        "Replace",
-      ]);
+      const entities = batch.map((entry) => ({ partitionKey: entry.shard, rowKey: entry.rowKey, Kind: entry.kind, DueAt: new Date(entry.dueAt) }));
+      // One entry (a customer's write, nearly always) is a plain upsert: the same one transaction,
+      // without the batch's multipart body to build and parse.
+      const write = () =>
+        entities.length === 1
+          ? this.client(table).upsertEntity(entities[0], "Replace")
+          : this.client(table).submitTransaction(entities.map((entity): TransactionAction => ["upsert", entity, "Replace"]));
       try {
         if (counter) counter.transactions++;
-        await this.client(table).submitTransaction(actions, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+        await write();
       } catch (error) {
         // A sweep dropped this day's table meanwhile: create it again and write once more.
-        if (statusOf(error) !== 404) throw translateStorageError(error);
+        if (statusOf(error) !== 404) throw error;
         this.knownTables.delete(table);
         await this.ensureTable(table, counter);
-        await this.client(table).submitTransaction(actions, { abortSignal: AbortSignal.timeout(this.timeoutMs) }).catch((retry) => {
-          throw translateStorageError(retry);
-        });
+        await write();
       }
     }
   }

@@ -13,7 +13,6 @@ import { odata, TableClient, TransactionAction } from "@azure/data-tables";
 import { Job } from "../domain/job";
 import { partitionKeyOf } from "./jobs.store";
 import { chunkBySize } from "./size-chunks";
-import { translateStorageError } from "./storage-errors";
 
 export interface DeletedJobRecord {
   subscriptionId: string;
@@ -29,10 +28,7 @@ export interface DeletedJobRecord {
 const MAX_RECORDS_CHARS = 30_000;
 
 export class DeletedJobsStore {
-  constructor(
-    private readonly table: TableClient,
-    private readonly timeoutMs: number,
-  ) {}
+  constructor(private readonly table: TableClient) {}
 
   async record(job: Job, reason: string, at: Date): Promise<void> {
     await this.recordMany([{ job, reason }], at);
@@ -56,11 +52,7 @@ export class DeletedJobsStore {
       // Over 100 entities only for a partition with thousands of deletions in one go.
       for (let start = 0; start < actions.length; start += 100) {
         requests++;
-        try {
-          await this.table.submitTransaction(actions.slice(start, start + 100), { abortSignal: AbortSignal.timeout(this.timeoutMs) });
-        } catch (error) {
-          throw translateStorageError(error);
-        }
+        await this.table.submitTransaction(actions.slice(start, start + 100));
       }
     }
     return requests;
@@ -70,16 +62,12 @@ export class DeletedJobsStore {
   async list(subscriptionId: string, top: number): Promise<DeletedJobRecord[]> {
     const found: DeletedJobRecord[] = [];
     const prefix = subscriptionId.toLowerCase();
-    try {
-      const entities = this.table.listEntities<{ Records: string }>({
-        queryOptions: { filter: odata`PartitionKey ge ${`${prefix}:`} and PartitionKey lt ${`${prefix};`}`, select: ["Records"] },
-      });
-      for await (const entity of entities) {
-        found.push(...(JSON.parse(entity.Records) as DeletedJobRecord[]));
-        if (found.length >= top) break;
-      }
-    } catch (error) {
-      throw translateStorageError(error);
+    const entities = this.table.listEntities<{ Records: string }>({
+      queryOptions: { filter: odata`PartitionKey ge ${`${prefix}:`} and PartitionKey lt ${`${prefix};`}`, select: ["Records"] },
+    });
+    for await (const entity of entities) {
+      found.push(...(JSON.parse(entity.Records) as DeletedJobRecord[]));
+      if (found.length >= top) break;
     }
     return found.slice(0, top);
   }

@@ -12,8 +12,8 @@ import { boundHistory, HistoryChunk } from "../domain/history";
 import { Job, JobKey } from "../domain/job";
 import { JobFilter } from "../domain/job-filter";
 import { JobState } from "../domain/job-state-machine";
-import { ConcurrencyError, isNotFound, statusOf, translateStorageError } from "./storage-errors";
-import { deleteAllIfUnchanged, EntityReader, MAX_TRANSACTION_OPERATIONS, pipelineReader } from "./table-rest";
+import { ConcurrencyError, isNotFound, statusOf } from "./storage-errors";
+import { deleteAllIfUnchanged, MAX_TRANSACTION_OPERATIONS, readEntity } from "./table-rest";
 
 export interface StoredJob {
   job: Job;
@@ -110,22 +110,17 @@ export interface HistoryArchiver {
   archive(job: Job, chunk: HistoryChunk): Promise<void>;
 }
 
+/**
+ * Storage failures reach callers already translated (the clients' storage call policy); this store
+ * interprets only the statuses that mean something for the call at hand. Without a
+ * `historyArchive`, jobs keep their whole history.
+ */
 export class JobsStore {
-  private readonly reader: EntityReader;
-
-  /**
-   * `reader` does the point reads; by default through the table client's own pipeline. Without a
-   * `historyArchive`, jobs keep their whole history.
-   */
   constructor(
     private readonly table: TableClient,
-    private readonly timeoutMs: number,
     private readonly deadlines?: DeadlineWriter,
-    reader?: EntityReader,
     private readonly historyArchive?: HistoryArchiver,
-  ) {
-    this.reader = reader ?? pipelineReader(table, timeoutMs);
-  }
+  ) {}
 
   async get(key: JobKey): Promise<StoredJob | undefined> {
     return this.getByEntityKeys(partitionKeyOf(key), rowKeyOf(key));
@@ -136,7 +131,7 @@ export class JobsStore {
    * the columns a job is made of (the hot path of Get Job, so below the SDK's typed layer).
    */
   async getByEntityKeys(partitionKey: string, rowKey: string): Promise<StoredJob | undefined> {
-    const read = await this.reader.read(partitionKey, rowKey, JOB_COLUMNS);
+    const read = await readEntity(this.table, partitionKey, rowKey, JOB_COLUMNS);
     return read && { job: fromEntity(read.properties as unknown as JobEntity), etag: read.etag };
   }
 
@@ -153,19 +148,15 @@ export class JobsStore {
       const sorted = [...remaining].sort();
       const budget = 2 * remaining.size + RANGE_SLACK;
       const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${sorted[0]} and RowKey le ${sorted[sorted.length - 1]}`;
-      try {
-        const pages = this.table.listEntities<JobEntity>({ queryOptions: { filter }, ...this.options() }).byPage({ maxPageSize: Math.min(RANGE_PAGE_SIZE, budget) });
-        for await (const page of pages) {
-          result.requests++;
-          for (const entity of page as (JobEntity & { etag: string })[]) {
-            result.entitiesRead++;
-            if (!remaining.delete(entity.rowKey)) continue;
-            result.jobs.set(entity.rowKey, { job: fromEntity(entity), etag: entity.etag });
-          }
-          if (remaining.size === 0 || result.entitiesRead >= budget) break;
+      const pages = this.table.listEntities<JobEntity>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(RANGE_PAGE_SIZE, budget) });
+      for await (const page of pages) {
+        result.requests++;
+        for (const entity of page as (JobEntity & { etag: string })[]) {
+          result.entitiesRead++;
+          if (!remaining.delete(entity.rowKey)) continue;
+          result.jobs.set(entity.rowKey, { job: fromEntity(entity), etag: entity.etag });
         }
-      } catch (error) {
-        throw translateStorageError(error);
+        if (remaining.size === 0 || result.entitiesRead >= budget) break;
       }
     }
     // Point reads for the rest: keys past the budget, and absent ones (a point read settles it).
@@ -185,11 +176,11 @@ export class JobsStore {
     // The index entry first: a crash in between leaves an extra entry, never a missing one.
     await this.deadlines?.ensureForJob(job);
     try {
-      const response = await this.table.createEntity(toEntity(job), this.options());
+      const response = await this.table.createEntity(toEntity(job));
       return response.etag!;
     } catch (error) {
       if (statusOf(error) === 409) throw new ConcurrencyError(); // EntityAlreadyExists
-      throw translateStorageError(error);
+      throw error;
     }
   }
 
@@ -206,10 +197,10 @@ export class JobsStore {
     await this.deadlines?.repairForJobs(jobs);
     try {
       const actions: TransactionAction[] = jobs.map((job) => ["create", toEntity(job) as unknown as TableEntity]);
-      await this.table.submitTransaction(actions, this.options());
+      await this.table.submitTransaction(actions);
     } catch (error) {
       if (statusOf(error) === 409) throw new ConcurrencyError();
-      throw translateStorageError(error);
+      throw error;
     }
   }
 
@@ -227,11 +218,11 @@ export class JobsStore {
       job = bounded.job;
     }
     try {
-      const response = await this.table.updateEntity(toEntity(job), "Replace", { ...this.options(), etag });
+      const response = await this.table.updateEntity(toEntity(job), "Replace", { etag });
       return response.etag!;
     } catch (error) {
-      if (isNotFound(error)) throw new ConcurrencyError();
-      throw translateStorageError(error);
+      if (isNotFound(error)) throw new ConcurrencyError(); // deleted meanwhile
+      throw error;
     }
   }
 
@@ -242,11 +233,11 @@ export class JobsStore {
   /** Deletes one job if it still has `etag`; false when it changed meanwhile or is already gone. */
   private async deleteIfUnchanged(partitionKey: string, rowKey: string, etag: string): Promise<boolean> {
     try {
-      await this.table.deleteEntity(partitionKey, rowKey, { ...this.options(), etag });
+      await this.table.deleteEntity(partitionKey, rowKey, { etag });
       return true;
     } catch (error) {
-      if (isNotFound(error) || statusOf(error) === 412) return false;
-      throw translateStorageError(error);
+      if (isNotFound(error) || error instanceof ConcurrencyError) return false;
+      throw error;
     }
   }
 
@@ -261,7 +252,7 @@ export class JobsStore {
     for (let start = 0; start < items.length; start += MAX_TRANSACTION_OPERATIONS) {
       const chunk = items.slice(start, start + MAX_TRANSACTION_OPERATIONS);
       requests++;
-      if (await deleteAllIfUnchanged(this.table, chunk.map((item) => ({ partitionKey, ...item })), this.timeoutMs)) {
+      if (await deleteAllIfUnchanged(this.table, chunk.map((item) => ({ partitionKey, ...item })))) {
         chunk.forEach((item) => deleted.add(item.rowKey));
         continue;
       }
@@ -275,38 +266,24 @@ export class JobsStore {
 
   /** One page of all jobs in key order, for the bounded reconciliation of the expiry index. */
   async scan(pageSize: number, continuationToken?: string): Promise<JobPage> {
-    try {
-      const pages = this.table
-        .listEntities<JobDocumentColumns>({ queryOptions: { select: DOCUMENT_COLUMNS }, ...this.options() })
-        .byPage({ maxPageSize: pageSize, continuationToken });
-      const { value: page } = await pages.next();
-      const jobs: Job[] = [];
-      for (const entity of (page ?? []) as TableEntityResult<JobDocumentColumns>[]) {
-        try {
-          jobs.push(readDocument(entity));
-        } catch {
-          // An unreadable entity is skipped here; the sweep reports it when it meets it.
-        }
+    const pages = this.table.listEntities<JobDocumentColumns>({ queryOptions: { select: DOCUMENT_COLUMNS } }).byPage({ maxPageSize: pageSize, continuationToken });
+    const { value: page } = await pages.next();
+    const jobs: Job[] = [];
+    for (const entity of (page ?? []) as TableEntityResult<JobDocumentColumns>[]) {
+      try {
+        jobs.push(readDocument(entity));
+      } catch {
+        // An unreadable entity is skipped here; the sweep reports it when it meets it.
       }
-      return { jobs, continuationToken: (page as { continuationToken?: string } | undefined)?.continuationToken };
-    } catch (error) {
-      throw translateStorageError(error);
     }
+    return { jobs, continuationToken: (page as { continuationToken?: string } | undefined)?.continuationToken };
   }
 
   /** The keys of a job of `tenantId` by drive id; undefined when there is no such job for that tenant. */
   async bitLockerKeys(key: JobKey, tenantId: string): Promise<Map<string, string> | undefined> {
-    try {
-      const entity = await this.table.getEntity<Pick<JobEntity, "BitLockerKeys" | "TenantId">>(partitionKeyOf(key), rowKeyOf(key), {
-        ...this.options(),
-        queryOptions: { select: ["BitLockerKeys", "TenantId"] },
-      });
-      if (entity.TenantId !== tenantId) return undefined;
-      return parseKeyDocument(entity.BitLockerKeys);
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw translateStorageError(error);
-    }
+    const read = await readEntity(this.table, partitionKeyOf(key), rowKeyOf(key), ["BitLockerKeys", "TenantId"]);
+    if (!read || read.properties.TenantId !== tenantId) return undefined;
+    return parseKeyDocument(read.properties.BitLockerKeys as string | undefined);
   }
 
   /**
@@ -333,24 +310,16 @@ export class JobsStore {
   private async query(filter: string, top: number, continuationToken?: string): Promise<JobPage> {
     const jobs: Job[] = [];
     let token = continuationToken;
-    try {
-      do {
-        const pages = this.table
-          .listEntities<JobDocumentColumns>({ queryOptions: { filter, select: DOCUMENT_COLUMNS }, ...this.options() })
-          .byPage({ maxPageSize: top - jobs.length, continuationToken: token });
-        const { value: page } = await pages.next();
-        if (!page) break;
-        for (const entity of page as TableEntityResult<JobDocumentColumns>[]) jobs.push(readDocument(entity));
-        token = (page as { continuationToken?: string }).continuationToken;
-      } while (token && jobs.length < top);
-    } catch (error) {
-      throw translateStorageError(error);
-    }
+    do {
+      const pages = this.table
+        .listEntities<JobDocumentColumns>({ queryOptions: { filter, select: DOCUMENT_COLUMNS } })
+        .byPage({ maxPageSize: top - jobs.length, continuationToken: token });
+      const { value: page } = await pages.next();
+      if (!page) break;
+      for (const entity of page as TableEntityResult<JobDocumentColumns>[]) jobs.push(readDocument(entity));
+      token = (page as { continuationToken?: string }).continuationToken;
+    } while (token && jobs.length < top);
     return { jobs, continuationToken: token };
-  }
-
-  private options() {
-    return { abortSignal: AbortSignal.timeout(this.timeoutMs) };
   }
 }
 

@@ -2,7 +2,8 @@
  * The log blob adapter: append blobs for drive logs, block blobs for a backed-up manifest and an
  * export's list of blobs that did not fit, and read-only SAS URLs for Get Job. URLs are signed
  * locally (no storage call) with the account key; with a managed identity, with a user-delegation
- * key that is fetched once and reused until shortly before it expires.
+ * key that is fetched once and reused until shortly before it expires. Storage failures reach callers
+ * already translated (the clients' storage call policy).
  */
 import {
   BlobSASPermissions,
@@ -13,7 +14,7 @@ import {
   UserDelegationKey,
 } from "@azure/storage-blob";
 import { isSafeBlobName } from "../domain/log-blobs";
-import { translateStorageError } from "./storage-errors";
+import { isNotFound } from "./storage-errors";
 
 /** Append Block takes at most 4 MiB; stay well below it. */
 const MAX_APPEND_BYTES = 1024 * 1024;
@@ -30,60 +31,38 @@ export class LogBlobStore {
     private readonly service: BlobServiceClient,
     containerName: string,
     private readonly sasLifetimeMs: number,
-    private readonly timeoutMs: number,
   ) {
     this.container = service.getContainerClient(containerName);
   }
 
   async ensureContainer(): Promise<void> {
-    try {
-      await this.container.createIfNotExists({ abortSignal: AbortSignal.timeout(this.timeoutMs) });
-    } catch (error) {
-      throw translateStorageError(error);
-    }
+    await this.container.createIfNotExists();
   }
 
   /** Appends lines (each stamped with `at`, when given) to an append blob, creating it first if needed. */
   async append(blobName: string, lines: string[], at?: Date): Promise<void> {
     checkName(blobName);
     const blob = this.container.getAppendBlobClient(blobName);
-    try {
-      await blob.createIfNotExists({ blobHTTPHeaders: { blobContentType: "text/plain; charset=utf-8" }, abortSignal: AbortSignal.timeout(this.timeoutMs) });
-      const text = lines.map((line) => (at ? `${at.toISOString()} ${line}\n` : `${line}\n`)).join("");
-      for (const chunk of chunks(Buffer.from(text, "utf8"), MAX_APPEND_BYTES)) {
-        await blob.appendBlock(chunk, chunk.length, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
-      }
-    } catch (error) {
-      throw translateStorageError(error);
-    }
+    await blob.createIfNotExists({ blobHTTPHeaders: { blobContentType: "text/plain; charset=utf-8" } });
+    const text = lines.map((line) => (at ? `${at.toISOString()} ${line}\n` : `${line}\n`)).join("");
+    for (const chunk of chunks(Buffer.from(text, "utf8"), MAX_APPEND_BYTES)) await blob.appendBlock(chunk, chunk.length);
   }
 
   async put(blobName: string, content: string, contentType: string): Promise<void> {
     checkName(blobName);
     const data = Buffer.from(content, "utf8");
-    try {
-      await this.container.getBlockBlobClient(blobName).upload(data, data.length, {
-        blobHTTPHeaders: { blobContentType: contentType },
-        abortSignal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      throw translateStorageError(error);
-    }
+    await this.container.getBlockBlobClient(blobName).upload(data, data.length, { blobHTTPHeaders: { blobContentType: contentType } });
   }
 
   /** Deletes every blob under `prefix`; returns how many. */
   async deleteAll(prefix: string): Promise<number> {
     checkName(prefix); // never "": that would be the whole container
     let deleted = 0;
-    try {
-      for await (const item of this.container.listBlobsFlat({ prefix })) {
-        await this.container.deleteBlob(item.name, { deleteSnapshots: "include" }).catch((error) => {
-          if ((error as { statusCode?: number }).statusCode !== 404) throw error;
-        });
-        deleted++;
-      }
-    } catch (error) {
-      throw translateStorageError(error);
+    for await (const item of this.container.listBlobsFlat({ prefix })) {
+      await this.container.deleteBlob(item.name, { deleteSnapshots: "include" }).catch((error) => {
+        if (!isNotFound(error)) throw error;
+      });
+      deleted++;
     }
     return deleted;
   }
@@ -91,21 +70,17 @@ export class LogBlobStore {
   /** A blob's text; undefined when it does not exist. */
   async readText(blobName: string): Promise<string | undefined> {
     try {
-      const buffer = await this.container.getBlobClient(blobName).downloadToBuffer(undefined, undefined, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+      const buffer = await this.container.getBlobClient(blobName).downloadToBuffer();
       return buffer.toString("utf8");
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
-      throw translateStorageError(error);
+      if (isNotFound(error)) return undefined;
+      throw error;
     }
   }
 
   async list(prefix: string): Promise<string[]> {
     const names: string[] = [];
-    try {
-      for await (const item of this.container.listBlobsFlat({ prefix })) names.push(item.name);
-    } catch (error) {
-      throw translateStorageError(error);
-    }
+    for await (const item of this.container.listBlobsFlat({ prefix })) names.push(item.name);
     return names;
   }
 
@@ -132,13 +107,9 @@ export class LogBlobStore {
   private async userDelegationKey(now: Date, neededUntil: Date): Promise<UserDelegationKey> {
     if (this.delegationKey && this.delegationKey.expiresOn > neededUntil) return this.delegationKey.key;
     const expiresOn = new Date(Math.max(neededUntil.getTime(), now.getTime() + 6 * 3_600_000));
-    try {
-      const key = await this.service.getUserDelegationKey(new Date(now.getTime() - CLOCK_SKEW_MS), expiresOn);
-      this.delegationKey = { key, expiresOn };
-      return key;
-    } catch (error) {
-      throw translateStorageError(error);
-    }
+    const key = await this.service.getUserDelegationKey(new Date(now.getTime() - CLOCK_SKEW_MS), expiresOn);
+    this.delegationKey = { key, expiresOn };
+    return key;
   }
 }
 

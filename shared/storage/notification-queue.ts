@@ -9,7 +9,6 @@ import { QueueClient, QueueServiceClient } from "@azure/storage-queue";
 import type { ArrivalNotice } from "../domain/deadlines";
 import type { OutboundMessage } from "../domain/messages";
 import { chunkBySize } from "./size-chunks";
-import { translateStorageError } from "./storage-errors";
 
 /** What goes on the queue: a job's messages, or an arrival's notice to operators. */
 export type QueueMessage = ArrivalNotice | OutboundMessage;
@@ -42,33 +41,19 @@ export function packQueueMessages(messages: QueueMessage[]): string[] {
 export class NotificationQueue {
   private readonly queue: QueueClient;
 
-  constructor(
-    service: QueueServiceClient,
-    queueName: string,
-    private readonly timeoutMs: number,
-  ) {
+  constructor(service: QueueServiceClient, queueName: string) {
     this.queue = service.getQueueClient(queueName);
   }
 
   async ensureQueue(): Promise<void> {
-    try {
-      await this.queue.createIfNotExists({ abortSignal: AbortSignal.timeout(this.timeoutMs) });
-    } catch (error) {
-      throw translateStorageError(error);
-    }
+    await this.queue.createIfNotExists();
   }
 
   /** Sends `messages`; returns the queue messages (transactions) it took. */
   async publish(messages: QueueMessage[]): Promise<number> {
     const bodies = packQueueMessages(messages);
-    try {
-      for (const body of bodies) {
-        // Kept for a week: notices are for people, and a consumer may be down for a while.
-        await this.queue.sendMessage(body, { messageTimeToLive: 7 * 86_400, abortSignal: AbortSignal.timeout(this.timeoutMs) });
-      }
-    } catch (error) {
-      throw translateStorageError(error);
-    }
+    // Kept for a week: notices are for people, and a consumer may be down for a while.
+    for (const body of bodies) await this.queue.sendMessage(body, { messageTimeToLive: 7 * 86_400 });
     return bodies.length;
   }
 

@@ -7,7 +7,7 @@
  */
 import { TableClient } from "@azure/data-tables";
 import { SubscriptionRegistration } from "../domain/subscription";
-import { ConcurrencyError, isNotFound, statusOf, translateStorageError } from "./storage-errors";
+import { ConcurrencyError, isNotFound, statusOf } from "./storage-errors";
 
 interface SubscriptionEntity {
   partitionKey: string;
@@ -27,43 +27,38 @@ export interface StoredRegistration {
 const ROW_KEY = "";
 
 export class SubscriptionsStore {
-  constructor(
-    private readonly table: TableClient,
-    private readonly timeoutMs: number,
-  ) {}
+  // Timeouts and the translation of storage failures are the client's pipeline's (storage-pipeline.ts);
+  // only what a status means for this table is decided here.
+  constructor(private readonly table: TableClient) {}
 
   async get(subscriptionId: string): Promise<StoredRegistration | undefined> {
     try {
-      const entity = await this.table.getEntity<SubscriptionEntity>(subscriptionId.toLowerCase(), ROW_KEY, this.options());
+      const entity = await this.table.getEntity<SubscriptionEntity>(subscriptionId.toLowerCase(), ROW_KEY);
       return { registration: fromEntity(subscriptionId, entity), etag: entity.etag };
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      throw translateStorageError(error);
+      throw error;
     }
   }
 
   /** Registers a subscription nobody registered yet; throws `ConcurrencyError` if someone did first. */
   async insert(registration: SubscriptionRegistration): Promise<string> {
     try {
-      return (await this.table.createEntity(toEntity(registration), this.options())).etag!;
+      return (await this.table.createEntity(toEntity(registration))).etag!;
     } catch (error) {
       if (statusOf(error) === 409) throw new ConcurrencyError();
-      throw translateStorageError(error);
+      throw error;
     }
   }
 
   /** Replaces a registration if it still has `etag`; throws `ConcurrencyError` otherwise. */
   async replace(registration: SubscriptionRegistration, etag: string): Promise<string> {
     try {
-      return (await this.table.updateEntity(toEntity(registration), "Replace", { ...this.options(), etag })).etag!;
+      return (await this.table.updateEntity(toEntity(registration), "Replace", { etag })).etag!;
     } catch (error) {
       if (isNotFound(error)) throw new ConcurrencyError();
-      throw translateStorageError(error);
+      throw error;
     }
-  }
-
-  private options() {
-    return { abortSignal: AbortSignal.timeout(this.timeoutMs) };
   }
 }
 

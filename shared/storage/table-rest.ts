@@ -1,20 +1,18 @@
 /**
- * Two Table REST calls made below the SDK's typed methods:
+ * Two Table REST calls made below the SDK's typed methods, both sent through the table client's own
+ * pipeline (its credential signs them, its retry policy and the storage call policy apply):
  *   - a point read for the hot path (Get Job): the typed `getEntity` spends more CPU serializing,
  *     deserializing and converting types than the rest of a Get does (see `npm run bench`); this
- *     asks for `odata=nometadata` and parses the JSON once, through the client's own pipeline (its
- *     credential signs, its retry policy applies) or, on a key-based account, straight over
- *     node:http, signed with the key;
+ *     asks for `odata=nometadata` and the selected columns, and parses the JSON once;
  *   - conditional deletes in one entity group transaction: the public `submitTransaction` deletes
  *     unconditionally (its "delete" action takes no ETag), which would let a sweep delete a job a
  *     customer changed a moment before. The wire format takes an `If-Match` per operation, so this
  *     writes the OData batch body itself ("Performing entity group transactions", Table REST API).
+ *     This is the one storage call the SDK has no method for.
  */
-import { createHmac, randomUUID } from "node:crypto";
-import http from "node:http";
-import https from "node:https";
+import { randomUUID } from "node:crypto";
 import { TableClient } from "@azure/data-tables";
-import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest, HttpClient, PipelineRequest } from "@azure/core-rest-pipeline";
+import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest, HttpClient, PipelineRequest, PipelineResponse } from "@azure/core-rest-pipeline";
 import { translateStorageError } from "./storage-errors";
 
 export interface ConditionalDelete {
@@ -27,7 +25,6 @@ export interface ConditionalDelete {
 export const MAX_TRANSACTION_OPERATIONS = 100;
 
 const CRLF = "\r\n";
-let httpClient: HttpClient | undefined;
 
 export interface EntityRead {
   etag: string;
@@ -35,105 +32,34 @@ export interface EntityRead {
   properties: Record<string, unknown>;
 }
 
-/** Point reads of one table's entities: the `select`ed properties, undefined when there is none. */
-export interface EntityReader {
-  read(partitionKey: string, rowKey: string, select: string[]): Promise<EntityRead | undefined>;
-}
+/** One HTTP client (one keep-alive agent) for these calls, made on first use. */
+let httpClient: HttpClient | undefined;
 
-/** The account key a shared-key reader signs with. */
-export interface SharedKey {
-  accountName: string;
-  accountKey: string;
-}
-
-/** Reads through the client's own pipeline: works with every credential (key, SAS, managed identity). */
-export function pipelineReader(client: TableClient, timeoutMs: number): EntityReader {
-  return { read: (partitionKey, rowKey, select) => readEntity(client, partitionKey, rowKey, select, timeoutMs) };
-}
-
-/** Reads one entity's `select`ed properties through the client's pipeline. */
-export async function readEntity(client: TableClient, partitionKey: string, rowKey: string, select: string[], timeoutMs: number): Promise<EntityRead | undefined> {
+/** Reads one entity's `select`ed properties; undefined when there is no such entity (or table). */
+export async function readEntity(client: TableClient, partitionKey: string, rowKey: string, select: string[]): Promise<EntityRead | undefined> {
   const { accountUrl, sas } = endpointOf(client);
   const request = createPipelineRequest({
     url: `${accountUrl}${entityPath(client.tableName, partitionKey, rowKey)}?${selectQuery(select)}${sas ? `&${sas}` : ""}`,
     method: "GET",
     headers: createHttpHeaders(READ_HEADERS),
-    abortSignal: AbortSignal.timeout(timeoutMs),
     allowInsecureConnection: accountUrl.startsWith("http:"),
   });
-  return entityReadOf(await sendThroughPipeline(client, request));
-}
-
-/** Sends a request through the client's own pipeline; a failure to get an answer is translated. */
-async function sendThroughPipeline(client: TableClient, request: PipelineRequest): Promise<{ status: number; body: string; etag?: string }> {
-  try {
-    const response = await client.pipeline.sendRequest((httpClient ??= createDefaultHttpClient()), request);
-    return { status: response.status, body: response.bodyAsText ?? "", etag: response.headers.get("etag") };
-  } catch (error) {
-    throw translateStorageError(error);
-  }
+  const response = await send(client, request);
+  if (response.status === 404) return undefined;
+  if (response.status !== 200 || !response.etag) throw translateStorageError(failure(`Reading an entity failed with ${response.status}`, response.status));
+  return { etag: response.etag, properties: (response.parsedBody ?? JSON.parse(response.body)) as Record<string, unknown> };
 }
 
 /**
- * Reads with node:http on a keep-alive agent, signed here with the account key (SharedKeyLite, as the
- * SDK signs table requests), retrying a dropped connection or a 5xx as the client's retry policy
- * would. Get Job's hot path on key-based accounts (Azurite among them): the SDK's HTTP layer costs
- * about as much CPU again as everything else a Get does (see `npm run bench`).
+ * Sends a request through the client's pipeline. The pipeline's deserialization policy (core-client)
+ * has already parsed a JSON body into `parsedBody`, so a read does not parse it twice.
  */
-export function sharedKeyReader(client: TableClient, key: SharedKey, timeoutMs: number): EntityReader {
-  const { accountUrl } = endpointOf(client);
-  const base = new URL(accountUrl);
-  const transport = base.protocol === "https:" ? https : http;
-  const agent = new transport.Agent({ keepAlive: true });
-  const secret = Buffer.from(key.accountKey, "base64");
-  const basePath = base.pathname.replace(/\/+$/, "");
-
-  const once = (path: string, query: string, signal: AbortSignal) =>
-    new Promise<{ status: number; body: string; etag?: string }>((resolve, reject) => {
-      const date = new Date().toUTCString();
-      const signature = createHmac("sha256", secret).update(`${date}\n/${key.accountName}${path}`, "utf8").digest("base64");
-      const headers = { ...READ_HEADERS, "x-ms-date": date, authorization: `SharedKeyLite ${key.accountName}:${signature}` };
-      const request = transport.request({ hostname: base.hostname, port: base.port, path: `${path}?${query}`, method: "GET", headers, agent, signal }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on("data", (chunk: Buffer) => chunks.push(chunk));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), etag: response.headers.etag }));
-        response.on("error", reject);
-      });
-      request.on("error", reject);
-      request.end();
-    });
-
-  return {
-    async read(partitionKey, rowKey, select) {
-      const path = `${basePath}${entityPath(client.tableName, partitionKey, rowKey)}`;
-      const signal = AbortSignal.timeout(timeoutMs);
-      for (let attempt = 0; ; attempt++) {
-        let response: { status: number; body: string; etag?: string } | undefined;
-        let failed: unknown;
-        try {
-          response = await once(path, selectQuery(select), signal);
-        } catch (error) {
-          if (signal.aborted) throw translateStorageError(signal.reason ?? error);
-          // Never answered (refused, reset): shaped as the SDK's RestError without a status.
-          failed = failure(error instanceof Error ? error.message : String(error), undefined);
-        }
-        const transient = failed !== undefined || (response !== undefined && RETRIED_STATUSES.has(response.status));
-        if (transient && attempt < READ_RETRIES) {
-          await delay(READ_RETRY_DELAY_MS * 2 ** attempt, signal);
-          continue;
-        }
-        if (failed !== undefined) throw translateStorageError(failed);
-        return entityReadOf(response!);
-      }
-    },
-  };
+async function send(client: TableClient, request: PipelineRequest): Promise<{ status: number; body: string; etag?: string; parsedBody?: unknown }> {
+  const response: PipelineResponse & { parsedBody?: unknown } = await client.pipeline.sendRequest((httpClient ??= createDefaultHttpClient()), request);
+  return { status: response.status, body: response.bodyAsText ?? "", etag: response.headers.get("etag"), parsedBody: response.parsedBody };
 }
 
 const READ_HEADERS = { accept: "application/json;odata=nometadata", "x-ms-version": "2019-02-02", DataServiceVersion: "3.0;" };
-/** As the table clients' retry options (shared/storage/clients.ts): two retries, from 200 ms. */
-const READ_RETRIES = 2;
-const READ_RETRY_DELAY_MS = 200;
-const RETRIED_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 
 function entityPath(tableName: string, partitionKey: string, rowKey: string): string {
   return `/${tableName}(PartitionKey='${keyInUrl(partitionKey)}',RowKey='${keyInUrl(rowKey)}')`;
@@ -143,28 +69,11 @@ function selectQuery(select: string[]): string {
   return `$select=${select.map(encodeURIComponent).join(",")}`;
 }
 
-function entityReadOf(response: { status: number; body: string; etag?: string }): EntityRead | undefined {
-  if (response.status === 404) return undefined;
-  if (response.status !== 200 || !response.etag) throw translateStorageError(failure(`Reading an entity failed with ${response.status}`, response.status));
-  return { etag: response.etag, properties: JSON.parse(response.body) as Record<string, unknown> };
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      reject(translateStorageError(signal.reason));
-    }, { once: true });
-  });
-}
-
 /**
- * Sent through the client's own pipeline (its credential signs it, its retry policy applies).
  * Deletes all of `deletes` (one partition, at most 100) if every one still has its ETag, or none.
  * Returns false when one had changed or was gone (412/404): the caller settles them one by one.
  */
-export async function deleteAllIfUnchanged(client: TableClient, deletes: ConditionalDelete[], timeoutMs: number): Promise<boolean> {
+export async function deleteAllIfUnchanged(client: TableClient, deletes: ConditionalDelete[]): Promise<boolean> {
   if (deletes.length === 0) return true;
   if (deletes.length > MAX_TRANSACTION_OPERATIONS || deletes.some((item) => item.partitionKey !== deletes[0].partitionKey)) {
     throw new Error(`A transaction takes at most ${MAX_TRANSACTION_OPERATIONS} operations of one partition`);
@@ -199,10 +108,9 @@ export async function deleteAllIfUnchanged(client: TableClient, deletes: Conditi
       MaxDataServiceVersion: "3.0;NetFx",
       "Content-Type": `multipart/mixed; boundary=${batch}`,
     }),
-    abortSignal: AbortSignal.timeout(timeoutMs),
     allowInsecureConnection: accountUrl.startsWith("http:"),
   });
-  const { status, body } = await sendThroughPipeline(client, request);
+  const { status, body } = await send(client, request);
   if (status !== 202) throw translateStorageError(failure(`Entity group transaction failed with ${status}`, status));
   // A changeset either succeeds whole (a 204 per operation) or fails at one operation, whose status
   // is then the only one in the response.

@@ -71,7 +71,7 @@ class RecordingJobsStore extends JobsStore {
 
 function recordingSweep() {
   let store: RecordingJobsStore | undefined;
-  const parts = buildSweep(h.clock, (tableClient: TableClient, timeout: number, index: DeadlineWriter) => (store = new RecordingJobsStore(tableClient, timeout, index)));
+  const parts = buildSweep(h.clock, (tableClient: TableClient, index: DeadlineWriter) => (store = new RecordingJobsStore(tableClient, index)));
   return { ...parts, store: store! };
 }
 

@@ -269,20 +269,19 @@ export interface SweepParts {
  * The same SweepService the composition root builds, over the suite's storage, with the jobs store
  * given by `makeJobs` (to wrap it) and an optional cap on the entries per run.
  */
-export function buildSweep(clock: Clock, makeJobs?: (table: TableClient, timeoutMs: number, index: DeadlineWriter) => JobsStore, maxEntries?: number): SweepParts {
+export function buildSweep(clock: Clock, makeJobs?: (table: TableClient, index: DeadlineWriter) => JobsStore, maxEntries?: number): SweepParts {
   const settings = getSettings();
   const rules = maintenanceRules(settings);
-  const timeout = settings.storageTimeoutMs;
   const index = createDeadlineIndex(settings);
   const jobsTable = createTableClient(settings, settings.jobsTableName);
-  const jobs = makeJobs ? makeJobs(jobsTable, timeout, index) : new JobsStore(jobsTable, timeout, index);
+  const jobs = makeJobs ? makeJobs(jobsTable, index) : new JobsStore(jobsTable, index);
   const sweep = new SweepService(
     jobs,
-    new ArrivalsStore(createTableClient(settings, settings.arrivalsTableName), timeout),
+    new ArrivalsStore(createTableClient(settings, settings.arrivalsTableName)),
     index,
-    new DeletedJobsStore(createTableClient(settings, settings.deletedJobsTableName), timeout),
-    new LogBlobStore(createBlobServiceClient(settings), settings.logsContainerName, settings.logSasLifetimeMs, timeout),
-    new NotificationQueue(createQueueServiceClient(settings), settings.notificationsQueueName, timeout),
+    new DeletedJobsStore(createTableClient(settings, settings.deletedJobsTableName)),
+    new LogBlobStore(createBlobServiceClient(settings), settings.logsContainerName, settings.logSasLifetimeMs),
+    new NotificationQueue(createQueueServiceClient(settings), settings.notificationsQueueName),
     rules,
     clock,
     maxEntries ?? settings.sweepMaxEntries,

@@ -78,7 +78,7 @@ test("a cleanup entry for a job whose delete never happened leaves its blobs alo
 test("a delete whose blob store is down answers 200; the job is gone and a later sweep deletes its blobs", async () => {
   const t0 = h.clock.now().getTime();
   const job = { ...jobWithLogs("blobs-down", t0), tenantId: DEV_TENANT };
-  await new JobsStore(jobsTableClient(), getSettings().storageTimeoutMs).insert(job);
+  await new JobsStore(jobsTableClient()).insert(job);
   await putJobBlob(job, "drives/DRIVE01/error.log");
   const path = `${jobPath(job.key.subscriptionId, job.key.resourceGroup, job.key.name)}?${API}`;
 
@@ -106,9 +106,9 @@ test("a job's archived history goes with it: deleting a job that has only histor
   const base = jobWithLogs("archived-history", t0);
   const job: Job = { ...base, drives: base.drives.map(({ blobs: _blobs, ...drive }) => drive), historyArchived: 1, tenantId: DEV_TENANT };
   const settings = getSettings();
-  const logs = new LogBlobStore(BlobServiceClient.fromConnectionString(process.env.TEST_STORAGE_CONNECTION_STRING!), settings.logsContainerName, settings.logSasLifetimeMs, settings.storageTimeoutMs);
+  const logs = new LogBlobStore(BlobServiceClient.fromConnectionString(process.env.TEST_STORAGE_CONNECTION_STRING!), settings.logsContainerName, settings.logSasLifetimeMs);
   await new HistoryArchiveStore(logs).archive(job, { firstSequence: 0, entries: base.history });
-  await new JobsStore(jobsTableClient(), settings.storageTimeoutMs).insert(job);
+  await new JobsStore(jobsTableClient()).insert(job);
   expect(await jobBlobNames(job)).toEqual([`${jobBlobPrefix(job)}history/0000000000-0000000001.json`]);
 
   const deleted = await call(h.service, "DELETE", `${jobPath(job.key.subscriptionId, job.key.resourceGroup, job.key.name)}?${API}`);

@@ -224,7 +224,7 @@ describe("writers racing the sweep", () => {
         return stored;
       }
     }
-    const { sweep } = buildSweep(h.clock, (tableClient: TableClient, timeout: number, index: DeadlineWriter) => new RacingJobsStore(tableClient, timeout, index));
+    const { sweep } = buildSweep(h.clock, (tableClient: TableClient, index: DeadlineWriter) => new RacingJobsStore(tableClient, index));
 
     h.clock.set(new Date(t0 + MS_OF.shippingWait + SECOND));
     const report = await sweep.run();
@@ -317,7 +317,7 @@ describe("the expiry index stays complete", () => {
       },
       repairForJobs: (values: Job[]) => index.repairForJobs(values),
     };
-    const store = new JobsStore(createTableClient(settings, settings.jobsTableName), settings.storageTimeoutMs, watching);
+    const store = new JobsStore(createTableClient(settings, settings.jobsTableName), watching);
     const ordered = jobValue("ordered", t0);
     await store.insert(ordered);
     expect(seen).toEqual([false]);
@@ -325,7 +325,7 @@ describe("the expiry index stays complete", () => {
 
     // A "crash" of the job write (its table is unreachable): the entry is already there, and the
     // sweep later drops it as stale without error or notice.
-    const broken = new JobsStore(createTableClient(settings, `nosuchtable${randomBytes(4).toString("hex")}`), settings.storageTimeoutMs, index);
+    const broken = new JobsStore(createTableClient(settings, `nosuchtable${randomBytes(4).toString("hex")}`), index);
     const crashed = jobValue("crashed", t0);
     await expect(broken.insert(crashed)).rejects.toBeDefined();
     expect(await storedEntity(crashed.key.subscriptionId, RG, "crashed")).toBeUndefined();

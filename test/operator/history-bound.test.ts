@@ -57,7 +57,7 @@ test(`${CYCLES} fault/clear cycles with long reasons, then a close: every event 
 
   // The job carries a bounded part; the rest is archived (and is among the job's blobs to delete).
   const settings = getSettings();
-  const stored = await new JobsStore(createTableClient(settings, settings.jobsTableName), settings.storageTimeoutMs).get({
+  const stored = await new JobsStore(createTableClient(settings, settings.jobsTableName)).get({
     subscriptionId: job.sub,
     resourceGroup: job.rg,
     name: job.name,

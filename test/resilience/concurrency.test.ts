@@ -236,7 +236,7 @@ test("a write between the sweep sending an owed outbox and clearing it: the outb
       return super.replace(next, etag, previous);
     }
   }
-  const { sweep } = buildSweep(h.clock, (table: TableClient, timeout: number, index: DeadlineWriter) => new RacingJobsStore(table, timeout, index));
+  const { sweep } = buildSweep(h.clock, (table: TableClient, index: DeadlineWriter) => new RacingJobsStore(table, index));
 
   const first = await sweep.run();
   expect(raced).toBe(1);

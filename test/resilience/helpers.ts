@@ -11,14 +11,12 @@ import { LogBlobStore } from "../../shared/storage/log-blobs.store";
 /** The checker's view of the storage the current settings name (the running test service's). */
 export function invariantStorage(): InvariantStorage {
   const settings = getSettings();
-  const timeout = settings.storageTimeoutMs;
   return {
-    jobs: new JobsStore(createTableClient(settings, settings.jobsTableName), timeout),
+    jobs: new JobsStore(createTableClient(settings, settings.jobsTableName)),
     index: createDeadlineIndex(settings),
     indexTable: (name) => createTableClient(settings, name),
-    logs: new LogBlobStore(createBlobServiceClient(settings), settings.logsContainerName, settings.logSasLifetimeMs, timeout),
+    logs: new LogBlobStore(createBlobServiceClient(settings), settings.logsContainerName, settings.logSasLifetimeMs),
     rules: maintenanceRules(settings),
-    timeoutMs: timeout,
   };
 }
 

@@ -8,14 +8,15 @@ import { createJob, Job } from "../../shared/domain/job";
 import { DeletedJobsStore } from "../../shared/storage/deleted-jobs.store";
 import { chunkBySize } from "../../shared/storage/size-chunks";
 import { BITLOCKER_KEY, MANIFEST_HASH } from "../support/service";
+import { tableClient } from "./helpers";
 
 let table: TableClient;
 let store: DeletedJobsStore;
 
 beforeAll(async () => {
-  table = TableClient.fromConnectionString(process.env.TEST_STORAGE_CONNECTION_STRING!, "deletionlogtests", { allowInsecureConnection: true });
+  table = tableClient("deletionlogtests");
   await table.createTable();
-  store = new DeletedJobsStore(table, 10_000);
+  store = new DeletedJobsStore(table);
 });
 
 function jobOf(sub: string, resourceGroup: string, name: string): Job {

@@ -9,6 +9,7 @@ import { createJob, Job, OperationContext } from "../../shared/domain/job";
 import { JobsStore, partitionKeyOf, rowKeyOf } from "../../shared/storage/jobs.store";
 import { ConcurrencyError } from "../../shared/storage/storage-errors";
 import { BITLOCKER_KEY, MANIFEST_HASH } from "../support/service";
+import { tableClient } from "./helpers";
 
 const tableName = "storebatchtests";
 let table: TableClient;
@@ -66,9 +67,9 @@ async function itemsOf(jobs: Job[]): Promise<{ rowKey: string; etag: string }[]>
 }
 
 beforeAll(async () => {
-  table = TableClient.fromConnectionString(process.env.TEST_STORAGE_CONNECTION_STRING!, tableName, { allowInsecureConnection: true });
+  table = tableClient(tableName);
   await table.createTable();
-  store = new JobsStore(table, 10_000);
+  store = new JobsStore(table);
 });
 
 describe("getMany", () => {

@@ -8,6 +8,7 @@ import { createJob, Job, OperationContext } from "../../shared/domain/job";
 import { JobsStore } from "../../shared/storage/jobs.store";
 import { ConcurrencyError } from "../../shared/storage/storage-errors";
 import { BITLOCKER_KEY, MANIFEST_HASH } from "../support/service";
+import { tableClient } from "./helpers";
 
 const tableName = "storetests";
 let table: TableClient;
@@ -36,9 +37,9 @@ function newJob(overrides: Partial<Parameters<typeof createJob>[1]> = {}): Job {
 }
 
 beforeAll(async () => {
-  table = TableClient.fromConnectionString(process.env.TEST_STORAGE_CONNECTION_STRING!, tableName, { allowInsecureConnection: true });
+  table = tableClient(tableName);
   await table.createTable();
-  store = new JobsStore(table, 10_000);
+  store = new JobsStore(table);
 });
 
 test("a job round-trips, with its BitLocker keys kept out of the job document", async () => {

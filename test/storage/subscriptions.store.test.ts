@@ -3,18 +3,18 @@
  * an insert that fails if someone registered first, a replace that fails on a stale ETag.
  */
 import { randomUUID } from "node:crypto";
-import { TableClient } from "@azure/data-tables";
 import { firstUseRegistration } from "../../shared/domain/subscription";
 import { ConcurrencyError } from "../../shared/storage/storage-errors";
 import { SubscriptionsStore } from "../../shared/storage/subscriptions.store";
+import { tableClient } from "./helpers";
 
 let store: SubscriptionsStore;
 const NOW = new Date("2026-11-25T12:00:00Z");
 
 beforeAll(async () => {
-  const table = TableClient.fromConnectionString(process.env.TEST_STORAGE_CONNECTION_STRING!, "subscriptionstoretests", { allowInsecureConnection: true });
+  const table = tableClient("subscriptionstoretests");
   await table.createTable();
-  store = new SubscriptionsStore(table, 10_000);
+  store = new SubscriptionsStore(table);
 });
 
 test("a registration reads back as written, by its id in either case; an unknown id is undefined", async () => {
