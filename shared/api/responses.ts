@@ -141,6 +141,7 @@ export function toOperatorJobResponse(job: Job, sign?: LogUrlSigner, stopTransfe
       creatingExpiresAt: job.creatingExpiresAt,
       shippingDueAt: job.shippingDueAt,
       skippedDrives: job.drives.filter((drive) => drive.skipped).map((drive) => drive.driveId),
+      exportRanges: job.jobType === "Export" ? job.drives.flatMap((drive) => (drive.exportRange ? [{ driveId: drive.driveId, ...drive.exportRange }] : [])) : undefined,
       ...(stopTransfer ? { stopTransfer: true } : {}),
     },
   };
