@@ -19,7 +19,8 @@ import { DeletedJobsStore } from "../storage/deleted-jobs.store";
 import { JobsStore } from "../storage/jobs.store";
 import { loadLocationCatalog } from "../storage/locations.file";
 import { LogBlobStore } from "../storage/log-blobs.store";
-import { CustomerAccounts, LogUrlSigner } from "../storage/customer-accounts";
+import { LogUrlSigner } from "../storage/customer-accounts";
+import { ExportBlobListCheck } from "../jobs/export-list-check";
 import type { Job } from "../domain/job";
 import { NotificationQueue } from "../storage/notification-queue";
 import { translateStorageError } from "../storage/storage-errors";
@@ -96,7 +97,7 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
     authenticator: new Authenticator(current.auth),
     clock: now,
     locations,
-    jobs: new JobService(jobsStore, arrivals, logs, messenger, index, locations, rules, now),
+    jobs: new JobService(jobsStore, arrivals, logs, messenger, index, locations, rules, now, new ExportBlobListCheck(customerAccounts)),
     operator: new OperatorService(jobsStore, arrivals, logs, messenger, index, rules, now),
     sweep: new SweepService(jobsStore, arrivals, index, deletedJobs, logs, queue, rules, now, current.sweepMaxEntries),
     deletedJobs,

@@ -31,6 +31,7 @@ import { LogBlobStore } from "../storage/log-blobs.store";
 import { ConcurrencyError } from "../storage/storage-errors";
 import { JobMessenger } from "./job-messenger";
 import { withConcurrencyRetries } from "./retry";
+import { ExportBlobListCheck } from "./export-list-check";
 
 export interface JobTimeline {
   state: Job["state"];
@@ -63,6 +64,7 @@ export class JobService {
     private readonly locations: LocationCatalog,
     private readonly rules: JobRules,
     private readonly clock: Clock,
+    private readonly exportListCheck?: ExportBlobListCheck,
   ) {}
 
   async createOrUpdate(key: JobKey, definition: JobDefinition, actor: Actor, tenantId: string): Promise<CreateOrUpdateResult> {
@@ -74,6 +76,7 @@ export class JobService {
         "location",
       );
     }
+    await this.exportListCheck?.check(definition);
     // Most PUTs create: the insert is tried first, and the job is read only if it already exists.
     // Drives without keys can only mean a job sent back as read, so that one reads first.
     let exists = definition.driveList?.some((drive) => !drive.bitLockerKey) ?? false;
