@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { projectRoot } from "../shared/storage/locations.file";
 import { getServices, getSettings } from "../shared/app/services";
-import { isPortOpen, RunningAzurite, startAzurite } from "./azurite";
+import { customerConnectionString, DEMOSTORE_ACCOUNT, isPortOpen, RunningAzurite, startAzurite } from "./azurite";
 import { selfSignedCertificate } from "./certificate";
 import { startLocalHost } from "./local-host";
 import { timerDefinitions } from "../shared/app/timers";
@@ -72,6 +72,10 @@ async function main(): Promise<void> {
   console.log(`\nImport/Export service listening on ${host.url} (settings from ${settingsFile})`);
   if (tls) console.log(`Self-signed certificate: ${tls.certFile}  (trust it with NODE_EXTRA_CA_CERTS=${tls.certFile})`);
   console.log(`Portal: ${host.url}/portal/  (your jobs; the operator console is ${host.url}/portal/operator)`);
+  if (azurite) {
+    console.log(`\nCustomer storage account '${DEMOSTORE_ACCOUNT}' (imports land here; open it with any storage tool):`);
+    console.log(`  ${customerConnectionString(azurite.ports.blob)}`);
+  }
   const settings = getSettings();
   if (settings.auth.mode === "dev") {
     console.log("\nAuth is in dev mode (AUTH_MODE=dev). Ready tokens:");

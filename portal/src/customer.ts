@@ -236,7 +236,7 @@ class JobPage {
       `${job.properties.jobType} job · ${job.location} · resource group ${this.key.resourceGroup} · subscription ${this.key.subscriptionId}`;
     this.renderStatus(job, timeline);
     this.renderDeadlines(timeline);
-    this.renderDrives(job);
+    this.renderDrives(job, timeline);
     this.renderPackages(job);
     this.renderPath(timeline);
     const actionsKey = JSON.stringify([timeline.actions, state, Boolean(job.properties.returnAddress)]);
@@ -329,8 +329,15 @@ class JobPage {
     replaceChildren(this.sections.deadlines, h("h2", { id: "deadlines-heading" }, "Deadlines and notices"), items);
   }
 
-  private renderDrives(job: JobResource): void {
+  private renderDrives(job: JobResource, timeline: Timeline): void {
     const drives = job.properties.driveList ?? [];
+    const copyLogs = new Map((timeline.copyLogs ?? []).map((log) => [log.driveId, log]));
+    const copySummary = (driveId: string) => {
+      const log = copyLogs.get(driveId);
+      if (!log) return "—";
+      const issues = Object.entries(log.issuesByKind).map(([kind, count]) => `${count} ${kind}`);
+      return h("span", { class: "copy-summary" }, `${log.blobsCopied} blob${log.blobsCopied === 1 ? "" : "s"} copied`, issues.length ? `; ${issues.join(", ")}` : "; no errors");
+    };
     const logLink = (uri: string | undefined, label: string, driveId: string) =>
       uri ? h("a", { href: uri, target: "_blank", rel: "noopener noreferrer", class: "log-link" }, label, h("span", { class: "visually-hidden" }, ` of drive ${driveId}`)) : "";
     replaceChildren(
@@ -342,7 +349,7 @@ class JobPage {
             "table",
             { class: "drives" },
             h("caption", { class: "visually-hidden" }, "Drives of the job"),
-            tableHead(["Drive", "State", "Progress", "Bytes copied", "Copy status", "Logs"]),
+            tableHead(["Drive", "State", "Progress", "Bytes copied", "Copy status", "Copy log", "Logs"]),
             h(
               "tbody",
               {},
@@ -355,6 +362,7 @@ class JobPage {
                   h("td", {}, progressBar(drive.percentComplete, `Progress of drive ${drive.driveId}`)),
                   h("td", { class: "bytes", title: drive.bytesSucceeded === undefined ? undefined : `${drive.bytesSucceeded} bytes` }, formatBytes(drive.bytesSucceeded)),
                   h("td", {}, drive.copyStatus ?? "—"),
+                  h("td", {}, copySummary(drive.driveId)),
                   h(
                     "td",
                     { class: "logs" },

@@ -85,6 +85,8 @@ export interface Timeline {
   returnAddressProblem?: { reason: string; reportedAt: string };
   path: PathStep[];
   actions: { markShipping: boolean; changeDeliveryPackage: boolean; changeReturnAddress: boolean; cancel: boolean; delete: boolean };
+  /** Per drive the agent copied: blobs copied, and blobs with errors or warnings by the log's code. */
+  copyLogs?: { driveId: string; blobsCopied: number; issuesByKind: Record<string, number> }[];
 }
 
 export interface HistoryEntry extends PathStep {

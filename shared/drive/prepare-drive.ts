@@ -223,8 +223,10 @@ async function plan(sources: SourceSpec[], drive: string, blockSize: number): Pr
   const maxFileSize = blockSize * MAX_BLOCKS_PER_BLOB;
   for (const source of sources) {
     const sourcePath = path.resolve(source.path);
-    const stat = await fs.stat(sourcePath).catch(() => undefined);
-    if (!stat) throw new PrepareError("invalid-input", `${source.origin}: source '${source.path}' does not exist`);
+    const stat = await fs.stat(sourcePath).catch((error: NodeJS.ErrnoException) => {
+      const problem = error.code === "ENOENT" || error.code === "ENOTDIR" ? "does not exist" : `cannot be read (${reason(error)})`;
+      throw new PrepareError("invalid-input", `${source.origin}: source '${source.path}' ${problem}`);
+    });
     if (!stat.isDirectory() && !stat.isFile()) throw new PrepareError("invalid-input", `${source.origin}: source '${source.path}' is neither a folder nor a file`);
     const realSource = await fs.realpath(sourcePath);
     const realDrive = await fs.realpath(drive).catch(() => drive);
@@ -284,7 +286,9 @@ function blobPathForFile(destination: Destination, segments: string[], filePath:
 
 /** Regular files below `folder`, in name order; symbolic links to folders are not followed. */
 async function* walk(folder: string, segments: string[]): AsyncGenerator<{ filePath: string; segments: string[]; size: number }> {
-  const entries = await fs.readdir(folder, { withFileTypes: true });
+  const entries = await fs.readdir(folder, { withFileTypes: true }).catch((error: unknown) => {
+    throw new PrepareError("invalid-input", `cannot read folder '${folder}': ${reason(error)}`);
+  });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const entryPath = path.join(folder, entry.name);

@@ -28,11 +28,17 @@ const NAMED_ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quo
 const isXmlChar = (cp: number): boolean =>
   cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
 
+// The characters XML 1.0 forbids: most C0 controls, U+FFFE/U+FFFF and unpaired surrogates.
+const INVALID_XML_CHARACTER =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** Escapes text for element content or a double-quoted attribute value. */
 export function escapeXml(value: string): string {
-  for (const char of value) {
-    const cp = char.codePointAt(0)!;
-    if (!isXmlChar(cp)) throw new Error(`character U+${cp.toString(16).toUpperCase().padStart(4, "0")} cannot appear in XML`);
+  const invalid = INVALID_XML_CHARACTER.exec(value);
+  if (invalid) {
+    const code = invalid[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+    throw new Error(`character U+${code} cannot appear in XML`);
   }
   return value
     .replace(/&/g, "&amp;")
@@ -44,8 +50,7 @@ export function escapeXml(value: string): string {
 
 /** Parses a whole document and returns its root element; anything outside the subset is an error. */
 export function parseXml(source: string): XmlElement {
-  // eslint-disable-next-line no-control-regex -- the characters XML 1.0 forbids
-  const invalid = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.exec(source);
+  const invalid = INVALID_XML_CHARACTER.exec(source);
   if (invalid) throw new XmlSyntaxError("character not allowed in XML", invalid.index);
   return new XmlReader(source.replace(/^\uFEFF/, "")).document();
 }
@@ -166,7 +171,11 @@ class XmlReader {
 
   private skipWhitespace(): boolean {
     const start = this.position;
-    while (/[ \t\r\n]/.test(this.source[this.position] ?? "")) this.position++;
+    for (;;) {
+      const code = this.source.charCodeAt(this.position);
+      if (code !== 0x20 && code !== 0x09 && code !== 0x0d && code !== 0x0a) break;
+      this.position++;
+    }
     return this.position > start;
   }
 

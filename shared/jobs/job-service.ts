@@ -44,6 +44,8 @@ export interface JobTimeline {
   returnAddressProblem?: Job["returnAddressProblem"];
   path: { at: string; from: string | null; to: string; reason: string }[];
   actions: ReturnType<typeof customerActions>;
+  /** What each drive's copy log says, for drives the copy agent finished. */
+  copyLogs: { driveId: string; blobsCopied: number; issuesByKind: Record<string, number> }[];
 }
 
 export interface CreateOrUpdateResult {
@@ -119,6 +121,7 @@ export class JobService {
       returnAddressProblem: job.returnAddressProblem,
       path: job.history.filter((change) => change.driveId === undefined).map(({ at, from, to, reason }) => ({ at, from, to, reason })),
       actions: customerActions(job),
+      copyLogs: job.drives.flatMap((drive) => (drive.copyLog ? [{ driveId: drive.driveId, blobsCopied: drive.copyLog.blobsCopied, issuesByKind: drive.copyLog.issuesByKind }] : [])),
     };
   }
 

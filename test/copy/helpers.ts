@@ -4,67 +4,24 @@
  * import jobs brought to `Received` through the customer and operator APIs, and the customer's
  * account (`demostore` on the run's Azurite) read with the real SDK.
  */
-import { ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { buildSync } from "esbuild";
 import { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import { customerConnectionString, DEMOSTORE_ACCOUNT } from "../../devhost/azurite";
 import { parseDriveLog, DriveLog } from "../../shared/copy/copy-log";
 import { api, jobUrl } from "../api/helpers";
 import { event, getOperatorJob, JobRef, markShipping } from "../operator/helpers";
 import { TestService } from "../support/service";
+import { lastJsonLine as lastJson, runCli } from "../support/cli";
 
-export interface CliRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+export { bundleCli, runCli, startCli } from "../support/cli";
 
-export function bundleCli(name: string): string {
-  // Inside the project, so the bundle's external packages resolve from its node_modules.
-  const folder = path.join(__dirname, "..", "..", "test-results", "cli");
-  mkdirSync(folder, { recursive: true });
-  const outfile = path.join(mkdtempSync(path.join(folder, `${name}-`)), `${name}.js`);
-  buildSync({
-    entryPoints: [path.join(__dirname, "..", "..", "cli", `${name}.ts`)],
-    outfile,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    packages: "external",
-    logLevel: "error",
-  });
-  return outfile;
-}
-
-export function runCli(script: string, args: string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [script, ...args], { cwd: path.join(__dirname, "..", ".."), maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const failure = error as (Error & { code?: number | string; signal?: NodeJS.Signals }) | null;
-      resolve({ code: failure ? (typeof failure.code === "number" ? failure.code : null) : 0, signal: failure?.signal ?? null, stdout, stderr });
-    });
-  });
-}
-
-export function startCli(script: string, args: string[]): { child: ChildProcess; done: Promise<CliRun> } {
-  const child = spawn(process.execPath, [script, ...args], { cwd: path.join(__dirname, "..", ".."), stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (chunk) => (stdout += chunk));
-  child.stderr!.on("data", (chunk) => (stderr += chunk));
-  const done = new Promise<CliRun>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child, done };
-}
-
+/** The agent's closing JSON line, loosely typed: the tests check it field by field. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function lastJsonLine<T = any>(stdout: string): T {
-  const lines = stdout.split("\n").filter((line) => line.trim() !== "");
-  return JSON.parse(lines[lines.length - 1]) as T;
+export function lastJsonLine(stdout: string): any {
+  return lastJson(stdout);
 }
 
 export function tempDir(prefix: string): string {
@@ -98,7 +55,7 @@ export async function prepareDrive(driveScript: string, args: string[]): Promise
   const drive = path.join(tempDir("drive"), "volume");
   const run = await runCli(driveScript, ["prepare", "--drive", drive, ...args]);
   if (run.code !== 0) throw new Error(`prepare failed (${run.code}): ${run.stderr}`);
-  return { drive, entry: lastJsonLine<DriveEntry>(run.stdout) };
+  return { drive, entry: lastJson<DriveEntry>(run.stdout) };
 }
 
 export function uniqueName(prefix: string): string {

@@ -101,6 +101,9 @@ test("each blob error is logged with its code and the drive finishes CompletedMo
   // The verbose log has every blob; the error log only those with something to say.
   const verbose = await fetchLog(status.verboseLogUri);
   expect(verbose.blobs).toHaveLength(7);
+  // The portal's timeline carries the log's summary for the job page.
+  const timeline = await api(service, "GET", `/portal/api/subscriptions/${job.sub}/resourceGroups/${job.rg}/jobs/${job.name}/timeline`);
+  expect(timeline.body.copyLogs).toEqual([{ driveId: entry.driveId, ...result.summary }]);
 });
 
 test("the wrong BitLocker key faults the drive (BitLockerKeyInvalid) and copies nothing", async () => {
