@@ -2,7 +2,7 @@
  * Helpers of the export suites: export jobs brought to `Received` with empty drive folders, the
  * agent's export arguments, and drive contents read back (files and manifest).
  */
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { api, jobUrl } from "../api/helpers";
 import { event, JobRef, markShipping } from "../operator/helpers";
@@ -47,6 +47,6 @@ export function driveFiles(drive: string): string[] {
       else files.push(`${prefix}${name}`);
     }
   };
-  walk(drive, "");
+  if (existsSync(drive)) walk(drive, "");
   return files.filter((file) => file.includes("/")).sort();
 }
