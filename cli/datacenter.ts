@@ -5,14 +5,12 @@
  * throughput, a closing summary, the log's address, and one JSON line at the end for scripts.
  */
 import path from "node:path";
-import { customerAccountSettingsSchema, toCustomerAccountSettings } from "../shared/config/customer-accounts";
+import { CustomerAccountSettingsError, customerAccountsFromSettings } from "./customer-accounts";
 import { exportDrive, ExportResult } from "../shared/copy/export-drive";
 import { CopyProgress, importDrive, ImportResult } from "../shared/copy/import-drive";
 import { parseDriveSize } from "../shared/drive/export-packing";
 import { OperatorApiError, OperatorClient } from "../shared/copy/operator-client";
 import { CustomerAccounts } from "../shared/storage/customer-accounts";
-import { existsSync, readFileSync } from "node:fs";
-import { projectRoot } from "../shared/storage/locations.file";
 
 const EXIT = { completed: 0, failed: 1, usage: 2, completedMoreInfo: 3, faulted: 4, cancelled: 5, notCopied: 6 } as const;
 
@@ -125,25 +123,13 @@ function importArgs(values: Map<string, string>, command: string): ImportArgs {
   };
 }
 
-/** The customer-account settings: the environment's, else those of local.settings.json (or its sample), as `npm start` reads them. */
-function customerAccountEnvironment(): Record<string, string | undefined> {
-  if (process.env.CUSTOMER_BLOB_ENDPOINT !== undefined) return process.env;
-  const file = ["local.settings.json", "local.settings.sample.json"].map((name) => path.join(projectRoot(), name)).find(existsSync);
-  if (!file) return process.env;
-  const values = (JSON.parse(readFileSync(file, "utf8")).Values ?? {}) as Record<string, string>;
-  return { CUSTOMER_BLOB_ENDPOINT: values.CUSTOMER_BLOB_ENDPOINT, CUSTOMER_ACCOUNT_KEYS: values.CUSTOMER_ACCOUNT_KEYS, ...process.env };
-}
-
 function customerAccounts(): CustomerAccounts {
-  const parsed = customerAccountSettingsSchema.safeParse(customerAccountEnvironment());
-  if (!parsed.success) throw new UsageError(`customer account settings: ${parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`).join("; ")}`);
-  return new CustomerAccounts(toCustomerAccountSettings(parsed.data), {
-    sasLifetimeMs: 3_600_000,
-    timeoutMs: 60_000,
-    retryOptions: { maxTries: 4, retryDelayInMs: 500, maxRetryDelayInMs: 8000, tryTimeoutInMs: 120_000 },
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when no key is configured
-    identity: () => new (require("@azure/identity").DefaultAzureCredential)(),
-  });
+  try {
+    return customerAccountsFromSettings();
+  } catch (error) {
+    if (error instanceof CustomerAccountSettingsError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 function formatBytes(bytes: number): string {
