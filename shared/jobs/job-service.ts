@@ -45,7 +45,9 @@ export interface JobTimeline {
   path: { at: string; from: string | null; to: string; reason: string }[];
   actions: ReturnType<typeof customerActions>;
   /** What each drive's copy log says, for drives the copy agent finished. */
-  copyLogs: { driveId: string; blobsCopied: number; issuesByKind: Record<string, number> }[];
+  copyLogs: { driveId: string; blobsCopied: number; issuesByKind: Record<string, number>; exportRange?: { start: number; next?: number } }[];
+  /** An export's blobs that no drive held (the list itself is Get Job's incompleteBlobListUri). */
+  incompleteBlobs?: number;
 }
 
 export interface CreateOrUpdateResult {
@@ -121,7 +123,12 @@ export class JobService {
       returnAddressProblem: job.returnAddressProblem,
       path: job.history.filter((change) => change.driveId === undefined).map(({ at, from, to, reason }) => ({ at, from, to, reason })),
       actions: customerActions(job),
-      copyLogs: job.drives.flatMap((drive) => (drive.copyLog ? [{ driveId: drive.driveId, blobsCopied: drive.copyLog.blobsCopied, issuesByKind: drive.copyLog.issuesByKind }] : [])),
+      copyLogs: job.drives.flatMap((drive) =>
+        drive.copyLog
+          ? [{ driveId: drive.driveId, blobsCopied: drive.copyLog.blobsCopied, issuesByKind: drive.copyLog.issuesByKind, exportRange: drive.exportRange && { start: drive.exportRange.start, next: drive.exportRange.next } }]
+          : [],
+      ),
+      incompleteBlobs: job.exportIncomplete?.blobs,
     };
   }
 

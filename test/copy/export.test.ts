@@ -92,6 +92,13 @@ test("two small drives by prefix: every blob once on a drive or in the incomplet
   const listText = await (await fetch(got.properties.incompleteBlobListUri)).text();
   const rest = parseExportBlobList(listText);
   expect(rest.blobPath).toEqual([`${containerName}/b6.bin`, `${containerName}/b7.bin`]);
+  // The portal's timeline says what each drive holds of the list, and how many blobs were left out.
+  const timeline = await api(service, "GET", `/portal/api/subscriptions/${job.sub}/resourceGroups/${job.rg}/jobs/${job.name}/timeline`);
+  expect(timeline.body.copyLogs).toEqual([
+    { driveId: "EXPP0001", blobsCopied: 3, issuesByKind: {}, exportRange: { start: 0, next: 3 } },
+    { driveId: "EXPP0002", blobsCopied: 3, issuesByKind: {}, exportRange: { start: 3, next: 6 } },
+  ]);
+  expect(timeline.body.incompleteBlobs).toBe(2);
 
   // The follow-up job names the list blob itself (where Get Job's link points) as its blobListBlobPath.
   const listBlobPath = decodeURIComponent(new URL(got.properties.incompleteBlobListUri).pathname.split("/").slice(2).join("/"));
