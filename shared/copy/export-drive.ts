@@ -19,7 +19,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from "node:fs";
-import { open, rename, rm, mkdir } from "node:fs/promises";
+import { mkdir, open, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { RestError } from "@azure/storage-blob";
 import type { BlobServiceClient } from "@azure/storage-blob";
@@ -278,6 +278,8 @@ class ExportCopier {
   private readonly ranges: Semaphore;
   private readonly throttle?: Throttle;
   private readonly totalBytes: number;
+  /** Folders made on the drive this run, so each is made once. */
+  private readonly folders = new Map<string, Promise<unknown>>();
   private next = 0;
   private bytesDone = 0;
   private bytesCopied = 0;
@@ -366,10 +368,11 @@ class ExportCopier {
     }
     let failure: { status: BlobLogEntry["status"]; block?: BlockLogEntry["status"] } | undefined;
     try {
-      await mkdir(path.dirname(target), { recursive: true });
+      await this.folder(path.dirname(target));
     } catch {
       return { ...entry, status: "IOFailed" };
     }
+    if (blocks.length === 1 && blob.length > 0) return this.copySmallBlob(source, blob, entry, blocks, partial, target, count);
     const file = await open(partial, "w");
     const downloads: Promise<void>[] = [];
     try {
@@ -422,6 +425,51 @@ class ExportCopier {
       return { ...entry, status: "IOFailed" };
     }
     return { ...entry, blocks };
+  }
+
+  /** A blob of one range: one Get Blob into one buffer, one write, one rename. */
+  private async copySmallBlob(
+    source: ReturnType<ReturnType<BlobServiceClient["getContainerClient"]>["getBlobClient"]>,
+    blob: ExportBlob,
+    entry: BlobLogEntry,
+    blocks: BlockLogEntry[],
+    partial: string,
+    target: string,
+    count: (bytes: number) => void,
+  ): Promise<BlobLogEntry> {
+    const [block] = blocks;
+    await this.ranges.acquire();
+    try {
+      await this.throttle?.take(block.length);
+      const buffer = Buffer.allocUnsafe(block.length);
+      await source.downloadToBuffer(buffer, 0, block.length, { conditions: blob.etag ? { ifMatch: blob.etag } : undefined, concurrency: 1, blockSize: block.length, maxRetryRequestsPerBlock: 3 });
+      block.hash = createHash("md5").update(buffer).digest("hex").toUpperCase();
+      await writeFile(partial, buffer);
+    } catch (error) {
+      const gone = changed(error) instanceof BlobChanged;
+      await rm(partial, { force: true });
+      return { ...entry, status: gone ? "BlobUnexpectedChange" : "BlobRequestFailed", blocks: [{ ...block, status: gone ? "BlobUnexpectedEnd" : "BlobRequestFailed" }] };
+    } finally {
+      this.ranges.release();
+    }
+    try {
+      await rename(partial, target);
+    } catch {
+      return { ...entry, status: "IOFailed" };
+    }
+    count(block.length);
+    block.status = "Completed";
+    return { ...entry, blocks };
+  }
+
+  private folder(folder: string): Promise<unknown> {
+    let made = this.folders.get(folder);
+    if (!made) {
+      made = mkdir(folder, { recursive: true });
+      made.catch(() => this.folders.delete(folder));
+      this.folders.set(folder, made);
+    }
+    return made;
   }
 }
 
