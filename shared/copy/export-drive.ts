@@ -484,7 +484,7 @@ function changed(error: unknown): unknown {
  */
 export function localPathOf(driveRoot: string, blobPath: string): string {
   const segments = blobPath.split("/");
-  if (segments.some((segment) => segment === "" || segment === "." || segment === ".." || segment.includes("\0") || segment.endsWith(PARTIAL_SUFFIX))) {
+  if (segments.some((segment) => segment === "" || segment === "." || segment === ".." || segment.includes("\0") || segment.includes("\\") || segment.endsWith(PARTIAL_SUFFIX))) {
     throw new Error(`'${blobPath}' cannot be a file on the drive`);
   }
   const resolved = path.resolve(driveRoot, ...segments);
