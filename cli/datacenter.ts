@@ -194,7 +194,7 @@ function summaryLine(result: ImportResult | ExportResult): string {
       const issues = Object.entries(result.summary.issuesByKind).map(([kind, count]) => `${count} ${kind}`);
       const seconds = result.durationMs / 1000;
       return (
-        `${result.outcome}: ${result.summary.blobsCopied} blobs copied, ${formatBytes(result.bytesCopied)} in ${seconds.toFixed(1)} s` +
+        `${result.outcome}: ${result.summary.blobsCopied} blob${result.summary.blobsCopied === 1 ? "" : "s"} copied, ${formatBytes(result.bytesCopied)} in ${seconds.toFixed(1)} s` +
         `${seconds > 0 ? ` (${formatBytes(result.bytesCopied / seconds)}/s)` : ""}` +
         `${issues.length ? `; with errors or warnings: ${issues.join(", ")}` : ""}.` +
         `${"exportNext" in result ? `\nBlobs ${result.exportStart + 1} to ${result.exportNext} of the job's ${result.listLength}; ${result.blobsLeft} left${result.incompleteBlobListUri ? " (in the incomplete-blob list)" : result.blobsLeft > 0 ? " for the job's next drive" : ""}.` : ""}` +

@@ -30,6 +30,7 @@ import {
   effectiveMetadataPath,
   effectivePropertiesPath,
   HashedFilePath,
+  MAX_BLOCK_LENGTH,
   ManifestBlob,
   ManifestBlobList,
   ManifestFormatError,
@@ -46,6 +47,7 @@ import { copyLogLocation } from "./copy-log-names";
 import { BlobLogEntry, BlockLogEntry, BlockStatus, copyDriveStatus, CopySummary, DriveLog, DriveStatus, errorLogOf, PartLogEntry, summarize, wasCopied, writeDriveLog } from "./copy-log";
 import { CopyJournal } from "./copy-journal";
 import { ProgressReporter, Semaphore, Throttle } from "./copy-pacing";
+import { Md5Worker } from "./md5-worker";
 import { JobRef, OperatorApiError, OperatorClient, OperatorJob } from "./operator-client";
 
 export interface ImportDriveRequest {
@@ -260,6 +262,9 @@ class DriveCopier {
   private readonly throttle?: Throttle;
   private readonly containers = new Map<string, Promise<unknown>>();
   private readonly lastWithPath = new Map<string, Promise<void>>();
+  private md5Worker?: Md5Worker;
+  /** One buffer per block in flight, reused: memory stays at parallelism × block size and nothing churns. */
+  private readonly bufferPool: Buffer[] = [];
   private next = 0;
   private bytesDone = 0;
   private bytesCopied = 0;
@@ -297,6 +302,7 @@ class DriveCopier {
       await Promise.all(workers);
     } finally {
       await reporter.stop();
+      await this.md5Worker?.close();
     }
     // A sparse array: `some` would skip the holes that are exactly the blobs never started.
     const cancelled = this.stopRequested && this.items.some(({ index }) => this.entries[index] === undefined);
@@ -421,7 +427,7 @@ class DriveCopier {
     }
 
     const client = container.getBlockBlobClient(name);
-    const uploaded = await this.uploadBlocks(client, localPath, blob, blockIds, blockLog, count);
+    const uploaded = await this.uploadBlocks(client, localPath, blob, blockIds, blockLog, count, `${item.index}/${attempt}`);
     if (!uploaded.ok) return { ...entry, status: uploaded.status ?? "CompletedWithErrors", importDisposition: { status: "Cancelled", value: disposition } };
     const contentMD5 = uploaded.md5;
     if (properties.value?.contentMD5 !== undefined && Buffer.from(properties.value.contentMD5, "base64").compare(contentMD5) !== 0) {
@@ -453,8 +459,9 @@ class DriveCopier {
 
   /**
    * Reads the file's blocks in order, checks each against the manifest's MD5 and stages it (or keeps
-   * a single-block file for one Put Blob). At most `parallelism` blocks are in flight across the
-   * whole drive; the whole file's MD5 is computed as the blocks go by.
+   * a single-block file for one Put Blob, whose MD5 is then the block's). At most `parallelism`
+   * blocks are in flight across the whole drive; a larger file's MD5 is computed by the hashing
+   * worker as the blocks go by, and a block's buffer is let go once it is both staged and hashed.
    */
   private async uploadBlocks(
     client: BlockBlobClient,
@@ -463,9 +470,9 @@ class DriveCopier {
     blockIds: string[],
     blockLog: BlockLogEntry[],
     count: (bytes: number) => void,
+    hashId: string,
   ): Promise<{ ok: true; md5: Buffer; single?: Buffer } | { ok: false; status?: BlobLogEntry["status"] }> {
     const blocks = blob.blockList ?? [];
-    const whole = createHash("md5");
     const singleShot = blocks.length <= 1;
     let file: FileHandle;
     try {
@@ -474,9 +481,9 @@ class DriveCopier {
       return { ok: false, status: "IOFailed" };
     }
     const staged = this.resuming && !singleShot ? await uncommittedBlocks(client) : new Map<string, number>();
-    const uploads: Promise<void>[] = [];
+    const uploads: Promise<unknown>[] = [];
     let failed = false;
-    let single: Buffer | undefined;
+    let single: { buffer: Buffer; md5: Buffer } | undefined;
     try {
       for (const [index, block] of blocks.entries()) {
         if (failed) {
@@ -485,60 +492,71 @@ class DriveCopier {
         }
         await this.blocks.acquire();
         let handedOff = false;
+        const pooled = singleShot ? undefined : (this.bufferPool.pop() ?? Md5Worker.blockBuffer(MAX_BLOCK_LENGTH));
+        const release = () => {
+          if (pooled) this.bufferPool.push(pooled);
+          this.blocks.release();
+        };
         try {
-          const buffer = Buffer.allocUnsafe(block.length);
+          const buffer = pooled ? pooled.subarray(0, block.length) : Buffer.allocUnsafe(block.length);
           const { bytesRead } = await readFully(file, buffer, block.offset);
           if (bytesRead < block.length) {
             blockLog[index].status = "FileUnexpectedEnd";
             failed = true;
             continue;
           }
-          if (md5Hex(buffer) !== block.hash.toUpperCase()) {
+          const md5 = createHash("md5").update(buffer).digest();
+          if (md5.toString("hex").toUpperCase() !== block.hash.toUpperCase()) {
             blockLog[index].status = "Corrupted";
             failed = true;
             continue;
           }
-          whole.update(buffer);
           if (singleShot) {
-            single = buffer;
+            single = { buffer, md5 };
             count(block.length);
             continue;
           }
+          handedOff = true;
+          const hashed = this.hasher().update(hashId, buffer);
           if (staged.get(blockIds[index]) === block.length) {
             count(block.length);
+            uploads.push(hashed.finally(release));
             continue;
           }
           await this.throttle?.take(block.length);
-          handedOff = true;
-          uploads.push(
-            client
-              .stageBlock(blockIds[index], buffer, buffer.length, { transactionalContentMD5: Buffer.from(block.hash, "hex") })
-              .then(
-                () => count(block.length),
-                () => {
-                  blockLog[index].status = "BlobRequestFailed";
-                  failed = true;
-                },
-              )
-              .finally(() => this.blocks.release()),
+          // No transactional MD5 on the wire: the block was just checked against the manifest, the
+          // transport (TLS in Azure) guards it, and the committed blob carries the file's MD5.
+          const staging = client.stageBlock(blockIds[index], buffer, buffer.length).then(
+            () => count(block.length),
+            () => {
+              blockLog[index].status = "BlobRequestFailed";
+              failed = true;
+            },
           );
+          uploads.push(Promise.all([staging, hashed]).finally(release));
         } catch {
           blockLog[index].status = "IOFailed";
           failed = true;
         } finally {
-          if (!handedOff) this.blocks.release();
+          if (!handedOff) release();
         }
       }
       await Promise.all(uploads);
     } finally {
       await file.close();
     }
+    const md5 = singleShot ? undefined : await this.hasher().digest(hashId);
     if (failed) return { ok: false };
     if (singleShot) {
-      await this.throttle?.take(single?.length ?? 0);
-      return { ok: true, md5: whole.digest(), single: single ?? Buffer.alloc(0) };
+      await this.throttle?.take(single?.buffer.length ?? 0);
+      return single ? { ok: true, md5: single.md5, single: single.buffer } : { ok: true, md5: createHash("md5").digest(), single: Buffer.alloc(0) };
     }
-    return { ok: true, md5: whole.digest() };
+    return { ok: true, md5: md5! };
+  }
+
+  private hasher(): Md5Worker {
+    this.md5Worker ??= new Md5Worker();
+    return this.md5Worker;
   }
 
   /** Creates each destination container once per run. */

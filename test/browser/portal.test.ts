@@ -199,9 +199,16 @@ describe("the customer's job page", () => {
 
     // The copy ends: the page follows the job into Packaging on its own.
     await operatorEvent(job, { type: "TransferFinished", driveId: "DRIVE01", outcome: "Completed" });
-    await operatorEvent(job, { type: "TransferFinished", driveId: "DRIVE02", outcome: "CompletedMoreInfo" });
+    await operatorEvent(job, {
+      type: "TransferFinished",
+      driveId: "DRIVE02",
+      outcome: "CompletedMoreInfo",
+      copyLog: { errorLog: true, verboseLog: false, blobsCopied: 41, issuesByKind: { Corrupted: 2, FileNotFound: 1 } },
+    });
     await page.locator('svg.state-diagram g.node.current[data-state="Packaging"]').waitFor();
     expect(await page.locator('tr[data-drive="DRIVE02"] .drive-state').textContent()).toBe("CompletedMoreInfo");
+    // The copy log's summary, beside the bytes and the links.
+    expect(await page.locator('tr[data-drive="DRIVE02"] .copy-summary').textContent()).toBe("41 blobs copied; 2 Corrupted, 1 FileNotFound");
     expect(await page.locator("#job-live").textContent()).toBe("The job is now Packaging.");
   });
 
