@@ -36,6 +36,7 @@ import { CopyJournal } from "./copy-journal";
 import { ProgressReporter, Semaphore, Throttle } from "./copy-pacing";
 import { BlobListNotFoundError, ExportBlob, jobSelection, resolveSelection } from "./export-selection";
 import type { CopyProgress } from "./import-drive";
+import { Md5Worker } from "./md5-worker";
 import { ExportRangeView, JobRef, OperatorApiError, OperatorClient, OperatorJob } from "./operator-client";
 
 export interface ExportDriveRequest {
@@ -278,6 +279,7 @@ class ExportCopier {
   private readonly ranges: Semaphore;
   private readonly throttle?: Throttle;
   private readonly totalBytes: number;
+  private md5Worker?: Md5Worker;
   /** Folders made on the drive this run, so each is made once. */
   private readonly folders = new Map<string, Promise<unknown>>();
   private next = 0;
@@ -316,6 +318,7 @@ class ExportCopier {
       await Promise.all(Array.from({ length: Math.max(1, this.request.parallelism) }, () => this.work()));
     } finally {
       await reporter.stop();
+      await this.md5Worker?.close();
     }
     const cancelled = this.stopRequested && this.plan.blobs.some((_, at) => this.entries[at] === undefined);
     const entries = this.plan.blobs.map(
@@ -393,10 +396,13 @@ class ExportCopier {
         downloads.push(
           (async () => {
             try {
-              const buffer = Buffer.allocUnsafe(block.length);
+              const buffer = Md5Worker.blockBuffer(block.length);
               await source.downloadToBuffer(buffer, block.offset, block.length, { conditions, concurrency: 1, blockSize: block.length, maxRetryRequestsPerBlock: 3 });
-              block.hash = createHash("md5").update(buffer).digest("hex").toUpperCase();
-              await file.write(buffer, 0, buffer.length, block.offset);
+              // The block's MD5 (for the manifest) on the worker thread while the main thread writes it.
+              const id = `${blob.blobPath}@${block.offset}`;
+              const hasher = this.hasher();
+              const [digest] = await Promise.all([hasher.update(id, buffer).then(() => hasher.digest(id)), file.write(buffer, 0, buffer.length, block.offset)]);
+              block.hash = digest.toString("hex").toUpperCase();
               block.status = "Completed";
               count(block.length);
             } catch (error) {
@@ -460,6 +466,11 @@ class ExportCopier {
     count(block.length);
     block.status = "Completed";
     return { ...entry, blocks };
+  }
+
+  private hasher(): Md5Worker {
+    this.md5Worker ??= new Md5Worker();
+    return this.md5Worker;
   }
 
   private folder(folder: string): Promise<unknown> {
