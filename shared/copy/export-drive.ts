@@ -162,7 +162,11 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
     try {
       await request.operator.event(request.job, { type: "TransferStarted", driveId, totalBytes: Math.max(total, 1), exportStart: plan.start, bitLockerKey });
     } catch (error) {
-      if (error instanceof OperatorApiError && error.code === "JobCancelled") return { outcome: "NotCopied", reason: error.message, durationMs: elapsed() };
+      // Cancelled meanwhile, or another agent took the job's next stretch first: nothing copied.
+      if (error instanceof OperatorApiError && ["JobCancelled", "ExportDriveBusy", "ExportStartMismatch"].includes(error.code)) {
+        rmSync(planFile, { force: true });
+        return { outcome: "NotCopied", reason: error.message, durationMs: elapsed() };
+      }
       throw error;
     }
   }

@@ -133,6 +133,7 @@ function applyEvent(job: Job, event: OperatorEvent, context: OperationContext): 
       next = updateDrive(next, event.driveId, { totalBytes: event.totalBytes, percentComplete: 0, bytesSucceeded: 0, blobs: { errorLog: true } });
       if (event.exportStart !== undefined || event.bitLockerKey !== undefined) {
         if (job.jobType !== "Export") throw ErrorFactory.badRequest("ExportFieldsNotAllowed", "'exportStart' and 'bitLockerKey' are for the drives of an export job.", "exportStart");
+        if (event.exportStart !== undefined) assertExportTurn(job, event.driveId, event.exportStart);
         const drive = findDrive(next, event.driveId);
         next = updateDrive(next, event.driveId, {
           exportRange: event.exportStart !== undefined ? { start: event.exportStart } : drive.exportRange,
@@ -232,6 +233,22 @@ function applyEvent(job: Job, event: OperatorEvent, context: OperationContext): 
       }
       return { ...none, job: transition(next, "close", context, event.reason) };
     }
+  }
+}
+
+/**
+ * An export's drives are filled one after another, each starting where the last stopped: a drive
+ * may start only while no other drive of the job is filling, and only at that point of the list.
+ * Checked here, under the job's ETag, so two agents cannot both take the same stretch.
+ */
+function assertExportTurn(job: Job, driveId: string, exportStart: number): void {
+  const busy = job.drives.find((drive) => drive.driveId.toUpperCase() !== driveId.toUpperCase() && drive.state === "Transferring");
+  if (busy) {
+    throw ErrorFactory.conflict("ExportDriveBusy", `Drive '${busy.driveId}' of job '${job.key.name}' is being filled; an export's drives are filled one after another.`, driveId);
+  }
+  const furthest = job.drives.reduce((at, drive) => Math.max(at, drive.exportRange?.next ?? 0), 0);
+  if (exportStart !== furthest) {
+    throw ErrorFactory.conflict("ExportStartMismatch", `Drive '${driveId}' must start at blob ${furthest} of the job's list, where its earlier drives stopped (not ${exportStart}).`, driveId);
   }
 }
 

@@ -469,6 +469,16 @@ describe("TransferFinished", () => {
     expect(outcome.job.drives[1].exportRange).toEqual({ start: 7, next: 9 });
   });
 
+  test("an export drive starts only when no other is filling, and only where the last stopped (409 ExportDriveBusy, ExportStartMismatch)", () => {
+    let job = run(shippingExport(), pkg(["E1", "E2"]), 2 * HOUR);
+    job = run(job, { type: "TransferStarted", driveId: "E1", exportStart: 0 }, 3 * HOUR);
+    expect(thrown(() => apply(job, { type: "TransferStarted", driveId: "E2", exportStart: 0 }, 3 * HOUR)).code).toBe("ExportDriveBusy");
+    job = run(job, { type: "TransferFinished", driveId: "E1", outcome: "Completed", exportNext: 4 }, 4 * HOUR);
+    const mismatch = thrown(() => apply(job, { type: "TransferStarted", driveId: "E2", exportStart: 0 }, 5 * HOUR));
+    expect([mismatch.status, mismatch.code]).toEqual([409, "ExportStartMismatch"]);
+    expect(run(job, { type: "TransferStarted", driveId: "E2", exportStart: 4 }, 5 * HOUR).drives[1].exportRange).toEqual({ start: 4 });
+  });
+
   test("export fields on an import job's drive are a 400 ExportFieldsNotAllowed", () => {
     const error = thrown(() => apply(receivedImport(), { type: "TransferStarted", driveId: "D1", exportStart: 0 }, 4 * HOUR));
     expect(error.status).toBe(400);
