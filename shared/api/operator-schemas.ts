@@ -13,6 +13,13 @@ const text = (max: number) => z.string().trim().min(1).max(max);
 const driveId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 letters, digits, '-' or '_'");
 const logLines = z.array(z.string().max(8192)).max(1000);
 const reason = text(1024);
+/** What the copy agent's logs in the customer's account say (their names follow from the job). */
+const copyLog = z.object({
+  errorLog: z.boolean(),
+  verboseLog: z.boolean(),
+  blobsCopied: z.number().int().min(0),
+  issuesByKind: z.record(z.string().regex(/^[A-Za-z]{1,64}$/), z.number().int().min(1)).refine((value) => Object.keys(value).length <= 50, "has too many kinds"),
+});
 
 export const operatorEventBody = z.discriminatedUnion("type", [
   z.object({ type: z.literal("PackageReceived"), carrierName: text(64), trackingNumber: text(64), driveIds: z.array(driveId).min(1).max(50) }),
@@ -44,14 +51,7 @@ export const operatorEventBody = z.discriminatedUnion("type", [
     errorLog: logLines.optional(),
     verboseLog: logLines.optional(),
     incompleteBlobs: z.array(z.string().min(1).max(1024)).max(100_000).optional(),
-    copyLog: z
-      .object({
-        errorLog: z.boolean(),
-        verboseLog: z.boolean(),
-        blobsCopied: z.number().int().min(0),
-        issuesByKind: z.record(z.string().regex(/^[A-Za-z]{1,64}$/), z.number().int().min(1)).refine((value) => Object.keys(value).length <= 50, "has too many kinds"),
-      })
-      .optional(),
+    copyLog: copyLog.optional(),
     exportNext: z.number().int().min(0).optional(),
     exportTooLarge: z.array(z.string().min(1).max(1024)).max(1000).optional(),
     incompleteBlobList: z.object({ blobs: z.number().int().min(0) }).optional(),
@@ -66,7 +66,7 @@ export const operatorEventBody = z.discriminatedUnion("type", [
   z.object({ type: z.literal("ReturnAddressProblem"), reason }),
   z.object({ type: z.literal("FaultJob"), reason }),
   z.object({ type: z.literal("ClearJobFault"), returnTo: z.enum(JOB_STATES).optional(), reason }),
-  z.object({ type: z.literal("FaultDrive"), driveId, reason }),
+  z.object({ type: z.literal("FaultDrive"), driveId, reason, copyLog: copyLog.optional() }),
   z.object({ type: z.literal("ClearDriveFault"), driveId, returnTo: z.enum(DRIVE_STATES).optional(), reason }),
   z.object({ type: z.literal("ExtendShippingWait"), days: z.number().int().min(1).max(90), reason: text(1024).optional() }),
   z.object({ type: z.literal("CloseUnresponsive"), reason }),

@@ -19,7 +19,7 @@ import { DeletedJobsStore } from "../storage/deleted-jobs.store";
 import { JobsStore } from "../storage/jobs.store";
 import { loadLocationCatalog } from "../storage/locations.file";
 import { LogBlobStore } from "../storage/log-blobs.store";
-import { LogUrlSigner } from "../storage/customer-accounts";
+import type { LogUrlSigner } from "../storage/customer-accounts";
 import { ExportBlobListCheck } from "../jobs/export-list-check";
 import type { Job } from "../domain/job";
 import { NotificationQueue } from "../storage/notification-queue";

@@ -3,6 +3,11 @@
  * each finishes: an agent killed mid-copy and run again reads it and goes on from there, without
  * copying finished blobs again and with their log entries intact. It lives on the agent's machine
  * (`--state-dir`), never on the customer's drive, and starts afresh when a drive starts afresh.
+ *
+ * Plainly created blobs are written in batches (a file per blob would cost a write per small file):
+ * one lost in a kill is found again on the resumed run, as a blob already there with the manifest's
+ * content. Every other outcome (a rename, a skip, an error) is written at once, since it could not
+ * be told again from the account.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -16,7 +21,13 @@ export interface JournalEntry {
   log: BlobLogEntry;
 }
 
+const BATCH_ENTRIES = 256;
+const BATCH_MS = 500;
+
 export class CopyJournal {
+  private pending: string[] = [];
+  private lastWrite = Date.now();
+
   private constructor(private readonly file: string) {}
 
   static at(stateDir: string, name: string): CopyJournal {
@@ -40,11 +51,20 @@ export class CopyJournal {
     return entries;
   }
 
-  record(entry: JournalEntry): void {
-    appendFileSync(this.file, JSON.stringify(entry) + "\n");
+  /** `recoverable`: the outcome can be told again from the account, so it may wait for the batch. */
+  record(entry: JournalEntry, recoverable: boolean): void {
+    this.pending.push(JSON.stringify(entry) + "\n");
+    if (!recoverable || this.pending.length >= BATCH_ENTRIES || Date.now() - this.lastWrite >= BATCH_MS) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.length > 0) appendFileSync(this.file, this.pending.join(""));
+    this.pending = [];
+    this.lastWrite = Date.now();
   }
 
   reset(): void {
+    this.pending = [];
     rmSync(this.file, { force: true });
   }
 }

@@ -348,7 +348,8 @@ class ExportCopier {
       if (wasCopied(entry)) this.bytesCopied += blob.length;
       this.blobsDone++;
       this.entries[at] = entry;
-      this.journal.record({ index: blob.index, bytes: blob.length, log: entry });
+      // Written at once: until the manifest is written, only the journal knows a file is finished.
+      this.journal.record({ index: blob.index, bytes: blob.length, log: entry }, false);
       this.report();
     }
   }

@@ -239,12 +239,22 @@ async function openDrive(request: ImportDriveRequest, job: OperatorJob, driveId:
 }
 
 async function faultDrive(request: ImportDriveRequest, job: OperatorJob, driveId: string, error: DriveError, logs?: LogBlobStore): Promise<void> {
+  let logged = false;
   if (logs) {
     // The real service leaves an error log with the drive's status; an unreachable account gets none.
     const log = writeDriveLog({ driveId, blobs: [], status: error.driveStatus });
-    await logs.put(copyLogLocation({ key: { name: job.name }, diagnosticsPath: job.properties.diagnosticsPath }, driveId, "error").blobName, log, "application/xml").catch(() => undefined);
+    const name = copyLogLocation({ key: { name: job.name }, diagnosticsPath: job.properties.diagnosticsPath }, driveId, "error").blobName;
+    logged = await logs.put(name, log, "application/xml").then(
+      () => true,
+      () => false,
+    );
   }
-  await request.operator.event(request.job, { type: "FaultDrive", driveId, reason: `${error.driveStatus}: ${error.message}` });
+  await request.operator.event(request.job, {
+    type: "FaultDrive",
+    driveId,
+    reason: `${error.driveStatus}: ${error.message}`,
+    copyLog: logged ? { errorLog: true, verboseLog: false, blobsCopied: 0, issuesByKind: {} } : undefined,
+  });
 }
 
 interface ManifestItem {
@@ -301,6 +311,7 @@ class DriveCopier {
       const workers = Array.from({ length: Math.max(1, this.request.parallelism) }, () => this.work());
       await Promise.all(workers);
     } finally {
+      this.journal.flush();
       await reporter.stop();
       await this.md5Worker?.close();
     }
@@ -345,7 +356,8 @@ class DriveCopier {
     if (wasCopied(log)) this.bytesCopied += item.blob.length;
     this.entries[item.index] = log;
     this.blobsDone++;
-    this.journal.record({ index: item.index, bytes: item.blob.length, log });
+    const created = log.status === "Completed" && log.importDisposition?.status === "Created";
+    this.journal.record({ index: item.index, bytes: item.blob.length, log }, created);
     this.report();
   }
 
@@ -505,35 +517,50 @@ class DriveCopier {
             failed = true;
             continue;
           }
-          const md5 = createHash("md5").update(buffer).digest();
-          if (md5.toString("hex").toUpperCase() !== block.hash.toUpperCase()) {
-            blockLog[index].status = "Corrupted";
-            failed = true;
-            continue;
-          }
           if (singleShot) {
+            const md5 = createHash("md5").update(buffer).digest();
+            if (md5.toString("hex").toUpperCase() !== block.hash.toUpperCase()) {
+              blockLog[index].status = "Corrupted";
+              failed = true;
+              continue;
+            }
             single = { buffer, md5 };
             count(block.length);
             continue;
           }
           handedOff = true;
-          const hashed = this.hasher().update(hashId, buffer);
+          // The worker checks the block against the manifest while it is staged: a block that fails
+          // its check is staged for nothing, and the blob is never committed.
+          const checked = this.hasher()
+            .update(hashId, buffer)
+            .then((md5) => {
+              if (md5.toString("hex").toUpperCase() === block.hash.toUpperCase()) return true;
+              blockLog[index].status = "Corrupted";
+              failed = true;
+              return false;
+            });
           if (staged.get(blockIds[index]) === block.length) {
-            count(block.length);
-            uploads.push(hashed.finally(release));
+            uploads.push(checked.then((ok) => ok && count(block.length)).finally(release));
             continue;
           }
           await this.throttle?.take(block.length);
-          // No transactional MD5 on the wire: the block was just checked against the manifest, the
+          // No transactional MD5 on the wire: the block is checked against the manifest, the
           // transport (TLS in Azure) guards it, and the committed blob carries the file's MD5.
           const staging = client.stageBlock(blockIds[index], buffer, buffer.length).then(
-            () => count(block.length),
-            () => {
-              blockLog[index].status = "BlobRequestFailed";
-              failed = true;
-            },
+            () => true,
+            () => false,
           );
-          uploads.push(Promise.all([staging, hashed]).finally(release));
+          uploads.push(
+            Promise.all([staging, checked])
+              .then(([stagedOk, ok]) => {
+                if (ok && stagedOk) count(block.length);
+                else if (ok) {
+                  blockLog[index].status = "BlobRequestFailed";
+                  failed = true;
+                }
+              })
+              .finally(release),
+          );
         } catch {
           blockLog[index].status = "IOFailed";
           failed = true;

@@ -1,8 +1,9 @@
 /**
- * The whole file's MD5 (the blob's Content-MD5), computed on a worker thread while the main thread
- * checks each block against the manifest and uploads it: two passes of MD5 over every byte would
- * otherwise share one core. Blocks are passed in SharedArrayBuffer-backed buffers, so nothing is
- * copied; each update resolves once the worker has hashed it, and only then may the buffer go.
+ * MD5 off the main thread: for each block of a large file, its own MD5 (to check against the
+ * manifest) and the running MD5 of the whole file (the blob's Content-MD5), while the main thread
+ * reads and uploads. Blocks are passed in SharedArrayBuffer-backed buffers, so nothing is copied;
+ * each update resolves with the block's MD5 once the worker is done with it, and only then may the
+ * buffer be reused.
  */
 import { Worker } from "node:worker_threads";
 
@@ -17,8 +18,10 @@ parentPort.on("message", (message) => {
     hashes.set(message.id, hash);
   }
   if (message.type === "update") {
-    hash.update(new Uint8Array(message.buffer, message.offset, message.length));
-    parentPort.postMessage({ seq: message.seq });
+    const block = new Uint8Array(message.buffer, message.offset, message.length);
+    const digest = createHash("md5").update(block).digest();
+    hash.update(block);
+    parentPort.postMessage({ seq: message.seq, digest });
   } else {
     hashes.delete(message.id);
     parentPort.postMessage({ seq: message.seq, digest: hash.digest() });
@@ -46,11 +49,11 @@ export class Md5Worker {
     return Buffer.from(new SharedArrayBuffer(length));
   }
 
-  /** Adds a block (in file order) to the hash of `id`. */
-  update(id: string, block: Buffer): Promise<void> {
+  /** Adds a block (in file order) to the hash of `id`; resolves with the block's own MD5. */
+  update(id: string, block: Buffer): Promise<Buffer> {
     return new Promise((resolve) => {
       const seq = this.seq++;
-      this.pending.set(seq, () => resolve());
+      this.pending.set(seq, (digest) => resolve(Buffer.from(digest!)));
       this.worker.postMessage({ type: "update", id, seq, buffer: block.buffer, offset: block.byteOffset, length: block.length });
     });
   }

@@ -55,7 +55,7 @@ export type OperatorEvent =
   | { type: "ReturnAddressProblem"; reason: string }
   | { type: "FaultJob"; reason: string }
   | { type: "ClearJobFault"; returnTo?: JobState; reason: string }
-  | { type: "FaultDrive"; driveId: string; reason: string }
+  | { type: "FaultDrive"; driveId: string; reason: string; /** The copy agent's error log holding the drive's status. */ copyLog?: DriveCopyLog }
   | { type: "ClearDriveFault"; driveId: string; returnTo?: DriveState; reason: string }
   | { type: "ExtendShippingWait"; days: number; reason?: string }
   | { type: "CloseUnresponsive"; reason: string };
@@ -215,8 +215,10 @@ function applyEvent(job: Job, event: OperatorEvent, context: OperationContext): 
       return { ...none, job: transition(job, "clearFault", context, event.reason, event.returnTo) };
     }
 
-    case "FaultDrive":
-      return { ...none, job: transitionDriveOf(job, event.driveId, "fault", context, event.reason) };
+    case "FaultDrive": {
+      const faulted = transitionDriveOf(job, event.driveId, "fault", context, event.reason);
+      return { ...none, job: event.copyLog ? updateDrive(faulted, event.driveId, { copyLog: event.copyLog }) : faulted };
+    }
 
     case "ClearDriveFault":
       return { ...none, job: transitionDriveOf(job, event.driveId, "clearFault", context, event.reason, event.returnTo) };

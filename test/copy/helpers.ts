@@ -5,7 +5,7 @@
  * account (`demostore` on the run's Azurite) read with the real SDK.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
@@ -24,8 +24,17 @@ export function lastJsonLine(stdout: string): any {
   return lastJson(stdout);
 }
 
+const tempDirs: string[] = [];
+
 export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  const dir = mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Removes the folders this test file made (drives, sources, journals). */
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** Writes files (relative path → content) under a new folder; returns the folder. */

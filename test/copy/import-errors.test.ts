@@ -22,6 +22,7 @@ import {
   prepareDrive,
   randomContent,
   receivedJob,
+  removeTempDirs,
   runCli,
   sourceFolder,
   tempDir,
@@ -37,7 +38,10 @@ beforeAll(async () => {
   agent = bundleCli("datacenter");
   driveTool = bundleCli("drive");
 });
-afterAll(() => service.close());
+afterAll(async () => {
+  await service.close();
+  removeTempDirs();
+});
 
 /** Rewrites the manifest and returns the entry with its new hash, as a customer creating the job from it would. */
 function editManifest(drive: string, entry: DriveEntry, edit: (xml: string) => string): DriveEntry {
@@ -122,6 +126,9 @@ test("the wrong BitLocker key faults the drive (BitLockerKeyInvalid) and copies 
   expect(status.state).toBe("Faulted");
   const history = await getHistory(service, job);
   expect(history.find((change) => change.to === "Faulted")?.reason).toMatch(/^BitLockerKeyInvalid: .*does not unlock/);
+  // Get Job links the agent's error log, which holds the drive's status.
+  const errorLog = await fetchLog(status.errorLogUri);
+  expect(errorLog).toEqual({ driveId: entry.driveId, blobs: [], status: "BitLockerKeyInvalid" });
   expect(await blobNames(containerName)).toEqual([]);
 });
 

@@ -20,6 +20,7 @@ import {
   prepareDrive,
   randomContent,
   receivedJob,
+  removeTempDirs,
   runCli,
   sourceFolder,
   tempDir,
@@ -35,7 +36,10 @@ beforeAll(async () => {
   agent = bundleCli("datacenter");
   driveTool = bundleCli("drive");
 });
-afterAll(() => service.close());
+afterAll(async () => {
+  await service.close();
+  removeTempDirs();
+});
 
 const md5 = (data: Buffer) => createHash("md5").update(data).digest("base64");
 

@@ -21,6 +21,7 @@ import {
   prepareDrive,
   randomContent,
   receivedJob,
+  removeTempDirs,
   runCli,
   sourceFolder,
   startCli,
@@ -37,7 +38,10 @@ beforeAll(async () => {
   agent = bundleCli("datacenter");
   driveTool = bundleCli("drive");
 });
-afterAll(() => service.close());
+afterAll(async () => {
+  await service.close();
+  removeTempDirs();
+});
 
 const md5 = (data: Buffer) => createHash("md5").update(data).digest("hex");
 
