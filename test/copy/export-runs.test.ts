@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { expectArmError, sleep } from "../api/helpers";
 import { newSubscriptionId, startTestService, TestService } from "../support/service";
-import { bundleCli, container, driveStatus, fetchLog, lastJsonLine, randomContent, runCli, startCli, tempDir, uniqueName } from "./helpers";
+import { bundleCli, container, driveStatus, fetchLog, lastJsonLine, randomContent, removeTempDirs, runCli, startCli, tempDir, uniqueName } from "./helpers";
 import { driveFiles, emptyDrive, exportArgs, exportJob, readManifest, receivedExportJob } from "./export-helpers";
 
 let service: TestService;
@@ -19,7 +19,10 @@ beforeAll(async () => {
   service = await startTestService();
   agent = bundleCli("datacenter");
 });
-afterAll(() => service.close());
+afterAll(async () => {
+  await service.close();
+  removeTempDirs();
+});
 
 const md5 = (data: Buffer) => createHash("md5").update(data).digest("hex");
 

@@ -13,7 +13,7 @@ import { parseExportBlobList } from "../../shared/drive/export-blob-list";
 import { blobFootprint, usableBytes } from "../../shared/drive/export-packing";
 import { KEY_RECORD_FILE, keyUnlocks, parseKeyRecord } from "../../shared/drive/key-record";
 import { md5Hex } from "../../shared/drive/drive-manifest";
-import { bundleCli, container, driveStatus, lastJsonLine, randomContent, runCli, tempDir, uniqueName } from "./helpers";
+import { bundleCli, container, driveStatus, lastJsonLine, randomContent, removeTempDirs, runCli, tempDir, uniqueName } from "./helpers";
 import { driveFiles, emptyDrive, exportArgs, readManifest, receivedExportJob } from "./export-helpers";
 
 let service: TestService;
@@ -23,7 +23,10 @@ beforeAll(async () => {
   service = await startTestService();
   agent = bundleCli("datacenter");
 });
-afterAll(() => service.close());
+afterAll(async () => {
+  await service.close();
+  removeTempDirs();
+});
 
 const md5 = (data: Buffer) => createHash("md5").update(data).digest("hex");
 

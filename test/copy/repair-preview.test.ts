@@ -16,6 +16,7 @@ import {
   prepareDrive,
   randomContent,
   receivedJob,
+  removeTempDirs,
   runCli,
   sourceFolder,
   tempDir,
@@ -32,7 +33,10 @@ beforeAll(async () => {
   agent = bundleCli("datacenter");
   driveTool = bundleCli("drive");
 });
-afterAll(() => service.close());
+afterAll(async () => {
+  await service.close();
+  removeTempDirs();
+});
 
 const md5 = (data: Buffer) => createHash("md5").update(data).digest("hex");
 
