@@ -284,6 +284,7 @@ class ExportCopier {
   private readonly throttle?: Throttle;
   private readonly totalBytes: number;
   private md5Worker?: Md5Worker;
+  private readonly buffers: Buffer[] = [];
   /** Folders made on the drive this run, so each is made once. */
   private readonly folders = new Map<string, Promise<unknown>>();
   private next = 0;
@@ -400,8 +401,11 @@ class ExportCopier {
         await this.throttle?.take(block.length);
         downloads.push(
           (async () => {
+            let pooled: Buffer | undefined;
             try {
-              const buffer = Md5Worker.blockBuffer(block.length);
+              // Pooled shared buffers: the worker hashes them in place, and at most `parallelism` exist.
+              pooled = this.buffers.pop() ?? Md5Worker.blockBuffer(EXPORT_BLOCK_BYTES);
+              const buffer = pooled.subarray(0, block.length);
               await source.downloadToBuffer(buffer, block.offset, block.length, { conditions, concurrency: 1, blockSize: block.length, maxRetryRequestsPerBlock: 3 });
               // The block's MD5 (for the manifest) on the worker thread while the main thread writes it.
               const id = `${blob.blobPath}@${block.offset}`;
@@ -415,6 +419,7 @@ class ExportCopier {
               block.status = gone instanceof BlobChanged ? "BlobUnexpectedEnd" : "BlobRequestFailed";
               failure ??= { status: gone instanceof BlobChanged ? "BlobUnexpectedChange" : "BlobRequestFailed" };
             } finally {
+              if (pooled) this.buffers.push(pooled);
               this.ranges.release();
             }
           })(),
