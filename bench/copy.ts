@@ -2,7 +2,8 @@
  * `npm run bench -- --only copy`: the copy agent's import throughput against a raw
  * `@azure/storage-blob` upload of the same files with the same parallelism, in the same run, on
  * Azurite (on disk: a 1 GiB blob twice over is no place for memory): one 1 GiB file, and 10,000 files
- * of 8 KiB. Both run as their own processes and are timed from start to exit; the agent's peak RSS
+ * of 8 KiB; then its export throughput (the same blobs onto an empty drive) against a raw download
+ * of them. Both run as their own processes and are timed from start to exit; the agent's peak RSS
  * is read from /proc while it runs.
  */
 import { spawn } from "node:child_process";
@@ -91,6 +92,25 @@ async function api(url: string, method: string, pathName: string, body?: unknown
   return text ? JSON.parse(text) : undefined;
 }
 
+/** A new export job of the container's blobs whose one (empty) drive is Received, ready for the agent. */
+async function receivedExportJob(url: string, container: string, driveId: string): Promise<{ sub: string; rg: string; name: string }> {
+  const job = { sub: randomUUID(), rg: "bench", name: `export${randomUUID().slice(0, 8)}` };
+  const jobPath = `/subscriptions/${job.sub}/resourceGroups/${job.rg}/providers/Microsoft.ImportExport/jobs/${job.name}?api-version=2021-01-01`;
+  await api(url, "PUT", jobPath, {
+    location: "westus",
+    properties: { jobType: "Export", storageAccountId: `/subscriptions/${job.sub}/resourceGroups/bench/providers/Microsoft.Storage/storageAccounts/demostore`, export: { blobList: { blobPathPrefix: [`/${container}/`] } } },
+  });
+  await api(url, "PATCH", jobPath, {
+    properties: {
+      state: "Shipping",
+      deliveryPackage: { carrierName: "FedEx", trackingNumber: "1", driveCount: 1, shipDate: "2026-11-20" },
+      returnAddress: { recipientName: "Bench", streetAddress1: "1 Main St", city: "Redmond", postalCode: "98007", countryOrRegion: "USA", phone: "4250000000", email: "bench@contoso.com" },
+    },
+  });
+  await api(url, "POST", `/operator/subscriptions/${job.sub}/resourceGroups/${job.rg}/jobs/${job.name}/events`, { type: "PackageReceived", carrierName: "FedEx", trackingNumber: "1", driveIds: [driveId] }, "dev-operator");
+  return job;
+}
+
 /** A new import job whose one drive is Received, ready for the agent. */
 async function receivedJob(url: string, entry: object & { driveId: string }): Promise<{ sub: string; rg: string; name: string }> {
   const job = { sub: randomUUID(), rg: "bench", name: `copy${randomUUID().slice(0, 8)}` };
@@ -133,6 +153,7 @@ export async function benchCopy(options: CopyOptions, startService: StartService
   const demostore = BlobServiceClient.fromConnectionString(connectionString);
   const agentScript = path.join(ROOT, "dist", "cli", "datacenter.js");
   const rawScript = path.join(ROOT, "dist", "bench", "raw-upload.js");
+  const rawDownloadScript = path.join(ROOT, "dist", "bench", "raw-download.js");
   try {
     // A size of 0 leaves its case out (to re-measure one case alone).
     const cases = [
@@ -216,6 +237,55 @@ export async function benchCopy(options: CopyOptions, startService: StartService
           met: peak.max < 300,
           note: `blocks in flight bound memory: ${options.parallelism} × 4 MiB`,
         });
+      }
+
+      // Export: the same blobs, put in the account once by the agent, onto an empty drive.
+      const seed = await receivedJob(service.url, prepared.entry);
+      const seeded = await timedProcess(agentScript, [
+        "import", "--job", `${seed.sub}/${seed.rg}/${seed.name}`, "--drive", prepared.entry.driveId, "--path", drive,
+        "--api", service.url, "--parallelism", String(options.parallelism), "--state-dir", path.join(work, "state"),
+      ]);
+      if (seeded.code !== 0) throw new Error(`agent import exited ${seeded.code}: ${seeded.stderr}`);
+      rmSync(drive, { recursive: true, force: true });
+      const exportMs: number[] = [];
+      const downloadMs: number[] = [];
+      const exportPeaks: number[] = [];
+      for (let round = 0; round <= options.rounds; round++) {
+        const job = await receivedExportJob(service.url, container, "BENCHEXP");
+        const exportDrive = path.join(work, `${container}-export`);
+        const agent = await timedProcess(agentScript, [
+          "export", "--job", `${job.sub}/${job.rg}/${job.name}`, "--drive", "BENCHEXP", "--path", exportDrive, "--capacity", "10TB",
+          "--api", service.url, "--parallelism", String(options.parallelism), "--state-dir", path.join(work, "state"),
+        ]);
+        if (agent.code !== 0) throw new Error(`agent export exited ${agent.code}: ${agent.stderr}`);
+        rmSync(exportDrive, { recursive: true, force: true });
+        const rawOut = path.join(work, `${container}-download`);
+        const raw = await timedProcess(rawDownloadScript, [connectionString, container, String(options.parallelism), String(BLOCK_SIZE), rawOut]);
+        if (raw.code !== 0) throw new Error(`raw download exited ${raw.code}: ${raw.stderr}`);
+        rmSync(rawOut, { recursive: true, force: true });
+        if (round === 0) continue;
+        exportMs.push(agent.ms);
+        downloadMs.push(raw.ms);
+        exportPeaks.push(agent.peakRssBytes);
+        console.log(`  export round ${round}: agent ${agent.ms.toFixed(0)} ms (peak RSS ${(agent.peakRssBytes / 2 ** 20).toFixed(0)} MiB), raw ${raw.ms.toFixed(0)} ms`);
+      }
+      await deleteContainer(demostore, container);
+      const exportLabel = copyCase.label.replace(/^Copy/, "Export");
+      const exportRatio = spread(exportMs.map(mibPerSecond)).median / spread(downloadMs.map(mibPerSecond)).median;
+      rows.push({
+        benchmark: exportLabel,
+        measure: copyCase.files > 1 ? "files per second, agent export vs raw download" : "throughput, agent export vs raw download",
+        api: copyCase.files > 1 ? spread(exportMs.map(filesPerSecond)) : spread(exportMs.map(mibPerSecond)),
+        floor: copyCase.files > 1 ? spread(downloadMs.map(filesPerSecond)) : spread(downloadMs.map(mibPerSecond)),
+        unit: copyCase.files > 1 ? "files/s" : "MiB/s",
+        ratio: exportRatio,
+        target: "≥ 0.9",
+        met: exportRatio >= 0.9,
+        note: `parallelism ${options.parallelism}, 4 MiB ranges; both list the container and write every blob to a file; the agent also hashes every block for the manifest, writes the manifest, key record and logs, and reports through the operator API`,
+      });
+      if (copyCase.files === 1) {
+        const peak = spread(exportPeaks.map((bytes) => bytes / 2 ** 20));
+        rows.push({ benchmark: exportLabel, measure: "agent peak RSS", api: peak, unit: "MiB", target: "< 300", met: peak.max < 300, note: `ranges in flight bound memory: ${options.parallelism} × 4 MiB` });
       }
       rmSync(drive, { recursive: true, force: true });
     }

@@ -1,20 +1,32 @@
 /**
- * `npm run datacenter -- import`: the data-center copy agent. It runs where the drives are plugged
- * in, copies one import drive into the customer's storage account, and talks to the service only
- * through the operator API. AzCopy is the model for its output: a running line of blobs, bytes and
+ * `npm run datacenter -- import|export`: the data-center copy agent. It runs where the drives are
+ * plugged in, copies one import drive into the customer's storage account (or fills one export drive
+ * from it), and talks to the service only through the operator API. AzCopy is the model for its output: a running line of blobs, bytes and
  * throughput, a closing summary, the log's address, and one JSON line at the end for scripts.
  */
 import path from "node:path";
-import { customerAccountSettingsSchema, toCustomerAccountSettings } from "../shared/config/customer-accounts";
+import { CustomerAccountSettingsError, customerAccountsFromSettings } from "./customer-accounts";
+import { exportDrive, ExportResult } from "../shared/copy/export-drive";
 import { CopyProgress, importDrive, ImportResult } from "../shared/copy/import-drive";
+import { parseDriveSize } from "../shared/drive/export-packing";
 import { OperatorApiError, OperatorClient } from "../shared/copy/operator-client";
 import { CustomerAccounts } from "../shared/storage/customer-accounts";
-import { existsSync, readFileSync } from "node:fs";
-import { projectRoot } from "../shared/storage/locations.file";
 
 const EXIT = { completed: 0, failed: 1, usage: 2, completedMoreInfo: 3, faulted: 4, cancelled: 5, notCopied: 6 } as const;
 
 const HELP = `Usage: npm run datacenter -- import --job <subscription>/<resourceGroup>/<jobName> --drive <driveId> --path <driveDir> [options]
+       npm run datacenter -- export --job <subscription>/<resourceGroup>/<jobName> --drive <driveId> --path <driveDir> [--capacity <size>] [options]
+
+import: see below. export: fills one drive of an export job with the job's blobs, in the list's
+order, carrying on where the job's earlier drives stopped: each blob a file \\container\\name, a
+drive manifest (DriveManifest.xml) with each block's MD5, a key record for the drive's new BitLocker
+key (the customer reads it with List BitLocker Keys), copy logs in the account. The job's last drive
+writes the blobs no drive held to the incomplete-blob list (Get Job's incompleteBlobListUri), in the
+<BlobList> form a follow-up export job takes as its blobListBlobPath. Export drives are filled one
+after another. --capacity <size> (bytes, or 500GB, 2TB, 64MiB) is the drive's size; default: the
+folder's free space. Blobs that change or vanish during the copy are blob errors (CompletedMoreInfo).
+
+Usage: npm run datacenter -- import --job <subscription>/<resourceGroup>/<jobName> --drive <driveId> --path <driveDir> [options]
 
 Copies one import drive into the job's storage account: unlocks it (its key record against the
 job's BitLocker key), checks its manifest against the job's manifestHash, copies every file as a
@@ -52,6 +64,7 @@ interface ImportArgs {
   stateDir: string;
   progressIntervalMs: number;
   capBytesPerSecond?: number;
+  capacityBytes?: number;
 }
 
 class UsageError extends Error {}
@@ -74,8 +87,8 @@ function parseArgs(argv: string[]): { command?: string; help: boolean; values: M
   return { command, help, values };
 }
 
-function importArgs(values: Map<string, string>): ImportArgs {
-  const known = ["job", "drive", "path", "api", "token", "parallelism", "state-dir", "progress-interval", "cap-mbps"];
+function importArgs(values: Map<string, string>, command: string): ImportArgs {
+  const known = ["job", "drive", "path", "api", "token", "parallelism", "state-dir", "progress-interval", "cap-mbps", ...(command === "export" ? ["capacity"] : [])];
   const unknown = [...values.keys()].find((name) => !known.includes(name));
   if (unknown) throw new UsageError(`unknown option --${unknown}`);
   const required = (name: string) => {
@@ -93,6 +106,9 @@ function importArgs(values: Map<string, string>): ImportArgs {
     return value;
   };
   const capMbps = values.has("cap-mbps") ? number("cap-mbps", 0, 0.001, 100_000) : undefined;
+  const capacity = values.get("capacity");
+  const capacityBytes = capacity === undefined ? undefined : parseDriveSize(capacity);
+  if (capacity !== undefined && capacityBytes === undefined) throw new UsageError("--capacity must be a size: bytes, or a number with KB, MB, GB, TB, KiB, MiB, GiB or TiB");
   return {
     job: { subscriptionId: jobParts[0], resourceGroup: jobParts[1], jobName: jobParts[2] },
     driveId: required("drive"),
@@ -103,27 +119,17 @@ function importArgs(values: Map<string, string>): ImportArgs {
     stateDir: path.resolve(values.get("state-dir") ?? ".datacenter"),
     progressIntervalMs: number("progress-interval", 1000, 50, 60_000),
     capBytesPerSecond: capMbps !== undefined ? (capMbps * 1_000_000) / 8 : undefined,
+    capacityBytes,
   };
 }
 
-/** The customer-account settings: the environment's, else those of local.settings.json (or its sample), as `npm start` reads them. */
-function customerAccountEnvironment(): Record<string, string | undefined> {
-  if (process.env.CUSTOMER_BLOB_ENDPOINT !== undefined) return process.env;
-  const file = ["local.settings.json", "local.settings.sample.json"].map((name) => path.join(projectRoot(), name)).find(existsSync);
-  if (!file) return process.env;
-  const values = (JSON.parse(readFileSync(file, "utf8")).Values ?? {}) as Record<string, string>;
-  return { CUSTOMER_BLOB_ENDPOINT: values.CUSTOMER_BLOB_ENDPOINT, CUSTOMER_ACCOUNT_KEYS: values.CUSTOMER_ACCOUNT_KEYS, ...process.env };
-}
-
 function customerAccounts(): CustomerAccounts {
-  const parsed = customerAccountSettingsSchema.safeParse(customerAccountEnvironment());
-  if (!parsed.success) throw new UsageError(`customer account settings: ${parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`).join("; ")}`);
-  return new CustomerAccounts(toCustomerAccountSettings(parsed.data), {
-    sasLifetimeMs: 3_600_000,
-    retryOptions: { maxTries: 4, retryDelayInMs: 500, maxRetryDelayInMs: 8000, tryTimeoutInMs: 120_000 },
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when no key is configured
-    identity: () => new (require("@azure/identity").DefaultAzureCredential)(),
-  });
+  try {
+    return customerAccountsFromSettings();
+  } catch (error) {
+    if (error instanceof CustomerAccountSettingsError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 function formatBytes(bytes: number): string {
@@ -163,7 +169,7 @@ function progressPrinter(): { update(progress: CopyProgress): void; done(): void
   };
 }
 
-function exitCodeOf(result: ImportResult): number {
+function exitCodeOf(result: ImportResult | ExportResult): number {
   switch (result.outcome) {
     case "Completed":
       return EXIT.completed;
@@ -178,7 +184,7 @@ function exitCodeOf(result: ImportResult): number {
   }
 }
 
-function summaryLine(result: ImportResult): string {
+function summaryLine(result: ImportResult | ExportResult): string {
   switch (result.outcome) {
     case "Faulted":
       return `Drive error (${result.driveStatus}): ${result.reason} The drive is Faulted for operators to resolve.`;
@@ -191,7 +197,9 @@ function summaryLine(result: ImportResult): string {
         `${result.outcome}: ${result.summary.blobsCopied} blob${result.summary.blobsCopied === 1 ? "" : "s"} copied, ${formatBytes(result.bytesCopied)} in ${seconds.toFixed(1)} s` +
         `${seconds > 0 ? ` (${formatBytes(result.bytesCopied / seconds)}/s)` : ""}` +
         `${issues.length ? `; with errors or warnings: ${issues.join(", ")}` : ""}.` +
-        `${result.errorLogUri ? `\nError log: ${result.errorLogUri}` : ""}${result.verboseLogUri ? `\nVerbose log: ${result.verboseLogUri}` : ""}`
+        `${"exportNext" in result ? `\nBlobs ${result.exportStart + 1} to ${result.exportNext} of the job's ${result.listLength}; ${result.blobsLeft} left${result.incompleteBlobListUri ? " (in the incomplete-blob list)" : result.blobsLeft > 0 ? " for the job's next drive" : ""}.` : ""}` +
+        `${result.errorLogUri ? `\nError log: ${result.errorLogUri}` : ""}${result.verboseLogUri ? `\nVerbose log: ${result.verboseLogUri}` : ""}` +
+        `${"incompleteBlobListUri" in result && result.incompleteBlobListUri ? `\nIncomplete-blob list: ${result.incompleteBlobListUri}` : ""}`
       );
     }
   }
@@ -209,14 +217,14 @@ export async function main(argv: string[]): Promise<number> {
     (parsed.help ? process.stdout : process.stderr).write(`${HELP}\n`);
     return parsed.help ? EXIT.completed : EXIT.usage;
   }
-  if (parsed.command !== "import") {
+  if (parsed.command !== "import" && parsed.command !== "export") {
     process.stderr.write(`unknown command '${parsed.command}'\n\n${HELP}\n`);
     return EXIT.usage;
   }
   let args: ImportArgs;
   let accounts: CustomerAccounts;
   try {
-    args = importArgs(parsed.values);
+    args = importArgs(parsed.values, parsed.command);
     accounts = customerAccounts();
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
@@ -225,7 +233,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const printer = progressPrinter();
   try {
-    const result = await importDrive({
+    const copy = parsed.command === "export" ? exportDrive : importDrive;
+    const result = await copy({
       job: args.job,
       driveId: args.driveId,
       drivePath: args.drivePath,
@@ -235,6 +244,7 @@ export async function main(argv: string[]): Promise<number> {
       parallelism: args.parallelism,
       progressIntervalMs: args.progressIntervalMs,
       capBytesPerSecond: args.capBytesPerSecond,
+      capacityBytes: args.capacityBytes,
       onProgress: (progress) => printer.update(progress),
     });
     printer.done();

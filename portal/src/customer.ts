@@ -335,7 +335,15 @@ class JobPage {
       const log = copyLogs.get(driveId);
       if (!log) return "—";
       const issues = Object.entries(log.issuesByKind).map(([kind, count]) => `${count} ${kind}`);
-      return h("span", { class: "copy-summary" }, `${log.blobsCopied} blob${log.blobsCopied === 1 ? "" : "s"} copied`, issues.length ? `; ${issues.join(", ")}` : "; no errors");
+      const exported = job.properties.jobType === "Export";
+      // An export drive holds a stretch of the job's blob list: say which, so drives read in order.
+      const range = exported && log.exportRange?.next !== undefined && log.exportRange.next > log.exportRange.start ? ` (blobs ${log.exportRange.start + 1}–${log.exportRange.next} of the list)` : "";
+      return h(
+        "span",
+        { class: "copy-summary" },
+        `${log.blobsCopied} blob${log.blobsCopied === 1 ? "" : "s"} ${exported ? "exported" : "copied"}${range}`,
+        issues.length ? `; ${issues.join(", ")}` : "; no errors",
+      );
     };
     const logLink = (uri: string | undefined, label: string, driveId: string) =>
       uri ? h("a", { href: uri, target: "_blank", rel: "noopener noreferrer", class: "log-link" }, label, h("span", { class: "visually-hidden" }, ` of drive ${driveId}`)) : "";
@@ -374,7 +382,13 @@ class JobPage {
             ),
           ),
       job.properties.incompleteBlobListUri
-        ? h("p", {}, "Not every blob fit on the drives: ", h("a", { href: job.properties.incompleteBlobListUri, target: "_blank", rel: "noopener noreferrer" }, "the list of blobs left out"), ".")
+        ? h(
+            "p",
+            { class: "incomplete-blobs" },
+            `Not every blob fit on the drives${timeline.incompleteBlobs ? ` (${timeline.incompleteBlobs} left out)` : ""}: `,
+            h("a", { href: job.properties.incompleteBlobListUri, target: "_blank", rel: "noopener noreferrer" }, "the list of blobs left out"),
+            ". A follow-up export job can take it as its blob list (blobListBlobPath).",
+          )
         : "",
     );
   }

@@ -86,7 +86,8 @@ export interface Timeline {
   path: PathStep[];
   actions: { markShipping: boolean; changeDeliveryPackage: boolean; changeReturnAddress: boolean; cancel: boolean; delete: boolean };
   /** Per drive the agent copied: blobs copied, and blobs with errors or warnings by the log's code. */
-  copyLogs?: { driveId: string; blobsCopied: number; issuesByKind: Record<string, number> }[];
+  copyLogs?: { driveId: string; blobsCopied: number; issuesByKind: Record<string, number>; exportRange?: { start: number; next?: number } }[];
+  incompleteBlobs?: number;
 }
 
 export interface HistoryEntry extends PathStep {

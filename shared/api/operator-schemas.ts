@@ -7,6 +7,7 @@ import { DRIVE_STATES } from "../domain/drive-state-machine";
 import { JOB_STATES } from "../domain/job-state-machine";
 import { ARRIVAL_STATUSES } from "../domain/arrival";
 import { DriveDisposalEvent, OperatorEvent } from "../domain/operator-events";
+import { recoveryPasswordProblem } from "../drive/key-record";
 import { jobParams, shipDate } from "./schemas";
 
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -27,7 +28,14 @@ const drivesDestroyed = z.object({ type: z.literal("DrivesDestroyed"), certifica
 export const operatorEventBody = z.discriminatedUnion("type", [
   z.object({ type: z.literal("PackageReceived"), carrierName: text(64), trackingNumber: text(64), driveIds: z.array(driveId).min(1).max(50) }),
   z.object({ type: z.literal("DriveReceived"), driveId, carrierName: text(64).optional(), trackingNumber: text(64).optional() }),
-  z.object({ type: z.literal("TransferStarted"), driveId, totalBytes: z.number().int().min(1).optional(), manifest: z.string().max(1024 * 1024).optional() }),
+  z.object({
+    type: z.literal("TransferStarted"),
+    driveId,
+    totalBytes: z.number().int().min(1).optional(),
+    manifest: z.string().max(1024 * 1024).optional(),
+    exportStart: z.number().int().min(0).optional(),
+    bitLockerKey: z.string().refine((value) => recoveryPasswordProblem(value) === undefined, "must be a 48-digit BitLocker recovery key").optional(),
+  }),
   z.object({
     type: z.literal("TransferProgress"),
     driveId,
@@ -48,6 +56,9 @@ export const operatorEventBody = z.discriminatedUnion("type", [
     verboseLog: logLines.optional(),
     incompleteBlobs: z.array(z.string().min(1).max(1024)).max(100_000).optional(),
     copyLog: copyLog.optional(),
+    exportNext: z.number().int().min(0).optional(),
+    exportTooLarge: z.array(z.string().min(1).max(1024)).max(1000).optional(),
+    incompleteBlobList: z.object({ blobs: z.number().int().min(0) }).optional(),
   }),
   z.object({
     type: z.literal("ShippedBack"),

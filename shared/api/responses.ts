@@ -50,7 +50,10 @@ export function toJobResponse(job: Job, sign?: LogUrlSigner) {
       state: job.state,
       cancelRequested: job.cancelRequested,
       percentComplete: jobPercentComplete(job),
-      incompleteBlobListUri: sign && job.hasIncompleteBlobList ? sign(incompleteBlobListName(job)) : undefined,
+      // The copy agent's list, in the customer's account; else one an operator recorded by hand.
+      incompleteBlobListUri: job.exportIncomplete
+        ? sign?.copyLog?.(job, "", "incompleteBlobList")
+        : sign && job.hasIncompleteBlobList ? sign(incompleteBlobListName(job)) : undefined,
       driveList: job.jobType === "Import" || job.drives.length > 0 ? job.drives.map((drive) => toDriveStatus(job, drive, sign)) : undefined,
       export: job.export && {
         blobListBlobPath: job.export.blobListBlobPath,
@@ -139,6 +142,7 @@ export function toOperatorJobResponse(job: Job, sign?: LogUrlSigner, stopTransfe
       creatingExpiresAt: job.creatingExpiresAt,
       shippingDueAt: job.shippingDueAt,
       skippedDrives: job.drives.filter((drive) => drive.skipped).map((drive) => drive.driveId),
+      exportRanges: job.jobType === "Export" ? job.drives.flatMap((drive) => (drive.exportRange ? [{ driveId: drive.driveId, ...drive.exportRange }] : [])) : undefined,
       ...(stopTransfer ? { stopTransfer: true } : {}),
     },
   };

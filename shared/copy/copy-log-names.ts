@@ -7,7 +7,8 @@
  */
 import { DEFAULT_DIAGNOSTICS_PATH } from "../domain/log-blobs";
 
-export type CopyLogKind = "error" | "verbose";
+/** A drive's error and verbose logs; and an export's list of the blobs its drives could not hold (one per job). */
+export type CopyLogKind = "error" | "verbose" | "incompleteBlobList";
 
 export interface CopyLogLocation {
   container: string;
@@ -32,5 +33,6 @@ export function copyLogLocation(job: { key: { name: string }; diagnosticsPath?: 
   // Job names and drive ids are validated where they enter; checked again since they become a path.
   const jobPart = NAME_PART.test(job.key.name) ? job.key.name : encodeURIComponent(job.key.name);
   const drivePart = NAME_PART.test(driveId) ? driveId.toUpperCase() : encodeURIComponent(driveId.toUpperCase());
+  if (kind === "incompleteBlobList") return { container, blobName: `${prefix}${jobPart}_incomplete-blobs.xml` };
   return { container, blobName: `${prefix}${jobPart}_${drivePart}_${kind}.xml` };
 }

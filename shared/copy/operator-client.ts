@@ -20,9 +20,20 @@ export interface OperatorJob {
     logLevel?: "Error" | "Verbose";
     diagnosticsPath?: string;
     backupDriveManifest?: boolean;
-    driveList?: { driveId: string; state: string; manifestFile?: string; manifestHash?: string; bytesSucceeded?: number }[];
+    jobType?: "Import" | "Export";
+    export?: { blobListBlobPath?: string; blobList?: { blobPath?: string[]; blobPathPrefix?: string[] } };
+    incompleteBlobListUri?: string;
+    driveList?: { driveId: string; state: string; manifestFile?: string; manifestHash?: string; bytesSucceeded?: number; errorLogUri?: string; verboseLogUri?: string }[];
   };
-  operator: { stopTransfer?: boolean };
+  operator: { stopTransfer?: boolean; exportRanges?: ExportRangeView[] };
+}
+
+/** Where each drive of an export job started in the job's blob list, and where the next carries on. */
+export interface ExportRangeView {
+  driveId: string;
+  start: number;
+  next?: number;
+  tooLarge?: string[];
 }
 
 export class OperatorApiError extends Error {

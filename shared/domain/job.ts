@@ -115,6 +115,17 @@ export interface Drive extends Partial<DriveSpec> {
    * say; for a drive the agent copied these are the logs Get Job links.
    */
   copyLog?: DriveCopyLog;
+  /** An export drive: where in the job's blob list it started, and where the next drive carries on. */
+  exportRange?: ExportRange;
+}
+
+export interface ExportRange {
+  /** Index of the drive's first blob in the job's resolved blob list. */
+  start: number;
+  /** Index where the next drive carries on; set when the drive finished. */
+  next?: number;
+  /** Blobs passed over because no drive of this size could hold them. */
+  tooLarge?: string[];
 }
 
 export interface DriveCopyLog {
@@ -173,6 +184,11 @@ export interface Job {
   cancelRequested: boolean;
   /** An export job whose drives could not hold every blob: the list of the rest is a blob. */
   hasIncompleteBlobList?: boolean;
+  /**
+   * An export whose drives could not hold every blob: the copy agent wrote the documented blob list
+   * of the rest to the customer's account (its name from `copy-log-names.ts`), for a follow-up job.
+   */
+  exportIncomplete?: { blobs: number };
   drives: Drive[];
   extraDrives?: ExtraDrive[];
   /** The package the data center received (a repeat report of it is refused, not re-recorded). */

@@ -14,7 +14,15 @@ import { DriveBlobKind } from "./log-blobs";
 export type OperatorEvent =
   | { type: "PackageReceived"; carrierName: string; trackingNumber: string; driveIds: string[] }
   | { type: "DriveReceived"; driveId: string; carrierName?: string; trackingNumber?: string }
-  | { type: "TransferStarted"; driveId: string; totalBytes?: number; manifest?: string }
+  | {
+      type: "TransferStarted";
+      driveId: string;
+      totalBytes?: number;
+      manifest?: string;
+      /** Export jobs: where in the job's blob list this drive starts, and the key its volume is locked with. */
+      exportStart?: number;
+      bitLockerKey?: string;
+    }
   | {
       type: "TransferProgress";
       driveId: string;
@@ -37,6 +45,11 @@ export type OperatorEvent =
       incompleteBlobs?: string[];
       /** The copy agent's logs in the customer's account, and their summary. */
       copyLog?: DriveCopyLog;
+      /** Export jobs: where the next drive carries on, and blobs too large for any drive of this size. */
+      exportNext?: number;
+      exportTooLarge?: string[];
+      /** Export jobs: the agent wrote the list of blobs left over to the customer's account. */
+      incompleteBlobList?: { blobs: number };
     }
   | { type: "ShippedBack"; carrierName: string; trackingNumber: string; driveCount: number; shipDate: string }
   | { type: "ReturnAddressProblem"; reason: string }
@@ -149,6 +162,16 @@ function applyEvent(job: Job, event: OperatorEvent, context: OperationContext): 
       let next = transitionDriveOf(job, event.driveId, "startTransfer", context, "Copy started");
       if (next.state === "Received") next = transition(next, "startTransfer", context, `First drive (${event.driveId}) started copying`);
       next = updateDrive(next, event.driveId, { totalBytes: event.totalBytes, percentComplete: 0, bytesSucceeded: 0, blobs: { errorLog: true } });
+      if (event.exportStart !== undefined || event.bitLockerKey !== undefined) {
+        if (job.jobType !== "Export") throw ErrorFactory.badRequest("ExportFieldsNotAllowed", "'exportStart' and 'bitLockerKey' are for the drives of an export job.", "exportStart");
+        if (event.exportStart !== undefined) assertExportTurn(job, event.driveId, event.exportStart);
+        const drive = findDrive(next, event.driveId);
+        next = updateDrive(next, event.driveId, {
+          exportRange: event.exportStart !== undefined ? { start: event.exportStart } : drive.exportRange,
+          // The key the data center locked the drive with; kept if the drive already has one.
+          bitLockerKey: drive.bitLockerKey ?? event.bitLockerKey,
+        });
+      }
       const blobWrites: BlobWrite[] = [{ kind: "append", driveId: event.driveId, blob: "errorLog", lines: [] }];
       if (event.manifest !== undefined && job.backupDriveManifest) {
         blobWrites.push({ kind: "put", driveId: event.driveId, blob: "manifest", content: event.manifest });
@@ -175,6 +198,15 @@ function applyEvent(job: Job, event: OperatorEvent, context: OperationContext): 
       const withInfo = event.outcome === "CompletedMoreInfo";
       let next = transitionDriveOf(job, event.driveId, withInfo ? "completeWithInfo" : "complete", context, withInfo ? "Copied, with errors or warnings in the logs" : "Copied");
       next = updateDrive(next, event.driveId, { percentComplete: 100, bytesSucceeded: event.bytesSucceeded, copyStatus: event.copyStatus ?? event.outcome, copyLog: event.copyLog });
+      if (event.exportNext !== undefined) {
+        if (job.jobType !== "Export") throw ErrorFactory.badRequest("ExportFieldsNotAllowed", "'exportNext' is for the drives of an export job.", "exportNext");
+        const range = findDrive(next, event.driveId).exportRange ?? { start: 0 };
+        next = updateDrive(next, event.driveId, { exportRange: { ...range, next: event.exportNext, tooLarge: event.exportTooLarge } });
+      }
+      if (event.incompleteBlobList) {
+        if (job.jobType !== "Export") throw ErrorFactory.badRequest("IncompleteBlobListNotAllowed", "Only an export job has a list of blobs that did not fit.", "incompleteBlobList");
+        next = { ...next, exportIncomplete: event.incompleteBlobList.blobs > 0 ? { blobs: event.incompleteBlobList.blobs } : undefined };
+      }
       const outcome = logWrites(next, event.driveId, event.errorLog, event.verboseLog);
       if (event.incompleteBlobs && event.incompleteBlobs.length > 0) {
         if (job.jobType !== "Export") throw ErrorFactory.badRequest("IncompleteBlobListNotAllowed", "Only an export job has a list of blobs that did not fit.", "incompleteBlobs");
@@ -238,6 +270,22 @@ function applyEvent(job: Job, event: OperatorEvent, context: OperationContext): 
       }
       return { ...none, job: transition(next, "close", context, event.reason) };
     }
+  }
+}
+
+/**
+ * An export's drives are filled one after another, each starting where the last stopped: a drive
+ * may start only while no other drive of the job is filling, and only at that point of the list.
+ * Checked here, under the job's ETag, so two agents cannot both take the same stretch.
+ */
+function assertExportTurn(job: Job, driveId: string, exportStart: number): void {
+  const busy = job.drives.find((drive) => drive.driveId.toUpperCase() !== driveId.toUpperCase() && drive.state === "Transferring");
+  if (busy) {
+    throw ErrorFactory.conflict("ExportDriveBusy", `Drive '${busy.driveId}' of job '${job.key.name}' is being filled; an export's drives are filled one after another.`, driveId);
+  }
+  const furthest = job.drives.reduce((at, drive) => Math.max(at, drive.exportRange?.next ?? 0), 0);
+  if (exportStart !== furthest) {
+    throw ErrorFactory.conflict("ExportStartMismatch", `Drive '${driveId}' must start at blob ${furthest} of the job's list, where its earlier drives stopped (not ${exportStart}).`, driveId);
   }
 }
 

@@ -33,6 +33,7 @@ import { ConcurrencyError } from "../storage/storage-errors";
 import { JobMessenger } from "./job-messenger";
 import { withConcurrencyRetries } from "./retry";
 import { SubscriptionService } from "./subscription-service";
+import { ExportBlobListCheck } from "./export-list-check";
 
 export interface JobTimeline {
   state: Job["state"];
@@ -46,7 +47,9 @@ export interface JobTimeline {
   path: { at: string; from: string | null; to: string; reason: string }[];
   actions: ReturnType<typeof customerActions>;
   /** What each drive's copy log says, for drives the copy agent finished. */
-  copyLogs: { driveId: string; blobsCopied: number; issuesByKind: Record<string, number> }[];
+  copyLogs: { driveId: string; blobsCopied: number; issuesByKind: Record<string, number>; exportRange?: { start: number; next?: number } }[];
+  /** An export's blobs that no drive held (the list itself is Get Job's incompleteBlobListUri). */
+  incompleteBlobs?: number;
 }
 
 export interface CreateOrUpdateResult {
@@ -69,6 +72,7 @@ export class JobService {
     private readonly clock: Clock,
     /** Asked first by every operation: the subscription must belong to the caller's tenant. */
     private readonly subscriptions: SubscriptionService,
+    private readonly exportListCheck?: ExportBlobListCheck,
   ) {}
 
   async createOrUpdate(key: JobKey, definition: JobDefinition, actor: Actor, tenantId: string): Promise<CreateOrUpdateResult> {
@@ -81,6 +85,7 @@ export class JobService {
         "location",
       );
     }
+    await this.exportListCheck?.check(definition);
     // Most PUTs create: the insert is tried first, and the job is read only if it already exists.
     // Drives without keys can only mean a job sent back as read, so that one reads first.
     let exists = definition.driveList?.some((drive) => !drive.bitLockerKey) ?? false;
@@ -126,7 +131,12 @@ export class JobService {
       returnAddressProblem: job.returnAddressProblem,
       path: job.history.filter((change) => change.driveId === undefined).map(({ at, from, to, reason }) => ({ at, from, to, reason })),
       actions: customerActions(job),
-      copyLogs: job.drives.flatMap((drive) => (drive.copyLog ? [{ driveId: drive.driveId, blobsCopied: drive.copyLog.blobsCopied, issuesByKind: drive.copyLog.issuesByKind }] : [])),
+      copyLogs: job.drives.flatMap((drive) =>
+        drive.copyLog
+          ? [{ driveId: drive.driveId, blobsCopied: drive.copyLog.blobsCopied, issuesByKind: drive.copyLog.issuesByKind, exportRange: drive.exportRange && { start: drive.exportRange.start, next: drive.exportRange.next } }]
+          : [],
+      ),
+      incompleteBlobs: job.exportIncomplete?.blobs,
     };
   }
 

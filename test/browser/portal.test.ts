@@ -7,7 +7,7 @@
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { Browser, BrowserContext, chromium, Page } from "playwright-core";
-import { call, driveSpec, importJobBody, jobPath, newSubscriptionId, RETURN_ADDRESS, startTestService, TestService } from "../support/service";
+import { call, driveSpec, exportJobBody, importJobBody, jobPath, newSubscriptionId, RETURN_ADDRESS, startTestService, TestService } from "../support/service";
 
 const ROOT = path.join(__dirname, "..", "..");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -210,6 +210,37 @@ describe("the customer's job page", () => {
     // The copy log's summary, beside the bytes and the links.
     expect(await page.locator('tr[data-drive="DRIVE02"] .copy-summary').textContent()).toBe("41 blobs copied; 2 Corrupted, 1 FileNotFound");
     expect(await page.locator("#job-live").textContent()).toBe("The job is now Packaging.");
+  });
+
+  test("an export job shows per drive which stretch of the blob list it holds, and the incomplete-blob list's link with its count", async () => {
+    const job = ref("export-2026");
+    const storageAccountId = `/subscriptions/${job.sub}/resourceGroups/demo/providers/Microsoft.Storage/storageAccounts/demostore`;
+    await ok(call(service, "PUT", `${jobPath(job.sub, RG, job.name)}?api-version=2021-01-01`, exportJobBody(job.sub, { storageAccountId, export: { blobList: { blobPathPrefix: ["/photos/"] } } })), 201);
+    await shipJob(job);
+    await operatorEvent(job, { type: "PackageReceived", carrierName: "FedEx", trackingNumber: "7712 3456 7890", driveIds: ["X1", "X2"] });
+    const key = "000011-000022-000033-000044-000055-000066-000077-000088";
+    await operatorEvent(job, { type: "TransferStarted", driveId: "X1", totalBytes: 3000, exportStart: 0, bitLockerKey: key });
+    await operatorEvent(job, { type: "TransferFinished", driveId: "X1", outcome: "Completed", bytesSucceeded: 3000, exportNext: 3, copyLog: { errorLog: false, verboseLog: false, blobsCopied: 3, issuesByKind: {} } });
+    await operatorEvent(job, { type: "TransferStarted", driveId: "X2", totalBytes: 2000, exportStart: 3, bitLockerKey: key });
+    await operatorEvent(job, {
+      type: "TransferFinished",
+      driveId: "X2",
+      outcome: "CompletedMoreInfo",
+      bytesSucceeded: 1000,
+      exportNext: 5,
+      copyLog: { errorLog: true, verboseLog: false, blobsCopied: 1, issuesByKind: { BlobUnexpectedChange: 1 } },
+      incompleteBlobList: { blobs: 2 },
+    });
+
+    await open(jobPagePath(job));
+    await page.locator('tr[data-drive="X2"] .copy-summary').waitFor();
+
+    expect(await page.locator('tr[data-drive="X1"] .copy-summary').textContent()).toBe("3 blobs exported (blobs 1–3 of the list); no errors");
+    expect(await page.locator('tr[data-drive="X2"] .copy-summary').textContent()).toBe("1 blob exported (blobs 4–5 of the list); 1 BlobUnexpectedChange");
+    expect(await page.locator(".incomplete-blobs").textContent()).toContain("Not every blob fit on the drives (2 left out)");
+    const href = (await page.locator(".incomplete-blobs a").getAttribute("href"))!;
+    expect(new URL(href).pathname).toBe(`/demostore/waimportexport/${job.name}_incomplete-blobs.xml`);
+    expect(new URL((await getJob(job)).properties.incompleteBlobListUri).pathname).toBe(new URL(href).pathname);
   });
 
   test("lists the subscription's jobs with state, type, location and progress, filtered by state", async () => {

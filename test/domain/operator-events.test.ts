@@ -454,6 +454,37 @@ describe("TransferFinished", () => {
     expect(outcome.job.hasIncompleteBlobList).toBeUndefined();
   });
 
+  test("an export drive records where it started in the blob list, its key, where the next drive carries on, and the agent's incomplete list", () => {
+    const key = "111111-222222-333333-444444-555555-666666-777777-888888";
+    let job = run(shippingExport(), pkg(["E1", "E2"]), 2 * HOUR);
+    job = run(job, { type: "TransferStarted", driveId: "E1", exportStart: 0, bitLockerKey: key }, 3 * HOUR);
+    expect(job.drives[0]).toMatchObject({ exportRange: { start: 0 }, bitLockerKey: key });
+    job = run(job, { type: "TransferFinished", driveId: "E1", outcome: "Completed", exportNext: 7, exportTooLarge: ["c/huge"] }, 4 * HOUR);
+    expect(job.drives[0].exportRange).toEqual({ start: 0, next: 7, tooLarge: ["c/huge"] });
+    job = run(job, { type: "TransferStarted", driveId: "E2", exportStart: 7, bitLockerKey: key }, 5 * HOUR);
+    const outcome = apply(job, { type: "TransferFinished", driveId: "E2", outcome: "Completed", exportNext: 9, incompleteBlobList: { blobs: 3 } }, 6 * HOUR);
+    // The agent wrote the list to the customer's account itself: the service writes nothing.
+    expect(outcome.blobWrites).toEqual([]);
+    expect(outcome.job.exportIncomplete).toEqual({ blobs: 3 });
+    expect(outcome.job.drives[1].exportRange).toEqual({ start: 7, next: 9 });
+  });
+
+  test("an export drive starts only when no other is filling, and only where the last stopped (409 ExportDriveBusy, ExportStartMismatch)", () => {
+    let job = run(shippingExport(), pkg(["E1", "E2"]), 2 * HOUR);
+    job = run(job, { type: "TransferStarted", driveId: "E1", exportStart: 0 }, 3 * HOUR);
+    expect(thrown(() => apply(job, { type: "TransferStarted", driveId: "E2", exportStart: 0 }, 3 * HOUR)).code).toBe("ExportDriveBusy");
+    job = run(job, { type: "TransferFinished", driveId: "E1", outcome: "Completed", exportNext: 4 }, 4 * HOUR);
+    const mismatch = thrown(() => apply(job, { type: "TransferStarted", driveId: "E2", exportStart: 0 }, 5 * HOUR));
+    expect([mismatch.status, mismatch.code]).toEqual([409, "ExportStartMismatch"]);
+    expect(run(job, { type: "TransferStarted", driveId: "E2", exportStart: 4 }, 5 * HOUR).drives[1].exportRange).toEqual({ start: 4 });
+  });
+
+  test("export fields on an import job's drive are a 400 ExportFieldsNotAllowed", () => {
+    const error = thrown(() => apply(receivedImport(), { type: "TransferStarted", driveId: "D1", exportStart: 0 }, 4 * HOUR));
+    expect(error.status).toBe(400);
+    expect(error.code).toBe("ExportFieldsNotAllowed");
+  });
+
   test("incomplete blobs on an import job are a 400 IncompleteBlobListNotAllowed", () => {
     const error = thrown(() => apply(transferringImport(), { type: "TransferFinished", driveId: "D1", outcome: "Completed", incompleteBlobs: ["/c/a"] }, 4 * HOUR));
     expect(error.status).toBe(400);

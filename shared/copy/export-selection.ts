@@ -1,0 +1,109 @@
+/**
+ * Which blobs of the customer's account an export takes, in order: the job's `blobPath` entries as
+ * given, then each `blobPathPrefix`'s blobs as the account lists them (containers and blobs in
+ * name order), each blob once. A job naming `blobListBlobPath` takes the list in that blob (the
+ * documented `<BlobList>` XML). The drive count preview and the data-center agent both use this.
+ */
+import { RestError } from "@azure/storage-blob";
+import type { BlobServiceClient } from "@azure/storage-blob";
+import { BlobListFormatError, BlobSelection, parseExportBlobList, splitBlobPath, splitPrefix } from "../drive/export-blob-list";
+
+export interface ExportBlob {
+  /** `container/blob`. */
+  blobPath: string;
+  length: number;
+  /** The blob's ETag when listed: a blob that changes after this is a blob error, not a torn file. */
+  etag: string;
+}
+
+export interface ResolvedSelection {
+  blobs: ExportBlob[];
+  /** Paths and prefixes that named nothing in the account. */
+  nonexistent: string[];
+  /** Paths and prefixes given more than once. */
+  duplicates: number;
+  unique: number;
+}
+
+export class BlobListNotFoundError extends Error {
+  constructor(readonly blobListBlobPath: string) {
+    super(`the blob list '${blobListBlobPath}' does not exist in the storage account`);
+    this.name = "BlobListNotFoundError";
+  }
+}
+
+/** Reads and parses the `<BlobList>` blob at `blobListBlobPath` (`container/blob`, a leading `/` allowed). */
+export async function readBlobListBlob(client: BlobServiceClient, blobListBlobPath: string): Promise<BlobSelection> {
+  const { container, blobName } = splitBlobPath(blobListBlobPath);
+  if (!container || !blobName) throw new BlobListFormatError(`'${blobListBlobPath}' is not a blob path ('container/blob')`);
+  let text: string;
+  try {
+    const buffer = await client.getContainerClient(container).getBlockBlobClient(blobName).downloadToBuffer(0, undefined, { maxRetryRequestsPerBlock: 2 });
+    if (buffer.length > 16 * 1024 * 1024) throw new BlobListFormatError("it is larger than 16 MiB");
+    text = buffer.toString("utf8");
+  } catch (error) {
+    if (error instanceof RestError && (error.statusCode === 404 || error.statusCode === 400)) throw new BlobListNotFoundError(blobListBlobPath);
+    throw error;
+  }
+  return parseExportBlobList(text);
+}
+
+/** The job's selection: its own lists, or the list in its `blobListBlobPath` blob. */
+export async function jobSelection(client: BlobServiceClient, spec: { blobListBlobPath?: string; blobPath?: string[]; blobPathPrefix?: string[] } | undefined): Promise<BlobSelection> {
+  if (spec?.blobListBlobPath) return readBlobListBlob(client, spec.blobListBlobPath);
+  return { blobPath: spec?.blobPath ?? [], blobPathPrefix: spec?.blobPathPrefix ?? [] };
+}
+
+export async function resolveSelection(client: BlobServiceClient, selection: BlobSelection): Promise<ResolvedSelection> {
+  const blobs: ExportBlob[] = [];
+  const seen = new Set<string>();
+  const nonexistent: string[] = [];
+  const given = new Set<string>();
+  let duplicates = 0;
+  const add = (blob: ExportBlob) => {
+    if (seen.has(blob.blobPath)) return;
+    seen.add(blob.blobPath);
+    blobs.push(blob);
+  };
+
+  for (const path of selection.blobPath) {
+    if (given.has(`p:${path}`)) {
+      duplicates++;
+      continue;
+    }
+    given.add(`p:${path}`);
+    const { container, blobName } = splitBlobPath(path);
+    try {
+      const properties = await client.getContainerClient(container).getBlobClient(blobName).getProperties();
+      add({ blobPath: `${container}/${blobName}`, length: properties.contentLength ?? 0, etag: properties.etag ?? "" });
+    } catch (error) {
+      if (error instanceof RestError && (error.statusCode === 404 || error.statusCode === 400)) nonexistent.push(path);
+      else throw error;
+    }
+  }
+
+  for (const prefix of selection.blobPathPrefix) {
+    if (given.has(`x:${prefix}`)) {
+      duplicates++;
+      continue;
+    }
+    given.add(`x:${prefix}`);
+    const parts = splitPrefix(prefix);
+    const containers: string[] = [];
+    if (parts.container !== undefined) containers.push(parts.container);
+    else for await (const item of client.listContainers({ prefix: parts.containerPrefix || undefined })) containers.push(item.name);
+    let found = 0;
+    for (const container of containers) {
+      try {
+        for await (const item of client.getContainerClient(container).listBlobsFlat({ prefix: parts.blobPrefix || undefined })) {
+          found++;
+          add({ blobPath: `${container}/${item.name}`, length: item.properties.contentLength ?? 0, etag: item.properties.etag ?? "" });
+        }
+      } catch (error) {
+        if (!(error instanceof RestError && error.statusCode === 404)) throw error;
+      }
+    }
+    if (found === 0) nonexistent.push(prefix);
+  }
+  return { blobs, nonexistent, duplicates, unique: given.size };
+}

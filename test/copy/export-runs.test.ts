@@ -1,0 +1,117 @@
+/**
+ * Export around interruptions and other writers: a killed agent run again (no partial file ever
+ * left under a blob's name, finished files not written again), a blob deleted and one changed while
+ * the drive fills (blob errors in the log, the drive CompletedMoreInfo, the rest exported), and
+ * Create's check of `blobListBlobPath`.
+ */
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { expectArmError, sleep } from "../api/helpers";
+import { newSubscriptionId, startTestService, TestService } from "../support/service";
+import { bundleCli, container, driveStatus, fetchLog, lastJsonLine, randomContent, removeTempDirs, runCli, startCli, tempDir, uniqueName } from "./helpers";
+import { driveFiles, emptyDrive, exportArgs, exportJob, readManifest, receivedExportJob } from "./export-helpers";
+
+let service: TestService;
+let agent: string;
+
+beforeAll(async () => {
+  service = await startTestService();
+  agent = bundleCli("datacenter");
+});
+afterAll(async () => {
+  await service.close();
+  removeTempDirs();
+});
+
+const md5 = (data: Buffer) => createHash("md5").update(data).digest("hex");
+
+async function seed(containerName: string, blobs: Record<string, Buffer>): Promise<void> {
+  await container(containerName).createIfNotExists();
+  for (const [name, content] of Object.entries(blobs)) await container(containerName).getBlockBlobClient(name).upload(content, content.length);
+}
+
+test("an agent killed mid-export and run again finishes the drive: no partial file under a blob's name, finished files kept as they were", async () => {
+  const containerName = uniqueName("xresume");
+  const blobs: Record<string, Buffer> = {};
+  for (let index = 0; index < 12; index++) blobs[`part-${String(index).padStart(2, "0")}.bin`] = randomContent(256 * 1024);
+  await seed(containerName, blobs);
+  const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("xresume") };
+  await receivedExportJob(service, job, ["EXPR0001"], { blobList: { blobPathPrefix: [`/${containerName}/`] } });
+  const drive = emptyDrive();
+  const state = tempDir("state");
+  const exported = () => driveFiles(drive).filter((file) => !file.endsWith(".importexport-partial"));
+
+  // About 1.5 MB/s: long enough to be killed in the middle.
+  const first = startCli(agent, exportArgs(service, job, "EXPR0001", drive, state, ["--cap-mbps", "12", "--parallelism", "2", "--progress-interval", "200"]));
+  for (let tries = 0; exported().length < 3 && tries < 300; tries++) await sleep(50);
+  first.child.kill("SIGKILL");
+  expect((await first.done).signal).toBe("SIGKILL");
+  const before = exported();
+  expect(before.length).toBeGreaterThan(0);
+  expect(before.length).toBeLessThan(12);
+  for (const file of before) expect(md5(readFileSync(path.join(drive, ...file.split("/"))))).toBe(md5(blobs[file.split("/")[1]]));
+  const written = new Map(before.map((file) => [file, statSync(path.join(drive, ...file.split("/"))).mtimeMs]));
+  expect((await driveStatus(service, job, "EXPR0001")).drive.state).toBe("Transferring");
+
+  const second = await runCli(agent, exportArgs(service, job, "EXPR0001", drive, state));
+
+  expect(second.code).toBe(0);
+  expect(driveFiles(drive)).toEqual(Object.keys(blobs).map((name) => `${containerName}/${name}`));
+  for (const name of Object.keys(blobs)) expect(md5(readFileSync(path.join(drive, containerName, name)))).toBe(md5(blobs[name]));
+  for (const [file, mtime] of written) expect(statSync(path.join(drive, ...file.split("/"))).mtimeMs).toBe(mtime);
+  expect(readManifest(drive).blobLists[0].blobs).toHaveLength(12);
+  const { drive: status } = await driveStatus(service, job, "EXPR0001");
+  expect(status).toMatchObject({ state: "Completed", bytesSucceeded: 12 * 256 * 1024 });
+});
+
+test("a blob deleted and one overwritten during the export: blob errors in the log, the drive CompletedMoreInfo, the others exported", async () => {
+  const containerName = uniqueName("xchange");
+  const blobs: Record<string, Buffer> = {};
+  for (let index = 0; index < 10; index++) blobs[`f${index}.bin`] = randomContent(200 * 1024);
+  await seed(containerName, blobs);
+  const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("xchange") };
+  await receivedExportJob(service, job, ["EXPC0001"], { blobList: { blobPathPrefix: [`/${containerName}/`] } });
+  const drive = emptyDrive();
+
+  const run = startCli(agent, exportArgs(service, job, "EXPC0001", drive, tempDir("state"), ["--cap-mbps", "8", "--parallelism", "1"]));
+  for (let tries = 0; (await driveStatus(service, job, "EXPC0001")).drive.state !== "Transferring" && tries < 300; tries++) await sleep(50);
+  await container(containerName).getBlockBlobClient("f8.bin").delete();
+  await container(containerName).getBlockBlobClient("f9.bin").upload("changed", 7);
+  const done = await run.done;
+
+  expect(done.code).toBe(3);
+  expect(lastJsonLine(done.stdout).summary).toEqual({ blobsCopied: 8, issuesByKind: { BlobUnexpectedChange: 2 } });
+  expect(driveFiles(drive)).toEqual(Object.keys(blobs).slice(0, 8).map((name) => `${containerName}/${name}`));
+  expect(readdirSync(path.join(drive, containerName)).some((name) => name.endsWith(".importexport-partial"))).toBe(false);
+  expect(readManifest(drive).blobLists[0].blobs.map((blob) => blob.blobPath)).not.toContain(`${containerName}/f8.bin`);
+  const { drive: status } = await driveStatus(service, job, "EXPC0001");
+  expect(status.state).toBe("CompletedMoreInfo");
+  const errorLog = await fetchLog(status.errorLogUri);
+  expect(errorLog.blobs.map((blob) => [blob.blobPath, blob.status])).toEqual([
+    [`${containerName}/f8.bin`, "BlobUnexpectedChange"],
+    [`${containerName}/f9.bin`, "BlobUnexpectedChange"],
+  ]);
+  expect(errorLog.status).toBe("CompletedWithErrors");
+});
+
+test("Create refuses a blobListBlobPath that does not exist or is not a blob list, and accepts one that is", async () => {
+  const containerName = uniqueName("lists");
+  await seed(containerName, {
+    "good.xml": Buffer.from('<?xml version="1.0" encoding="utf-8"?><BlobList><BlobPath>pictures/koala.jpg</BlobPath><BlobPathPrefix>/vhds/</BlobPathPrefix></BlobList>'),
+    "bad.xml": Buffer.from("<BlobList><Blob>x</Blob></BlobList>"),
+  });
+  const sub = newSubscriptionId();
+
+  const missing = await exportJob(service, { sub, rg: "demo", name: uniqueName("missing") }, { blobListBlobPath: `/${containerName}/nothing.xml` });
+  const invalid = await exportJob(service, { sub, rg: "demo", name: uniqueName("invalid") }, { blobListBlobPath: `${containerName}/bad.xml` });
+  const good = await exportJob(service, { sub, rg: "demo", name: uniqueName("good") }, { blobListBlobPath: `${containerName}/good.xml` });
+  const elsewhere = await exportJob(service, { sub, rg: "demo", name: uniqueName("other") }, { blobListBlobPath: "lists/any.xml" }, {
+    storageAccountId: `/subscriptions/${sub}/resourceGroups/demo/providers/Microsoft.Storage/storageAccounts/notservedhere`,
+  });
+
+  expectArmError(missing, 400, "BlobListBlobNotFound", { target: "properties.export.blobListBlobPath", message: /does not exist/ });
+  expectArmError(invalid, 400, "BlobListBlobInvalid", { target: "properties.export.blobListBlobPath", message: /unexpected element <Blob>/ });
+  expect(good.status).toBe(201);
+  expect(elsewhere.status).toBe(201);
+});
