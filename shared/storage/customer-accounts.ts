@@ -77,9 +77,11 @@ export class CustomerAccounts {
    * A signer of copy-log URLs for these jobs' accounts. Signing is local (account key, or a
    * user-delegation key fetched once per account), so it is prepared here, before the responses.
    */
-  async copyLogSigner(jobs: Pick<Job, "key" | "diagnosticsPath" | "storageAccountId">[], now: Date): Promise<CopyLogSigner> {
+  async copyLogSigner(jobs: Pick<Job, "key" | "diagnosticsPath" | "storageAccountId" | "drives" | "exportIncomplete">[], now: Date): Promise<CopyLogSigner> {
     const signers = new Map<string, BlobUrlSigner>();
-    for (const job of jobs) {
+    // Only jobs with logs in their customer's account need a signer: preparing one can cost a
+    // request (a user-delegation key), or a failing credential chain, that a plain Get must not pay.
+    for (const job of jobs.filter(hasCustomerAccountLogs)) {
       const account = storageAccountName(job.storageAccountId);
       if (!account) continue;
       const { container } = copyLogLocation(job, "", "error");
@@ -96,4 +98,9 @@ export class CustomerAccounts {
       return account ? signers.get(`${account}/${location.container}`)?.(location.blobName) : undefined;
     };
   }
+}
+
+/** Whether the copy agent left logs in the job's customer account: a drive's copy log, an export's incomplete list. */
+function hasCustomerAccountLogs(job: Pick<Job, "drives" | "exportIncomplete">): boolean {
+  return job.exportIncomplete !== undefined || job.drives.some((drive) => drive.copyLog !== undefined);
 }
