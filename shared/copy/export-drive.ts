@@ -28,32 +28,19 @@ import { DriveManifest, MANIFEST_FILE, ManifestBlob, md5Hex, writeDriveManifest 
 import { BlobListFormatError, writeExportBlobList } from "../drive/export-blob-list";
 import { EXPORT_BLOCK_BYTES, exportFilePath, fillDrive } from "../drive/export-packing";
 import { createKeyRecord, generateRecoveryPassword, KEY_RECORD_FILE, serializeKeyRecord } from "../drive/key-record";
-import { CustomerAccounts } from "../storage/customer-accounts";
 import type { LogBlobStore } from "../storage/log-blobs.store";
 import { copyLogLocation } from "./copy-log-names";
 import { BlobLogEntry, BlockLogEntry, copyDriveStatus, CopySummary, DriveLog, DriveStatus, errorLogOf, summarize, wasCopied, writeDriveLog } from "./copy-log";
 import { CopyJournal } from "./copy-journal";
 import { ProgressReporter, Semaphore, Throttle } from "./copy-pacing";
 import { BlobListNotFoundError, ExportBlob, jobSelection, resolveSelection } from "./export-selection";
-import type { CopyProgress } from "./import-drive";
+import type { DriveCopyRequest } from "./import-drive";
 import { Md5Worker } from "./md5-worker";
-import { ExportRangeView, JobRef, OperatorApiError, OperatorClient, OperatorJob } from "./operator-client";
+import { ExportRangeView, OperatorApiError, OperatorJob } from "./operator-client";
 
-export interface ExportDriveRequest {
-  job: JobRef;
-  driveId: string;
-  /** The unlocked volume: the drive's root folder. */
-  drivePath: string;
-  operator: OperatorClient;
-  accounts: CustomerAccounts;
-  stateDir: string;
-  /** Ranges in flight (and so in memory) at once. */
-  parallelism: number;
-  progressIntervalMs: number;
+export interface ExportDriveRequest extends DriveCopyRequest {
   /** The drive's size in bytes; default: the free space of the folder. */
   capacityBytes?: number;
-  capBytesPerSecond?: number;
-  onProgress?: (progress: CopyProgress) => void;
 }
 
 export type ExportResult =

@@ -50,7 +50,8 @@ import { ProgressReporter, Semaphore, Throttle } from "./copy-pacing";
 import { Md5Worker } from "./md5-worker";
 import { JobRef, OperatorApiError, OperatorClient, OperatorJob } from "./operator-client";
 
-export interface ImportDriveRequest {
+/** What the agent needs to copy one drive, in either direction. */
+export interface DriveCopyRequest {
   job: JobRef;
   driveId: string;
   /** The unlocked volume: the drive's root folder. */
@@ -59,13 +60,15 @@ export interface ImportDriveRequest {
   accounts: CustomerAccounts;
   /** Where the resume journal is kept. */
   stateDir: string;
-  /** Blocks in flight (and so in memory) at once. */
+  /** Blocks (import) or ranges (export) in flight, and so in memory, at once. */
   parallelism: number;
   progressIntervalMs: number;
   /** Bandwidth cap, bytes per second (AzCopy's --cap-mbps); none when absent. */
   capBytesPerSecond?: number;
   onProgress?: (progress: CopyProgress) => void;
 }
+
+export type ImportDriveRequest = DriveCopyRequest;
 
 export interface CopyProgress {
   bytesDone: number;
