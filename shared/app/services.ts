@@ -6,7 +6,6 @@
 import { Authenticator } from "../auth/authenticator";
 import { parseSettings, Settings } from "../config/settings";
 import { Clock, systemClock } from "../domain/clock";
-import { MaintenanceRules } from "../domain/deadlines";
 import { LocationCatalog } from "../domain/locations";
 import { JobMessenger } from "../jobs/job-messenger";
 import { JobService } from "../jobs/job-service";
@@ -63,18 +62,6 @@ export function getServices(): Promise<Services> {
   return services;
 }
 
-export function maintenanceRules(current: Settings): MaintenanceRules {
-  return {
-    creatingLifetimeMs: current.creatingLifetimeMs,
-    shippingWaitMs: current.shippingWaitMs,
-    shippingResponseWindowMs: current.shippingResponseWindowMs,
-    finishedRetentionMs: current.finishedRetentionMs,
-    returnAddressWaitMs: current.returnAddressWaitMs,
-    arrivalReturnAfterMs: current.arrivalReturnAfterMs,
-    arrivalDestroyAfterMs: current.arrivalDestroyAfterMs,
-  };
-}
-
 async function buildServices(current: Settings, now: Clock): Promise<Services> {
   const locations = loadLocationCatalog(current.locationsFile);
   const tables = {
@@ -89,7 +76,7 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
   // Created once per process, before the first request, so a Get stays one storage transaction.
   await Promise.all([...Object.values(tables).map((table) => table.createTable()), logs.ensureContainer(), queue.ensureQueue()]);
 
-  const rules = maintenanceRules(current);
+  const rules = current.rules;
   const index = createDeadlineIndex(current);
   const historyArchive = new HistoryArchiveStore(logs);
   const jobsStore = new JobsStore(tables.jobs, index, historyArchive);
@@ -119,7 +106,7 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
 /** The expiry index over its day tables (see deadline-index.store.ts). */
 export function createDeadlineIndex(current: Settings): DeadlineIndex {
   const tables = { service: createTableServiceClient(current), client: (name: string) => createTableClient(current, name) };
-  return new DeadlineIndex(tables, current.deadlinesTableName, current.deadlineIndexShards, maintenanceRules(current));
+  return new DeadlineIndex(tables, current.deadlinesTableName, current.deadlineIndexShards, current.rules);
 }
 
 /** For tests and the local host: forget the cached settings and services so the next call rebuilds. */

@@ -4,11 +4,15 @@
  * connection string (`ImportExportStorage`, Azurite or key-based accounts) or service URIs
  * (`ImportExportStorage__tableServiceUri`, `__blobServiceUri`, `__queueServiceUri`, with `__credential`
  * and `__clientId`) used with a managed identity.
+ *
+ * A setting is declared once: its variable, check and default in the schema, and where it lands in
+ * `Settings` in the schema's transform; the `Settings` type is derived from that transform.
  */
 import { z } from "zod";
 import type { AuthSettings } from "../auth/authenticator";
+import type { MaintenanceRules } from "../domain/deadlines";
 import { parseIsoDuration } from "../domain/duration";
-import { CustomerAccountSettings, customerAccountSettingsSchema, toCustomerAccountSettings } from "./customer-accounts";
+import { customerAccountSettingsSchema, toCustomerAccountSettings } from "./customer-accounts";
 
 const isoDuration = (fallback: string) =>
   z
@@ -103,63 +107,12 @@ const settingsSchema = z
           "is required: set a connection string (UseDevelopmentStorage=true for Azurite), or ImportExportStorage__tableServiceUri, __blobServiceUri and __queueServiceUri for a managed identity",
       });
     }
-  });
-
-export type StorageConnection =
-  | { kind: "connectionString"; connectionString: string }
-  | { kind: "identity"; tableServiceUri: string; blobServiceUri: string; queueServiceUri: string; credential?: "managedidentity"; clientId?: string };
-
-export interface Settings {
-  storage: StorageConnection;
-  jobsTableName: string;
-  logsContainerName: string;
-  arrivalsTableName: string;
-  deadlinesTableName: string;
-  deletedJobsTableName: string;
-  subscriptionsTableName: string;
-  notificationsQueueName: string;
-  deadlineIndexShards: number;
-  sweepSchedule: string;
-  sweepRunOnStartup: boolean;
-  sweepMaxEntries: number;
-  reconcilePageSize: number;
-  returnAddressWaitMs: number;
-  arrivalReturnAfterMs: number;
-  arrivalDestroyAfterMs: number;
-  logSasLifetimeMs: number;
-  creatingLifetimeMs: number;
-  shippingWaitMs: number;
-  shippingResponseWindowMs: number;
-  finishedRetentionMs: number;
-  maxRequestBodyBytes: number;
-  locationsFile?: string;
-  storageTimeoutMs: number;
-  /** Links in responses are built on it when set (see `PUBLIC_BASE_URL`). */
-  publicBaseUrl?: URL;
-  auth: AuthSettings;
-  /** How customers' storage accounts are reached (copy logs live there). */
-  customerAccounts: CustomerAccountSettings;
-}
-
-export class SettingsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "SettingsError";
-  }
-}
-
-export function parseSettings(env: Record<string, string | undefined>): Settings {
-  const result = settingsSchema.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "settings"} ${issue.message}`);
-    throw new SettingsError(`Invalid app settings: ${problems.join("; ")}`);
-  }
-  const raw = result.data;
-  return {
+  })
+  .transform((raw) => ({
     storage: raw.ImportExportStorage
-      ? { kind: "connectionString", connectionString: raw.ImportExportStorage }
+      ? { kind: "connectionString" as const, connectionString: raw.ImportExportStorage }
       : {
-          kind: "identity",
+          kind: "identity" as const,
           tableServiceUri: raw.ImportExportStorage__tableServiceUri!,
           blobServiceUri: raw.ImportExportStorage__blobServiceUri!,
           queueServiceUri: raw.ImportExportStorage__queueServiceUri!,
@@ -178,17 +131,21 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     sweepRunOnStartup: raw.SWEEP_RUN_ON_STARTUP,
     sweepMaxEntries: raw.SWEEP_MAX_ENTRIES,
     reconcilePageSize: raw.RECONCILE_PAGE_SIZE,
-    returnAddressWaitMs: raw.RETURN_ADDRESS_WAIT,
-    arrivalReturnAfterMs: raw.UNMATCHED_ARRIVAL_RETURN_AFTER,
-    arrivalDestroyAfterMs: raw.UNMATCHED_ARRIVAL_DESTROY_AFTER,
+    /** The durations of the job and arrival rules, as the domain takes them. */
+    rules: {
+      creatingLifetimeMs: raw.CREATING_JOB_LIFETIME,
+      shippingWaitMs: raw.SHIPPING_WAIT,
+      shippingResponseWindowMs: raw.SHIPPING_RESPONSE_WINDOW,
+      finishedRetentionMs: raw.FINISHED_JOB_RETENTION,
+      returnAddressWaitMs: raw.RETURN_ADDRESS_WAIT,
+      arrivalReturnAfterMs: raw.UNMATCHED_ARRIVAL_RETURN_AFTER,
+      arrivalDestroyAfterMs: raw.UNMATCHED_ARRIVAL_DESTROY_AFTER,
+    } satisfies MaintenanceRules,
     logSasLifetimeMs: raw.LOG_SAS_LIFETIME,
-    creatingLifetimeMs: raw.CREATING_JOB_LIFETIME,
-    shippingWaitMs: raw.SHIPPING_WAIT,
-    shippingResponseWindowMs: raw.SHIPPING_RESPONSE_WINDOW,
-    finishedRetentionMs: raw.FINISHED_JOB_RETENTION,
     maxRequestBodyBytes: raw.MAX_REQUEST_BODY_BYTES,
     locationsFile: raw.LOCATIONS_FILE,
     storageTimeoutMs: raw.STORAGE_TIMEOUT_MS,
+    /** Links in responses are built on it when set (see `PUBLIC_BASE_URL`). */
     publicBaseUrl: raw.PUBLIC_BASE_URL,
     auth: {
       mode: raw.AUTH_MODE,
@@ -196,7 +153,27 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
       audience: raw.AUTH_AUDIENCE,
       jwksUri: raw.AUTH_JWKS_URI,
       operatorRole: raw.AUTH_OPERATOR_ROLE,
-    },
+    } satisfies AuthSettings,
+    /** How customers' storage accounts are reached (copy logs live there). */
     customerAccounts: toCustomerAccountSettings(raw),
-  };
+  }));
+
+/** The validated settings: their type is the schema's output, so a setting is declared in the schema alone. */
+export type Settings = z.output<typeof settingsSchema>;
+export type StorageConnection = Settings["storage"];
+
+export class SettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SettingsError";
+  }
+}
+
+export function parseSettings(env: Record<string, string | undefined>): Settings {
+  const result = settingsSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "settings"} ${issue.message}`);
+    throw new SettingsError(`Invalid app settings: ${problems.join("; ")}`);
+  }
+  return result.data;
 }

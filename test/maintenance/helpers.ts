@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { TableClient } from "@azure/data-tables";
 import { QueueClient } from "@azure/storage-queue";
-import { createDeadlineIndex, getServices, getSettings, maintenanceRules } from "../../shared/app/services";
+import { createDeadlineIndex, getServices, getSettings } from "../../shared/app/services";
 import { MaintenanceReport } from "../../shared/app/timers";
 import { Clock } from "../../shared/domain/clock";
 import { Job } from "../../shared/domain/job";
@@ -271,7 +271,7 @@ export interface SweepParts {
  */
 export function buildSweep(clock: Clock, makeJobs?: (table: TableClient, index: DeadlineWriter) => JobsStore, maxEntries?: number): SweepParts {
   const settings = getSettings();
-  const rules = maintenanceRules(settings);
+  const rules = settings.rules;
   const index = createDeadlineIndex(settings);
   const jobsTable = createTableClient(settings, settings.jobsTableName);
   const jobs = makeJobs ? makeJobs(jobsTable, index) : new JobsStore(jobsTable, index);

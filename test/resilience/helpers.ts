@@ -2,7 +2,7 @@
  * Helpers of the resilience suites: the invariant checker over the service's configured storage,
  * and a readable failure when it finds something.
  */
-import { createDeadlineIndex, getSettings, maintenanceRules } from "../../shared/app/services";
+import { createDeadlineIndex, getSettings } from "../../shared/app/services";
 import { checkStorage, InvariantProblem, InvariantStorage } from "../../shared/jobs/invariants";
 import { createBlobServiceClient, createTableClient } from "../../shared/storage/clients";
 import { JobsStore } from "../../shared/storage/jobs.store";
@@ -16,7 +16,7 @@ export function invariantStorage(): InvariantStorage {
     index: createDeadlineIndex(settings),
     indexTable: (name) => createTableClient(settings, name),
     logs: new LogBlobStore(createBlobServiceClient(settings), settings.logsContainerName, settings.logSasLifetimeMs),
-    rules: maintenanceRules(settings),
+    rules: settings.rules,
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { BlobServiceClient } from "@azure/storage-blob";
-import { createDeadlineIndex, getSettings, maintenanceRules } from "../../shared/app/services";
+import { createDeadlineIndex, getSettings } from "../../shared/app/services";
 import { jobDeadlines } from "../../shared/domain/deadlines";
 import { createJob, DriveSpec, Job, markShipping, OperationContext } from "../../shared/domain/job";
 import { applyOperatorEvent, OperatorEvent } from "../../shared/domain/operator-events";
@@ -120,7 +120,7 @@ describe("checkStorage (against Azurite)", () => {
 
     // The CreatingExpiry entry, gone.
     const job = (await storedJob(sub, "rg", "checked"))!;
-    const [deadline] = jobDeadlines(job, maintenanceRules(getSettings()));
+    const [deadline] = jobDeadlines(job, getSettings().rules);
     const entry = createDeadlineIndex(getSettings()).entryOf(deadline, jobSubject(job));
     await table(entry.table).deleteEntity(entry.shard, entry.rowKey);
     expect(mine(await checkAll(), sub)).toEqual([["MissingIndexEntry", "error"]]);
