@@ -15,8 +15,8 @@ import { RouteDefinition, routes as defaultRoutes } from "../shared/api/routes";
 import { getServices, getSettings } from "../shared/app/services";
 import { ErrorFactory, ServiceError } from "../shared/domain/errors";
 import { TimerDefinition } from "../shared/app/timers";
-import { nextOccurrence, parseNcrontab } from "../shared/app/ncrontab";
 import { storageCallCount } from "../shared/storage/storage-pipeline";
+import { nextOccurrence, timerSchedule } from "./timer-schedule";
 
 export interface LocalHostOptions {
   port?: number;
@@ -133,12 +133,15 @@ async function runTimerNow(res: http.ServerResponse, timers: TimerDefinition[], 
   return send(res, "POST", { status: 200, jsonBody: { name: timer.name, report } });
 }
 
-/** Fires each timer at its next NCRONTAB occurrence; a run still going when the next is due is skipped. */
+/**
+ * Fires each timer at its next NCRONTAB occurrence, its `%SETTING%` expressions resolved as the
+ * Functions host resolves them; a run still going when the next is due is skipped.
+ */
 function scheduleTimers(timers: TimerDefinition[], log: (line: string) => void): { stop(): void } {
   const handles = new Set<NodeJS.Timeout>();
   let stopped = false;
   for (const timer of timers) {
-    const schedule = parseNcrontab(timer.schedule);
+    const schedule = timerSchedule(timer.schedule);
     let running = false;
     const fire = async () => {
       if (running || stopped) return;

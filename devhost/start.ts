@@ -11,6 +11,7 @@ import { customerConnectionString, DEMOSTORE_ACCOUNT, isPortOpen, localAzuritePo
 import { CliSpec, parseCommandLine } from "./cli";
 import { selfSignedCertificate } from "./certificate";
 import { LocalHost, startLocalHost } from "./local-host";
+import { resolveAppSettings } from "./timer-schedule";
 import { timerDefinitions } from "../shared/app/timers";
 
 const root = projectRoot();
@@ -191,7 +192,7 @@ async function main(): Promise<void> {
   );
   console.log(`  ${curl}-H 'Authorization: Bearer dev' '${host.url}/subscriptions/${subscription}/resourceGroups/demo/providers/Microsoft.ImportExport/jobs/first-job?api-version=2021-01-01'`);
   for (const timer of timers) {
-    console.log(`\nTimer ${timer.name}: '${timer.schedule}' (UTC). Run it now: ${curl}-X POST -H 'Authorization: Bearer dev-operator' ${host.url}/admin/functions/${timer.name}  (or npm run sweep)`);
+    console.log(`\nTimer ${timer.name}: '${resolveAppSettings(timer.schedule)}' (UTC). Run it now: ${curl}-X POST -H 'Authorization: Bearer dev-operator' ${host.url}/admin/functions/${timer.name}  (or npm run sweep)`);
   }
   console.log("\nCtrl-C stops the service and Azurite.");
 

@@ -36,15 +36,16 @@ export async function runMaintenance(log: (line: string) => void = () => {}): Pr
 }
 
 /**
- * Read from the raw settings, with the same defaults as `shared/config/settings.ts`, so registering
- * timers needs no validation library at load; the full settings (these included) are validated
- * at start-up.
+ * The schedule is the binding expression `%SWEEP_SCHEDULE%`: the Functions host resolves it from the
+ * app settings itself (the local host the same way, devhost/timer-schedule.ts), so registering the
+ * timer reads no setting and loads no validation library. `runOnStartup` is a boolean the host
+ * takes as given, so it is read here; the settings schema has checked it is "true" or "false".
  */
 export function timerDefinitions(env: Record<string, string | undefined> = process.env): TimerDefinition[] {
   return [
     {
       name: "MaintenanceSweep",
-      schedule: env.SWEEP_SCHEDULE || "0 0 * * * *",
+      schedule: "%SWEEP_SCHEDULE%",
       runOnStartup: env.SWEEP_RUN_ON_STARTUP === "true",
       run: runMaintenance,
     },

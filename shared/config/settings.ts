@@ -13,6 +13,7 @@ import type { AuthSettings } from "../auth/authenticator";
 import type { MaintenanceRules } from "../domain/deadlines";
 import { parseIsoDuration } from "../domain/duration";
 import { customerAccountSettingsSchema, toCustomerAccountSettings } from "./customer-accounts";
+import { parseNcrontab } from "./ncrontab";
 
 const isoDuration = (fallback: string) =>
   z
@@ -26,6 +27,15 @@ const isoDuration = (fallback: string) =>
       }
       return ms;
     });
+
+/** Checked with the parser the local host schedules timers with, which reads NCRONTAB as the Functions host does. */
+const ncrontab = z.string().superRefine((text, ctx) => {
+  try {
+    parseNcrontab(text);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: `${(error as Error).message}; for example '0 0 * * * *', hourly` });
+  }
+});
 
 /** local.settings.json lists every setting; an empty value there means "not set". */
 const emptyAsMissing = (value: unknown) => (value === "" ? undefined : value);
@@ -52,8 +62,10 @@ const settingsSchema = z
     SUBSCRIPTIONS_TABLE_NAME: tableName.default("importexportsubscriptions"),
     NOTIFICATIONS_QUEUE_NAME: containerName.default("importexport-notifications"),
     DEADLINE_INDEX_SHARDS: z.coerce.number().int().min(1).max(256).default(16),
-    SWEEP_SCHEDULE: z.string().regex(/^\S+( \S+){5}$/, "must be a six-field NCRONTAB expression such as '0 0 * * * *'").default("0 0 * * * *"),
-    SWEEP_RUN_ON_STARTUP: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
+    // The timer's registration names these (shared/app/timers.ts) and the host resolves them; they
+    // are checked here so a value the host would refuse stops start-up with its name.
+    SWEEP_SCHEDULE: z.preprocess(emptyAsMissing, ncrontab.optional()),
+    SWEEP_RUN_ON_STARTUP: z.enum(["true", "false"]).optional(),
     SWEEP_MAX_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     RECONCILE_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(200),
     RETURN_ADDRESS_WAIT: isoDuration("P90D"),
@@ -127,8 +139,6 @@ const settingsSchema = z
     subscriptionsTableName: raw.SUBSCRIPTIONS_TABLE_NAME,
     notificationsQueueName: raw.NOTIFICATIONS_QUEUE_NAME,
     deadlineIndexShards: raw.DEADLINE_INDEX_SHARDS,
-    sweepSchedule: raw.SWEEP_SCHEDULE,
-    sweepRunOnStartup: raw.SWEEP_RUN_ON_STARTUP,
     sweepMaxEntries: raw.SWEEP_MAX_ENTRIES,
     reconcilePageSize: raw.RECONCILE_PAGE_SIZE,
     /** The durations of the job and arrival rules, as the domain takes them. */

@@ -29,8 +29,6 @@ describe("parseSettings", () => {
       subscriptionsTableName: "importexportsubscriptions",
       notificationsQueueName: "importexport-notifications",
       deadlineIndexShards: 16,
-      sweepSchedule: "0 0 * * * *",
-      sweepRunOnStartup: false,
       sweepMaxEntries: 10_000,
       reconcilePageSize: 200,
       rules: {
@@ -79,6 +77,14 @@ describe("parseSettings", () => {
       locationsFile: "/etc/locations.json",
       storageTimeoutMs: 500,
     });
+  });
+
+  test("SWEEP_SCHEDULE is checked as the Functions host reads NCRONTAB: a schedule it would refuse names the setting", () => {
+    expect(() => parseSettings({ ...BASE, SWEEP_SCHEDULE: "0 30 9 * * Mon-Fri" })).not.toThrow();
+    expect(() => parseSettings({ ...BASE, SWEEP_SCHEDULE: "30 9 * * 1-5" })).not.toThrow();
+    expect(settingsError({ ...BASE, SWEEP_SCHEDULE: "0 0 12 * * 7" }).message).toMatch(/SWEEP_SCHEDULE 7 in '0 0 12 \* \* 7' is out of the weekday range 0-6/);
+    expect(settingsError({ ...BASE, SWEEP_SCHEDULE: "0 0 0 L * *" }).message).toMatch(/SWEEP_SCHEDULE 'L' .* is not a day; for example '0 0 \* \* \* \*'/);
+    expect(settingsError({ ...BASE, SWEEP_RUN_ON_STARTUP: "yes" }).message).toContain("SWEEP_RUN_ON_STARTUP");
   });
 
   test("unrelated environment variables are ignored", () => {

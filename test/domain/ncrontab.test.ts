@@ -1,10 +1,12 @@
 /**
- * NCRONTAB as the local host reads it (six fields, UTC), checked against the Functions host's parser
- * (NCrontab): the next occurrence is strictly after the given time, fields take lists, ranges and
- * steps, a day must match both the day and the weekday field, and malformed expressions throw.
- * 2026-03-01 is a Sunday.
+ * NCRONTAB as the settings check and the local host read it, checked against the Functions host's
+ * parser (NCrontab, CrontabFieldImpl and CrontabSchedule): six fields or five without the seconds,
+ * weekdays 0-6 (7 refused), month and weekday names by prefix, the next occurrence strictly after
+ * the given time, and a day that must match both the day and the weekday field. The local host
+ * resolves `%SETTING%` in a timer's schedule as the Functions host does. 2026-03-01 is a Sunday.
  */
-import { nextOccurrence, parseNcrontab } from "../../shared/app/ncrontab";
+import { resolveAppSettings, nextOccurrence, timerSchedule } from "../../devhost/timer-schedule";
+import { parseNcrontab } from "../../shared/config/ncrontab";
 
 const next = (expression: string, after: string) => nextOccurrence(parseNcrontab(expression), new Date(after)).toISOString();
 
@@ -30,7 +32,7 @@ describe("parseNcrontab", () => {
     expect(schedule.hours.size).toBe(24);
     expect(sorted(schedule.days)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
     expect(sorted(schedule.months)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
-    expect(sorted(schedule.weekdays)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(sorted(schedule.weekdays)).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 
   test("lists, ranges, steps, and steps over a range or from a start", () => {
@@ -48,15 +50,51 @@ describe("parseNcrontab", () => {
     expect(sorted(schedule.minutes)).toEqual([5, 10, 11, 12, 40, 50]);
   });
 
-  test("weekday 7 is Sunday, like 0", () => {
-    expect(sorted(parseNcrontab("0 0 0 * * 7").weekdays)).toEqual([0, 7]);
-    expect(next("0 0 12 * * 7", "2026-03-02T00:00:00Z")).toBe("2026-03-08T12:00:00.000Z");
+  test("weekdays run 0-6 from Sunday; 7 is refused, as NCrontab's weekday field ends at 6 (the Functions host would not start the timer)", () => {
+    expect(sorted(parseNcrontab("0 0 0 * * 0,6").weekdays)).toEqual([0, 6]);
+    expect(() => parseNcrontab("0 0 12 * * 7")).toThrow(/7 in '0 0 12 \* \* 7' is out of the weekday range 0-6/);
+    expect(() => parseNcrontab("0 0 12 * * 5-7")).toThrow(/out of the weekday range 0-6/);
+  });
+
+  test("month and weekday names: any case, any prefix of the English name, the first name in order that it starts", () => {
+    expect(sorted(parseNcrontab("0 0 9 * * Mon-Fri").weekdays)).toEqual([1, 2, 3, 4, 5]);
+    expect(sorted(parseNcrontab("0 0 9 * * monday,WEDNESDAY,fri").weekdays)).toEqual([1, 3, 5]);
+    expect(sorted(parseNcrontab("0 0 9 * * S").weekdays)).toEqual([0]); // Sunday before Saturday
+    expect(sorted(parseNcrontab("0 0 9 * * T,Th").weekdays)).toEqual([2, 4]);
+    expect(sorted(parseNcrontab("0 0 9 * * Sa").weekdays)).toEqual([6]);
+    expect(sorted(parseNcrontab("0 0 0 1 Jan,jul * ").months)).toEqual([1, 7]);
+    expect(sorted(parseNcrontab("0 0 0 1 J *").months)).toEqual([1]); // January before June and July
+    expect(sorted(parseNcrontab("0 0 0 1 mar-May/2 *").months)).toEqual([3, 5]);
+    expect(next("0 0 12 * * Sun", "2026-03-02T00:00:00Z")).toBe("2026-03-08T12:00:00.000Z");
   });
 
   test.each([
-    ["five fields (classic cron)", "0 * * * *"],
+    ["a name longer than the month's", "0 0 0 1 Januaryy *"],
+    ["a name that is no weekday's prefix", "0 0 0 * * Mondays"],
+    ["a name in a field without names", "0 0 noon * * *"],
+    ["SUN-style three letters in the day field", "0 0 0 Mon * *"],
+  ])("names refused: %s", (_name, expression) => {
+    expect(() => parseNcrontab(expression)).toThrow(/is not a (month|weekday|hour|day)/);
+  });
+
+  test("five fields are minutes first with second 0, as the Functions host reads them", () => {
+    const schedule = parseNcrontab("30 9 * * 1-5");
+    expect(sorted(schedule.seconds)).toEqual([0]);
+    expect(sorted(schedule.minutes)).toEqual([30]);
+    expect(sorted(schedule.hours)).toEqual([9]);
+    expect(next("30 9 * * 1-5", "2026-03-01T08:00:00Z")).toBe("2026-03-02T09:30:00.000Z");
+  });
+
+  test("as NCrontab does, a reversed range is read in order and a step of 0 counts as 1", () => {
+    expect(sorted(parseNcrontab("0 0 11-9 * * *").hours)).toEqual([9, 10, 11]);
+    expect(sorted(parseNcrontab("0 0 20/0 * * *").hours)).toEqual([20, 21, 22, 23]);
+  });
+
+  test.each([
     ["seven fields", "0 0 * * * * 2026"],
+    ["four fields", "0 * * *"],
     ["empty", ""],
+    ["fields separated by a tab (NCrontab splits on spaces only)", "0\t0 * * * *"],
     ["second 60", "60 * * * * *"],
     ["minute 60", "0 60 * * * *"],
     ["hour 24", "0 0 24 * * *"],
@@ -65,21 +103,40 @@ describe("parseNcrontab", () => {
     ["month 0", "0 0 0 1 0 *"],
     ["month 13", "0 0 0 1 13 *"],
     ["weekday 8", "0 0 0 * * 8"],
-    ["a reversed range", "0 0 10-9 * * *"],
     ["a range running past the end", "0 50-61 * * * *"],
-    ["step 0", "*/0 * * * * *"],
     ["a letter", "0 0 x * * *"],
     ["an empty list item", "0 1,,2 * * * *"],
     ["a negative number", "0 -1 * * * *"],
+    ["a range from '*'", "0 *-5 * * * *"],
     ["'?' (Quartz, not NCRONTAB)", "0 0 0 ? * 1"],
+    ["'L' (Quartz, not NCRONTAB)", "0 0 0 L * *"],
+    ["'#' (Quartz, not NCRONTAB)", "0 0 0 * * 1#2"],
   ])("invalid: %s throws", (_name, expression) => {
     expect(() => parseNcrontab(expression)).toThrow();
   });
 
   test("the error names the expression and what is wrong", () => {
-    expect(() => parseNcrontab("0 * * * *")).toThrow(/six-field NCRONTAB/);
-    expect(() => parseNcrontab("0 0 24 * * *")).toThrow(/'24' in '0 0 24 \* \* \*' is out of range 0-23/);
-    expect(() => parseNcrontab("0 0 x * * *")).toThrow(/'x' .* is not a cron field/);
+    expect(() => parseNcrontab("0 * * *")).toThrow(/six fields \(sec min hour day month weekday\) or five/);
+    expect(() => parseNcrontab("0 0 24 * * *")).toThrow(/24 in '0 0 24 \* \* \*' is out of the hour range 0-23/);
+    expect(() => parseNcrontab("0 0 x * * *")).toThrow(/'x' .* is not a hour/);
+    expect(() => parseNcrontab("0 0 0 1 13x *")).toThrow(/'13x' in .* is not a cron month field/);
+  });
+});
+
+describe("a timer's schedule with %SETTING% expressions, resolved as the Functions host resolves them", () => {
+  test("'%NAME%' is the app setting NAME", () => {
+    expect(resolveAppSettings("%SWEEP_SCHEDULE%", { SWEEP_SCHEDULE: "0 */5 * * * *" })).toBe("0 */5 * * * *");
+    expect(sorted(timerSchedule("%SWEEP_SCHEDULE%", { SWEEP_SCHEDULE: "0 */20 * * * *" }).minutes)).toEqual([0, 20, 40]);
+    expect(resolveAppSettings("0 0 * * * *", {})).toBe("0 0 * * * *");
+  });
+
+  test("a setting that is not set (or empty, as local.settings.json leaves it) is an error naming it", () => {
+    expect(() => resolveAppSettings("%SWEEP_SCHEDULE%", {})).toThrow("'%SWEEP_SCHEDULE%' does not resolve to a value: set the app setting SWEEP_SCHEDULE");
+    expect(() => timerSchedule("%SWEEP_SCHEDULE%", { SWEEP_SCHEDULE: "" })).toThrow(/SWEEP_SCHEDULE/);
+  });
+
+  test("a resolved value that is no NCRONTAB expression is refused like any other", () => {
+    expect(() => timerSchedule("%SWEEP_SCHEDULE%", { SWEEP_SCHEDULE: "0 0 12 * * 7" })).toThrow(/weekday range 0-6/);
   });
 });
 

@@ -9,6 +9,7 @@
 import { compileTemplate } from "../../shared/api/route-template";
 import { routes } from "../../shared/api/routes";
 import { DEV_TOKENS } from "../../shared/auth/authenticator";
+import { resolveAppSettings } from "../../devhost/timer-schedule";
 import {
   HostHttpResponse,
   invokeHttp,
@@ -61,7 +62,9 @@ describe("what functions/index.ts registers with the worker", () => {
   test("the maintenance timer with its schedule and run-on-startup from the settings", () => {
     const { metadata } = registered("MaintenanceSweep");
     const [, trigger] = triggerBinding(metadata);
-    expect(trigger).toMatchObject({ type: "timerTrigger", direction: "in", schedule: SCHEDULE, runOnStartup: true });
+    // The host resolves the schedule's app setting itself, as the local host does (devhost/timer-schedule.ts).
+    expect(trigger).toMatchObject({ type: "timerTrigger", direction: "in", schedule: "%SWEEP_SCHEDULE%", runOnStartup: true });
+    expect(resolveAppSettings(String(trigger.schedule))).toBe(SCHEDULE);
     expect(registrations.functions).toHaveLength(routes.length + 1);
   });
 
