@@ -14,7 +14,7 @@ import { getSettings } from "../../shared/app/services";
 import { OUTBOX_GRACE_MS } from "../../shared/domain/deadlines";
 import { Job } from "../../shared/domain/job";
 import { driveBlobName } from "../../shared/domain/log-blobs";
-import { checkJob } from "../../shared/jobs/invariants";
+import { checkJob } from "../support/invariants";
 import { createQueueServiceClient } from "../../shared/storage/clients";
 import { DeadlineWriter, JobsStore } from "../../shared/storage/jobs.store";
 import { ApiResponse, importJobBody, newSubscriptionId, RETURN_ADDRESS } from "../support/service";

@@ -3,7 +3,7 @@
  * and a readable failure when it finds something.
  */
 import { createDeadlineIndex, getSettings } from "../../shared/app/services";
-import { checkStorage, InvariantProblem, InvariantStorage } from "../../shared/jobs/invariants";
+import { checkStorage, InvariantProblem, InvariantStorage } from "../support/invariants";
 import { createBlobServiceClient, createTableClient } from "../../shared/storage/clients";
 import { JobsStore } from "../../shared/storage/jobs.store";
 import { LogBlobStore } from "../../shared/storage/log-blobs.store";

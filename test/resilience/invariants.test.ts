@@ -9,7 +9,7 @@ import { createDeadlineIndex, getSettings } from "../../shared/app/services";
 import { jobDeadlines } from "../../shared/domain/deadlines";
 import { createJob, DriveSpec, Job, markShipping, OperationContext } from "../../shared/domain/job";
 import { applyOperatorEvent, OperatorEvent } from "../../shared/domain/operator-events";
-import { checkJob, InvariantProblem } from "../../shared/jobs/invariants";
+import { checkJob, InvariantProblem } from "../support/invariants";
 import { jobSubject } from "../../shared/storage/deadline-index.store";
 import { driveSpec as apiDriveSpec, importJobBody, newSubscriptionId } from "../support/service";
 import { createJob as createJobThroughApi } from "../api/helpers";

@@ -7,15 +7,15 @@
  * are tolerated leftovers, not broken rules.
  */
 import type { TableClient } from "@azure/data-tables";
-import { jobDeadlines, MaintenanceRules } from "../domain/deadlines";
-import { DRIVE_STATES, DriveState, isDriveState } from "../domain/drive-state-machine";
-import { driveNeedsWork, Job } from "../domain/job";
-import { isJobState, JobState } from "../domain/job-state-machine";
-import { driveBlobName, DriveBlobKind, incompleteBlobListName, jobBlobPrefix } from "../domain/log-blobs";
-import { DeadlineIndex, jobSubject } from "../storage/deadline-index.store";
-import { JobsStore } from "../storage/jobs.store";
-import { LogBlobStore } from "../storage/log-blobs.store";
-import { statusOf } from "../storage/storage-errors";
+import { jobDeadlines, MaintenanceRules } from "../../shared/domain/deadlines";
+import { DRIVE_STATES, DriveState, isDriveState } from "../../shared/domain/drive-state-machine";
+import { driveNeedsWork, Job } from "../../shared/domain/job";
+import { isJobState, JobState } from "../../shared/domain/job-state-machine";
+import { driveBlobName, DriveBlobKind, incompleteBlobListName, jobBlobPrefix } from "../../shared/domain/log-blobs";
+import { DeadlineIndex, jobSubject } from "../../shared/storage/deadline-index.store";
+import { JobsStore } from "../../shared/storage/jobs.store";
+import { LogBlobStore } from "../../shared/storage/log-blobs.store";
+import { statusOf } from "../../shared/storage/storage-errors";
 
 export interface InvariantProblem {
   code:
