@@ -2,7 +2,6 @@
  * The drive life cycle as one table of allowed transitions, pure and storage-free like the job's.
  * Every change of a drive's state, from the package arriving to the drive going back, passes here.
  */
-import { ServiceError } from "./errors";
 import { StateMachine } from "./state-machine";
 
 export const DRIVE_STATES = [
@@ -71,8 +70,4 @@ export function transitionDrive(
   returnTo?: DriveState,
 ): DriveState {
   return driveMachine.apply(from, transition, { id: driveId, stateBeforeFault, returnTo });
-}
-
-export function invalidDriveTransition(driveId: string, from: DriveState, transition: DriveTransition): ServiceError {
-  return driveMachine.invalidTransition(from, transition, driveId);
 }

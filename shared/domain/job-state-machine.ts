@@ -3,7 +3,6 @@
  * and the maintenance timers all change a job's state through `transitionJob`, so the rules of the
  * service can be read in one screen.
  */
-import { ServiceError } from "./errors";
 import { StateMachine } from "./state-machine";
 
 export const JOB_STATES = [
@@ -41,8 +40,6 @@ export const JOB_TRANSITIONS = {
 
 export type JobTransition = keyof typeof JOB_TRANSITIONS;
 
-export const TERMINAL_JOB_STATES: readonly JobState[] = ["Completed", "Closed"];
-
 const jobMachine = new StateMachine<JobState, JobTransition>(JOB_TRANSITIONS, "Faulted", {
   invalidTransitionCode: "InvalidJobStateTransition",
   invalidResumeCode: "InvalidJobState",
@@ -71,8 +68,4 @@ export function allowedJobTransitions(from: JobState): JobTransition[] {
  */
 export function transitionJob(from: JobState, transition: JobTransition, stateBeforeFault?: JobState, returnTo?: JobState): JobState {
   return jobMachine.apply(from, transition, { stateBeforeFault, returnTo });
-}
-
-export function invalidJobTransition(from: JobState, transition: JobTransition): ServiceError {
-  return jobMachine.invalidTransition(from, transition);
 }

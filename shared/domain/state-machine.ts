@@ -72,7 +72,7 @@ export class StateMachine<S extends string, T extends string> {
     return options.returnTo;
   }
 
-  invalidTransition(from: S, transition: T, id?: string): ServiceError {
+  private invalidTransition(from: S, transition: T, id?: string): ServiceError {
     const allowed = this.allowed(from);
     const subject = this.description.subject(id);
     return ErrorFactory.conflict(

@@ -75,7 +75,6 @@ interface JobEntity {
   [continuation: `Job${number}`]: string | undefined;
   /** `{ driveId: key }`, read only by listBitLockerKeys and by read-modify-write. */
   BitLockerKeys: string;
-  SchemaVersion: number;
 }
 
 /** Table Storage strings are UTF-16 and at most 64 KiB: 32,768 characters. */
@@ -85,7 +84,6 @@ const MAX_DOCUMENT_CHUNKS = 8;
 const DOCUMENT_COLUMNS = ["Job", ...Array.from({ length: MAX_DOCUMENT_CHUNKS - 1 }, (_, i) => `Job${i + 1}`)];
 /** What a job is read back from: its document and its keys (the other columns only serve filters). */
 const JOB_COLUMNS = [...DOCUMENT_COLUMNS, "BitLockerKeys"];
-const SCHEMA_VERSION = 1;
 /** Entities per page of a range read (the most Table Storage returns at once). */
 const RANGE_PAGE_SIZE = 1000;
 /** What a range read may read beyond twice the jobs wanted before it falls back to point reads. */
@@ -405,7 +403,6 @@ function toEntity(job: Job): JobEntity {
     TenantId: job.tenantId,
     ...documentColumns(document),
     BitLockerKeys: keyDocument,
-    SchemaVersion: SCHEMA_VERSION,
   };
 }
 
