@@ -189,8 +189,3 @@ async function missingIndexEntries(storage: InvariantStorage, job: Job): Promise
   }
   return problems;
 }
-
-/** The problems that break a rule (everything but tolerated leftovers). */
-export function errorsOf(problems: InvariantProblem[]): InvariantProblem[] {
-  return problems.filter((problem) => problem.severity === "error");
-}
