@@ -1,7 +1,8 @@
 /**
  * Typed errors for the whole service. Each carries a stable `code`, the HTTP status it maps to and a
- * message that is safe to show to a caller; `shared/api/arm-error.ts` turns them into the ARM error
- * shape in exactly one place. Modelled on Azurite's error factory: one static method per error.
+ * message that is safe to show to a caller; `errorResponse` (shared/api/arm-http.ts) turns them into
+ * the ARM error shape in exactly one place. Modelled on Azurite's error factory: one static method
+ * per error.
  */
 
 export interface ErrorDetail {
