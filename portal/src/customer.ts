@@ -9,7 +9,7 @@ import { JOB_STATES } from "../../shared/domain/job-state-machine";
 import { api, ApiError, armJobPath, JobKey, jobKeyFromId, jobPagePath, samePath, timelinePath, withApiVersion } from "./api";
 import { stateDiagram } from "./diagram";
 import { byId, Child, formatBytes, formatDate, h, progressBar, replaceChildren, scrollingTable, stateBadge, tableHead, timeElement, today, uniqueId } from "./dom";
-import type { Address, JobResource, Page, Timeline } from "./types";
+import type { JobResponse, PageResponse, TimelineResponse } from "../../shared/api/responses";
 import { addressLines, announce, bindTokenForm, confirmDialog, errorBox, facts, field, FieldSpec, formValues, submitting, successBox } from "./ui";
 
 const DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000001";
@@ -97,7 +97,7 @@ function renderList(main: HTMLElement): () => void {
     try {
       let path = withApiVersion(`/subscriptions/${encodeURIComponent(sub)}/providers/Microsoft.ImportExport/jobs`) + "&$top=50";
       if (filters.length > 0) path += `&$filter=${encodeURIComponent(filters.join(" and "))}`;
-      const page = await api<Page<JobResource>>("customer", "GET", path);
+      const page = await api<PageResponse<JobResponse>>("customer", "GET", path);
       replaceChildren(results, jobsTable(page.value, sub, [values.state, values.type].filter(Boolean).join(", ")));
       addMoreButton(results, page.nextLink);
     } catch (error) {
@@ -114,7 +114,7 @@ function renderList(main: HTMLElement): () => void {
     button.addEventListener("click", async () => {
       button.disabled = true;
       try {
-        const page = await api<Page<JobResource>>("customer", "GET", samePath(nextLink));
+        const page = await api<PageResponse<JobResponse>>("customer", "GET", samePath(nextLink));
         const body = container.querySelector("tbody");
         for (const job of page.value) body?.append(jobRow(job));
         button.remove();
@@ -135,7 +135,7 @@ function renderList(main: HTMLElement): () => void {
   return () => void load();
 }
 
-function jobRow(job: JobResource): HTMLElement {
+function jobRow(job: JobResponse): HTMLElement {
   const key = jobKeyFromId(job.id);
   const props = job.properties;
   return h(
@@ -151,7 +151,7 @@ function jobRow(job: JobResource): HTMLElement {
   );
 }
 
-function jobsTable(jobs: JobResource[], subscription: string, filter: string): HTMLElement {
+function jobsTable(jobs: JobResponse[], subscription: string, filter: string): HTMLElement {
   if (jobs.length === 0) {
     return h(
       "p",
@@ -210,12 +210,12 @@ class JobPage {
   async refresh(forceActions = false): Promise<void> {
     window.clearTimeout(this.timer);
     this.timer = undefined;
-    let job: JobResource;
-    let timeline: Timeline;
+    let job: JobResponse;
+    let timeline: TimelineResponse;
     try {
       [job, timeline] = await Promise.all([
-        api<JobResource>("customer", "GET", withApiVersion(armJobPath(this.key))),
-        api<Timeline>("customer", "GET", timelinePath(this.key)),
+        api<JobResponse>("customer", "GET", withApiVersion(armJobPath(this.key))),
+        api<TimelineResponse>("customer", "GET", timelinePath(this.key)),
       ]);
     } catch (error) {
       if (this.stopped) return;
@@ -254,7 +254,7 @@ class JobPage {
     window.clearTimeout(this.timer);
   }
 
-  private renderStatus(job: JobResource, timeline: Timeline): void {
+  private renderStatus(job: JobResponse, timeline: TimelineResponse): void {
     const props = job.properties;
     const moving = MOVING_STATES.includes(props.state);
     const refreshButton = h("button", { type: "button", class: "link-button", onclick: () => void this.refresh() }, "Refresh now");
@@ -284,7 +284,7 @@ class JobPage {
     );
   }
 
-  private renderDeadlines(timeline: Timeline): void {
+  private renderDeadlines(timeline: TimelineResponse): void {
     const items: Child[] = [];
     if (timeline.creatingExpiresAt) {
       items.push(
@@ -328,7 +328,7 @@ class JobPage {
     replaceChildren(this.sections.deadlines, h("h2", { id: "deadlines-heading" }, "Deadlines and notices"), items);
   }
 
-  private renderDrives(job: JobResource, timeline: Timeline): void {
+  private renderDrives(job: JobResponse, timeline: TimelineResponse): void {
     const drives = job.properties.driveList ?? [];
     const copyLogs = new Map((timeline.copyLogs ?? []).map((log) => [log.driveId, log]));
     const copySummary = (driveId: string) => {
@@ -393,9 +393,9 @@ class JobPage {
     );
   }
 
-  private renderPackages(job: JobResource): void {
+  private renderPackages(job: JobResponse): void {
     const props = job.properties;
-    const packageFacts = (pkg: JobResource["properties"]["deliveryPackage"]) =>
+    const packageFacts = (pkg: JobResponse["properties"]["deliveryPackage"]) =>
       pkg
         ? facts([
             ["Carrier", pkg.carrierName],
@@ -410,13 +410,13 @@ class JobPage {
       h(
         "div",
         { class: "cards" },
-        h("div", { class: "card" }, h("h3", {}, "Send your drives to"), addressLines(props.shippingInformation as Record<string, string | undefined>) || h("p", {}, "—")),
+        h("div", { class: "card" }, h("h3", {}, "Send your drives to"), addressLines(props.shippingInformation) || h("p", {}, "—")),
         h("div", { class: "card", id: "delivery-package" }, h("h3", {}, "Your package (delivery)"), packageFacts(props.deliveryPackage)),
         h(
           "div",
           { class: "card", id: "return-address" },
           h("h3", {}, "Return address"),
-          props.returnAddress ? addressLines(props.returnAddress as Record<string, string | undefined>) : h("p", { class: "empty" }, "Not given yet."),
+          props.returnAddress ? addressLines(props.returnAddress) : h("p", { class: "empty" }, "Not given yet."),
           props.returnShipping ? h("p", {}, `Return carrier: ${props.returnShipping.carrierName}`) : "",
         ),
         h("div", { class: "card", id: "return-package" }, h("h3", {}, "Drives coming back (return package)"), packageFacts(props.returnPackage)),
@@ -424,7 +424,7 @@ class JobPage {
     );
   }
 
-  private renderPath(timeline: Timeline): void {
+  private renderPath(timeline: TimelineResponse): void {
     replaceChildren(
       this.sections.path,
       h("h2", { id: "path-heading" }, "History"),
@@ -446,7 +446,7 @@ class JobPage {
 
   // ------------------------------------------------------------ actions
 
-  private renderActions(job: JobResource, timeline: Timeline): void {
+  private renderActions(job: JobResponse, timeline: TimelineResponse): void {
     const props = job.properties;
     const actions = timeline.actions;
     const parts: Child[] = [];
@@ -485,7 +485,7 @@ class JobPage {
     await this.refresh(true);
   }
 
-  private shipForm(job: JobResource): HTMLElement {
+  private shipForm(job: JobResponse): HTMLElement {
     const props = job.properties;
     const pkg = props.deliveryPackage;
     const needsAddress = !props.returnAddress;
@@ -518,7 +518,7 @@ class JobPage {
     );
   }
 
-  private packageForm(job: JobResource): HTMLElement {
+  private packageForm(job: JobResponse): HTMLElement {
     return this.actionForm(
       "package-form",
       "Correct the delivery package",
@@ -529,7 +529,7 @@ class JobPage {
     );
   }
 
-  private addressForm(job: JobResource): HTMLElement {
+  private addressForm(job: JobResponse): HTMLElement {
     return this.actionForm(
       "address-form",
       "Correct the return address",
@@ -576,7 +576,7 @@ class JobPage {
   }
 }
 
-function packageFields(pkg: JobResource["properties"]["deliveryPackage"], drives: number | undefined): HTMLElement[] {
+function packageFields(pkg: JobResponse["properties"]["deliveryPackage"], drives: number | undefined): HTMLElement[] {
   const target = (name: string) => `properties.deliveryPackage.${name}`;
   const specs: FieldSpec[] = [
     { name: "carrierName", label: "Carrier", required: true, value: pkg?.carrierName, target: target("carrierName"), hint: "For example FedEx, UPS or DHL." },
@@ -587,7 +587,7 @@ function packageFields(pkg: JobResource["properties"]["deliveryPackage"], drives
   return specs.map(field);
 }
 
-function addressFields(address: Address | undefined): HTMLElement[] {
+function addressFields(address: JobResponse["properties"]["returnAddress"]): HTMLElement[] {
   const target = (name: string) => `properties.returnAddress.${name}`;
   const specs: FieldSpec[] = [
     { name: "recipientName", label: "Recipient", required: true, autocomplete: "name" },
@@ -600,7 +600,7 @@ function addressFields(address: Address | undefined): HTMLElement[] {
     { name: "phone", label: "Phone", type: "tel", required: true, autocomplete: "tel" },
     { name: "email", label: "Email", type: "email", required: true, autocomplete: "email", hint: "Notices about the job go here." },
   ];
-  return specs.map((spec) => field({ ...spec, value: address?.[spec.name as keyof Address], target: target(spec.name) }));
+  return specs.map((spec) => field({ ...spec, value: address?.[spec.name as keyof NonNullable<typeof address>], target: target(spec.name) }));
 }
 
 /** A number field as a number; anything else is sent as typed, for the API to name. */

@@ -8,7 +8,7 @@ import { DRIVE_STATES } from "../../shared/domain/drive-state-machine";
 import { JOB_STATES } from "../../shared/domain/job-state-machine";
 import { api, ApiError, JobKey, jobKeyFromId, jobPagePath, operatorJobPath, operatorPagePath } from "./api";
 import { byId, Child, formatBytes, h, progressBar, replaceChildren, scrollingTable, stateBadge, tableHead, timeElement, today, uniqueId } from "./dom";
-import type { Arrival, HistoryEntry, OperatorJob, Page } from "./types";
+import type { ArrivalResponse, HistoryEntryResponse, OperatorJobResponse, PageResponse } from "../../shared/api/responses";
 import { announce, bindTokenForm, errorBox, facts, field, FieldSpec, formValues, submitting, successBox } from "./ui";
 
 const QUEUES: { value: string; label: string }[] = [
@@ -99,7 +99,7 @@ async function loadQueue(): Promise<void> {
   const search = kind === "state" ? `state=${encodeURIComponent(value)}` : `view=${encodeURIComponent(value)}`;
   queueResults.setAttribute("aria-busy", "true");
   try {
-    const page = await api<Page<OperatorJob>>("operator", "GET", `/operator/jobs?${search}&$top=50`);
+    const page = await api<PageResponse<OperatorJobResponse>>("operator", "GET", `/operator/jobs?${search}&$top=50`);
     const label = QUEUES.find((queue) => queue.value === choice)?.label ?? choice;
     replaceChildren(queueResults, queueTable(page.value, label));
     if (page.nextLink) queueResults.append(h("p", { class: "note" }, "More jobs are in this queue than are shown (the first 50)."));
@@ -110,7 +110,7 @@ async function loadQueue(): Promise<void> {
   }
 }
 
-function flagsOf(job: OperatorJob): string[] {
+function flagsOf(job: OperatorJobResponse): string[] {
   const flags: string[] = [];
   if (job.properties.cancelRequested) flags.push("cancel requested");
   if (job.operator.returnAddressProblem) flags.push("return address problem");
@@ -121,7 +121,7 @@ function flagsOf(job: OperatorJob): string[] {
   return flags;
 }
 
-function queueTable(jobs: OperatorJob[], label: string): HTMLElement {
+function queueTable(jobs: OperatorJobResponse[], label: string): HTMLElement {
   if (jobs.length === 0) return h("p", { class: "empty" }, `No jobs in this queue (${label}).`);
   return scrollingTable(
     { class: "jobs" },
@@ -177,7 +177,7 @@ function renderArrivalsSection(): void {
 async function loadArrivals(): Promise<void> {
   arrivalsResults.setAttribute("aria-busy", "true");
   try {
-    const page = await api<Page<Arrival>>("operator", "GET", "/operator/arrivals?status=Unmatched&$top=50");
+    const page = await api<PageResponse<ArrivalResponse>>("operator", "GET", "/operator/arrivals?status=Unmatched&$top=50");
     replaceChildren(arrivalsResults, arrivalsTable(page.value));
   } catch (error) {
     failure(arrivalsResults, error, "The arrivals could not be read");
@@ -186,7 +186,7 @@ async function loadArrivals(): Promise<void> {
   }
 }
 
-function arrivalsTable(arrivals: Arrival[]): HTMLElement {
+function arrivalsTable(arrivals: ArrivalResponse[]): HTMLElement {
   if (arrivals.length === 0) return h("p", { class: "empty" }, "No unmatched arrivals.");
   return scrollingTable(
     { class: "arrivals" },
@@ -211,7 +211,7 @@ function arrivalsTable(arrivals: Arrival[]): HTMLElement {
   );
 }
 
-function attachForm(arrival: Arrival): HTMLElement {
+function attachForm(arrival: ArrivalResponse): HTMLElement {
   const form = h(
     "form",
     { novalidate: true, "aria-label": `Attach arrival ${arrival.trackingNumber} to a job` },
@@ -225,7 +225,7 @@ function attachForm(arrival: Arrival): HTMLElement {
     event.preventDefault();
     void submitting(form, async () => {
       const values = formValues(form);
-      const job = await api<OperatorJob>("operator", "POST", `/operator/arrivals/${encodeURIComponent(arrival.id)}/attach`, values);
+      const job = await api<OperatorJobResponse>("operator", "POST", `/operator/arrivals/${encodeURIComponent(arrival.id)}/attach`, values);
       const key = jobKeyFromId(job.id);
       history.pushState(null, "", operatorPagePath(key));
       await openJob(key, true, `Arrival attached: job ${key.name} is now ${job.properties.state}.`);
@@ -268,8 +268,8 @@ async function openJob(key: JobKey, focus: boolean, message?: string): Promise<v
   jobPanel.setAttribute("aria-busy", "true");
   try {
     const [job, history] = await Promise.all([
-      api<OperatorJob>("operator", "GET", operatorJobPath(key)),
-      api<Page<HistoryEntry>>("operator", "GET", `${operatorJobPath(key)}/history`),
+      api<OperatorJobResponse>("operator", "GET", operatorJobPath(key)),
+      api<PageResponse<HistoryEntryResponse>>("operator", "GET", `${operatorJobPath(key)}/history`),
     ]);
     renderJob(key, job, history.value, message ? successBox(message) : undefined);
     if (focus) byId("op-job-title").focus();
@@ -280,7 +280,7 @@ async function openJob(key: JobKey, focus: boolean, message?: string): Promise<v
   }
 }
 
-function renderJob(key: JobKey, job: OperatorJob, history: HistoryEntry[], message?: HTMLElement): void {
+function renderJob(key: JobKey, job: OperatorJobResponse, history: HistoryEntryResponse[], message?: HTMLElement): void {
   const props = job.properties;
   const op = job.operator;
   const messages = h("div", { id: "op-job-messages" });
@@ -354,7 +354,7 @@ function renderJob(key: JobKey, job: OperatorJob, history: HistoryEntry[], messa
   );
 }
 
-function historyTimeline(history: HistoryEntry[]): HTMLElement {
+function historyTimeline(history: HistoryEntryResponse[]): HTMLElement {
   return h(
     "ol",
     { class: "timeline", id: "op-history" },
@@ -380,7 +380,7 @@ interface EventForm {
   fields: EventField[];
 }
 
-function driveChoice(job: OperatorJob, states: string[], label = "Drive"): EventField {
+function driveChoice(job: OperatorJobResponse, states: string[], label = "Drive"): EventField {
   const drives = job.properties.driveList ?? [];
   const fitting = drives.filter((drive) => states.includes(drive.state));
   const choices = (fitting.length > 0 ? fitting : drives).map((drive) => ({ value: drive.driveId, label: `${drive.driveId} (${drive.state})` }));
@@ -389,7 +389,7 @@ function driveChoice(job: OperatorJob, states: string[], label = "Drive"): Event
 
 const reasonField: EventField = { name: "reason", label: "Reason", required: true, type: "textarea", target: "reason" };
 
-function eventFormOf(type: string, job: OperatorJob): EventForm {
+function eventFormOf(type: string, job: OperatorJobResponse): EventForm {
   const props = job.properties;
   const drives = props.driveList ?? [];
   const text = (name: string, label: string, required: boolean, value?: string): EventField => ({ name, label, required, value, target: name });
@@ -530,7 +530,7 @@ function eventBody(type: string, fields: EventField[], values: Record<string, st
   return body;
 }
 
-function eventForm(key: JobKey, job: OperatorJob, type: string): HTMLElement {
+function eventForm(key: JobKey, job: OperatorJobResponse, type: string): HTMLElement {
   const spec = eventFormOf(type, job);
   const headingId = uniqueId(`event-${type}`);
   const form = h(
@@ -544,7 +544,7 @@ function eventForm(key: JobKey, job: OperatorJob, type: string): HTMLElement {
     event.preventDefault();
     void submitting(form, async () => {
       const body = eventBody(type, spec.fields, formValues(form));
-      const updated = await api<OperatorJob>("operator", "POST", `${operatorJobPath(key)}/events`, body);
+      const updated = await api<OperatorJobResponse>("operator", "POST", `${operatorJobPath(key)}/events`, body);
       const stop = updated.operator?.stopTransfer ? " Stop copying this drive: the job was cancelled." : "";
       const outcome = updated.properties ? `Recorded ${type}: the job is ${updated.properties.state}.${stop}` : `Recorded ${type} as an unmatched arrival.`;
       await openJob(key, false, outcome);

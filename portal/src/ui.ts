@@ -207,7 +207,12 @@ export function facts(pairs: [string, Child][]): HTMLElement {
   );
 }
 
-export function addressLines(address: Record<string, string | undefined> | undefined): Child {
+/** What an address card shows, of a return address or the data center's shipping address. */
+type AddressFields = Partial<
+  Record<"recipientName" | "streetAddress1" | "streetAddress2" | "city" | "stateOrProvince" | "postalCode" | "countryOrRegion" | "phone" | "email" | "additionalInformation", string>
+>;
+
+export function addressLines(address: AddressFields | undefined): Child {
   if (!address) return "";
   const cityLine = [address.city, address.stateOrProvince, address.postalCode].filter(Boolean).join(", ");
   const lines = [address.recipientName, address.streetAddress1, address.streetAddress2, cityLine, address.countryOrRegion, address.phone, address.email, address.additionalInformation].filter(

@@ -1,15 +1,17 @@
 /**
  * Response builders: domain values to the exact wire shapes of Microsoft.ImportExport 2021-01-01.
  * Every field is listed explicitly, so nothing stored (BitLocker keys, deadlines, history) reaches a
- * response by accident.
+ * response by accident. The wire types below are the builders' own return types, so the portal
+ * (portal/src, bundled by esbuild) reads exactly what the service sends; it imports them as types only.
  */
-import { Drive, Job } from "../domain/job";
+import { Drive, Job, StateChange } from "../domain/job";
 import { Arrival } from "../domain/arrival";
 import { driveBlobName, incompleteBlobListName } from "../domain/log-blobs";
 import { eventsAllowedFor } from "../domain/operator-events";
 import type { LogUrlSigner } from "../storage/customer-accounts";
 import { drivePercentComplete, jobPercentComplete } from "../domain/progress";
 import { DataCenterLocation } from "../domain/locations";
+import type { JobTimeline } from "../jobs/job-service";
 
 export const JOB_RESOURCE_TYPE = "Microsoft.ImportExport/jobs";
 export const LOCATION_RESOURCE_TYPE = "Microsoft.ImportExport/locations";
@@ -165,4 +167,20 @@ export function toArrivalResponse(arrival: Arrival) {
     returnPackage: arrival.returnPackage,
     certificateReference: arrival.certificateReference,
   };
+}
+
+/** Get Job, and each job of List Jobs. */
+export type JobResponse = ReturnType<typeof toJobResponse>;
+/** A job as the operator API shows it. */
+export type OperatorJobResponse = ReturnType<typeof toOperatorJobResponse>;
+export type ArrivalResponse = ReturnType<typeof toArrivalResponse>;
+export type LocationResponse = ReturnType<typeof toLocationResponse>;
+/** The portal's timeline of a job: its deadlines, its path and what the customer may do next. */
+export type TimelineResponse = JobTimeline;
+/** An entry of a job's history (`GET /operator/.../history`). */
+export type HistoryEntryResponse = StateChange;
+/** A page of a list, as ARM lists answer: the items and, when there are more, the next page's URL. */
+export interface PageResponse<T> {
+  value: T[];
+  nextLink?: string;
 }

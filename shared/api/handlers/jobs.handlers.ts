@@ -8,7 +8,7 @@ import { JobKey } from "../../domain/job";
 import { JobScope } from "../../storage/jobs.store";
 import { armHandler, ArmRequest } from "../arm-http";
 import { parseJobFilter } from "../odata-filter";
-import { toJobResponse } from "../responses";
+import { PageResponse, toJobResponse } from "../responses";
 import { jobParams, listQuery, patchJobBody, putJobBody, resourceGroupParams, subscriptionParams, toJobDefinition, toJobUpdate } from "../schemas";
 
 export function jobKeyOf(request: ArmRequest): JobKey {
@@ -65,7 +65,7 @@ async function listJobs(request: ArmRequest, scope: JobScope) {
 }
 
 /** A list response: the items, and a `nextLink` when the table has more. */
-export function pageBody<T>(value: T[], url: URL, continuationToken?: string): { value: T[]; nextLink?: string } {
+export function pageBody<T>(value: T[], url: URL, continuationToken?: string): PageResponse<T> {
   return continuationToken ? { value, nextLink: nextLinkOf(url, continuationToken) } : { value };
 }
 
