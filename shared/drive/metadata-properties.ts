@@ -4,7 +4,7 @@
  * standard properties. The drive tool checks them before copying them onto a drive; the agent reads
  * them to set each blob's metadata and properties.
  */
-import { escapeXml, parseXml, XmlElement, XmlSyntaxError } from "./xml";
+import { parseXml, XmlElement, XmlSyntaxError } from "./xml";
 
 export type BlobMetadata = Record<string, string>;
 
@@ -65,21 +65,6 @@ export function parsePropertiesFile(xml: string): BlobProperties {
     throw new BlobFileFormatError("<Content-MD5> must be the Base64 of a 16-byte MD5");
   }
   return properties;
-}
-
-export function writeMetadataFile(metadata: BlobMetadata): string {
-  const lines = Object.entries(metadata).map(([name, value]) => {
-    if (!METADATA_NAME.test(name)) throw new BlobFileFormatError(`metadata name '${name}' is not a valid name`);
-    return `  <${name}>${escapeXml(value)}</${name}>`;
-  });
-  return ['<?xml version="1.0" encoding="UTF-8"?>', "<Metadata>", ...lines, "</Metadata>", ""].join("\n");
-}
-
-export function writePropertiesFile(properties: BlobProperties): string {
-  const lines = Object.entries(IMPORT_PROPERTIES)
-    .filter(([, key]) => properties[key] !== undefined)
-    .map(([element, key]) => `  <${element}>${escapeXml(properties[key]!)}</${element}>`);
-  return ['<?xml version="1.0" encoding="UTF-8"?>', "<Properties>", ...lines, "</Properties>", ""].join("\n");
 }
 
 function parseRoot(xml: string, name: string): XmlElement {
