@@ -174,7 +174,6 @@ export type JobResponse = ReturnType<typeof toJobResponse>;
 /** A job as the operator API shows it. */
 export type OperatorJobResponse = ReturnType<typeof toOperatorJobResponse>;
 export type ArrivalResponse = ReturnType<typeof toArrivalResponse>;
-export type LocationResponse = ReturnType<typeof toLocationResponse>;
 /** The portal's timeline of a job: its deadlines, its path and what the customer may do next. */
 export type TimelineResponse = JobTimeline;
 /** An entry of a job's history (`GET /operator/.../history`). */
