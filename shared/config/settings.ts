@@ -62,8 +62,9 @@ const settingsSchema = z
     SUBSCRIPTIONS_TABLE_NAME: tableName.default("importexportsubscriptions"),
     NOTIFICATIONS_QUEUE_NAME: containerName.default("importexport-notifications"),
     DEADLINE_INDEX_SHARDS: z.coerce.number().int().min(1).max(256).default(16),
-    // The timer's registration names these (shared/app/timers.ts) and the host resolves them; they
-    // are checked here so a value the host would refuse stops start-up with its name.
+    // The timer's registration (shared/app/timers.ts) takes these: the schedule as `%SWEEP_SCHEDULE%`,
+    // which the host resolves, and run-on-startup as given. Checked here so a value the host would
+    // refuse stops start-up with its name.
     SWEEP_SCHEDULE: z.preprocess(emptyAsMissing, ncrontab.optional()),
     SWEEP_RUN_ON_STARTUP: z.enum(["true", "false"]).optional(),
     SWEEP_MAX_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
