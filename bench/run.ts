@@ -256,7 +256,7 @@ function cpuMicros(pid: number | undefined): number | undefined {
 }
 
 /** Runs a load round and adds the service process's CPU per operation to `cpuPerOp`. */
-async function withServiceCpu(pid: number | undefined, cpuPerOp: number[], round: () => ReturnType<typeof load>): ReturnType<typeof load> {
+async function withServiceCpu<T extends { count: number }>(pid: number | undefined, cpuPerOp: number[], round: () => Promise<T>): Promise<T> {
   const before = cpuMicros(pid);
   const result = await round();
   const after = cpuMicros(pid);
@@ -368,7 +368,7 @@ function withoutMetadata(entity: Record<string, unknown>): TableEntity {
   return properties as TableEntity;
 }
 
-async function benchApi(options: Options, service: string, env: ServiceEnv, connectionString: string, table: TableClient, rows: Row[]): Promise<void> {
+async function benchApi(options: Options, service: string, env: ServiceEnv, connectionString: string, table: TableClient, rows: Row[], servicePid?: number): Promise<void> {
   const concurrency = 8;
   const subscriptionId = randomUUID();
   let counter = 0;
@@ -393,12 +393,13 @@ async function benchApi(options: Options, service: string, env: ServiceEnv, conn
     await rawQueue.sendMessage(sample.createdMessage, messageTtl);
   };
   const rawInsert = async () => void (await table.createEntity(rawJob(createPartition, `r${counter++}`)));
+  const createCpu: number[] = [];
   const create = await pairedRounds(
     options.rounds,
-    () => load(() => request(`${service}${jobPath(newKey("create"))}`, "PUT", jobBody(subscriptionId)), concurrency, options.roundMs),
+    () => withServiceCpu(servicePid, createCpu, () => load(() => request(`${service}${jobPath(newKey("create"))}`, "PUT", jobBody(subscriptionId)), concurrency, options.roundMs)),
     () => load(rawCreate, concurrency, options.roundMs),
   );
-  addPair(rows, "Put Job (create)", create, "raw index upsert, insert, queue send (in turn)", "≥ 0.7");
+  addPair(rows, "Put Job (create)", create, "raw index upsert, insert, queue send (in turn)", "≥ 0.7", createCpu.slice(1));
   const createVsInsert = await pairedRounds(
     options.rounds,
     () => load(() => request(`${service}${jobPath(newKey("create"))}`, "PUT", jobBody(subscriptionId)), concurrency, options.roundMs),
@@ -431,12 +432,13 @@ async function benchApi(options: Options, service: string, env: ServiceEnv, conn
     await table.updateEntity({ partitionKey: updatePartition, rowKey: name, State: "Shipping" }, "Merge", { etag: entity.etag });
   };
   const updateRounds = Math.min(options.rounds, Math.floor(poolSize / 600) - 1);
+  const updateCpu: number[] = [];
   const update = await pairedRounds(
     updateRounds,
-    () => loadFromPool(pool, (key) => request(`${service}${jobPath(key)}`, "PATCH", SHIPPING_PATCH), concurrency, 300),
+    () => withServiceCpu(servicePid, updateCpu, () => loadFromPool(pool, (key) => request(`${service}${jobPath(key)}`, "PATCH", SHIPPING_PATCH), concurrency, 300)),
     () => loadFromPool(rawPool, rawUpdate, concurrency, 300),
   );
-  addPair(rows, "Update to Shipping", update, "raw read, replace with its ETag, queue send (in turn)", "≥ 0.7");
+  addPair(rows, "Update to Shipping", update, "raw read, replace with its ETag, queue send (in turn)", "≥ 0.7", updateCpu.slice(1));
   const updateVsReadMerge = await pairedRounds(
     updateRounds,
     () => loadFromPool(pool, (key) => request(`${service}${jobPath(key)}`, "PATCH", SHIPPING_PATCH), concurrency, 300),
@@ -495,12 +497,13 @@ async function loadFromPool<T>(pool: T[], operation: (item: T) => Promise<void>,
     }),
   );
   latencies.sort((a, b) => a - b);
-  return { opsPerSecond: latencies.length / ((performance.now() - started) / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return { count: latencies.length, opsPerSecond: latencies.length / ((performance.now() - started) / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
 type Measured = { opsPerSecond: number; p50: number };
 
-function addPair(rows: Row[], name: string, { api, raw, ratio }: { api: Measured[]; raw: Measured[]; ratio: number }, floorName: string, target?: string) {
+/** `serviceCpu`: the service process's CPU per call in each measured round, when it was read. */
+function addPair(rows: Row[], name: string, { api, raw, ratio }: { api: Measured[]; raw: Measured[]; ratio: number }, floorName: string, target?: string, serviceCpu: number[] = []) {
   rows.push({
     benchmark: name,
     measure: `throughput vs ${floorName}`,
@@ -510,7 +513,9 @@ function addPair(rows: Row[], name: string, { api, raw, ratio }: { api: Measured
     ratio,
     target,
     met: target === undefined ? undefined : ratio >= Number(target.replace(/[^\d.]/g, "")),
-    note: `p50 api ${spread(api.map((r) => r.p50)).median.toFixed(2)} ms, floor ${spread(raw.map((r) => r.p50)).median.toFixed(2)} ms`,
+    note:
+      `p50 api ${spread(api.map((r) => r.p50)).median.toFixed(2)} ms, floor ${spread(raw.map((r) => r.p50)).median.toFixed(2)} ms` +
+      (serviceCpu.length > 0 ? `; service CPU ${spread(serviceCpu).median.toFixed(0)} µs per call` : ""),
   });
 }
 
@@ -741,7 +746,7 @@ async function main(): Promise<void> {
       }
       if (options.only.has("api")) {
         console.log("Create, update, list…");
-        await benchApi(options, started.url, env, azurite.connectionString, rawTable, rows);
+        await benchApi(options, started.url, env, azurite.connectionString, rawTable, rows, started.process.pid);
       }
     }
     if (options.only.has("sweep")) {
