@@ -51,6 +51,11 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   });
   // As in the Functions host, a catch-all template only gets what no other route takes.
   compiled.sort((a, b) => Number(a.isCatchAll) - Number(b.isCatchAll));
+  // Each request is matched only against its method's routes, in the same order.
+  const routesByMethod = new Map<string, CompiledRoute[]>();
+  for (const route of compiled) {
+    for (const method of route.definition.methods) routesByMethod.set(method, [...(routesByMethod.get(method) ?? []), route]);
+  }
   const maxBodyBytes = getSettings().maxRequestBodyBytes;
 
   const timers = options.timers ?? [];
@@ -64,7 +69,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
         ? asOperator(req, res, () => runTimerNow(res, timers, decodeName(admin[1]), options))
         : req.url === "/admin/storage-requests" && req.method === "GET"
           ? asOperator(req, res, () => send(res, "GET", { status: 200, jsonBody: { count: storageCallCount() } }))
-          : handle(req, res, compiled, maxBodyBytes, options);
+          : handle(req, res, routesByMethod, maxBodyBytes, options);
     work
       .catch((error) => {
         const response = errorResponse(error, randomUUID(), {});
@@ -180,7 +185,7 @@ function scheduleTimers(timers: TimerDefinition[], log: (line: string) => void):
 async function handle(
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  compiled: CompiledRoute[],
+  routesByMethod: Map<string, CompiledRoute[]>,
   maxBodyBytes: number,
   options: LocalHostOptions,
 ): Promise<void> {
@@ -200,8 +205,7 @@ async function handle(
 
   let route: CompiledRoute | undefined;
   let params: Record<string, string> | undefined;
-  for (const candidate of compiled) {
-    if (!candidate.definition.methods.includes(method as never)) continue;
+  for (const candidate of routesByMethod.get(method) ?? []) {
     params = candidate.match(url.pathname);
     if (params) {
       route = candidate;
@@ -246,19 +250,13 @@ async function handle(
 }
 
 /**
- * Writes every response the local host sends. Each carries `x-ms-request-id`, as every answer of
- * the service does: the handlers' own, or a new one for those that have none (the admin endpoints).
+ * Writes every response the local host sends. As the Functions worker does (`toRpcHttp`), every
+ * result goes through the library's `HttpResponse` and its body is read as bytes, so the local host
+ * costs what the worker does and takes no shortcut production lacks. Each carries `x-ms-request-id`,
+ * as every answer of the service does: the handlers' own, or a new one for those that have none (the
+ * admin endpoints).
  */
 async function send(res: http.ServerResponse, method: string, result: HttpResponseInit | HttpResponse): Promise<void> {
-  // The common case, a plain init with a string body and plain headers, is written as it is; the
-  // rest goes through HttpResponse, which handles every body and header form the Functions host does.
-  if (!(result instanceof HttpResponse) && isPlain(result)) {
-    const payload = Buffer.from((result.body as string | undefined) ?? "", "utf8");
-    const headers = withRequestId({ ...(result.headers as Record<string, string> | undefined) });
-    res.writeHead(result.status ?? 200, { ...headers, "content-length": String(payload.length) });
-    res.end(method === "HEAD" ? undefined : payload);
-    return;
-  }
   const response = result instanceof HttpResponse ? result : new HttpResponse(result);
   const payload = Buffer.from(await response.arrayBuffer());
   const headers: Record<string, string> = {};
@@ -268,14 +266,9 @@ async function send(res: http.ServerResponse, method: string, result: HttpRespon
   res.end(method === "HEAD" ? undefined : payload);
 }
 
+/** Header names as `Headers` gives them: lower case. */
 function withRequestId(headers: Record<string, string>): Record<string, string> {
-  const present = Object.keys(headers).some((name) => name.toLowerCase() === "x-ms-request-id");
-  return present ? headers : { ...headers, "x-ms-request-id": randomUUID() };
-}
-
-function isPlain(result: HttpResponseInit): boolean {
-  const plainHeaders = result.headers === undefined || (typeof result.headers === "object" && !Array.isArray(result.headers) && !(result.headers instanceof Headers));
-  return plainHeaders && result.jsonBody === undefined && result.cookies === undefined && (result.body === undefined || typeof result.body === "string");
+  return "x-ms-request-id" in headers ? headers : { ...headers, "x-ms-request-id": randomUUID() };
 }
 
 /** Reads the body, stopping at the limit: an oversized upload is refused without being buffered. */

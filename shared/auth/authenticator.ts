@@ -5,6 +5,7 @@
  * with no identity provider, accepts the fixed tokens `dev` (a customer) and `dev-operator`, or an
  * unsigned JWT whose claims it takes as given; settings refuse it when the app runs in Azure.
  */
+import { createHash } from "node:crypto";
 import { Clock, systemClock } from "../domain/clock";
 import { ServiceError } from "../domain/errors";
 import type { Actor } from "../domain/job";
@@ -34,10 +35,34 @@ export const DEV_TOKENS = { customer: "dev", operator: "dev-operator" } as const
 type Claims = Record<string, unknown>;
 /** How far `exp` and `nbf` may be off, for clocks that drift (the README's Security section says so). */
 const CLOCK_TOLERANCE_SECONDS = 60;
-type Verifier = (token: string) => Promise<Claims>;
+/**
+ * A token's signature check (RSA, and jose's parsing and claim checks) costs more CPU than the rest
+ * of a Get Job, and clients send the same token for an hour: a verified token's caller is kept, by
+ * the token's SHA-256, until the token expires, the signing key set is fetched again (a key may have
+ * been withdrawn) or `VERIFIED_TOKEN_CACHE_MS` passes, whichever is first. Never past `exp`
+ * itself: the clock tolerance applies only to a full verification.
+ */
+const VERIFIED_TOKEN_CACHE_MS = 5 * 60_000;
+/** The cache forgets its oldest entries beyond this many tokens. */
+const MAX_VERIFIED_TOKENS = 10_000;
+
+interface VerifiedToken {
+  caller: Caller;
+  usableUntilMs: number;
+  keyGeneration: number;
+}
+
+interface Verifier {
+  verify(token: string): Promise<Claims>;
+  /** The signing key set's generation (see `SigningKeys.generation`). */
+  keyGeneration(): number;
+}
 
 export class Authenticator {
   private verifier?: Verifier;
+  private readonly verified = new Map<string, VerifiedToken>();
+  /** The fixed dev tokens' callers, made once. */
+  private devCallers?: Map<string, Caller>;
 
   constructor(
     private readonly settings: AuthSettings,
@@ -47,7 +72,7 @@ export class Authenticator {
   async authenticate(authorization: string | null, audience: Audience): Promise<Caller> {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
     if (!token) throw unauthenticated("The request has no bearer token. Send 'Authorization: Bearer <token>'.");
-    const caller = this.settings.mode === "dev" ? this.devCaller(token) : this.callerOf(await this.verify(token));
+    const caller = this.settings.mode === "dev" ? this.devCaller(token) : await this.verifiedCaller(token);
     if (audience === "operator" && !caller.isOperator) {
       throw new ServiceError(403, "AuthorizationFailed", `The caller does not have the '${this.settings.operatorRole}' role required for the operator API.`);
     }
@@ -55,8 +80,12 @@ export class Authenticator {
   }
 
   private devCaller(token: string): Caller {
-    if (token === DEV_TOKENS.customer) return this.callerOf({ tid: DEV_TENANT, oid: "dev-user", name: "dev-user" });
-    if (token === DEV_TOKENS.operator) return this.callerOf({ tid: DEV_TENANT, oid: "dev-operator", name: "dev-operator", roles: [this.settings.operatorRole] });
+    this.devCallers ??= new Map([
+      [DEV_TOKENS.customer, this.callerOf({ tid: DEV_TENANT, oid: "dev-user", name: "dev-user" })],
+      [DEV_TOKENS.operator, this.callerOf({ tid: DEV_TENANT, oid: "dev-operator", name: "dev-operator", roles: [this.settings.operatorRole] })],
+    ]);
+    const fixed = this.devCallers.get(token);
+    if (fixed) return fixed;
     // An unsigned (or unchecked) JWT: its claims are taken as given, for local testing only.
     const [, payload] = token.split(".");
     try {
@@ -67,10 +96,28 @@ export class Authenticator {
     }
   }
 
-  private async verify(token: string): Promise<Claims> {
+  /** A strict-mode caller: from the cache of verified tokens (see `VERIFIED_TOKEN_CACHE_MS`), else verified. */
+  private async verifiedCaller(token: string): Promise<Caller> {
     this.verifier ??= createVerifier(this.settings, this.clock);
+    const digest = createHash("sha256").update(token).digest("base64");
+    const now = this.clock.now().getTime();
+    const cached = this.verified.get(digest);
+    if (cached && now < cached.usableUntilMs && cached.keyGeneration === this.verifier.keyGeneration()) return cached.caller;
+    this.verified.delete(digest);
+    const claims = await this.verify(this.verifier, token);
+    const caller = this.callerOf(claims);
+    // The generation read after verifying: a verification that fetched the keys belongs to the new set.
+    const usableUntilMs = Math.min(Number(claims.exp) * 1000, now + VERIFIED_TOKEN_CACHE_MS);
+    if (usableUntilMs > now) {
+      if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(digest, { caller, usableUntilMs, keyGeneration: this.verifier.keyGeneration() });
+    }
+    return caller;
+  }
+
+  private async verify(verifier: Verifier, token: string): Promise<Claims> {
     try {
-      return await this.verifier(token);
+      return await verifier.verify(token);
     } catch (error) {
       // The identity provider is failing (its key set can't be fetched, or answers an error page):
       // an outage, not the caller's bad token. jose's own verdicts on the token all have ERR_J… codes.
@@ -105,16 +152,19 @@ function createVerifier(settings: AuthSettings, clock: Clock): Verifier {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const jose = require("jose") as typeof import("jose");
   const keys = new SigningKeys(new URL(settings.jwksUri!), jose, clock);
-  return async (token) => {
-    // Microsoft identity platform tokens always carry `exp`; one without it would never expire.
-    const { payload } = await jose.jwtVerify(token, keys.resolve, {
-      issuer: settings.issuers,
-      audience: settings.audience,
-      clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      requiredClaims: ["exp"],
-      currentDate: clock.now(),
-    });
-    return payload as Claims;
+  return {
+    async verify(token) {
+      // Microsoft identity platform tokens always carry `exp`; one without it would never expire.
+      const { payload } = await jose.jwtVerify(token, keys.resolve, {
+        issuer: settings.issuers,
+        audience: settings.audience,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        requiredClaims: ["exp"],
+        currentDate: clock.now(),
+      });
+      return payload as Claims;
+    },
+    keyGeneration: () => keys.generation,
   };
 }
 

@@ -37,6 +37,11 @@ export const DEFAULT_KEY_TIMINGS: SigningKeyTimings = {
 
 export class SigningKeys {
   private keys?: { resolve: KeyResolver; fetchedAt: number };
+  /**
+   * Counts the key sets fetched: what was verified under an earlier set (whose keys may since have
+   * been withdrawn) is verified again, not taken from a cache.
+   */
+  generation = 0;
   private fetching?: Promise<void>;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private lastAttemptFailed = false;
@@ -106,6 +111,7 @@ export class SigningKeys {
       throw new KeySetUnavailable("the answer is not a JSON Web Key Set");
     }
     this.keys = { resolve, fetchedAt: startedAt };
+    this.generation++;
     this.lastAttemptFailed = false;
   }
 
