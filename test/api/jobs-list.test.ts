@@ -7,11 +7,13 @@ import {
   newSubscriptionId,
   RETURN_ADDRESS,
   startTestService,
+  TestClock,
   TestService,
 } from "../support/service";
-import { api, createJob, expectArmError, expectRequestId, jobUrl, sleep } from "./helpers";
+import { api, createJob, expectArmError, expectRequestId, jobUrl } from "./helpers";
 
 let service: TestService;
+const clock = new TestClock();
 
 /**
  * One subscription with five jobs in two resource groups:
@@ -24,14 +26,14 @@ let middle: string;
 const ALL = ["a1", "a2", "a3", "b1", "b2"];
 
 beforeAll(async () => {
-  service = await startTestService();
+  service = await startTestService({}, undefined, clock);
   await createJob(service, sub, "rg-a", "a1");
   await createJob(service, sub, "rg-a", "a2");
   await api(service, "PATCH", jobUrl(sub, "rg-a", "a2"), { properties: { deliveryPackage: DELIVERY_PACKAGE, returnAddress: RETURN_ADDRESS, state: "Shipping" } });
   await createJob(service, sub, "rg-a", "a3", exportJobBody(sub));
-  await sleep(30);
-  middle = new Date().toISOString();
-  await sleep(30);
+  clock.advance(60_000);
+  middle = clock.now().toISOString();
+  clock.advance(60_000);
   await createJob(service, sub, "rg-b", "b1");
   await api(service, "PATCH", jobUrl(sub, "rg-b", "b1"), { properties: { cancelRequested: true } });
   await createJob(service, sub, "rg-b", "b2", exportJobBody(sub));
@@ -209,7 +211,7 @@ describe("$filter", () => {
     expect(await listNames(`${bySubscription()}${query({ $filter: `creationTime lt datetime'${middle}'` })}`)).toEqual(["a1", "a2", "a3"]);
     expect(await listNames(`${bySubscription()}${query({ $filter: `createdAt gt datetime'${middle}'` })}`)).toEqual(["b1", "b2"]);
     expect(await listNames(`${bySubscription()}${query({ $filter: `systemData/createdAt le datetime'${middle}'` })}`)).toEqual(["a1", "a2", "a3"]);
-    const window = `creationTime ge datetime'${middle}' and creationTime lt datetime'${new Date(Date.now() + 60_000).toISOString()}'`;
+    const window = `creationTime ge datetime'${middle}' and creationTime lt datetime'${new Date(clock.now().getTime() + 60_000).toISOString()}'`;
     expect(await listNames(`${bySubscription()}${query({ $filter: window })}`)).toEqual(["b1", "b2"]);
     expect(await listNames(`${bySubscription()}${query({ $filter: "creationTime ge datetime'2999-01-01T00:00:00Z'" })}`)).toEqual([]);
   });

@@ -7,20 +7,24 @@ import {
   newSubscriptionId,
   RETURN_ADDRESS,
   startTestService,
+  TestClock,
   TestService,
 } from "../support/service";
 import { devToken } from "../support/service";
 import { DEV_TENANT } from "../../shared/auth/authenticator";
-import { api, createJob, expectArmError, jobUrl, readEntity, readStoredJob, setStoredState, sleep } from "./helpers";
+import { api, createJob, expectArmError, jobUrl, readEntity, readStoredJob, setStoredState } from "./helpers";
 
 let service: TestService;
+// The service's time: a test moves it on to see a timestamp change.
+const clock = new TestClock();
 beforeAll(async () => {
-  service = await startTestService();
+  service = await startTestService({}, undefined, clock);
 });
 afterAll(() => service.close());
 
 const RG = "update-rg";
 const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
 
 async function patch(sub: string, name: string, body: unknown) {
   return api(service, "PATCH", jobUrl(sub, RG, name), body);
@@ -56,7 +60,7 @@ describe("tags and fields", () => {
   test("lastModifiedBy/At follow the update; createdAt does not move", async () => {
     const sub = await newJob("modified");
     const before = await get(sub, "modified");
-    await sleep(5);
+    clock.advance(MINUTE_MS);
     const response = await api(service, "PATCH", jobUrl(sub, RG, "modified"), { tags: { a: "b" } }, { authorization: `Bearer ${devToken({ tid: DEV_TENANT, upn: "bob" })}` });
     expect(response.body.systemData.lastModifiedBy).toBe("bob");
     expect(response.body.systemData.createdBy).toBe("dev-user");
@@ -205,10 +209,10 @@ describe("the two-week Creating clock", () => {
     const sub = await newJob("clock");
     const created = await readStoredJob(sub, RG, "clock");
     expect(Date.parse(created.creatingExpiresAt) - Date.parse(created.createdAt)).toBe(14 * DAY_MS);
-    await sleep(30);
-    const before = Date.now();
+    clock.advance(MINUTE_MS);
+    const before = clock.now().getTime();
     const response = await patch(sub, "clock", { tags: { touch: "1" } });
-    const after = Date.now();
+    const after = clock.now().getTime();
     expect(response.status).toBe(200);
     const updated = await readStoredJob(sub, RG, "clock");
     const deadline = Date.parse(updated.creatingExpiresAt);
@@ -221,7 +225,7 @@ describe("the two-week Creating clock", () => {
   test("a PUT on the existing job restarts it too", async () => {
     const sub = await newJob("clock2");
     const created = await readStoredJob(sub, RG, "clock2");
-    await sleep(30);
+    clock.advance(MINUTE_MS);
     expect((await api(service, "PUT", jobUrl(sub, RG, "clock2"), importJobBody(sub, { tags: { p: "1" } }))).status).toBe(200);
     const updated = await readStoredJob(sub, RG, "clock2");
     expect(Date.parse(updated.creatingExpiresAt)).toBeGreaterThan(Date.parse(created.creatingExpiresAt));
@@ -230,7 +234,7 @@ describe("the two-week Creating clock", () => {
   test("a refused update does not restart it", async () => {
     const sub = await newJob("clock3");
     const created = await readStoredJob(sub, RG, "clock3");
-    await sleep(30);
+    clock.advance(MINUTE_MS);
     expectArmError(await patch(sub, "clock3", { properties: { state: "Shipping" } }), 400, "ShippingInformationMissing");
     expect((await readStoredJob(sub, RG, "clock3")).creatingExpiresAt).toBe(created.creatingExpiresAt);
   });

@@ -10,7 +10,7 @@ import path from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import { operatorEventBody } from "../../shared/api/operator-schemas";
 import { routes } from "../../shared/api/routes";
-import { call, newSubscriptionId, RETURN_ADDRESS, startTestService, storageAccountId, TestService } from "../support/service";
+import { call, driveSpec, newSubscriptionId, RETURN_ADDRESS, startTestService, storageAccountId, TestService } from "../support/service";
 
 const ROOT = path.join(__dirname, "..", "..");
 const VALIDATOR = "@seriousme/openapi-schema-validator";
@@ -142,7 +142,7 @@ describe("the README's examples", () => {
   test("the lifecycle block takes the README's first-job from Shipping to Completed, event by event", async () => {
     const sub = newSubscriptionId();
     const job = `/subscriptions/${sub}/resourceGroups/demo/providers/Microsoft.ImportExport/jobs/first-job?api-version=2021-01-01`;
-    const drive = { driveId: "9CA995BB", bitLockerKey: "238810-662376-448998-450120-652806-203390-606320-483076", manifestFile: "\\DriveManifest.xml", manifestHash: "4228EC5D8E048CB9B515338C789314BE8D0B2FDBC7C7A0308E1C826242CDE74E" };
+    const drive = driveSpec("9CA995BB");
     expect((await call(service, "PUT", job, { location: "westus", properties: { jobType: "Import", storageAccountId: storageAccountId(sub), driveList: [drive] } })).status).toBe(201);
     const shipping = { state: "Shipping", deliveryPackage: { carrierName: "FedEx", trackingNumber: "123456789012", driveCount: 1, shipDate: "2026-11-23" }, returnAddress: RETURN_ADDRESS };
     expect((await call(service, "PATCH", job, { properties: shipping })).status).toBe(200);

@@ -1,5 +1,6 @@
 /** Locations_List, Locations_Get and Operations_List. */
 import { API, startTestService, TestService } from "../support/service";
+import { ARM_OPERATIONS } from "../support/fixtures";
 import { api, expectArmError } from "./helpers";
 
 let service: TestService;
@@ -76,13 +77,7 @@ describe("Operations_List", () => {
     expect(response.status).toBe(200);
     const names = response.body.value.map((operation: { name: string }) => operation.name);
     expect(names).toEqual(
-      expect.arrayContaining([
-        "Microsoft.ImportExport/jobs/read",
-        "Microsoft.ImportExport/jobs/write",
-        "Microsoft.ImportExport/jobs/delete",
-        "Microsoft.ImportExport/jobs/listBitLockerKeys/action",
-        "Microsoft.ImportExport/locations/read",
-      ]),
+      expect.arrayContaining(ARM_OPERATIONS),
     );
     for (const operation of response.body.value) {
       expect(operation.display).toEqual({

@@ -4,32 +4,19 @@
  * the drive fills (blob errors in the log, the drive CompletedMoreInfo, the rest exported), and
  * Create's check of `blobListBlobPath`.
  */
-import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { expectArmError, sleep } from "../api/helpers";
-import { newSubscriptionId, startTestService, TestService } from "../support/service";
-import { bundleCli, container, driveStatus, fetchLog, lastJsonLine, randomContent, removeTempDirs, runCli, startCli, tempDir, uniqueName } from "./helpers";
+import { newSubscriptionId, TestService } from "../support/service";
+import { md5Hex as md5, seedContainer as seed, startCopySuite, stopCopySuite } from "../support/copy-setup";
+import { container, driveStatus, fetchLog, lastJsonLine, randomContent, runCli, startCli, tempDir, uniqueName } from "./helpers";
 import { driveFiles, emptyDrive, exportArgs, exportJob, readManifest, receivedExportJob } from "./export-helpers";
 
 let service: TestService;
 let agent: string;
 
-beforeAll(async () => {
-  service = await startTestService();
-  agent = bundleCli("datacenter");
-});
-afterAll(async () => {
-  await service.close();
-  removeTempDirs();
-});
-
-const md5 = (data: Buffer) => createHash("md5").update(data).digest("hex");
-
-async function seed(containerName: string, blobs: Record<string, Buffer>): Promise<void> {
-  await container(containerName).createIfNotExists();
-  for (const [name, content] of Object.entries(blobs)) await container(containerName).getBlockBlobClient(name).upload(content, content.length);
-}
+beforeAll(async () => ({ service, agent } = await startCopySuite()));
+afterAll(() => stopCopySuite(service));
 
 test("an agent killed mid-export and run again finishes the drive: no partial file under a blob's name, finished files kept as they were", async () => {
   const containerName = uniqueName("xresume");

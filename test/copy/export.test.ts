@@ -3,37 +3,24 @@
  * name, by prefix and by a blob-list blob; a job across two small drives (every blob exactly once
  * on a drive or in the incomplete-blob list) and a follow-up job that takes that list as is.
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { api, jobUrl } from "../api/helpers";
 import { getJob } from "../operator/helpers";
-import { newSubscriptionId, startTestService, TestService } from "../support/service";
+import { newSubscriptionId, TestService } from "../support/service";
+import { md5Hex as md5, seedContainer as seed, startCopySuite, stopCopySuite } from "../support/copy-setup";
 import { parseExportBlobList } from "../../shared/drive/export-blob-list";
 import { blobFootprint, usableBytes } from "../../shared/drive/export-packing";
 import { KEY_RECORD_FILE, keyUnlocks, parseKeyRecord } from "../../shared/drive/key-record";
 import { md5Hex } from "../../shared/drive/drive-manifest";
-import { bundleCli, container, driveStatus, lastJsonLine, randomContent, removeTempDirs, runCli, tempDir, uniqueName } from "./helpers";
+import { driveStatus, lastJsonLine, randomContent, runCli, tempDir, uniqueName } from "./helpers";
 import { driveFiles, emptyDrive, exportArgs, readManifest, receivedExportJob } from "./export-helpers";
 
 let service: TestService;
 let agent: string;
 
-beforeAll(async () => {
-  service = await startTestService();
-  agent = bundleCli("datacenter");
-});
-afterAll(async () => {
-  await service.close();
-  removeTempDirs();
-});
-
-const md5 = (data: Buffer) => createHash("md5").update(data).digest("hex");
-
-async function seed(containerName: string, blobs: Record<string, Buffer>): Promise<void> {
-  await container(containerName).createIfNotExists();
-  for (const [name, content] of Object.entries(blobs)) await container(containerName).getBlockBlobClient(name).upload(content, content.length);
-}
+beforeAll(async () => ({ service, agent } = await startCopySuite()));
+afterAll(() => stopCopySuite(service));
 
 test("export by blob names: each named blob a byte-identical file, with the manifest's block MD5s and a key record the job's key opens", async () => {
   const containerName = uniqueName("names");

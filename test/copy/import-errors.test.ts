@@ -10,11 +10,11 @@ import { md5Hex } from "../../shared/drive/drive-manifest";
 import { generateRecoveryPassword } from "../../shared/drive/key-record";
 import { api, jobUrl } from "../api/helpers";
 import { event, getHistory, markShipping } from "../operator/helpers";
-import { newSubscriptionId, startTestService, TestService } from "../support/service";
+import { newSubscriptionId, TestService } from "../support/service";
+import { startCopySuite, stopCopySuite } from "../support/copy-setup";
 import {
   agentArgs,
   blobNames,
-  bundleCli,
   DriveEntry,
   driveStatus,
   fetchLog,
@@ -22,7 +22,6 @@ import {
   prepareDrive,
   randomContent,
   receivedJob,
-  removeTempDirs,
   runCli,
   sourceFolder,
   tempDir,
@@ -33,15 +32,8 @@ let service: TestService;
 let agent: string;
 let driveTool: string;
 
-beforeAll(async () => {
-  service = await startTestService();
-  agent = bundleCli("datacenter");
-  driveTool = bundleCli("drive");
-});
-afterAll(async () => {
-  await service.close();
-  removeTempDirs();
-});
+beforeAll(async () => ({ service, agent, driveTool } = await startCopySuite()));
+afterAll(() => stopCopySuite(service));
 
 /** Rewrites the manifest and returns the entry with its new hash, as a customer creating the job from it would. */
 function editManifest(drive: string, entry: DriveEntry, edit: (xml: string) => string): DriveEntry {

@@ -4,15 +4,14 @@
  * `demostore`, every blob byte-identical with its metadata and properties, Get Job at 100 % and
  * `Completed`, and the verbose log saying so blob by blob.
  */
-import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { getJob } from "../operator/helpers";
-import { newSubscriptionId, startTestService, TestService } from "../support/service";
+import { newSubscriptionId, TestService } from "../support/service";
+import { md5Base64 as md5, startCopySuite, stopCopySuite } from "../support/copy-setup";
 import {
   agentArgs,
   blobNames,
-  bundleCli,
   container,
   driveStatus,
   fetchLog,
@@ -20,7 +19,6 @@ import {
   prepareDrive,
   randomContent,
   receivedJob,
-  removeTempDirs,
   runCli,
   sourceFolder,
   tempDir,
@@ -31,17 +29,8 @@ let service: TestService;
 let agent: string;
 let driveTool: string;
 
-beforeAll(async () => {
-  service = await startTestService();
-  agent = bundleCli("datacenter");
-  driveTool = bundleCli("drive");
-});
-afterAll(async () => {
-  await service.close();
-  removeTempDirs();
-});
-
-const md5 = (data: Buffer) => createHash("md5").update(data).digest("base64");
+beforeAll(async () => ({ service, agent, driveTool } = await startCopySuite()));
+afterAll(() => stopCopySuite(service));
 
 test("a prepared folder lands in demostore byte for byte, with metadata and properties, and the job shows Completed at 100 %", async () => {
   const files: Record<string, Buffer> = {

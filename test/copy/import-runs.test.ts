@@ -4,16 +4,15 @@
  * finished copied twice), a job cancelled mid-copy (the agent stops after the blobs in flight, the
  * copied blobs stay), two agents on two drives of one job at once, and a dataset CSV with two folders.
  */
-import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { api, jobUrl, sleep } from "../api/helpers";
 import { getJob } from "../operator/helpers";
-import { newSubscriptionId, startTestService, TestService } from "../support/service";
+import { newSubscriptionId, TestService } from "../support/service";
+import { md5Hex as md5, startCopySuite, stopCopySuite } from "../support/copy-setup";
 import {
   agentArgs,
   blobNames,
-  bundleCli,
   container,
   driveStatus,
   fetchLog,
@@ -21,7 +20,6 @@ import {
   prepareDrive,
   randomContent,
   receivedJob,
-  removeTempDirs,
   runCli,
   sourceFolder,
   startCli,
@@ -33,17 +31,8 @@ let service: TestService;
 let agent: string;
 let driveTool: string;
 
-beforeAll(async () => {
-  service = await startTestService();
-  agent = bundleCli("datacenter");
-  driveTool = bundleCli("drive");
-});
-afterAll(async () => {
-  await service.close();
-  removeTempDirs();
-});
-
-const md5 = (data: Buffer) => createHash("md5").update(data).digest("hex");
+beforeAll(async () => ({ service, agent, driveTool } = await startCopySuite()));
+afterAll(() => stopCopySuite(service));
 
 test.each([
   ["rename", ["existing (2).txt", "existing.txt"], "Renamed", "CompletedMoreInfo", "old"],

@@ -3,20 +3,18 @@
  * against a case counted by hand, repair-export mending a deleted and a corrupted file on a returned
  * drive, and repair-import uploading from the customer's own copy the blobs an import failed.
  */
-import { createHash } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { newSubscriptionId, startTestService, TestService } from "../support/service";
+import { newSubscriptionId, TestService } from "../support/service";
+import { md5Hex as md5, seedContainer as seed, startCopySuite, stopCopySuite } from "../support/copy-setup";
 import {
   agentArgs,
-  bundleCli,
   container,
   driveStatus,
   lastJsonLine,
   prepareDrive,
   randomContent,
   receivedJob,
-  removeTempDirs,
   runCli,
   sourceFolder,
   tempDir,
@@ -28,22 +26,8 @@ let service: TestService;
 let agent: string;
 let driveTool: string;
 
-beforeAll(async () => {
-  service = await startTestService();
-  agent = bundleCli("datacenter");
-  driveTool = bundleCli("drive");
-});
-afterAll(async () => {
-  await service.close();
-  removeTempDirs();
-});
-
-const md5 = (data: Buffer) => createHash("md5").update(data).digest("hex");
-
-async function seed(containerName: string, blobs: Record<string, Buffer>): Promise<void> {
-  await container(containerName).createIfNotExists();
-  for (const [name, content] of Object.entries(blobs)) await container(containerName).getBlockBlobClient(name).upload(content, content.length);
-}
+beforeAll(async () => ({ service, agent, driveTool } = await startCopySuite()));
+afterAll(() => stopCopySuite(service));
 
 test("preview-export: drives, occupied space and the blobs that cannot be exported, as counted by hand", async () => {
   const name = uniqueName("prev"); // 12 characters: blob paths of 18, file paths of 19

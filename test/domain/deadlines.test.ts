@@ -15,48 +15,24 @@ import {
   OUTBOX_GRACE_MS,
   OutboxNotice,
 } from "../../shared/domain/deadlines";
-import { createJob, DriveSpec, Job, OperationContext, ReturnAddress, updateJob } from "../../shared/domain/job";
+import { createJob, Job, updateJob } from "../../shared/domain/job";
 import { applyOperatorEvent, OperatorEvent } from "../../shared/domain/operator-events";
+import { at, contextAt, CUSTOMER, DAY, DELIVERY, domainDrive as drive, HOUR, isoAt as iso, OPERATOR, RETURN_ADDRESS as ADDRESS, RULES as JOB_RULES } from "../support/fixtures";
 
 const MS = 1;
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 const RULES: MaintenanceRules = {
-  creatingLifetimeMs: 14 * DAY,
-  shippingWaitMs: 14 * DAY,
+  ...JOB_RULES,
   shippingResponseWindowMs: 30 * DAY,
-  finishedRetentionMs: 90 * DAY,
   returnAddressWaitMs: 90 * DAY,
   arrivalReturnAfterMs: 14 * DAY,
   arrivalDestroyAfterMs: 90 * DAY,
 };
-const T0 = new Date("2026-03-01T12:00:00.000Z");
-const at = (offsetMs: number) => new Date(T0.getTime() + offsetMs);
-const iso = (offsetMs: number) => at(offsetMs).toISOString();
 
-function customer(offsetMs: number): OperationContext {
-  return { now: at(offsetMs), actor: { id: "customer", type: "User", role: "customer" }, rules: RULES };
-}
-function operator(offsetMs: number): OperationContext {
-  return { now: at(offsetMs), actor: { id: "op-1", type: "User", role: "operator" }, rules: RULES };
-}
+const customer = (offsetMs: number) => contextAt(offsetMs, CUSTOMER, RULES);
+const operator = (offsetMs: number) => contextAt(offsetMs, OPERATOR, RULES);
 
 const KEY = { subscriptionId: "00000000-0000-0000-0000-0000000000d1", resourceGroup: "rg", name: "deadline-job" };
 const STORAGE = `/subscriptions/${KEY.subscriptionId}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct`;
-const ADDRESS: ReturnAddress = {
-  recipientName: "Ada",
-  streetAddress1: "1 Main St",
-  city: "Redmond",
-  postalCode: "98052",
-  countryOrRegion: "USA",
-  phone: "4255550100",
-  email: "ada@example.com",
-};
-const DELIVERY = { carrierName: "FedEx", trackingNumber: "123456789012" };
-
-function drive(id: string): DriveSpec {
-  return { driveId: id, bitLockerKey: "238810-662376-448998-450120-652806-203390-606320-483076", manifestFile: "\\DriveManifest.xml", manifestHash: "HASH" };
-}
 
 /** A Creating import job made at T0 + `offsetMs`, with a return address unless told otherwise. */
 function creating(offsetMs = 0, withAddress = true): Job {

@@ -1,7 +1,6 @@
 /**
  * The drive transition table, checked against an expectation written out by hand.
  */
-import { ServiceError } from "../../shared/domain/errors";
 import {
   allowedDriveTransitions,
   canTransitionDrive,
@@ -12,6 +11,7 @@ import {
   FINISHED_DRIVE_STATES,
   transitionDrive,
 } from "../../shared/domain/drive-state-machine";
+import { thrown } from "../support/fixtures";
 
 const EXPECTED: Record<string, DriveState | "resume"> = {
   "receive from Specified": "Received",
@@ -56,16 +56,6 @@ const forbiddenCases: [DriveState, DriveTransition][] = DRIVE_STATES.flatMap((fr
     (name): [DriveState, DriveTransition] => [from, name],
   ),
 );
-
-function thrown(action: () => unknown): ServiceError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    return error as ServiceError;
-  }
-  throw new Error("expected the action to throw");
-}
 
 describe("DRIVE_TRANSITIONS table", () => {
   test("allows exactly the hand-written transitions, no more and no fewer", () => {

@@ -3,9 +3,7 @@ import { ServiceError } from "../../shared/domain/errors";
 import { assertDefinitionFits, boundHistory, HISTORY_ARCHIVE_AT, HISTORY_KEPT, historyLength, JOB_DEFINITION_MAX_CHARS } from "../../shared/domain/history";
 import { createJob, Job, StateChange } from "../../shared/domain/job";
 import { stateChangeMessages } from "../../shared/domain/messages";
-
-const KEY = { subscriptionId: "00000000-0000-0000-0000-000000000001", resourceGroup: "rg", name: "job1" };
-const T0 = new Date("2026-03-01T12:00:00.000Z");
+import { domainDrive, JOB_KEY as KEY, STORAGE_ACCOUNT, T0 } from "../support/fixtures";
 
 function newJob(overrides: Partial<Parameters<typeof createJob>[1]> = {}): Job {
   return createJob(
@@ -13,8 +11,8 @@ function newJob(overrides: Partial<Parameters<typeof createJob>[1]> = {}): Job {
     {
       location: "westus",
       jobType: "Import",
-      storageAccountId: "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct",
-      driveList: [{ driveId: "DRIVE01", bitLockerKey: "238810-662376-448998-450120-652806-203390-606320-483076", manifestFile: "\\m.xml", manifestHash: "AB" }],
+      storageAccountId: STORAGE_ACCOUNT,
+      driveList: [domainDrive("DRIVE01")],
       ...overrides,
     },
     {},

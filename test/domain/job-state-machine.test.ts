@@ -2,7 +2,6 @@
  * The job transition table, checked against an expectation written out by hand: every allowed
  * transition reaches the state written here, and every other (state, transition) pair is a 409.
  */
-import { ServiceError } from "../../shared/domain/errors";
 import {
   allowedJobTransitions,
   canTransitionJob,
@@ -12,6 +11,7 @@ import {
   JobTransition,
   transitionJob,
 } from "../../shared/domain/job-state-machine";
+import { thrown } from "../support/fixtures";
 
 /** Hand-written: "transition from" -> resulting state ("resume" for clearing a fault). */
 const EXPECTED: Record<string, JobState | "resume"> = {
@@ -55,16 +55,6 @@ const forbiddenCases: [JobState, JobTransition][] = JOB_STATES.flatMap((from) =>
     (name): [JobState, JobTransition] => [from, name],
   ),
 );
-
-function thrown(action: () => unknown): ServiceError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    return error as ServiceError;
-  }
-  throw new Error("expected the action to throw");
-}
 
 describe("JOB_TRANSITIONS table", () => {
   test("allows exactly the hand-written transitions, no more and no fewer", () => {

@@ -3,14 +3,12 @@
  * through the state machine (`transition`).
  */
 import { DriveState, DriveTransition, transitionDrive } from "../../shared/domain/drive-state-machine";
-import { ServiceError } from "../../shared/domain/errors";
 import {
   assertDeletable,
   CANCELLABLE_STATES,
   createJob,
   DeliveryPackage,
   Drive,
-  DriveSpec,
   Job,
   JobDefinition,
   JobUpdate,
@@ -25,37 +23,16 @@ import {
 } from "../../shared/domain/job";
 import { jobPercentComplete } from "../../shared/domain/progress";
 import { JOB_STATES, JobState } from "../../shared/domain/job-state-machine";
-
-const DAY = 86_400_000;
-const RULES = { creatingLifetimeMs: 14 * DAY, shippingWaitMs: 14 * DAY, finishedRetentionMs: 90 * DAY };
-const T0 = new Date("2026-03-01T12:00:00.000Z");
+import { contextAt, DAY, DELIVERY, domainDrive as drive, JOB_KEY as KEY, RETURN_ADDRESS, RULES, SHIPPING_INFO, STORAGE_ACCOUNT as STORAGE, thrown } from "../support/fixtures";
 
 function at(offsetMs: number, actorId = "customer"): OperationContext {
-  return { now: new Date(T0.getTime() + offsetMs), actor: { id: actorId, type: "User" }, rules: RULES };
+  return contextAt(offsetMs, { id: actorId, type: "User" }, RULES);
 }
 const ctx0 = at(0);
 const operator = (offsetMs: number) => at(offsetMs, "operator");
 
-const KEY = { subscriptionId: "00000000-0000-0000-0000-000000000001", resourceGroup: "rg", name: "job1" };
-const STORAGE = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct";
-const SHIPPING_INFO = { recipientName: "Microsoft Azure Import/Export Service", city: "Santa Clara" };
-
-const RETURN_ADDRESS: ReturnAddress = {
-  recipientName: "Ada",
-  streetAddress1: "1 Main St",
-  city: "Redmond",
-  postalCode: "98052",
-  countryOrRegion: "USA",
-  phone: "4255550100",
-  email: "ada@example.com",
-};
 const OTHER_RETURN_ADDRESS: ReturnAddress = { ...RETURN_ADDRESS, streetAddress1: "2 Other Ave" };
-const DELIVERY: DeliveryPackage = { carrierName: "FedEx", trackingNumber: "123456789012" };
 const OTHER_DELIVERY: DeliveryPackage = { carrierName: "UPS", trackingNumber: "1Z999" };
-
-function drive(id: string): DriveSpec {
-  return { driveId: id, bitLockerKey: "238810-662376-448998-450120-652806-203390-606320-483076", manifestFile: "\\DriveManifest.xml", manifestHash: "HASH" };
-}
 const DRIVES = [drive("D1"), drive("D2")];
 
 function importDefinition(overrides: Partial<JobDefinition> = {}): JobDefinition {
@@ -68,16 +45,6 @@ function exportDefinition(overrides: Partial<JobDefinition> = {}): JobDefinition
 
 function newJob(overrides: Partial<JobDefinition> = {}): Job {
   return createJob(KEY, importDefinition(overrides), SHIPPING_INFO, ctx0);
-}
-
-function thrown(action: () => unknown): ServiceError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    return error as ServiceError;
-  }
-  throw new Error("expected the action to throw");
 }
 
 /** A job in `state`, reached through the state machine, one hour per step after T0. */

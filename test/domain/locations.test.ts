@@ -7,17 +7,12 @@ import os from "node:os";
 import path from "node:path";
 import { DataCenterLocation, LocationCatalog, shippingInformationOf } from "../../shared/domain/locations";
 import { loadLocationCatalog, projectRoot } from "../../shared/storage/locations.file";
+import { WEST_US_SHIPPING } from "../support/fixtures";
 
 const WEST_US: DataCenterLocation = {
   id: "westus",
   name: "West US",
-  recipientName: "Microsoft Azure Import/Export Service",
-  streetAddress1: "2045 Lafayette Street",
-  city: "Santa Clara",
-  stateOrProvince: "CA",
-  postalCode: "95050",
-  countryOrRegion: "USA",
-  phone: "408 352 7600",
+  ...WEST_US_SHIPPING,
   supportedCarriers: ["FedEx"],
   alternateLocations: [],
 };

@@ -6,11 +6,9 @@
 import { ServiceError } from "../../shared/domain/errors";
 import {
   createJob,
-  DriveSpec,
   Job,
   JobDefinition,
   markShipping,
-  OperationContext,
   redefineJob,
   ReturnAddress,
   transitionDriveOf,
@@ -18,56 +16,24 @@ import {
 } from "../../shared/domain/job";
 import { JOB_STATES, JobState } from "../../shared/domain/job-state-machine";
 import { applyOperatorEvent, EVENT_ALLOWED_IN, eventsAllowedIn, EventOutcome, OperatorEvent, OperatorEventType } from "../../shared/domain/operator-events";
+import {
+  customerAt as customer,
+  DAY,
+  DELIVERY,
+  HOUR,
+  importDefinition,
+  isoAt as iso,
+  JOB_KEY as KEY,
+  operatorAt as operator,
+  RETURN_ADDRESS,
+  SHIPPING_INFO,
+  shippingImport,
+  STORAGE_ACCOUNT as STORAGE,
+  thrown,
+} from "../support/fixtures";
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-const RULES = { creatingLifetimeMs: 14 * DAY, shippingWaitMs: 14 * DAY, finishedRetentionMs: 90 * DAY };
-const T0 = new Date("2026-03-01T12:00:00.000Z");
-
-const iso = (offsetMs: number) => new Date(T0.getTime() + offsetMs).toISOString();
-function customer(offsetMs: number): OperationContext {
-  return { now: new Date(T0.getTime() + offsetMs), actor: { id: "customer", type: "User", role: "customer" }, rules: RULES };
-}
-function operator(offsetMs: number): OperationContext {
-  return { now: new Date(T0.getTime() + offsetMs), actor: { id: "op-1", type: "User", role: "operator" }, rules: RULES };
-}
-
-const KEY = { subscriptionId: "00000000-0000-0000-0000-000000000001", resourceGroup: "rg", name: "job1" };
-const STORAGE = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct";
-const SHIPPING_INFO = { recipientName: "Microsoft Azure Import/Export Service", city: "Santa Clara" };
-const RETURN_ADDRESS: ReturnAddress = {
-  recipientName: "Ada",
-  streetAddress1: "1 Main St",
-  city: "Redmond",
-  postalCode: "98052",
-  countryOrRegion: "USA",
-  phone: "4255550100",
-  email: "ada@example.com",
-};
 const CORRECTED_ADDRESS: ReturnAddress = { ...RETURN_ADDRESS, streetAddress1: "2 Other Ave" };
-const DELIVERY = { carrierName: "FedEx", trackingNumber: "123456789012" };
 const RETURN_PACKAGE = { carrierName: "UPS", trackingNumber: "RET1", driveCount: 2, shipDate: "2026-03-20" };
-
-function driveSpec(id: string): DriveSpec {
-  return { driveId: id, bitLockerKey: "238810-662376-448998-450120-652806-203390-606320-483076", manifestFile: "\\DriveManifest.xml", manifestHash: "HASH" };
-}
-
-function importDefinition(ids: string[], overrides: Partial<JobDefinition> = {}): JobDefinition {
-  return {
-    location: "westus",
-    jobType: "Import",
-    storageAccountId: STORAGE,
-    driveList: ids.map(driveSpec),
-    returnAddress: RETURN_ADDRESS,
-    deliveryPackage: DELIVERY,
-    ...overrides,
-  };
-}
-
-/** An import job the customer created at T0 and marked Shipping one hour later. */
-function shippingImport(ids: string[] = ["D1", "D2"], overrides: Partial<JobDefinition> = {}): Job {
-  return markShipping(createJob(KEY, importDefinition(ids, overrides), SHIPPING_INFO, customer(0)), customer(HOUR));
-}
 
 function shippingExport(): Job {
   const definition: JobDefinition = {
@@ -104,16 +70,6 @@ function packagingImport(): Job {
   let job = run(transferringImport(), start("D2"), 4 * HOUR);
   job = run(job, finish("D1"), 5 * HOUR);
   return run(job, finish("D2"), 6 * HOUR);
-}
-
-function thrown(action: () => unknown): ServiceError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    return error as ServiceError;
-  }
-  throw new Error("expected the action to throw");
 }
 
 const states = (job: Job) => job.drives.map((drive) => [drive.driveId, drive.state]);

@@ -5,50 +5,13 @@
  */
 import fc from "fast-check";
 import { ServiceError } from "../../shared/domain/errors";
-import { createJob, DriveSpec, Job, JobDefinition, markShipping, OperationContext, updateJob } from "../../shared/domain/job";
+import { createJob, Job, updateJob } from "../../shared/domain/job";
 import { applyOperatorEvent, OperatorEvent } from "../../shared/domain/operator-events";
 import { drivePercentComplete, jobPercentComplete } from "../../shared/domain/progress";
+import { customerAt as customer, HOUR, JOB_KEY as KEY, operatorAt, shippingImport, STORAGE_ACCOUNT as STORAGE } from "../support/fixtures";
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-const RULES = { creatingLifetimeMs: 14 * DAY, shippingWaitMs: 14 * DAY, finishedRetentionMs: 90 * DAY };
-const T0 = new Date("2026-03-01T12:00:00.000Z");
-
-function customer(offsetMs: number): OperationContext {
-  return { now: new Date(T0.getTime() + offsetMs), actor: { id: "customer", type: "User", role: "customer" }, rules: RULES };
-}
-function operator(offsetMs: number): OperationContext {
-  return { now: new Date(T0.getTime() + offsetMs), actor: { id: "op-1", type: "User", role: "operator" }, rules: RULES };
-}
-
-const KEY = { subscriptionId: "00000000-0000-0000-0000-000000000001", resourceGroup: "rg", name: "job1" };
-const STORAGE = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct";
-const RETURN_ADDRESS = {
-  recipientName: "Ada",
-  streetAddress1: "1 Main St",
-  city: "Redmond",
-  postalCode: "98052",
-  countryOrRegion: "USA",
-  phone: "4255550100",
-  email: "ada@example.com",
-};
-const DELIVERY = { carrierName: "FedEx", trackingNumber: "123456789012" };
-
-function driveSpec(id: string): DriveSpec {
-  return { driveId: id, bitLockerKey: "238810-662376-448998-450120-652806-203390-606320-483076", manifestFile: "\\DriveManifest.xml", manifestHash: "HASH" };
-}
-
-function shipping(ids: string[]): Job {
-  const definition: JobDefinition = {
-    location: "westus",
-    jobType: "Import",
-    storageAccountId: STORAGE,
-    driveList: ids.map(driveSpec),
-    returnAddress: RETURN_ADDRESS,
-    deliveryPackage: DELIVERY,
-  };
-  return markShipping(createJob(KEY, definition, {}, customer(0)), customer(HOUR));
-}
+const operator = operatorAt;
+const shipping = (ids: string[]): Job => shippingImport(ids);
 
 /** Applies the events one hour apart, starting two hours after T0. */
 function after(job: Job, ...events: OperatorEvent[]): Job {

@@ -4,19 +4,9 @@
  * one ordinary transition leads to from it, never the fault state itself.
  */
 import { DRIVE_STATES, DriveState, transitionDrive } from "../../shared/domain/drive-state-machine";
-import { ServiceError } from "../../shared/domain/errors";
 import { JOB_STATES, JobState, transitionJob } from "../../shared/domain/job-state-machine";
 import { StateMachine } from "../../shared/domain/state-machine";
-
-function thrown(action: () => unknown): ServiceError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ServiceError);
-    return error as ServiceError;
-  }
-  throw new Error("expected the action to throw");
-}
+import { thrown } from "../support/fixtures";
 
 /**
  * Hand-written: for each state a job can fault in, where clearing the fault may take it. Never

@@ -10,9 +10,8 @@ import {
   recoveryPasswordProblem,
   serializeKeyRecord,
 } from "../../shared/drive/key-record";
-
 // Microsoft's own example key (New-AzImportExportDriveListObject): every group a multiple of 11.
-const EXAMPLE_KEY = "238810-662376-448998-450120-652806-203390-606320-483076";
+import { BITLOCKER_KEY as EXAMPLE_KEY } from "../support/fixtures";
 
 describe("BitLocker recovery passwords", () => {
   it("generates 8 groups of 6 digits, each a multiple of 11 below 720896", () => {

@@ -48,6 +48,8 @@ export const MS_OF = {
   arrivalReturn: 6 * HOUR,
   arrivalDestroy: 7 * HOUR,
 };
+/** The job rules of DURATIONS, for job values written through a store directly. */
+export const HARNESS_JOB_RULES = { creatingLifetimeMs: MS_OF.creating, shippingWaitMs: MS_OF.shippingWait, finishedRetentionMs: MS_OF.retention };
 
 /** Table and queue names no other suite (or test) uses. */
 export function uniqueStorageNames(): Record<string, string> {

@@ -6,13 +6,14 @@
 import { createDeadlineIndex, getServices, getSettings } from "../../shared/app/services";
 import { DEV_TENANT } from "../../shared/auth/authenticator";
 import { ErrorFactory } from "../../shared/domain/errors";
-import { createJob, Job } from "../../shared/domain/job";
+import { Job } from "../../shared/domain/job";
 import { jobBlobPrefix } from "../../shared/domain/log-blobs";
 import { JobsStore, partitionKeyOf, rowKeyOf } from "../../shared/storage/jobs.store";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { HistoryArchiveStore } from "../../shared/storage/history-archive.store";
 import { LogBlobStore } from "../../shared/storage/log-blobs.store";
 import { API, call, jobPath, newSubscriptionId, RETURN_ADDRESS } from "../support/service";
+import { creatingJob, DAY } from "../support/fixtures";
 import { jobBlobNames, jobsTableClient, MaintenanceHarness, MINUTE, putJobBlob, startMaintenanceService, sweepAt } from "./helpers";
 
 let h: MaintenanceHarness;
@@ -23,18 +24,9 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 function jobWithLogs(name: string, at: number): Job {
-  const sub = newSubscriptionId();
-  const job = createJob(
-    { subscriptionId: sub, resourceGroup: "orphans-rg", name },
-    {
-      location: "westus",
-      jobType: "Import",
-      storageAccountId: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct`,
-      driveList: [{ driveId: "DRIVE01", bitLockerKey: "238810-662376-448998-450120-652806-203390-606320-483076", manifestFile: "\\m.xml", manifestHash: "AB" }],
-      returnAddress: RETURN_ADDRESS,
-    },
-    {},
-    { now: new Date(at), actor: { id: "test", type: "User" }, rules: { creatingLifetimeMs: 14 * 86_400_000, shippingWaitMs: 86_400_000, finishedRetentionMs: 86_400_000 } },
+  const job = creatingJob(
+    { subscriptionId: newSubscriptionId(), resourceGroup: "orphans-rg", name },
+    { now: new Date(at), rules: { creatingLifetimeMs: 14 * DAY, shippingWaitMs: DAY, finishedRetentionMs: DAY }, definition: { returnAddress: RETURN_ADDRESS } },
   );
   return { ...job, drives: job.drives.map((drive) => ({ ...drive, blobs: { errorLog: true } })) };
 }

@@ -7,11 +7,12 @@
 import { randomBytes } from "node:crypto";
 import { TableClient } from "@azure/data-tables";
 import { getSettings } from "../../shared/app/services";
-import { createJob as newJobValue, Job } from "../../shared/domain/job";
+import { Job } from "../../shared/domain/job";
 import { SweepReport } from "../../shared/jobs/sweep-service";
 import { createTableClient } from "../../shared/storage/clients";
 import { DeadlineWriter, JobsStore, StoredJob } from "../../shared/storage/jobs.store";
 import { newSubscriptionId, RETURN_ADDRESS } from "../support/service";
+import { creatingJob as creatingJobValue } from "../support/fixtures";
 import { api, jobUrl } from "../api/helpers";
 import { driveStates, getJob, markShipping, patchJob } from "../operator/helpers";
 import {
@@ -20,6 +21,7 @@ import {
   countById,
   createImportJob,
   deletedRecords,
+  HARNESS_JOB_RULES,
   indexEntriesOf,
   JobRef,
   keysOf,
@@ -400,17 +402,5 @@ describe("robustness", () => {
 
 /** A Creating job value made at `at` (for writing through a JobsStore directly). */
 function jobValue(name: string, at: number): Job {
-  const sub = newSubscriptionId();
-  return newJobValue(
-    { subscriptionId: sub, resourceGroup: RG, name },
-    {
-      location: "westus",
-      jobType: "Import",
-      storageAccountId: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct`,
-      driveList: [{ driveId: "DRIVE01", bitLockerKey: "238810-662376-448998-450120-652806-203390-606320-483076", manifestFile: "\\m.xml", manifestHash: "AB" }],
-      returnAddress: RETURN_ADDRESS,
-    },
-    {},
-    { now: new Date(at), actor: { id: "test", type: "User" }, rules: { creatingLifetimeMs: MS_OF.creating, shippingWaitMs: MS_OF.shippingWait, finishedRetentionMs: MS_OF.retention } },
-  );
+  return creatingJobValue({ subscriptionId: newSubscriptionId(), resourceGroup: RG, name }, { now: new Date(at), rules: HARNESS_JOB_RULES, definition: { returnAddress: RETURN_ADDRESS } });
 }

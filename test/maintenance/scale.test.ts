@@ -3,10 +3,11 @@
  * not due and 20 that are, seeded straight through JobsStore.insertBatch (which writes the jobs'
  * index entries first, as the API's writes do), then one sweep through the admin endpoint.
  */
-import { createJob, Job } from "../../shared/domain/job";
+import { Job } from "../../shared/domain/job";
 import { getSettings } from "../../shared/app/services";
 import { newSubscriptionId, RETURN_ADDRESS } from "../support/service";
-import { allIndexEntries, buildSweep, deletedRecords, HOUR, MaintenanceHarness, MINUTE, MS_OF, runSweep, SECOND, startMaintenanceService, table } from "./helpers";
+import { creatingJob } from "../support/fixtures";
+import { allIndexEntries, buildSweep, deletedRecords, HARNESS_JOB_RULES, HOUR, MaintenanceHarness, MINUTE, runSweep, SECOND, startMaintenanceService, table } from "./helpers";
 
 const NOT_DUE = 2_000;
 const DUE = 20;
@@ -19,18 +20,7 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 function jobValue(sub: string, name: string, at: number): Job {
-  return createJob(
-    { subscriptionId: sub, resourceGroup: RG, name },
-    {
-      location: "westus",
-      jobType: "Import",
-      storageAccountId: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct`,
-      driveList: [{ driveId: "DRIVE01", bitLockerKey: "238810-662376-448998-450120-652806-203390-606320-483076", manifestFile: "\\m.xml", manifestHash: "AB" }],
-      returnAddress: RETURN_ADDRESS,
-    },
-    {},
-    { now: new Date(at), actor: { id: "seeder", type: "User" }, rules: { creatingLifetimeMs: MS_OF.creating, shippingWaitMs: MS_OF.shippingWait, finishedRetentionMs: MS_OF.retention } },
-  );
+  return creatingJob({ subscriptionId: sub, resourceGroup: RG, name }, { now: new Date(at), rules: HARNESS_JOB_RULES, definition: { returnAddress: RETURN_ADDRESS } });
 }
 
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {

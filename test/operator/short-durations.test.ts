@@ -2,14 +2,18 @@
  * Behaviour that depends on time, with the clocks shortened: log SAS URIs that expire after one
  * second, and a Shipping job whose package is overdue after one second (the operators' "overdue"
  * view). Its own file, since these settings apply to the whole process.
+ * The service runs on a test clock: the overdue view reads it, so that test moves it on; a SAS is
+ * checked by the storage against the wall clock, so that test signs at the wall clock's time and
+ * waits for the expiry for real.
  */
-import { driveSpec, importJobBody, newSubscriptionId, startTestService, TestService } from "../support/service";
+import { driveSpec, importJobBody, newSubscriptionId, startTestService, TestClock, TestService } from "../support/service";
 import { createJob, sleep } from "../api/helpers";
 import { driveOf, event, fetchText, getJob, JobRef, listAll, markShipping, namesIn, PACKAGE } from "./helpers";
 
 let service: TestService;
+const clock = new TestClock();
 beforeAll(async () => {
-  service = await startTestService({ LOG_SAS_LIFETIME: "PT1S", SHIPPING_WAIT: "PT1S" });
+  service = await startTestService({ LOG_SAS_LIFETIME: "PT1S", SHIPPING_WAIT: "PT1S" }, undefined, clock);
 });
 afterAll(() => service.close());
 
@@ -28,6 +32,7 @@ test("a log URI stops working once its SAS expires", async () => {
   await event(service, job, { type: "TransferStarted", driveId: "DRIVE01" });
   await event(service, job, { type: "TransferProgress", driveId: "DRIVE01", bytesSucceeded: 1, percentComplete: 1, errorLog: ["expiring line"] });
 
+  clock.set(new Date());
   const uri: string = driveOf(await getJob(service, job), "DRIVE01").errorLogUri;
   const url = new URL(uri);
   // Starts in the past for clock skew; expires a second after it was signed.
@@ -45,6 +50,7 @@ test("a log URI stops working once its SAS expires", async () => {
   // one second can pass before the read, so a few fresh tries are allowed).
   let read = { status: 0, text: "" };
   for (let attempt = 0; attempt < 5 && read.status !== 200; attempt++) {
+    clock.set(new Date());
     const fresh: string = driveOf(await getJob(service, job), "DRIVE01").errorLogUri;
     expect(fresh).not.toBe(uri);
     read = await fetchText(fresh);
@@ -65,7 +71,7 @@ test("a Shipping job whose package is late appears in the overdue view; received
   expect(namesIn(await listAll(service, "/operator/jobs?view=overdue"), sub)).toEqual([]);
 
   await event(service, arrives, { type: "PackageReceived", ...PACKAGE, driveIds: ["DRIVE01"] });
-  await sleep(1_500);
+  clock.advance(1_500);
 
   expect(namesIn(await listAll(service, "/operator/jobs?view=overdue"), sub)).toEqual(["extended-wait", "late-package"]);
 

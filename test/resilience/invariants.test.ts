@@ -7,26 +7,21 @@ import { randomBytes } from "node:crypto";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { createDeadlineIndex, getSettings } from "../../shared/app/services";
 import { jobDeadlines } from "../../shared/domain/deadlines";
-import { createJob, DriveSpec, Job, markShipping, OperationContext } from "../../shared/domain/job";
+import { createJob, Job, markShipping, OperationContext } from "../../shared/domain/job";
 import { applyOperatorEvent, OperatorEvent } from "../../shared/domain/operator-events";
 import { checkJob, InvariantProblem } from "../support/invariants";
 import { jobSubject } from "../../shared/storage/deadline-index.store";
 import { driveSpec as apiDriveSpec, importJobBody, newSubscriptionId } from "../support/service";
 import { createJob as createJobThroughApi } from "../api/helpers";
 import { keysOf, MaintenanceHarness, startMaintenanceService, storedJob, table, jobsTableClient } from "../maintenance/helpers";
+import { at, domainDrive as spec, HOUR, JOB_KEY as KEY, RETURN_ADDRESS as ADDRESS, STORAGE_ACCOUNT as STORAGE } from "../support/fixtures";
 import { checkAll } from "./helpers";
 
-const HOUR = 3_600_000;
 const RULES = { creatingLifetimeMs: HOUR, shippingWaitMs: 2 * HOUR, finishedRetentionMs: 4 * HOUR };
-const T0 = Date.parse("2026-03-01T12:00:00.000Z");
 let minute = 0;
 function as(role: "customer" | "operator"): OperationContext {
-  return { now: new Date(T0 + ++minute * 60_000), actor: { id: role, type: "User", role }, rules: RULES };
+  return { now: at(++minute * 60_000), actor: { id: role, type: "User", role }, rules: RULES };
 }
-const KEY = { subscriptionId: "00000000-0000-0000-0000-000000000001", resourceGroup: "rg", name: "job1" };
-const STORAGE = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct";
-const ADDRESS = { recipientName: "Ada", streetAddress1: "1 Main St", city: "Redmond", postalCode: "98052", countryOrRegion: "USA", phone: "4255550100", email: "ada@example.com" };
-const spec = (driveId: string): DriveSpec => ({ driveId, bitLockerKey: "238810-662376-448998-450120-652806-203390-606320-483076", manifestFile: "\\m.xml", manifestHash: "H" });
 
 function apply(job: Job, ...events: OperatorEvent[]): Job {
   return events.reduce((current, event) => applyOperatorEvent(current, event, as("operator")).job, job);

@@ -11,19 +11,11 @@ import { PipelinePolicy, PipelineRequest, RestError } from "@azure/core-rest-pip
 import { selfSignedCertificate } from "../../devhost/certificate";
 import { devCredential, sdkClient } from "../support/sdk";
 import { BITLOCKER_KEY, DELIVERY_PACKAGE, MANIFEST_HASH, RETURN_ADDRESS, startTestService, storageAccountId, TestService } from "../support/service";
+import { ARM_OPERATIONS, WEST_US_SHIPPING } from "../support/fixtures";
 
 const RESOURCE_GROUP = "sdk-rg";
 const OTHER_RESOURCE_GROUP = "sdk-rg-2";
 const RETURN_SHIPPING = { carrierName: "FedEx", carrierAccountNumber: "123456789" };
-const WEST_US_SHIPPING = {
-  recipientName: "Microsoft Azure Import/Export Service",
-  streetAddress1: "2045 Lafayette Street",
-  city: "Santa Clara",
-  stateOrProvince: "CA",
-  postalCode: "95050",
-  countryOrRegion: "USA",
-  phone: "408 352 7600",
-};
 
 interface SentRequest {
   method: string;
@@ -459,13 +451,7 @@ describe("provider operations through the SDK", () => {
     for await (const operation of client.operations.list()) operations.push(operation);
     const names = operations.map((operation) => operation.name);
     expect(names).toEqual(
-      expect.arrayContaining([
-        "Microsoft.ImportExport/jobs/read",
-        "Microsoft.ImportExport/jobs/write",
-        "Microsoft.ImportExport/jobs/delete",
-        "Microsoft.ImportExport/jobs/listBitLockerKeys/action",
-        "Microsoft.ImportExport/locations/read",
-      ]),
+      expect.arrayContaining(ARM_OPERATIONS),
     );
     const read = operations.find((operation) => operation.name === "Microsoft.ImportExport/jobs/read");
     expect(read).toMatchObject({ provider: "Microsoft Import/Export", resource: "Jobs", operation: "Get or List Jobs" });

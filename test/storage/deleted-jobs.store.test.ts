@@ -4,10 +4,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { TableClient } from "@azure/data-tables";
-import { createJob, Job } from "../../shared/domain/job";
+import { Job } from "../../shared/domain/job";
 import { DeletedJobsStore } from "../../shared/storage/deleted-jobs.store";
 import { chunkBySize } from "../../shared/storage/size-chunks";
-import { BITLOCKER_KEY, MANIFEST_HASH } from "../support/service";
+import { creatingJob } from "../support/fixtures";
 import { tableClient } from "./helpers";
 
 let table: TableClient;
@@ -20,17 +20,7 @@ beforeAll(async () => {
 });
 
 function jobOf(sub: string, resourceGroup: string, name: string): Job {
-  return createJob(
-    { subscriptionId: sub, resourceGroup, name },
-    {
-      location: "westus",
-      jobType: "Import",
-      storageAccountId: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/store`,
-      driveList: [{ driveId: "D1", bitLockerKey: BITLOCKER_KEY, manifestFile: "\\m.xml", manifestHash: MANIFEST_HASH }],
-    },
-    { recipientName: "DC" },
-    { now: new Date("2026-08-01T10:00:00Z"), actor: { id: "tester", type: "User" }, rules: { creatingLifetimeMs: 1, shippingWaitMs: 1, finishedRetentionMs: 1 } },
-  );
+  return creatingJob({ subscriptionId: sub, resourceGroup, name }, { now: new Date("2026-08-01T10:00:00Z"), rules: { creatingLifetimeMs: 1, shippingWaitMs: 1, finishedRetentionMs: 1 }, driveId: "D1" });
 }
 
 test("300 deletions of long-named jobs in one resource group: a few entities, each within one string column, all read back", async () => {

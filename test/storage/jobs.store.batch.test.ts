@@ -5,36 +5,21 @@
  */
 import { randomUUID } from "node:crypto";
 import { odata, TableClient } from "@azure/data-tables";
-import { createJob, Job, OperationContext } from "../../shared/domain/job";
+import { Job } from "../../shared/domain/job";
 import { JobsStore, partitionKeyOf, rowKeyOf } from "../../shared/storage/jobs.store";
 import { ConcurrencyError } from "../../shared/storage/storage-errors";
-import { BITLOCKER_KEY, MANIFEST_HASH } from "../support/service";
+import { creatingJob } from "../support/fixtures";
 import { tableClient } from "./helpers";
 
 const tableName = "storebatchtests";
 let table: TableClient;
 let store: JobsStore;
 
-const context: OperationContext = {
-  now: new Date("2026-11-23T10:00:00Z"),
-  actor: { id: "tester", type: "User" },
-  rules: { creatingLifetimeMs: 14 * 86_400_000, shippingWaitMs: 14 * 86_400_000, finishedRetentionMs: 90 * 86_400_000 },
-};
+const NOW = new Date("2026-11-23T10:00:00Z");
 
 /** A Creating import job in `sub`'s resource group "Batch-RG". */
 function jobOf(sub: string, name: string): Job {
-  const key = { subscriptionId: sub, resourceGroup: "Batch-RG", name };
-  return createJob(
-    key,
-    {
-      location: "westus",
-      jobType: "Import",
-      storageAccountId: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/store`,
-      driveList: [{ driveId: "D1", bitLockerKey: BITLOCKER_KEY, manifestFile: "\\m.xml", manifestHash: MANIFEST_HASH }],
-    },
-    { recipientName: "DC" },
-    context,
-  );
+  return creatingJob({ subscriptionId: sub, resourceGroup: "Batch-RG", name }, { now: NOW, driveId: "D1" });
 }
 
 /** A fresh partition (a new subscription) of jobs with these names, inserted 100 to a transaction. */

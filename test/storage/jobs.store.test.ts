@@ -4,36 +4,21 @@
  */
 import { randomUUID } from "node:crypto";
 import { TableClient } from "@azure/data-tables";
-import { createJob, Job, OperationContext } from "../../shared/domain/job";
+import { Job, JobDefinition } from "../../shared/domain/job";
 import { JobsStore } from "../../shared/storage/jobs.store";
 import { ConcurrencyError } from "../../shared/storage/storage-errors";
-import { BITLOCKER_KEY, MANIFEST_HASH } from "../support/service";
+import { BITLOCKER_KEY, creatingJob } from "../support/fixtures";
 import { tableClient } from "./helpers";
 
 const tableName = "storetests";
 let table: TableClient;
 let store: JobsStore;
 
-const context: OperationContext = {
-  now: new Date("2026-11-23T10:00:00Z"),
-  actor: { id: "tester", type: "User" },
-  rules: { creatingLifetimeMs: 14 * 86_400_000, shippingWaitMs: 14 * 86_400_000, finishedRetentionMs: 90 * 86_400_000 },
-};
+const NOW = new Date("2026-11-23T10:00:00Z");
 
-function newJob(overrides: Partial<Parameters<typeof createJob>[1]> = {}): Job {
+function newJob(overrides: Partial<JobDefinition> = {}): Job {
   const key = { subscriptionId: randomUUID(), resourceGroup: "Store-RG", name: `Job-${randomUUID().slice(0, 8)}` };
-  return createJob(
-    key,
-    {
-      location: "westus",
-      jobType: "Import",
-      storageAccountId: `/subscriptions/${key.subscriptionId}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/store`,
-      driveList: [{ driveId: "D1", bitLockerKey: BITLOCKER_KEY, manifestFile: "\\m.xml", manifestHash: MANIFEST_HASH }],
-      ...overrides,
-    },
-    { recipientName: "DC" },
-    context,
-  );
+  return creatingJob(key, { now: NOW, driveId: "D1", definition: overrides });
 }
 
 beforeAll(async () => {

@@ -10,6 +10,7 @@ import { useStorageCredential } from "../../shared/storage/clients";
 import { timerDefinitions } from "../../shared/app/timers";
 import { DEV_TOKENS } from "../../shared/auth/authenticator";
 import { Clock } from "../../shared/domain/clock";
+import { BITLOCKER_KEY, MANIFEST_HASH } from "./fixtures";
 import { azuriteTokenCredential, identityMode, identityStorageSettings, runIdentityStorage } from "./identity";
 
 export const API = "api-version=2021-01-01";
@@ -116,8 +117,7 @@ export async function call<T = any>(
   return { status: response.status, headers: response.headers, body: parsed as T };
 }
 
-export const BITLOCKER_KEY = "238810-662376-448998-450120-652806-203390-606320-483076";
-export const MANIFEST_HASH = "4228EC5D8E048CB9B515338C789314BE8D0B2FDBC7C7A0308E1C826242CDE74E";
+export { BITLOCKER_KEY, MANIFEST_HASH };
 
 export function driveSpec(driveId: string, overrides: Record<string, unknown> = {}) {
   return { driveId, bitLockerKey: BITLOCKER_KEY, manifestFile: "\\DriveManifest.xml", manifestHash: MANIFEST_HASH, ...overrides };
