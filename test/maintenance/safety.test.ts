@@ -185,17 +185,21 @@ describe("concurrent and repeated sweeps", () => {
 });
 
 describe("writers racing the sweep", () => {
-  test("a customer update moved the deadline; the sweep meets the old entry: dropped as stale, job untouched, new entry kept", async () => {
+  test("a customer update moved the deadline; the sweep meets the old entry: an entry at the new deadline is chained first, the job's document untouched", async () => {
     const t0 = h.clock.now().getTime();
     const job = await creatingJob("moved");
     h.clock.set(new Date(t0 + 30 * MINUTE));
     expect((await patchJob(h.service, job, { tags: { again: "1" } })).status).toBe(200);
     const moved = t0 + 30 * MINUTE + MS_OF.creating;
-    const etag = await etagOf(job);
+    // The update wrote no entry: the one at the old deadline still covers the later one.
+    expect(await indexEntriesOf(job.sub, RG, job.name)).toEqual([`${iso(t0 + MS_OF.creating)}|CreatingExpiry`]);
+    const document = (await storedEntity(job.sub, RG, job.name))!.Job;
 
     const report = await sweepAt(h, t0, MS_OF.creating + SECOND);
-    expect(report.sweep).toMatchObject({ indexEntriesRead: 1, staleEntriesDropped: 1, jobsActedOn: 0, noticesSent: 0 });
-    expect(await etagOf(job)).toBe(etag);
+    expect(report.sweep).toMatchObject({ indexEntriesRead: 1, staleEntriesDropped: 1, entriesChained: 1, jobsActedOn: 0, noticesSent: 0 });
+    // Only the job's IndexedDue changed (an ETag-guarded merge), not its document.
+    const entity = (await storedEntity(job.sub, RG, job.name))!;
+    expect([entity.Job, entity.IndexedDue]).toEqual([document, iso(moved)]);
     expect(await indexEntriesOf(job.sub, RG, job.name)).toEqual([`${iso(moved)}|CreatingExpiry`]);
     expect(await deletedRecords(job.sub)).toEqual([]);
   });
@@ -229,9 +233,9 @@ describe("writers racing the sweep", () => {
     h.clock.set(new Date(t0 + MS_OF.shippingWait + SECOND));
     const report = await sweep.run();
     racing = false;
-    // The overdue job's CreatingExpiry entry is stale; its ShippingOverdue and the expiring job's entry lost the race.
-    expect(report).toMatchObject({ skippedChangedMeanwhile: 2, staleEntriesDropped: 1, jobsActedOn: 0, jobsDeleted: 0, noticesSent: 0, errors: [] });
-    expect(writes).toBe(3);
+    // One entry each (the overdue job's CreatingExpiry entry stands for its ShippingOverdue deadline): both lost the race.
+    expect(report).toMatchObject({ skippedChangedMeanwhile: 2, staleEntriesDropped: 0, jobsActedOn: 0, jobsDeleted: 0, noticesSent: 0, errors: [] });
+    expect(writes).toBe(2);
 
     expect(await status(expiring)).toBe(200);
     expect((await storedJob(expiring.sub, RG, expiring.name))!.tags).toEqual({ customer: expect.stringMatching(/^was-here-/) });
@@ -251,16 +255,17 @@ describe("writers racing the sweep", () => {
 
   test("an entry pointing at a job whose state changed, or that is gone, is dropped without action", async () => {
     const t0 = h.clock.now().getTime();
-    const shipped = await shippingJob("moved-on"); // its CreatingExpiry entry is still in the index
+    // Marking it Shipping wrote no entry: its CreatingExpiry entry comes before ShippingOverdue, so it covers it.
+    const shipped = await shippingJob("moved-on");
     const removed = await creatingJob("deleted-by-customer");
     expect((await api(h.service, "DELETE", jobUrl(removed.sub, RG, removed.name))).status).toBe(200);
-    expect(await indexEntriesOf(shipped.sub, RG, shipped.name)).toEqual([`${iso(t0 + MS_OF.creating)}|CreatingExpiry`, `${iso(t0 + MS_OF.shippingWait)}|ShippingOverdue`]);
-    const etag = await etagOf(shipped);
+    expect(await indexEntriesOf(shipped.sub, RG, shipped.name)).toEqual([`${iso(t0 + MS_OF.creating)}|CreatingExpiry`]);
+    const document = (await storedEntity(shipped.sub, RG, shipped.name))!.Job;
     await h.inbox.drain();
 
     const report = await sweepAt(h, t0, MS_OF.creating + SECOND);
-    expect(report.sweep).toMatchObject({ indexEntriesRead: 2, staleEntriesDropped: 2, jobsActedOn: 0, jobsDeleted: 0, noticesSent: 0, errors: [] });
-    expect(await etagOf(shipped)).toBe(etag);
+    expect(report.sweep).toMatchObject({ indexEntriesRead: 2, staleEntriesDropped: 2, entriesChained: 1, jobsActedOn: 0, jobsDeleted: 0, noticesSent: 0, errors: [] });
+    expect((await storedEntity(shipped.sub, RG, shipped.name))!.Job).toBe(document);
     expect((await getJob(h.service, shipped)).properties.state).toBe("Shipping");
     expect(await indexEntriesOf(shipped.sub, RG, shipped.name)).toEqual([`${iso(t0 + MS_OF.shippingWait)}|ShippingOverdue`]);
     expect(await indexEntriesOf(removed.sub, RG, removed.name)).toEqual([]);
@@ -311,11 +316,12 @@ describe("the expiry index stays complete", () => {
     const { index } = buildSweep(h.clock);
     const seen: boolean[] = [];
     const watching: DeadlineWriter = {
-      async ensureForJob(value: Job, previous?: Job) {
-        await index.ensureForJob(value, previous);
+      async cover(value: Job, base?: Pick<StoredJob, "job" | "indexedDue">) {
+        const indexedDue = await index.cover(value, base);
         seen.push((await storedEntity(value.key.subscriptionId, value.key.resourceGroup, value.key.name)) !== undefined);
+        return indexedDue;
       },
-      repairForJobs: (values: Job[]) => index.repairForJobs(values),
+      coverMany: (values: Job[]) => index.coverMany(values),
     };
     const store = new JobsStore(createTableClient(settings, settings.jobsTableName), watching);
     const ordered = jobValue("ordered", t0);
