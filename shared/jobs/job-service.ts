@@ -159,7 +159,7 @@ export class JobService {
         job = applyOperatorEvent(job, event, this.context(ARRIVAL_DESK)).job;
       }
       // Once Shipping the mark has served: a package that comes now is received directly.
-      const written = await this.store.replace(job, existing, shipping ? undefined : existing.arrivalWaiting);
+      const written = await this.store.replace(job, existing, shipping ? false : existing.arrivalWaiting);
       return { job, attached: arrival ? [arrival] : [], written, before: existing.job };
     });
     await this.messenger.afterWrite(written, stateChangeMessages(before, job));

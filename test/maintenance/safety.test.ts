@@ -253,6 +253,46 @@ describe("writers racing the sweep", () => {
     expect(await status(expiring)).toBe(200);
   });
 
+  test("a customer update between the sweep chaining an entry and recording it on the job: the record loses (412), the job is read again and chained at its newer deadline", async () => {
+    const t0 = h.clock.now().getTime();
+    const job = await creatingJob("chain-race");
+    h.clock.set(new Date(t0 + 30 * MINUTE));
+    expect((await patchJob(h.service, job, { tags: { first: "1" } })).status).toBe(200);
+    const firstRestart = t0 + 30 * MINUTE + MS_OF.creating;
+    const sweepAtTime = t0 + MS_OF.creating + SECOND;
+    const secondRestart = sweepAtTime + MS_OF.creating;
+    let raced = 0;
+
+    /** A jobs store that lets the customer update the job just before the sweep records its new entry. */
+    class RacingJobsStore extends JobsStore {
+      override async mark(stored: StoredJob, columns: { indexedDue?: string; arrivalWaiting?: boolean }): Promise<StoredJob> {
+        if (raced++ === 0) expect((await patchJob(h.service, job, { tags: { second: "2" } })).status).toBe(200);
+        return super.mark(stored, columns);
+      }
+    }
+    const { sweep } = buildSweep(h.clock, (tableClient: TableClient, index: DeadlineWriter) => new RacingJobsStore(tableClient, index));
+
+    h.clock.set(new Date(sweepAtTime));
+    const report = await sweep.run();
+    // The first record lost to the customer's write; the second, on the job read again, won.
+    expect(raced).toBe(2);
+    expect(report).toMatchObject({ indexEntriesRead: 1, staleEntriesDropped: 1, entriesChained: 1, skippedChangedMeanwhile: 0, jobsActedOn: 0, errors: [] });
+    expect((await storedEntity(job.sub, RG, job.name))!.IndexedDue).toBe(iso(secondRestart));
+    expect((await storedJob(job.sub, RG, job.name))!.tags).toEqual({ second: "2" });
+    // The entry chained for the first restart is extra (harmless); the one the job records is there.
+    expect(await indexEntriesOf(job.sub, RG, job.name)).toEqual([`${iso(firstRestart)}|CreatingExpiry`, `${iso(secondRestart)}|CreatingExpiry`]);
+
+    // The extra entry is dropped without a write; the job goes at its deadline, not before.
+    const extra = await sweepAt(h, firstRestart, SECOND);
+    expect(extra.sweep).toMatchObject({ staleEntriesDropped: 1, entriesChained: 0, jobsActedOn: 0 });
+    expect(await status(job)).toBe(200);
+    await sweepAt(h, secondRestart, -SECOND);
+    expect(await status(job)).toBe(200);
+    const due = await sweepAt(h, secondRestart, SECOND);
+    expect(due.sweep).toMatchObject({ jobsDeleted: 1, byKind: { CreatingExpiry: 1 } });
+    expect(await status(job)).toBe(404);
+  });
+
   test("an entry pointing at a job whose state changed, or that is gone, is dropped without action", async () => {
     const t0 = h.clock.now().getTime();
     // Marking it Shipping wrote no entry: its CreatingExpiry entry comes before ShippingOverdue, so it covers it.
