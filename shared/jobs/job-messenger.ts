@@ -4,7 +4,6 @@
  * them later: a customer's request never fails because a notification could not be queued.
  */
 import { OUTBOX_MAX_CHARS } from "../domain/history";
-import { Job } from "../domain/job";
 import { OutboundMessage } from "../domain/messages";
 import { JobsStore, StoredJob } from "../storage/jobs.store";
 import { NotificationQueue } from "../storage/notification-queue";
@@ -18,7 +17,7 @@ export class JobMessenger {
   /** `written` is the job as the write that caused the messages left it. */
   async afterWrite(written: StoredJob, messages: OutboundMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    const job: Job = written.job;
+    const { job } = written;
     try {
       await this.queue.publish(messages);
     } catch {
