@@ -61,6 +61,29 @@ export function jobDeadlines(job: Job, rules: MaintenanceRules): Deadline<JobDea
   return deadlines;
 }
 
+/**
+ * The first deadline the job has (the earliest due; the first listed on a tie). The expiry index
+ * keeps one entry at or before it per job, not one per deadline: the sweep, meeting that entry,
+ * acts on whatever is due then and chains an entry at the next deadline.
+ */
+export function earliestDeadline(job: Job, rules: MaintenanceRules): Deadline<JobDeadlineKind> | undefined {
+  let earliest: Deadline<JobDeadlineKind> | undefined;
+  for (const deadline of jobDeadlines(job, rules)) if (!earliest || deadline.dueAt < earliest.dueAt) earliest = deadline;
+  return earliest;
+}
+
+/**
+ * Which of the job's deadlines a due index entry of `kind` stands for: its own kind when the job
+ * has that deadline due, otherwise the job's earliest deadline if that is due (an entry covers the
+ * job's deadlines up to the next one, whatever their kinds); `kind` again when nothing is due.
+ */
+export function dueKind(job: Job, kind: JobDeadlineKind, now: Date, rules: MaintenanceRules): JobDeadlineKind {
+  const at = now.toISOString();
+  if (jobDeadlines(job, rules).some((deadline) => deadline.kind === kind && deadline.dueAt <= at)) return kind;
+  const earliest = earliestDeadline(job, rules);
+  return earliest && earliest.dueAt <= at ? earliest.kind : kind;
+}
+
 export function arrivalDeadlines(arrival: Arrival, rules: MaintenanceRules): Deadline<ArrivalDeadlineKind>[] {
   if (arrival.status !== "Unmatched") return [];
   const deadlines: Deadline<ArrivalDeadlineKind>[] = [];

@@ -4,9 +4,8 @@
  * them later: a customer's request never fails because a notification could not be queued.
  */
 import { OUTBOX_MAX_CHARS } from "../domain/history";
-import { Job } from "../domain/job";
 import { OutboundMessage } from "../domain/messages";
-import { JobsStore } from "../storage/jobs.store";
+import { JobsStore, StoredJob } from "../storage/jobs.store";
 import { NotificationQueue } from "../storage/notification-queue";
 
 export class JobMessenger {
@@ -15,8 +14,10 @@ export class JobMessenger {
     private readonly store: JobsStore,
   ) {}
 
-  async afterWrite(job: Job, etag: string, messages: OutboundMessage[]): Promise<void> {
+  /** `written` is the job as the write that caused the messages left it. */
+  async afterWrite(written: StoredJob, messages: OutboundMessage[]): Promise<void> {
     if (messages.length === 0) return;
+    const { job } = written;
     try {
       await this.queue.publish(messages);
     } catch {
@@ -24,7 +25,7 @@ export class JobMessenger {
       // A long outage must not grow the job past what it can store (see domain/history.ts).
       if (JSON.stringify(outbox).length > OUTBOX_MAX_CHARS) return;
       try {
-        await this.store.replace({ ...job, outbox }, etag, job);
+        await this.store.replace({ ...job, outbox }, written);
       } catch {
         // The job changed again meanwhile (its writer sends its own messages) or storage is down:
         // these messages are lost, which is the one window at-least-once delivery leaves open here.

@@ -96,7 +96,7 @@ export class JobService {
         const job = { ...createJob(key, definition, shippingInformationOf(location), context), tenantId };
         assertDefinitionFits(job);
         try {
-          return { job, created: true, etag: await this.store.insert(job), before: undefined };
+          return { job, created: true, written: await this.store.insert(job), before: undefined };
         } catch (error) {
           if (error instanceof ConcurrencyError) exists = true; // retried as an update, with a read
           throw error;
@@ -105,9 +105,9 @@ export class JobService {
       if (existing.job.tenantId !== tenantId) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
       const job = redefineJob(existing.job, definition, context);
       assertDefinitionFits(job);
-      return { job, created: false, etag: await this.store.replace(job, existing.etag, existing.job), before: existing.job };
+      return { job, created: false, written: await this.store.replace(job, existing), before: existing.job };
     });
-    await this.messenger.afterWrite(result.job, result.etag, stateChangeMessages(result.before, result.job));
+    await this.messenger.afterWrite(result.written, stateChangeMessages(result.before, result.job));
     return { job: result.job, created: result.created };
   }
 
@@ -142,25 +142,27 @@ export class JobService {
 
   /**
    * Applies a customer update. When it marks the job Shipping and a package for it already arrived
-   * (recorded as an unmatched arrival), the package is received in the same write.
+   * (recorded as an unmatched arrival, and marked on the job by the desk), the package is received
+   * in the same write.
    */
   async update(key: JobKey, update: JobUpdate, actor: Actor, tenantId: string): Promise<Job> {
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "write");
-    const { job, attached, etag, before } = await withConcurrencyRetries(async () => {
-      // A request that marks the job Shipping looks for a package that already came, alongside the read.
-      const [existing, pending] = await Promise.all([this.load(key, tenantId), update.state === "Shipping" ? this.arrivals.unmatchedFor(key) : []]);
+    const { job, attached, written, before } = await withConcurrencyRetries(async () => {
+      const existing = await this.load(key, tenantId);
       let job = updateJob(existing.job, update, this.context(actor));
       assertDefinitionFits(job);
-      const attached = existing.job.state !== "Shipping" && job.state === "Shipping" ? pending : [];
-      const [arrival] = attached;
+      const shipping = existing.job.state !== "Shipping" && job.state === "Shipping";
+      // The arrivals are read only when the desk marked the job: most jobs have none waiting.
+      const [arrival] = shipping && existing.arrivalWaiting ? await this.arrivals.unmatchedFor(key) : [];
       if (arrival) {
         const event = { type: "PackageReceived" as const, carrierName: arrival.carrierName, trackingNumber: arrival.trackingNumber, driveIds: arrival.driveIds };
         job = applyOperatorEvent(job, event, this.context(ARRIVAL_DESK)).job;
       }
-      const etag = await this.store.replace(job, existing.etag, existing.job);
-      return { job, attached: arrival ? [arrival] : [], etag, before: existing.job };
+      // Once Shipping the mark has served: a package that comes now is received directly.
+      const written = await this.store.replace(job, existing, shipping ? false : existing.arrivalWaiting);
+      return { job, attached: arrival ? [arrival] : [], written, before: existing.job };
     });
-    await this.messenger.afterWrite(job, etag, stateChangeMessages(before, job));
+    await this.messenger.afterWrite(written, stateChangeMessages(before, job));
     // The job is the truth and is written, so the answer is success. The arrival's move follows it;
     // if that fails, the arrival stays listed as Unmatched and an operator's attach settles it.
     for (const arrival of attached) {

@@ -11,13 +11,17 @@ import { Actor, findDrive, Job, JobKey, JobRules, OperationContext, StateChange 
 import { driveBlobName, incompleteBlobListName } from "../domain/log-blobs";
 import { applyOperatorEvent, BlobWrite, DriveDisposalEvent, OperatorEvent } from "../domain/operator-events";
 import { ArrivalPage, ArrivalsStore } from "../storage/arrivals.store";
-import { JobPage, JobsStore, OperatorJobQuery } from "../storage/jobs.store";
+import { JobPage, JobsStore, OperatorJobQuery, StoredJob } from "../storage/jobs.store";
+import { ConcurrencyError } from "../storage/storage-errors";
 import { LogBlobStore } from "../storage/log-blobs.store";
 import { noticeMessage, stateChangeMessages } from "../domain/messages";
 import { DeadlineIndex } from "../storage/deadline-index.store";
 import { HistoryArchiveStore } from "../storage/history-archive.store";
 import { JobMessenger } from "./job-messenger";
 import { withConcurrencyRetries } from "./retry";
+
+/** How often the desk re-reads a job whose writes race its arrival mark. */
+const MARK_ATTEMPTS = 4;
 
 export interface EventResult {
   /** The job after the event; absent when the package became an unmatched arrival. */
@@ -59,7 +63,8 @@ export class OperatorService {
       const repeated = stored?.job.receivedPackage?.trackingNumber === event.trackingNumber;
       if (!stored || (stored.job.state !== "Shipping" && !repeated)) {
         const arrival = await this.recordArrival({ ...event, jobKey: key }, stored ? "JobNotShipping" : "NoSuchJob");
-        return { arrival };
+        const received = stored && (await this.markArrivalWaiting(stored, arrival, actor));
+        return received || { arrival };
       }
     }
     let blobsWritten = false;
@@ -71,15 +76,15 @@ export class OperatorService {
         await this.writeBlobs(outcome.job, outcome.blobWrites);
         blobsWritten = true;
       }
-      const etag = await this.jobs.replace(outcome.job, stored.etag, stored.job);
-      return { job: outcome.job, stopTransfer: outcome.stopTransfer, etag, before: stored.job, notices: outcome.notices };
+      const written = await this.jobs.replace(outcome.job, stored);
+      return { job: outcome.job, stopTransfer: outcome.stopTransfer, written, before: stored.job, notices: outcome.notices };
     });
     const at = this.clock.now().toISOString();
     const messages = [
       ...stateChangeMessages(result.before, result.job),
       ...result.notices.map((notice) => noticeMessage(result.job, notice.audience, notice.kind, notice.message, at, `${event.type}@${at}`)),
     ];
-    await this.messenger.afterWrite(result.job, result.etag, messages);
+    await this.messenger.afterWrite(result.written, messages);
     return { job: result.job, stopTransfer: result.stopTransfer };
   }
 
@@ -100,6 +105,29 @@ export class OperatorService {
     await this.deadlines.ensureForArrival(arrival);
     await this.arrivals.record(arrival);
     return arrival;
+  }
+
+  /**
+   * After an arrival for a job that is not Shipping was recorded: marks the job (ETag-guarded) if it
+   * can still become Shipping, so that marking it Shipping looks the arrival up. The arrival is
+   * recorded first, so a customer's write that lost to the mark finds it on its retry; if the
+   * customer marked the job Shipping first, the package is received now.
+   */
+  private async markArrivalWaiting(stored: StoredJob, arrival: Arrival, actor: Actor): Promise<EventResult | undefined> {
+    const key = stored.job.key;
+    for (let attempt = 1; ; attempt++) {
+      if (stored.job.state === "Shipping") return this.attachArrival(arrival.id, key, actor);
+      if (stored.job.state !== "Creating" || stored.arrivalWaiting) return undefined;
+      try {
+        await this.jobs.mark(stored, { arrivalWaiting: true });
+        return undefined;
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt === MARK_ATTEMPTS) throw error;
+      }
+      const reread = await this.jobs.get(key);
+      if (!reread) return undefined;
+      stored = reread;
+    }
   }
 
   /** Attaches an unmatched arrival to a job that is Shipping: the job receives the package. */

@@ -11,7 +11,7 @@
  * whole is deleted whole instead of entry by entry.
  */
 import { Clock } from "../domain/clock";
-import { decideArrivalDeadline, decideJobDeadline, jobDeadlines, JobDeadlineKind, ArrivalDeadlineKind, MaintenanceRules } from "../domain/deadlines";
+import { decideArrivalDeadline, decideJobDeadline, dueKind, earliestDeadline, jobDeadlines, JobDeadlineKind, ArrivalDeadlineKind, MaintenanceRules } from "../domain/deadlines";
 import { Job } from "../domain/job";
 import { jobBlobPrefix, jobHasBlobs } from "../domain/log-blobs";
 import { stateChangeMessages } from "../domain/messages";
@@ -34,6 +34,8 @@ export interface SweepReport {
   jobsDeleted: number;
   noticesSent: number;
   staleEntriesDropped: number;
+  /** Stale entries a job still relied on: an entry at its next deadline was written first. */
+  entriesChained: number;
   skippedChangedMeanwhile: number;
   /** Blobs of deleted jobs that a stopped delete had left behind. */
   orphanBlobsDeleted: number;
@@ -69,6 +71,9 @@ type PrefetchedJobs = Map<string, StoredJob | undefined>;
 
 /** Past days' index tables collect this many worked-off entries before removing them anyway. */
 const MAX_DEFERRED_REMOVALS = 10_000;
+
+/** How often the sweep re-reads a job whose write raced its re-chaining before leaving it to the next run. */
+const MAX_RECHAIN_ATTEMPTS = 4;
 
 /** How many due entries one sweep works on at once. */
 const SWEEP_CONCURRENCY = 16;
@@ -110,6 +115,7 @@ export class SweepService {
       jobsDeleted: 0,
       noticesSent: 0,
       staleEntriesDropped: 0,
+      entriesChained: 0,
       skippedChangedMeanwhile: 0,
       orphanBlobsDeleted: 0,
       transactions: 0,
@@ -333,16 +339,11 @@ export class SweepService {
       report.entitiesRead++;
     }
     if (!stored) return "stale";
-    const kind = entry.kind as JobDeadlineKind;
+    // The entry may stand for a later deadline of another kind (see dueKind).
+    const kind = dueKind(stored.job, entry.kind as JobDeadlineKind, now, this.rules);
     const decision = decideJobDeadline(stored.job, kind, now, this.rules);
 
-    if (decision.action === "skip") {
-      // The job moved its deadline (an update, an extension, a changed setting) without a matching
-      // entry yet: make sure the current one is indexed before this one is dropped.
-      const current = jobDeadlines(stored.job, this.rules).find((deadline) => deadline.kind === kind);
-      if (current && current.dueAt !== entry.dueAt) await this.index.repairForJob(stored.job, counter);
-      return "stale";
-    }
+    if (decision.action === "skip") return this.rechain(entry, stored, report, counter);
 
     if (decision.action === "delete") {
       const joined = deletions.get(subject);
@@ -350,18 +351,20 @@ export class SweepService {
       else deletions.set(subject, { stored, reason: decision.reason, kind, notices: decision.notices, entries: [entry] });
       return "deferred";
     }
+    // This entry is dropped once acted on; if the job relies on it, the write chains the next one.
+    const base = releasing(stored, entry.dueAt);
     try {
       const before = stored.job;
       if (decision.job === before) {
         // Only the outbox is owed (a sweep died after its write): send it now. A writer in
         // between keeps the outbox, so this entry stays to bring the next sweep back to it.
-        if (!(await this.sendOutbox(before, stored.etag, report, counter))) return "changed";
+        if (!(await this.sendOutbox(base, report, counter))) return "changed";
       } else {
         // State-change messages ride in the outbox too, so they survive a crash like the notices.
         const changed: Job = { ...decision.job, outbox: [...(decision.job.outbox ?? []), ...stateChangeMessages(before, decision.job)] };
         counter.transactions++;
-        const etag = await this.jobs.replace(changed, stored.etag, before);
-        await this.sendOutbox(changed, etag, report, counter);
+        const written = await this.jobs.replace(changed, base);
+        await this.sendOutbox(written, report, counter);
       }
     } catch (error) {
       if (error instanceof ConcurrencyError) return "changed";
@@ -372,23 +375,54 @@ export class SweepService {
     return "acted";
   }
 
-  /** Sends the job's outbox, then clears it with the ETag of the write that filled it. */
-  /** Whether the outbox was cleared (false: a writer got in between and the outbox stays). */
-  private async sendOutbox(job: Job, etag: string, report: SweepReport, counter: TransactionCounter): Promise<boolean> {
+  /**
+   * An entry of a job with nothing due: dropped, but if it is the entry the job relies on and the
+   * job still has a deadline, an entry at that deadline is written and recorded on the job first
+   * (ETag-guarded; on a lost race the job is read again and the check redone).
+   */
+  private async rechain(entry: IndexEntry, stored: StoredJob, report: SweepReport, counter: TransactionCounter): Promise<EntryOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      if (stored.indexedDue !== entry.dueAt || !earliestDeadline(stored.job, this.rules)) return "stale";
+      try {
+        const indexedDue = await this.index.cover(stored.job, undefined, counter);
+        counter.transactions++;
+        await this.jobs.mark(stored, { indexedDue });
+        report.entriesChained++;
+        return "stale";
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+        if (attempt === MAX_RECHAIN_ATTEMPTS) return "changed";
+      }
+      counter.transactions++;
+      report.entitiesRead++;
+      const reread = await this.jobs.getByEntityKeys(partitionKeyOf(stored.job.key), rowKeyOf(stored.job.key));
+      if (!reread) return "stale";
+      stored = reread;
+    }
+  }
+
+  /**
+   * Sends the job's outbox, then clears it with the ETag of the write that filled it. Whether the
+   * outbox was cleared (false: a writer got in between and the outbox stays).
+   */
+  private async sendOutbox(written: StoredJob, report: SweepReport, counter: TransactionCounter): Promise<boolean> {
+    const job = written.job;
     const outbox = job.outbox ?? [];
     if (outbox.length === 0) return true;
     await this.publish(outbox, report, counter);
     counter.transactions++;
+    const owed = jobDeadlines(job, this.rules).filter((deadline) => deadline.kind === "Outbox");
     // A writer in between keeps the outbox; the Outbox entry brings the next sweep back to it
     // (the messages' stable ids let consumers drop the repeat).
     try {
-      await this.jobs.replace({ ...job, outbox: undefined }, etag, job);
+      // Its entry is dropped below; if the job relies on it, the clearing write chains the next one.
+      await this.jobs.replace({ ...job, outbox: undefined }, owed.length > 0 ? releasing(written, owed[0].dueAt) : written);
     } catch (error) {
       if (error instanceof ConcurrencyError) return false;
       throw error;
     }
     // Sent and cleared: its index entry would only be read and dropped as stale next time.
-    await this.index.dropForJob(job, jobDeadlines(job, this.rules).filter((deadline) => deadline.kind === "Outbox"), counter);
+    await this.index.dropForJob(job, owed, counter);
     return true;
   }
 
@@ -438,6 +472,11 @@ export class SweepService {
     counter.transactions += await this.queue.publish(messages);
     report.noticesSent += messages.filter((message) => message.type === "notice").length;
   }
+}
+
+/** `stored` as a base for a write after which the entry due at `dueAt` is dropped: not relied on. */
+function releasing(stored: StoredJob, dueAt: string): StoredJob {
+  return stored.indexedDue === dueAt ? { ...stored, indexedDue: undefined } : stored;
 }
 
 function subjectKey(partitionKey: string, rowKey: string): string {

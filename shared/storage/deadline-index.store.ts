@@ -1,10 +1,14 @@
 /**
- * The expiry index: one entity per deadline, so a sweep reads only what is due instead of every job.
- * Table Storage can't write a job and its index entry in one transaction (different tables), so this
- * follows the eventually-consistent pattern:
- *   - the entry is written *before* the job write that sets the deadline, so a crash can leave an
+ * The expiry index, so a sweep reads only what is due instead of every job. It keeps *chained*
+ * deadlines: every job with a pending deadline has at least one entry due at or before its earliest
+ * one, and the job records that entry's due time (`IndexedDue`, see jobs.store.ts). A write needs a
+ * new entry only when it brings a deadline earlier than the covering entry; the sweep, meeting an
+ * entry whose job's next deadline is later, writes an entry there, records it on the job
+ * (ETag-guarded), and only then drops the old one. Table Storage can't write a job and its index
+ * entry in one transaction (different tables), so this follows the eventually-consistent pattern:
+ *   - the entry is written *before* the job write that relies on it, so a crash can leave an
  *     extra entry but never a missing one;
- *   - the job is the truth: the sweep re-reads it and acts only if it is still due, and drops
+ *   - the job is the truth: the sweep re-reads it and acts only if something is due, and drops
  *     entries that no longer match (stale);
  *   - a bounded reconciliation pass re-derives entries from jobs, page by page, to repair anything
  *     lost some other way.
@@ -18,9 +22,9 @@
 import { createHash } from "node:crypto";
 import { odata, TableClient, TableServiceClient, TransactionAction } from "@azure/data-tables";
 import { Arrival } from "../domain/arrival";
-import { arrivalDeadlines, BLOB_CLEANUP_GRACE_MS, Deadline, DeadlineKind, jobDeadlines, MaintenanceRules } from "../domain/deadlines";
+import { arrivalDeadlines, BLOB_CLEANUP_GRACE_MS, Deadline, DeadlineKind, earliestDeadline, MaintenanceRules } from "../domain/deadlines";
 import { Job } from "../domain/job";
-import { partitionKeyOf, rowKeyOf } from "./jobs.store";
+import { partitionKeyOf, rowKeyOf, StoredJob } from "./jobs.store";
 import { statusOf } from "./storage-errors";
 
 export type IndexSubject =
@@ -68,13 +72,25 @@ export class DeadlineIndex {
   ) {}
 
   /**
-   * Writes the index entries `job` needs that `previous` did not have, before the job itself is
-   * written. Entries of deadlines the job no longer has are left for the sweep to drop.
+   * Before `job` is written over `base`: the due time of an entry at or before the job's earliest
+   * deadline, writing one at that deadline unless `base`'s covering entry already is. That entry is
+   * relied on only while `base` had a deadline: once a job has none, the sweep drops its entry
+   * without telling the job. Entries of deadlines the job no longer has are left for the sweep.
    */
-  async ensureForJob(job: Job, previous?: Job, counter?: TransactionCounter): Promise<void> {
-    const before = new Set((previous ? jobDeadlines(previous, this.rules) : []).map(deadlineKey));
-    const added = jobDeadlines(job, this.rules).filter((deadline) => !before.has(deadlineKey(deadline)));
-    await this.upsert(added.map((deadline) => this.entryOf(deadline, jobSubject(job))), counter);
+  async cover(job: Job, base?: Pick<StoredJob, "job" | "indexedDue">, counter?: TransactionCounter): Promise<string | undefined> {
+    const earliest = earliestDeadline(job, this.rules);
+    if (!earliest) return undefined;
+    const covering = base?.indexedDue && earliestDeadline(base.job, this.rules) ? base.indexedDue : undefined;
+    if (covering && covering <= earliest.dueAt) return covering;
+    await this.upsert([this.entryOf(earliest, jobSubject(job))], counter);
+    return earliest.dueAt;
+  }
+
+  /** `cover` for new jobs in bulk, batched by table and partition. */
+  async coverMany(jobs: Job[], counter?: TransactionCounter): Promise<(string | undefined)[]> {
+    const earliest = jobs.map((job) => earliestDeadline(job, this.rules));
+    await this.upsert(jobs.flatMap((job, i) => (earliest[i] ? [this.entryOf(earliest[i]!, jobSubject(job))] : [])), counter);
+    return earliest.map((deadline) => deadline?.dueAt);
   }
 
   async ensureForArrival(arrival: Arrival, counter?: TransactionCounter): Promise<void> {
@@ -82,17 +98,19 @@ export class DeadlineIndex {
   }
 
   /**
-   * Re-creates the entries the jobs' current deadlines need (idempotent), batched by table and
-   * partition: the repair path, and bulk loading.
+   * Re-creates the entry each job relies on (idempotent), batched by table and partition: the
+   * repair path. That is the entry its `IndexedDue` names if it is at or before the job's earliest
+   * deadline (so later writes may go on relying on it), else one at that deadline.
    */
-  async repairForJobs(jobs: Job[], counter?: TransactionCounter): Promise<number> {
-    const entries = jobs.flatMap((job) => jobDeadlines(job, this.rules).map((deadline) => this.entryOf(deadline, jobSubject(job))));
+  async repairForJobs(jobs: { job: Job; indexedDue?: string }[], counter?: TransactionCounter): Promise<number> {
+    const entries = jobs.flatMap(({ job, indexedDue }) => {
+      const earliest = earliestDeadline(job, this.rules);
+      if (!earliest) return [];
+      const dueAt = indexedDue && indexedDue <= earliest.dueAt ? indexedDue : earliest.dueAt;
+      return [this.entryOf({ kind: earliest.kind, dueAt }, jobSubject(job))];
+    });
     await this.upsert(entries, counter);
     return entries.length;
-  }
-
-  async repairForJob(job: Job, counter?: TransactionCounter): Promise<number> {
-    return this.repairForJobs([job], counter);
   }
 
   /**
@@ -122,6 +140,18 @@ export class DeadlineIndex {
       if (/^\d{8}$/.test(day) && day <= today) names.push(table.name!);
     }
     return names.sort();
+  }
+
+  /** Every entry of every day table, due or not: for the invariant checker, never for a sweep. */
+  async *allEntries(): AsyncIterable<IndexEntry> {
+    const filter = odata`TableName ge ${`${this.prefix}0`} and TableName le ${`${this.prefix}99999999`}`;
+    for await (const table of this.tables.service.listTables({ queryOptions: { filter } })) {
+      if (!table.name || !/^\d{8}$/.test(table.name.slice(this.prefix.length))) continue;
+      for await (const entity of this.client(table.name).listEntities<{ partitionKey: string; rowKey: string }>({ queryOptions: { select: ["RowKey", "PartitionKey"] } })) {
+        const entry = parseEntry(table.name, entity.partitionKey, entity.rowKey);
+        if (entry) yield entry;
+      }
+    }
   }
 
   /** Entries of one day table due at or before `now`, oldest first within each partition. */
@@ -307,10 +337,6 @@ export function parseEntry(table: string, shard: string, rowKey: string): IndexE
     return { table, shard, rowKey, kind: kind as DeadlineKind, dueAt, subject: { type: "blobs", partitionKey: rest[0], rowKey: rest[1], prefix } };
   }
   return undefined;
-}
-
-function deadlineKey(deadline: Deadline): string {
-  return `${deadline.kind}|${deadline.dueAt}`;
 }
 
 function batchesByPartition(entries: IndexEntry[]): IndexEntry[][] {

@@ -15,9 +15,21 @@ import { JobState } from "../domain/job-state-machine";
 import { ConcurrencyError, isNotFound, statusOf } from "./storage-errors";
 import { deleteAllIfUnchanged, MAX_TRANSACTION_OPERATIONS, readEntity } from "./table-rest";
 
+/**
+ * A job as read or written, with the bookkeeping columns that are not part of its document (and
+ * never reach a customer): which index entry covers its deadlines, and whether a package addressed
+ * to it waits at the desk. A write carries the read it is based on, so both survive every write.
+ */
 export interface StoredJob {
   job: Job;
   etag: string;
+  /**
+   * The due time of an expiry-index entry of this job at or before its earliest pending deadline
+   * (see deadline-index.store.ts): while the job has a deadline, that entry exists.
+   */
+  indexedDue?: string;
+  /** An unmatched arrival names this job: marking it Shipping looks the arrival up. */
+  arrivalWaiting?: boolean;
 }
 
 export interface JobScope {
@@ -67,6 +79,10 @@ interface JobEntity {
   ReturnAddressProblem: boolean;
   CancelRequested: boolean;
   TenantId?: string;
+  /** StoredJob.indexedDue, an ISO time. */
+  IndexedDue?: string;
+  /** StoredJob.arrivalWaiting. */
+  ArrivalWaiting?: boolean;
   /**
    * The job as JSON without BitLocker keys, so lists and reads of the document can never leak them.
    * A document longer than one string property may hold continues in `Job1`…`Job7`.
@@ -82,8 +98,8 @@ const MAX_STRING_PROPERTY_CHARS = 32_768;
 /** Up to 8 × 32K characters (512 KiB) of job document, well inside the 1 MiB entity limit. */
 const MAX_DOCUMENT_CHUNKS = 8;
 const DOCUMENT_COLUMNS = ["Job", ...Array.from({ length: MAX_DOCUMENT_CHUNKS - 1 }, (_, i) => `Job${i + 1}`)];
-/** What a job is read back from: its document and its keys (the other columns only serve filters). */
-const JOB_COLUMNS = [...DOCUMENT_COLUMNS, "BitLockerKeys"];
+/** What a job is read back from: its document, its keys and its bookkeeping (the other columns only serve filters). */
+const JOB_COLUMNS = [...DOCUMENT_COLUMNS, "BitLockerKeys", "IndexedDue", "ArrivalWaiting"];
 /** Entities per page of a range read (the most Table Storage returns at once). */
 const RANGE_PAGE_SIZE = 1000;
 /** What a range read may read beyond twice the jobs wanted before it falls back to point reads. */
@@ -99,8 +115,20 @@ export function rowKeyOf(key: JobKey): string {
 
 /** Keeps the expiry index in step with job writes (see deadline-index.store.ts). */
 export interface DeadlineWriter {
-  ensureForJob(job: Job, previous?: Job): Promise<void>;
-  repairForJobs(jobs: Job[]): Promise<number>;
+  /**
+   * Called before `job` is written over `base`: makes sure an index entry covers the job's earliest
+   * deadline, writing one only when the entry covering `base` is later or there is none, and returns
+   * the due time of the covering entry to record with the job.
+   */
+  cover(job: Job, base?: Pick<StoredJob, "job" | "indexedDue">): Promise<string | undefined>;
+  /** The same for new jobs in bulk (one transaction per index partition). */
+  coverMany(jobs: Job[]): Promise<(string | undefined)[]>;
+}
+
+/** One page of the whole table, with what the index's reconciliation needs. */
+export interface ScanPage {
+  jobs: { job: Job; indexedDue?: string }[];
+  continuationToken?: string;
 }
 
 /** Takes the older history entries a job no longer carries (see domain/history.ts). */
@@ -130,7 +158,7 @@ export class JobsStore {
    */
   async getByEntityKeys(partitionKey: string, rowKey: string): Promise<StoredJob | undefined> {
     const read = await readEntity(this.table, partitionKey, rowKey, JOB_COLUMNS);
-    return read && { job: fromEntity(read.properties as unknown as JobEntity), etag: read.etag };
+    return read && storedOf(read.properties as unknown as JobEntity, read.etag);
   }
 
   /**
@@ -152,7 +180,7 @@ export class JobsStore {
         for (const entity of page as (JobEntity & { etag: string })[]) {
           result.entitiesRead++;
           if (!remaining.delete(entity.rowKey)) continue;
-          result.jobs.set(entity.rowKey, { job: fromEntity(entity), etag: entity.etag });
+          result.jobs.set(entity.rowKey, storedOf(entity, entity.etag));
         }
         if (remaining.size === 0 || result.entitiesRead >= budget) break;
       }
@@ -170,12 +198,12 @@ export class JobsStore {
   }
 
   /** Inserts a new job; throws `ConcurrencyError` if another request created it first. */
-  async insert(job: Job): Promise<string> {
+  async insert(job: Job): Promise<StoredJob> {
     // The index entry first: a crash in between leaves an extra entry, never a missing one.
-    await this.deadlines?.ensureForJob(job);
+    const indexedDue = await this.deadlines?.cover(job);
     try {
-      const response = await this.table.createEntity(toEntity(job));
-      return response.etag!;
+      const response = await this.table.createEntity(toEntity(job, { indexedDue }));
+      return { job, etag: response.etag!, indexedDue };
     } catch (error) {
       if (statusOf(error) === 409) throw new ConcurrencyError(); // EntityAlreadyExists
       throw error;
@@ -192,9 +220,9 @@ export class JobsStore {
     if (jobs.length > 100 || jobs.some((job) => partitionKeyOf(job.key) !== partition)) {
       throw new Error("insertBatch takes at most 100 jobs of one subscription and resource group");
     }
-    await this.deadlines?.repairForJobs(jobs);
+    const covered = (await this.deadlines?.coverMany(jobs)) ?? [];
     try {
-      const actions: TransactionAction[] = jobs.map((job) => ["create", toEntity(job) as unknown as TableEntity]);
+      const actions: TransactionAction[] = jobs.map((job, i) => ["create", toEntity(job, { indexedDue: covered[i] }) as unknown as TableEntity]);
       await this.table.submitTransaction(actions);
     } catch (error) {
       if (statusOf(error) === 409) throw new ConcurrencyError();
@@ -203,11 +231,13 @@ export class JobsStore {
   }
 
   /**
-   * Replaces a job if it still has `etag`; throws `ConcurrencyError` otherwise. `previous` is the job
-   * as read, so only deadlines this write adds get index entries.
+   * Replaces the job read as `base` if it still has `base.etag`; throws `ConcurrencyError`
+   * otherwise. An index entry is written first only if the job now has a deadline earlier than the
+   * entry covering it (or none covers it); the bookkeeping columns carry over from `base`, except
+   * that `arrivalWaiting` is the caller's to change. Returns the job as written.
    */
-  async replace(job: Job, etag: string, previous: Job): Promise<string> {
-    await this.deadlines?.ensureForJob(job, previous);
+  async replace(job: Job, base: StoredJob, arrivalWaiting = base.arrivalWaiting): Promise<StoredJob> {
+    const indexedDue = this.deadlines ? await this.deadlines.cover(job, base) : base.indexedDue;
     // The older entries are archived before the job stops carrying them: a crash in between leaves
     // an archived chunk the job still carries too, never a lost entry.
     const bounded = this.historyArchive && boundHistory(job);
@@ -216,10 +246,29 @@ export class JobsStore {
       job = bounded.job;
     }
     try {
-      const response = await this.table.updateEntity(toEntity(job), "Replace", { etag });
-      return response.etag!;
+      const response = await this.table.updateEntity(toEntity(job, { indexedDue, arrivalWaiting }), "Replace", { etag: base.etag });
+      return { job, etag: response.etag!, indexedDue, arrivalWaiting };
     } catch (error) {
       if (isNotFound(error)) throw new ConcurrencyError(); // deleted meanwhile
+      throw error;
+    }
+  }
+
+  /**
+   * Changes only the bookkeeping columns of a job read as `stored`, if it still has its ETag (a
+   * merge: the document is not sent again). Throws `ConcurrencyError` if it changed meanwhile.
+   */
+  async mark(stored: StoredJob, columns: { indexedDue?: string; arrivalWaiting?: boolean }): Promise<StoredJob> {
+    const next = { ...stored, ...columns };
+    try {
+      const response = await this.table.updateEntity(
+        { partitionKey: partitionKeyOf(stored.job.key), rowKey: rowKeyOf(stored.job.key), IndexedDue: next.indexedDue ?? "", ArrivalWaiting: !!next.arrivalWaiting },
+        "Merge",
+        { etag: stored.etag },
+      );
+      return { ...next, etag: response.etag! };
+    } catch (error) {
+      if (isNotFound(error)) throw new ConcurrencyError();
       throw error;
     }
   }
@@ -263,13 +312,14 @@ export class JobsStore {
   }
 
   /** One page of all jobs in key order, for the bounded reconciliation of the expiry index. */
-  async scan(pageSize: number, continuationToken?: string): Promise<JobPage> {
-    const pages = this.table.listEntities<JobDocumentColumns>({ queryOptions: { select: DOCUMENT_COLUMNS } }).byPage({ maxPageSize: pageSize, continuationToken });
+  async scan(pageSize: number, continuationToken?: string): Promise<ScanPage> {
+    const select = [...DOCUMENT_COLUMNS, "IndexedDue"];
+    const pages = this.table.listEntities<JobDocumentColumns & Pick<JobEntity, "IndexedDue">>({ queryOptions: { select } }).byPage({ maxPageSize: pageSize, continuationToken });
     const { value: page } = await pages.next();
-    const jobs: Job[] = [];
-    for (const entity of (page ?? []) as TableEntityResult<JobDocumentColumns>[]) {
+    const jobs: ScanPage["jobs"] = [];
+    for (const entity of (page ?? []) as TableEntityResult<JobDocumentColumns & Pick<JobEntity, "IndexedDue">>[]) {
       try {
-        jobs.push(readDocument(entity));
+        jobs.push({ job: readDocument(entity), indexedDue: entity.IndexedDue || undefined });
       } catch {
         // An unreadable entity is skipped here; the sweep reports it when it meets it.
       }
@@ -370,7 +420,7 @@ export function toTableFilter(filter: JobFilter): string {
   }
 }
 
-function toEntity(job: Job): JobEntity {
+function toEntity(job: Job, bookkeeping: { indexedDue?: string; arrivalWaiting?: boolean } = {}): JobEntity {
   // Drive ids are the customer's strings: a Map, so `__proto__` keeps its key like any other id.
   const keys = new Map<string, string>();
   const drives = job.drives.map(({ bitLockerKey, ...drive }) => {
@@ -401,6 +451,8 @@ function toEntity(job: Job): JobEntity {
     ReturnAddressProblem: !!job.returnAddressProblem,
     CancelRequested: job.cancelRequested,
     TenantId: job.tenantId,
+    IndexedDue: bookkeeping.indexedDue,
+    ArrivalWaiting: bookkeeping.arrivalWaiting || undefined,
     ...documentColumns(document),
     BitLockerKeys: keyDocument,
   };
@@ -427,6 +479,10 @@ function readDocument(entity: JobDocumentColumns): Job {
   let document = entity.Job;
   for (let i = 1; entity[`Job${i}`] !== undefined; i++) document += entity[`Job${i}`];
   return JSON.parse(document) as Job;
+}
+
+function storedOf(entity: JobEntity, etag: string): StoredJob {
+  return { job: fromEntity(entity), etag, indexedDue: entity.IndexedDue || undefined, arrivalWaiting: entity.ArrivalWaiting || undefined };
 }
 
 function fromEntity(entity: JobEntity): Job {

@@ -9,6 +9,8 @@ import {
   arrivalDeadlines,
   decideArrivalDeadline,
   decideJobDeadline,
+  dueKind,
+  earliestDeadline,
   jobDeadlines,
   JobDecision,
   MaintenanceRules,
@@ -109,6 +111,24 @@ describe("jobDeadlines: the deadlines a job has in each state", () => {
     const noticed = updated(decideJobDeadline(shipping(), "ShippingOverdue", at(16 * DAY), RULES));
     expect(OUTBOX_GRACE_MS).toBeGreaterThanOrEqual(60_000);
     expect(jobDeadlines(noticed, RULES)).toContainEqual({ kind: "Outbox", dueAt: iso(16 * DAY + OUTBOX_GRACE_MS) });
+  });
+});
+
+describe("chained deadlines: the earliest deadline, and which one a due entry stands for", () => {
+  test("marking Shipping brings a deadline after the Creating one (both waits P14D, Shipping's starts later)", () => {
+    const created = creating();
+    const shipped = shipping();
+    expect(earliestDeadline(created, RULES)).toEqual({ kind: "CreatingExpiry", dueAt: iso(14 * DAY) });
+    expect(earliestDeadline(shipped, RULES)).toEqual({ kind: "ShippingOverdue", dueAt: iso(DAY + 14 * DAY) });
+    expect(earliestDeadline(shipped, RULES)!.dueAt > earliestDeadline(created, RULES)!.dueAt).toBe(true);
+  });
+
+  test("a due CreatingExpiry entry of a job now Shipping stands for its ShippingOverdue deadline once that is due, not before", () => {
+    const shipped = shipping();
+    expect(dueKind(shipped, "CreatingExpiry", at(14 * DAY + MS), RULES)).toBe("CreatingExpiry");
+    expect(decideJobDeadline(shipped, dueKind(shipped, "CreatingExpiry", at(14 * DAY + MS), RULES), at(14 * DAY + MS), RULES).action).toBe("skip");
+    expect(dueKind(shipped, "CreatingExpiry", at(15 * DAY), RULES)).toBe("ShippingOverdue");
+    expect(decideJobDeadline(shipped, "ShippingOverdue", at(15 * DAY), RULES).action).toBe("update");
   });
 });
 

@@ -19,12 +19,12 @@ test("with the queue down, messages wait in the outbox up to its bound, and are 
   const store = {
     replace: async (job: Job) => {
       stored = job;
-      return "etag";
+      return { job, etag: "etag" };
     },
   } as unknown as JobsStore;
   const messenger = new JobMessenger(queueDown, store);
 
-  for (let i = 0; i < 100; i++) await messenger.afterWrite(stored, "etag", [message(i)]);
+  for (let i = 0; i < 100; i++) await messenger.afterWrite({ job: stored, etag: "etag" }, [message(i)]);
 
   expect(stored.outbox!.length).toBeGreaterThan(0);
   expect(stored.outbox!.length).toBeLessThan(100);

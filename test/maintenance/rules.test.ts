@@ -114,19 +114,22 @@ describe("Creating expiry (CREATING_JOB_LIFETIME=PT1H)", () => {
     expect(await h.inbox.noticesForJob(job.sub, job.name)).toHaveLength(1);
   });
 
-  test("an update during Creating restarts the clock: the sweep after the original deadline leaves the job", async () => {
+  test("an update during Creating restarts the clock with no index write; the sweep at the original deadline chains an entry at the new one, and deletes the job then", async () => {
     const t0 = h.clock.now().getTime();
     const job = newJob("restarted");
     await createImportJob(h.service, job);
     h.clock.set(new Date(t0 + 30 * MINUTE));
     expect((await patchJob(h.service, job, { tags: { touched: "yes" } })).status).toBe(200);
     const newDeadline = t0 + 30 * MINUTE + MS_OF.creating;
-    // The old entry stays until a sweep drops it; the new one was written with the update.
-    expect(await indexEntriesOf(job.sub, RG, job.name)).toEqual([`${iso(t0 + MS_OF.creating)}|CreatingExpiry`, `${iso(newDeadline)}|CreatingExpiry`]);
+    // The update wrote no entry: the one at the original deadline comes first and covers the new one.
+    expect(await indexEntriesOf(job.sub, RG, job.name)).toEqual([`${iso(t0 + MS_OF.creating)}|CreatingExpiry`]);
+    expect((await storedEntity(job.sub, RG, job.name))!.IndexedDue).toBe(iso(t0 + MS_OF.creating));
 
-    await sweepAt(h, t0, MS_OF.creating + SECOND);
+    const chained = await sweepAt(h, t0, MS_OF.creating + SECOND);
+    expect(chained.sweep).toMatchObject({ entriesChained: 1, jobsActedOn: 0, errors: [] });
     expect(await status(job)).toBe(200);
     expect(await indexEntriesOf(job.sub, RG, job.name)).toEqual([`${iso(newDeadline)}|CreatingExpiry`]);
+    expect((await storedEntity(job.sub, RG, job.name))!.IndexedDue).toBe(iso(newDeadline));
     await sweepAt(h, newDeadline, -SECOND);
     expect(await status(job)).toBe(200);
     expect(await h.inbox.noticesForJob(job.sub, job.name)).toEqual([]);
@@ -142,7 +145,12 @@ describe("Shipping overdue (SHIPPING_WAIT=PT2H) and the close (SHIPPING_RESPONSE
     const t0 = h.clock.now().getTime();
     const job = await shippingJob("overdue-close");
     const due = t0 + MS_OF.shippingWait;
-    expect(await indexEntriesOf(job.sub, RG, job.name)).toContain(`${iso(due)}|ShippingOverdue`);
+    // Marking Shipping wrote no entry: the CreatingExpiry entry comes first and covers the overdue
+    // deadline; the sweep meeting it (a stale Creating deadline) chains an entry at that deadline.
+    expect(await indexEntriesOf(job.sub, RG, job.name)).toEqual([`${iso(t0 + MS_OF.creating)}|CreatingExpiry`]);
+    const chained = await sweepAt(h, t0, MS_OF.creating + SECOND);
+    expect(chained.sweep.errors).toEqual([]);
+    expect(await indexEntriesOf(job.sub, RG, job.name)).toEqual([`${iso(due)}|ShippingOverdue`]);
 
     await sweepAt(h, due, -SECOND);
     let current = await getJob(h.service, job);

@@ -187,17 +187,21 @@ describe("concurrent and repeated sweeps", () => {
 });
 
 describe("writers racing the sweep", () => {
-  test("a customer update moved the deadline; the sweep meets the old entry: dropped as stale, job untouched, new entry kept", async () => {
+  test("a customer update moved the deadline; the sweep meets the old entry: an entry at the new deadline is chained first, the job's document untouched", async () => {
     const t0 = h.clock.now().getTime();
     const job = await creatingJob("moved");
     h.clock.set(new Date(t0 + 30 * MINUTE));
     expect((await patchJob(h.service, job, { tags: { again: "1" } })).status).toBe(200);
     const moved = t0 + 30 * MINUTE + MS_OF.creating;
-    const etag = await etagOf(job);
+    // The update wrote no entry: the one at the old deadline still covers the later one.
+    expect(await indexEntriesOf(job.sub, RG, job.name)).toEqual([`${iso(t0 + MS_OF.creating)}|CreatingExpiry`]);
+    const document = (await storedEntity(job.sub, RG, job.name))!.Job;
 
     const report = await sweepAt(h, t0, MS_OF.creating + SECOND);
-    expect(report.sweep).toMatchObject({ indexEntriesRead: 1, staleEntriesDropped: 1, jobsActedOn: 0, noticesSent: 0 });
-    expect(await etagOf(job)).toBe(etag);
+    expect(report.sweep).toMatchObject({ indexEntriesRead: 1, staleEntriesDropped: 1, entriesChained: 1, jobsActedOn: 0, noticesSent: 0 });
+    // Only the job's IndexedDue changed (an ETag-guarded merge), not its document.
+    const entity = (await storedEntity(job.sub, RG, job.name))!;
+    expect([entity.Job, entity.IndexedDue]).toEqual([document, iso(moved)]);
     expect(await indexEntriesOf(job.sub, RG, job.name)).toEqual([`${iso(moved)}|CreatingExpiry`]);
     expect(await deletedRecords(job.sub)).toEqual([]);
   });
@@ -231,9 +235,9 @@ describe("writers racing the sweep", () => {
     h.clock.set(new Date(t0 + MS_OF.shippingWait + SECOND));
     const report = await sweep.run();
     racing = false;
-    // The overdue job's CreatingExpiry entry is stale; its ShippingOverdue and the expiring job's entry lost the race.
-    expect(report).toMatchObject({ skippedChangedMeanwhile: 2, staleEntriesDropped: 1, jobsActedOn: 0, jobsDeleted: 0, noticesSent: 0, errors: [] });
-    expect(writes).toBe(3);
+    // One entry each (the overdue job's CreatingExpiry entry stands for its ShippingOverdue deadline): both lost the race.
+    expect(report).toMatchObject({ skippedChangedMeanwhile: 2, staleEntriesDropped: 0, jobsActedOn: 0, jobsDeleted: 0, noticesSent: 0, errors: [] });
+    expect(writes).toBe(2);
 
     expect(await status(expiring)).toBe(200);
     expect((await storedJob(expiring.sub, RG, expiring.name))!.tags).toEqual({ customer: expect.stringMatching(/^was-here-/) });
@@ -251,18 +255,59 @@ describe("writers racing the sweep", () => {
     expect(await status(expiring)).toBe(200);
   });
 
+  test("a customer update between the sweep chaining an entry and recording it on the job: the record loses (412), the job is read again and chained at its newer deadline", async () => {
+    const t0 = h.clock.now().getTime();
+    const job = await creatingJob("chain-race");
+    h.clock.set(new Date(t0 + 30 * MINUTE));
+    expect((await patchJob(h.service, job, { tags: { first: "1" } })).status).toBe(200);
+    const firstRestart = t0 + 30 * MINUTE + MS_OF.creating;
+    const sweepAtTime = t0 + MS_OF.creating + SECOND;
+    const secondRestart = sweepAtTime + MS_OF.creating;
+    let raced = 0;
+
+    /** A jobs store that lets the customer update the job just before the sweep records its new entry. */
+    class RacingJobsStore extends JobsStore {
+      override async mark(stored: StoredJob, columns: { indexedDue?: string; arrivalWaiting?: boolean }): Promise<StoredJob> {
+        if (raced++ === 0) expect((await patchJob(h.service, job, { tags: { second: "2" } })).status).toBe(200);
+        return super.mark(stored, columns);
+      }
+    }
+    const { sweep } = buildSweep(h.clock, (tableClient: TableClient, index: DeadlineWriter) => new RacingJobsStore(tableClient, index));
+
+    h.clock.set(new Date(sweepAtTime));
+    const report = await sweep.run();
+    // The first record lost to the customer's write; the second, on the job read again, won.
+    expect(raced).toBe(2);
+    expect(report).toMatchObject({ indexEntriesRead: 1, staleEntriesDropped: 1, entriesChained: 1, skippedChangedMeanwhile: 0, jobsActedOn: 0, errors: [] });
+    expect((await storedEntity(job.sub, RG, job.name))!.IndexedDue).toBe(iso(secondRestart));
+    expect((await storedJob(job.sub, RG, job.name))!.tags).toEqual({ second: "2" });
+    // The entry chained for the first restart is extra (harmless); the one the job records is there.
+    expect(await indexEntriesOf(job.sub, RG, job.name)).toEqual([`${iso(firstRestart)}|CreatingExpiry`, `${iso(secondRestart)}|CreatingExpiry`]);
+
+    // The extra entry is dropped without a write; the job goes at its deadline, not before.
+    const extra = await sweepAt(h, firstRestart, SECOND);
+    expect(extra.sweep).toMatchObject({ staleEntriesDropped: 1, entriesChained: 0, jobsActedOn: 0 });
+    expect(await status(job)).toBe(200);
+    await sweepAt(h, secondRestart, -SECOND);
+    expect(await status(job)).toBe(200);
+    const due = await sweepAt(h, secondRestart, SECOND);
+    expect(due.sweep).toMatchObject({ jobsDeleted: 1, byKind: { CreatingExpiry: 1 } });
+    expect(await status(job)).toBe(404);
+  });
+
   test("an entry pointing at a job whose state changed, or that is gone, is dropped without action", async () => {
     const t0 = h.clock.now().getTime();
-    const shipped = await shippingJob("moved-on"); // its CreatingExpiry entry is still in the index
+    // Marking it Shipping wrote no entry: its CreatingExpiry entry comes before ShippingOverdue, so it covers it.
+    const shipped = await shippingJob("moved-on");
     const removed = await creatingJob("deleted-by-customer");
     expect((await api(h.service, "DELETE", jobUrl(removed.sub, RG, removed.name))).status).toBe(200);
-    expect(await indexEntriesOf(shipped.sub, RG, shipped.name)).toEqual([`${iso(t0 + MS_OF.creating)}|CreatingExpiry`, `${iso(t0 + MS_OF.shippingWait)}|ShippingOverdue`]);
-    const etag = await etagOf(shipped);
+    expect(await indexEntriesOf(shipped.sub, RG, shipped.name)).toEqual([`${iso(t0 + MS_OF.creating)}|CreatingExpiry`]);
+    const document = (await storedEntity(shipped.sub, RG, shipped.name))!.Job;
     await h.inbox.drain();
 
     const report = await sweepAt(h, t0, MS_OF.creating + SECOND);
-    expect(report.sweep).toMatchObject({ indexEntriesRead: 2, staleEntriesDropped: 2, jobsActedOn: 0, jobsDeleted: 0, noticesSent: 0, errors: [] });
-    expect(await etagOf(shipped)).toBe(etag);
+    expect(report.sweep).toMatchObject({ indexEntriesRead: 2, staleEntriesDropped: 2, entriesChained: 1, jobsActedOn: 0, jobsDeleted: 0, noticesSent: 0, errors: [] });
+    expect((await storedEntity(shipped.sub, RG, shipped.name))!.Job).toBe(document);
     expect((await getJob(h.service, shipped)).properties.state).toBe("Shipping");
     expect(await indexEntriesOf(shipped.sub, RG, shipped.name)).toEqual([`${iso(t0 + MS_OF.shippingWait)}|ShippingOverdue`]);
     expect(await indexEntriesOf(removed.sub, RG, removed.name)).toEqual([]);
@@ -313,11 +358,12 @@ describe("the expiry index stays complete", () => {
     const { index } = buildSweep(h.clock);
     const seen: boolean[] = [];
     const watching: DeadlineWriter = {
-      async ensureForJob(value: Job, previous?: Job) {
-        await index.ensureForJob(value, previous);
+      async cover(value: Job, base?: Pick<StoredJob, "job" | "indexedDue">) {
+        const indexedDue = await index.cover(value, base);
         seen.push((await storedEntity(value.key.subscriptionId, value.key.resourceGroup, value.key.name)) !== undefined);
+        return indexedDue;
       },
-      repairForJobs: (values: Job[]) => index.repairForJobs(values),
+      coverMany: (values: Job[]) => index.coverMany(values),
     };
     const store = new JobsStore(createTableClient(settings, settings.jobsTableName), watching);
     const ordered = jobValue("ordered", t0);

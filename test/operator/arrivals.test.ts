@@ -8,6 +8,7 @@ import { ArrivalsStore } from "../../shared/storage/arrivals.store";
 import { importJobBody, newSubscriptionId, startTestService, TestService } from "../support/service";
 import { api, createJob, expectArmError } from "../api/helpers";
 import { Body, driveStates, event, getHistory, getJob, JobRef, listAll, markShipping, postEvent } from "./helpers";
+import { jobsTableClient } from "../maintenance/helpers";
 
 let service: TestService;
 beforeAll(async () => {
@@ -276,5 +277,61 @@ describe("closing out an unmatched arrival", () => {
     const job = await newJob("closes-attached", true);
     expect((await attach(id, job)).status).toBe(200);
     expectArmError(await arrivalEvent(id, { type: "DrivesReturned", carrierName: "UPS", trackingNumber: "1Z" }), 409, "InvalidArrivalStatus", { message: /'Attached'/ });
+  });
+});
+
+describe("the desk's mark: marking Shipping reads the arrivals only for a job a package came for", () => {
+  async function arrivalWaiting(job: JobRef): Promise<boolean | undefined> {
+    const entity = await jobsTableClient().getEntity(`${job.sub}:${job.rg}`.toLowerCase(), job.name.toLowerCase());
+    return entity.ArrivalWaiting as boolean | undefined;
+  }
+
+  test("an unmarked job is marked Shipping without an arrival lookup; a package for a Creating job marks it, and marking Shipping then looks it up and receives it", async () => {
+    const lookups = jest.spyOn(ArrivalsStore.prototype, "unmatchedFor");
+    try {
+      const plain = await newJob("mark-none");
+      expect((await markShipping(service, plain)).properties.state).toBe("Shipping");
+      expect(lookups).not.toHaveBeenCalled();
+
+      const job = await newJob("mark-waiting");
+      expect(await arrivalWaiting(job)).toBeFalsy();
+      const recorded = await postEvent(service, job, { type: "PackageReceived", carrierName: "FedEx", trackingNumber: "MARK-1", driveIds: ["DRIVE01", "DRIVE02"] });
+      expect(recorded.status).toBe(202);
+      expect(await arrivalWaiting(job)).toBe(true);
+
+      const shipped = await markShipping(service, job);
+      expect(lookups).toHaveBeenCalledTimes(1);
+      expect(shipped.properties.state).toBe("Received");
+      expect((await arrivals("Attached")).map((a) => a.id)).toContain(recorded.body.arrival.id);
+      // The mark has served once the job is Shipping.
+      expect(await arrivalWaiting(job)).toBeFalsy();
+    } finally {
+      lookups.mockRestore();
+    }
+  });
+
+  test("the customer marks the job Shipping between the desk recording the package and marking the job: the mark loses, and the desk receives the package", async () => {
+    const job = await newJob("mark-race");
+    const record = ArrivalsStore.prototype.record;
+    let raced = 0;
+    const racing = jest.spyOn(ArrivalsStore.prototype, "record").mockImplementation(async function (this: ArrivalsStore, arrival) {
+      await record.call(this, arrival);
+      raced++;
+      expect((await markShipping(service, job)).properties.state).toBe("Shipping");
+    });
+    let response;
+    try {
+      response = await postEvent(service, job, { type: "PackageReceived", carrierName: "FedEx", trackingNumber: "RACE-1", driveIds: ["DRIVE01", "DRIVE02"] });
+    } finally {
+      racing.mockRestore();
+    }
+    expect(raced).toBe(1);
+    expect(response.status).toBe(200);
+    const current = await getJob(service, job);
+    expect(current.properties.state).toBe("Received");
+    expect(driveStates(current)).toEqual({ DRIVE01: "Received", DRIVE02: "Received" });
+    const attached = (await arrivals("Attached")).filter((a) => a.trackingNumber === "RACE-1");
+    expect(attached).toHaveLength(1);
+    expect((await arrivals("Unmatched")).filter((a) => a.trackingNumber === "RACE-1")).toEqual([]);
   });
 });

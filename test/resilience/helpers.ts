@@ -14,7 +14,6 @@ export function invariantStorage(): InvariantStorage {
   return {
     jobs: new JobsStore(createTableClient(settings, settings.jobsTableName)),
     index: createDeadlineIndex(settings),
-    indexTable: (name) => createTableClient(settings, name),
     logs: new LogBlobStore(createBlobServiceClient(settings), settings.logsContainerName, settings.logSasLifetimeMs),
     rules: settings.rules,
   };

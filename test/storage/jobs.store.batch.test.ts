@@ -75,8 +75,8 @@ describe("getMany", () => {
     // The ETags are current: a replace with each succeeds, and the old one is then refused.
     for (const job of jobs) {
       const stored = read.jobs.get(rk(job))!;
-      await expect(store.replace({ ...stored.job, tags: { touched: "yes" } }, stored.etag, stored.job)).resolves.toEqual(expect.any(String));
-      await expect(store.replace({ ...stored.job, tags: { again: "yes" } }, stored.etag, stored.job)).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(store.replace({ ...stored.job, tags: { touched: "yes" } }, stored)).resolves.toMatchObject({ etag: expect.any(String) });
+      await expect(store.replace({ ...stored.job, tags: { again: "yes" } }, stored)).rejects.toBeInstanceOf(ConcurrencyError);
     }
     for (const job of jobs) expect((await store.get(job.key))!.job.tags).toEqual({ touched: "yes" });
   });
@@ -184,7 +184,7 @@ describe("deleteMany", () => {
     const items = await itemsOf(jobs);
     const changed = jobs[6];
     const current = (await store.get(changed.key))!;
-    await store.replace({ ...current.job, tags: { customer: "was-here" } }, current.etag, current.job);
+    await store.replace({ ...current.job, tags: { customer: "was-here" } }, current);
 
     const result = await store.deleteMany(partitionKey, items);
 
@@ -215,7 +215,7 @@ describe("deleteMany", () => {
     const items = await itemsOf(jobs);
     const changed = jobs[120];
     const current = (await store.get(changed.key))!;
-    await store.replace({ ...current.job, tags: { changed: "yes" } }, current.etag, current.job);
+    await store.replace({ ...current.job, tags: { changed: "yes" } }, current);
 
     const result = await store.deleteMany(partitionKey, items);
 

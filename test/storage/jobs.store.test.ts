@@ -60,9 +60,9 @@ test("a replace with a stale ETag is refused and the newer write survives", asyn
   const job = newJob();
   await store.insert(job);
   const first = (await store.get(job.key))!;
-  await store.replace({ ...first.job, tags: { winner: "yes" } }, first.etag, first.job);
+  await store.replace({ ...first.job, tags: { winner: "yes" } }, first);
 
-  await expect(store.replace({ ...first.job, tags: { loser: "yes" } }, first.etag, first.job)).rejects.toBeInstanceOf(ConcurrencyError);
+  await expect(store.replace({ ...first.job, tags: { loser: "yes" } }, first)).rejects.toBeInstanceOf(ConcurrencyError);
   expect((await store.get(job.key))?.job.tags).toEqual({ winner: "yes" });
 });
 
@@ -70,7 +70,7 @@ test("a delete with a stale ETag is refused", async () => {
   const job = newJob();
   await store.insert(job);
   const first = (await store.get(job.key))!;
-  await store.replace({ ...first.job, tags: { changed: "yes" } }, first.etag, first.job);
+  await store.replace({ ...first.job, tags: { changed: "yes" } }, first);
 
   await expect(store.delete(job.key, first.etag)).rejects.toBeInstanceOf(ConcurrencyError);
   expect(await store.get(job.key)).toBeDefined();
@@ -98,7 +98,7 @@ test("a shorter rewrite of a split document leaves no stale continuation columns
   await store.insert(job);
   const first = (await store.get(job.key))!;
 
-  await store.replace({ ...first.job, export: { blobPathPrefix: ["/c/short/"] } }, first.etag, first.job);
+  await store.replace({ ...first.job, export: { blobPathPrefix: ["/c/short/"] } }, first);
 
   const entity = await table.getEntity<Record<string, unknown>>(`${job.key.subscriptionId}:store-rg`, job.key.name.toLowerCase());
   expect(entity.Job1).toBeUndefined();

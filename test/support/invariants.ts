@@ -1,21 +1,20 @@
 /**
  * An invariant checker over every job of the configured storage, for tests and for an operator who
  * wants to know the store is sound after an incident. `checkJob` is pure (states, drives against
- * the job, history without gaps); `checkStorage` adds what needs storage: each deadline a job has
- * is in the expiry index, every blob a job claims exists, and no blob is left under the prefix of
+ * the job, history without gaps); `checkStorage` adds what needs storage: a job with a deadline has
+ * an expiry-index entry at or before its earliest one (and the entry its `IndexedDue` names, which
+ * later writes rely on), every blob a job claims exists, and no blob is left under the prefix of
  * a job that is gone. An empty list means healthy; problems of severity `cleanup` (orphan blobs)
  * are tolerated leftovers, not broken rules.
  */
-import type { TableClient } from "@azure/data-tables";
-import { jobDeadlines, MaintenanceRules } from "../../shared/domain/deadlines";
+import { earliestDeadline, MaintenanceRules } from "../../shared/domain/deadlines";
 import { DRIVE_STATES, DriveState, isDriveState } from "../../shared/domain/drive-state-machine";
 import { driveNeedsWork, Job } from "../../shared/domain/job";
 import { isJobState, JobState } from "../../shared/domain/job-state-machine";
 import { driveBlobName, DriveBlobKind, incompleteBlobListName, jobBlobPrefix } from "../../shared/domain/log-blobs";
-import { DeadlineIndex, jobSubject } from "../../shared/storage/deadline-index.store";
-import { JobsStore } from "../../shared/storage/jobs.store";
+import { DeadlineIndex } from "../../shared/storage/deadline-index.store";
+import { JobsStore, partitionKeyOf, rowKeyOf } from "../../shared/storage/jobs.store";
 import { LogBlobStore } from "../../shared/storage/log-blobs.store";
-import { statusOf } from "../../shared/storage/storage-errors";
 
 export interface InvariantProblem {
   code:
@@ -134,8 +133,6 @@ export function claimedBlobs(job: Job): string[] {
 export interface InvariantStorage {
   jobs: JobsStore;
   index: DeadlineIndex;
-  /** A client of one index day table, for the point reads. */
-  indexTable(name: string): TableClient;
   logs: LogBlobStore;
   rules: MaintenanceRules;
 }
@@ -145,13 +142,14 @@ export async function checkStorage(storage: InvariantStorage, pageSize = 200): P
   const problems: InvariantProblem[] = [];
   const prefixes = new Set<string>();
   const claimed: { job: Job; blob: string }[] = [];
+  const indexed = await indexedDues(storage.index);
   let token: string | undefined;
   do {
     const page = await storage.jobs.scan(pageSize, token);
     token = page.continuationToken;
-    for (const job of page.jobs) {
+    for (const { job, indexedDue } of page.jobs) {
       problems.push(...checkJob(job));
-      problems.push(...(await missingIndexEntries(storage, job)));
+      problems.push(...missingIndexEntry(storage.rules, job, indexedDue, indexed.get(`${partitionKeyOf(job.key)}|${rowKeyOf(job.key)}`) ?? []));
       prefixes.add(jobBlobPrefix(job));
       claimed.push(...claimedBlobs(job).map((blob) => ({ job, blob })));
     }
@@ -171,21 +169,23 @@ export async function checkStorage(storage: InvariantStorage, pageSize = 200): P
   return problems;
 }
 
-async function missingIndexEntries(storage: InvariantStorage, job: Job): Promise<InvariantProblem[]> {
-  const problems: InvariantProblem[] = [];
-  for (const deadline of jobDeadlines(job, storage.rules)) {
-    const entry = storage.index.entryOf(deadline, jobSubject(job));
-    try {
-      await storage.indexTable(entry.table).getEntity(entry.shard, entry.rowKey);
-    } catch (error) {
-      if (statusOf(error) !== 404) throw error;
-      problems.push({
-        code: "MissingIndexEntry",
-        subject: jobName(job),
-        message: `no index entry for its ${deadline.kind} deadline due ${deadline.dueAt} (${entry.table} ${entry.shard} ${entry.rowKey})`,
-        severity: "error",
-      });
-    }
+/** The due times of every job's index entries, by "<jobs PK>|<jobs RK>" (one read of the whole index). */
+async function indexedDues(index: DeadlineIndex): Promise<Map<string, string[]>> {
+  const dues = new Map<string, string[]>();
+  for await (const entry of index.allEntries()) {
+    if (entry.subject.type !== "job") continue;
+    const subject = `${entry.subject.partitionKey}|${entry.subject.rowKey}`;
+    dues.set(subject, [...(dues.get(subject) ?? []), entry.dueAt]);
   }
-  return problems;
+  return dues;
+}
+
+/** The chained-deadline rule: an entry at or before the earliest deadline, and the one the job records. */
+function missingIndexEntry(rules: MaintenanceRules, job: Job, indexedDue: string | undefined, dues: string[]): InvariantProblem[] {
+  const earliest = earliestDeadline(job, rules);
+  if (!earliest) return [];
+  const problem = (message: string): InvariantProblem[] => [{ code: "MissingIndexEntry", subject: jobName(job), message, severity: "error" }];
+  if (!dues.some((dueAt) => dueAt <= earliest.dueAt)) return problem(`no index entry at or before its ${earliest.kind} deadline due ${earliest.dueAt}`);
+  if (indexedDue && !dues.includes(indexedDue)) return problem(`no index entry due ${indexedDue}, which the job records as covering it (IndexedDue)`);
+  return [];
 }
