@@ -57,7 +57,9 @@ const CLOCK_TICKS_PER_SECOND = 100;
 function timedProcess(script: string, args: string[]): Promise<{ ms: number; cpuMs: number; peakRssBytes: number; stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const profile = PROFILE_DIR ? ["--cpu-prof", "--cpu-prof-dir", PROFILE_DIR, "--cpu-prof-name", `${path.basename(script, ".js")}${script === path.join(ROOT, "dist", "cli", "datacenter.js") ? `-${args[0]}` : ""}-${Date.now()}.cpuprofile`] : [];
+    // A folder per process: its worker threads write their own profiles beside the main thread's.
+    const profileDir = PROFILE_DIR && path.join(PROFILE_DIR, `${path.basename(script, ".js")}${script.endsWith(path.join("cli", "datacenter.js")) ? `-${args[0]}` : ""}-${Date.now()}`);
+    const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
     const child = spawn(process.execPath, [...profile, script, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
