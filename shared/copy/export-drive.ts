@@ -396,7 +396,7 @@ class ExportCopier {
               pooled = this.buffers.pop() ?? Md5Worker.blockBuffer(EXPORT_BLOCK_BYTES);
               const buffer = pooled.subarray(0, block.length);
               await source.downloadToBuffer(buffer, block.offset, block.length, { conditions, concurrency: 1, blockSize: block.length, maxRetryRequestsPerBlock: 3 });
-              // The block's MD5 (for the manifest) on the worker thread while the main thread writes it.
+              // The block's MD5 (for the manifest) on a hashing thread while the main thread writes it.
               const [digest] = await Promise.all([this.hasher().blockDigest(buffer), file.write(buffer, 0, buffer.length, block.offset)]);
               block.hash = digest.toString("hex").toUpperCase();
               block.status = "Completed";

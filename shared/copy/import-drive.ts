@@ -476,8 +476,8 @@ class DriveCopier {
   /**
    * Reads the file's blocks in order, checks each against the manifest's MD5 and stages it (or keeps
    * a single-block file for one Put Blob, whose MD5 is then the block's). At most `parallelism`
-   * blocks are in flight across the whole drive; a larger file's MD5 is computed by the hashing
-   * worker as the blocks go by, and a block's buffer is let go once it is both staged and hashed.
+   * blocks are in flight across the whole drive; a larger file's blocks and whole MD5 are hashed
+   * on two threads as the blocks go by, and a block's buffer is let go once it is staged and hashed.
    */
   private async uploadBlocks(
     client: BlockBlobClient,
