@@ -46,27 +46,41 @@ function spread(values: number[]) {
   return { min: sorted[0], median: sorted[Math.floor(sorted.length / 2)], max: sorted[sorted.length - 1] };
 }
 
-/** Runs a node script to its exit; returns wall time and the peak RSS seen in /proc (VmHWM). */
-function timedProcess(script: string, args: string[]): Promise<{ ms: number; peakRssBytes: number; stdout: string; stderr: string; code: number | null }> {
+/** `COPY_PROFILE_DIR=<dir>`: the agent and the raw scripts run under `node --cpu-prof`, their profiles in <dir>. */
+const PROFILE_DIR = process.env.COPY_PROFILE_DIR ? path.resolve(process.env.COPY_PROFILE_DIR) : undefined;
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * Runs a node script to its exit; returns wall time, the peak RSS seen in /proc (VmHWM) and the CPU
+ * time it used (user + system, from /proc/<pid>/stat as last seen before it exited).
+ */
+function timedProcess(script: string, args: string[]): Promise<{ ms: number; cpuMs: number; peakRssBytes: number; stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [script, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    // A folder per process: its worker threads write their own profiles beside the main thread's.
+    const profileDir = PROFILE_DIR && path.join(PROFILE_DIR, `${path.basename(script, ".js")}${script.endsWith(path.join("cli", "datacenter.js")) ? `-${args[0]}` : ""}-${Date.now()}`);
+    const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
+    const child = spawn(process.execPath, [...profile, script, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let peak = 0;
+    let cpuTicks = 0;
     child.stdout.on("data", (chunk) => (stdout += chunk));
     child.stderr.on("data", (chunk) => (stderr += chunk));
     const poll = setInterval(() => {
       try {
         const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
         if (match) peak = Math.max(peak, Number(match[1]) * 1024);
+        // utime and stime: the 14th and 15th fields, counted after the command's closing parenthesis.
+        const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1].split(" ");
+        cpuTicks = Number(fields[11]) + Number(fields[12]);
       } catch {
         // gone, or not Linux
       }
     }, 50);
     child.on("close", (code) => {
       clearInterval(poll);
-      resolve({ ms: performance.now() - started, peakRssBytes: peak, stdout, stderr, code });
+      resolve({ ms: performance.now() - started, cpuMs: (cpuTicks * 1000) / CLOCK_TICKS_PER_SECOND, peakRssBytes: peak, stdout, stderr, code });
     });
   });
 }
@@ -208,7 +222,7 @@ export async function benchCopy(options: CopyOptions, startService: StartService
         agentMs.push(agent.ms);
         rawMs.push(raw.ms);
         peaks.push(agent.peakRssBytes);
-        console.log(`  round ${round}: agent ${agent.ms.toFixed(0)} ms (peak RSS ${(agent.peakRssBytes / 2 ** 20).toFixed(0)} MiB), raw ${raw.ms.toFixed(0)} ms`);
+        console.log(`  round ${round}: agent ${agent.ms.toFixed(0)} ms (CPU ${agent.cpuMs.toFixed(0)} ms, peak RSS ${(agent.peakRssBytes / 2 ** 20).toFixed(0)} MiB), raw ${raw.ms.toFixed(0)} ms (CPU ${raw.cpuMs.toFixed(0)} ms)`);
       }
       const mibPerSecond = (ms: number) => totalBytes / 2 ** 20 / (ms / 1000);
       const agentRate = spread(agentMs.map(mibPerSecond));
@@ -267,7 +281,7 @@ export async function benchCopy(options: CopyOptions, startService: StartService
         exportMs.push(agent.ms);
         downloadMs.push(raw.ms);
         exportPeaks.push(agent.peakRssBytes);
-        console.log(`  export round ${round}: agent ${agent.ms.toFixed(0)} ms (peak RSS ${(agent.peakRssBytes / 2 ** 20).toFixed(0)} MiB), raw ${raw.ms.toFixed(0)} ms`);
+        console.log(`  export round ${round}: agent ${agent.ms.toFixed(0)} ms (CPU ${agent.cpuMs.toFixed(0)} ms, peak RSS ${(agent.peakRssBytes / 2 ** 20).toFixed(0)} MiB), raw ${raw.ms.toFixed(0)} ms (CPU ${raw.cpuMs.toFixed(0)} ms)`);
       }
       await deleteContainer(demostore, container);
       const exportLabel = copyCase.label.replace(/^Copy/, "Export");

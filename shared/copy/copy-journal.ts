@@ -9,7 +9,7 @@
  * content. Every other outcome (a rename, a skip, an error) is written at once, since it could not
  * be told again from the account.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 import type { BlobLogEntry } from "./copy-log";
 
@@ -27,6 +27,8 @@ const BATCH_MS = 500;
 export class CopyJournal {
   private pending: string[] = [];
   private lastWrite = Date.now();
+  /** Open for appending from the first write to `close`: one write per flush, not an open and a close too. */
+  private fd?: number;
 
   private constructor(private readonly file: string) {}
 
@@ -58,13 +60,24 @@ export class CopyJournal {
   }
 
   flush(): void {
-    if (this.pending.length > 0) appendFileSync(this.file, this.pending.join(""));
+    if (this.pending.length > 0) {
+      this.fd ??= openSync(this.file, "a");
+      writeSync(this.fd, this.pending.join(""));
+    }
     this.pending = [];
     this.lastWrite = Date.now();
   }
 
+  /** Writes what is pending and lets the file go; a later record opens it again. */
+  close(): void {
+    this.flush();
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
   reset(): void {
     this.pending = [];
+    this.close();
     rmSync(this.file, { force: true });
   }
 }

@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statfsSync, wr
 import { mkdir, open, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { RestError } from "@azure/storage-blob";
-import type { BlobServiceClient } from "@azure/storage-blob";
+import type { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import { storageAccountName } from "../config/customer-accounts";
 import { DriveManifest, MANIFEST_FILE, ManifestBlob, md5Hex, writeDriveManifest } from "../drive/drive-manifest";
 import { BlobListFormatError, writeExportBlobList } from "../drive/export-blob-list";
@@ -274,6 +274,7 @@ class ExportCopier {
   private readonly buffers: Buffer[] = [];
   /** Folders made on the drive this run, so each is made once. */
   private readonly folders = new Map<string, Promise<unknown>>();
+  private readonly containerClients = new Map<string, ContainerClient>();
   private next = 0;
   private bytesDone = 0;
   private bytesCopied = 0;
@@ -309,6 +310,7 @@ class ExportCopier {
     try {
       await Promise.all(Array.from({ length: Math.max(1, this.request.parallelism) }, () => this.work()));
     } finally {
+      this.journal.close();
       await reporter.stop();
       await this.md5Worker?.close();
     }
@@ -356,7 +358,7 @@ class ExportCopier {
       return { ...entry, status: "FileNameInvalid" };
     }
     const partial = `${target}${PARTIAL_SUFFIX}`;
-    const source = this.client.getContainerClient(blob.blobPath.slice(0, blob.blobPath.indexOf("/"))).getBlobClient(blob.blobPath.slice(blob.blobPath.indexOf("/") + 1));
+    const source = this.containerClient(blob.blobPath.slice(0, blob.blobPath.indexOf("/"))).getBlobClient(blob.blobPath.slice(blob.blobPath.indexOf("/") + 1));
     const conditions = blob.etag ? { ifMatch: blob.etag } : undefined;
     const blocks: BlockLogEntry[] = [];
     for (let offset = 0; offset < blob.length || (offset === 0 && blocks.length === 0); offset += EXPORT_BLOCK_BYTES) {
@@ -394,10 +396,8 @@ class ExportCopier {
               pooled = this.buffers.pop() ?? Md5Worker.blockBuffer(EXPORT_BLOCK_BYTES);
               const buffer = pooled.subarray(0, block.length);
               await source.downloadToBuffer(buffer, block.offset, block.length, { conditions, concurrency: 1, blockSize: block.length, maxRetryRequestsPerBlock: 3 });
-              // The block's MD5 (for the manifest) on the worker thread while the main thread writes it.
-              const id = `${blob.blobPath}@${block.offset}`;
-              const hasher = this.hasher();
-              const [digest] = await Promise.all([hasher.update(id, buffer).then(() => hasher.digest(id)), file.write(buffer, 0, buffer.length, block.offset)]);
+              // The block's MD5 (for the manifest) on a hashing thread while the main thread writes it.
+              const [digest] = await Promise.all([this.hasher().blockDigest(buffer), file.write(buffer, 0, buffer.length, block.offset)]);
               block.hash = digest.toString("hex").toUpperCase();
               block.status = "Completed";
               count(block.length);
@@ -468,6 +468,13 @@ class ExportCopier {
   private hasher(): Md5Worker {
     this.md5Worker ??= new Md5Worker();
     return this.md5Worker;
+  }
+
+  /** One client per container for the run: building one per blob costs more than the blob's own client. */
+  private containerClient(name: string): ContainerClient {
+    let container = this.containerClients.get(name);
+    if (!container) this.containerClients.set(name, (container = this.client.getContainerClient(name)));
+    return container;
   }
 
   private folder(folder: string): Promise<unknown> {

@@ -21,7 +21,7 @@ import { open, readFile, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { RestError } from "@azure/storage-blob";
-import type { BlobServiceClient, BlockBlobClient } from "@azure/storage-blob";
+import type { BlobServiceClient, BlockBlobClient, ContainerClient } from "@azure/storage-blob";
 import { storageAccountName } from "../config/customer-accounts";
 import { BlobNameError, parseBlobPath, renamedBlobName } from "../drive/blob-names";
 import {
@@ -274,6 +274,7 @@ class DriveCopier {
   private readonly blocks: Semaphore;
   private readonly throttle?: Throttle;
   private readonly containers = new Map<string, Promise<unknown>>();
+  private readonly containerClients = new Map<string, ContainerClient>();
   private readonly lastWithPath = new Map<string, Promise<void>>();
   private md5Worker?: Md5Worker;
   /** One buffer per block in flight, reused: memory stays at parallelism × block size and nothing churns. */
@@ -314,7 +315,7 @@ class DriveCopier {
       const workers = Array.from({ length: Math.max(1, this.request.parallelism) }, () => this.work());
       await Promise.all(workers);
     } finally {
-      this.journal.flush();
+      this.journal.close();
       await reporter.stop();
       await this.md5Worker?.close();
     }
@@ -416,7 +417,7 @@ class DriveCopier {
     // The disposition decides the name. A single-block blob is written optimistically (its commit
     // requires the name to be free, and a conflict comes back here to decide), so the common case
     // costs one request; a larger blob is checked first, so no upload is wasted on a name it can't have.
-    const container = this.client.getContainerClient(target.container);
+    const container = this.containerClient(target.container);
     let name = target.blobName;
     try {
       await this.ensureContainer(target.container);
@@ -475,8 +476,8 @@ class DriveCopier {
   /**
    * Reads the file's blocks in order, checks each against the manifest's MD5 and stages it (or keeps
    * a single-block file for one Put Blob, whose MD5 is then the block's). At most `parallelism`
-   * blocks are in flight across the whole drive; a larger file's MD5 is computed by the hashing
-   * worker as the blocks go by, and a block's buffer is let go once it is both staged and hashed.
+   * blocks are in flight across the whole drive; a larger file's blocks and whole MD5 are hashed
+   * on two threads as the blocks go by, and a block's buffer is let go once it is staged and hashed.
    */
   private async uploadBlocks(
     client: BlockBlobClient,
@@ -532,11 +533,11 @@ class DriveCopier {
             continue;
           }
           handedOff = true;
-          // The worker checks the block against the manifest while it is staged: a block that fails
-          // its check is staged for nothing, and the blob is never committed.
-          const checked = this.hasher()
-            .update(hashId, buffer)
-            .then((md5) => {
+          // The hashing threads check the block against the manifest while it is staged: a block that
+          // fails its check is staged for nothing, and the blob is never committed.
+          const hasher = this.hasher();
+          const checked = Promise.all([hasher.blockDigest(buffer), hasher.update(hashId, buffer)])
+            .then(([md5]) => {
               if (md5.toString("hex").toUpperCase() === block.hash.toUpperCase()) return true;
               blockLog[index].status = "Corrupted";
               failed = true;
@@ -589,11 +590,18 @@ class DriveCopier {
     return this.md5Worker;
   }
 
+  /** One client per container for the run: building one per blob costs more than the blob's own client. */
+  private containerClient(name: string): ContainerClient {
+    let container = this.containerClients.get(name);
+    if (!container) this.containerClients.set(name, (container = this.client.getContainerClient(name)));
+    return container;
+  }
+
   /** Creates each destination container once per run. */
   private ensureContainer(name: string): Promise<unknown> {
     let created = this.containers.get(name);
     if (!created) {
-      created = this.client.getContainerClient(name).createIfNotExists();
+      created = this.containerClient(name).createIfNotExists();
       created.catch(() => this.containers.delete(name));
       this.containers.set(name, created);
     }
@@ -612,7 +620,7 @@ class DriveCopier {
     return committed.length === blockIds.length && committed.every((id, index) => id === blockIds[index]);
   }
 
-  private async freeName(container: ReturnType<BlobServiceClient["getContainerClient"]>, blobName: string): Promise<string | undefined> {
+  private async freeName(container: ContainerClient, blobName: string): Promise<string | undefined> {
     for (let n = 2; n < 1000; n++) {
       const candidate = renamedBlobName(blobName, n);
       if (!(await propertiesOf(container.getBlockBlobClient(candidate)))) return candidate;
