@@ -53,8 +53,7 @@ describe("with the account check on", () => {
 
   test("an account it serves: 201, its diagnostics container not made yet is no obstacle", async () => {
     const sub = newSubscriptionId();
-    const body = importInto(sub, DEMOSTORE_ACCOUNT);
-    body.properties.diagnosticsPath = `never-made-${sub.slice(0, 8)}`;
+    const body = importJobBody(sub, { properties: { storageAccountId: accountId(sub, DEMOSTORE_ACCOUNT), diagnosticsPath: `never-made-${sub.slice(0, 8)}` } });
     const created = await put(service, sub, "served-import", body);
     expect(created.status).toBe(201);
   });
