@@ -335,7 +335,7 @@ class ExportCopier {
         this.report();
       });
       // The blob's metadata and properties files, from what the listing said (its ETag held for the copy).
-      if (wasCopied(entry) && blob.details) entry = { ...entry, ...(await writeExportedBlobFiles(this.request.drivePath, blob.blobPath, blob.details)) };
+      if (wasCopied(entry) && blob.details) entry = { ...entry, ...(await writeExportedBlobFiles(this.request.drivePath, blob.blobPath, blob.details, (folder) => this.folder(folder))) };
       // Whatever happened, the blob's share of the drive is done.
       this.bytesDone += blob.length - counted;
       if (wasCopied(entry)) this.bytesCopied += blob.length;

@@ -58,17 +58,22 @@ export function exportedBlobFiles(blobPath: string, details: ExportedBlobDetails
   return files;
 }
 
-/** Writes the blob's files on the drive at `driveRoot`; what happened to each, for the copy log and the manifest. */
+/**
+ * Writes the blob's files on the drive at `driveRoot`; what happened to each, for the copy log and
+ * the manifest. `makeFolder` makes a folder (and its parents); the agent passes one that makes each
+ * folder once per run, as for the blobs' own files: a mkdir per blob costs small blobs dearly.
+ */
 export async function writeExportedBlobFiles(
   driveRoot: string,
   blobPath: string,
   details: ExportedBlobDetails,
+  makeFolder: (folder: string) => Promise<unknown> = (folder) => mkdir(folder, { recursive: true }),
 ): Promise<{ metadata?: ExportedFileOutcome; properties: ExportedFileOutcome }> {
   const files = exportedBlobFiles(blobPath, details);
   const write = async (file: ExportedFile): Promise<ExportedFileOutcome> => {
     try {
       const local = resolveDriveFilePath(driveRoot, file.filePath);
-      await mkdir(path.dirname(local), { recursive: true });
+      await makeFolder(path.dirname(local));
       await writeFile(local, file.text);
       return { status: "Completed", path: { path: file.filePath, hash: md5Hex(file.text) } };
     } catch {
