@@ -21,7 +21,7 @@ import { loadLocationCatalog } from "../storage/locations.file";
 import { LogBlobStore } from "../storage/log-blobs.store";
 import { HistoryArchiveStore } from "../storage/history-archive.store";
 import type { LogUrlSigner } from "../storage/customer-accounts";
-import { ExportBlobListCheck } from "../jobs/export-list-check";
+import { CustomerAccountCheck } from "../jobs/customer-account-check";
 import type { Job } from "../domain/job";
 import { NotificationQueue } from "../storage/notification-queue";
 import { SubscriptionsStore } from "../storage/subscriptions.store";
@@ -89,7 +89,7 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
     authenticator: new Authenticator(current.auth, now),
     clock: now,
     locations,
-    jobs: new JobService(jobsStore, arrivals, logs, messenger, index, locations, rules, now, subscriptions, new ExportBlobListCheck(customerAccounts)),
+    jobs: new JobService(jobsStore, arrivals, logs, messenger, index, locations, rules, now, subscriptions, new CustomerAccountCheck(customerAccounts, { probe: current.customerAccounts.check, timeoutMs: current.storageTimeoutMs })),
     subscriptions,
     operator: new OperatorService(jobsStore, arrivals, logs, messenger, index, rules, now, historyArchive),
     sweep: new SweepService(jobsStore, arrivals, index, deletedJobs, logs, queue, rules, now, current.sweepMaxEntries),

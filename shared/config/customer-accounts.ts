@@ -4,7 +4,8 @@
  * (`https://{account}.blob.core.windows.net` in Azure; locally Azurite, with the account in the
  * path). Accounts listed with a key are reached with it (Azurite's accounts, key-based setups); with
  * no keys configured at all, every account is reached with the managed identity, to which the
- * customer grants Storage Blob Data Contributor on their account.
+ * customer grants Storage Blob Data Contributor on their account. With the account check on, Create
+ * refuses a job whose account the service can tell it cannot reach (see customer-account-check.ts).
  */
 import { z } from "zod";
 
@@ -18,6 +19,8 @@ export interface CustomerAccountSettings {
   blobEndpointTemplate: string;
   /** Account name → key. Empty: every account is reached with the managed identity. */
   keys: Record<string, string>;
+  /** Whether Create probes the job's account and refuses one that does not exist or refuses the service. */
+  check: boolean;
 }
 
 const template = z
@@ -44,10 +47,12 @@ const keyList = z
 export const customerAccountSettingsSchema = z.object({
   CUSTOMER_BLOB_ENDPOINT: z.preprocess((value) => (value === "" ? undefined : value), template.default(DEFAULT_CUSTOMER_BLOB_ENDPOINT)),
   CUSTOMER_ACCOUNT_KEYS: z.preprocess((value) => (value === undefined ? "" : value), keyList),
+  // Off locally, where tooling and Microsoft's example payloads name accounts Azurite does not serve.
+  CUSTOMER_ACCOUNT_CHECK: z.preprocess((value) => (value === "" ? undefined : value), z.enum(["on", "off"]).default("off")),
 });
 
 export function toCustomerAccountSettings(raw: z.infer<typeof customerAccountSettingsSchema>): CustomerAccountSettings {
-  return { blobEndpointTemplate: raw.CUSTOMER_BLOB_ENDPOINT, keys: raw.CUSTOMER_ACCOUNT_KEYS };
+  return { blobEndpointTemplate: raw.CUSTOMER_BLOB_ENDPOINT, keys: raw.CUSTOMER_ACCOUNT_KEYS, check: raw.CUSTOMER_ACCOUNT_CHECK === "on" };
 }
 
 /** The account a job's `storageAccountId` names (`…/providers/Microsoft.Storage/storageAccounts/<name>`). */

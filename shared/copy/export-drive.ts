@@ -13,7 +13,9 @@
  *    `parallelism` in memory), every range on the ETag the listing saw: a blob that changes or
  *    disappears meanwhile is a blob error in the log, and its partial file is removed. A file is
  *    written under a temporary name and renamed when whole.
- * 4. The drive manifest (documented format, with each block's MD5) and the copy logs are written;
+ *    Each copied blob's metadata and properties files follow (see drive/export-blob-files.ts).
+ * 4. The drive manifest (documented format, with each block's MD5 and the blob's metadata and
+ *    properties files with theirs) and the copy logs are written;
  *    the last drive of the job writes the blobs no drive could hold to the incomplete-blob list in
  *    the customer's account, in the `<BlobList>` form a follow-up export job takes as is.
  */
@@ -26,6 +28,7 @@ import type { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import { storageAccountName } from "../config/customer-accounts";
 import { DriveManifest, MANIFEST_FILE, ManifestBlob, md5Hex, writeDriveManifest } from "../drive/drive-manifest";
 import { BlobListFormatError, writeExportBlobList } from "../drive/export-blob-list";
+import { exportedFilesInManifest, writeExportedBlobFiles } from "../drive/export-blob-files";
 import { EXPORT_BLOCK_BYTES, exportFilePath, fillDrive } from "../drive/export-packing";
 import { createKeyRecord, generateRecoveryPassword, KEY_RECORD_FILE, serializeKeyRecord } from "../drive/key-record";
 import type { LogBlobStore } from "../storage/log-blobs.store";
@@ -163,7 +166,7 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
 
   const onDrive: ManifestBlob[] = [];
   for (const entry of copied.entries) {
-    if (wasCopied(entry)) onDrive.push({ blobPath: entry.blobPath, filePath: entry.filePath, length: entry.length, blockList: (entry.blocks ?? []).map((block) => ({ offset: block.offset, length: block.length, hash: block.hash! })) });
+    if (wasCopied(entry)) onDrive.push({ blobPath: entry.blobPath, filePath: entry.filePath, length: entry.length, blockList: (entry.blocks ?? []).map((block) => ({ offset: block.offset, length: block.length, hash: block.hash! })), ...exportedFilesInManifest(entry) });
   }
   const manifest: DriveManifest = { version: "2014-11-01", driveId, clientCreator: "import-export-service export agent", blobLists: [{ blobs: onDrive }] };
   writeFileSync(path.join(request.drivePath, `${MANIFEST_FILE}.partial`), writeDriveManifest(manifest));
@@ -328,11 +331,13 @@ class ExportCopier {
       if (!blob) return;
       if (this.entries[at]) continue;
       let counted = 0;
-      const entry = await this.copyBlob(blob, (bytes) => {
+      let entry = await this.copyBlob(blob, (bytes) => {
         counted += bytes;
         this.bytesDone += bytes;
         this.report();
       });
+      // The blob's metadata and properties files, from what the listing said (its ETag held for the copy).
+      if (wasCopied(entry) && blob.details) entry = { ...entry, ...(await writeExportedBlobFiles(this.request.drivePath, blob.blobPath, blob.details, (folder) => this.folder(folder))) };
       // Whatever happened, the blob's share of the drive is done.
       this.bytesDone += blob.length - counted;
       if (wasCopied(entry)) this.bytesCopied += blob.length;

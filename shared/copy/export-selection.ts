@@ -5,8 +5,9 @@
  * documented `<BlobList>` XML). The drive count preview and the data-center agent both use this.
  */
 import { RestError } from "@azure/storage-blob";
-import type { BlobServiceClient } from "@azure/storage-blob";
+import type { BlobProperties, BlobServiceClient } from "@azure/storage-blob";
 import { BlobListFormatError, BlobSelection, parseExportBlobList, splitBlobPath, splitPrefix } from "../drive/export-blob-list";
+import type { ExportedBlobDetails } from "../drive/export-blob-files";
 
 export interface ExportBlob {
   /** `container/blob`. */
@@ -14,6 +15,8 @@ export interface ExportBlob {
   length: number;
   /** The blob's ETag when listed: a blob that changes after this is a blob error, not a torn file. */
   etag: string;
+  /** Its metadata and properties when listed, for its files on the drive (the ETag vouches for them too). */
+  details?: ExportedBlobDetails;
 }
 
 export interface ResolvedSelection {
@@ -74,8 +77,15 @@ export async function resolveSelection(client: BlobServiceClient, selection: Blo
     given.add(`p:${path}`);
     const { container, blobName } = splitBlobPath(path);
     try {
-      const properties = await client.getContainerClient(container).getBlobClient(blobName).getProperties();
-      add({ blobPath: `${container}/${blobName}`, length: properties.contentLength ?? 0, etag: properties.etag ?? "" });
+      // Listed, not Get Blob Properties: a listing keeps metadata names as written (headers come back
+      // in lower case). A name sorts first among the names it begins, so one item answers.
+      const page = await client.getContainerClient(container).listBlobsFlat({ prefix: blobName, includeMetadata: true }).byPage({ maxPageSize: 1 }).next();
+      const item = page.done ? undefined : page.value.segment.blobItems[0];
+      if (!blobName || item?.name !== blobName) {
+        nonexistent.push(path);
+        continue;
+      }
+      add({ blobPath: `${container}/${blobName}`, length: item.properties.contentLength ?? 0, etag: item.properties.etag ?? "", details: detailsOf(item.properties, item.metadata) });
     } catch (error) {
       if (error instanceof RestError && (error.statusCode === 404 || error.statusCode === 400)) nonexistent.push(path);
       else throw error;
@@ -95,9 +105,9 @@ export async function resolveSelection(client: BlobServiceClient, selection: Blo
     let found = 0;
     for (const container of containers) {
       try {
-        for await (const item of client.getContainerClient(container).listBlobsFlat({ prefix: parts.blobPrefix || undefined })) {
+        for await (const item of client.getContainerClient(container).listBlobsFlat({ prefix: parts.blobPrefix || undefined, includeMetadata: true })) {
           found++;
-          add({ blobPath: `${container}/${item.name}`, length: item.properties.contentLength ?? 0, etag: item.properties.etag ?? "" });
+          add({ blobPath: `${container}/${item.name}`, length: item.properties.contentLength ?? 0, etag: item.properties.etag ?? "", details: detailsOf(item.properties, item.metadata) });
         }
       } catch (error) {
         if (!(error instanceof RestError && error.statusCode === 404)) throw error;
@@ -106,4 +116,23 @@ export async function resolveSelection(client: BlobServiceClient, selection: Blo
     if (found === 0) nonexistent.push(prefix);
   }
   return { blobs, nonexistent, duplicates, unique: given.size };
+}
+
+/** A listed blob's metadata and properties, as its properties file writes them. */
+export function detailsOf(properties: BlobProperties, metadata: Record<string, string> | undefined): ExportedBlobDetails {
+  const text = (value: string | undefined) => (value === undefined || value === "" ? undefined : value);
+  return {
+    metadata: { ...metadata },
+    properties: {
+      lastModified: properties.lastModified?.toUTCString(),
+      etag: text(properties.etag),
+      contentLength: properties.contentLength === undefined ? undefined : String(properties.contentLength),
+      contentType: text(properties.contentType),
+      contentMD5: properties.contentMD5 && properties.contentMD5.length > 0 ? Buffer.from(properties.contentMD5).toString("base64") : undefined,
+      contentEncoding: text(properties.contentEncoding),
+      contentLanguage: text(properties.contentLanguage),
+      cacheControl: text(properties.cacheControl),
+      contentDisposition: text(properties.contentDisposition),
+    },
+  };
 }

@@ -455,6 +455,7 @@ class DriveCopier {
       blobContentType: properties.value?.contentType,
       blobContentEncoding: properties.value?.contentEncoding,
       blobContentLanguage: properties.value?.contentLanguage,
+      blobContentDisposition: properties.value?.contentDisposition,
       blobCacheControl: properties.value?.cacheControl,
     };
     // Only "overwrite" may replace a blob; otherwise the name must still be free at the commit.

@@ -4,7 +4,9 @@
  *
  * - Export: every file of the returned drive is checked against the drive manifest (present, its
  *   length, each block's MD5); a missing or short file is downloaded again, a corrupt block is
- *   downloaded again in place; blobs the copy log lists as failed are downloaded. Bytes that come
+ *   downloaded again in place; blobs the copy log lists as failed are downloaded. A blob's
+ *   metadata and properties files are checked against their MD5s too, and one missing or damaged
+ *   is written again from what the account lists of the blob now. Bytes that come
  *   back different from the manifest's MD5 mean the blob changed since the export: reported, not
  *   written.
  * - Import: each blob the copy log lists as failed is uploaded again from the customer's own copy
@@ -12,15 +14,17 @@
  *   the block MD5s the log gives, with the whole file's MD5 as the blob's Content-MD5.
  */
 import { createHash } from "node:crypto";
-import { mkdir, open, readFile, rename, stat } from "node:fs/promises";
+import { mkdir, open, readFile, rename, stat, writeFile } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { RestError } from "@azure/storage-blob";
 import type { BlobServiceClient } from "@azure/storage-blob";
-import { MANIFEST_FILE, md5Hex, parseDriveManifest, resolveDriveFilePath } from "../drive/drive-manifest";
+import { ManifestBlob, MANIFEST_FILE, md5Hex, parseDriveManifest, resolveDriveFilePath } from "../drive/drive-manifest";
+import { exportedBlobFiles } from "../drive/export-blob-files";
 import { EXPORT_BLOCK_BYTES } from "../drive/export-packing";
 import { BlobLogEntry, DriveLog, issueKind, parseDriveLog } from "./copy-log";
 import { localPathOf } from "./export-drive";
+import { resolveSelection } from "./export-selection";
 
 export interface RepairItem {
   blobPath: string;
@@ -65,6 +69,7 @@ export async function repairExport(options: { drivePath: string; copyLog: DriveL
   for (const blob of manifest.blobLists.flatMap((list) => list.blobs)) {
     report.checked++;
     onDrive.add(blob.blobPath);
+    await mendExportedFiles(options, blob, report);
     const local = resolveDriveFilePath(options.drivePath, blob.filePath);
     const blocks = blob.blockList ?? [];
     const size = await stat(local).then((stats) => stats.size, () => undefined);
@@ -117,6 +122,34 @@ export async function repairExport(options: { drivePath: string; copyLog: DriveL
     }
   }
   return report;
+}
+
+/**
+ * A blob's metadata and properties files against the manifest's MD5s. The account's listing of the
+ * blob gives their text again; text that does not match the MD5 means the blob (its ETag, its
+ * properties) changed since the export: reported, not written.
+ */
+async function mendExportedFiles(options: { drivePath: string; client: BlobServiceClient; onItem?: (item: RepairItem) => void }, blob: ManifestBlob, report: RepairReport): Promise<void> {
+  for (const [kind, part] of [["metadata", blob.metadataPath], ["properties", blob.propertiesPath]] as const) {
+    if (!part) continue;
+    const local = resolveDriveFilePath(options.drivePath, part.path);
+    const text = await readFile(local).catch(() => undefined);
+    if (text && md5Hex(text) === part.hash) continue;
+    const item: RepairItem = { blobPath: blob.blobPath, filePath: part.path, problem: `${kind} ${text ? "corrupted" : "missing"}`, bytes: 0 };
+    try {
+      const [listed] = (await resolveSelection(options.client, { blobPath: [blob.blobPath], blobPathPrefix: [] })).blobs;
+      if (!listed?.details) throw new Error("the blob is no longer in the account");
+      const again = exportedBlobFiles(blob.blobPath, listed.details)[kind];
+      if (!again || md5Hex(again.text) !== part.hash) throw new Error(`the blob's ${kind} changed since the export`);
+      await mkdir(path.dirname(local), { recursive: true });
+      await writeFile(local, again.text);
+      item.bytes = Buffer.byteLength(again.text);
+      report.repaired.push(item);
+      options.onItem?.(item);
+    } catch (error) {
+      report.failed.push({ ...item, reason: reasonOf(error) });
+    }
+  }
 }
 
 async function corruptBlocks(local: string, blocks: { offset: number; length: number; hash: string }[]): Promise<number[]> {

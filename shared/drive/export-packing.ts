@@ -7,10 +7,13 @@
  * and the next drive carries on from there. A blob that would not fit even on an empty drive of
  * that size cannot be exported on such drives: it is passed over and ends in the incomplete-blob
  * list. What a blob costs on a drive is its file, rounded up to whole NTFS clusters, plus the
- * file's NTFS record, plus its entry in the drive manifest. Every drive also holds the key record,
+ * file's NTFS record, plus its entry in the drive manifest, plus its metadata and properties files
+ * (small enough for NTFS to keep inside their file records) and their manifest lines. Every drive
+ * also holds the key record,
  * the manifest's own header and the file system's own structures. The real tool says only that it
  * counts "any necessary overhead"; these are the figures this project counts, stated here.
  */
+import { ExportedBlobDetails, exportedBlobFiles } from "./export-blob-files";
 import { escapeXml } from "./xml";
 
 /** NTFS's default cluster size: every file occupies whole clusters. */
@@ -26,6 +29,10 @@ export const MANIFEST_HEADER_BYTES = 512;
 /** A manifest blob entry without its paths and blocks; and one `<Block …/>` line. */
 export const MANIFEST_BLOB_BYTES = 256;
 export const MANIFEST_BLOCK_BYTES = 128;
+/** A `<MetadataPath Hash="…">` or `<PropertiesPath Hash="…">` line without its path. */
+export const MANIFEST_FILE_PATH_BYTES = 96;
+/** NTFS keeps a file this small inside its file record (resident data): it takes no cluster. */
+export const RESIDENT_FILE_BYTES = 512;
 /** The key record at the drive's root (one cluster and its file record). */
 export const KEY_RECORD_BYTES = CLUSTER_BYTES + FILE_RECORD_BYTES;
 
@@ -33,6 +40,8 @@ export interface PackableBlob {
   /** `container/blob`. */
   blobPath: string;
   length: number;
+  /** Its metadata and properties, written beside it in files of their own. */
+  details?: ExportedBlobDetails;
 }
 
 export function clusters(bytes: number): number {
@@ -54,9 +63,20 @@ export function manifestEntryBytes(blob: PackableBlob): number {
   return MANIFEST_BLOB_BYTES + text(blob.blobPath) + text(exportFilePath(blob.blobPath)) + blockCount(blob.length) * MANIFEST_BLOCK_BYTES;
 }
 
-/** What one blob costs on a drive: its file in whole clusters, its file record, its manifest entry. */
+/** What one blob costs on a drive: its file in whole clusters, its file record, its manifest entry, its metadata and properties files. */
 export function blobFootprint(blob: PackableBlob): number {
-  return clusters(blob.length) + FILE_RECORD_BYTES + manifestEntryBytes(blob);
+  return clusters(blob.length) + FILE_RECORD_BYTES + manifestEntryBytes(blob) + exportedFilesBytes(blob);
+}
+
+/** The metadata and properties files of a blob: each its file record (and clusters when not resident) and its manifest line. */
+export function exportedFilesBytes(blob: PackableBlob): number {
+  if (!blob.details) return 0;
+  const files = exportedBlobFiles(blob.blobPath, blob.details);
+  return [files.metadata, files.properties].reduce((sum, file) => {
+    if (!file) return sum;
+    const size = Buffer.byteLength(file.text);
+    return sum + (size <= RESIDENT_FILE_BYTES ? 0 : clusters(size)) + FILE_RECORD_BYTES + MANIFEST_FILE_PATH_BYTES + Buffer.byteLength(escapeXml(file.filePath));
+  }, 0);
 }
 
 /** The bytes of a drive of `driveBytes` left for blobs: less the file system, key record and manifest header (the manifest's last cluster, too). */

@@ -2,9 +2,9 @@
  * The Import/Export metadata and properties files ("Import/Export Service Metadata and Properties
  * File Format"): `<Metadata>` with one element per metadata name, `<Properties>` with the blob's
  * standard properties. The drive tool checks them before copying them onto a drive; the agent reads
- * them to set each blob's metadata and properties.
+ * them to set each blob's metadata and properties, and an export writes them for each blob it copies.
  */
-import { parseXml, XmlElement, XmlSyntaxError } from "./xml";
+import { escapeXml, parseXml, XmlElement, XmlSyntaxError } from "./xml";
 
 export type BlobMetadata = Record<string, string>;
 
@@ -15,6 +15,17 @@ export interface BlobProperties {
   contentEncoding?: string;
   contentLanguage?: string;
   cacheControl?: string;
+  contentDisposition?: string;
+}
+
+/**
+ * What an export writes besides: the blob as it was when exported. An import reads and ignores
+ * them (Azure sets them itself), so an exported drive's files can be imported as they are.
+ */
+export interface ExportedBlobProperties extends BlobProperties {
+  lastModified?: string;
+  etag?: string;
+  contentLength?: string;
 }
 
 const IMPORT_PROPERTIES: Record<string, keyof BlobProperties> = {
@@ -23,9 +34,16 @@ const IMPORT_PROPERTIES: Record<string, keyof BlobProperties> = {
   "Content-Encoding": "contentEncoding",
   "Content-Language": "contentLanguage",
   "Cache-Control": "cacheControl",
+  // Not in the 2014 format, which predates the property; a blob's properties include it today.
+  "Content-Disposition": "contentDisposition",
 };
-/** Documented, but written only by export jobs: an import file naming them is refused. */
-const EXPORT_ONLY_PROPERTIES = ["Last-Modified", "Etag", "Content-Length"];
+/** Documented "for export jobs only", first in the file as the format lists them. */
+const EXPORT_ONLY_PROPERTIES: Record<string, keyof ExportedBlobProperties> = {
+  "Last-Modified": "lastModified",
+  Etag: "etag",
+  "Content-Length": "contentLength",
+};
+const ALL_PROPERTIES: Record<string, keyof ExportedBlobProperties> = { ...EXPORT_ONLY_PROPERTIES, ...IMPORT_PROPERTIES };
 
 // Azure metadata names follow C# identifier rules; the ASCII subset is what HTTP headers carry.
 const METADATA_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -51,13 +69,13 @@ export function parseMetadataFile(xml: string): BlobMetadata {
   return metadata;
 }
 
-export function parsePropertiesFile(xml: string): BlobProperties {
+/** A properties file: the properties an import sets, and (from an export's file) the export-only ones. */
+export function parsePropertiesFile(xml: string): ExportedBlobProperties {
   const root = parseRoot(xml, "Properties");
-  const properties: BlobProperties = {};
+  const properties: ExportedBlobProperties = {};
   for (const child of root.children) {
-    if (EXPORT_ONLY_PROPERTIES.includes(child.name)) throw new BlobFileFormatError(`property <${child.name}> is set by export jobs only`);
-    const key = IMPORT_PROPERTIES[child.name];
-    if (!key) throw new BlobFileFormatError(`unknown property <${child.name}> (expected ${Object.keys(IMPORT_PROPERTIES).join(", ")})`);
+    const key = ALL_PROPERTIES[child.name];
+    if (!key) throw new BlobFileFormatError(`unknown property <${child.name}> (expected ${Object.keys(ALL_PROPERTIES).join(", ")})`);
     if (properties[key] !== undefined) throw new BlobFileFormatError(`property <${child.name}> appears twice`);
     properties[key] = leafValue(child);
   }
@@ -65,6 +83,21 @@ export function parsePropertiesFile(xml: string): BlobProperties {
     throw new BlobFileFormatError("<Content-MD5> must be the Base64 of a 16-byte MD5");
   }
   return properties;
+}
+
+export function writeMetadataFile(metadata: BlobMetadata): string {
+  const lines = Object.entries(metadata).map(([name, value]) => {
+    if (!METADATA_NAME.test(name)) throw new BlobFileFormatError(`metadata name '${name}' is not a valid name`);
+    return `  <${name}>${escapeXml(value)}</${name}>`;
+  });
+  return ['<?xml version="1.0" encoding="UTF-8"?>', "<Metadata>", ...lines, "</Metadata>", ""].join("\n");
+}
+
+export function writePropertiesFile(properties: ExportedBlobProperties): string {
+  const lines = Object.entries(ALL_PROPERTIES)
+    .filter(([, key]) => properties[key] !== undefined)
+    .map(([element, key]) => `  <${element}>${escapeXml(properties[key]!)}</${element}>`);
+  return ['<?xml version="1.0" encoding="UTF-8"?>', "<Properties>", ...lines, "</Properties>", ""].join("\n");
 }
 
 function parseRoot(xml: string, name: string): XmlElement {

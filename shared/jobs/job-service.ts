@@ -33,7 +33,7 @@ import { ConcurrencyError } from "../storage/storage-errors";
 import { JobMessenger } from "./job-messenger";
 import { withConcurrencyRetries } from "./retry";
 import { SubscriptionService } from "./subscription-service";
-import { ExportBlobListCheck } from "./export-list-check";
+import { CustomerAccountCheck } from "./customer-account-check";
 
 export interface JobTimeline {
   state: Job["state"];
@@ -72,7 +72,7 @@ export class JobService {
     private readonly clock: Clock,
     /** Asked first by every operation: the subscription must belong to the caller's tenant. */
     private readonly subscriptions: SubscriptionService,
-    private readonly exportListCheck?: ExportBlobListCheck,
+    private readonly accountCheck?: CustomerAccountCheck,
   ) {}
 
   async createOrUpdate(key: JobKey, definition: JobDefinition, actor: Actor, tenantId: string): Promise<CreateOrUpdateResult> {
@@ -85,7 +85,7 @@ export class JobService {
         "location",
       );
     }
-    await this.exportListCheck?.check(definition);
+    await this.accountCheck?.check(key, definition);
     // Most PUTs create: the insert is tried first, and the job is read only if it already exists.
     // Drives without keys can only mean a job sent back as read, so that one reads first.
     let exists = definition.driveList?.some((drive) => !drive.bitLockerKey) ?? false;

@@ -4,7 +4,7 @@
  * agent (which writes the imported blobs and the copy logs) and the service (which signs read-only
  * URLs of those logs for Get Job) reach the accounts through here.
  */
-import { BlobServiceClient, StoragePipelineOptions, StorageSharedKeyCredential } from "@azure/storage-blob";
+import { BlobServiceClient, RestError, StoragePipelineOptions, StorageSharedKeyCredential } from "@azure/storage-blob";
 import type { TokenCredential } from "@azure/core-auth";
 import { CustomerAccountSettings, customerBlobEndpoint, storageAccountName } from "../config/customer-accounts";
 import { copyLogLocation, CopyLogKind } from "../copy/copy-log-names";
@@ -16,6 +16,16 @@ export type CopyLogSigner = (job: Pick<Job, "key" | "diagnosticsPath" | "storage
 
 /** The service's own log blobs, and (as `copyLog`) the copy agent's logs in customers' accounts. */
 export type LogUrlSigner = BlobUrlSigner & { copyLog?: CopyLogSigner };
+
+/**
+ * What one probe of a customer's account says: `reachable` (the service may read its container),
+ * `notFound` (no such account: its host does not resolve, or the endpoint serves no such account),
+ * `refused` (the account exists but refuses the service's credential: no role granted, a firewall),
+ * `unknown` (no answer in time, a server error: nothing can be concluded).
+ */
+export type AccountReach =
+  | { kind: "reachable" | "unconfigured" }
+  | { kind: "notFound" | "refused" | "unknown"; status?: number; code?: string };
 
 export interface CustomerAccountOptions {
   sasLifetimeMs: number;
@@ -40,6 +50,25 @@ export class CustomerAccounts {
    */
   knows(accountName: string): boolean {
     return Object.keys(this.settings.keys).length > 0 ? accountName in this.settings.keys : !!this.options.identity;
+  }
+
+  /**
+   * One Get Container Properties of `containerName` (the job's diagnostics container, where the copy
+   * agent writes first) with the service's own credential, in one try within `timeoutMs`: a retry
+   * would turn a DNS failure (Azure's answer for an account that does not exist) into a timeout.
+   * `unconfigured`: this configuration reaches no such account at all (see `knows`).
+   */
+  async probe(accountName: string, containerName: string, timeoutMs: number): Promise<AccountReach> {
+    if (!this.knows(accountName)) return { kind: "unconfigured" };
+    const key = this.settings.keys[accountName];
+    const credential = key ? new StorageSharedKeyCredential(accountName, key) : this.options.identity!();
+    const client = new BlobServiceClient(customerBlobEndpoint(this.settings, accountName), credential, { retryOptions: { maxTries: 1, tryTimeoutInMs: timeoutMs } });
+    try {
+      await client.getContainerClient(containerName).getProperties({ abortSignal: AbortSignal.timeout(timeoutMs) });
+      return { kind: "reachable" };
+    } catch (error) {
+      return reachOf(error);
+    }
   }
 
   /** The accounts this configuration reaches with a key, for messages naming what is served. */
@@ -98,6 +127,17 @@ export class CustomerAccounts {
       return account ? signers.get(`${account}/${location.container}`)?.(location.blobName) : undefined;
     };
   }
+}
+
+function reachOf(error: unknown): AccountReach {
+  if (!(error instanceof RestError)) return { kind: "unknown" };
+  const { statusCode: status, code } = error;
+  // The account answered: the container is simply not made yet.
+  if (status === 404 && code === "ContainerNotFound") return { kind: "reachable" };
+  // No such host (Azure), or an endpoint that serves no such account (Azurite: ResourceNotFound).
+  if (code === "ENOTFOUND" || status === 404) return { kind: "notFound", status, code };
+  if (status === 401 || status === 403) return { kind: "refused", status, code };
+  return { kind: "unknown", status, code };
 }
 
 /** Whether the copy agent left logs in the job's customer account: a drive's copy log, an export's incomplete list. */

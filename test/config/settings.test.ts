@@ -45,13 +45,15 @@ describe("parseSettings", () => {
       locationsFile: undefined,
       storageTimeoutMs: 10_000,
       auth: { mode: "dev", issuers: [], audience: undefined, jwksUri: undefined, operatorRole: "ImportExport.Operator" },
-      customerAccounts: { blobEndpointTemplate: "https://{account}.blob.core.windows.net", keys: {} },
+      customerAccounts: { blobEndpointTemplate: "https://{account}.blob.core.windows.net", keys: {}, check: false },
     });
   });
 
   test("customer accounts: an endpoint template with {account}, and keys as 'name:key;...'", () => {
     const settings = parseSettings({ ...BASE, CUSTOMER_BLOB_ENDPOINT: "http://127.0.0.1:10000/{account}", CUSTOMER_ACCOUNT_KEYS: "demostore:a2V5;other:b3RoZXI=" });
-    expect(settings.customerAccounts).toEqual({ blobEndpointTemplate: "http://127.0.0.1:10000/{account}", keys: { demostore: "a2V5", other: "b3RoZXI=" } });
+    expect(settings.customerAccounts).toEqual({ blobEndpointTemplate: "http://127.0.0.1:10000/{account}", keys: { demostore: "a2V5", other: "b3RoZXI=" }, check: false });
+    expect(parseSettings({ ...BASE, CUSTOMER_ACCOUNT_CHECK: "on" }).customerAccounts.check).toBe(true);
+    expect(() => parseSettings({ ...BASE, CUSTOMER_ACCOUNT_CHECK: "yes" })).toThrow(/CUSTOMER_ACCOUNT_CHECK/);
     expect(() => parseSettings({ ...BASE, CUSTOMER_BLOB_ENDPOINT: "https://blob.example.com" })).toThrow(/CUSTOMER_BLOB_ENDPOINT must contain '\{account\}'/);
     expect(() => parseSettings({ ...BASE, CUSTOMER_ACCOUNT_KEYS: "Bad_Name:a2V5" })).toThrow(/CUSTOMER_ACCOUNT_KEYS must be 'account:base64key'/);
   });

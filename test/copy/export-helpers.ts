@@ -37,7 +37,7 @@ export function readManifest(drive: string): DriveManifest {
   return parseDriveManifest(readFileSync(path.join(drive, MANIFEST_FILE), "utf8"));
 }
 
-/** Every file on the drive below the container folders (relative, `/`-separated), tool files excluded. */
+/** Every file on the drive below the container folders (relative, `/`-separated), tool files and the blobs' metadata and properties files excluded. */
 export function driveFiles(drive: string): string[] {
   const files: string[] = [];
   const walk = (folder: string, prefix: string) => {
@@ -48,5 +48,5 @@ export function driveFiles(drive: string): string[] {
     }
   };
   if (existsSync(drive)) walk(drive, "");
-  return files.filter((file) => file.includes("/")).sort();
+  return files.filter((file) => file.includes("/") && !file.startsWith("_ImportExport/")).sort();
 }

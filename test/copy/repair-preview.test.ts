@@ -40,8 +40,11 @@ test("preview-export: drives, occupied space and the blobs that cannot be export
   expect(run.code).toBe(0);
   // A 2 MiB drive keeps 1,037,824 bytes for blobs (less 1 MiB file system, key record 5,120,
   // manifest record 1,024, header 512, its last cluster 4,096). Per blob: clusters + 1,024 + a
-  // manifest entry of 256 + 18 + 19 + 128. a: 12,288 + 1,445; b: 8,192 + 1,445 (23,370 so far);
-  // c (1,101,824 in clusters) fits no drive; d: 1,024,000 + 1,445 does not fit beside a and b.
+  // manifest entry of 256 + 18 + 19 + 128, plus its properties file (no metadata here): under 512
+  // bytes, so only its file record, 1,024, and its manifest line, 96 + 48 for its path
+  // (\_ImportExport\<name>\a.bin.properties.xml): 1,168. a: 12,288 + 1,445 + 1,168; b: 8,192 +
+  // 1,445 + 1,168 (25,706 so far); c (1,101,824 in clusters) fits no drive; d: 1,024,000 + 1,445 +
+  // 1,168 does not fit beside a and b.
   expect(lastJsonLine(run.stdout)).toEqual({
     driveBytes: 2_097_152,
     drivesNeeded: 2,
@@ -50,8 +53,8 @@ test("preview-export: drives, occupied space and the blobs that cannot be export
     blobsThatCannotBeExported: 1,
     nonexistent: [`/nosuch${name}/`],
     drives: [
-      { blobs: 2, occupiedBytes: 2_097_152 - 1_037_824 + 23_370, lengthBytes: 15_000 },
-      { blobs: 1, occupiedBytes: 2_097_152 - 1_037_824 + 1_025_445, lengthBytes: 1_020_000 },
+      { blobs: 2, occupiedBytes: 2_097_152 - 1_037_824 + 25_706, lengthBytes: 15_000 },
+      { blobs: 1, occupiedBytes: 2_097_152 - 1_037_824 + 1_026_613, lengthBytes: 1_020_000 },
     ],
   });
   expect(run.stdout).toMatch(/Number of duplicate blob paths\/prefixes:\t1/);

@@ -7,6 +7,7 @@ import {
   BlobFileFormatError,
   parseMetadataFile,
   parsePropertiesFile,
+  writePropertiesFile,
 } from "../../shared/drive/metadata-properties";
 
 const HEADER = "BasePath,DstBlobPathOrPrefix,BlobType,Disposition,MetadataFile,PropertiesFile";
@@ -83,6 +84,13 @@ describe("metadata and properties files", () => {
     expect(parsePropertiesFile(properties)).toEqual({ contentType: "image/jpeg", contentLanguage: "en-US", cacheControl: "no-cache", contentEncoding: "identity", contentMD5: md5 });
   });
 
+  it("reads an export's properties file: the export-only properties, in the documented order, and Content-Disposition", () => {
+    const exported = { lastModified: "Thu, 26 Nov 2026 02:41:20 GMT", etag: '"0x8DC0"', contentLength: "12", contentType: "text/plain", contentDisposition: 'attachment; filename="a.txt"' };
+    const text = writePropertiesFile(exported);
+    expect(text.split("\n").slice(2, 7).map((line) => line.trim().replace(/>.*$/, ">"))).toEqual(["<Last-Modified>", "<Etag>", "<Content-Length>", "<Content-Type>", "<Content-Disposition>"]);
+    expect(parsePropertiesFile(text)).toEqual(exported);
+  });
+
   it("reads the documented sample with indentation", () => {
     const xml = `<?xml version="1.0" encoding="UTF-8"?>
 <Metadata>
@@ -98,8 +106,7 @@ describe("metadata and properties files", () => {
     ["a repeated metadata name", () => parseMetadataFile("<Metadata><a>x</a><A>y</A></Metadata>"), "twice"],
     ["a non-ASCII metadata value", () => parseMetadataFile("<Metadata><a>été</a></Metadata>"), "HTTP header"],
     ["another root", () => parseMetadataFile("<Properties/>"), "not <Metadata>"],
-    ["an export-only property", () => parsePropertiesFile("<Properties><Etag>x</Etag></Properties>"), "export jobs only"],
-    ["an unknown property", () => parsePropertiesFile("<Properties><Content-Disposition>x</Content-Disposition></Properties>"), "unknown property"],
+    ["an unknown property", () => parsePropertiesFile("<Properties><Content-Location>x</Content-Location></Properties>"), "unknown property"],
     ["a Content-MD5 that is not 16 bytes", () => parsePropertiesFile("<Properties><Content-MD5>abc=</Content-MD5></Properties>"), "16-byte"],
   ])("refuses %s", (_what, read, message) => {
     expect(read).toThrow(BlobFileFormatError);

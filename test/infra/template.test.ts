@@ -60,6 +60,7 @@ test("the app settings pass the settings schema as in Azure: strict auth, storag
   const settings = parseSettings({ ...deployedEnvironment, WEBSITE_INSTANCE_ID: "azure-instance" });
   expect(settings.auth).toMatchObject({ mode: "strict", audience: parameterValues.authAudience, jwksUri: parameterValues.authJwksUri });
   expect(settings.auth.issuers.length).toBeGreaterThan(0);
+  expect(settings.customerAccounts).toMatchObject({ keys: {}, check: true });
   expect(settings.storage).toEqual({
     kind: "identity",
     tableServiceUri: "https://statestoragename.table.core.windows.net/",
@@ -79,8 +80,9 @@ test("every setting of local.settings.sample.json is deployed, with its sample v
     ImportExportStorage: ["ImportExportStorage__credential", "ImportExportStorage__tableServiceUri", "ImportExportStorage__blobServiceUri", "ImportExportStorage__queueServiceUri"],
   };
   const fromParameters = ["AUTH_MODE", "AUTH_ISSUERS", "AUTH_AUDIENCE", "AUTH_JWKS_URI", "AUTH_OPERATOR_ROLE"];
-  // Customers' accounts: Azure's endpoints, reached with the app's identity (no keys), not Azurite's.
-  const inAzure: Record<string, string> = { CUSTOMER_BLOB_ENDPOINT: "https://{account}.blob.core.windows.net", CUSTOMER_ACCOUNT_KEYS: "" };
+  // Customers' accounts: Azure's endpoints, reached with the app's identity (no keys), not Azurite's;
+  // Create refuses an account that does not exist or has not granted the identity its role.
+  const inAzure: Record<string, string> = { CUSTOMER_BLOB_ENDPOINT: "https://{account}.blob.core.windows.net", CUSTOMER_ACCOUNT_KEYS: "", CUSTOMER_ACCOUNT_CHECK: "on" };
   for (const [name, value] of Object.entries(sample)) {
     if (name in replaced) {
       expect(Object.keys(deployedEnvironment)).toEqual(expect.arrayContaining(replaced[name]));

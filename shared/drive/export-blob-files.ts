@@ -1,0 +1,91 @@
+/**
+ * The metadata and properties files an export writes for each blob it copies ("For an export job,
+ * metadata and properties are written to a metadata or properties file that is included on the
+ * hard drive returned to you"), named in the blob's manifest entry (`<MetadataPath Hash>`,
+ * `<PropertiesPath Hash>`), so the customer gets the blob's metadata and its Content-Type,
+ * Content-Encoding, Content-Language, Cache-Control, Content-MD5 and Content-Disposition back, and an
+ * import of the drive sets them again.
+ *
+ * They go below `\_ImportExport\` (where the drive tool keeps its files; no container can be named
+ * so), mirroring the blob's file: `\_ImportExport\<container>\<name>.metadata.xml` and
+ * `….properties.xml`. Beside the blob's own file they could take the name of another blob. The text
+ * is a function of what the listing said of the blob, so the drive count preview counts the exact
+ * bytes, and repair-export can write a lost file again and check it against the manifest's MD5.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { md5Hex, resolveDriveFilePath } from "./drive-manifest";
+import { BlobMetadata, ExportedBlobProperties, writeMetadataFile, writePropertiesFile } from "./metadata-properties";
+
+export const EXPORT_FILES_FOLDER = "_ImportExport";
+
+/** What the listing said of a blob besides its name and length. */
+export interface ExportedBlobDetails {
+  metadata: BlobMetadata;
+  properties: ExportedBlobProperties;
+}
+
+export interface ExportedFile {
+  /** Drive form: `\_ImportExport\container\name.properties.xml`. */
+  filePath: string;
+  text: string;
+}
+
+export interface ExportedFiles {
+  /** None when the blob has no metadata. */
+  metadata?: ExportedFile;
+  properties: ExportedFile;
+  /** Why the metadata file cannot be written (a name XML cannot hold). */
+  metadataProblem?: string;
+}
+
+/** How a file of an export ended, in the copy log's terms (`PartLogEntry`). */
+export interface ExportedFileOutcome {
+  status: "Completed" | "XmlWriteFailed" | "IOFailed";
+  path?: { path: string; hash: string };
+}
+
+export function exportedBlobFiles(blobPath: string, details: ExportedBlobDetails): ExportedFiles {
+  const base = "\\" + [EXPORT_FILES_FOLDER, ...blobPath.replace(/^\//, "").split("/")].join("\\");
+  const files: ExportedFiles = { properties: { filePath: `${base}.properties.xml`, text: writePropertiesFile(details.properties) } };
+  if (Object.keys(details.metadata).length > 0) {
+    try {
+      files.metadata = { filePath: `${base}.metadata.xml`, text: writeMetadataFile(details.metadata) };
+    } catch (error) {
+      files.metadataProblem = error instanceof Error ? error.message : String(error);
+    }
+  }
+  return files;
+}
+
+/**
+ * Writes the blob's files on the drive at `driveRoot`; what happened to each, for the copy log and
+ * the manifest. `makeFolder` makes a folder (and its parents); the agent passes one that makes each
+ * folder once per run, as for the blobs' own files: a mkdir per blob costs small blobs dearly.
+ */
+export async function writeExportedBlobFiles(
+  driveRoot: string,
+  blobPath: string,
+  details: ExportedBlobDetails,
+  makeFolder: (folder: string) => Promise<unknown> = (folder) => mkdir(folder, { recursive: true }),
+): Promise<{ metadata?: ExportedFileOutcome; properties: ExportedFileOutcome }> {
+  const files = exportedBlobFiles(blobPath, details);
+  const write = async (file: ExportedFile): Promise<ExportedFileOutcome> => {
+    try {
+      const local = resolveDriveFilePath(driveRoot, file.filePath);
+      await makeFolder(path.dirname(local));
+      await writeFile(local, file.text);
+      return { status: "Completed", path: { path: file.filePath, hash: md5Hex(file.text) } };
+    } catch {
+      return { status: "IOFailed" };
+    }
+  };
+  const [metadata, properties] = await Promise.all([files.metadata && write(files.metadata), write(files.properties)]);
+  return { metadata: files.metadataProblem !== undefined ? { status: "XmlWriteFailed" } : metadata, properties };
+}
+
+/** The manifest's `MetadataPath` / `PropertiesPath` of a blob whose files were written. */
+export function exportedFilesInManifest(entry: { metadata?: { status: string; path?: { path: string; hash?: string } }; properties?: { status: string; path?: { path: string; hash?: string } } }) {
+  const hashed = (part: typeof entry.metadata) => (part?.status === "Completed" && part.path?.hash ? { path: part.path.path, hash: part.path.hash } : undefined);
+  return { metadataPath: hashed(entry.metadata), propertiesPath: hashed(entry.properties) };
+}
