@@ -68,7 +68,7 @@ describe("with the account check on", () => {
 });
 
 // Azurite's OAuth accepts any well-formed token, so only a key can be refused here.
-(identityMode() ? describe.skip : describe)("with the account check on and a key the account refuses", () => {
+if (!identityMode()) describe("with the account check on and a key the account refuses", () => {
   let service: TestService;
   beforeAll(async () => {
     const wrongKey = Buffer.alloc(64, 7).toString("base64");
