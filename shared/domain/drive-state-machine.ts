@@ -50,18 +50,6 @@ const driveMachine = new StateMachine<DriveState, DriveTransition>(DRIVE_TRANSIT
   resumeExcludes: ["Transferring", "Destroyed"],
 });
 
-export function isDriveState(value: string): value is DriveState {
-  return (DRIVE_STATES as readonly string[]).includes(value);
-}
-
-export function canTransitionDrive(from: DriveState, transition: DriveTransition): boolean {
-  return driveMachine.can(from, transition);
-}
-
-export function allowedDriveTransitions(from: DriveState): DriveTransition[] {
-  return driveMachine.allowed(from);
-}
-
 export function transitionDrive(
   driveId: string,
   from: DriveState,

@@ -49,19 +49,6 @@ const jobMachine = new StateMachine<JobState, JobTransition>(JOB_TRANSITIONS, "F
   resumeExcludes: ["Completed", "Transferring"],
 });
 
-export function isJobState(value: string): value is JobState {
-  return (JOB_STATES as readonly string[]).includes(value);
-}
-
-export function canTransitionJob(from: JobState, transition: JobTransition): boolean {
-  return jobMachine.can(from, transition);
-}
-
-/** The transitions allowed from a state, for error messages and the operator console. */
-export function allowedJobTransitions(from: JobState): JobTransition[] {
-  return jobMachine.allowed(from);
-}
-
 /**
  * Returns the state a job reaches by `transition`, or throws a 409 naming the current state and
  * what it allows. Clearing a fault needs `stateBeforeFault`, and may name a `returnTo` state.

@@ -2,8 +2,6 @@
  * The drive transition table, checked against an expectation written out by hand.
  */
 import {
-  allowedDriveTransitions,
-  canTransitionDrive,
   DRIVE_STATES,
   DRIVE_TRANSITIONS,
   DriveState,
@@ -65,13 +63,9 @@ describe("DRIVE_TRANSITIONS table", () => {
   test.each(allowedCases.filter(([, name]) => name !== "clearFault"))("%s", (label, name, from) => {
     const expected = EXPECTED[label];
     expect(expected).toBeDefined();
-    expect(canTransitionDrive(from, name)).toBe(true);
     expect(transitionDrive("D1", from, name)).toBe(expected);
   });
 
-  test.each(DRIVE_STATES.map((state) => [state]))("allowedDriveTransitions(%s) matches the hand-written list", (state) => {
-    expect(allowedDriveTransitions(state)).toEqual(EXPECTED_ALLOWED[state]);
-  });
 
   test("finished drive states are the ones that need no more work", () => {
     expect([...FINISHED_DRIVE_STATES].sort()).toEqual(["Completed", "CompletedMoreInfo", "Destroyed", "NeverReceived", "ShippedBack"]);
@@ -113,7 +107,6 @@ describe("forbidden transitions", () => {
   });
 
   test.each(forbiddenCases)("%s -> %s is a 409 InvalidDriveStateTransition", (from, name) => {
-    expect(canTransitionDrive(from, name)).toBe(false);
     const error = thrown(() => transitionDrive("DRV-42", from, name, "Received"));
     expect(error.status).toBe(409);
     expect(error.code).toBe("InvalidDriveStateTransition");

@@ -3,8 +3,6 @@
  * transition reaches the state written here, and every other (state, transition) pair is a 409.
  */
 import {
-  allowedJobTransitions,
-  canTransitionJob,
   JOB_STATES,
   JOB_TRANSITIONS,
   JobState,
@@ -64,18 +62,13 @@ describe("JOB_TRANSITIONS table", () => {
   test.each(allowedCases.filter(([, name]) => name !== "clearFault"))("%s", (label, name, from) => {
     const expected = EXPECTED[label];
     expect(expected).toBeDefined();
-    expect(canTransitionJob(from, name)).toBe(true);
     expect(transitionJob(from, name)).toBe(expected);
   });
 
   test("the terminal states allow nothing", () => {
-    expect(allowedJobTransitions("Completed")).toEqual([]);
-    expect(allowedJobTransitions("Closed")).toEqual([]);
+    for (const terminal of ["Completed", "Closed"]) expect(forbiddenCases.filter(([from]) => from === terminal)).toHaveLength(TRANSITIONS.length);
   });
 
-  test.each(JOB_STATES.map((state) => [state]))("allowedJobTransitions(%s) matches the hand-written list", (state) => {
-    expect(allowedJobTransitions(state)).toEqual(EXPECTED_ALLOWED[state]);
-  });
 });
 
 describe("clearFault", () => {
@@ -115,7 +108,6 @@ describe("forbidden transitions", () => {
   });
 
   test.each(forbiddenCases)("%s -> %s is a 409 InvalidJobStateTransition", (from, name) => {
-    expect(canTransitionJob(from, name)).toBe(false);
     const error = thrown(() => transitionJob(from, name, "Shipping"));
     expect(error.status).toBe(409);
     expect(error.code).toBe("InvalidJobStateTransition");

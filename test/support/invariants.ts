@@ -8,13 +8,16 @@
  * are tolerated leftovers, not broken rules.
  */
 import { earliestDeadline, MaintenanceRules } from "../../shared/domain/deadlines";
-import { DRIVE_STATES, DriveState, isDriveState } from "../../shared/domain/drive-state-machine";
+import { DRIVE_STATES, DriveState } from "../../shared/domain/drive-state-machine";
 import { driveNeedsWork, Job } from "../../shared/domain/job";
-import { isJobState, JobState } from "../../shared/domain/job-state-machine";
+import { JOB_STATES, JobState } from "../../shared/domain/job-state-machine";
 import { driveBlobName, DriveBlobKind, incompleteBlobListName, jobBlobPrefix } from "../../shared/domain/log-blobs";
 import { DeadlineIndex } from "../../shared/storage/deadline-index.store";
 import { JobsStore, partitionKeyOf, rowKeyOf } from "../../shared/storage/jobs.store";
 import { LogBlobStore } from "../../shared/storage/log-blobs.store";
+
+const isJobState = (value: string): value is JobState => (JOB_STATES as readonly string[]).includes(value);
+const isDriveState = (value: string): value is DriveState => (DRIVE_STATES as readonly string[]).includes(value);
 
 export interface InvariantProblem {
   code:
