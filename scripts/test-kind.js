@@ -7,7 +7,6 @@ const { spawnSync } = require("node:child_process");
 /** The pure units and the storage adapters' quick suites: the inner loop. */
 const FAST = [
   "test/domain/",
-  "test/app/",
   "test/config/",
   "test/jobs/job-messenger\\.",
   "test/drive/(?!prepare-cli\\.)",

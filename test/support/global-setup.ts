@@ -17,7 +17,18 @@ declare global {
   var __IDENTITY_AZURITE__: { azurite: RunningAzurite; folder: string } | undefined;
 }
 
-export default async function globalSetup(): Promise<void> {
+export default async function globalSetup(globalConfig: { selectProjects?: string[] }): Promise<void> {
+  // A run of the key project alone (the inner loop, `npm run test:fast`) needs neither the OAuth
+  // Azurite nor its certificate, which take most of the set-up's time.
+  const identity = globalConfig.selectProjects?.includes("identity") ?? true;
+  const [azurite] = await Promise.all([freePorts().then((ports) => startAzurite({ ports })), identity ? startIdentityAzurite() : undefined]);
+  globalThis.__AZURITE__ = azurite;
+  process.env.TEST_STORAGE_CONNECTION_STRING = azurite.connectionString;
+  // The customer accounts it serves (demostore), for the copy agent and the service's log links.
+  Object.assign(process.env, customerAccountSettings(azurite.ports.blob));
+}
+
+async function startIdentityAzurite(): Promise<void> {
   const folder = mkdtempSync(path.join(os.tmpdir(), "identity-azurite-"));
   const certificate = await selfSignedCertificate(2);
   const certPath = path.join(folder, "cert.pem");
@@ -25,17 +36,10 @@ export default async function globalSetup(): Promise<void> {
   writeFileSync(certPath, certificate.cert);
   writeFileSync(keyPath, certificate.key);
 
-  const [azurite, identityAzurite] = await Promise.all([
-    freePorts().then((ports) => startAzurite({ ports })),
-    freePorts().then((ports) => startAzurite({ ports, oauth: { certPath, keyPath } })),
-  ]);
-  globalThis.__AZURITE__ = azurite;
+  const identityAzurite = await freePorts().then((ports) => startAzurite({ ports, oauth: { certPath, keyPath } }));
   globalThis.__IDENTITY_AZURITE__ = { azurite: identityAzurite, folder };
-  process.env.TEST_STORAGE_CONNECTION_STRING = azurite.connectionString;
   process.env.TEST_IDENTITY_STORAGE_URIS = JSON.stringify(identityAzurite.serviceUris);
   process.env.TEST_IDENTITY_CERT_FILE = certPath;
   process.env.TEST_IDENTITY_KEY_FILE = keyPath;
   process.env.NODE_EXTRA_CA_CERTS = certPath;
-  // The customer accounts it serves (demostore), for the copy agent and the service's log links.
-  Object.assign(process.env, customerAccountSettings(azurite.ports.blob));
 }
