@@ -31,8 +31,8 @@ import { BlobListFormatError, writeExportBlobList } from "../drive/export-blob-l
 import { exportedFilesInManifest, writeExportedBlobFiles } from "../drive/export-blob-files";
 import { EXPORT_BLOCK_BYTES, exportFilePath, fillDrive } from "../drive/export-packing";
 import { createKeyRecord, generateRecoveryPassword, KEY_RECORD_FILE, serializeKeyRecord } from "../drive/key-record";
-import type { LogBlobStore } from "../storage/log-blobs.store";
 import { copyLogLocation } from "./copy-log-names";
+import { describeError, DriveError, faultDrive } from "./drive-fault";
 import { BlobLogEntry, BlockLogEntry, copyDriveStatus, CopySummary, DriveLog, DriveStatus, errorLogOf, summarize, wasCopied, writeDriveLog } from "./copy-log";
 import { CopyJournal } from "./copy-journal";
 import { ProgressReporter, Semaphore, Throttle } from "./copy-pacing";
@@ -81,15 +81,6 @@ interface ExportPlan {
 
 /** A file being written; renamed to its name when whole. */
 const PARTIAL_SUFFIX = ".importexport-partial";
-
-class DriveError extends Error {
-  constructor(
-    readonly driveStatus: DriveStatus,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export async function exportDrive(request: ExportDriveRequest): Promise<ExportResult> {
   const started = Date.now();
@@ -254,14 +245,6 @@ function flattenExport(spec: NonNullable<OperatorJob["properties"]["export"]>): 
 function freeBytes(folder: string): number {
   const stats = statfsSync(folder);
   return Number(stats.bavail) * Number(stats.bsize);
-}
-
-async function faultDrive(request: ExportDriveRequest, job: OperatorJob, driveId: string, error: DriveError, logs?: LogBlobStore): Promise<void> {
-  if (logs) {
-    const log = writeDriveLog({ driveId, blobs: [], status: error.driveStatus });
-    await logs.put(copyLogLocation({ key: { name: job.name }, diagnosticsPath: job.properties.diagnosticsPath }, driveId, "error").blobName, log, "application/xml").catch(() => undefined);
-  }
-  await request.operator.event(request.job, { type: "FaultDrive", driveId, reason: `${error.driveStatus}: ${error.message}` });
 }
 
 /** A blob whose ETag moved (412) or that is gone (404) changed under the copy. */
@@ -510,9 +493,4 @@ export function localPathOf(driveRoot: string, blobPath: string): string {
   const resolved = path.resolve(driveRoot, ...segments);
   if (!resolved.startsWith(path.resolve(driveRoot) + path.sep)) throw new Error(`'${blobPath}' leads outside the drive`);
   return resolved;
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof RestError) return `${error.statusCode ?? ""} ${error.code ?? error.message}`.trim();
-  return error instanceof Error ? error.message : String(error);
 }

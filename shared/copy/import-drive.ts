@@ -42,8 +42,8 @@ import {
 import { KEY_RECORD_FILE, keyUnlocks, parseKeyRecord } from "../drive/key-record";
 import { parseMetadataFile, parsePropertiesFile } from "../drive/metadata-properties";
 import { CustomerAccounts } from "../storage/customer-accounts";
-import type { LogBlobStore } from "../storage/log-blobs.store";
 import { copyLogLocation } from "./copy-log-names";
+import { describeError, DriveError, faultDrive } from "./drive-fault";
 import { BlobLogEntry, BlockLogEntry, BlockStatus, copyDriveStatus, CopySummary, DriveLog, DriveStatus, errorLogOf, PartLogEntry, summarize, wasCopied, writeDriveLog } from "./copy-log";
 import { CopyJournal } from "./copy-journal";
 import { ProgressReporter, Semaphore, Throttle } from "./copy-pacing";
@@ -91,16 +91,6 @@ export type ImportResult =
     }
   | { outcome: "Faulted"; driveStatus: DriveStatus; reason: string; durationMs: number }
   | { outcome: "NotCopied"; reason: string; durationMs: number };
-
-/** A drive error: the drive is faulted with this status and reason. */
-class DriveError extends Error {
-  constructor(
-    readonly driveStatus: DriveStatus,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 interface Drive {
   manifest: DriveManifest;
@@ -239,25 +229,6 @@ async function openDrive(request: ImportDriveRequest, job: OperatorJob, driveId:
     throw new DriveError("ManifestDriveIdMismatch", `The manifest on drive '${driveId}' is for drive '${manifest.driveId}'.`);
   }
   return { manifest, manifestText: text };
-}
-
-async function faultDrive(request: ImportDriveRequest, job: OperatorJob, driveId: string, error: DriveError, logs?: LogBlobStore): Promise<void> {
-  let logged = false;
-  if (logs) {
-    // The real service leaves an error log with the drive's status; an unreachable account gets none.
-    const log = writeDriveLog({ driveId, blobs: [], status: error.driveStatus });
-    const name = copyLogLocation({ key: { name: job.name }, diagnosticsPath: job.properties.diagnosticsPath }, driveId, "error").blobName;
-    logged = await logs.put(name, log, "application/xml").then(
-      () => true,
-      () => false,
-    );
-  }
-  await request.operator.event(request.job, {
-    type: "FaultDrive",
-    driveId,
-    reason: `${error.driveStatus}: ${error.message}`,
-    copyLog: logged ? { errorLog: true, verboseLog: false, blobsCopied: 0, issuesByKind: {} } : undefined,
-  });
 }
 
 interface ManifestItem {
@@ -694,9 +665,4 @@ function blobRequestStatus(error: unknown): BlobLogEntry["status"] {
   if (error instanceof RestError && (error.statusCode === 401 || error.statusCode === 403)) return "BlobRequestForbidden";
   if (error instanceof RestError && error.statusCode === 412 && error.code === "LeaseIdMissing") return "LeasePresent";
   return "BlobRequestFailed";
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof RestError) return `${error.statusCode ?? ""} ${error.code ?? error.message}`.trim();
-  return error instanceof Error ? error.message : String(error);
 }

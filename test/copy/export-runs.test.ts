@@ -102,3 +102,19 @@ test("Create refuses a blobListBlobPath that does not exist or is not a blob lis
   expect(good.status).toBe(201);
   expect(elsewhere.status).toBe(201);
 });
+
+test("a blob list deleted after Create is a drive error: the drive Faulted with the reason, and its error log linked", async () => {
+  const containerName = uniqueName("gone");
+  await seed(containerName, { "list.xml": Buffer.from(`<?xml version="1.0" encoding="utf-8"?><BlobList><BlobPathPrefix>/${containerName}/</BlobPathPrefix></BlobList>`), "a.bin": randomContent(10) });
+  const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("gone") };
+  await receivedExportJob(service, job, ["EXPG0001"], { blobListBlobPath: `${containerName}/list.xml` });
+  await container(containerName).deleteBlob("list.xml");
+
+  const run = await runCli(agent, exportArgs(service, job, "EXPG0001", emptyDrive(), tempDir("state")));
+
+  expect(run.code).not.toBe(0);
+  const { drive } = await driveStatus(service, job, "EXPG0001");
+  expect(drive.state).toBe("Faulted");
+  expect(drive.errorLogUri).toBeDefined();
+  expect((await fetchLog(drive.errorLogUri)).status).toBe("InternalError");
+});
