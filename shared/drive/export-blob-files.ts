@@ -12,7 +12,8 @@
  * is a function of what the listing said of the blob, so the drive count preview counts the exact
  * bytes, and repair-export can write a lost file again and check it against the manifest's MD5.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { md5Hex, resolveDriveFilePath } from "./drive-manifest";
 import { BlobMetadata, ExportedBlobProperties, writeMetadataFile, writePropertiesFile } from "./metadata-properties";
@@ -74,7 +75,9 @@ export async function writeExportedBlobFiles(
     try {
       const local = resolveDriveFilePath(driveRoot, file.filePath);
       await makeFolder(path.dirname(local));
-      await writeFile(local, file.text);
+      // In place, not through the thread pool: a file of a few hundred bytes per blob, where the
+      // hand-offs of an asynchronous open, write and close cost more CPU than the calls themselves.
+      writeFileSync(local, file.text);
       return { status: "Completed", path: { path: file.filePath, hash: md5Hex(file.text) } };
     } catch {
       return { status: "IOFailed" };

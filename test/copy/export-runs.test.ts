@@ -4,7 +4,7 @@
  * the drive fills (blob errors in the log, the drive CompletedMoreInfo, the rest exported), and
  * Create's check of `blobListBlobPath`.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expectArmError, sleep } from "../api/helpers";
 import { newSubscriptionId, TestService } from "../support/service";
@@ -117,4 +117,23 @@ test("a blob list deleted after Create is a drive error: the drive Faulted with 
   expect(drive.state).toBe("Faulted");
   expect(drive.errorLogUri).toBeDefined();
   expect((await fetchLog(drive.errorLogUri)).status).toBe("InternalError");
+});
+
+test("a small blob whose file cannot be written on the drive is IOFailed in the log, not a request failure; the others exported", async () => {
+  const containerName = uniqueName("xwrite");
+  await seed(containerName, { "ok.bin": randomContent(1000), "blocked.bin": randomContent(1000) });
+  const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("xwrite") };
+  await receivedExportJob(service, job, ["EXPW0001"], { blobList: { blobPathPrefix: [`/${containerName}/`] } });
+  const drive = emptyDrive();
+  // A folder where the blob's file is written first: the download succeeds, the write cannot.
+  mkdirSync(path.join(drive, containerName, "blocked.bin.importexport-partial"), { recursive: true });
+  writeFileSync(path.join(drive, containerName, "blocked.bin.importexport-partial", "in-the-way"), "x");
+
+  const done = await runCli(agent, exportArgs(service, job, "EXPW0001", drive, tempDir("state")));
+
+  expect(lastJsonLine(done.stdout).summary).toEqual({ blobsCopied: 1, issuesByKind: { IOFailed: 1 } });
+  expect(driveFiles(drive)).toContain(`${containerName}/ok.bin`);
+  const { drive: status } = await driveStatus(service, job, "EXPW0001");
+  const errorLog = await fetchLog(status.errorLogUri);
+  expect(errorLog.blobs.map((blob) => [blob.blobPath, blob.status])).toEqual([[`${containerName}/blocked.bin`, "IOFailed"]]);
 });
