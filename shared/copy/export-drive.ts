@@ -117,11 +117,8 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
   let plan: ExportPlan;
   try {
     if (!accountName || !client || !logs) {
-      const served = request.accounts.keyedAccounts();
-      throw new DriveError(
-        "BlobRequestForbidden",
-        `Storage account '${accountName ?? job.properties.storageAccountId}' is not reachable from this data center` + (served.length > 0 ? ` (the accounts here are: ${served.join(", ")}).` : "."),
-      );
+      // The drive's reason reaches the customer; the accounts this data center reaches are others' names.
+      throw new DriveError("BlobRequestForbidden", `Storage account '${accountName ?? job.properties.storageAccountId}' is not reachable from this data center.`);
     }
     await logs.ensureContainer().catch((error) => {
       throw new DriveError("BlobRequestForbidden", `Storage account '${accountName}' is not reachable: ${describeError(error)}.`);

@@ -12,7 +12,7 @@
  * is a function of what the listing said of the blob, so the drive count preview counts the exact
  * bytes, and repair-export can write a lost file again and check it against the manifest's MD5.
  */
-import { writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { md5Hex, resolveDriveFilePath } from "./drive-manifest";
@@ -75,9 +75,13 @@ export async function writeExportedBlobFiles(
     try {
       const local = resolveDriveFilePath(driveRoot, file.filePath);
       await makeFolder(path.dirname(local));
-      // In place, not through the thread pool: a file of a few hundred bytes per blob, where the
+      // Synchronous, not through the thread pool: a file of a few hundred bytes per blob, where the
       // hand-offs of an asynchronous open, write and close cost more CPU than the calls themselves.
-      writeFileSync(local, file.text);
+      // Written under a temporary name and renamed, as the blobs' own files: a crash never leaves a
+      // torn file under the name the manifest gives.
+      const partial = `${local}.importexport-partial`;
+      writeFileSync(partial, file.text);
+      renameSync(partial, local);
       return { status: "Completed", path: { path: file.filePath, hash: md5Hex(file.text) } };
     } catch {
       return { status: "IOFailed" };

@@ -53,12 +53,8 @@ export class CustomerAccountCheck {
     const { container } = copyLogLocation({ key, diagnosticsPath: definition.diagnosticsPath }, "", "error");
     const reach = await this.accounts.probe(account, container, this.options.timeoutMs);
     if (reach.kind === "unconfigured") {
-      const served = this.accounts.keyedAccounts();
-      throw ErrorFactory.badRequest(
-        "StorageAccountNotReachable",
-        `Storage account '${account}' is not one this service can reach: it reaches only the accounts it holds a key for (${served.join(", ")}).`,
-        target,
-      );
+      // The accounts it does reach are other customers' names: they stay out of the answer.
+      throw ErrorFactory.badRequest("StorageAccountNotReachable", `Storage account '${account}' is not one this service can reach: it reaches only the accounts it holds a key for.`, target);
     }
     if (reach.kind === "notFound") {
       throw ErrorFactory.badRequest("StorageAccountNotFound", `Storage account '${account}' does not exist (${answerOf(reach)}). Check the job's storageAccountId.`, target);

@@ -71,11 +71,6 @@ export class CustomerAccounts {
     }
   }
 
-  /** The accounts this configuration reaches with a key, for messages naming what is served. */
-  keyedAccounts(): string[] {
-    return Object.keys(this.settings.keys);
-  }
-
   client(accountName: string): BlobServiceClient | undefined {
     if (!this.knows(accountName)) return undefined;
     let client = this.clients.get(accountName);
