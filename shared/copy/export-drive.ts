@@ -39,6 +39,7 @@ import { ProgressReporter, Semaphore, Throttle } from "./copy-pacing";
 import { BlobListNotFoundError, ExportBlob, jobSelection, resolveSelection } from "./export-selection";
 import type { DriveCopyRequest } from "./import-drive";
 import { Md5Worker } from "./md5-worker";
+import { containerClients, OncePerKey } from "./run-caches";
 import { ExportRangeView, OperatorApiError, OperatorJob } from "./operator-client";
 
 export interface ExportDriveRequest extends DriveCopyRequest {
@@ -256,8 +257,8 @@ class ExportCopier {
   private md5Worker?: Md5Worker;
   private readonly buffers: Buffer[] = [];
   /** Folders made on the drive this run, so each is made once. */
-  private readonly folders = new Map<string, Promise<unknown>>();
-  private readonly containerClients = new Map<string, ContainerClient>();
+  private readonly folders = new OncePerKey();
+  private readonly containerClient: (name: string) => ContainerClient;
   private next = 0;
   private bytesDone = 0;
   private bytesCopied = 0;
@@ -275,6 +276,7 @@ class ExportCopier {
     this.entries = new Array(plan.blobs.length);
     this.totalBytes = plan.blobs.reduce((sum, blob) => sum + blob.length, 0);
     this.ranges = new Semaphore(Math.max(1, request.parallelism));
+    this.containerClient = containerClients(client);
     if (request.capBytesPerSecond) this.throttle = new Throttle(request.capBytesPerSecond);
   }
 
@@ -459,21 +461,8 @@ class ExportCopier {
     return this.md5Worker;
   }
 
-  /** One client per container for the run: building one per blob costs more than the blob's own client. */
-  private containerClient(name: string): ContainerClient {
-    let container = this.containerClients.get(name);
-    if (!container) this.containerClients.set(name, (container = this.client.getContainerClient(name)));
-    return container;
-  }
-
   private folder(folder: string): Promise<unknown> {
-    let made = this.folders.get(folder);
-    if (!made) {
-      made = mkdir(folder, { recursive: true });
-      made.catch(() => this.folders.delete(folder));
-      this.folders.set(folder, made);
-    }
-    return made;
+    return this.folders.run(folder, () => mkdir(folder, { recursive: true }));
   }
 }
 

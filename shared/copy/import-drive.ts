@@ -50,6 +50,7 @@ import { BlobLogEntry, BlockLogEntry, BlockStatus, copyDriveStatus, CopySummary,
 import { CopyJournal } from "./copy-journal";
 import { ProgressReporter, Semaphore, Throttle } from "./copy-pacing";
 import { Md5Worker } from "./md5-worker";
+import { containerClients, OncePerKey } from "./run-caches";
 import { JobRef, OperatorApiError, OperatorClient, OperatorJob } from "./operator-client";
 
 /** What the agent needs to copy one drive, in either direction. */
@@ -242,8 +243,8 @@ class DriveCopier {
   private readonly entries: (BlobLogEntry | undefined)[];
   private readonly blocks: Semaphore;
   private readonly throttle?: Throttle;
-  private readonly containers = new Map<string, Promise<unknown>>();
-  private readonly containerClients = new Map<string, ContainerClient>();
+  private readonly containers = new OncePerKey();
+  private readonly containerClient: (name: string) => ContainerClient;
   private readonly lastWithPath = new Map<string, Promise<void>>();
   private md5Worker?: Md5Worker;
   /** One buffer per block in flight, reused: memory stays at parallelism × block size and nothing churns. */
@@ -267,6 +268,7 @@ class DriveCopier {
     this.entries = new Array(this.items.length);
     this.totalBytes = totalLength(manifest);
     this.blocks = new Semaphore(Math.max(1, request.parallelism));
+    this.containerClient = containerClients(client);
     if (request.capBytesPerSecond) this.throttle = new Throttle(request.capBytesPerSecond);
   }
 
@@ -590,22 +592,9 @@ class DriveCopier {
     return this.md5Worker;
   }
 
-  /** One client per container for the run: building one per blob costs more than the blob's own client. */
-  private containerClient(name: string): ContainerClient {
-    let container = this.containerClients.get(name);
-    if (!container) this.containerClients.set(name, (container = this.client.getContainerClient(name)));
-    return container;
-  }
-
   /** Creates each destination container once per run. */
   private ensureContainer(name: string): Promise<unknown> {
-    let created = this.containers.get(name);
-    if (!created) {
-      created = this.containerClient(name).createIfNotExists();
-      created.catch(() => this.containers.delete(name));
-      this.containers.set(name, created);
-    }
-    return created;
+    return this.containers.run(name, () => this.containerClient(name).createIfNotExists());
   }
 
   /** A blob already there on a resumed drive is ours when its content is the manifest's (same MD5, same blocks). */
