@@ -113,19 +113,41 @@ export function customerAccountSettings(blobPort: number, host = "127.0.0.1"): R
 }
 
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+  const [port] = await freePortsTogether(1);
+  return port;
 }
 
+/** Ports for one Azurite. */
 export async function freePorts(): Promise<AzuritePorts> {
-  return { blob: await freePort(), queue: await freePort(), table: await freePort() };
+  return (await freePortSets(1))[0];
+}
+
+/**
+ * Ports for several Azurites started side by side, chosen together: sockets held open at the same
+ * time never get the same port, where ports chosen one after another (each socket closed before the
+ * next is opened) can repeat, and one Azurite then fails to bind a port the other took.
+ */
+export async function freePortSets(count: number): Promise<AzuritePorts[]> {
+  const ports = await freePortsTogether(count * 3);
+  return Array.from({ length: count }, (_, at) => ({ blob: ports[at * 3], queue: ports[at * 3 + 1], table: ports[at * 3 + 2] }));
+}
+
+async function freePortsTogether(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer();
+          server.unref();
+          server.on("error", reject);
+          server.listen(0, "127.0.0.1", () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }
 
 export function isPortOpen(port: number, host = "127.0.0.1"): Promise<boolean> {

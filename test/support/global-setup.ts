@@ -9,7 +9,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { customerAccountSettings, freePorts, startAzurite, RunningAzurite } from "../../devhost/azurite";
+import { AzuritePorts, customerAccountSettings, freePortSets, startAzurite, RunningAzurite } from "../../devhost/azurite";
 import { selfSignedCertificate } from "../../devhost/certificate";
 
 declare global {
@@ -21,14 +21,16 @@ export default async function globalSetup(globalConfig: { selectProjects?: strin
   // A run of the key project alone (the inner loop, `npm run test:fast`) needs neither the OAuth
   // Azurite nor its certificate, which take most of the set-up's time.
   const identity = globalConfig.selectProjects?.includes("identity") ?? true;
-  const [azurite] = await Promise.all([freePorts().then((ports) => startAzurite({ ports })), identity ? startIdentityAzurite() : undefined]);
+  // Both Azurites' ports chosen together, before either starts, so they never pick the same one.
+  const [keyPorts, identityPorts] = await freePortSets(identity ? 2 : 1);
+  const [azurite] = await Promise.all([startAzurite({ ports: keyPorts }), identity ? startIdentityAzurite(identityPorts) : undefined]);
   globalThis.__AZURITE__ = azurite;
   process.env.TEST_STORAGE_CONNECTION_STRING = azurite.connectionString;
   // The customer accounts it serves (demostore), for the copy agent and the service's log links.
   Object.assign(process.env, customerAccountSettings(azurite.ports.blob));
 }
 
-async function startIdentityAzurite(): Promise<void> {
+async function startIdentityAzurite(ports: AzuritePorts): Promise<void> {
   const folder = mkdtempSync(path.join(os.tmpdir(), "identity-azurite-"));
   const certificate = await selfSignedCertificate(2);
   const certPath = path.join(folder, "cert.pem");
@@ -36,7 +38,7 @@ async function startIdentityAzurite(): Promise<void> {
   writeFileSync(certPath, certificate.cert);
   writeFileSync(keyPath, certificate.key);
 
-  const identityAzurite = await freePorts().then((ports) => startAzurite({ ports, oauth: { certPath, keyPath } }));
+  const identityAzurite = await startAzurite({ ports, oauth: { certPath, keyPath } });
   globalThis.__IDENTITY_AZURITE__ = { azurite: identityAzurite, folder };
   process.env.TEST_IDENTITY_STORAGE_URIS = JSON.stringify(identityAzurite.serviceUris);
   process.env.TEST_IDENTITY_CERT_FILE = certPath;
