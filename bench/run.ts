@@ -170,9 +170,10 @@ interface ServiceEnv {
   NOTIFICATIONS_QUEUE_NAME: string;
 }
 
-async function startServiceProcess(env: Record<string, string>, profileDir?: string): Promise<{ url: string; process: ChildProcess }> {
+/** Starts the service (or another app on the local host: `script`) in its own process; resolves with its URL. */
+async function startServiceProcess(env: Record<string, string>, profileDir?: string, script = path.join(ROOT, "dist", "devhost", "serve.js")): Promise<{ url: string; process: ChildProcess }> {
   const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(profileDir)] : [];
-  const child = spawn(process.execPath, [...profile, path.join(ROOT, "dist", "devhost", "serve.js")], {
+  const child = spawn(process.execPath, [...profile, script], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -264,7 +265,7 @@ async function withServiceCpu<T extends { count: number }>(pid: number | undefin
   return result;
 }
 
-async function benchGet(options: Options, service: string, table: TableClient, rows: Row[], servicePid?: number): Promise<void> {
+async function benchGet(options: Options, service: string, table: TableClient, connectionString: string, rows: Row[], servicePid?: number): Promise<void> {
   const subscriptionId = randomUUID();
   const key = { subscriptionId, resourceGroup: "bench", name: "get-target" };
   await request(`${service}${jobPath(key)}`, "PUT", jobBody(subscriptionId));
@@ -303,6 +304,7 @@ async function benchGet(options: Options, service: string, table: TableClient, r
       note: `p99 api ${spread(api.map((r) => r.p99)).median.toFixed(2)} ms, floor ${spread(raw.map((r) => r.p99)).median.toFixed(2)} ms`,
     });
     if (concurrency !== 8) continue;
+    await benchGetAgainstHostFloor(options, `${service}${jobPath(key)}`, connectionString, table.tableName, [pk, rk], rows, servicePid);
     // The same Get through undici's fetch, for comparison: what a heavier client costs on 2 cores.
     const fetchCpu: number[] = [];
     const viaFetch = await rounds(options.rounds, () =>
@@ -322,6 +324,36 @@ async function benchGet(options: Options, service: string, table: TableClient, r
       ratio: spread(viaFetch.map((r) => r.opsPerSecond)).median / spread(raw.map((r) => r.opsPerSecond)).median,
       note: `the load generator on undici's fetch instead of node:http: the client's extra CPU per request comes out of the service's share${cpuNote(fetchCpu)}`,
     });
+  }
+}
+
+/**
+ * Get Job against the same local host serving only the raw read (bench/host-floor.ts), at
+ * concurrency 8: what the service adds to what any app on this host pays for that read.
+ */
+async function benchGetAgainstHostFloor(options: Options, getUrl: string, connectionString: string, tableName: string, [pk, rk]: [string, string], rows: Row[], servicePid?: number) {
+  const floorApp = await startServiceProcess({ ImportExportStorage: connectionString, AUTH_MODE: "dev", HOST_FLOOR_TABLE: tableName }, undefined, path.join(ROOT, "dist", "bench", "host-floor.js"));
+  try {
+    const serviceCpu: number[] = [];
+    const floorCpu: number[] = [];
+    const rawUrl = `${floorApp.url}/raw/${encodeURIComponent(pk)}/${encodeURIComponent(rk)}`;
+    const { api, raw, ratio } = await pairedRounds(
+      options.rounds,
+      () => withServiceCpu(servicePid, serviceCpu, () => load(() => request(getUrl, "GET"), 8, options.roundMs)),
+      () => withServiceCpu(floorApp.process.pid, floorCpu, () => load(() => request(rawUrl, "GET"), 8, options.roundMs)),
+    );
+    const cpu = (values: number[]) => (values.length > 0 ? `${spread(values).median.toFixed(0)} µs` : "n/a");
+    rows.push({
+      benchmark: "Get Job, concurrency 8, against the host's own floor",
+      measure: "throughput",
+      api: spread(api.map((r) => r.opsPerSecond)),
+      floor: spread(raw.map((r) => r.opsPerSecond)),
+      unit: "ops/s",
+      ratio,
+      note: `informational: the floor is the same local host answering the raw getEntity (bench/host-floor.ts); CPU per Get: service ${cpu(serviceCpu)}, that app ${cpu(floorCpu)}`,
+    });
+  } finally {
+    floorApp.process.kill("SIGTERM");
   }
 }
 
@@ -742,7 +774,7 @@ async function main(): Promise<void> {
       const jobsTable = TableClient.fromConnectionString(azurite.connectionString, env.JOBS_TABLE_NAME, { allowInsecureConnection: true });
       if (options.only.has("get")) {
         console.log("Get Job…");
-        await benchGet(options, started.url, jobsTable, rows, started.process.pid);
+        await benchGet(options, started.url, jobsTable, azurite.connectionString, rows, started.process.pid);
       }
       if (options.only.has("api")) {
         console.log("Create, update, list…");

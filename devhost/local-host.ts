@@ -107,6 +107,14 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   };
 }
 
+/** For a host run as a process of its own (the benchmarks'): prints its URL, and closes it on SIGINT or SIGTERM. */
+export function runAsProcess(host: LocalHost): void {
+  console.log(`listening ${host.url}`);
+  const stop = () => host.close().then(() => process.exit(0));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
 /** The admin endpoints are for operators only, checked by the same authenticator as the API. */
 async function asOperator(req: http.IncomingMessage, res: http.ServerResponse, work: () => Promise<void>): Promise<void> {
   try {

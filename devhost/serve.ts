@@ -4,15 +4,11 @@
  */
 import { getServices } from "../shared/app/services";
 import { timerDefinitions } from "../shared/app/timers";
-import { startLocalHost } from "./local-host";
+import { runAsProcess, startLocalHost } from "./local-host";
 
 async function main(): Promise<void> {
   await getServices();
-  const host = await startLocalHost({ port: Number(process.env.LOCAL_HOST_PORT ?? 0), timers: timerDefinitions() });
-  console.log(`listening ${host.url}`);
-  const stop = () => host.close().then(() => process.exit(0));
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  runAsProcess(await startLocalHost({ port: Number(process.env.LOCAL_HOST_PORT ?? 0), timers: timerDefinitions() }));
 }
 
 main().catch((error) => {
