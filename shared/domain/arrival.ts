@@ -62,13 +62,17 @@ export function newArrival(input: Omit<Arrival, "id" | "status" | "arrivedAt">, 
   return { ...input, id, arrivedAt: now.toISOString(), status: "Unmatched" };
 }
 
+/** One package: a carrier's tracking number names one parcel. */
+export function samePackage(a: { carrierName: string; trackingNumber: string }, b: { carrierName: string; trackingNumber: string }): boolean {
+  return a.trackingNumber === b.trackingNumber && a.carrierName === b.carrierName;
+}
+
 /**
  * Whether the job already received this arrival's package: an attach whose job write went through
  * but whose arrival move did not. Retrying it only moves the arrival.
  */
 export function receivedBy(arrival: Arrival, job: Pick<Job, "key" | "receivedPackage">): boolean {
-  const received = job.receivedPackage;
-  return !!received && received.trackingNumber === arrival.trackingNumber && received.carrierName === arrival.carrierName;
+  return !!job.receivedPackage && samePackage(job.receivedPackage, arrival);
 }
 
 export function attachArrival(arrival: Arrival, to: JobKey, now: Date): Arrival {

@@ -3,7 +3,7 @@
  * attach unmatched arrivals, and read history and queues. Blob writes an event asks for happen
  * once, before the job is saved; notices go out after it is saved, deduplicated.
  */
-import { Arrival, attachArrival, disposeOfArrival, newArrival, receivedBy } from "../domain/arrival";
+import { Arrival, attachArrival, disposeOfArrival, newArrival, receivedBy, samePackage } from "../domain/arrival";
 import { Clock } from "../domain/clock";
 import { ErrorFactory } from "../domain/errors";
 import { firstCarriedSequence, historyLength } from "../domain/history";
@@ -99,7 +99,15 @@ export class OperatorService {
     return this.recordEvent(input.jobKey, event, actor);
   }
 
+  /**
+   * Records a package as an unmatched arrival. The same package reported again (a retry, or the desk
+   * scanning it twice) is the arrival first recorded, with its clocks: one query of the small
+   * unmatched partition. Two reports at the same moment can still both record it; an operator
+   * closes one.
+   */
   private async recordArrival(input: ArrivalInput, reason: Arrival["reason"]): Promise<Arrival> {
+    const recorded = (await this.arrivals.unmatchedFor(input.jobKey)).find((arrival) => samePackage(arrival, input));
+    if (recorded) return recorded;
     const arrival = newArrival({ ...input, reason }, this.clock.now());
     // Index first, as for jobs: the return and destroy clocks must not be lost in a crash.
     await this.deadlines.ensureForArrival(arrival);

@@ -66,8 +66,8 @@ export class ArrivalsStore {
     }
   }
 
-  /** The unmatched arrivals whose label named this job. */
-  async unmatchedFor(key: JobKey): Promise<Arrival[]> {
+  /** The unmatched arrivals whose label named this job (with no job: those whose label named none). */
+  async unmatchedFor(key: JobKey | undefined): Promise<Arrival[]> {
     const found: Arrival[] = [];
     const filter = odata`PartitionKey eq ${partitionOf("Unmatched")} and JobKey eq ${jobKeyColumn(key)}`;
     for await (const entity of this.table.listEntities<ArrivalEntity>({ queryOptions: { filter } })) {

@@ -94,7 +94,7 @@ function withoutIdleTracing<T extends { pipeline: { removePolicy(options: { name
   return client;
 }
 
-/** A W3C trace context the default (no-op) instrumenter ignores and any real one reads. */
+/** A W3C trace context: the default (no-op) instrumenter parses nothing; OpenTelemetry's, with its W3C propagator, reads it. */
 const PROBE_TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
 /** Asked without starting a span, so a real instrumenter gets no stray one. */

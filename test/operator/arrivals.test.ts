@@ -123,6 +123,51 @@ test("regression: the same package reported twice (a retry) is a 409, not a seco
   expect((await api(service, "GET", "/operator/arrivals")).body.value.length).toBe(unmatchedBefore);
 });
 
+describe("the same package reported again (a retry) is the arrival first recorded, not a second one", () => {
+  const unmatchedWith = async (trackingNumber: string) => (await arrivals("Unmatched")).filter((a) => a.trackingNumber === trackingNumber);
+
+  test("for a Creating job, and for a job that does not exist", async () => {
+    const creating = await newJob("retry-creating");
+    const missing = { sub: newSubscriptionId(), rg: RG, name: "retry-missing" };
+    const firstIds: string[] = [];
+    for (const [job, trackingNumber] of [[creating, "RETRY-C"], [missing, "RETRY-M"]] as const) {
+      const package_ = { type: "PackageReceived", carrierName: "FedEx", trackingNumber, driveIds: ["DRIVE01"] };
+      const first = await postEvent(service, job, package_);
+      const again = await postEvent(service, job, package_);
+      expect([first.status, again.status]).toEqual([202, 202]);
+      expect(again.body.arrival.id).toBe(first.body.arrival.id);
+      expect((await unmatchedWith(trackingNumber)).map((a) => a.id)).toEqual([first.body.arrival.id]);
+      firstIds.push(first.body.arrival.id);
+    }
+    // Another carrier's parcel with the same number is another package.
+    const other = await postEvent(service, creating, { type: "PackageReceived", carrierName: "UPS", trackingNumber: "RETRY-C", driveIds: ["DRIVE02"] });
+    expect(other.body.arrival.id).not.toBe(firstIds[0]);
+    expect((await unmatchedWith("RETRY-C")).map((a) => a.id).sort()).toEqual([firstIds[0], other.body.arrival.id].sort());
+  });
+
+  test("with no job on the label", async () => {
+    const package_ = { carrierName: "DHL", trackingNumber: "RETRY-N", driveIds: ["DRIVE01"] };
+    const first = await api(service, "POST", "/operator/arrivals", package_);
+    const again = await api(service, "POST", "/operator/arrivals", package_);
+    expect(first.status).toBe(201);
+    expect(again.body.id).toBe(first.body.id);
+    expect((await unmatchedWith("RETRY-N")).map((a) => a.id)).toEqual([first.body.id]);
+  });
+
+  test("a package first reported for a job that did not exist marks the job once it does, so marking Shipping receives it", async () => {
+    const job = { sub: newSubscriptionId(), rg: RG, name: "retry-later" };
+    const package_ = { type: "PackageReceived", carrierName: "FedEx", trackingNumber: "RETRY-L", driveIds: ["DRIVE01", "DRIVE02"] };
+    const first = await postEvent(service, job, package_);
+    expect(first.body.arrival.reason).toBe("NoSuchJob");
+    await createJob(service, job.sub, RG, job.name, importJobBody(job.sub));
+
+    const again = await postEvent(service, job, package_);
+    expect(again.body.arrival.id).toBe(first.body.arrival.id);
+    expect((await markShipping(service, job)).properties.state).toBe("Received");
+    expect((await arrivals("Attached")).map((a) => a.id)).toContain(first.body.arrival.id);
+  });
+});
+
 test("POST /operator/arrivals naming a Shipping job receives the package for it", async () => {
   const job = await newJob("desk-shipping", true);
   const response = await api(service, "POST", "/operator/arrivals", {
@@ -299,6 +344,7 @@ describe("the desk's mark: marking Shipping reads the arrivals only for a job a 
       expect(recorded.status).toBe(202);
       expect(await arrivalWaiting(job)).toBe(true);
 
+      lookups.mockClear(); // the desk looked for the package already recorded
       const shipped = await markShipping(service, job);
       expect(lookups).toHaveBeenCalledTimes(1);
       expect(shipped.properties.state).toBe("Received");
