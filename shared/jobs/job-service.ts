@@ -85,7 +85,12 @@ export class JobService {
         "location",
       );
     }
-    await this.accountCheck?.check(key, definition);
+    // The customer's account is checked once the definition itself is valid, and once per request.
+    let accountChecked = false;
+    const checkAccount = async () => {
+      if (!accountChecked) await this.accountCheck?.check(key, definition);
+      accountChecked = true;
+    };
     // Most PUTs create: the insert is tried first, and the job is read only if it already exists.
     // Drives without keys can only mean a job sent back as read, so that one reads first.
     let exists = definition.driveList?.some((drive) => !drive.bitLockerKey) ?? false;
@@ -95,6 +100,7 @@ export class JobService {
       if (!existing) {
         const job = { ...createJob(key, definition, shippingInformationOf(location), context), tenantId };
         assertDefinitionFits(job);
+        await checkAccount();
         try {
           return { job, created: true, written: await this.store.insert(job), before: undefined };
         } catch (error) {
@@ -105,6 +111,7 @@ export class JobService {
       if (existing.job.tenantId !== tenantId) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
       const job = redefineJob(existing.job, definition, context);
       assertDefinitionFits(job);
+      await checkAccount();
       return { job, created: false, written: await this.store.replace(job, existing), before: existing.job };
     });
     await this.messenger.afterWrite(result.written, stateChangeMessages(result.before, result.job));

@@ -45,6 +45,12 @@ describe("with the account check on", () => {
     expect((await api(service, "GET", `${jobPath(sub, "account-check-rg", "ghost-import")}?api-version=2021-01-01`)).status).toBe(404);
   });
 
+  test("a definition the job's own rules refuse gets their error first, whatever its account", async () => {
+    const sub = newSubscriptionId();
+    const body = importJobBody(sub, { properties: { storageAccountId: accountId(sub, GHOST_ACCOUNT), diagnosticsPath: "no/../escape" } });
+    expectArmError(await put(service, sub, "ghost-bad-definition", body), 400, "InvalidDiagnosticsPath", { target: "properties.diagnosticsPath" });
+  });
+
   test("an export job naming such an account is refused the same way", async () => {
     const sub = newSubscriptionId();
     const body = exportJobBody(sub, { storageAccountId: accountId(sub, GHOST_ACCOUNT) });
