@@ -23,6 +23,12 @@ const STOP_TIMEOUT_MS = 15_000;
 export const DEMOSTORE_ACCOUNT = "demostore";
 export const DEMOSTORE_KEY = "56OMEWNgKEopfGuRZzTuezzj/OGXXFS82ZZC1DPo678PhYZPJdkm3jgjI3eKZWyEjsavivwgHesJBneog03x7A==";
 
+/**
+ * The subscription demostore lives in, for the linked access check's registry: the README's
+ * walkthrough creates its jobs there, so the first of them registers it to the local tenant.
+ */
+export const DEMOSTORE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000001";
+
 /** Customer accounts Azurite serves besides its own. */
 export const CUSTOMER_ACCOUNTS: Record<string, string> = { [DEMOSTORE_ACCOUNT]: DEMOSTORE_KEY };
 
@@ -109,6 +115,7 @@ export function customerAccountSettings(blobPort: number, host = "127.0.0.1"): R
   return {
     CUSTOMER_BLOB_ENDPOINT: `http://${host}:${blobPort}/{account}`,
     CUSTOMER_ACCOUNT_KEYS: Object.entries(CUSTOMER_ACCOUNTS).map(([name, key]) => `${name}:${key}`).join(";"),
+    CUSTOMER_ACCOUNT_SUBSCRIPTIONS: `${DEMOSTORE_ACCOUNT}:${DEMOSTORE_SUBSCRIPTION}`,
   };
 }
 

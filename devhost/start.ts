@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { projectRoot } from "../shared/storage/locations.file";
 import { getServices, getSettings } from "../shared/app/services";
-import { customerConnectionString, DEMOSTORE_ACCOUNT, isPortOpen, localAzuritePorts, RunningAzurite, startAzurite } from "./azurite";
+import { customerConnectionString, DEMOSTORE_ACCOUNT, DEMOSTORE_SUBSCRIPTION, isPortOpen, localAzuritePorts, RunningAzurite, startAzurite } from "./azurite";
 import { CliSpec, parseCommandLine } from "./cli";
 import { selfSignedCertificate } from "./certificate";
 import { LocalHost, startLocalHost } from "./local-host";
@@ -165,7 +165,7 @@ async function main(): Promise<void> {
   const timers = timerDefinitions();
   host = await startLocalHost({ port, tls, timers, scheduleTimers: true, log: (line) => console.log(line) });
 
-  const subscription = "00000000-0000-0000-0000-000000000001";
+  const subscription = DEMOSTORE_SUBSCRIPTION;
   const curl = `curl ${tls ? `--cacert ${tls.certFile} ` : ""}`;
   console.log(`\nImport/Export service listening on ${host.url} (settings from ${settingsFile.file})`);
   if (settingsFile.overriddenByEnvironment.length > 0) {

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { ErrorDetail, ErrorFactory, ServiceError } from "../domain/errors";
 import { Actor } from "../domain/job";
 import { getServices, Services } from "../app/services";
-import type { Audience, Caller } from "../auth/authenticator";
+import { bearerTokenOf, type Audience, type Caller } from "../auth/authenticator";
 import { SUPPORTED_API_VERSIONS } from "./schemas";
 
 export interface ArmRequest {
@@ -27,6 +27,8 @@ export interface ArmRequest {
   caller: Caller;
   actor: Actor;
   tenantId: string;
+  /** The caller's own bearer token, for what must be asked on the caller's behalf (ARM's linked access answer). */
+  bearerToken?: string;
   /** Parses the path parameters with a schema, answering 400 with one detail per bad name. */
   params<T extends z.ZodType>(schema: T): z.infer<T>;
   /** Parses the query string (less api-version) with a schema. */
@@ -118,6 +120,7 @@ function buildRequest(http: HttpRequest, url: URL, requestId: string, services: 
     caller,
     actor: caller.actor,
     tenantId: caller.tenantId,
+    bearerToken: bearerTokenOf(http.headers.get("authorization")),
     params: (schema) => parseOrThrow(schema, http.params, "InvalidResourceName"),
     query: (schema) => {
       // Parameter names are the caller's strings: a null-prototype object takes `__proto__` as a name.

@@ -57,6 +57,20 @@ const OPERATIONS: Record<string, OperationDoc> = {
       "202": { description: "The package was recorded as an unmatched arrival.", schema: { type: "object", properties: { arrival: ref("Arrival") }, required: ["arrival"] } },
     },
   },
+  Operator_CheckLinkedAccess: {
+    summary: "Whether the job's tenant still owns its storage account",
+    description:
+      "The linked access check asked again for the job's own tenant, as the copy agent does before it touches the account: `granted`, or not with the `reason`. " +
+      "A drive of a job that is not granted is faulted with `LinkedAuthorizationFailed`, and nothing is read from or written to the account.",
+    caller: "operator",
+    params: jobParams,
+    responses: {
+      "200": {
+        description: "The verdict.",
+        schema: { type: "object", properties: { storageAccountId: { type: "string" }, granted: { type: "boolean" }, reason: { type: "string" } }, required: ["storageAccountId", "granted"] },
+      },
+    },
+  },
   Operator_GetJobHistory: {
     summary: "A job's history",
     description: "Every state change of the job or a drive, by customer, operator or timer.",

@@ -67,6 +67,7 @@ export const apiRoutes: RouteDefinition[] = [
   { name: "Operator_GetJob", methods: ["GET"], route: OPERATOR_JOB, handler: lazy(operator, (m) => m.getOperatorJob) },
   { name: "Operator_PostJobEvent", methods: ["POST"], route: `${OPERATOR_JOB}/events`, handler: lazy(operator, (m) => m.postJobEvent) },
   { name: "Operator_GetDriveKey", methods: ["POST"], route: `${OPERATOR_JOB}/drives/{driveId}/bitLockerKey`, handler: lazy(operator, (m) => m.getDriveKey) },
+  { name: "Operator_CheckLinkedAccess", methods: ["GET"], route: `${OPERATOR_JOB}/linkedAccess`, handler: lazy(operator, (m) => m.checkLinkedAccess) },
   { name: "Operator_GetJobHistory", methods: ["GET"], route: `${OPERATOR_JOB}/history`, handler: lazy(operator, (m) => m.getJobHistory) },
   { name: "Operator_ListArrivals", methods: ["GET"], route: "operator/arrivals", handler: lazy(operator, (m) => m.listArrivals) },
   { name: "Operator_RecordArrival", methods: ["POST"], route: "operator/arrivals", handler: lazy(operator, (m) => m.recordArrival) },

@@ -13,7 +13,7 @@ import { OperatorService } from "../jobs/operator-service";
 import { SubscriptionService } from "../jobs/subscription-service";
 import { SweepService } from "../jobs/sweep-service";
 import { ArrivalsStore } from "../storage/arrivals.store";
-import { createBlobServiceClient, createCustomerAccounts, createQueueServiceClient, createTableClient, createTableServiceClient } from "../storage/clients";
+import { appIdentityCredential, createBlobServiceClient, createCustomerAccounts, createQueueServiceClient, createTableClient, createTableServiceClient } from "../storage/clients";
 import { DeadlineIndex } from "../storage/deadline-index.store";
 import { DeletedJobsStore } from "../storage/deleted-jobs.store";
 import { JobsStore } from "../storage/jobs.store";
@@ -22,6 +22,9 @@ import { LogBlobStore } from "../storage/log-blobs.store";
 import { HistoryArchiveStore } from "../storage/history-archive.store";
 import type { LogUrlSigner } from "../storage/customer-accounts";
 import { CustomerAccountCheck } from "../jobs/customer-account-check";
+import { AccountOwnership, ArmOwnership, LinkedAccessCheck, RegistryOwnership } from "../jobs/linked-access-check";
+import { ArmOnBehalfOf } from "../auth/arm-on-behalf-of";
+import type { CustomerAccounts } from "../storage/customer-accounts";
 import type { Job } from "../domain/job";
 import { NotificationQueue } from "../storage/notification-queue";
 import { SubscriptionsStore } from "../storage/subscriptions.store";
@@ -84,14 +87,15 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
   const deletedJobs = new DeletedJobsStore(tables.deletedJobs);
   const messenger = new JobMessenger(queue, jobsStore);
   const subscriptions = new SubscriptionService(new SubscriptionsStore(tables.subscriptions), now, current.auth.mode === "dev");
+  const linkedAccess = new LinkedAccessCheck(accountOwnership(current, subscriptions, customerAccounts));
   return {
     settings: current,
     authenticator: new Authenticator(current.auth, now),
     clock: now,
     locations,
-    jobs: new JobService(jobsStore, arrivals, logs, messenger, index, locations, rules, now, subscriptions, new CustomerAccountCheck(customerAccounts, { probe: current.customerAccounts.check, timeoutMs: current.storageTimeoutMs })),
+    jobs: new JobService(jobsStore, arrivals, logs, messenger, index, locations, rules, now, subscriptions, linkedAccess, new CustomerAccountCheck(customerAccounts, { probe: current.customerAccounts.check, timeoutMs: current.storageTimeoutMs })),
     subscriptions,
-    operator: new OperatorService(jobsStore, arrivals, logs, messenger, index, rules, now, historyArchive),
+    operator: new OperatorService(jobsStore, arrivals, logs, messenger, index, rules, now, linkedAccess, historyArchive),
     sweep: new SweepService(jobsStore, arrivals, index, deletedJobs, logs, queue, rules, now, current.sweepMaxEntries),
     deletedJobs,
     notifications: queue,
@@ -101,6 +105,15 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
       return Object.assign((blobName: string) => service(blobName), { copyLog });
     },
   };
+}
+
+/** Who owns a customer's account: the account registry, or ARM's answer for the caller (see linked-access-check.ts). */
+function accountOwnership(current: Settings, subscriptions: SubscriptionService, customerAccounts: CustomerAccounts): AccountOwnership {
+  if (current.linkedAccess.kind === "registry") {
+    return new RegistryOwnership(current.customerAccounts.subscriptions, subscriptions, (accountName) => customerAccounts.knows(accountName));
+  }
+  const { clientId, armEndpoint, authorityHost } = current.linkedAccess;
+  return new ArmOwnership(new ArmOnBehalfOf({ clientId, armEndpoint, authorityHost, appIdentity: appIdentityCredential(current), timeoutMs: current.storageTimeoutMs }));
 }
 
 /** The expiry index over its day tables (see deadline-index.store.ts). */

@@ -70,7 +70,7 @@ export class Authenticator {
   ) {}
 
   async authenticate(authorization: string | null, audience: Audience): Promise<Caller> {
-    const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
+    const token = bearerTokenOf(authorization);
     if (!token) throw unauthenticated("The request has no bearer token. Send 'Authorization: Bearer <token>'.");
     const caller = this.settings.mode === "dev" ? this.devCaller(token) : await this.verifiedCaller(token);
     if (audience === "operator" && !caller.isOperator) {
@@ -145,6 +145,11 @@ export class Authenticator {
       actor: { id: id.slice(0, 256), type: claims.idtyp === "app" ? "Application" : "User" },
     };
   }
+}
+
+/** The token of an `Authorization: Bearer <token>` header. */
+export function bearerTokenOf(authorization: string | null): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
 }
 
 /** jose is loaded on first use, so it costs nothing at start-up (see the cold-start benchmark). */

@@ -97,6 +97,12 @@ const settingsSchema = z
     AUTH_AUDIENCE: z.preprocess(emptyAsMissing, z.string().min(1).optional()),
     AUTH_JWKS_URI: z.preprocess(emptyAsMissing, z.url().optional()),
     AUTH_OPERATOR_ROLE: z.string().min(1).default("ImportExport.Operator"),
+    // Who owns a job's storage account (shared/jobs/linked-access-check.ts): the account registry
+    // (CUSTOMER_ACCOUNT_SUBSCRIPTIONS), or ARM's answer for the caller (Azure).
+    LINKED_ACCESS_CHECK: z.preprocess(emptyAsMissing, z.enum(["registry", "arm"]).default("registry")),
+    LINKED_ACCESS_CLIENT_ID: z.preprocess(emptyAsMissing, z.string().regex(/^[0-9a-fA-F-]{36}$/, "must be the app registration's client id (a GUID)").optional()),
+    LINKED_ACCESS_ARM_ENDPOINT: z.preprocess(emptyAsMissing, z.url({ protocol: /^https$/ }).default("https://management.azure.com")),
+    LINKED_ACCESS_AUTHORITY_HOST: z.preprocess(emptyAsMissing, z.url({ protocol: /^https$/ }).default("https://login.microsoftonline.com")),
     // Set by App Service on every Azure host: dev mode must never run there.
     WEBSITE_INSTANCE_ID: z.string().optional(),
   })
@@ -109,6 +115,12 @@ const settingsSchema = z
       if (raw.AUTH_ISSUERS.length === 0) ctx.addIssue({ code: "custom", path: ["AUTH_ISSUERS"], message: "is required in strict mode: the accepted token issuers, comma-separated" });
       if (!raw.AUTH_AUDIENCE) ctx.addIssue({ code: "custom", path: ["AUTH_AUDIENCE"], message: "is required in strict mode: the audience tokens must carry" });
       if (!raw.AUTH_JWKS_URI) ctx.addIssue({ code: "custom", path: ["AUTH_JWKS_URI"], message: "is required in strict mode: where the issuers' signing keys are published" });
+    }
+    if (raw.LINKED_ACCESS_CHECK === "arm") {
+      if (!raw.LINKED_ACCESS_CLIENT_ID) ctx.addIssue({ code: "custom", path: ["LINKED_ACCESS_CLIENT_ID"], message: "is required when LINKED_ACCESS_CHECK is 'arm': the app registration that exchanges the caller's token for ARM's" });
+      if (raw.ImportExportStorage || raw.AUTH_MODE !== "strict") {
+        ctx.addIssue({ code: "custom", path: ["LINKED_ACCESS_CHECK"], message: "'arm' needs AUTH_MODE 'strict' (callers' real tokens) and identity-based storage (the managed identity signs the token exchange)" });
+      }
     }
     const hasConnectionString = !!raw.ImportExportStorage;
     const hasUris = !!raw.ImportExportStorage__tableServiceUri && !!raw.ImportExportStorage__blobServiceUri && !!raw.ImportExportStorage__queueServiceUri;
@@ -165,6 +177,11 @@ const settingsSchema = z
       jwksUri: raw.AUTH_JWKS_URI,
       operatorRole: raw.AUTH_OPERATOR_ROLE,
     } satisfies AuthSettings,
+    /** Who owns a job's storage account: the account registry, or ARM's answer for the caller. */
+    linkedAccess:
+      raw.LINKED_ACCESS_CHECK === "arm"
+        ? { kind: "arm" as const, clientId: raw.LINKED_ACCESS_CLIENT_ID!, armEndpoint: raw.LINKED_ACCESS_ARM_ENDPOINT, authorityHost: raw.LINKED_ACCESS_AUTHORITY_HOST }
+        : { kind: "registry" as const },
     /** How customers' storage accounts are reached (copy logs live there). */
     customerAccounts: toCustomerAccountSettings(raw),
   }));

@@ -71,7 +71,10 @@ export type DriveStatus =
   | "ManifestDriveIdMismatch"
   | "ReadManifestFailed"
   | "BlobRequestForbidden"
-  | "InternalError";
+  | "InternalError"
+  // This service's own: the job's tenant does not own the job's account (ARM's linked access check,
+  // asked again before the copy). Nothing is read from or written to the account, so no log goes there.
+  | "LinkedAuthorizationFailed";
 
 export interface BlockLogEntry {
   offset: number;

@@ -41,6 +41,19 @@ export async function faultDrive(request: { job: JobRef; operator: OperatorClien
   });
 }
 
+/**
+ * The service's re-check that the job's tenant owns the job's account, asked before the agent
+ * touches the account: a refusal is a drive error (the drive is faulted with no log in that account).
+ */
+export async function linkedAccessRefusal(request: { job: JobRef; operator: OperatorClient }): Promise<DriveError | undefined> {
+  const access = await request.operator.linkedAccess(request.job);
+  if (access.granted) return undefined;
+  return new DriveError(
+    "LinkedAuthorizationFailed",
+    `The job's tenant is not shown to own storage account '${access.storageAccountId.slice(0, 300)}' (${access.reason ?? "refused"}): nothing was read from or written to it.`,
+  );
+}
+
 /** A storage failure in a few words, for a log entry or a drive's reason. */
 export function describeError(error: unknown): string {
   if (error instanceof RestError) return `${error.statusCode ?? ""} ${error.code ?? error.message}`.trim();

@@ -32,7 +32,7 @@ import { exportedFilesInManifest, writeExportedBlobFiles } from "../drive/export
 import { EXPORT_BLOCK_BYTES, exportFilePath, fillDrive } from "../drive/export-packing";
 import { createKeyRecord, generateRecoveryPassword, KEY_RECORD_FILE, serializeKeyRecord } from "../drive/key-record";
 import { copyLogLocation } from "./copy-log-names";
-import { describeError, DriveError, faultDrive } from "./drive-fault";
+import { describeError, DriveError, faultDrive, linkedAccessRefusal } from "./drive-fault";
 import { BlobLogEntry, BlockLogEntry, copyDriveStatus, CopySummary, DriveLog, DriveStatus, errorLogOf, summarize, wasCopied, writeDriveLog } from "./copy-log";
 import { CopyJournal } from "./copy-journal";
 import { ProgressReporter, Semaphore, Throttle } from "./copy-pacing";
@@ -102,6 +102,13 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
   const busy = drives.find((candidate) => candidate.driveId !== driveId && candidate.state === "Transferring");
   if (busy) {
     return { outcome: "NotCopied", reason: `Drive '${busy.driveId}' of job '${job.name}' is being filled: an export's drives are filled one after another, each carrying on where the last stopped.`, durationMs: elapsed() };
+  }
+
+  // Before anything of the account is touched: the job's tenant must still own it.
+  const refusal = await linkedAccessRefusal(request);
+  if (refusal) {
+    await faultDrive(request, job, driveId, refusal);
+    return { outcome: "Faulted", driveStatus: refusal.driveStatus, reason: refusal.message, durationMs: elapsed() };
   }
 
   const resuming = drive.state === "Transferring";

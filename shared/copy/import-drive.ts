@@ -45,7 +45,7 @@ import { KEY_RECORD_FILE, keyUnlocks, parseKeyRecord } from "../drive/key-record
 import { parseMetadataFile, parsePropertiesFile } from "../drive/metadata-properties";
 import { CustomerAccounts } from "../storage/customer-accounts";
 import { copyLogLocation } from "./copy-log-names";
-import { describeError, DriveError, faultDrive } from "./drive-fault";
+import { describeError, DriveError, faultDrive, linkedAccessRefusal } from "./drive-fault";
 import { BlobLogEntry, BlockLogEntry, BlockStatus, copyDriveStatus, CopySummary, DriveLog, DriveStatus, errorLogOf, PartLogEntry, summarize, wasCopied, writeDriveLog } from "./copy-log";
 import { CopyJournal } from "./copy-journal";
 import { ProgressReporter, Semaphore, Throttle } from "./copy-pacing";
@@ -112,6 +112,13 @@ export async function importDrive(request: ImportDriveRequest): Promise<ImportRe
   }
   if (drive.state === "Received" && job.properties.cancelRequested) {
     return { outcome: "NotCopied", reason: `Job '${job.name}' was cancelled before drive '${driveId}' started copying: it goes back uncopied.`, durationMs: elapsed() };
+  }
+
+  // Before anything of the account is touched: the job's tenant must still own it.
+  const refusal = await linkedAccessRefusal(request);
+  if (refusal) {
+    await faultDrive(request, job, driveId, refusal);
+    return { outcome: "Faulted", driveStatus: refusal.driveStatus, reason: refusal.message, durationMs: elapsed() };
   }
 
   const resuming = drive.state === "Transferring";

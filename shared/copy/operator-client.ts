@@ -62,6 +62,11 @@ export class OperatorClient {
     return body.bitLockerKey;
   }
 
+  /** The linked access check asked again for the job's own tenant: whether the agent may touch the job's account. */
+  linkedAccess(job: JobRef): Promise<{ storageAccountId: string; granted: boolean; reason?: string }> {
+    return this.send("GET", `${this.jobPath(job)}/linkedAccess`);
+  }
+
   /** Records one event; answers the job after it (with `operator.stopTransfer` when the copy should stop). */
   event(job: JobRef, event: Record<string, unknown>): Promise<OperatorJob> {
     return this.send("POST", `${this.jobPath(job)}/events`, event);

@@ -240,6 +240,8 @@ export interface JobDefinition {
 /** What Update (PATCH) may carry. `state` is only ever `Shipping`; empty means no change. */
 export interface JobUpdate {
   tags?: Record<string, string>;
+  /** Not in the 2021-01-01 Update body; taken, as ARM takes a linked property, and changed only while Creating as by Create. */
+  storageAccountId?: string;
   cancelRequested?: boolean;
   state?: "Shipping";
   returnAddress?: ReturnAddress;
@@ -372,6 +374,7 @@ export function updateJob(job: Job, update: JobUpdate, context: OperationContext
   }
   let next = { ...job };
   if (update.tags !== undefined) next = applyField(next, "tags", update.tags);
+  if (update.storageAccountId !== undefined) next = applyField(next, "storageAccountId", update.storageAccountId);
   if (update.returnAddress !== undefined) next = applyField(next, "returnAddress", update.returnAddress);
   if (update.returnShipping !== undefined) next = applyField(next, "returnShipping", update.returnShipping);
   if (update.deliveryPackage !== undefined) next = applyField(next, "deliveryPackage", update.deliveryPackage);

@@ -34,6 +34,7 @@ import { JobMessenger } from "./job-messenger";
 import { withConcurrencyRetries } from "./retry";
 import { SubscriptionService } from "./subscription-service";
 import { CustomerAccountCheck } from "./customer-account-check";
+import { LinkedAccessCheck } from "./linked-access-check";
 
 export interface JobTimeline {
   state: Job["state"];
@@ -72,10 +73,13 @@ export class JobService {
     private readonly clock: Clock,
     /** Asked first by every operation: the subscription must belong to the caller's tenant. */
     private readonly subscriptions: SubscriptionService,
+    /** Asked before the job's storage account is touched or recorded: the caller's tenant must own it. */
+    private readonly linkedAccess: LinkedAccessCheck,
     private readonly accountCheck?: CustomerAccountCheck,
   ) {}
 
-  async createOrUpdate(key: JobKey, definition: JobDefinition, actor: Actor, tenantId: string): Promise<CreateOrUpdateResult> {
+  /** `bearerToken`: the caller's own, for ARM's answer on the linked account (see linked-access-check.ts). */
+  async createOrUpdate(key: JobKey, definition: JobDefinition, actor: Actor, tenantId: string, bearerToken?: string): Promise<CreateOrUpdateResult> {
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "write");
     const location = this.locations.find(definition.location);
     if (!location) {
@@ -85,10 +89,14 @@ export class JobService {
         "location",
       );
     }
-    // The customer's account is checked once the definition itself is valid, and once per request.
+    // The customer's account is checked once the definition itself is valid, and once per request:
+    // first that the caller owns it, and only then is it touched (the probe, the blob list), so a
+    // refused job learns nothing of another tenant's account.
     let accountChecked = false;
     const checkAccount = async () => {
-      if (!accountChecked) await this.accountCheck?.check(key, definition);
+      if (accountChecked) return;
+      await this.linkedAccess.assert(key, definition.storageAccountId, definition.jobType, { tenantId, principal: actor.id, bearerToken });
+      await this.accountCheck?.check(key, definition);
       accountChecked = true;
     };
     // Most PUTs create: the insert is tried first, and the job is read only if it already exists.
@@ -152,10 +160,16 @@ export class JobService {
    * (recorded as an unmatched arrival, and marked on the job by the desk), the package is received
    * in the same write.
    */
-  async update(key: JobKey, update: JobUpdate, actor: Actor, tenantId: string): Promise<Job> {
+  async update(key: JobKey, update: JobUpdate, actor: Actor, tenantId: string, bearerToken?: string): Promise<Job> {
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "write");
+    let linkedChecked = false;
     const { job, attached, written, before } = await withConcurrencyRetries(async () => {
       const existing = await this.load(key, tenantId);
+      // ARM checks a linked property wherever a write carries it, whether or not it changes anything.
+      if (update.storageAccountId !== undefined && !linkedChecked) {
+        await this.linkedAccess.assert(key, update.storageAccountId, existing.job.jobType, { tenantId, principal: actor.id, bearerToken });
+        linkedChecked = true;
+      }
       let job = updateJob(existing.job, update, this.context(actor));
       assertDefinitionFits(job);
       const shipping = existing.job.state !== "Shipping" && job.state === "Shipping";

@@ -18,6 +18,7 @@ import { noticeMessage, stateChangeMessages } from "../domain/messages";
 import { DeadlineIndex } from "../storage/deadline-index.store";
 import { HistoryArchiveStore } from "../storage/history-archive.store";
 import { JobMessenger } from "./job-messenger";
+import { LinkedAccessCheck } from "./linked-access-check";
 import { withConcurrencyRetries } from "./retry";
 
 /** How often the desk re-reads a job whose writes race its arrival mark. */
@@ -52,8 +53,17 @@ export class OperatorService {
     private readonly deadlines: DeadlineIndex,
     private readonly rules: JobRules,
     private readonly clock: Clock,
+    /** The linked access check, asked again for the job's own tenant before the copy agent touches its account. */
+    private readonly linkedAccess: LinkedAccessCheck,
     private readonly historyArchive?: HistoryArchiveStore,
   ) {}
+
+  /** Whether the job's tenant still owns the job's storage account (see linked-access-check.ts). */
+  async checkLinkedAccess(key: JobKey): Promise<{ storageAccountId: string; granted: boolean; reason?: string }> {
+    const job = await this.get(key);
+    const verdict = await this.linkedAccess.recheck(job);
+    return verdict.granted ? { storageAccountId: job.storageAccountId, granted: true } : { storageAccountId: job.storageAccountId, granted: false, reason: verdict.reason };
+  }
 
   async recordEvent(key: JobKey, event: OperatorEvent, actor: Actor): Promise<EventResult> {
     if (event.type === "PackageReceived") {

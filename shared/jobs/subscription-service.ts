@@ -10,6 +10,7 @@
  */
 import { Clock } from "../domain/clock";
 import {
+  ACCESS_IN,
   applyNotification,
   assertSubscriptionAccess,
   firstUseRegistration,
@@ -40,6 +41,16 @@ export class SubscriptionService {
     let registration = await this.registration(subscriptionId);
     if (!registration && this.firstUseRegisters) registration = await this.registerOnFirstUse(subscriptionId, tenantId);
     assertSubscriptionAccess(registration, subscriptionId, tenantId, access);
+  }
+
+  /**
+   * Whether the subscription is registered to the tenant and not gone (a linked storage account's,
+   * say). Unlike `authorize` it never registers a subscription on first use: naming a subscription
+   * in a resource id must not claim it.
+   */
+  async belongsTo(subscriptionId: string, tenantId: string): Promise<boolean> {
+    const registration = await this.registration(subscriptionId);
+    return registration?.tenantId === tenantId && ACCESS_IN[registration.state].includes("read");
   }
 
   /** ARM's subscription lifecycle notification: the latest state always wins. */

@@ -45,17 +45,49 @@ describe("parseSettings", () => {
       locationsFile: undefined,
       storageTimeoutMs: 10_000,
       auth: { mode: "dev", issuers: [], audience: undefined, jwksUri: undefined, operatorRole: "ImportExport.Operator" },
-      customerAccounts: { blobEndpointTemplate: "https://{account}.blob.core.windows.net", keys: {}, check: false },
+      customerAccounts: { blobEndpointTemplate: "https://{account}.blob.core.windows.net", keys: {}, check: false, subscriptions: {} },
+      linkedAccess: { kind: "registry" },
     });
   });
 
   test("customer accounts: an endpoint template with {account}, and keys as 'name:key;...'", () => {
     const settings = parseSettings({ ...BASE, CUSTOMER_BLOB_ENDPOINT: "http://127.0.0.1:10000/{account}", CUSTOMER_ACCOUNT_KEYS: "demostore:a2V5;other:b3RoZXI=" });
-    expect(settings.customerAccounts).toEqual({ blobEndpointTemplate: "http://127.0.0.1:10000/{account}", keys: { demostore: "a2V5", other: "b3RoZXI=" }, check: false });
+    expect(settings.customerAccounts).toEqual({ blobEndpointTemplate: "http://127.0.0.1:10000/{account}", keys: { demostore: "a2V5", other: "b3RoZXI=" }, check: false, subscriptions: {} });
     expect(parseSettings({ ...BASE, CUSTOMER_ACCOUNT_CHECK: "on" }).customerAccounts.check).toBe(true);
     expect(() => parseSettings({ ...BASE, CUSTOMER_ACCOUNT_CHECK: "yes" })).toThrow(/CUSTOMER_ACCOUNT_CHECK/);
     expect(() => parseSettings({ ...BASE, CUSTOMER_BLOB_ENDPOINT: "https://blob.example.com" })).toThrow(/CUSTOMER_BLOB_ENDPOINT must contain '\{account\}'/);
     expect(() => parseSettings({ ...BASE, CUSTOMER_ACCOUNT_KEYS: "Bad_Name:a2V5" })).toThrow(/CUSTOMER_ACCOUNT_KEYS must be 'account:base64key'/);
+  });
+
+  test("the account registry: 'account:subscription' entries, folded, one subscription per account", () => {
+    const sub = "0F0E0D0C-0000-4000-8000-000000000001";
+    const registry = parseSettings({ ...BASE, CUSTOMER_ACCOUNT_SUBSCRIPTIONS: ` DemoStore:${sub} ; other:${sub.toLowerCase()};` }).customerAccounts.subscriptions;
+    expect({ ...registry }).toEqual({ demostore: sub.toLowerCase(), other: sub.toLowerCase() });
+    expect(() => parseSettings({ ...BASE, CUSTOMER_ACCOUNT_SUBSCRIPTIONS: "demostore" })).toThrow(/CUSTOMER_ACCOUNT_SUBSCRIPTIONS must be 'account:subscriptionId'/);
+    expect(() => parseSettings({ ...BASE, CUSTOMER_ACCOUNT_SUBSCRIPTIONS: "demostore:not-a-guid" })).toThrow(/CUSTOMER_ACCOUNT_SUBSCRIPTIONS must be/);
+    expect(() => parseSettings({ ...BASE, CUSTOMER_ACCOUNT_SUBSCRIPTIONS: `demostore:${sub};DEMOSTORE:00000000-0000-0000-0000-000000000002` })).toThrow(/names account 'demostore' in two subscriptions/);
+  });
+
+  test("linked access through ARM needs the app's client id, strict tokens and identity-based storage", () => {
+    const strictIdentity = {
+      AUTH_MODE: "strict",
+      AUTH_ISSUERS: "https://login.microsoftonline.com/t/v2.0",
+      AUTH_AUDIENCE: "api://import-export",
+      AUTH_JWKS_URI: "https://login.microsoftonline.com/t/discovery/v2.0/keys",
+      ImportExportStorage__tableServiceUri: "https://acct.table.core.windows.net",
+      ImportExportStorage__blobServiceUri: "https://acct.blob.core.windows.net",
+      ImportExportStorage__queueServiceUri: "https://acct.queue.core.windows.net",
+    };
+    const clientId = "11111111-2222-3333-4444-555555555555";
+    expect(parseSettings({ ...strictIdentity, LINKED_ACCESS_CHECK: "arm", LINKED_ACCESS_CLIENT_ID: clientId }).linkedAccess).toEqual({
+      kind: "arm",
+      clientId,
+      armEndpoint: "https://management.azure.com",
+      authorityHost: "https://login.microsoftonline.com",
+    });
+    expect(() => parseSettings({ ...strictIdentity, LINKED_ACCESS_CHECK: "arm" })).toThrow(/LINKED_ACCESS_CLIENT_ID is required/);
+    expect(() => parseSettings({ ...BASE, LINKED_ACCESS_CHECK: "arm", LINKED_ACCESS_CLIENT_ID: clientId })).toThrow(/LINKED_ACCESS_CHECK 'arm' needs AUTH_MODE 'strict'/);
+    expect(() => parseSettings({ ...BASE, LINKED_ACCESS_CHECK: "owner" })).toThrow(/LINKED_ACCESS_CHECK/);
   });
 
   test("every setting can be overridden", () => {

@@ -19,7 +19,7 @@ export function jobKeyOf(request: ArmRequest): JobKey {
 export const createJob = armHandler(async (request) => {
   const key = jobKeyOf(request);
   const definition = toJobDefinition(await request.body(putJobBody));
-  const { job, created } = await request.services.jobs.createOrUpdate(key, definition, request.actor, request.tenantId);
+  const { job, created } = await request.services.jobs.createOrUpdate(key, definition, request.actor, request.tenantId, request.bearerToken);
   return { status: created ? 201 : 200, body: toJobResponse(job, await request.services.blobUrls([job])) };
 });
 
@@ -31,7 +31,7 @@ export const getJob = armHandler(async (request) => {
 export const updateJob = armHandler(async (request) => {
   const key = jobKeyOf(request);
   const update = toJobUpdate(await request.body(patchJobBody));
-  const job = await request.services.jobs.update(key, update, request.actor, request.tenantId);
+  const job = await request.services.jobs.update(key, update, request.actor, request.tenantId, request.bearerToken);
   return { status: 200, body: toJobResponse(job, await request.services.blobUrls([job])) };
 });
 

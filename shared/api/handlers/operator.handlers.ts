@@ -33,6 +33,11 @@ export const getDriveKey = armHandler(async (request) => {
   return { status: 200, body: await request.services.operator.driveKey(jobKeyOf(request), driveId) };
 }, OPERATOR);
 
+/** The copy agent's re-check of the job's storage account, before it touches the account. */
+export const checkLinkedAccess = armHandler(async (request) => {
+  return { status: 200, body: await request.services.operator.checkLinkedAccess(jobKeyOf(request)) };
+}, OPERATOR);
+
 export const getJobHistory = armHandler(async (request) => {
   const query = request.query(historyQuery);
   const page = await request.services.operator.history(jobKeyOf(request), query.$skiptoken ?? 0, query.$top ?? 1000);
