@@ -8,8 +8,10 @@ import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } fr
 import { z } from "zod";
 import { ErrorDetail, ErrorFactory, ServiceError } from "../domain/errors";
 import { Actor } from "../domain/job";
+import { Preconditions } from "../domain/preconditions";
 import { getServices, Services } from "../app/services";
 import { bearerTokenOf, type Audience, type Caller } from "../auth/authenticator";
+import { parsePreconditions } from "./precondition-headers";
 import { SUPPORTED_API_VERSIONS } from "./schemas";
 
 export interface ArmRequest {
@@ -35,6 +37,8 @@ export interface ArmRequest {
   query<T extends z.ZodType>(schema: T): z.infer<T>;
   /** Reads the body as JSON within the size limit and parses it with a schema. */
   body<T extends z.ZodType>(schema: T): Promise<z.infer<T>>;
+  /** The request's If-Match and If-None-Match, answering 400 for a malformed one. */
+  preconditions(): Preconditions;
 }
 
 export interface ArmResult {
@@ -131,6 +135,7 @@ function buildRequest(http: HttpRequest, url: URL, requestId: string, services: 
       return parseOrThrow(schema, query, "InvalidQueryParameterValue");
     },
     body: async (schema) => parseOrThrow(schema, await readJson(http, services.settings.maxRequestBodyBytes), "InvalidRequestContent"),
+    preconditions: () => parsePreconditions(http.headers),
   };
 }
 

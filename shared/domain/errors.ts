@@ -120,6 +120,15 @@ export class ErrorFactory {
     );
   }
 
+  /** A request's If-Match or If-None-Match does not hold for the job as it is now (RFC 9110 §13.2). */
+  static preconditionFailed(header: "If-Match" | "If-None-Match", message: string): ServiceError {
+    return new ServiceError(412, "PreconditionFailed", message, header);
+  }
+
+  static invalidHeaderValue(header: string, message: string): ServiceError {
+    return new ServiceError(400, "InvalidHeaderValue", message, header);
+  }
+
   static storageUnavailable(): ServiceError {
     return new ServiceError(
       503,

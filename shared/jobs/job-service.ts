@@ -25,8 +25,9 @@ import { LocationCatalog, shippingInformationOf } from "../domain/locations";
 import { jobBlobPrefix, jobHasBlobs } from "../domain/log-blobs";
 import { stateChangeMessages } from "../domain/messages";
 import { applyOperatorEvent } from "../domain/operator-events";
+import { assertPreconditions, jobETag, Preconditions } from "../domain/preconditions";
 import { ArrivalsStore } from "../storage/arrivals.store";
-import { JobPage, JobScope, JobsStore, StoredJob } from "../storage/jobs.store";
+import { JobScope, JobsStore, StoredJob } from "../storage/jobs.store";
 import { DeadlineIndex, IndexEntry } from "../storage/deadline-index.store";
 import { LogBlobStore } from "../storage/log-blobs.store";
 import { ConcurrencyError } from "../storage/storage-errors";
@@ -53,9 +54,19 @@ export interface JobTimeline {
   incompleteBlobs?: number;
 }
 
-export interface CreateOrUpdateResult {
+/** A job and its ETag as customers see it (`jobETag`: it changes with every write of the job). */
+export interface VersionedJob {
   job: Job;
+  etag: string;
+}
+
+export interface CreateOrUpdateResult extends VersionedJob {
   created: boolean;
+}
+
+export interface VersionedJobPage {
+  jobs: VersionedJob[];
+  continuationToken?: string;
 }
 
 /** The service itself, as the actor that attaches an arrival when its job starts Shipping. */
@@ -78,8 +89,12 @@ export class JobService {
     private readonly accountCheck?: CustomerAccountCheck,
   ) {}
 
-  /** `bearerToken`: the caller's own, for ARM's answer on the linked account (see linked-access-check.ts). */
-  async createOrUpdate(key: JobKey, definition: JobDefinition, actor: Actor, tenantId: string, bearerToken?: string): Promise<CreateOrUpdateResult> {
+  /**
+   * `preconditions` (If-Match, If-None-Match) are evaluated on every attempt's read, so a job that
+   * changed since the client's ETag is a 412, never written over by a retry; likewise in update and delete.
+   * `bearerToken`: the caller's own, for ARM's answer on the linked account (see linked-access-check.ts).
+   */
+  async createOrUpdate(key: JobKey, definition: JobDefinition, actor: Actor, tenantId: string, preconditions: Preconditions = {}, bearerToken?: string): Promise<CreateOrUpdateResult> {
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "write");
     const location = this.locations.find(definition.location);
     if (!location) {
@@ -100,12 +115,14 @@ export class JobService {
       accountChecked = true;
     };
     // Most PUTs create: the insert is tried first, and the job is read only if it already exists.
-    // Drives without keys can only mean a job sent back as read, so that one reads first.
-    let exists = definition.driveList?.some((drive) => !drive.bitLockerKey) ?? false;
+    // Drives without keys can only mean a job sent back as read, so that one reads first; so does
+    // If-Match, which needs the job (an If-None-Match fails, if it does, on the read after the insert).
+    let exists = (definition.driveList?.some((drive) => !drive.bitLockerKey) ?? false) || preconditions.ifMatch !== undefined;
     const result = await withConcurrencyRetries(async () => {
       const context = this.context(actor);
       const existing = exists ? await this.store.get(key) : undefined;
       if (!existing) {
+        assertPreconditions(preconditions, undefined, key);
         const job = { ...createJob(key, definition, shippingInformationOf(location), context), tenantId };
         assertDefinitionFits(job);
         await checkAccount();
@@ -117,18 +134,20 @@ export class JobService {
         }
       }
       if (existing.job.tenantId !== tenantId) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
+      assertPreconditions(preconditions, jobETag(existing.etag), key);
       const job = redefineJob(existing.job, definition, context);
       assertDefinitionFits(job);
       await checkAccount();
       return { job, created: false, written: await this.store.replace(job, existing), before: existing.job };
     });
     await this.messenger.afterWrite(result.written, stateChangeMessages(result.before, result.job));
-    return { job: result.job, created: result.created };
+    return { job: result.job, etag: jobETag(result.written.etag), created: result.created };
   }
 
-  async get(key: JobKey, tenantId: string): Promise<Job> {
+  async get(key: JobKey, tenantId: string): Promise<VersionedJob> {
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "read");
-    return (await this.load(key, tenantId)).job;
+    const { job, etag } = await this.load(key, tenantId);
+    return { job, etag: jobETag(etag) };
   }
 
   /**
@@ -136,7 +155,7 @@ export class JobService {
    * state and the path of job states so far (drive changes and who acted stay out). Tenant-scoped as Get.
    */
   async timeline(key: JobKey, tenantId: string): Promise<JobTimeline> {
-    const job = await this.get(key, tenantId);
+    const { job } = await this.get(key, tenantId);
     return {
       state: job.state,
       stateChangedAt: job.stateChangedAt,
@@ -160,11 +179,12 @@ export class JobService {
    * (recorded as an unmatched arrival, and marked on the job by the desk), the package is received
    * in the same write.
    */
-  async update(key: JobKey, update: JobUpdate, actor: Actor, tenantId: string, bearerToken?: string): Promise<Job> {
+  async update(key: JobKey, update: JobUpdate, actor: Actor, tenantId: string, preconditions: Preconditions = {}, bearerToken?: string): Promise<VersionedJob> {
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "write");
     let linkedChecked = false;
     const { job, attached, written, before } = await withConcurrencyRetries(async () => {
       const existing = await this.load(key, tenantId);
+      assertPreconditions(preconditions, jobETag(existing.etag), key);
       // ARM checks a linked property wherever a write carries it, whether or not it changes anything.
       if (update.storageAccountId !== undefined && !linkedChecked) {
         await this.linkedAccess.assert(key, update.storageAccountId, existing.job.jobType, { tenantId, principal: actor.id, bearerToken });
@@ -193,7 +213,7 @@ export class JobService {
         // Left Unmatched for an operator's attach, as said above.
       }
     }
-    return job;
+    return { job, etag: jobETag(written.etag) };
   }
 
   /**
@@ -202,12 +222,13 @@ export class JobService {
    * leaves them to the BlobCleanup index entry written first, which brings a sweep back to them;
    * answering 503 would have the client retry a delete that happened, and get a 404.
    */
-  async delete(key: JobKey, tenantId: string): Promise<void> {
+  async delete(key: JobKey, tenantId: string, preconditions: Preconditions = {}): Promise<void> {
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "delete");
     let cleanup: IndexEntry | undefined;
     const job = await withConcurrencyRetries(async () => {
       // The API's Delete answers only 200, so a job that is not there is a 404, as for Get.
       const existing = await this.load(key, tenantId);
+      assertPreconditions(preconditions, jobETag(existing.etag), key);
       assertDeletable(existing.job, this.rules);
       // Blobs go after the entity (the other order could leave a job whose log URIs are dead); an
       // index entry written first brings a sweep back to them if the process stops in between.
@@ -228,9 +249,10 @@ export class JobService {
 
 
   /** Lists the caller's tenant's jobs only (the tenant is a condition of the table query). */
-  async list(scope: JobScope, filter: JobFilter | undefined, top: number, continuationToken: string | undefined, tenantId: string): Promise<JobPage> {
+  async list(scope: JobScope, filter: JobFilter | undefined, top: number, continuationToken: string | undefined, tenantId: string): Promise<VersionedJobPage> {
     await this.subscriptions.authorize(scope.subscriptionId, tenantId, "read");
-    return this.store.list({ ...scope, tenantId }, filter, top, continuationToken);
+    const page = await this.store.list({ ...scope, tenantId }, filter, top, continuationToken);
+    return { jobs: page.jobs.map((job, i) => ({ job, etag: jobETag(page.etags[i]) })), continuationToken: page.continuationToken };
   }
 
   async bitLockerKeys(key: JobKey, tenantId: string): Promise<{ driveId: string; bitLockerKey: string }[]> {

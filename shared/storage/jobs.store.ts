@@ -58,6 +58,8 @@ export interface JobsRead {
 
 export interface JobPage {
   jobs: Job[];
+  /** The storage ETag of each job, in the same order (a customer's list shows each job's ETag). */
+  etags: string[];
   continuationToken?: string;
 }
 
@@ -357,6 +359,7 @@ export class JobsStore {
    */
   private async query(filter: string, top: number, continuationToken?: string): Promise<JobPage> {
     const jobs: Job[] = [];
+    const etags: string[] = [];
     let token = continuationToken;
     do {
       const pages = this.table
@@ -364,10 +367,13 @@ export class JobsStore {
         .byPage({ maxPageSize: top - jobs.length, continuationToken: token });
       const { value: page } = await pages.next();
       if (!page) break;
-      for (const entity of page as TableEntityResult<JobDocumentColumns>[]) jobs.push(readDocument(entity));
+      for (const entity of page as TableEntityResult<JobDocumentColumns>[]) {
+        jobs.push(readDocument(entity));
+        etags.push(entity.etag);
+      }
       token = (page as { continuationToken?: string }).continuationToken;
     } while (token && jobs.length < top);
-    return { jobs, continuationToken: token };
+    return { jobs, etags, continuationToken: token };
   }
 }
 

@@ -6,7 +6,8 @@ import { z } from "zod";
 import { ErrorFactory } from "../../domain/errors";
 import { JobKey } from "../../domain/job";
 import { JobScope } from "../../storage/jobs.store";
-import { armHandler, ArmRequest } from "../arm-http";
+import type { VersionedJob } from "../../jobs/job-service";
+import { armHandler, ArmRequest, ArmResult } from "../arm-http";
 import { parseJobFilter } from "../odata-filter";
 import { PageResponse, toJobResponse } from "../responses";
 import { jobParams, listQuery, patchJobBody, putJobBody, resourceGroupParams, subscriptionParams, toJobDefinition, toJobUpdate } from "../schemas";
@@ -18,27 +19,32 @@ export function jobKeyOf(request: ArmRequest): JobKey {
 
 export const createJob = armHandler(async (request) => {
   const key = jobKeyOf(request);
+  const preconditions = request.preconditions();
   const definition = toJobDefinition(await request.body(putJobBody));
-  const { job, created } = await request.services.jobs.createOrUpdate(key, definition, request.actor, request.tenantId, request.bearerToken);
-  return { status: created ? 201 : 200, body: toJobResponse(job, await request.services.blobUrls([job])) };
+  const result = await request.services.jobs.createOrUpdate(key, definition, request.actor, request.tenantId, preconditions, request.bearerToken);
+  return singleJob(request, result.created ? 201 : 200, result);
 });
 
 export const getJob = armHandler(async (request) => {
-  const job = await request.services.jobs.get(jobKeyOf(request), request.tenantId);
-  return { status: 200, body: toJobResponse(job, await request.services.blobUrls([job])) };
+  return singleJob(request, 200, await request.services.jobs.get(jobKeyOf(request), request.tenantId));
 });
 
 export const updateJob = armHandler(async (request) => {
   const key = jobKeyOf(request);
+  const preconditions = request.preconditions();
   const update = toJobUpdate(await request.body(patchJobBody));
-  const job = await request.services.jobs.update(key, update, request.actor, request.tenantId, request.bearerToken);
-  return { status: 200, body: toJobResponse(job, await request.services.blobUrls([job])) };
+  return singleJob(request, 200, await request.services.jobs.update(key, update, request.actor, request.tenantId, preconditions, request.bearerToken));
 });
 
 export const deleteJob = armHandler(async (request) => {
-  await request.services.jobs.delete(jobKeyOf(request), request.tenantId);
+  await request.services.jobs.delete(jobKeyOf(request), request.tenantId, request.preconditions());
   return { status: 200 };
 });
+
+/** One job's response: its ETag in the body's `etag` and in the `ETag` header. */
+async function singleJob(request: ArmRequest, status: number, { job, etag }: VersionedJob): Promise<ArmResult> {
+  return { status, body: toJobResponse(job, etag, await request.services.blobUrls([job])), headers: { ETag: etag } };
+}
 
 export const listBitLockerKeys = armHandler(async (request) => {
   const keys = await request.services.jobs.bitLockerKeys(jobKeyOf(request), request.tenantId);
@@ -60,8 +66,8 @@ async function listJobs(request: ArmRequest, scope: JobScope) {
   const filter = query.$filter !== undefined ? parseJobFilter(query.$filter) : undefined;
   const continuationToken = query.$skiptoken !== undefined ? checkSkipToken(query.$skiptoken) : undefined;
   const page = await request.services.jobs.list(scope, filter, query.$top ?? 100, continuationToken, request.tenantId);
-  const sign = await request.services.blobUrls(page.jobs);
-  return { status: 200, body: pageBody(page.jobs.map((job) => toJobResponse(job, sign)), request.publicUrl, page.continuationToken) };
+  const sign = await request.services.blobUrls(page.jobs.map(({ job }) => job));
+  return { status: 200, body: pageBody(page.jobs.map(({ job, etag }) => toJobResponse(job, etag, sign)), request.publicUrl, page.continuationToken) };
 }
 
 /** A list response: the items, and a `nextLink` when the table has more. */
