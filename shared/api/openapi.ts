@@ -48,7 +48,8 @@ const OPERATIONS: Record<string, OperationDoc> = {
     summary: "Record an operator event on a job",
     description:
       "One typed event (`type` says which); it goes through the job and drive state machines. An event the job's state doesn't allow is `409 EventNotAllowed`. " +
-      "A `PackageReceived` for a job that isn't `Shipping`, or doesn't exist, is recorded as an unmatched arrival (202).",
+      "A `PackageReceived` for a job that isn't `Shipping`, or doesn't exist, is recorded as an unmatched arrival (202); " +
+      "a package already unmatched under the same label (carrier and tracking number compared after NFKC, case folding, without spaces or dashes) answers with the arrival first recorded.",
     caller: "operator",
     params: jobParams,
     body: "OperatorEvent",
@@ -81,7 +82,9 @@ const OPERATIONS: Record<string, OperationDoc> = {
   Operator_ListArrivals: { summary: "Arrivals, unmatched or attached", caller: "operator", query: arrivalsQuery, responses: { "200": PAGE("Arrival") } },
   Operator_RecordArrival: {
     summary: "Record a package that arrived",
-    description: "With a job that is `Shipping`, the package is received on it (200); otherwise it is kept as an unmatched arrival (201).",
+    description:
+      "With a job that is `Shipping`, the package is received on it (200); otherwise it is kept as an unmatched arrival (201), " +
+      "or, if the same package is already unmatched under the same label, the arrival first recorded is the answer (201).",
     caller: "operator",
     body: arrivalBody,
     responses: { "200": OPERATOR_JOB, "201": { description: "Recorded as an unmatched arrival.", schema: ref("Arrival") } },

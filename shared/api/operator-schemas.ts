@@ -22,11 +22,17 @@ const copyLog = z.object({
   issuesByKind: z.record(z.string().regex(/^[A-Za-z]{1,64}$/), z.number().int().min(1)).refine((value) => Object.keys(value).length <= 50, "has too many kinds"),
 });
 
+/**
+ * A carrier name or tracking number the desk reports: what identifies a package, so it must hold a
+ * letter or a digit (spaces, dashes and invisible characters are set aside when reports are
+ * compared; see `packageText`).
+ */
+const packageName = text(64).refine((value) => /[\p{L}\p{N}]/u.test(value.normalize("NFKC")), "must contain a letter or a digit");
 const drivesReturned = z.object({ type: z.literal("DrivesReturned"), carrierName: text(64), trackingNumber: text(64), shipDate: shipDate.optional() });
 const drivesDestroyed = z.object({ type: z.literal("DrivesDestroyed"), certificateReference: text(256) });
 
 export const operatorEventBody = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("PackageReceived"), carrierName: text(64), trackingNumber: text(64), driveIds: z.array(driveId).min(1).max(50) }),
+  z.object({ type: z.literal("PackageReceived"), carrierName: packageName, trackingNumber: packageName, driveIds: z.array(driveId).min(1).max(50) }),
   z.object({ type: z.literal("DriveReceived"), driveId, carrierName: text(64).optional(), trackingNumber: text(64).optional() }),
   z.object({
     type: z.literal("TransferStarted"),
@@ -118,8 +124,8 @@ export const arrivalsQuery = z.object({
 });
 
 export const arrivalBody = z.object({
-  carrierName: text(64),
-  trackingNumber: text(64),
+  carrierName: packageName,
+  trackingNumber: packageName,
   driveIds: z.array(driveId).min(1).max(50),
   // The names a job path takes: anything else cannot name a job (and is no table key).
   subscriptionId: jobParams.shape.subscriptionId.optional(),

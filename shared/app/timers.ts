@@ -7,11 +7,13 @@
  * due reads each once; separate timers per kind would each have to skip the others' entries.
  */
 import type { InvocationContext, Timer } from "@azure/functions";
+import type { ArrivalSettlement } from "../jobs/operator-service";
 import type { ReconcileReport, SweepReport } from "../jobs/sweep-service";
 
 export interface MaintenanceReport {
   sweep: SweepReport;
   reconcile: ReconcileReport;
+  arrivals: ArrivalSettlement;
 }
 
 export interface TimerDefinition {
@@ -22,7 +24,10 @@ export interface TimerDefinition {
   run(log: (line: string) => void): Promise<unknown>;
 }
 
-/** A sweep of everything due, then one bounded page of index reconciliation. */
+/**
+ * A sweep of everything due, one bounded page of index reconciliation, then the unmatched arrivals
+ * whose label names a job that exists now (a package that came before its job).
+ */
 export async function runMaintenance(log: (line: string) => void = () => {}): Promise<MaintenanceReport> {
   // Loaded on first run, so registering the timer costs nothing at start-up.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -30,7 +35,8 @@ export async function runMaintenance(log: (line: string) => void = () => {}): Pr
   const services = await getServices();
   const sweep = await services.sweep.run();
   const reconcile = await services.sweep.reconcile(services.settings.reconcilePageSize);
-  const report = { sweep, reconcile };
+  const arrivals = await services.operator.settleArrivals();
+  const report = { sweep, reconcile, arrivals };
   log(`MaintenanceSweep ${JSON.stringify(report)}`);
   return report;
 }

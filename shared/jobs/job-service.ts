@@ -2,7 +2,7 @@
  * The customer's job operations: each loads the job, applies one pure domain operation and writes it
  * back with the ETag it read (see `retry.ts` for lost races).
  */
-import { attachArrival } from "../domain/arrival";
+import { ARRIVAL_DESK, attachArrival } from "../domain/arrival";
 import { Clock } from "../domain/clock";
 import { ErrorFactory } from "../domain/errors";
 import {
@@ -68,9 +68,6 @@ export interface VersionedJobPage {
   jobs: VersionedJob[];
   continuationToken?: string;
 }
-
-/** The service itself, as the actor that attaches an arrival when its job starts Shipping. */
-const ARRIVAL_DESK: Actor = { id: "import-export-service", type: "Application", role: "operator" };
 
 export class JobService {
   constructor(
