@@ -58,7 +58,7 @@ export class ArmOnBehalfOf implements ArmReader {
   private async armToken(bearerToken: string, tenantId: string): Promise<string> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only in ARM mode
     const identity = require("@azure/identity") as typeof import("@azure/identity");
-    const credential = new identity.OnBehalfOfCredential({
+    const options: import("@azure/identity").OnBehalfOfCredentialOptions = {
       tenantId,
       clientId: this.options.clientId,
       userAssertionToken: bearerToken,
@@ -68,7 +68,11 @@ export class ArmOnBehalfOf implements ArmReader {
         return assertion.token;
       },
       authorityHost: this.options.authorityHost,
-    });
+      // The authority is configured (LINKED_ACCESS_AUTHORITY_HOST): nothing to discover. The
+      // constructor's overloads leave this option out, though the credential passes it on to MSAL.
+      disableInstanceDiscovery: true,
+    };
+    const credential = new identity.OnBehalfOfCredential(options as import("@azure/identity").OnBehalfOfCredentialAssertionOptions);
     try {
       const token = await credential.getToken(`${new URL(this.options.armEndpoint).origin}/.default`, { abortSignal: AbortSignal.timeout(this.options.timeoutMs) });
       if (!token) throw exchangeRefused();

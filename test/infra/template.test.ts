@@ -42,6 +42,9 @@ function resolve(setting: { name: string; value: string }): string {
   if (parameter) return String(parameterValues[parameter[1]] ?? template.parameters[parameter[1]].defaultValue);
   const endpoint = /^\[reference\(resourceId\('Microsoft\.Storage\/storageAccounts', variables\('([^']+)'\)\), '[^']+'\)\.primaryEndpoints\.(blob|queue|table)\]$/.exec(setting.value);
   if (endpoint) return `https://${endpoint[1].toLowerCase()}.${endpoint[2]}.core.windows.net/`;
+  // The public cloud's values of ARM's environment() function.
+  if (setting.value === "[environment().resourceManager]") return "https://management.azure.com/";
+  if (setting.value === "[environment().authentication.loginEndpoint]") return "https://login.microsoftonline.com/";
   if (setting.value.startsWith("[")) return `(${setting.value})`;
   return setting.value;
 }
@@ -60,7 +63,9 @@ test("the app settings pass the settings schema as in Azure: strict auth, storag
   const settings = parseSettings({ ...deployedEnvironment, WEBSITE_INSTANCE_ID: "azure-instance" });
   expect(settings.auth).toMatchObject({ mode: "strict", audience: parameterValues.authAudience, jwksUri: parameterValues.authJwksUri });
   expect(settings.auth.issuers.length).toBeGreaterThan(0);
-  expect(settings.customerAccounts).toMatchObject({ keys: {}, check: true });
+  expect(settings.customerAccounts).toMatchObject({ keys: {}, check: true, subscriptions: {} });
+  // The managed identity reaches any account that granted it a role, so ownership is ARM's answer for the caller.
+  expect(settings.linkedAccess).toEqual({ kind: "arm", clientId: parameterValues.linkedAccessClientId, armEndpoint: "https://management.azure.com/", authorityHost: "https://login.microsoftonline.com/" });
   expect(settings.storage).toEqual({
     kind: "identity",
     tableServiceUri: "https://statestoragename.table.core.windows.net/",
@@ -79,10 +84,17 @@ test("every setting of local.settings.sample.json is deployed, with its sample v
     AzureWebJobsStorage: ["AzureWebJobsStorage__credential", "AzureWebJobsStorage__blobServiceUri", "AzureWebJobsStorage__queueServiceUri", "AzureWebJobsStorage__tableServiceUri"],
     ImportExportStorage: ["ImportExportStorage__credential", "ImportExportStorage__tableServiceUri", "ImportExportStorage__blobServiceUri", "ImportExportStorage__queueServiceUri"],
   };
-  const fromParameters = ["AUTH_MODE", "AUTH_ISSUERS", "AUTH_AUDIENCE", "AUTH_JWKS_URI", "AUTH_OPERATOR_ROLE"];
+  const fromParameters = ["AUTH_MODE", "AUTH_ISSUERS", "AUTH_AUDIENCE", "AUTH_JWKS_URI", "AUTH_OPERATOR_ROLE", "LINKED_ACCESS_CLIENT_ID", "LINKED_ACCESS_ARM_ENDPOINT", "LINKED_ACCESS_AUTHORITY_HOST"];
   // Customers' accounts: Azure's endpoints, reached with the app's identity (no keys), not Azurite's;
   // Create refuses an account that does not exist or has not granted the identity its role.
-  const inAzure: Record<string, string> = { CUSTOMER_BLOB_ENDPOINT: "https://{account}.blob.core.windows.net", CUSTOMER_ACCOUNT_KEYS: "", CUSTOMER_ACCOUNT_CHECK: "on" };
+  // Ownership of a job's account is ARM's answer for the caller, not a local registry.
+  const inAzure: Record<string, string> = {
+    CUSTOMER_BLOB_ENDPOINT: "https://{account}.blob.core.windows.net",
+    CUSTOMER_ACCOUNT_KEYS: "",
+    CUSTOMER_ACCOUNT_CHECK: "on",
+    CUSTOMER_ACCOUNT_SUBSCRIPTIONS: "",
+    LINKED_ACCESS_CHECK: "arm",
+  };
   for (const [name, value] of Object.entries(sample)) {
     if (name in replaced) {
       expect(Object.keys(deployedEnvironment)).toEqual(expect.arrayContaining(replaced[name]));
