@@ -36,7 +36,7 @@ export const getDriveKey = armHandler(async (request) => {
 export const getJobHistory = armHandler(async (request) => {
   const query = request.query(historyQuery);
   const page = await request.services.operator.history(jobKeyOf(request), query.$skiptoken ?? 0, query.$top ?? 1000);
-  return { status: 200, body: pageBody(page.entries, request.url, page.next?.toString()) };
+  return { status: 200, body: pageBody(page.entries, request.publicUrl, page.next?.toString()) };
 }, OPERATOR);
 
 export const listOperatorJobs = armHandler(async (request) => {
