@@ -7,10 +7,13 @@
  * due reads each once; separate timers per kind would each have to skip the others' entries.
  */
 import type { InvocationContext, Timer } from "@azure/functions";
+import type { PurgeReport } from "../jobs/subscription-purge";
 import type { ReconcileReport, SweepReport } from "../jobs/sweep-service";
 
 export interface MaintenanceReport {
   sweep: SweepReport;
+  /** The removal of deleted subscriptions' jobs. */
+  subscriptions: PurgeReport;
   reconcile: ReconcileReport;
 }
 
@@ -22,15 +25,16 @@ export interface TimerDefinition {
   run(log: (line: string) => void): Promise<unknown>;
 }
 
-/** A sweep of everything due, then one bounded page of index reconciliation. */
+/** A sweep of everything due, a bounded share of deleted subscriptions' jobs, then one bounded page of index reconciliation. */
 export async function runMaintenance(log: (line: string) => void = () => {}): Promise<MaintenanceReport> {
   // Loaded on first run, so registering the timer costs nothing at start-up.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { getServices } = require("./services") as typeof import("./services");
   const services = await getServices();
   const sweep = await services.sweep.run();
+  const subscriptions = await services.subscriptionPurge.run();
   const reconcile = await services.sweep.reconcile(services.settings.reconcilePageSize);
-  const report = { sweep, reconcile };
+  const report = { sweep, subscriptions, reconcile };
   log(`MaintenanceSweep ${JSON.stringify(report)}`);
   return report;
 }

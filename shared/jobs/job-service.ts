@@ -1,6 +1,14 @@
 /**
  * The customer's job operations: each loads the job, applies one pure domain operation and writes it
  * back with the ETag it read (see `retry.ts` for lost races).
+ *
+ * Whose a job is: its subscription's. Every operation first asks `SubscriptionService.authorize`
+ * whether the subscription belongs to the caller's tenant, and that answer is the whole tenant check:
+ * a job's own `tenantId` records who created it, and is not compared. So a subscription ARM moves to
+ * another directory takes its jobs along the moment its registration says so, with no job rewritten:
+ * rewriting every job's tenant would be a batched migration during which a subscription's jobs
+ * answer to two tenants, and Get Job would still be one storage transaction either way (the
+ * registration is cached). See docs/storage-design.md.
  */
 import { attachArrival } from "../domain/arrival";
 import { Clock } from "../domain/clock";
@@ -108,7 +116,6 @@ export class JobService {
           throw error;
         }
       }
-      if (existing.job.tenantId !== tenantId) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
       const job = redefineJob(existing.job, definition, context);
       assertDefinitionFits(job);
       await checkAccount();
@@ -120,7 +127,7 @@ export class JobService {
 
   async get(key: JobKey, tenantId: string): Promise<Job> {
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "read");
-    return (await this.load(key, tenantId)).job;
+    return (await this.load(key)).job;
   }
 
   /**
@@ -155,7 +162,7 @@ export class JobService {
   async update(key: JobKey, update: JobUpdate, actor: Actor, tenantId: string): Promise<Job> {
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "write");
     const { job, attached, written, before } = await withConcurrencyRetries(async () => {
-      const existing = await this.load(key, tenantId);
+      const existing = await this.load(key);
       let job = updateJob(existing.job, update, this.context(actor));
       assertDefinitionFits(job);
       const shipping = existing.job.state !== "Shipping" && job.state === "Shipping";
@@ -193,7 +200,7 @@ export class JobService {
     let cleanup: IndexEntry | undefined;
     const job = await withConcurrencyRetries(async () => {
       // The API's Delete answers only 200, so a job that is not there is a 404, as for Get.
-      const existing = await this.load(key, tenantId);
+      const existing = await this.load(key);
       assertDeletable(existing.job, this.rules);
       // Blobs go after the entity (the other order could leave a job whose log URIs are dead); an
       // index entry written first brings a sweep back to them if the process stops in between.
@@ -213,24 +220,24 @@ export class JobService {
   }
 
 
-  /** Lists the caller's tenant's jobs only (the tenant is a condition of the table query). */
+  /** Lists the subscription's jobs (or a resource group's), once the subscription is the caller's tenant's. */
   async list(scope: JobScope, filter: JobFilter | undefined, top: number, continuationToken: string | undefined, tenantId: string): Promise<JobPage> {
     await this.subscriptions.authorize(scope.subscriptionId, tenantId, "read");
-    return this.store.list({ ...scope, tenantId }, filter, top, continuationToken);
+    return this.store.list(scope, filter, top, continuationToken);
   }
 
   async bitLockerKeys(key: JobKey, tenantId: string): Promise<{ driveId: string; bitLockerKey: string }[]> {
     // A POST action: refused, as writes are, while the subscription is disabled.
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "write");
-    const keys = await this.store.bitLockerKeys(key, tenantId);
+    const keys = await this.store.bitLockerKeys(key);
     if (!keys) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
     return [...keys].map(([driveId, bitLockerKey]) => ({ driveId, bitLockerKey }));
   }
 
-  /** A job of another tenant (one made before its subscription was registered) answers as a missing one. */
-  private async load(key: JobKey, tenantId: string): Promise<StoredJob> {
+  /** The job, once `authorize` has said its subscription is the caller's (see the header). */
+  private async load(key: JobKey): Promise<StoredJob> {
     const stored = await this.store.get(key);
-    if (!stored || stored.job.tenantId !== tenantId) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
+    if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
     return stored;
   }
 

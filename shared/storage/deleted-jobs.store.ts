@@ -24,18 +24,21 @@ export interface DeletedJobRecord {
   reason: string;
 }
 
+/** What a record says of a job (all a job whose document can't be read still shows). */
+export type RecordedJob = Pick<Job, "key" | "state" | "createdAt">;
+
 /** Table Storage strings hold 32K UTF-16 characters; a log entity stays well inside one. */
 const MAX_RECORDS_CHARS = 30_000;
 
 export class DeletedJobsStore {
   constructor(private readonly table: TableClient) {}
 
-  async record(job: Job, reason: string, at: Date): Promise<void> {
+  async record(job: RecordedJob, reason: string, at: Date): Promise<void> {
     await this.recordMany([{ job, reason }], at);
   }
 
   /** Logs deletions: one transaction per resource group. Returns the requests made. */
-  async recordMany(deletions: { job: Job; reason: string }[], at: Date): Promise<number> {
+  async recordMany(deletions: { job: RecordedJob; reason: string }[], at: Date): Promise<number> {
     const byPartition = new Map<string, DeletedJobRecord[]>();
     for (const { job, reason } of deletions) {
       const partitionKey = partitionKeyOf(job.key);
@@ -73,7 +76,7 @@ export class DeletedJobsStore {
   }
 }
 
-function recordOf(job: Job, reason: string, at: Date): DeletedJobRecord {
+function recordOf(job: RecordedJob, reason: string, at: Date): DeletedJobRecord {
   return {
     subscriptionId: job.key.subscriptionId,
     resourceGroup: job.key.resourceGroup,

@@ -13,7 +13,7 @@ import { DEV_TENANT, DEV_TOKENS } from "../../shared/auth/authenticator";
 import { devToken, importJobBody, newSubscriptionId, startTestService, TestService } from "../support/service";
 import { expectArmError, jobUrl } from "../api/helpers";
 import { uniqueStorageNames } from "../maintenance/helpers";
-import { bearer, Body, RawResponse, send } from "./helpers";
+import { bearer, Body, RawResponse, send, withoutRequestIds } from "./helpers";
 
 const ISSUER_TEMPLATE = "https://login.example.test/{tenantid}/v2.0";
 /** The one tenant the single-tenant issuer speaks for. */
@@ -126,14 +126,40 @@ describe("valid tokens", () => {
     expectArmError(stranger, 403, "InvalidAuthenticationTokenTenant");
   });
 
-  test("a subscription ARM never registered: 409 MissingSubscriptionRegistration (no first-use registration in strict mode)", async () => {
-    const sub = newSubscriptionId();
-    const authorization = bearer(await token());
-    expectArmError(await send(service, "PUT", jobUrl(sub, RG, "unregistered"), { authorization, body: importJobBody(sub) }), 409, "MissingSubscriptionRegistration");
-    expectArmError(await send(service, "GET", jobUrl(sub, RG, "unregistered"), { authorization }), 409, "MissingSubscriptionRegistration");
-    // Once ARM's notification names the tenant, the same token works.
-    await send(service, "PUT", `/subscriptions/${sub}?api-version=2.0`, { authorization: bearer(await operatorToken()), body: { state: "Registered", properties: { tenantId: tenant } } });
-    expect((await send(service, "PUT", jobUrl(sub, RG, "unregistered"), { authorization, body: importJobBody(sub) })).status).toBe(201);
+  /**
+   * Regression (issue 20): a subscription ARM never registered answered 409
+   * MissingSubscriptionRegistration and another tenant's 403, so any tenant could tell which
+   * subscriptions use the provider. Strict mode has no first-use registration, so this is where it shows.
+   */
+  test("not yours or not known: a subscription ARM never registered answers as another tenant's does, whatever its state", async () => {
+    const stranger = bearer(await token({ tid: randomUUID() }));
+    const requestsOn = (sub: string): [string, string, unknown][] => [
+      ["GET", jobUrl(sub, RG, "some-job"), undefined],
+      ["PUT", jobUrl(sub, RG, "some-job"), importJobBody(sub)],
+      ["DELETE", jobUrl(sub, RG, "some-job"), undefined],
+      ["GET", `/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?api-version=2021-01-01`, undefined],
+    ];
+    const answers = async (sub: string, authorization: string) => {
+      const found: unknown[] = [];
+      for (const [method, path, body] of requestsOn(sub)) {
+        const response = await send(service, method, path, { authorization, body });
+        found.push({ method, answer: JSON.parse(JSON.stringify(withoutRequestIds(response)).split(sub).join("<subscription>")) });
+      }
+      return found;
+    };
+    const unknown = newSubscriptionId();
+    const expected = await answers(unknown, stranger);
+    expect((expected[0] as { answer: { body: Body } }).answer.body.error.code).toBe("InvalidAuthenticationTokenTenant");
+    // The subscription's owner-to-be, before ARM registers it, gets the very same answer.
+    expect(await answers(unknown, bearer(await token()))).toEqual(expected);
+    for (const state of ["Registered", "Warned", "Suspended", "Unregistered", "Deleted"]) {
+      const sub = await registeredSubscription();
+      await send(service, "PUT", `/subscriptions/${sub}?api-version=2.0`, { authorization: bearer(await operatorToken()), body: { state, properties: { tenantId: tenant } } });
+      expect({ state, answers: await answers(sub, stranger) }).toEqual({ state, answers: expected });
+    }
+    // Once ARM's notification names the tenant, the owner's token works.
+    await send(service, "PUT", `/subscriptions/${unknown}?api-version=2.0`, { authorization: bearer(await operatorToken()), body: { state: "Registered", properties: { tenantId: tenant } } });
+    expect((await send(service, "PUT", jobUrl(unknown, RG, "registered-now"), { authorization: bearer(await token()), body: importJobBody(unknown) })).status).toBe(201);
   });
 
   test("every issuer of the comma-separated AUTH_ISSUERS list is accepted", async () => {
