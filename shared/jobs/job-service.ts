@@ -5,10 +5,10 @@
  * Whose a job is: its subscription's. Every operation first asks `SubscriptionService.authorize`
  * whether the subscription belongs to the caller's tenant, and that answer is the whole tenant check:
  * a job's own `tenantId` records who created it, and is not compared. So a subscription ARM moves to
- * another directory takes its jobs along the moment its registration says so, with no job rewritten:
- * rewriting every job's tenant would be a batched migration during which a subscription's jobs
- * answer to two tenants, and Get Job would still be one storage transaction either way (the
- * registration is cached). See docs/storage-design.md.
+ * another directory takes its jobs along the moment its registration says so, with no job rewritten.
+ * That costs nothing (the registration is cached, so Get Job stays one storage transaction, and a
+ * list needs no tenant condition); rewriting every job's tenant instead would be a batched migration
+ * during which a subscription's jobs answer to two tenants. See docs/storage-design.md.
  */
 import { attachArrival } from "../domain/arrival";
 import { Clock } from "../domain/clock";

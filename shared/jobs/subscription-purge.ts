@@ -2,9 +2,9 @@
  * The removal of a deleted subscription's jobs. When ARM says a subscription is `Deleted`, the ARM
  * RPC expects the provider to delete its resources itself (no DELETE comes for each). The
  * notification only marks the subscription (`SubscriptionService.notify`); each maintenance run then
- * removes up to `maxJobs` of the marked subscriptions' jobs, so a subscription with many jobs takes
- * several runs and a run that stops half-way leaves the rest to the next: the mark stays until a run
- * finds nothing left.
+ * removes up to `maxJobs` of the marked subscriptions' jobs (1,000 by default), so a subscription
+ * with many jobs takes several runs and a run that stops half-way leaves the rest to the next: the
+ * mark stays until a run finds nothing left.
  *
  * A job goes as the sweep's deletions go: an index entry for its blobs first (so a stop in between
  * still gets them), the entity (with its BitLocker keys) by an ETag-guarded batch delete, then its
@@ -30,7 +30,7 @@ export const SUBSCRIPTION_DELETED_REASON = "Its subscription was deleted (ARM's 
  */
 export const PURGE_SETTLE_MS = 10 * REGISTRATION_CACHE_MS;
 
-/** Jobs one maintenance run removes at most, by default. */
+/** Jobs one maintenance run removes at most, by default (and marked subscriptions it looks at). */
 export const PURGE_JOBS_PER_RUN = 1_000;
 
 /** Jobs read (and deleted) at once: one page of the subscription's key range. */
@@ -65,7 +65,8 @@ export class SubscriptionPurge {
   async run(): Promise<PurgeReport> {
     const report: PurgeReport = { subscriptionsPending: 0, subscriptionsFinished: 0, jobsRead: 0, jobsDeleted: 0, blobsLeft: 0, truncated: false, errors: [] };
     for await (const mark of this.subscriptions.purgeMarks()) {
-      if (report.jobsRead >= this.maxJobs) {
+      // Marks count too: a flood of deleted subscriptions without jobs is worked off a share at a time.
+      if (report.jobsRead >= this.maxJobs || report.subscriptionsPending >= this.maxJobs) {
         report.truncated = true;
         break;
       }

@@ -2,9 +2,9 @@
  * Subscriptions and their tenants: ARM's lifecycle notifications register them, and every customer
  * operation asks `authorize` first, before any job is read. The registration is the one record of
  * whose a subscription's jobs are: a subscription moved to another tenant takes its jobs along (see
- * job-service.ts), and a `Deleted` one is marked for the removal of its jobs (subscription-purge.ts). In dev mode (no ARM in front) the first
- * tenant to use an unknown subscription registers it, with a conditional insert so that of two
- * tenants racing for the same fresh subscription exactly one wins.
+ * job-service.ts), and a `Deleted` one is marked for the removal of its jobs (subscription-purge.ts).
+ * In dev mode (no ARM in front) the first tenant to use an unknown subscription registers it, with a
+ * conditional insert so that of two tenants racing for the same fresh subscription exactly one wins.
  *
  * Registrations are cached per process for a short while, so the hot path (Get Job) stays one storage
  * transaction; a notification handled by this process takes effect here at once, on other instances

@@ -12,6 +12,7 @@ import { boundHistory, HistoryChunk } from "../domain/history";
 import { Job, JobKey } from "../domain/job";
 import { JobFilter } from "../domain/job-filter";
 import { JobState } from "../domain/job-state-machine";
+import type { RecordedJob } from "./deleted-jobs.store";
 import { ConcurrencyError, isNotFound, statusOf } from "./storage-errors";
 import { deleteAllIfUnchanged, MAX_TRANSACTION_OPERATIONS, readEntity } from "./table-rest";
 
@@ -65,7 +66,7 @@ export interface JobForRemoval {
   rowKey: string;
   etag: string;
   /** What the deletion log records, from the filter columns when the document can't be read. */
-  summary: Pick<Job, "key" | "state" | "createdAt">;
+  summary: RecordedJob;
   /** The document, which says where the job's blobs are; undefined when it can't be read. */
   job?: Job;
 }
@@ -357,7 +358,7 @@ export class JobsStore {
       }
       const key = { subscriptionId, resourceGroup: entity.ResourceGroup ?? entity.partitionKey!.slice(subscriptionId.length + 1), name: entity.JobName ?? entity.rowKey! };
       const createdAt = entity.CreatedAt instanceof Date ? entity.CreatedAt.toISOString() : String(entity.CreatedAt ?? "");
-      return { ...keys, summary: { key, state: (entity.State ?? "Unknown") as Job["state"], createdAt } };
+      return { ...keys, summary: { key, state: entity.State ?? "Unknown", createdAt } };
     });
     return { jobs, continuationToken: (page as { continuationToken?: string } | undefined)?.continuationToken };
   }
