@@ -11,6 +11,7 @@ import { JobMessenger } from "../jobs/job-messenger";
 import { JobService } from "../jobs/job-service";
 import { OperatorService } from "../jobs/operator-service";
 import { SubscriptionService } from "../jobs/subscription-service";
+import { SubscriptionPurge } from "../jobs/subscription-purge";
 import { SweepService } from "../jobs/sweep-service";
 import { ArrivalsStore } from "../storage/arrivals.store";
 import { appIdentityCredential, createBlobServiceClient, createCustomerAccounts, createQueueServiceClient, createTableClient, createTableServiceClient } from "../storage/clients";
@@ -39,6 +40,8 @@ export interface Services {
   subscriptions: SubscriptionService;
   operator: OperatorService;
   sweep: SweepService;
+  /** Removes the jobs of subscriptions ARM said are Deleted, a bounded number each maintenance run. */
+  subscriptionPurge: SubscriptionPurge;
   deletedJobs: DeletedJobsStore;
   notifications: NotificationQueue;
   /**
@@ -86,7 +89,8 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
   const arrivals = new ArrivalsStore(tables.arrivals);
   const deletedJobs = new DeletedJobsStore(tables.deletedJobs);
   const messenger = new JobMessenger(queue, jobsStore);
-  const subscriptions = new SubscriptionService(new SubscriptionsStore(tables.subscriptions), now, current.auth.mode === "dev");
+  const subscriptionsStore = new SubscriptionsStore(tables.subscriptions);
+  const subscriptions = new SubscriptionService(subscriptionsStore, now, current.auth.mode === "dev");
   const linkedAccess = new LinkedAccessCheck(accountOwnership(current, subscriptions, customerAccounts));
   return {
     settings: current,
@@ -97,6 +101,7 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
     subscriptions,
     operator: new OperatorService(jobsStore, arrivals, logs, messenger, index, rules, now, linkedAccess, historyArchive),
     sweep: new SweepService(jobsStore, arrivals, index, deletedJobs, logs, queue, rules, now, current.sweepMaxEntries),
+    subscriptionPurge: new SubscriptionPurge(subscriptionsStore, jobsStore, index, deletedJobs, logs, now),
     deletedJobs,
     notifications: queue,
     blobUrls: async (jobs = []) => {

@@ -8,10 +8,13 @@
  */
 import type { InvocationContext, Timer } from "@azure/functions";
 import type { ArrivalSettlement } from "../jobs/operator-service";
+import type { PurgeReport } from "../jobs/subscription-purge";
 import type { ReconcileReport, SweepReport } from "../jobs/sweep-service";
 
 export interface MaintenanceReport {
   sweep: SweepReport;
+  /** The removal of deleted subscriptions' jobs. */
+  subscriptions: PurgeReport;
   reconcile: ReconcileReport;
   arrivals: ArrivalSettlement;
 }
@@ -25,8 +28,9 @@ export interface TimerDefinition {
 }
 
 /**
- * A sweep of everything due, one bounded page of index reconciliation, then the unmatched arrivals
- * whose label names a job that exists now (a package that came before its job).
+ * A sweep of everything due, a bounded share of deleted subscriptions' jobs, one bounded page of index
+ * reconciliation, then the unmatched arrivals whose label names a job that exists now (a package that
+ * came before its job).
  */
 export async function runMaintenance(log: (line: string) => void = () => {}): Promise<MaintenanceReport> {
   // Loaded on first run, so registering the timer costs nothing at start-up.
@@ -34,9 +38,10 @@ export async function runMaintenance(log: (line: string) => void = () => {}): Pr
   const { getServices } = require("./services") as typeof import("./services");
   const services = await getServices();
   const sweep = await services.sweep.run();
+  const subscriptions = await services.subscriptionPurge.run();
   const reconcile = await services.sweep.reconcile(services.settings.reconcilePageSize);
   const arrivals = await services.operator.settleArrivals();
-  const report = { sweep, reconcile, arrivals };
+  const report = { sweep, subscriptions, reconcile, arrivals };
   log(`MaintenanceSweep ${JSON.stringify(report)}`);
   return report;
 }

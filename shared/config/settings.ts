@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import type { AuthSettings } from "../auth/authenticator";
+import { configuredIssuerProblem } from "../auth/issuers";
 import type { MaintenanceRules } from "../domain/deadlines";
 import { parseIsoDuration } from "../domain/duration";
 import { customerAccountSettingsSchema, toCustomerAccountSettings } from "./customer-accounts";
@@ -113,6 +114,7 @@ const settingsSchema = z
     }
     if (raw.AUTH_MODE === "strict") {
       if (raw.AUTH_ISSUERS.length === 0) ctx.addIssue({ code: "custom", path: ["AUTH_ISSUERS"], message: "is required in strict mode: the accepted token issuers, comma-separated" });
+      for (const problem of raw.AUTH_ISSUERS.map(configuredIssuerProblem).filter(Boolean)) ctx.addIssue({ code: "custom", path: ["AUTH_ISSUERS"], message: problem! });
       if (!raw.AUTH_AUDIENCE) ctx.addIssue({ code: "custom", path: ["AUTH_AUDIENCE"], message: "is required in strict mode: the audience tokens must carry" });
       if (!raw.AUTH_JWKS_URI) ctx.addIssue({ code: "custom", path: ["AUTH_JWKS_URI"], message: "is required in strict mode: where the issuers' signing keys are published" });
     }

@@ -200,7 +200,10 @@ export interface Job {
   driveDisposal?: DriveDisposal;
   export?: ExportSpec;
   encryptionKey: EncryptionKey;
-  /** The tenant that created the job (from `x-ms-client-tenant-id`), kept for tenant isolation. */
+  /**
+   * The tenant that created the job (the caller's `tid`): a record only. Whose the job is now is its
+   * subscription's registration's to say (a subscription moves between tenants with its jobs).
+   */
   tenantId?: string;
   createdAt: string;
   createdBy: Actor;

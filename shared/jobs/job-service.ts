@@ -1,6 +1,14 @@
 /**
  * The customer's job operations: each loads the job, applies one pure domain operation and writes it
  * back with the ETag it read (see `retry.ts` for lost races).
+ *
+ * Whose a job is: its subscription's. Every operation first asks `SubscriptionService.authorize`
+ * whether the subscription belongs to the caller's tenant, and that answer is the whole tenant check:
+ * a job's own `tenantId` records who created it, and is not compared. So a subscription ARM moves to
+ * another directory takes its jobs along the moment its registration says so, with no job rewritten.
+ * That costs nothing (the registration is cached, so Get Job stays one storage transaction, and a
+ * list needs no tenant condition); rewriting every job's tenant instead would be a batched migration
+ * during which a subscription's jobs answer to two tenants. See docs/storage-design.md.
  */
 import { ARRIVAL_DESK, attachArrival } from "../domain/arrival";
 import { Clock } from "../domain/clock";
@@ -130,7 +138,6 @@ export class JobService {
           throw error;
         }
       }
-      if (existing.job.tenantId !== tenantId) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
       assertPreconditions(preconditions, jobETag(existing.etag), key);
       const job = redefineJob(existing.job, definition, context);
       assertDefinitionFits(job);
@@ -143,7 +150,7 @@ export class JobService {
 
   async get(key: JobKey, tenantId: string): Promise<VersionedJob> {
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "read");
-    const { job, etag } = await this.load(key, tenantId);
+    const { job, etag } = await this.load(key);
     return { job, etag: jobETag(etag) };
   }
 
@@ -180,7 +187,7 @@ export class JobService {
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "write");
     let linkedChecked = false;
     const { job, attached, written, before } = await withConcurrencyRetries(async () => {
-      const existing = await this.load(key, tenantId);
+      const existing = await this.load(key);
       assertPreconditions(preconditions, jobETag(existing.etag), key);
       // ARM checks a linked property wherever a write carries it, whether or not it changes anything.
       if (update.storageAccountId !== undefined && !linkedChecked) {
@@ -224,7 +231,7 @@ export class JobService {
     let cleanup: IndexEntry | undefined;
     const job = await withConcurrencyRetries(async () => {
       // The API's Delete answers only 200, so a job that is not there is a 404, as for Get.
-      const existing = await this.load(key, tenantId);
+      const existing = await this.load(key);
       assertPreconditions(preconditions, jobETag(existing.etag), key);
       assertDeletable(existing.job, this.rules);
       // Blobs go after the entity (the other order could leave a job whose log URIs are dead); an
@@ -245,25 +252,25 @@ export class JobService {
   }
 
 
-  /** Lists the caller's tenant's jobs only (the tenant is a condition of the table query). */
+  /** Lists the subscription's jobs (or a resource group's), once the subscription is the caller's tenant's. */
   async list(scope: JobScope, filter: JobFilter | undefined, top: number, continuationToken: string | undefined, tenantId: string): Promise<VersionedJobPage> {
     await this.subscriptions.authorize(scope.subscriptionId, tenantId, "read");
-    const page = await this.store.list({ ...scope, tenantId }, filter, top, continuationToken);
+    const page = await this.store.list(scope, filter, top, continuationToken);
     return { jobs: page.jobs.map((job, i) => ({ job, etag: jobETag(page.etags[i]) })), continuationToken: page.continuationToken };
   }
 
   async bitLockerKeys(key: JobKey, tenantId: string): Promise<{ driveId: string; bitLockerKey: string }[]> {
     // A POST action: refused, as writes are, while the subscription is disabled.
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "write");
-    const keys = await this.store.bitLockerKeys(key, tenantId);
+    const keys = await this.store.bitLockerKeys(key);
     if (!keys) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
     return [...keys].map(([driveId, bitLockerKey]) => ({ driveId, bitLockerKey }));
   }
 
-  /** A job of another tenant (one made before its subscription was registered) answers as a missing one. */
-  private async load(key: JobKey, tenantId: string): Promise<StoredJob> {
+  /** The job, once `authorize` has said its subscription is the caller's (see the header). */
+  private async load(key: JobKey): Promise<StoredJob> {
     const stored = await this.store.get(key);
-    if (!stored || stored.job.tenantId !== tenantId) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
+    if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
     return stored;
   }
 

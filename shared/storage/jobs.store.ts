@@ -12,6 +12,7 @@ import { boundHistory, HistoryChunk } from "../domain/history";
 import { Job, JobKey } from "../domain/job";
 import { JobFilter } from "../domain/job-filter";
 import { JobState } from "../domain/job-state-machine";
+import type { RecordedJob } from "./deleted-jobs.store";
 import { ConcurrencyError, isNotFound, statusOf } from "./storage-errors";
 import { deleteAllIfUnchanged, MAX_TRANSACTION_OPERATIONS, readEntity } from "./table-rest";
 
@@ -35,8 +36,6 @@ export interface StoredJob {
 export interface JobScope {
   subscriptionId: string;
   resourceGroup?: string;
-  /** Only this tenant's jobs (a condition of the query, so others are never read out). */
-  tenantId?: string;
 }
 
 /** The operators' cross-subscription views of the jobs that need a person. */
@@ -63,6 +62,17 @@ export interface JobPage {
   continuationToken?: string;
 }
 
+/** A job as the removal of a deleted subscription's jobs reads it. */
+export interface JobForRemoval {
+  partitionKey: string;
+  rowKey: string;
+  etag: string;
+  /** What the deletion log records, from the filter columns when the document can't be read. */
+  summary: RecordedJob;
+  /** The document, which says where the job's blobs are; undefined when it can't be read. */
+  job?: Job;
+}
+
 /** The table columns of one job. Filterable fields are columns; the rest is one JSON document. */
 interface JobEntity {
   partitionKey: string;
@@ -80,6 +90,7 @@ interface JobEntity {
   HasFaultedDrive: boolean;
   ReturnAddressProblem: boolean;
   CancelRequested: boolean;
+  /** Who created the job (Job.tenantId): a record, not an access rule. */
   TenantId?: string;
   /** StoredJob.indexedDue, an ISO time. */
   IndexedDue?: string;
@@ -329,10 +340,35 @@ export class JobsStore {
     return { jobs, continuationToken: (page as { continuationToken?: string } | undefined)?.continuationToken };
   }
 
-  /** The keys of a job of `tenantId` by drive id; undefined when there is no such job for that tenant. */
-  async bitLockerKeys(key: JobKey, tenantId: string): Promise<Map<string, string> | undefined> {
-    const read = await readEntity(this.table, partitionKeyOf(key), rowKeyOf(key), ["BitLockerKeys", "TenantId"]);
-    if (!read || read.properties.TenantId !== tenantId) return undefined;
+  /**
+   * One page of a subscription's jobs, every resource group, for removing them: keys, ETag, document
+   * and the columns the deletion log records, never the BitLocker keys. A job whose document can't
+   * be read is in the page too (it has to go as well), with only its columns.
+   */
+  async pageOfSubscription(subscriptionId: string, pageSize: number, continuationToken?: string): Promise<{ jobs: JobForRemoval[]; continuationToken?: string }> {
+    type Row = JobDocumentColumns & Partial<Pick<JobEntity, "ResourceGroup" | "JobName" | "State" | "CreatedAt">>;
+    const select = ["PartitionKey", "RowKey", ...DOCUMENT_COLUMNS, "ResourceGroup", "JobName", "State", "CreatedAt"];
+    const pages = this.table.listEntities<Row>({ queryOptions: { filter: keyRangeFilter({ subscriptionId }), select } }).byPage({ maxPageSize: pageSize, continuationToken });
+    const { value: page } = await pages.next();
+    const jobs = ((page ?? []) as TableEntityResult<Row>[]).map((entity): JobForRemoval => {
+      const keys = { partitionKey: entity.partitionKey!, rowKey: entity.rowKey!, etag: entity.etag };
+      try {
+        const job = readDocument(entity);
+        if (job?.key?.name) return { ...keys, job, summary: { key: job.key, state: job.state, createdAt: job.createdAt } };
+      } catch {
+        // Unreadable: recorded from its columns below.
+      }
+      const key = { subscriptionId, resourceGroup: entity.ResourceGroup ?? entity.partitionKey!.slice(subscriptionId.length + 1), name: entity.JobName ?? entity.rowKey! };
+      const createdAt = entity.CreatedAt instanceof Date ? entity.CreatedAt.toISOString() : String(entity.CreatedAt ?? "");
+      return { ...keys, summary: { key, state: entity.State ?? "Unknown", createdAt } };
+    });
+    return { jobs, continuationToken: (page as { continuationToken?: string } | undefined)?.continuationToken };
+  }
+
+  /** The keys of a job by drive id; undefined when there is no such job. */
+  async bitLockerKeys(key: JobKey): Promise<Map<string, string> | undefined> {
+    const read = await readEntity(this.table, partitionKeyOf(key), rowKeyOf(key), ["BitLockerKeys"]);
+    if (!read) return undefined;
     return parseKeyDocument(read.properties.BitLockerKeys as string | undefined);
   }
 
@@ -341,7 +377,7 @@ export class JobsStore {
    * asking with the remaining size until it has `top` jobs or the query is exhausted.
    */
   async list(scope: JobScope, filter: JobFilter | undefined, top: number, continuationToken?: string): Promise<JobPage> {
-    const query = [scopeFilter(scope), filter ? toTableFilter(filter) : undefined].filter(Boolean).map((part) => `(${part})`).join(" and ");
+    const query = [keyRangeFilter(scope), filter ? toTableFilter(filter) : undefined].filter(Boolean).map((part) => `(${part})`).join(" and ");
     return this.query(query, top, continuationToken);
   }
 
@@ -375,11 +411,6 @@ export class JobsStore {
     } while (token && jobs.length < top);
     return { jobs, etags, continuationToken: token };
   }
-}
-
-function scopeFilter(scope: JobScope): string {
-  const tenant = scope.tenantId !== undefined ? odata` and TenantId eq ${scope.tenantId}` : "";
-  return keyRangeFilter(scope) + tenant;
 }
 
 function keyRangeFilter(scope: JobScope): string {

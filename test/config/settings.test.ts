@@ -248,9 +248,10 @@ describe("parseSettings", () => {
 });
 
 describe("authentication settings", () => {
+  const T1 = "72f988bf-86f1-41af-91ab-2d7cd011db47";
   const STRICT = {
     ImportExportStorage: "UseDevelopmentStorage=true",
-    AUTH_ISSUERS: "https://sts.windows.net/t1/, https://login.microsoftonline.com/t1/v2.0",
+    AUTH_ISSUERS: `https://sts.windows.net/${T1}/, https://login.microsoftonline.com/${T1}/v2.0`,
     AUTH_AUDIENCE: "https://management.azure.com/",
     AUTH_JWKS_URI: "https://login.microsoftonline.com/common/discovery/v2.0/keys",
   };
@@ -258,11 +259,30 @@ describe("authentication settings", () => {
   test("strict is the default, with the issuers, audience and key set parsed", () => {
     expect(parseSettings(STRICT).auth).toEqual({
       mode: "strict",
-      issuers: ["https://sts.windows.net/t1/", "https://login.microsoftonline.com/t1/v2.0"],
+      issuers: [`https://sts.windows.net/${T1}/`, `https://login.microsoftonline.com/${T1}/v2.0`],
       audience: "https://management.azure.com/",
       jwksUri: "https://login.microsoftonline.com/common/discovery/v2.0/keys",
       operatorRole: "ImportExport.Operator",
     });
+  });
+
+  test("an issuer may be '{tenantid}' in place of the tenant: every tenant's tokens, each for its own tenant", () => {
+    const issuers = "https://login.microsoftonline.com/{tenantid}/v2.0, https://sts.windows.net/{tenantid}/";
+    expect(parseSettings({ ...STRICT, AUTH_ISSUERS: issuers }).auth.issuers).toEqual(["https://login.microsoftonline.com/{tenantid}/v2.0", "https://sts.windows.net/{tenantid}/"]);
+  });
+
+  // A token is accepted only for the tenant its issuer names (issue 20): an issuer that names none could accept nothing.
+  test.each([
+    "https://login.microsoftonline.com/common/v2.0",
+    "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0",
+    "https://issuer.example/",
+    "not-a-url",
+    "https://login.microsoftonline.com/v2.0/{tenantid}",
+    "https://login.microsoftonline.com/{tenantid}/{tenantid}",
+  ])("an issuer that names no tenant (%s) stops start-up naming AUTH_ISSUERS", (issuer) => {
+    const error = settingsError({ ...STRICT, AUTH_ISSUERS: `https://sts.windows.net/${T1}/, ${issuer}` });
+    expect(error.message).toContain("AUTH_ISSUERS");
+    expect(error.message).toContain(`'${issuer}' names no tenant`);
   });
 
   test.each(["AUTH_ISSUERS", "AUTH_AUDIENCE", "AUTH_JWKS_URI"])("strict mode without %s stops start-up naming it", (name) => {

@@ -41,7 +41,7 @@ export const checkLinkedAccess = armHandler(async (request) => {
 export const getJobHistory = armHandler(async (request) => {
   const query = request.query(historyQuery);
   const page = await request.services.operator.history(jobKeyOf(request), query.$skiptoken ?? 0, query.$top ?? 1000);
-  return { status: 200, body: pageBody(page.entries, request.url, page.next?.toString()) };
+  return { status: 200, body: pageBody(page.entries, request.publicUrl, page.next?.toString()) };
 }, OPERATOR);
 
 export const listOperatorJobs = armHandler(async (request) => {
