@@ -12,6 +12,7 @@
  * so `/` is the whole account, `/book` every container whose name starts with `book`, and
  * `/music/love` the blobs of `music` starting with `love`. Pure: parsing, writing and matching.
  */
+import { containerNameProblem } from "./blob-names";
 import { escapeXml, parseXml, XmlElement, XmlSyntaxError } from "./xml";
 
 export interface BlobSelection {
@@ -58,19 +59,31 @@ export function writeExportBlobList(selection: Partial<BlobSelection>): string {
   return lines.join("\n");
 }
 
-/** Why `value` is not a blob path (`container/blob`), or undefined. */
+/**
+ * Why `value` is not a blob path (`container/blob`), or undefined. The container must be a
+ * container's name and no segment of the name `.` or `..`: a request URL is normalised, so
+ * `photos/../private/key.pem` would otherwise name a blob of another container.
+ */
 export function blobPathProblem(value: string): string | undefined {
   if (value.length === 0 || value.length > MAX_ENTRY_LENGTH) return `a blob path is 1 to ${MAX_ENTRY_LENGTH} characters`;
   const path = value.replace(/^\//, "");
   const slash = path.indexOf("/");
   if (slash <= 0 || slash === path.length - 1) return "a blob path is 'container/blob'";
-  return undefined;
+  return containerNameProblem(path.slice(0, slash)) ?? dotSegmentProblem(path.slice(slash + 1).split("/"));
 }
 
+/** Why `value` is not a prefix, or undefined; a prefix with a container part follows the same rules as a blob path (its last segment is a name's beginning). */
 export function blobPathPrefixProblem(value: string): string | undefined {
   if (value.length === 0 || value.length > MAX_ENTRY_LENGTH) return `a prefix is 1 to ${MAX_ENTRY_LENGTH} characters`;
   if (!value.startsWith("/")) return "a prefix starts with '/' (for example '/music/' or '/')";
-  return undefined;
+  const parts = splitPrefix(value);
+  if (parts.container === undefined) return undefined;
+  return containerNameProblem(parts.container) ?? dotSegmentProblem(parts.blobPrefix.split("/").slice(0, -1));
+}
+
+function dotSegmentProblem(segments: string[]): string | undefined {
+  const dot = segments.find((segment) => segment === "." || segment === "..");
+  return dot === undefined ? undefined : `a blob name cannot have a '${dot}' path segment`;
 }
 
 /** A blob path without its optional leading `/`, split into container and blob name. */
