@@ -12,7 +12,6 @@
  * so `/` is the whole account, `/book` every container whose name starts with `book`, and
  * `/music/love` the blobs of `music` starting with `love`. Pure: parsing, writing and matching.
  */
-import { containerNameProblem } from "./blob-names";
 import { escapeXml, parseXml, XmlElement, XmlSyntaxError } from "./xml";
 
 export interface BlobSelection {
@@ -60,16 +59,17 @@ export function writeExportBlobList(selection: Partial<BlobSelection>): string {
 }
 
 /**
- * Why `value` is not a blob path (`container/blob`), or undefined. The container must be a
- * container's name and no segment of the name `.` or `..`: a request URL is normalised, so
- * `photos/../private/key.pem` would otherwise name a blob of another container.
+ * Why `value` is not a blob path (`container/blob`), or undefined. Neither the container nor any
+ * segment of the name may be `.` or `..`: a request URL is normalised, so `photos/../private/key.pem`
+ * would otherwise name a blob of another container. (Other bad names are left to the listing: they
+ * name no blob, and the preview and the copy log count them as such.)
  */
 export function blobPathProblem(value: string): string | undefined {
   if (value.length === 0 || value.length > MAX_ENTRY_LENGTH) return `a blob path is 1 to ${MAX_ENTRY_LENGTH} characters`;
   const path = value.replace(/^\//, "");
   const slash = path.indexOf("/");
   if (slash <= 0 || slash === path.length - 1) return "a blob path is 'container/blob'";
-  return containerNameProblem(path.slice(0, slash)) ?? dotSegmentProblem(path.slice(slash + 1).split("/"));
+  return dotContainerProblem(path.slice(0, slash)) ?? dotSegmentProblem(path.slice(slash + 1).split("/"));
 }
 
 /** Why `value` is not a prefix, or undefined; a prefix with a container part follows the same rules as a blob path (its last segment is a name's beginning). */
@@ -78,7 +78,11 @@ export function blobPathPrefixProblem(value: string): string | undefined {
   if (!value.startsWith("/")) return "a prefix starts with '/' (for example '/music/' or '/')";
   const parts = splitPrefix(value);
   if (parts.container === undefined) return undefined;
-  return containerNameProblem(parts.container) ?? dotSegmentProblem(parts.blobPrefix.split("/").slice(0, -1));
+  return dotContainerProblem(parts.container) ?? dotSegmentProblem(parts.blobPrefix.split("/").slice(0, -1));
+}
+
+function dotContainerProblem(container: string): string | undefined {
+  return container === "." || container === ".." ? `container name '${container}' names no container` : undefined;
 }
 
 function dotSegmentProblem(segments: string[]): string | undefined {
