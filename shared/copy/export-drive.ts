@@ -18,6 +18,9 @@
  *    properties files with theirs) and the copy logs are written;
  *    the last drive of the job writes the blobs no drive could hold to the incomplete-blob list in
  *    the customer's account, in the `<BlobList>` form a follow-up export job takes as is.
+ *
+ * Every write onto the drive goes through drive-fs.ts: whatever the drive holds where the agent
+ * writes (a link, a special file) is replaced, never written through.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
@@ -391,10 +394,14 @@ class ExportCopier {
     }
     let failure: { status: BlobLogEntry["status"]; block?: BlockLogEntry["status"] } | undefined;
     // Its folder made (a link in a folder's place replaced), its file written under a temporary name.
-    let partial: PartialFile;
     try {
       this.drive.makeFolder(segments.slice(0, -1));
-      if (blocks.length === 1 && blob.length > 0) return this.copySmallBlob(source, blob, entry, blocks, segments, count);
+    } catch {
+      return { ...entry, status: "IOFailed" };
+    }
+    if (blocks.length === 1 && blob.length > 0) return this.copySmallBlob(source, blob, entry, blocks, segments, count);
+    let partial: PartialFile;
+    try {
       partial = await this.drive.createPartial(segments);
     } catch {
       return { ...entry, status: "IOFailed" };

@@ -14,7 +14,8 @@
  * 3. Progress about once a second; the service's `stopTransfer` answer (a cancelled job) stops new
  *    blobs from starting. The logs go to the customer's account, then `TransferFinished`.
  *
- * Finished blobs are journaled, so a killed agent run again carries on where it stopped.
+ * Finished blobs are journaled, so a killed agent run again carries on where it stopped. Every file
+ * of the drive is reached through drive-fs.ts: no link is followed, no FIFO, socket or device opened.
  */
 import { createHash } from "node:crypto";
 import { closeSync, readSync } from "node:fs";
