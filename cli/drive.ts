@@ -14,6 +14,7 @@ import { readCopyLog, repairExport, repairImport, RepairItem } from "../shared/c
 import { BlobListFormatError, BlobSelection, blobPathPrefixProblem, parseExportBlobList } from "../shared/drive/export-blob-list";
 import { parseDriveSize, planExport } from "../shared/drive/export-packing";
 import { ManifestFormatError } from "../shared/drive/drive-manifest";
+import { DrivePathError } from "../shared/drive/drive-fs";
 import { CustomerAccountSettingsError, customerAccountsFromSettings } from "./customer-accounts";
 import { IMPORT_DISPOSITIONS, ImportDisposition } from "../shared/drive/drive-manifest";
 import { DEFAULT_BLOCK_SIZE, prepareDrive, PrepareError, PrepareProgress, sourcesFromDataset, SourceSpec } from "../shared/drive/prepare-drive";
@@ -80,7 +81,8 @@ Keep the bitLockerKey: the drive holds only a verifier of it.
 
 Options:
   --drive <dir>          The drive folder; created if missing, refused unless empty.
-  --source <path>        A folder (copied recursively) or a single file.
+  --source <path>        A folder (copied recursively; a symbolic link, FIFO, socket or device below it
+                         is skipped with a warning, never followed) or a single file.
   --destination <dest>   The container, optionally with a virtual directory: photos or photos/2024.
   --dataset <csv>        Instead of --source/--destination: a WAImportExport dataset CSV
                          (BasePath,DstBlobPathOrPrefix,BlobType,Disposition,MetadataFile,PropertiesFile).
@@ -111,6 +113,7 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof InputError || error instanceof BlobListFormatError || error instanceof DriveLogFormatError || error instanceof ManifestFormatError || error instanceof CustomerAccountSettingsError) {
       return fail(EXIT.invalidInput, error.message);
     }
+    if (error instanceof DrivePathError) return fail(EXIT.driveUnusable, `the drive's ${error.message}`);
     if (error instanceof PrepareError) {
       const code = error.kind === "invalid-input" ? EXIT.invalidInput : error.kind === "interrupted" ? EXIT.interrupted : EXIT.driveUnusable;
       return fail(code, error.message);
@@ -174,11 +177,13 @@ async function prepare(args: string[]): Promise<number> {
       blockSize,
       aborted: () => interrupted,
       onProgress: (update) => progress.update(update),
+      onWarning: (message) => process.stderr.write(`drive: warning: ${message}\n`),
     });
     progress.finish();
     const seconds = (Date.now() - started) / 1000;
     process.stdout.write(
-      `Prepared drive ${result.entry.driveId}: ${result.files} file(s), ${formatBytes(result.bytes)} in ${result.blobLists} blob list(s), ${seconds.toFixed(1)} s\n` +
+      `Prepared drive ${result.entry.driveId}: ${result.files} file(s), ${formatBytes(result.bytes)} in ${result.blobLists} blob list(s), ${seconds.toFixed(1)} s` +
+        `${result.skipped > 0 ? `; ${result.skipped} skipped (links or special files, see the warnings)` : ""}\n` +
         `Manifest: ${result.manifestPath}\n`,
     );
     process.stdout.write(JSON.stringify(result.entry) + "\n");

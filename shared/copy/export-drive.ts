@@ -18,16 +18,19 @@
  *    properties files with theirs) and the copy logs are written;
  *    the last drive of the job writes the blobs no drive could hold to the incomplete-blob list in
  *    the customer's account, in the `<BlobList>` form a follow-up export job takes as is.
+ *
+ * Every write onto the drive goes through drive-fs.ts: whatever the drive holds where the agent
+ * writes (a link, a special file) is replaced, never written through.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from "node:fs";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { RestError } from "@azure/storage-blob";
 import type { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import { storageAccountName } from "../config/customer-accounts";
 import { DriveManifest, MANIFEST_FILE, ManifestBlob, md5Hex, writeDriveManifest } from "../drive/drive-manifest";
 import { BlobListFormatError, writeExportBlobList } from "../drive/export-blob-list";
+import { DrivePathError, DriveTree, PARTIAL_SUFFIX, PartialFile } from "../drive/drive-fs";
 import { exportedFilesInManifest, writeExportedBlobFiles } from "../drive/export-blob-files";
 import { EXPORT_BLOCK_BYTES, exportFilePath, fillDrive } from "../drive/export-packing";
 import { createKeyRecord, generateRecoveryPassword, KEY_RECORD_FILE, serializeKeyRecord } from "../drive/key-record";
@@ -39,7 +42,7 @@ import { ProgressReporter, Semaphore, Throttle } from "./copy-pacing";
 import { BlobListNotFoundError, ExportBlob, jobSelection, resolveSelection } from "./export-selection";
 import type { DriveCopyRequest } from "./import-drive";
 import { Md5Worker } from "./md5-worker";
-import { containerClients, OncePerKey } from "./run-caches";
+import { containerClients } from "./run-caches";
 import { ExportRangeView, OperatorApiError, OperatorJob } from "./operator-client";
 
 export interface ExportDriveRequest extends DriveCopyRequest {
@@ -76,12 +79,11 @@ interface ExportPlan {
   /** The blobs this drive takes, with their index in the list. */
   blobs: (ExportBlob & { index: number })[];
   tooLarge: string[];
+  /** The job's paths and prefixes that named no blob: in the log of the drive that starts the list. Absent in a plan kept by an earlier version. */
+  missing?: string[];
   /** The list from `next` on: what the job's later drives (or the incomplete list) get. */
   rest: string[];
 }
-
-/** A file being written; renamed to its name when whole. */
-const PARTIAL_SUFFIX = ".importexport-partial";
 
 export async function exportDrive(request: ExportDriveRequest): Promise<ExportResult> {
   const started = Date.now();
@@ -122,6 +124,10 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
   const jobForNames = { key: { name: job.name }, diagnosticsPath: job.properties.diagnosticsPath };
   const logs = accountName && client ? request.accounts.logStore(accountName, copyLogLocation(jobForNames, driveId, "error").container) : undefined;
 
+  // Every write onto the drive goes through this: a link or special file planted where the agent
+  // writes is replaced, never written through, and nothing outside the drive is touched.
+  const driveTree = new DriveTree(request.drivePath);
+  const bitLockerKey = resuming ? undefined : generateRecoveryPassword();
   let plan: ExportPlan;
   try {
     if (!accountName || !client || !logs) {
@@ -132,9 +138,11 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
       throw new DriveError("BlobRequestForbidden", `Storage account '${accountName}' is not reachable: ${describeError(error)}.`);
     });
     mkdirSync(request.drivePath, { recursive: true });
+    checkAgentFileNames(driveTree, driveId);
     const kept = resuming && existsSync(planFile) ? (JSON.parse(readFileSync(planFile, "utf8")) as ExportPlan) : undefined;
     plan = kept ?? (await planDrive(request, job, client, resuming ? (ranges.get(driveId)?.start ?? startOf(ranges)) : startOf(ranges)));
     writeFileSync(planFile, JSON.stringify(plan));
+    if (bitLockerKey) writeAgentFile(driveTree, driveId, KEY_RECORD_FILE, "key record", serializeKeyRecord(createKeyRecord(driveId, bitLockerKey)));
   } catch (error) {
     if (!(error instanceof DriveError)) throw error;
     await faultDrive(request, job, driveId, error, logs);
@@ -142,9 +150,7 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
   }
 
   const total = plan.blobs.reduce((sum, blob) => sum + blob.length, 0);
-  if (!resuming) {
-    const bitLockerKey = generateRecoveryPassword();
-    writeFileSync(path.join(request.drivePath, KEY_RECORD_FILE), serializeKeyRecord(createKeyRecord(driveId, bitLockerKey)));
+  if (bitLockerKey) {
     try {
       await request.operator.event(request.job, { type: "TransferStarted", driveId, totalBytes: Math.max(total, 1), exportStart: plan.start, bitLockerKey });
     } catch (error) {
@@ -157,18 +163,28 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
     }
   }
 
-  const copier = new ExportCopier(request, client!, driveId, plan, journal, started);
+  const copier = new ExportCopier(request, driveTree, client!, driveId, plan, journal, started);
   const copied = await copier.run();
 
   const onDrive: ManifestBlob[] = [];
   for (const entry of copied.entries) {
-    if (wasCopied(entry)) onDrive.push({ blobPath: entry.blobPath, filePath: entry.filePath, length: entry.length, blockList: (entry.blocks ?? []).map((block) => ({ offset: block.offset, length: block.length, hash: block.hash! })), ...exportedFilesInManifest(entry) });
+    // A 0-byte blob has no block in the manifest: the format's blocks hold 1 byte to 4 MiB (its reader refuses an empty one).
+    const blockList = (entry.blocks ?? []).filter((block) => block.length > 0).map((block) => ({ offset: block.offset, length: block.length, hash: block.hash! }));
+    if (wasCopied(entry)) onDrive.push({ blobPath: entry.blobPath, filePath: entry.filePath, length: entry.length, blockList, ...exportedFilesInManifest(entry) });
   }
   const manifest: DriveManifest = { version: "2014-11-01", driveId, clientCreator: "import-export-service export agent", blobLists: [{ blobs: onDrive }] };
-  writeFileSync(path.join(request.drivePath, `${MANIFEST_FILE}.partial`), writeDriveManifest(manifest));
-  renameSync(path.join(request.drivePath, `${MANIFEST_FILE}.partial`), path.join(request.drivePath, MANIFEST_FILE));
+  try {
+    writeAgentFile(driveTree, driveId, MANIFEST_FILE, "manifest", writeDriveManifest(manifest));
+  } catch (error) {
+    if (!(error instanceof DriveError)) throw error;
+    await faultDrive(request, job, driveId, error, logs);
+    return { outcome: "Faulted", driveStatus: error.driveStatus, reason: error.message, durationMs: elapsed() };
+  }
 
-  const verbose: DriveLog = { driveId, blobs: copied.entries, status: copyDriveStatus(copied.entries) };
+  // What the job named that is not in the account: blob errors, counted as the drive count preview counts them.
+  const missing: BlobLogEntry[] = (plan.missing ?? []).map((blobPath) => ({ status: "BlobRequestFailed", blobPath, filePath: "", length: 0 }));
+  const entries = [...copied.entries, ...missing];
+  const verbose: DriveLog = { driveId, blobs: entries, status: copyDriveStatus(entries) };
   const summary = summarize(verbose);
   const anyIssue = Object.keys(summary.issuesByKind).length > 0;
   const writeVerbose = job.properties.logLevel === "Verbose";
@@ -217,6 +233,30 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
   };
 }
 
+/**
+ * The names the agent writes at the drive's root (the key record, the manifest): a link or special
+ * file there is replaced when written, but a folder cannot be, and is a drive error before any copy.
+ */
+function checkAgentFileNames(driveTree: DriveTree, driveId: string): void {
+  for (const [name, what] of [[KEY_RECORD_FILE, "key record"], [MANIFEST_FILE, "manifest"]]) {
+    try {
+      driveTree.file([name]);
+    } catch (error) {
+      if (error instanceof DrivePathError && error.problem === "folder") throw new DriveError("DiskOperationFailed", `Drive '${driveId}' cannot take the ${what}: ${error.message}.`);
+    }
+  }
+}
+
+/** One of the agent's own files at the drive's root, synced to the disk; a drive that cannot take it is a drive error. */
+function writeAgentFile(driveTree: DriveTree, driveId: string, name: string, what: string, text: string): void {
+  try {
+    driveTree.writeFileSync([name], text, { durable: true });
+  } catch (error) {
+    if (!(error instanceof DrivePathError)) throw error;
+    throw new DriveError("DiskOperationFailed", `Drive '${driveId}' cannot take the ${what}: ${error.message}.`);
+  }
+}
+
 /** Where a new drive of the job starts: after the furthest any finished drive reached. */
 function startOf(ranges: Map<string, ExportRangeView>): number {
   return [...ranges.values()].reduce((furthest, range) => Math.max(furthest, range.next ?? 0), 0);
@@ -224,8 +264,9 @@ function startOf(ranges: Map<string, ExportRangeView>): number {
 
 async function planDrive(request: ExportDriveRequest, job: OperatorJob, client: BlobServiceClient, start: number): Promise<ExportPlan> {
   let list: ExportBlob[];
+  let nonexistent: string[];
   try {
-    list = (await resolveSelection(client, await jobSelection(client, job.properties.export && flattenExport(job.properties.export)))).blobs;
+    ({ blobs: list, nonexistent } = await resolveSelection(client, await jobSelection(client, job.properties.export && flattenExport(job.properties.export))));
   } catch (error) {
     if (error instanceof BlobListNotFoundError || error instanceof BlobListFormatError) throw new DriveError("InternalError", `The job's blob list cannot be read: ${error.message}.`);
     if (error instanceof RestError) throw new DriveError("BlobRequestForbidden", `The job's blobs cannot be listed: ${describeError(error)}.`);
@@ -240,6 +281,8 @@ async function planDrive(request: ExportDriveRequest, job: OperatorJob, client: 
     blobs: fill.taken.map((index) => ({ ...list[index], index })),
     tooLarge: fill.tooLarge.map((index) => list[index].blobPath),
     rest: list.slice(fill.next).map((blob) => blob.blobPath),
+    // Reported once, by the drive that starts the list (the job's first).
+    missing: start === 0 ? nonexistent : [],
   };
 }
 
@@ -263,8 +306,6 @@ class ExportCopier {
   private readonly totalBytes: number;
   private md5Worker?: Md5Worker;
   private readonly buffers: Buffer[] = [];
-  /** Folders made on the drive this run, so each is made once. */
-  private readonly folders = new OncePerKey();
   private readonly containerClient: (name: string) => ContainerClient;
   private next = 0;
   private bytesDone = 0;
@@ -274,6 +315,7 @@ class ExportCopier {
 
   constructor(
     private readonly request: ExportDriveRequest,
+    private readonly drive: DriveTree,
     private readonly client: BlobServiceClient,
     private readonly driveId: string,
     private readonly plan: ExportPlan,
@@ -326,7 +368,7 @@ class ExportCopier {
         this.report();
       });
       // The blob's metadata and properties files, from what the listing said (its ETag held for the copy).
-      if (wasCopied(entry) && blob.details) entry = { ...entry, ...(await writeExportedBlobFiles(this.request.drivePath, blob.blobPath, blob.details, (folder) => this.folder(folder))) };
+      if (wasCopied(entry) && blob.details) entry = { ...entry, ...writeExportedBlobFiles(this.drive, blob.blobPath, blob.details) };
       // Whatever happened, the blob's share of the drive is done.
       this.bytesDone += blob.length - counted;
       if (wasCopied(entry)) this.bytesCopied += blob.length;
@@ -345,13 +387,12 @@ class ExportCopier {
   private async copyBlob(blob: ExportBlob, count: (bytes: number) => void): Promise<BlobLogEntry> {
     const filePath = exportFilePath(blob.blobPath);
     const entry: BlobLogEntry = { status: "Completed", blobPath: blob.blobPath, filePath, length: blob.length };
-    let target: string;
+    let segments: string[];
     try {
-      target = localPathOf(this.request.drivePath, blob.blobPath);
+      segments = exportFileSegments(blob.blobPath);
     } catch {
       return { ...entry, status: "FileNameInvalid" };
     }
-    const partial = `${target}${PARTIAL_SUFFIX}`;
     const source = this.containerClient(blob.blobPath.slice(0, blob.blobPath.indexOf("/"))).getBlobClient(blob.blobPath.slice(blob.blobPath.indexOf("/") + 1));
     const conditions = blob.etag ? { ifMatch: blob.etag } : undefined;
     const blocks: BlockLogEntry[] = [];
@@ -359,13 +400,20 @@ class ExportCopier {
       blocks.push({ offset, length: Math.min(EXPORT_BLOCK_BYTES, blob.length - offset), status: "Uncommitted" });
     }
     let failure: { status: BlobLogEntry["status"]; block?: BlockLogEntry["status"] } | undefined;
+    // Its folder made (a link in a folder's place replaced), its file written under a temporary name.
     try {
-      await this.folder(path.dirname(target));
+      this.drive.makeFolder(segments.slice(0, -1));
     } catch {
       return { ...entry, status: "IOFailed" };
     }
-    if (blocks.length === 1 && blob.length > 0) return this.copySmallBlob(source, blob, entry, blocks, partial, target, count);
-    const file = await open(partial, "w");
+    if (blocks.length === 1 && blob.length > 0) return this.copySmallBlob(source, blob, entry, blocks, segments, count);
+    let partial: PartialFile;
+    try {
+      partial = await this.drive.createPartial(segments);
+    } catch {
+      return { ...entry, status: "IOFailed" };
+    }
+    const file = partial.handle;
     const downloads: Promise<void>[] = [];
     try {
       if (blob.length === 0) {
@@ -413,12 +461,11 @@ class ExportCopier {
       await file.close();
     }
     if (failure) {
-      // A failed clean-up leaves a partial name no blob can have (PARTIAL_SUFFIX), never a crash.
-      await rm(partial, { force: true }).catch(() => undefined);
+      await partial.discard();
       return { ...entry, status: failure.status, blocks: blocks.filter((block) => block.status !== "Completed") };
     }
     try {
-      await rename(partial, target);
+      await partial.commit();
     } catch {
       return { ...entry, status: "IOFailed" };
     }
@@ -431,8 +478,7 @@ class ExportCopier {
     blob: ExportBlob,
     entry: BlobLogEntry,
     blocks: BlockLogEntry[],
-    partial: string,
-    target: string,
+    segments: string[],
     count: (bytes: number) => void,
   ): Promise<BlobLogEntry> {
     const [block] = blocks;
@@ -444,7 +490,6 @@ class ExportCopier {
       block.hash = createHash("md5").update(buffer).digest("hex").toUpperCase();
     } catch (error) {
       const gone = changed(error) instanceof BlobChanged;
-      await rm(partial, { force: true }).catch(() => undefined);
       return { ...entry, status: gone ? "BlobUnexpectedChange" : "BlobRequestFailed", blocks: [{ ...block, status: gone ? "BlobUnexpectedEnd" : "BlobRequestFailed" }] };
     } finally {
       this.ranges.release();
@@ -452,10 +497,8 @@ class ExportCopier {
     // Written in place, not through the thread pool: for a small file the hand-offs of an
     // asynchronous open, write, close and rename cost more CPU than the calls themselves.
     try {
-      writeFileSync(partial, buffer);
-      renameSync(partial, target);
+      this.drive.writeFileSync(segments, buffer);
     } catch {
-      await rm(partial, { force: true }).catch(() => undefined);
       return { ...entry, status: "IOFailed" };
     }
     count(block.length);
@@ -468,9 +511,6 @@ class ExportCopier {
     return this.md5Worker;
   }
 
-  private folder(folder: string): Promise<unknown> {
-    return this.folders.run(folder, () => mkdir(folder, { recursive: true }));
-  }
 }
 
 function changed(error: unknown): unknown {
@@ -479,15 +519,13 @@ function changed(error: unknown): unknown {
 }
 
 /**
- * The local file of an exported blob: `<drive>/<container>/<name segments>`. A name whose segments
- * could leave the drive or name no file (`..`, `.`, empty, NUL) is refused.
+ * The path segments of an exported blob's file below the drive's root: `<container>/<name segments>`.
+ * A name whose segments could leave the drive or name no file (`..`, `.`, empty, NUL) is refused.
  */
-export function localPathOf(driveRoot: string, blobPath: string): string {
+export function exportFileSegments(blobPath: string): string[] {
   const segments = blobPath.split("/");
-  if (segments.some((segment) => segment === "" || segment === "." || segment === ".." || segment.includes("\0") || segment.includes("\\") || segment.endsWith(PARTIAL_SUFFIX))) {
+  if (segments.length < 2 || segments.some((segment) => segment === "" || segment === "." || segment === ".." || segment.includes("\0") || segment.includes("\\") || segment.endsWith(PARTIAL_SUFFIX))) {
     throw new Error(`'${blobPath}' cannot be a file on the drive`);
   }
-  const resolved = path.resolve(driveRoot, ...segments);
-  if (!resolved.startsWith(path.resolve(driveRoot) + path.sep)) throw new Error(`'${blobPath}' leads outside the drive`);
-  return resolved;
+  return segments;
 }

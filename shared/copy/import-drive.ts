@@ -14,19 +14,20 @@
  * 3. Progress about once a second; the service's `stopTransfer` answer (a cancelled job) stops new
  *    blobs from starting. The logs go to the customer's account, then `TransferFinished`.
  *
- * Finished blobs are journaled, so a killed agent run again carries on where it stopped.
+ * Finished blobs are journaled, so a killed agent run again carries on where it stopped. Every file
+ * of the drive is reached through drive-fs.ts: no link is followed, no FIFO, socket or device opened.
  */
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { open, readFile } from "node:fs/promises";
+import { closeSync, readSync } from "node:fs";
+import type { Stats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import path from "node:path";
 import { RestError } from "@azure/storage-blob";
 import type { BlobServiceClient, BlockBlobClient, ContainerClient } from "@azure/storage-blob";
 import { storageAccountName } from "../config/customer-accounts";
 import { BlobNameError, parseBlobPath, renamedBlobName } from "../drive/blob-names";
 import {
   DEFAULT_IMPORT_DISPOSITION,
+  driveFileSegments,
   DriveManifest,
   effectiveMetadataPath,
   effectivePropertiesPath,
@@ -38,9 +39,9 @@ import {
   ManifestFormatError,
   md5Hex,
   parseDriveManifest,
-  resolveDriveFilePath,
   totalLength,
 } from "../drive/drive-manifest";
+import { DrivePathError, DriveTree } from "../drive/drive-fs";
 import { KEY_RECORD_FILE, keyUnlocks, parseKeyRecord } from "../drive/key-record";
 import { parseMetadataFile, parsePropertiesFile } from "../drive/metadata-properties";
 import { CustomerAccounts } from "../storage/customer-accounts";
@@ -129,6 +130,8 @@ export async function importDrive(request: ImportDriveRequest): Promise<ImportRe
   const client = accountName ? request.accounts.client(accountName) : undefined;
   const logs = accountName && client ? request.accounts.logStore(accountName, copyLogLocation({ key: { name: job.name }, diagnosticsPath: job.properties.diagnosticsPath }, driveId, "error").container) : undefined;
 
+  // Every file of the drive is reached through this: nothing outside the drive is ever read.
+  const driveTree = new DriveTree(request.drivePath);
   let opened: Drive;
   try {
     if (!accountName || !client || !logs) {
@@ -138,7 +141,7 @@ export async function importDrive(request: ImportDriveRequest): Promise<ImportRe
     await logs.ensureContainer().catch((error) => {
       throw new DriveError("BlobRequestForbidden", `Storage account '${accountName}' is not reachable: ${describeError(error)}.`);
     });
-    opened = await openDrive(request, job, driveId, drive.manifestFile, drive.manifestHash);
+    opened = await openDrive(request, driveTree, job, driveId, drive.manifestFile, drive.manifestHash);
   } catch (error) {
     if (!(error instanceof DriveError)) throw error;
     await faultDrive(request, job, driveId, error, logs);
@@ -156,7 +159,7 @@ export async function importDrive(request: ImportDriveRequest): Promise<ImportRe
     }
   }
 
-  const copier = new DriveCopier(request, client!, driveId, opened.manifest, journal, resuming, started);
+  const copier = new DriveCopier(request, driveTree, client!, driveId, opened.manifest, journal, resuming, started);
   const copied = await copier.run();
 
   const verbose: DriveLog = { driveId, blobs: copied.entries, status: copyDriveStatus(copied.entries) };
@@ -191,11 +194,12 @@ export async function importDrive(request: ImportDriveRequest): Promise<ImportRe
 }
 
 /** Unlocks the drive (key record against the job's key) and reads its manifest, checked against the job. */
-async function openDrive(request: ImportDriveRequest, job: OperatorJob, driveId: string, manifestFile?: string, manifestHash?: string): Promise<Drive> {
+async function openDrive(request: ImportDriveRequest, driveTree: DriveTree, job: OperatorJob, driveId: string, manifestFile?: string, manifestHash?: string): Promise<Drive> {
   let keyText: string;
   try {
-    keyText = await readFile(path.join(request.drivePath, KEY_RECORD_FILE), "utf8");
-  } catch {
+    keyText = driveTree.readFileSync([KEY_RECORD_FILE]).toString("utf8");
+  } catch (error) {
+    if (error instanceof DrivePathError && error.problem !== "missing") throw new DriveError("BitLockerProtectorNotFound", `Drive '${driveId}' cannot be unlocked: its key record ${error.message}.`);
     throw new DriveError("BitLockerProtectorNotFound", `Drive '${driveId}' has no key record (${KEY_RECORD_FILE}) at its root: it cannot be unlocked.`);
   }
   let unlocked: boolean;
@@ -208,16 +212,17 @@ async function openDrive(request: ImportDriveRequest, job: OperatorJob, driveId:
   if (!unlocked) throw new DriveError("BitLockerKeyInvalid", `The BitLocker key of job '${job.name}' does not unlock drive '${driveId}'.`);
 
   if (!manifestFile || !manifestHash) throw new DriveError("ManifestNotFound", `Job '${job.name}' names no manifest file and hash for drive '${driveId}'.`);
-  let manifestPath: string;
+  let manifestSegments: string[];
   try {
-    manifestPath = resolveDriveFilePath(request.drivePath, manifestFile);
+    manifestSegments = driveFileSegments(manifestFile);
   } catch {
     throw new DriveError("ManifestNameInvalid", `The manifest file name '${manifestFile}' does not name a file on the drive.`);
   }
   let bytes: Buffer;
   try {
-    bytes = await readFile(manifestPath);
-  } catch {
+    bytes = driveTree.readFileSync(manifestSegments);
+  } catch (error) {
+    if (error instanceof DrivePathError && error.problem !== "missing") throw new DriveError("ManifestNotFound", `Drive '${driveId}' has no manifest it can read: ${error.message}.`);
     throw new DriveError("ManifestNotFound", `Drive '${driveId}' has no manifest at '${manifestFile}'.`);
   }
   if (md5Hex(bytes) !== manifestHash.toUpperCase()) {
@@ -264,6 +269,7 @@ class DriveCopier {
 
   constructor(
     private readonly request: ImportDriveRequest,
+    private readonly drive: DriveTree,
     private readonly client: BlobServiceClient,
     private readonly driveId: string,
     private readonly manifest: DriveManifest,
@@ -368,18 +374,12 @@ class DriveCopier {
       if (error instanceof BlobNameError) return failed("BlobRequestFailed");
       throw error;
     }
-    let localPath: string;
+    let file: DriveFile;
     try {
-      localPath = resolveDriveFilePath(this.request.drivePath, blob.filePath);
-    } catch {
-      return failed("FileNameInvalid");
-    }
-    try {
-      const info = statSync(localPath);
-      if (!info.isFile()) return failed("FileNotFound");
+      const segments = driveFileSegments(blob.filePath);
+      file = { segments, seen: this.drive.file(segments) };
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      return failed(code === "EACCES" || code === "EPERM" ? "FileAccessDenied" : code === "ENAMETOOLONG" ? "FileNameTooLong" : "FileNotFound");
+      return failed(fileStatus(error));
     }
 
     const metadata = await this.readPart(effectiveMetadataPath(list, blob), list.metadataPath, parseMetadataFile);
@@ -421,7 +421,7 @@ class DriveCopier {
     }
 
     const client = container.getBlockBlobClient(name);
-    const uploaded = await this.uploadBlocks(client, localPath, blob, blockIds, blockLog, count, `${item.index}/${attempt}`);
+    const uploaded = await this.uploadBlocks(client, file, blob, blockIds, blockLog, count, `${item.index}/${attempt}`);
     if (!uploaded.ok) return { ...entry, status: uploaded.status ?? "CompletedWithErrors", importDisposition: { status: "Cancelled", value: disposition } };
     const contentMD5 = uploaded.md5;
     if (properties.value?.contentMD5 !== undefined && Buffer.from(properties.value.contentMD5, "base64").compare(contentMD5) !== 0) {
@@ -460,7 +460,7 @@ class DriveCopier {
    */
   private async uploadBlocks(
     client: BlockBlobClient,
-    localPath: string,
+    source: DriveFile,
     blob: ManifestBlob,
     blockIds: string[],
     blockLog: BlockLogEntry[],
@@ -468,10 +468,10 @@ class DriveCopier {
     hashId: string,
   ): Promise<{ ok: true; md5: Buffer; single?: Buffer } | { ok: false; status?: BlobLogEntry["status"] }> {
     const blocks = blob.blockList ?? [];
-    if (blocks.length <= 1) return this.readSingleBlock(localPath, blocks[0], blockLog, count);
+    if (blocks.length <= 1) return this.readSingleBlock(source, blocks[0], blockLog, count);
     let file: FileHandle;
     try {
-      file = await open(localPath, "r");
+      ({ handle: file } = await this.drive.open(source.segments, { seen: source.seen }));
     } catch {
       return { ok: false, status: "IOFailed" };
     }
@@ -553,7 +553,7 @@ class DriveCopier {
    * hand-offs for an open, a read and a close cost a small file more CPU than the calls themselves.
    */
   private async readSingleBlock(
-    localPath: string,
+    source: DriveFile,
     block: ManifestBlock | undefined,
     blockLog: BlockLogEntry[],
     count: (bytes: number) => void,
@@ -563,7 +563,7 @@ class DriveCopier {
     try {
       let fd: number;
       try {
-        fd = openSync(localPath, "r");
+        ({ fd } = this.drive.openSync(source.segments, { seen: source.seen }));
       } catch {
         return { ok: false, status: "IOFailed" };
       }
@@ -633,10 +633,9 @@ class DriveCopier {
     const where = effective === global ? { globalPath: { path: effective.path, hash: effective.hash } } : { path: { path: effective.path, hash: effective.hash } };
     let text: Buffer;
     try {
-      text = await readFile(resolveDriveFilePath(this.request.drivePath, effective.path));
+      text = this.drive.readFileSync(driveFileSegments(effective.path));
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      return { log: { status: error instanceof ManifestFormatError ? "FileNameInvalid" : code === "EACCES" ? "FileAccessDenied" : "FileNotFound", ...where } };
+      return { log: { status: fileStatus(error), ...where } };
     }
     if (md5Hex(text) !== effective.hash.toUpperCase()) return { log: { status: "Corrupted", ...where } };
     try {
@@ -645,6 +644,24 @@ class DriveCopier {
       return { log: { status: "XmlReadFailed", ...where } };
     }
   }
+}
+
+/** A data file of the drive: its checked path segments and what `lstat` saw (the file opened must be that one). */
+interface DriveFile {
+  segments: string[];
+  seen: Stats;
+}
+
+/**
+ * The log's code for a file (data, metadata or properties) the drive does not give as a regular
+ * file: a link, FIFO, socket or device, or a link on the way, is `FileNotFound` (it is never opened).
+ */
+function fileStatus(error: unknown): "FileNameInvalid" | "FileNotFound" | "FileAccessDenied" | "FileNameTooLong" {
+  if (error instanceof ManifestFormatError) return "FileNameInvalid";
+  if (!(error instanceof DrivePathError)) throw error;
+  if (error.problem === "denied") return "FileAccessDenied";
+  if (error.problem === "nameTooLong") return "FileNameTooLong";
+  return "FileNotFound";
 }
 
 /**

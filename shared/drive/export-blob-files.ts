@@ -12,10 +12,8 @@
  * is a function of what the listing said of the blob, so the drive count preview counts the exact
  * bytes, and repair-export can write a lost file again and check it against the manifest's MD5.
  */
-import { renameSync, writeFileSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import path from "node:path";
-import { md5Hex, resolveDriveFilePath } from "./drive-manifest";
+import type { DriveTree } from "./drive-fs";
+import { driveFileSegments, md5Hex } from "./drive-manifest";
 import { BlobMetadata, ExportedBlobProperties, writeMetadataFile, writePropertiesFile } from "./metadata-properties";
 
 export const EXPORT_FILES_FOLDER = "_ImportExport";
@@ -60,34 +58,25 @@ export function exportedBlobFiles(blobPath: string, details: ExportedBlobDetails
 }
 
 /**
- * Writes the blob's files on the drive at `driveRoot`; what happened to each, for the copy log and
- * the manifest. `makeFolder` makes a folder (and its parents); the agent passes one that makes each
- * folder once per run, as for the blobs' own files: a mkdir per blob costs small blobs dearly.
+ * Writes the blob's files on the drive; what happened to each, for the copy log and the manifest.
+ * Through the drive's tree, as the blobs' own files: their folders checked (or made) once per run,
+ * each file under a temporary name renamed over its name, so a crash never leaves a torn file under
+ * the name the manifest gives, and a link planted on the way is replaced, never written through.
+ * Synchronous, not through the thread pool: a file of a few hundred bytes per blob, where the
+ * hand-offs of an asynchronous open, write and close cost more CPU than the calls themselves.
  */
-export async function writeExportedBlobFiles(
-  driveRoot: string,
-  blobPath: string,
-  details: ExportedBlobDetails,
-  makeFolder: (folder: string) => Promise<unknown> = (folder) => mkdir(folder, { recursive: true }),
-): Promise<{ metadata?: ExportedFileOutcome; properties: ExportedFileOutcome }> {
+export function writeExportedBlobFiles(drive: DriveTree, blobPath: string, details: ExportedBlobDetails): { metadata?: ExportedFileOutcome; properties: ExportedFileOutcome } {
   const files = exportedBlobFiles(blobPath, details);
-  const write = async (file: ExportedFile): Promise<ExportedFileOutcome> => {
+  const write = (file: ExportedFile): ExportedFileOutcome => {
     try {
-      const local = resolveDriveFilePath(driveRoot, file.filePath);
-      await makeFolder(path.dirname(local));
-      // Synchronous, not through the thread pool: a file of a few hundred bytes per blob, where the
-      // hand-offs of an asynchronous open, write and close cost more CPU than the calls themselves.
-      // Written under a temporary name and renamed, as the blobs' own files: a crash never leaves a
-      // torn file under the name the manifest gives.
-      const partial = `${local}.importexport-partial`;
-      writeFileSync(partial, file.text);
-      renameSync(partial, local);
+      drive.writeFileSync(driveFileSegments(file.filePath), file.text);
       return { status: "Completed", path: { path: file.filePath, hash: md5Hex(file.text) } };
     } catch {
       return { status: "IOFailed" };
     }
   };
-  const [metadata, properties] = await Promise.all([files.metadata && write(files.metadata), write(files.properties)]);
+  const metadata = files.metadata && write(files.metadata);
+  const properties = write(files.properties);
   return { metadata: files.metadataProblem !== undefined ? { status: "XmlWriteFailed" } : metadata, properties };
 }
 

@@ -61,6 +61,8 @@ export interface PrepareOptions {
   /** Checked between blocks: when it returns true, the run stops and cleans up. */
   aborted?: () => boolean;
   onProgress?: (progress: PrepareProgress) => void;
+  /** Something left out, one line each: a link or special file below a source folder. */
+  onWarning?: (message: string) => void;
 }
 
 export interface PrepareProgress {
@@ -85,6 +87,8 @@ export interface PrepareResult {
   files: number;
   bytes: number;
   blobLists: number;
+  /** Entries below the source folders left out (links, special files), each with its warning. */
+  skipped: number;
 }
 
 export type PrepareErrorKind = "invalid-input" | "drive-unusable" | "interrupted";
@@ -152,7 +156,11 @@ export async function prepareDrive(options: PrepareOptions): Promise<PrepareResu
   if (options.sources.length === 0) throw new PrepareError("invalid-input", "nothing to copy: give --source and --destination, or --dataset");
 
   const drive = path.resolve(options.drive);
-  const lists = await plan(options.sources, drive, blockSize);
+  let skipped = 0;
+  const lists = await plan(options.sources, drive, blockSize, (message) => {
+    skipped++;
+    options.onWarning?.(message);
+  });
   const filesTotal = lists.reduce((sum, list) => sum + list.files.length, 0);
   const bytesTotal = lists.reduce((sum, list) => sum + list.files.reduce((listSum, file) => listSum + file.size, 0), 0);
   if (filesTotal === 0) throw new PrepareError("invalid-input", "the sources hold no files to copy");
@@ -205,6 +213,7 @@ export async function prepareDrive(options: PrepareOptions): Promise<PrepareResu
       files: filesTotal,
       bytes: progress.bytesDone,
       blobLists: manifest.blobLists.length,
+      skipped,
     };
   } catch (error) {
     await removeQuietly(staging);
@@ -217,7 +226,7 @@ export async function prepareDrive(options: PrepareOptions): Promise<PrepareResu
 
 // ---- Planning: everything checked before the drive is touched ---------------------------------
 
-async function plan(sources: SourceSpec[], drive: string, blockSize: number): Promise<PlannedList[]> {
+async function plan(sources: SourceSpec[], drive: string, blockSize: number, warn: (message: string) => void): Promise<PlannedList[]> {
   const lists: PlannedList[] = [];
   const blobOwners = new Map<string, string>();
   const maxFileSize = blockSize * MAX_BLOCKS_PER_BLOB;
@@ -248,7 +257,7 @@ async function plan(sources: SourceSpec[], drive: string, blockSize: number): Pr
     try {
       if (stat.isDirectory()) {
         const destination = parseDestination(source.destination);
-        for await (const { filePath, segments, size } of walk(sourcePath, [])) {
+        for await (const { filePath, segments, size } of walk(sourcePath, [], warn)) {
           addFile(filePath, size, blobPathForFile(destination, segments, filePath));
         }
       } else {
@@ -284,8 +293,13 @@ function blobPathForFile(destination: Destination, segments: string[], filePath:
   }
 }
 
-/** Regular files below `folder`, in name order; symbolic links to folders are not followed. */
-async function* walk(folder: string, segments: string[]): AsyncGenerator<{ filePath: string; segments: string[]; size: number }> {
+/**
+ * Regular files below `folder`, in name order. A symbolic link (to a file or a folder) is skipped
+ * with a warning, never followed: it could lead out of the source, and what it names is not what
+ * the customer chose to ship (AzCopy follows none by default either). FIFOs, sockets and devices
+ * are skipped with a warning too. The source folder itself is taken as given.
+ */
+async function* walk(folder: string, segments: string[], warn: (message: string) => void): AsyncGenerator<{ filePath: string; segments: string[]; size: number }> {
   const entries = await fs.readdir(folder, { withFileTypes: true }).catch((error: unknown) => {
     throw new PrepareError("invalid-input", `cannot read folder '${folder}': ${reason(error)}`);
   });
@@ -293,10 +307,12 @@ async function* walk(folder: string, segments: string[]): AsyncGenerator<{ fileP
   for (const entry of entries) {
     const entryPath = path.join(folder, entry.name);
     if (entry.isDirectory()) {
-      yield* walk(entryPath, [...segments, entry.name]);
-    } else if (entry.isFile() || entry.isSymbolicLink()) {
-      const stat = await fs.stat(entryPath).catch(() => undefined);
+      yield* walk(entryPath, [...segments, entry.name], warn);
+    } else if (entry.isFile()) {
+      const stat = await fs.lstat(entryPath).catch(() => undefined);
       if (stat?.isFile()) yield { filePath: entryPath, segments: [...segments, entry.name], size: stat.size };
+    } else {
+      warn(`skipped '${entryPath}': ${entry.isSymbolicLink() ? "a symbolic link (prepare follows no link below a source folder)" : "not a regular file or folder (a FIFO, socket or device)"}`);
     }
   }
 }
