@@ -12,7 +12,6 @@
  */
 import { Clock } from "../domain/clock";
 import {
-  ACCESS_IN,
   applyNotification,
   assertSubscriptionAccess,
   firstUseRegistration,
