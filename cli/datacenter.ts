@@ -10,9 +10,12 @@ import { exportDrive, ExportResult } from "../shared/copy/export-drive";
 import { CopyProgress, importDrive, ImportResult } from "../shared/copy/import-drive";
 import { parseDriveSize } from "../shared/drive/export-packing";
 import { OperatorApiError, OperatorClient } from "../shared/copy/operator-client";
+import { agentIdentity, defaultStation, STATION } from "../shared/copy/agent-identity";
+import { MAX_LEASE_MS, MIN_LEASE_MS } from "../shared/domain/drive-claims";
+import { parseIsoDuration } from "../shared/domain/duration";
 import { CustomerAccounts } from "../shared/storage/customer-accounts";
 
-const EXIT = { completed: 0, failed: 1, usage: 2, completedMoreInfo: 3, faulted: 4, cancelled: 5, notCopied: 6 } as const;
+const EXIT = { completed: 0, failed: 1, usage: 2, completedMoreInfo: 3, faulted: 4, cancelled: 5, notCopied: 6, refused: 7 } as const;
 
 const HELP = `Usage: npm run datacenter -- import --job <subscription>/<resourceGroup>/<jobName> --drive <driveId> --path <driveDir> [options]
        npm run datacenter -- export --job <subscription>/<resourceGroup>/<jobName> --drive <driveId> --path <driveDir> [--capacity <size>] [options]
@@ -34,6 +37,12 @@ block blob (each block checked against the manifest's MD5), writes the copy logs
 and reports every step through the operator API. Run it again after an interruption: it carries on
 where it stopped.
 
+Both commands first claim the drive (a lease renewed by the progress reports): a drive another
+agent holds is refused before anything is written, naming that agent and when its claim expires
+(exit 7). A run of this station that crashed is taken over at once; another station's claim must
+expire, or an operator breaks it (DELETE /operator/.../drives/<driveId>/claim). Any failure during
+the copy faults the drive with its error log linked.
+
 Options:
   --job <sub>/<rg>/<job>     the import job
   --drive <driveId>          the drive (it must be 'Received', or 'Transferring' to resume)
@@ -43,6 +52,11 @@ Options:
   --parallelism <n>          blocks in flight at once, which bounds memory to n x 4 MiB (default 8)
   --state-dir <dir>          where the resume journal is kept (default .datacenter/)
   --progress-interval <ms>   how often progress is reported to the service (default 1000)
+  --station <id>             this station's name in the agent's id '<station>/<run>' (env
+                             IMPORTEXPORT_STATION_ID; default the host name); one per machine
+  --lease <duration>         the claim's lease, ISO-8601, PT1S to P1D (default PT2M)
+  --api-timeout <duration>   each call to the service, ISO-8601 (default PT30S); a call that times
+                             out or finds the service down is tried again for about a minute
   --cap-mbps <n>             cap the upload at n megabits per second
   -h, --help                 this text
 
@@ -52,7 +66,9 @@ Locally they come from local.settings.json (or the sample), like npm start.
 
 Exit codes: 0 copied without errors (Completed); 3 copied with blob errors or warnings
 (CompletedMoreInfo, see the error log); 4 drive error, the drive is Faulted; 5 stopped because the
-job was cancelled; 6 nothing copied (the drive is not in a state to copy); 2 bad usage; 1 failure.`;
+job was cancelled; 6 nothing copied (the drive is not in a state to copy); 7 refused: another agent
+holds the drive (or took it over during the copy); 2 bad usage; 1 failure (the service could not
+be reached).`;
 
 interface ImportArgs {
   job: { subscriptionId: string; resourceGroup: string; jobName: string };
@@ -65,6 +81,9 @@ interface ImportArgs {
   progressIntervalMs: number;
   capBytesPerSecond?: number;
   capacityBytes?: number;
+  station: string;
+  leaseDuration: string;
+  apiTimeoutMs: number;
 }
 
 class UsageError extends Error {}
@@ -88,7 +107,7 @@ function parseArgs(argv: string[]): { command?: string; help: boolean; values: M
 }
 
 function importArgs(values: Map<string, string>, command: string): ImportArgs {
-  const known = ["job", "drive", "path", "api", "token", "parallelism", "state-dir", "progress-interval", "cap-mbps", ...(command === "export" ? ["capacity"] : [])];
+  const known = ["job", "drive", "path", "api", "token", "parallelism", "state-dir", "progress-interval", "cap-mbps", "station", "lease", "api-timeout", ...(command === "export" ? ["capacity"] : [])];
   const unknown = [...values.keys()].find((name) => !known.includes(name));
   if (unknown) throw new UsageError(`unknown option --${unknown}`);
   const required = (name: string) => {
@@ -109,6 +128,14 @@ function importArgs(values: Map<string, string>, command: string): ImportArgs {
   const capacity = values.get("capacity");
   const capacityBytes = capacity === undefined ? undefined : parseDriveSize(capacity);
   if (capacity !== undefined && capacityBytes === undefined) throw new UsageError("--capacity must be a size: bytes, or a number with KB, MB, GB, TB, KiB, MiB, GiB or TiB");
+  const station = values.get("station") ?? process.env.IMPORTEXPORT_STATION_ID ?? defaultStation();
+  if (!STATION.test(station)) throw new UsageError("--station must be 1-64 letters, digits, '.', '-' or '_'");
+  const duration = (name: string, fallback: string, min: number, max: number) => {
+    const text = values.get(name) ?? fallback;
+    const ms = parseIsoDuration(text);
+    if (ms === undefined || ms < min || ms > max) throw new UsageError(`--${name} must be an ISO-8601 duration from ${min / 1000} s to ${max / 1000} s, such as ${fallback}`);
+    return { text, ms };
+  };
   return {
     job: { subscriptionId: jobParts[0], resourceGroup: jobParts[1], jobName: jobParts[2] },
     driveId: required("drive"),
@@ -120,6 +147,9 @@ function importArgs(values: Map<string, string>, command: string): ImportArgs {
     progressIntervalMs: number("progress-interval", 1000, 50, 60_000),
     capBytesPerSecond: capMbps !== undefined ? (capMbps * 1_000_000) / 8 : undefined,
     capacityBytes,
+    station,
+    leaseDuration: duration("lease", "PT2M", MIN_LEASE_MS, MAX_LEASE_MS).text,
+    apiTimeoutMs: duration("api-timeout", "PT30S", 100, 600_000).ms,
   };
 }
 
@@ -181,15 +211,19 @@ function exitCodeOf(result: ImportResult | ExportResult): number {
       return EXIT.faulted;
     case "NotCopied":
       return EXIT.notCopied;
+    case "Refused":
+      return EXIT.refused;
   }
 }
 
 function summaryLine(result: ImportResult | ExportResult): string {
   switch (result.outcome) {
     case "Faulted":
-      return `Drive error (${result.driveStatus}): ${result.reason} The drive is Faulted for operators to resolve.`;
+      return result.driveStatus ? `Drive error (${result.driveStatus}): ${result.reason} The drive is Faulted for operators to resolve.` : `Stopped: ${result.reason}`;
     case "NotCopied":
       return `Nothing copied: ${result.reason}`;
+    case "Refused":
+      return `Refused: ${result.claim ? `drive claimed by agent '${result.claim.agentId}' until ${result.claim.expiresAt}. ` : ""}${result.reason}`;
     default: {
       const issues = Object.entries(result.summary.issuesByKind).map(([kind, count]) => `${count} ${kind}`);
       const seconds = result.durationMs / 1000;
@@ -234,11 +268,13 @@ export async function main(argv: string[]): Promise<number> {
   const printer = progressPrinter();
   try {
     const copy = parsed.command === "export" ? exportDrive : importDrive;
+    const agent = agentIdentity(args.station);
     const result = await copy({
       job: args.job,
       driveId: args.driveId,
       drivePath: args.drivePath,
-      operator: new OperatorClient(args.api, args.token),
+      operator: new OperatorClient(args.api, args.token, { agentId: agent.agentId, timeoutMs: args.apiTimeoutMs }),
+      claim: { agent, leaseDuration: args.leaseDuration },
       accounts,
       stateDir: args.stateDir,
       parallelism: args.parallelism,

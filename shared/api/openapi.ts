@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { JOB_STATES } from "../domain/job-state-machine";
-import { arrivalBody, arrivalsQuery, attachArrivalBody, attachArrivalParams, operatorEventBody, operatorJobsQuery } from "./operator-schemas";
+import { arrivalBody, arrivalsQuery, attachArrivalBody, attachArrivalParams, claimBody, driveParams, operatorEventBody, operatorJobsQuery } from "./operator-schemas";
 import { RouteDefinition, routes } from "./routes";
 import { jobParams } from "./schemas";
 
@@ -71,6 +71,28 @@ const OPERATIONS: Record<string, OperationDoc> = {
         schema: { type: "object", properties: { storageAccountId: { type: "string" }, granted: { type: "boolean" }, reason: { type: "string" } }, required: ["storageAccountId", "granted"] },
       },
     },
+  },
+  Operator_ClaimDrive: {
+    summary: "Claim a drive for a copy agent",
+    description:
+      "A lease on the drive for one agent (`<station>/<run>`), for `leaseDuration` (ISO-8601) on the service's clock; the holder's `TransferProgress` renews it, and its events must carry its `agentId`. " +
+      "Another agent is refused with `409 DriveClaimed`, naming the holder and the expiry, until the lease expires; the same agent claiming again renews it. `replaces` takes over from a named holder (the agent's own crashed run).",
+    caller: "operator",
+    params: jobParams.extend(driveParams.shape),
+    body: claimBody,
+    responses: {
+      "200": {
+        description: "The claim.",
+        schema: { type: "object", properties: { driveId: { type: "string" }, agentId: { type: "string" }, claimedAt: { type: "string", format: "date-time" }, expiresAt: { type: "string", format: "date-time" }, leaseDuration: { type: "string" } }, required: ["driveId", "agentId", "claimedAt", "expiresAt"] },
+      },
+    },
+  },
+  Operator_BreakDriveClaim: {
+    summary: "Break a drive's claim",
+    description: "For a claim whose agent is gone (or must stop): the holder's next event is refused with `409 DriveNotClaimed`, and another agent may claim the drive. Breaking no claim is no change.",
+    caller: "operator",
+    params: jobParams.extend(driveParams.shape),
+    responses: { "200": OPERATOR_JOB },
   },
   Operator_GetJobHistory: {
     summary: "A job's history",
@@ -240,7 +262,19 @@ export function openApiDocument(): JsonSchema {
             type: { type: "string" },
             location: { type: "string" },
             properties: { type: "object" },
-            operator: { type: "object", properties: { allowedEvents: { type: "array", items: { type: "string" } }, extraDrives: { type: "array", items: { type: "string" } } } },
+            operator: {
+              type: "object",
+              properties: {
+                creationId: { type: "string", description: "Set at creation, never changed; a job re-created under the same name has another." },
+                allowedEvents: { type: "array", items: { type: "string" } },
+                extraDrives: { type: "array", items: { type: "string" } },
+                driveClaims: {
+                  type: "array",
+                  description: "The copy agents holding drives.",
+                  items: { type: "object", properties: { driveId: { type: "string" }, agentId: { type: "string" }, claimedAt: { type: "string", format: "date-time" }, expiresAt: { type: "string", format: "date-time" } } },
+                },
+              },
+            },
           },
           required: ["id", "name", "properties", "operator"],
         },

@@ -143,7 +143,10 @@ export function toOperatorJobResponse(job: Job, sign?: LogUrlSigner, stopTransfe
   return {
     ...jobResource(job, sign),
     operator: {
+      creationId: job.creationId,
       allowedEvents: eventsAllowedFor(job),
+      // The copy agents holding drives (see drive-claims.ts): who, and until when.
+      driveClaims: job.drives.flatMap((drive) => (drive.claim ? [{ driveId: drive.driveId, agentId: drive.claim.agentId, claimedAt: drive.claim.claimedAt, expiresAt: drive.claim.expiresAt }] : [])),
       extraDrives: job.extraDrives ?? [],
       returnAddressProblem: job.returnAddressProblem,
       driveDisposal: job.driveDisposal,

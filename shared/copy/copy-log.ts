@@ -107,6 +107,11 @@ export interface DriveLog {
   driveId: string;
   blobs: BlobLogEntry[];
   status: DriveStatus;
+  /**
+   * A drive error's whole reason (`<StatusDescription>`, after `<Status>`): the drive's reason in
+   * the job is cut to the API's limit, the log keeps it all. Readers of the documented format skip it.
+   */
+  description?: string;
 }
 
 /** What a drive's copy came to, for Get Job's neighbours (the portal) without reading the log. */
@@ -196,7 +201,9 @@ export function writeDriveLog(log: DriveLog): string {
     }
     lines.push("  </Blob>");
   }
-  lines.push(`  <Status>${log.status}</Status>`, "</DriveLog>", "");
+  lines.push(`  <Status>${log.status}</Status>`);
+  if (log.description !== undefined) lines.push(`  <StatusDescription>${escapeXml(log.description)}</StatusDescription>`);
+  lines.push("</DriveLog>", "");
   return lines.join("\n");
 }
 
@@ -239,7 +246,8 @@ export function parseDriveLog(xml: string): DriveLog {
       properties: part(elements(blob, "Properties")[0]),
     };
   });
-  return { driveId, blobs, status };
+  const description = elements(root, "StatusDescription")[0];
+  return { driveId, blobs, status, ...(description ? { description: textOf(description) } : {}) };
 }
 
 function part(element: XmlElement | undefined): PartLogEntry | undefined {

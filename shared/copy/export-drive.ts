@@ -34,8 +34,10 @@ import { DrivePathError, DriveTree, PARTIAL_SUFFIX, PartialFile } from "../drive
 import { exportedFilesInManifest, writeExportedBlobFiles } from "../drive/export-blob-files";
 import { EXPORT_BLOCK_BYTES, exportFilePath, fillDrive } from "../drive/export-packing";
 import { createKeyRecord, generateRecoveryPassword, KEY_RECORD_FILE, serializeKeyRecord } from "../drive/key-record";
-import { copyLogLocation } from "./copy-log-names";
-import { describeError, DriveError, faultDrive, linkedAccessRefusal } from "./drive-fault";
+import { copyLogLocation, runStateName } from "./copy-log-names";
+import { describeError, DriveError, endFailedCopy, linkedAccessRefusal, FaultedResult, jobForNames, RefusedResult, refusedResult } from "./drive-fault";
+import { claimDrive, CopyHalted } from "./agent-claim";
+import type { LogBlobStore } from "../storage/log-blobs.store";
 import { BlobLogEntry, BlockLogEntry, copyDriveStatus, CopySummary, DriveLog, DriveStatus, errorLogOf, summarize, wasCopied, writeDriveLog } from "./copy-log";
 import { CopyJournal } from "./copy-journal";
 import { ProgressReporter, Semaphore, Throttle } from "./copy-pacing";
@@ -68,8 +70,9 @@ export type ExportResult =
       incompleteBlobListUri?: string;
       durationMs: number;
     }
-  | { outcome: "Faulted"; driveStatus: DriveStatus; reason: string; durationMs: number }
-  | { outcome: "NotCopied"; reason: string; durationMs: number };
+  | FaultedResult
+  | { outcome: "NotCopied"; reason: string; durationMs: number }
+  | RefusedResult;
 
 /** The drive's share of the job's blob list, kept beside the journal so a resumed run copies the same blobs. */
 interface ExportPlan {
@@ -106,48 +109,63 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
     return { outcome: "NotCopied", reason: `Drive '${busy.driveId}' of job '${job.name}' is being filled: an export's drives are filled one after another, each carrying on where the last stopped.`, durationMs: elapsed() };
   }
 
-  // Before anything of the account is touched: the job's tenant must still own it.
-  const refusal = await linkedAccessRefusal(request);
-  if (refusal) {
-    await faultDrive(request, job, driveId, refusal);
-    return { outcome: "Faulted", driveStatus: refusal.driveStatus, reason: refusal.message, durationMs: elapsed() };
-  }
-
-  const resuming = drive.state === "Transferring";
-  const stateName = `${request.job.subscriptionId}_${request.job.resourceGroup}_${request.job.jobName}_${driveId}`.toLowerCase();
-  const journal = CopyJournal.at(request.stateDir, stateName);
-  const planFile = path.join(request.stateDir, `${stateName.replace(/[^A-Za-z0-9_.-]/g, "_")}.plan.json`);
-  if (!resuming) journal.reset();
+  // Before anything is written anywhere (the drive, the account, the state folder): the drive is this agent's, or it stops here.
+  const claim = await claimDrive(request, driveId);
+  if (!claim.claimed) return refusedResult(claim, elapsed());
 
   const accountName = storageAccountName(job.properties.storageAccountId);
   const client = accountName ? request.accounts.client(accountName) : undefined;
-  const jobForNames = { key: { name: job.name }, diagnosticsPath: job.properties.diagnosticsPath };
-  const logs = accountName && client ? request.accounts.logStore(accountName, copyLogLocation(jobForNames, driveId, "error").container) : undefined;
+  const logs = accountName && client ? request.accounts.logStore(accountName, copyLogLocation(jobForNames(job), driveId, "error").container) : undefined;
 
-  // Every write onto the drive goes through this: a link or special file planted where the agent
-  // writes is replaced, never written through, and nothing outside the drive is touched.
-  const driveTree = new DriveTree(request.drivePath);
-  const bitLockerKey = resuming ? undefined : generateRecoveryPassword();
-  let plan: ExportPlan;
+  // Before anything of the account is touched: the job's tenant must still own it. Refused, the
+  // drive is faulted with no log in that account, and nothing is written on the drive.
+  const refusal = await linkedAccessRefusal(request);
+  if (refusal) return { ...(await endFailedCopy(request, job, driveId, refusal)), durationMs: elapsed() };
   try {
     if (!accountName || !client || !logs) {
       // The drive's reason reaches the customer; the accounts this data center reaches are others' names.
       throw new DriveError("BlobRequestForbidden", `Storage account '${accountName ?? job.properties.storageAccountId}' is not reachable from this data center.`);
     }
-    await logs.ensureContainer().catch((error) => {
-      throw new DriveError("BlobRequestForbidden", `Storage account '${accountName}' is not reachable: ${describeError(error)}.`);
-    });
-    mkdirSync(request.drivePath, { recursive: true });
-    checkAgentFileNames(driveTree, driveId);
-    const kept = resuming && existsSync(planFile) ? (JSON.parse(readFileSync(planFile, "utf8")) as ExportPlan) : undefined;
-    plan = kept ?? (await planDrive(request, job, client, resuming ? (ranges.get(driveId)?.start ?? startOf(ranges)) : startOf(ranges)));
-    writeFileSync(planFile, JSON.stringify(plan));
-    if (bitLockerKey) writeAgentFile(driveTree, driveId, KEY_RECORD_FILE, "key record", serializeKeyRecord(createKeyRecord(driveId, bitLockerKey)));
+    return await fillClaimedDrive(request, job, drive, client, logs, ranges, started);
   } catch (error) {
-    if (!(error instanceof DriveError)) throw error;
-    await faultDrive(request, job, driveId, error, logs);
-    return { outcome: "Faulted", driveStatus: error.driveStatus, reason: error.message, durationMs: elapsed() };
+    // Whatever stopped the copy, the drive is faulted with its log (or the service said why not).
+    return { ...(await endFailedCopy(request, job, driveId, error, logs)), durationMs: elapsed() };
   }
+}
+
+/** The filling of a drive this agent holds the claim on; any failure is the caller's to fault the drive with. */
+async function fillClaimedDrive(
+  request: ExportDriveRequest,
+  job: OperatorJob,
+  drive: NonNullable<OperatorJob["properties"]["driveList"]>[number],
+  client: BlobServiceClient,
+  logs: LogBlobStore,
+  ranges: Map<string, ExportRangeView>,
+  started: number,
+): Promise<ExportResult> {
+  const elapsed = () => Date.now() - started;
+  const driveId = drive.driveId;
+  const drives = job.properties.driveList ?? [];
+  const resuming = drive.state === "Transferring";
+  const stateName = runStateName({ ...request.job, name: request.job.jobName, creationId: job.operator.creationId }, driveId);
+  const journal = CopyJournal.at(request.stateDir, stateName);
+  const planFile = path.join(request.stateDir, `${stateName}.plan.json`);
+  if (!resuming) journal.reset();
+  const names = jobForNames(job);
+
+  // Every write onto the drive goes through this: a link or special file planted where the agent
+  // writes is replaced, never written through, and nothing outside the drive is touched.
+  const driveTree = new DriveTree(request.drivePath);
+  const bitLockerKey = resuming ? undefined : generateRecoveryPassword();
+  await logs.ensureContainer().catch((error) => {
+    throw new DriveError("BlobRequestForbidden", `Storage account '${storageAccountName(job.properties.storageAccountId)}' is not reachable: ${describeError(error)}.`);
+  });
+  mkdirSync(request.drivePath, { recursive: true });
+  checkAgentFileNames(driveTree, driveId);
+  const kept = resuming && existsSync(planFile) ? (JSON.parse(readFileSync(planFile, "utf8")) as ExportPlan) : undefined;
+  const plan = kept ?? (await planDrive(request, job, client, resuming ? (ranges.get(driveId)?.start ?? startOf(ranges)) : startOf(ranges)));
+  writeFileSync(planFile, JSON.stringify(plan));
+  if (bitLockerKey) writeAgentFile(driveTree, driveId, KEY_RECORD_FILE, "key record", serializeKeyRecord(createKeyRecord(driveId, bitLockerKey)));
 
   const total = plan.blobs.reduce((sum, blob) => sum + blob.length, 0);
   if (bitLockerKey) {
@@ -157,14 +175,16 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
       // Cancelled meanwhile, or another agent took the job's next stretch first: nothing copied.
       if (error instanceof OperatorApiError && ["JobCancelled", "ExportDriveBusy", "ExportStartMismatch"].includes(error.code)) {
         rmSync(planFile, { force: true });
+        await request.operator.releaseClaim(request.job, driveId).catch(() => undefined); // else it expires
         return { outcome: "NotCopied", reason: error.message, durationMs: elapsed() };
       }
       throw error;
     }
   }
 
-  const copier = new ExportCopier(request, driveTree, client!, driveId, plan, journal, started);
+  const copier = new ExportCopier(request, driveTree, client, driveId, plan, journal, started);
   const copied = await copier.run();
+  if (copier.halted) throw new CopyHalted(copier.halted);
 
   const onDrive: ManifestBlob[] = [];
   for (const entry of copied.entries) {
@@ -173,13 +193,8 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
     if (wasCopied(entry)) onDrive.push({ blobPath: entry.blobPath, filePath: entry.filePath, length: entry.length, blockList, ...exportedFilesInManifest(entry) });
   }
   const manifest: DriveManifest = { version: "2014-11-01", driveId, clientCreator: "import-export-service export agent", blobLists: [{ blobs: onDrive }] };
-  try {
-    writeAgentFile(driveTree, driveId, MANIFEST_FILE, "manifest", writeDriveManifest(manifest));
-  } catch (error) {
-    if (!(error instanceof DriveError)) throw error;
-    await faultDrive(request, job, driveId, error, logs);
-    return { outcome: "Faulted", driveStatus: error.driveStatus, reason: error.message, durationMs: elapsed() };
-  }
+  // A drive error here (a folder where the manifest goes) faults the drive, as any failure of the claimed copy does.
+  writeAgentFile(driveTree, driveId, MANIFEST_FILE, "manifest", writeDriveManifest(manifest));
 
   // What the job named that is not in the account: blob errors, counted as the drive count preview counts them.
   const missing: BlobLogEntry[] = (plan.missing ?? []).map((blobPath) => ({ status: "BlobRequestFailed", blobPath, filePath: "", length: 0 }));
@@ -188,8 +203,8 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
   const summary = summarize(verbose);
   const anyIssue = Object.keys(summary.issuesByKind).length > 0;
   const writeVerbose = job.properties.logLevel === "Verbose";
-  if (anyIssue) await logs!.put(copyLogLocation(jobForNames, driveId, "error").blobName, writeDriveLog(errorLogOf(verbose)), "application/xml");
-  if (writeVerbose) await logs!.put(copyLogLocation(jobForNames, driveId, "verbose").blobName, writeDriveLog(verbose), "application/xml");
+  if (anyIssue) await logs.put(copyLogLocation(names, driveId, "error").blobName, writeDriveLog(errorLogOf(verbose)), "application/xml");
+  if (writeVerbose) await logs.put(copyLogLocation(names, driveId, "verbose").blobName, writeDriveLog(verbose), "application/xml");
 
   // The job's last drive to fill leaves the list of what no drive held, for a follow-up job.
   const last = !copied.cancelled && !drives.some((candidate) => candidate.driveId !== driveId && candidate.state === "Received");
@@ -197,7 +212,7 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
   if (last) {
     const earlierTooLarge = [...ranges.values()].flatMap((range) => (range.driveId !== driveId ? (range.tooLarge ?? []) : []));
     const left = [...earlierTooLarge, ...plan.tooLarge, ...plan.rest];
-    if (left.length > 0) await logs!.put(copyLogLocation(jobForNames, driveId, "incompleteBlobList").blobName, writeExportBlobList({ blobPath: left }), "application/xml");
+    if (left.length > 0) await logs.put(copyLogLocation(names, driveId, "incompleteBlobList").blobName, writeExportBlobList({ blobPath: left }), "application/xml");
     incompleteBlobList = { blobs: left.length };
   }
 
@@ -312,6 +327,8 @@ class ExportCopier {
   private bytesCopied = 0;
   private blobsDone = 0;
   private stopRequested = false;
+  /** The service refused the copy's progress: nothing more is started, and the blob in flight stops at its next range. */
+  halted?: OperatorApiError;
 
   constructor(
     private readonly request: ExportDriveRequest,
@@ -339,7 +356,17 @@ class ExportCopier {
       if (wasCopied(entry.log)) this.bytesCopied += entry.bytes;
       this.blobsDone++;
     }
-    const reporter = new ProgressReporter(this.request, this.driveId, this.totalBytes, () => this.bytesDone, () => (this.stopRequested = true));
+    const reporter = new ProgressReporter(
+      this.request,
+      this.driveId,
+      this.totalBytes,
+      () => this.bytesDone,
+      () => (this.stopRequested = true),
+      (refusal) => {
+        this.halted ??= refusal;
+        this.stopRequested = true;
+      },
+    );
     reporter.start();
     try {
       await Promise.all(Array.from({ length: Math.max(1, this.request.parallelism) }, () => this.work()));
@@ -424,6 +451,7 @@ class ExportCopier {
         blocks[0].status = "Completed";
       }
       for (const block of blob.length === 0 ? [] : blocks) {
+        if (!failure && this.halted) failure = { status: "BlobRequestFailed" };
         if (failure) {
           block.status = "Cancelled";
           continue;

@@ -45,8 +45,10 @@ import { DrivePathError, DriveTree } from "../drive/drive-fs";
 import { KEY_RECORD_FILE, keyUnlocks, parseKeyRecord } from "../drive/key-record";
 import { parseMetadataFile, parsePropertiesFile } from "../drive/metadata-properties";
 import { CustomerAccounts } from "../storage/customer-accounts";
-import { copyLogLocation } from "./copy-log-names";
-import { describeError, DriveError, faultDrive, linkedAccessRefusal } from "./drive-fault";
+import { copyLogLocation, runStateName } from "./copy-log-names";
+import { describeError, DriveError, endFailedCopy, linkedAccessRefusal, FaultedResult, jobForNames, RefusedResult, refusedResult } from "./drive-fault";
+import { claimDrive, ClaimSettings, CopyHalted } from "./agent-claim";
+import type { LogBlobStore } from "../storage/log-blobs.store";
 import { BlobLogEntry, BlockLogEntry, BlockStatus, copyDriveStatus, CopySummary, DriveLog, DriveStatus, errorLogOf, PartLogEntry, summarize, wasCopied, writeDriveLog } from "./copy-log";
 import { CopyJournal } from "./copy-journal";
 import { ProgressReporter, Semaphore, Throttle } from "./copy-pacing";
@@ -69,6 +71,8 @@ export interface DriveCopyRequest {
   progressIntervalMs: number;
   /** Bandwidth cap, bytes per second (AzCopy's --cap-mbps); none when absent. */
   capBytesPerSecond?: number;
+  /** This agent and the lease of its claim on the drive (see agent-claim.ts). */
+  claim: ClaimSettings;
   onProgress?: (progress: CopyProgress) => void;
 }
 
@@ -93,8 +97,9 @@ export type ImportResult =
       verboseLogUri?: string;
       durationMs: number;
     }
-  | { outcome: "Faulted"; driveStatus: DriveStatus; reason: string; durationMs: number }
-  | { outcome: "NotCopied"; reason: string; durationMs: number };
+  | FaultedResult
+  | { outcome: "NotCopied"; reason: string; durationMs: number }
+  | RefusedResult;
 
 interface Drive {
   manifest: DriveManifest;
@@ -115,38 +120,51 @@ export async function importDrive(request: ImportDriveRequest): Promise<ImportRe
     return { outcome: "NotCopied", reason: `Job '${job.name}' was cancelled before drive '${driveId}' started copying: it goes back uncopied.`, durationMs: elapsed() };
   }
 
-  // Before anything of the account is touched: the job's tenant must still own it.
-  const refusal = await linkedAccessRefusal(request);
-  if (refusal) {
-    await faultDrive(request, job, driveId, refusal);
-    return { outcome: "Faulted", driveStatus: refusal.driveStatus, reason: refusal.message, durationMs: elapsed() };
-  }
-
-  const resuming = drive.state === "Transferring";
-  const journal = CopyJournal.at(request.stateDir, `${request.job.subscriptionId}_${request.job.resourceGroup}_${request.job.jobName}_${driveId}`.toLowerCase());
-  if (!resuming) journal.reset();
+  // Before anything is written anywhere: the drive is this agent's, or the agent stops here.
+  const claim = await claimDrive(request, driveId);
+  if (!claim.claimed) return refusedResult(claim, elapsed());
 
   const accountName = storageAccountName(job.properties.storageAccountId);
   const client = accountName ? request.accounts.client(accountName) : undefined;
-  const logs = accountName && client ? request.accounts.logStore(accountName, copyLogLocation({ key: { name: job.name }, diagnosticsPath: job.properties.diagnosticsPath }, driveId, "error").container) : undefined;
+  const logs = accountName && client ? request.accounts.logStore(accountName, copyLogLocation(jobForNames(job), driveId, "error").container) : undefined;
 
-  // Every file of the drive is reached through this: nothing outside the drive is ever read.
-  const driveTree = new DriveTree(request.drivePath);
-  let opened: Drive;
+  // Before anything of the account is touched: the job's tenant must still own it. Refused, the
+  // drive is faulted with no log in that account.
+  const refusal = await linkedAccessRefusal(request);
+  if (refusal) return { ...(await endFailedCopy(request, job, driveId, refusal)), durationMs: elapsed() };
   try {
     if (!accountName || !client || !logs) {
       // The drive's reason reaches the customer; the accounts this data center reaches are others' names.
       throw new DriveError("BlobRequestForbidden", `Storage account '${accountName ?? job.properties.storageAccountId}' is not reachable from this data center.`);
     }
-    await logs.ensureContainer().catch((error) => {
-      throw new DriveError("BlobRequestForbidden", `Storage account '${accountName}' is not reachable: ${describeError(error)}.`);
-    });
-    opened = await openDrive(request, driveTree, job, driveId, drive.manifestFile, drive.manifestHash);
+    return await copyClaimedDrive(request, job, drive, client, logs, started);
   } catch (error) {
-    if (!(error instanceof DriveError)) throw error;
-    await faultDrive(request, job, driveId, error, logs);
-    return { outcome: "Faulted", driveStatus: error.driveStatus, reason: error.message, durationMs: elapsed() };
+    // Whatever stopped the copy, the drive is faulted with its log (or the service said why not).
+    return { ...(await endFailedCopy(request, job, driveId, error, logs)), durationMs: elapsed() };
   }
+}
+
+/** The copy of a drive this agent holds the claim on; any failure is the caller's to fault the drive with. */
+async function copyClaimedDrive(
+  request: ImportDriveRequest,
+  job: OperatorJob,
+  drive: NonNullable<OperatorJob["properties"]["driveList"]>[number],
+  client: BlobServiceClient,
+  logs: LogBlobStore,
+  started: number,
+): Promise<ImportResult> {
+  const elapsed = () => Date.now() - started;
+  const driveId = drive.driveId;
+  const resuming = drive.state === "Transferring";
+  const journal = CopyJournal.at(request.stateDir, runStateName({ ...request.job, name: request.job.jobName, creationId: job.operator.creationId }, driveId));
+  if (!resuming) journal.reset();
+
+  await logs.ensureContainer().catch((error) => {
+    throw new DriveError("BlobRequestForbidden", `Storage account '${storageAccountName(job.properties.storageAccountId)}' is not reachable: ${describeError(error)}.`);
+  });
+  // Every file of the drive is reached through this: nothing outside the drive is ever read.
+  const driveTree = new DriveTree(request.drivePath);
+  const opened = await openDrive(request, driveTree, job, driveId, drive.manifestFile, drive.manifestHash);
 
   const total = totalLength(opened.manifest);
   if (!resuming) {
@@ -154,21 +172,25 @@ export async function importDrive(request: ImportDriveRequest): Promise<ImportRe
     try {
       await request.operator.event(request.job, { type: "TransferStarted", driveId, totalBytes: Math.max(total, 1), manifest });
     } catch (error) {
-      if (error instanceof OperatorApiError && error.code === "JobCancelled") return { outcome: "NotCopied", reason: error.message, durationMs: elapsed() };
+      if (error instanceof OperatorApiError && error.code === "JobCancelled") {
+        await request.operator.releaseClaim(request.job, driveId).catch(() => undefined); // else it expires
+        return { outcome: "NotCopied", reason: error.message, durationMs: elapsed() };
+      }
       throw error;
     }
   }
 
-  const copier = new DriveCopier(request, driveTree, client!, driveId, opened.manifest, journal, resuming, started);
+  const copier = new DriveCopier(request, driveTree, client, driveId, opened.manifest, journal, resuming, started);
   const copied = await copier.run();
+  if (copier.halted) throw new CopyHalted(copier.halted);
 
   const verbose: DriveLog = { driveId, blobs: copied.entries, status: copyDriveStatus(copied.entries) };
   const summary = summarize(verbose);
   const anyIssue = Object.keys(summary.issuesByKind).length > 0;
-  const jobForNames = { key: { name: job.name }, diagnosticsPath: job.properties.diagnosticsPath };
+  const names = jobForNames(job);
   const writeVerbose = job.properties.logLevel === "Verbose";
-  if (anyIssue) await logs!.put(copyLogLocation(jobForNames, driveId, "error").blobName, writeDriveLog(errorLogOf(verbose)), "application/xml");
-  if (writeVerbose) await logs!.put(copyLogLocation(jobForNames, driveId, "verbose").blobName, writeDriveLog(verbose), "application/xml");
+  if (anyIssue) await logs.put(copyLogLocation(names, driveId, "error").blobName, writeDriveLog(errorLogOf(verbose)), "application/xml");
+  if (writeVerbose) await logs.put(copyLogLocation(names, driveId, "verbose").blobName, writeDriveLog(verbose), "application/xml");
 
   const outcome = anyIssue || copied.cancelled ? "CompletedMoreInfo" : "Completed";
   const finished = await request.operator.event(request.job, {
@@ -239,6 +261,10 @@ async function openDrive(request: ImportDriveRequest, driveTree: DriveTree, job:
   if (manifest.driveId.toUpperCase() !== driveId.toUpperCase()) {
     throw new DriveError("ManifestDriveIdMismatch", `The manifest on drive '${driveId}' is for drive '${manifest.driveId}'.`);
   }
+  // Byte counts are exact only up to 2^53 (and the API takes no more): no drive holds that much.
+  if (totalLength(manifest) > Number.MAX_SAFE_INTEGER) {
+    throw new DriveError("ManifestFormatInvalid", `The manifest on drive '${driveId}' lists blobs adding up to more than ${Number.MAX_SAFE_INTEGER} bytes, more than any drive holds.`);
+  }
   return { manifest, manifestText: text };
 }
 
@@ -266,6 +292,8 @@ class DriveCopier {
   private bytesCopied = 0;
   private blobsDone = 0;
   private stopRequested = false;
+  /** The service refused the copy's progress: nothing more is started, and the blob in flight stops at its next block. */
+  halted?: OperatorApiError;
 
   constructor(
     private readonly request: ImportDriveRequest,
@@ -293,7 +321,17 @@ class DriveCopier {
       if (wasCopied(entry.log)) this.bytesCopied += entry.bytes;
       this.blobsDone++;
     }
-    const reporter = new ProgressReporter(this.request, this.driveId, this.totalBytes, () => this.bytesDone, () => (this.stopRequested = true));
+    const reporter = new ProgressReporter(
+      this.request,
+      this.driveId,
+      this.totalBytes,
+      () => this.bytesDone,
+      () => (this.stopRequested = true),
+      (refusal) => {
+        this.halted ??= refusal;
+        this.stopRequested = true;
+      },
+    );
     reporter.start();
     try {
       const workers = Array.from({ length: Math.max(1, this.request.parallelism) }, () => this.work());
@@ -480,8 +518,9 @@ class DriveCopier {
     let failed = false;
     try {
       for (const [index, block] of blocks.entries()) {
-        if (failed) {
+        if (failed || this.halted) {
           blockLog[index].status = "Cancelled";
+          failed = true;
           continue;
         }
         await this.blocks.acquire();

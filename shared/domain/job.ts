@@ -4,7 +4,9 @@
  * tables in `job-state-machine.ts` and `drive-state-machine.ts`; which fields may change in which
  * state is decided here, in `UPDATABLE_IN`, so handlers never hold a business rule.
  */
+import { randomBytes } from "node:crypto";
 import type { OutboxNotice } from "./deadlines";
+import type { DriveClaim } from "./drive-claims";
 import { addMs, describeDuration } from "./duration";
 import { ErrorFactory } from "./errors";
 import { DriveState, DriveTransition, FINISHED_DRIVE_STATES, transitionDrive } from "./drive-state-machine";
@@ -117,6 +119,8 @@ export interface Drive extends Partial<DriveSpec> {
   copyLog?: DriveCopyLog;
   /** An export drive: where in the job's blob list it started, and where the next drive carries on. */
   exportRange?: ExportRange;
+  /** The copy agent that holds the drive (see `drive-claims.ts`); never shown to the customer. */
+  claim?: DriveClaim;
 }
 
 export interface ExportRange {
@@ -166,6 +170,12 @@ export interface StateChange {
 
 export interface Job {
   key: JobKey;
+  /**
+   * Set once at creation, never changed: a job deleted and created again under the same name gets a
+   * new one, so the names of its run state and copy logs (see `copy-log-names.ts`) are its own.
+   * Absent on jobs stored before it existed.
+   */
+  creationId?: string;
   location: string;
   tags: Record<string, string>;
   jobType: JobType;
@@ -221,6 +231,8 @@ export interface Job {
   history: StateChange[];
   /** How many older entries were moved to the history archive: the sequence number of `history[0]`. */
   historyArchived?: number;
+  /** The ids of the latest agent events applied (see `operator-events.ts`): one sent again is not applied twice. */
+  appliedEventIds?: string[];
 }
 
 /** The customer's definition of a job, as given to Create (and to Create on an existing job). */
@@ -305,6 +317,7 @@ export function createJob(key: JobKey, definition: JobDefinition, shippingInform
   const at = now.toISOString();
   return {
     key,
+    creationId: newCreationId(now),
     location: definition.location,
     tags: definition.tags ?? {},
     jobType: definition.jobType,
@@ -329,6 +342,15 @@ export function createJob(key: JobKey, definition: JobDefinition, shippingInform
     creatingExpiresAt: addMs(now, rules.creatingLifetimeMs),
     history: [{ at, from: null, to: "Creating", by: actor.id, role: actor.role ?? "customer", reason: "Job created" }],
   };
+}
+
+/**
+ * A job's creation id: its creation time (so the names made from it sort and read by date, as
+ * Microsoft's `jobname_driveid_timestamp_logtype.xml` do) and 64 random bits, so two jobs created in
+ * the same millisecond still differ. No '_', so a name built around it splits one way only.
+ */
+export function newCreationId(now: Date): string {
+  return `${now.toISOString().replace(/[-:.]/g, "")}-${randomBytes(8).toString("hex")}`;
 }
 
 /**

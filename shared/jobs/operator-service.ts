@@ -8,6 +8,7 @@ import { Clock } from "../domain/clock";
 import { ErrorFactory, ServiceError } from "../domain/errors";
 import { firstCarriedSequence, historyLength } from "../domain/history";
 import { Actor, findDrive, Job, JobKey, JobRules, OperationContext, StateChange } from "../domain/job";
+import { breakClaim, ClaimRequest, claimDrive, DriveClaim } from "../domain/drive-claims";
 import { driveBlobName, incompleteBlobListName } from "../domain/log-blobs";
 import { applyOperatorEvent, BlobWrite, DriveDisposalEvent, OperatorEvent } from "../domain/operator-events";
 import { ArrivalPage, ArrivalsStore } from "../storage/arrivals.store";
@@ -94,6 +95,8 @@ export class OperatorService {
       const stored = await this.jobs.get(key);
       if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
       const outcome = applyOperatorEvent(stored.job, event, this.context(actor));
+      // An agent's event sent again after a lost answer: answered with the job as it is.
+      if (outcome.repeated) return { job: stored.job, stopTransfer: undefined, written: undefined, before: stored.job, notices: [] };
       if (!blobsWritten) {
         await this.writeBlobs(outcome.job, outcome.blobWrites);
         blobsWritten = true;
@@ -106,8 +109,30 @@ export class OperatorService {
       ...stateChangeMessages(result.before, result.job),
       ...result.notices.map((notice) => noticeMessage(result.job, notice.audience, notice.kind, notice.message, at, `${event.type}@${at}`)),
     ];
-    await this.messenger.afterWrite(result.written, messages);
+    if (result.written) await this.messenger.afterWrite(result.written, messages);
     return { job: result.job, stopTransfer: result.stopTransfer };
+  }
+
+  /** A copy agent claims a drive (or renews its claim), under the job's ETag: two agents can't both win. */
+  async claimDrive(key: JobKey, driveId: string, request: ClaimRequest): Promise<{ job: Job; claim: DriveClaim }> {
+    return withConcurrencyRetries(async () => {
+      const stored = await this.jobs.get(key);
+      if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
+      const claimed = claimDrive(stored.job, driveId, request, this.clock.now());
+      await this.jobs.replace(claimed.job, stored);
+      return claimed;
+    });
+  }
+
+  /** An operator breaks a drive's claim (its agent is gone, or must stop); no claim is no change. */
+  async breakDriveClaim(key: JobKey, driveId: string): Promise<Job> {
+    return withConcurrencyRetries(async () => {
+      const stored = await this.jobs.get(key);
+      if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
+      const next = breakClaim(stored.job, driveId);
+      if (next !== stored.job) await this.jobs.replace(next, stored);
+      return next;
+    });
   }
 
   /**

@@ -4,7 +4,7 @@
  */
 import { JobKey } from "../../domain/job";
 import { armHandler, ArmRequest } from "../arm-http";
-import { arrivalBody, arrivalEventBody, arrivalsQuery, attachArrivalBody, attachArrivalParams, driveParams, historyQuery, operatorEventBody, operatorJobsQuery } from "../operator-schemas";
+import { arrivalBody, arrivalEventBody, arrivalsQuery, attachArrivalBody, attachArrivalParams, claimBody, driveParams, historyQuery, operatorEventBody, operatorJobsQuery } from "../operator-schemas";
 import { toArrivalResponse, toOperatorJobResponse } from "../responses";
 import { checkSkipToken, jobKeyOf, pageBody } from "./jobs.handlers";
 
@@ -36,6 +36,22 @@ export const getDriveKey = armHandler(async (request) => {
 /** The copy agent's re-check of the job's storage account, before it touches the account. */
 export const checkLinkedAccess = armHandler(async (request) => {
   return { status: 200, body: await request.services.operator.checkLinkedAccess(jobKeyOf(request)) };
+}, OPERATOR);
+
+/** A copy agent claims a drive before it touches it; 409 DriveClaimed names the holder and the expiry. */
+export const claimDrive = armHandler(async (request) => {
+  const { driveId } = request.params(driveParams);
+  const body = await request.body(claimBody);
+  const { job, claim } = await request.services.operator.claimDrive(jobKeyOf(request), driveId, { agentId: body.agentId, leaseMs: body.leaseDuration.ms, replaces: body.replaces });
+  const drive = job.drives.find((candidate) => candidate.claim === claim)!;
+  return { status: 200, body: { driveId: drive.driveId, agentId: claim.agentId, claimedAt: claim.claimedAt, expiresAt: claim.expiresAt, leaseDuration: body.leaseDuration.text } };
+}, OPERATOR);
+
+/** An operator breaks a drive's claim: its agent stops at its next report, and another may claim the drive. */
+export const breakDriveClaim = armHandler(async (request) => {
+  const { driveId } = request.params(driveParams);
+  const job = await request.services.operator.breakDriveClaim(jobKeyOf(request), driveId);
+  return { status: 200, body: toOperatorJobResponse(job, await request.services.blobUrls([job])) };
 }, OPERATOR);
 
 export const getJobHistory = armHandler(async (request) => {
