@@ -32,6 +32,10 @@ export async function runMaintenance(log: (line: string) => void = () => {}): Pr
   const reconcile = await services.sweep.reconcile(services.settings.reconcilePageSize);
   const report = { sweep, reconcile };
   log(`MaintenanceSweep ${JSON.stringify(report)}`);
+  // A line of its own for each poisoned entry, for an alert to match.
+  for (const poisoned of sweep.poisoned) {
+    log(`MaintenanceSweep poisoned: ${poisoned.entry} failed ${poisoned.failures} time(s), tried again after ${poisoned.retryAfter}: ${poisoned.message}`);
+  }
   return report;
 }
 
