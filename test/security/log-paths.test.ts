@@ -94,6 +94,12 @@ describe("diagnosticsPath on create", () => {
     },
   );
 
+  test("a path over the byte limit (305 non-ASCII characters: 915 bytes) is refused naming its size and the limit", async () => {
+    const sub = newSubscriptionId();
+    const response = await api(service, "PUT", jobUrl(sub, RG, "too-many-bytes"), bodyWithPath(sub, `mylogs/${"漢".repeat(305)}`));
+    expectArmError(response, 400, "InvalidDiagnosticsPath", { target: "properties.diagnosticsPath", message: new RegExp(`922 bytes in UTF-8 once lower-cased, and at most ${MAX_DIAGNOSTICS_PATH_BYTES} bytes are allowed`) });
+  });
+
   test("Create on an existing job with a bad path is refused the same way, and the job is unchanged", async () => {
     const sub = newSubscriptionId();
     await createJob(service, sub, RG, "redefined", bodyWithPath(sub, "mylogs"));
