@@ -250,7 +250,7 @@ export class SweepService {
       try {
         await this.index.recordFailure(entry, { failures, at: now.toISOString(), retryAfter, message }, counter);
       } catch (recordError) {
-        // Unrecorded, it is tried again next run (and counted from 1 again); the run goes on.
+        // Unrecorded, it is tried again next run, its count where it was; the run goes on.
         this.log(`sweep: could not record the failure on ${entry.rowKey}: ${failureMessage(recordError)}`);
       }
       const subject = subjectKeyOf(entry.subject);
@@ -267,6 +267,7 @@ export class SweepService {
         }),
       );
     }
+    if (notices.length === 0) return;
     try {
       await this.publish(notices, report, counter);
     } catch (error) {
