@@ -43,6 +43,10 @@ export async function runMaintenance(log: (line: string) => void = () => {}): Pr
   const arrivals = await services.operator.settleArrivals();
   const report = { sweep, subscriptions, reconcile, arrivals };
   log(`MaintenanceSweep ${JSON.stringify(report)}`);
+  // A line of its own for each poisoned entry, for an alert to match.
+  for (const poisoned of sweep.poisoned) {
+    log(`MaintenanceSweep poisoned: ${poisoned.entry} failed ${poisoned.failures} time(s), tried again after ${poisoned.retryAfter}: ${poisoned.message}`);
+  }
   return report;
 }
 

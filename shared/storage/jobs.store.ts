@@ -13,7 +13,7 @@ import { Job, JobKey } from "../domain/job";
 import { JobFilter } from "../domain/job-filter";
 import { JobState } from "../domain/job-state-machine";
 import type { RecordedJob } from "./deleted-jobs.store";
-import { ConcurrencyError, isNotFound, statusOf } from "./storage-errors";
+import { ConcurrencyError, isNotFound, isStorageUnavailable, statusOf } from "./storage-errors";
 import { deleteAllIfUnchanged, MAX_TRANSACTION_OPERATIONS, readEntity } from "./table-rest";
 
 /**
@@ -303,25 +303,45 @@ export class JobsStore {
 
   /**
    * Deletes jobs of one partition that still have the ETag they were read with: one transaction per
-   * 100, then one by one for a transaction that a changed (or already deleted) job failed. Returns
-   * the row keys deleted; the others were changed meanwhile and stay.
+   * 100, then one by one for a transaction that failed: on a changed (or already deleted) job, or
+   * on one the storage refused, so one job never keeps the others from going. Returns the row keys
+   * deleted, and the failures by row key; the others were changed meanwhile and stay. Once the
+   * storage can't be reached, the jobs not yet deleted fail with that, without further calls.
    */
-  async deleteMany(partitionKey: string, items: { rowKey: string; etag: string }[]): Promise<{ deleted: Set<string>; requests: number }> {
+  async deleteMany(partitionKey: string, items: { rowKey: string; etag: string }[]): Promise<{ deleted: Set<string>; failed: Map<string, unknown>; requests: number }> {
     const deleted = new Set<string>();
+    const failed = new Map<string, unknown>();
     let requests = 0;
+    let unavailable: unknown;
     for (let start = 0; start < items.length; start += MAX_TRANSACTION_OPERATIONS) {
       const chunk = items.slice(start, start + MAX_TRANSACTION_OPERATIONS);
-      requests++;
-      if (await deleteAllIfUnchanged(this.table, chunk.map((item) => ({ partitionKey, ...item })))) {
-        chunk.forEach((item) => deleted.add(item.rowKey));
-        continue;
+      if (unavailable === undefined) {
+        requests++;
+        try {
+          if (await deleteAllIfUnchanged(this.table, chunk.map((item) => ({ partitionKey, ...item })))) {
+            chunk.forEach((item) => deleted.add(item.rowKey));
+            continue;
+          }
+        } catch (error) {
+          // Refused for one job (whose own delete below says which), or storage unreachable.
+          if (isStorageUnavailable(error)) unavailable = error;
+        }
       }
       for (const item of chunk) {
+        if (unavailable !== undefined) {
+          failed.set(item.rowKey, unavailable);
+          continue;
+        }
         requests++;
-        if (await this.deleteIfUnchanged(partitionKey, item.rowKey, item.etag)) deleted.add(item.rowKey);
+        try {
+          if (await this.deleteIfUnchanged(partitionKey, item.rowKey, item.etag)) deleted.add(item.rowKey);
+        } catch (error) {
+          failed.set(item.rowKey, error);
+          if (isStorageUnavailable(error)) unavailable = error;
+        }
       }
     }
-    return { deleted, requests };
+    return { deleted, failed, requests };
   }
 
   /** One page of all jobs in key order, for the bounded reconciliation of the expiry index. */

@@ -273,9 +273,9 @@ export interface SweepParts {
 
 /**
  * The same SweepService the composition root builds, over the suite's storage, with the jobs store
- * given by `makeJobs` (to wrap it) and an optional cap on the entries per run.
+ * given by `makeJobs` (to wrap it), an optional cap on the entries per run and where it logs.
  */
-export function buildSweep(clock: Clock, makeJobs?: (table: TableClient, index: DeadlineWriter) => JobsStore, maxEntries?: number): SweepParts {
+export function buildSweep(clock: Clock, makeJobs?: (table: TableClient, index: DeadlineWriter) => JobsStore, maxEntries?: number, log?: (line: string) => void): SweepParts {
   const settings = getSettings();
   const rules = settings.rules;
   const index = createDeadlineIndex(settings);
@@ -291,6 +291,7 @@ export function buildSweep(clock: Clock, makeJobs?: (table: TableClient, index: 
     rules,
     clock,
     maxEntries ?? settings.sweepMaxEntries,
+    log,
   );
   return { jobs, index, sweep };
 }
