@@ -91,7 +91,7 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
   const messenger = new JobMessenger(queue, jobsStore);
   const subscriptionsStore = new SubscriptionsStore(tables.subscriptions);
   const subscriptions = new SubscriptionService(subscriptionsStore, now, current.auth.mode === "dev");
-  const linkedAccess = new LinkedAccessCheck(accountOwnership(current, subscriptions, customerAccounts));
+  const linkedAccess = new LinkedAccessCheck(accountOwnership(current, subscriptions, customerAccounts), subscriptions);
   return {
     settings: current,
     authenticator: new Authenticator(current.auth, now),

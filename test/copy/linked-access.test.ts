@@ -66,6 +66,21 @@ test("import: the account's subscription moved to another tenant; the drive is f
   await moveDemostoreSubscription(DEV_TENANT);
 });
 
+test("import: the job's own subscription moved to a tenant that does not own the account; refused the same way", async () => {
+  const { drive, entry } = await prepareDrive(driveTool, ["--source", sourceFolder({ "secret.txt": "the new owner's version" }), "--destination", `${victim}/private`]);
+  const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("jobmoved") };
+  await receivedJob(service, job, [entry]);
+  // The job's subscription (and with it the job) now belongs to another tenant; demostore does not.
+  await (await getServices()).subscriptions.notify(job.sub, { state: "Registered", tenantId: "tenant-the-job-moved-to" });
+  const before = await snapshotOfDemostore();
+
+  const run = await runCli(agent, agentArgs(service, job, entry.driveId, drive, tempDir("state")));
+
+  expect(run.code).toBe(4);
+  expect(lastJsonLine(run.stdout)).toMatchObject({ outcome: "Faulted", driveStatus: "LinkedAuthorizationFailed" });
+  expect(await snapshotOfDemostore()).toBe(before);
+});
+
 test("export: the same refusal, and the drive stays empty", async () => {
   const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("movedexp") };
   const driveId = "MOVEDEXP01";
