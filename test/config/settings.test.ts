@@ -71,7 +71,7 @@ describe("parseSettings", () => {
   test("linked access through ARM needs the app's client id, strict tokens and identity-based storage", () => {
     const strictIdentity = {
       AUTH_MODE: "strict",
-      AUTH_ISSUERS: "https://login.microsoftonline.com/t/v2.0",
+      AUTH_ISSUERS: "https://login.microsoftonline.com/0f0e0d0c-0000-4000-8000-000000000001/v2.0",
       AUTH_AUDIENCE: "api://import-export",
       AUTH_JWKS_URI: "https://login.microsoftonline.com/t/discovery/v2.0/keys",
       ImportExportStorage__tableServiceUri: "https://acct.table.core.windows.net",
