@@ -26,7 +26,7 @@ import { jobBlobPrefix, jobHasBlobs } from "../domain/log-blobs";
 import { stateChangeMessages } from "../domain/messages";
 import { applyOperatorEvent } from "../domain/operator-events";
 import { ArrivalsStore } from "../storage/arrivals.store";
-import { JobPage, JobScope, JobsStore, StoredJob } from "../storage/jobs.store";
+import { JobPage, JobScope, JobsContinuation, JobsStore, PageLimits, StoredJob } from "../storage/jobs.store";
 import { DeadlineIndex, IndexEntry } from "../storage/deadline-index.store";
 import { LogBlobStore } from "../storage/log-blobs.store";
 import { ConcurrencyError } from "../storage/storage-errors";
@@ -214,9 +214,9 @@ export class JobService {
 
 
   /** Lists the caller's tenant's jobs only (the tenant is a condition of the table query). */
-  async list(scope: JobScope, filter: JobFilter | undefined, top: number, continuationToken: string | undefined, tenantId: string): Promise<JobPage> {
+  async list(scope: JobScope, filter: JobFilter | undefined, limits: PageLimits, from: JobsContinuation | undefined, tenantId: string): Promise<JobPage> {
     await this.subscriptions.authorize(scope.subscriptionId, tenantId, "read");
-    return this.store.list({ ...scope, tenantId }, filter, top, continuationToken);
+    return this.store.list({ ...scope, tenantId }, filter, limits, from);
   }
 
   async bitLockerKeys(key: JobKey, tenantId: string): Promise<{ driveId: string; bitLockerKey: string }[]> {
