@@ -43,7 +43,7 @@ interface Bucket {
  * back full, so forgetting the least recently used loses nothing unless this many subscriptions
  * called within those seconds.
  */
-const MAX_BUCKETS = 10_000;
+export const MAX_BUCKETS = 10_000;
 
 export class SubscriptionThrottle {
   /** By kind and scope, least recently used first (a Map keeps insertion order; a use re-inserts). */
@@ -85,7 +85,10 @@ export class SubscriptionThrottle {
     const running = this.listsRunning.get(scope) ?? 0;
     if (running >= this.settings.concurrentLists) return undefined;
     this.listsRunning.set(scope, running + 1);
+    let ended = false;
     return () => {
+      if (ended) return;
+      ended = true;
       const left = (this.listsRunning.get(scope) ?? 1) - 1;
       if (left > 0) this.listsRunning.set(scope, left);
       else this.listsRunning.delete(scope);

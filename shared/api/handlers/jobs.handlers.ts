@@ -45,15 +45,21 @@ export const listBitLockerKeys = armHandler(async (request) => {
   return { status: 200, body: { value: keys } };
 });
 
-export const listJobsBySubscription = armHandler(async (request) => {
-  const { subscriptionId } = request.params(subscriptionParams);
-  return listJobs(request, { subscriptionId });
-});
+export const listJobsBySubscription = armHandler(
+  async (request) => {
+    const { subscriptionId } = request.params(subscriptionParams);
+    return listJobs(request, { subscriptionId });
+  },
+  { list: true },
+);
 
-export const listJobsByResourceGroup = armHandler(async (request) => {
-  const { subscriptionId, resourceGroupName } = request.params(resourceGroupParams);
-  return listJobs(request, { subscriptionId, resourceGroup: resourceGroupName });
-});
+export const listJobsByResourceGroup = armHandler(
+  async (request) => {
+    const { subscriptionId, resourceGroupName } = request.params(resourceGroupParams);
+    return listJobs(request, { subscriptionId, resourceGroup: resourceGroupName });
+  },
+  { list: true },
+);
 
 async function listJobs(request: ArmRequest, scope: JobScope) {
   const query = request.query(listQuery);
