@@ -380,8 +380,8 @@ export class JobsStore {
       // After a job: the rest of its partition, then the partitions after it (each a range query;
       // one filter with `or` would be a scan from the start of the range on every page).
       const { partitionKey, rowKey } = from.after;
-      more = await this.fill(page, `(${filter}) and ${odata`PartitionKey eq ${partitionKey} and RowKey gt ${rowKey}`}`);
-      more = page.full ? true : await this.fill(page, `(${filter}) and ${odata`PartitionKey gt ${partitionKey}`}`);
+      await this.fill(page, `(${filter}) and ${odata`PartitionKey eq ${partitionKey} and RowKey gt ${rowKey}`}`);
+      more = page.full || (await this.fill(page, `(${filter}) and ${odata`PartitionKey gt ${partitionKey}`}`));
     } else {
       more = await this.fill(page, filter, from?.tableToken);
     }
