@@ -60,8 +60,21 @@ function tenantToken(tenantId: string): string {
   return `${encode({ alg: "none", typ: "JWT" })}.${encode({ tid: tenantId, oid: `bench-${tenantId}` })}.`;
 }
 
-/** A request whose body is read and dropped (a noisy client's 12 MB pages must not cost this process their parsing). */
-function send(url: string, method: string, token: string, body?: unknown): Promise<{ status: number; bytes: number; retryAfter?: string }> {
+/**
+ * A request whose body is read and dropped (a noisy client's 12 MB pages must not cost this process
+ * their parsing); once more on a kept-alive socket the server closed meanwhile (every call here is
+ * idempotent).
+ */
+async function send(url: string, method: string, token: string, body?: unknown): Promise<{ status: number; bytes: number; retryAfter?: string }> {
+  try {
+    return await sendOnce(url, method, token, body);
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ECONNRESET") throw error;
+    return sendOnce(url, method, token, body);
+  }
+}
+
+function sendOnce(url: string, method: string, token: string, body?: unknown): Promise<{ status: number; bytes: number; retryAfter?: string }> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(payload ? { "content-type": "application/json", "content-length": String(Buffer.byteLength(payload)) } : {}) };
   return new Promise((resolve, reject) => {
@@ -114,9 +127,13 @@ interface Tenants {
   quiet: { sub: string; token: string };
 }
 
-/** The quiet tenant's Gets, one at a time, one every QUIET_INTERVAL_MS for `ms`: their latencies, sorted. */
-async function quietGets(service: string, tenants: Tenants, ms: number): Promise<number[]> {
+/**
+ * The quiet tenant's Gets, one at a time, one every QUIET_INTERVAL_MS for `ms`: their latencies,
+ * sorted, and how many were not a 200.
+ */
+async function quietGets(service: string, tenants: Tenants, ms: number): Promise<{ latencies: number[]; failed: number }> {
   const latencies: number[] = [];
+  let failed = 0;
   const url = jobUrl(service, tenants.quiet.sub, "quiet-job");
   const started = performance.now();
   for (let i = 0; performance.now() - started < ms; i++) {
@@ -125,15 +142,15 @@ async function quietGets(service: string, tenants: Tenants, ms: number): Promise
     const t = performance.now();
     const { status } = await send(url, "GET", tenants.quiet.token);
     latencies.push(performance.now() - t);
-    if (status !== 200) throw new Error(`the quiet tenant's Get answered ${status}`);
+    if (status !== 200) failed++;
   }
-  return latencies.sort((a, b) => a - b);
+  return { latencies: latencies.sort((a, b) => a - b), failed };
 }
 
 /** The noisy tenant's workers, listing until stopped; what they were answered. */
 function startNoise(service: string, tenants: Tenants) {
   const listUrl = `${service}/subscriptions/${tenants.noisy.sub}/providers/Microsoft.ImportExport/jobs?api-version=2021-01-01`;
-  const answered = { ok: 0, throttled: 0, bytes: 0, largest: 0 };
+  const answered = { ok: 0, throttled: 0, failed: 0, bytes: 0, largest: 0 };
   let running = true;
   const workers = Array.from({ length: NOISY_WORKERS }, async () => {
     while (running) {
@@ -147,7 +164,7 @@ function startNoise(service: string, tenants: Tenants) {
         // As the Azure SDKs' retry policies do; a client that ignores it is stopped by the same cheap 429.
         await new Promise((resolve) => setTimeout(resolve, Number(retryAfter ?? "1") * 1000));
       } else {
-        throw new Error(`the noisy tenant's list answered ${status}`);
+        answered.failed++; // the issue's 503s (storage timeouts) when nothing bounds the lists
       }
     }
   });
@@ -163,13 +180,15 @@ function startNoise(service: string, tenants: Tenants) {
 interface Measured {
   alone: number[][];
   noisy: number[][];
-  answered: { ok: number; throttled: number; bytes: number; largest: number };
+  /** The quiet tenant's Gets that were not a 200. */
+  quietFailed: number;
+  answered: { ok: number; throttled: number; failed: number; bytes: number; largest: number };
 }
 
 /** Rounds of the quiet tenant alone, then under noise (one warm-up pair discarded). */
 async function measure(service: string, tenants: Tenants, options: NoisyOptions): Promise<Measured> {
   const roundMs = Math.max(options.roundMs * 2, 3000);
-  const result: Measured = { alone: [], noisy: [], answered: { ok: 0, throttled: 0, bytes: 0, largest: 0 } };
+  const result: Measured = { alone: [], noisy: [], quietFailed: 0, answered: { ok: 0, throttled: 0, failed: 0, bytes: 0, largest: 0 } };
   for (let round = 0; round <= options.rounds; round++) {
     const alone = await quietGets(service, tenants, roundMs);
     const noise = startNoise(service, tenants);
@@ -177,12 +196,14 @@ async function measure(service: string, tenants: Tenants, options: NoisyOptions)
     await new Promise((resolve) => setTimeout(resolve, 500));
     const noisy = await quietGets(service, tenants, roundMs);
     await noise.stop();
+    agent.destroy(); // the idle sockets would be closed by the server during the wait below
     // Buckets refill between rounds, so every round starts from the same state.
     await new Promise((resolve) => setTimeout(resolve, 10_000));
     if (round === 0) continue;
-    result.alone.push(alone);
-    result.noisy.push(noisy);
-    for (const key of ["ok", "throttled", "bytes"] as const) result.answered[key] += noise.answered[key];
+    result.alone.push(alone.latencies);
+    result.noisy.push(noisy.latencies);
+    result.quietFailed += alone.failed + noisy.failed;
+    for (const key of ["ok", "throttled", "failed", "bytes"] as const) result.answered[key] += noise.answered[key];
     result.answered.largest = Math.max(result.answered.largest, noise.answered.largest);
   }
   return result;
@@ -243,7 +264,9 @@ export async function benchNoisy(options: NoisyOptions, startService: StartServi
       met: configured ? ratio <= P99_RATIO_TARGET : undefined,
       note:
         `p50 noisy ${spread(p(measured.noisy, 50)).median.toFixed(2)} ms, alone ${spread(p(measured.alone, 50)).median.toFixed(2)} ms; ` +
-        `${NOISY_WORKERS} concurrent lists of ${NOISY_JOBS} jobs of ~120 KB: ${answered.ok} answered 200 (largest page ${(answered.largest / 2 ** 20).toFixed(1)} MiB), ${answered.throttled} answered 429` +
+        `the quiet tenant's Gets not answered 200: ${measured.quietFailed}; ` +
+        `${NOISY_WORKERS} concurrent lists of ${NOISY_JOBS} jobs of ~120 KB: ${answered.ok} answered 200 (largest page ${(answered.largest / 2 ** 20).toFixed(1)} MiB), ` +
+        `${answered.throttled} 429, ${answered.failed} other` +
         (configured ? "" : "; informational: throttling, the list cap and the page bound lifted by settings, as before issue 20"),
     });
   }

@@ -158,6 +158,14 @@ export interface HistoryArchiver {
  * `historyArchive`, jobs keep their whole history.
  */
 export class JobsStore {
+  /**
+   * The average size of the jobs the last page of each subscription's list held (the operators'
+   * lists under one name), so the next list asks the table for about as many as its page can hold
+   * rather than `top` of them: read, parsed and held, 100 jobs of 120 KB are 12 MB, for a page that
+   * returns a third of them. The least recently used beyond `MAX_SIZE_HINTS` are forgotten.
+   */
+  private readonly sizeHints = new Map<string, number>();
+
   constructor(
     private readonly table: TableClient,
     private readonly deadlines?: DeadlineWriter,
@@ -355,7 +363,7 @@ export class JobsStore {
    */
   async list(scope: JobScope, filter: JobFilter | undefined, limits: PageLimits, from?: JobsContinuation): Promise<JobPage> {
     const query = [scopeFilter(scope), filter ? toTableFilter(filter) : undefined].filter(Boolean).map((part) => `(${part})`).join(" and ");
-    return this.query(query, limits, from);
+    return this.query(query, limits, from, scope.subscriptionId.toLowerCase());
   }
 
   /**
@@ -363,7 +371,7 @@ export class JobsStore {
    * flag columns. It scans partitions, so it is for the console's queues, not for the API's hot path.
    */
   async listForOperators(query: OperatorJobQuery, limits: PageLimits, from?: JobsContinuation): Promise<JobPage> {
-    return this.query(operatorFilter(query), limits, from);
+    return this.query(operatorFilter(query), limits, from, "operator");
   }
 
   /**
@@ -371,10 +379,11 @@ export class JobsStore {
    * (their documents as stored, in UTF-8), but always one if there is one. Table Storage may return
    * short pages; this keeps asking until the page is full or the query is exhausted. The page's
    * `next` resumes after its last job: a page cut by bytes ends inside the table's page, and the
-   * table's own token points past the table's whole page.
+   * table's own token points past the table's whole page. `hintKey` names whose jobs these are (see
+   * `sizeHints`).
    */
-  private async query(filter: string, limits: PageLimits, from?: JobsContinuation): Promise<JobPage> {
-    const page = new PageBuilder(limits);
+  private async query(filter: string, limits: PageLimits, from: JobsContinuation | undefined, hintKey: string): Promise<JobPage> {
+    const page = new PageBuilder(limits, this.sizeHints.get(hintKey));
     let more: boolean;
     if (from && "after" in from) {
       // After a job: the rest of its partition, then the partitions after it (each a range query;
@@ -385,6 +394,12 @@ export class JobsStore {
     } else {
       more = await this.fill(page, filter, from?.tableToken);
     }
+    const average = page.averageBytes;
+    if (average !== undefined) {
+      this.sizeHints.delete(hintKey);
+      if (this.sizeHints.size >= MAX_SIZE_HINTS) this.sizeHints.delete(this.sizeHints.keys().next().value!);
+      this.sizeHints.set(hintKey, average);
+    }
     const last = page.keys[page.keys.length - 1];
     return { jobs: page.jobs, next: more && last ? { after: last } : undefined };
   }
@@ -393,7 +408,7 @@ export class JobsStore {
   private async fill(page: PageBuilder, filter: string, continuationToken?: string): Promise<boolean> {
     let token = continuationToken;
     do {
-      const pages = this.table.listEntities<ListedEntity>({ queryOptions: { filter, select: LISTED_COLUMNS } }).byPage({ maxPageSize: page.room, continuationToken: token });
+      const pages = this.table.listEntities<ListedEntity>({ queryOptions: { filter, select: LISTED_COLUMNS } }).byPage({ maxPageSize: page.toRead, continuationToken: token });
       const { value: tablePage } = await pages.next();
       if (!tablePage) return false;
       for (const entity of tablePage as TableEntityResult<ListedEntity>[]) {
@@ -408,6 +423,9 @@ export class JobsStore {
 type ListedEntity = JobDocumentColumns & { partitionKey: string; rowKey: string };
 const LISTED_COLUMNS = ["PartitionKey", "RowKey", ...DOCUMENT_COLUMNS];
 
+/** Subscriptions whose jobs' size a store remembers (see `JobsStore.sizeHints`). */
+const MAX_SIZE_HINTS = 10_000;
+
 /** A page of a list being filled: its jobs in key order, their keys, and its room by count and bytes. */
 class PageBuilder {
   readonly jobs: Job[] = [];
@@ -415,10 +433,29 @@ class PageBuilder {
   private bytes = 0;
   private cut = false;
 
-  constructor(private readonly limits: PageLimits) {}
+  /** `expectedBytes`: the size of a job, as the last page of the same list found it. */
+  constructor(
+    private readonly limits: PageLimits,
+    private readonly expectedBytes?: number,
+  ) {}
 
   get room(): number {
     return this.limits.top - this.jobs.length;
+  }
+
+  get averageBytes(): number | undefined {
+    return this.jobs.length > 0 ? this.bytes / this.jobs.length : undefined;
+  }
+
+  /**
+   * How many entities to ask the table for next: the room left, or, when the jobs are large (by
+   * this page's average so far, else the last page's), as many as the bytes left hold and one more,
+   * the one that tells the page it is full.
+   */
+  get toRead(): number {
+    const average = this.averageBytes ?? this.expectedBytes;
+    if (!average) return this.room;
+    return Math.max(1, Math.min(this.room, Math.floor((this.limits.maxBytes - this.bytes) / average) + 1));
   }
 
   get full(): boolean {

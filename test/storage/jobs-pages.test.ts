@@ -139,3 +139,60 @@ test("resuming after a job of another subscription's partition lists nothing of 
     expect(page.jobs.map((job) => job.key.name)).not.toContain("secret");
   }
 });
+
+test("a list reads about what its page holds: once a subscription's jobs are known to be large, it asks the table for only as many as fit", async () => {
+  const subscriptionId = randomUUID();
+  const jobs = Array.from({ length: 30 }, (_, i) => jobOfSize(subscriptionId, "rg", `job${String(i).padStart(2, "0")}`, 8000));
+  await seed(jobs);
+  const maxBytes = 5 * documentBytes(jobs[0]);
+  const asked: (number | undefined)[] = [];
+  const listEntities = table.listEntities.bind(table);
+  const spy = jest.spyOn(table, "listEntities").mockImplementation((options) => {
+    const iterator = listEntities(options);
+    const byPage = iterator.byPage.bind(iterator);
+    iterator.byPage = (settings) => {
+      asked.push(settings?.maxPageSize);
+      return byPage(settings);
+    };
+    return iterator;
+  });
+  try {
+    const first = await store.list({ subscriptionId }, undefined, { top: 100, maxBytes });
+    const firstAsked = asked.splice(0);
+    const second = await store.list({ subscriptionId }, undefined, { top: 100, maxBytes }, first.next);
+    const third = await store.list({ subscriptionId }, undefined, { top: 100, maxBytes });
+
+    expect(first.jobs).toHaveLength(5);
+    expect(firstAsked).toEqual([100]);
+    // Five fit, a sixth tells the page where it ends: 6 entities a request, not 100.
+    expect(asked).toEqual([6, 6]);
+    expect(second.jobs.map((job) => job.key.name)).toEqual(["job05", "job06", "job07", "job08", "job09"]);
+    expect(third.jobs).toHaveLength(5);
+  } finally {
+    spy.mockRestore();
+  }
+});
+
+test("small jobs still come a whole $top page in one request", async () => {
+  const subscriptionId = randomUUID();
+  await seed(Array.from({ length: 12 }, (_, i) => jobOfSize(subscriptionId, "rg", `job${String(i).padStart(2, "0")}`, 0)));
+  const asked: (number | undefined)[] = [];
+  const listEntities = table.listEntities.bind(table);
+  const spy = jest.spyOn(table, "listEntities").mockImplementation((options) => {
+    const iterator = listEntities(options);
+    const byPage = iterator.byPage.bind(iterator);
+    iterator.byPage = (settings) => {
+      asked.push(settings?.maxPageSize);
+      return byPage(settings);
+    };
+    return iterator;
+  });
+  try {
+    await store.list({ subscriptionId }, undefined, { top: 10, maxBytes: 4 * 1024 * 1024 });
+    const page = await store.list({ subscriptionId }, undefined, { top: 10, maxBytes: 4 * 1024 * 1024 });
+    expect(page.jobs).toHaveLength(10);
+    expect(asked).toEqual([10, 10]);
+  } finally {
+    spy.mockRestore();
+  }
+});
