@@ -44,8 +44,8 @@ describe("parseSettings", () => {
       maxRequestBodyBytes: 256 * 1024,
       locationsFile: undefined,
       storageTimeoutMs: 10_000,
-      throttle: { reads: { size: 250, refillPerSecond: 25 }, writes: { size: 200, refillPerSecond: 10 }, concurrentLists: 4 },
-      listPageMaxBytes: 4 * 1024 * 1024,
+      throttle: { reads: { size: 250, refillPerSecond: 25 }, writes: { size: 200, refillPerSecond: 10 }, concurrentLists: 2 },
+      listPageMaxBytes: 1024 * 1024,
       auth: { mode: "dev", issuers: [], audience: undefined, jwksUri: undefined, operatorRole: "ImportExport.Operator" },
       customerAccounts: { blobEndpointTemplate: "https://{account}.blob.core.windows.net", keys: {}, check: false },
     });
