@@ -4,6 +4,7 @@
  * bad setting stops start-up with its name in the message.
  */
 import { Authenticator } from "../auth/authenticator";
+import { SubscriptionThrottle } from "../auth/subscription-throttle";
 import { parseSettings, Settings } from "../config/settings";
 import { Clock, systemClock } from "../domain/clock";
 import { LocationCatalog } from "../domain/locations";
@@ -33,6 +34,8 @@ import { SubscriptionsStore } from "../storage/subscriptions.store";
 export interface Services {
   settings: Settings;
   authenticator: Authenticator;
+  /** Each subscription's request budget, per process (see subscription-throttle.ts). */
+  throttle: SubscriptionThrottle;
   clock: Clock;
   locations: LocationCatalog;
   jobs: JobService;
@@ -95,6 +98,7 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
   return {
     settings: current,
     authenticator: new Authenticator(current.auth, now),
+    throttle: new SubscriptionThrottle(current.throttle, now),
     clock: now,
     locations,
     jobs: new JobService(jobsStore, arrivals, logs, messenger, index, locations, rules, now, subscriptions, linkedAccess, new CustomerAccountCheck(customerAccounts, { probe: current.customerAccounts.check, timeoutMs: current.storageTimeoutMs })),

@@ -11,6 +11,7 @@
 import { z } from "zod";
 import type { AuthSettings } from "../auth/authenticator";
 import { configuredIssuerProblem } from "../auth/issuers";
+import type { ThrottleSettings } from "../auth/subscription-throttle";
 import type { MaintenanceRules } from "../domain/deadlines";
 import { parseIsoDuration } from "../domain/duration";
 import { customerAccountSettingsSchema, toCustomerAccountSettings } from "./customer-accounts";
@@ -81,6 +82,14 @@ const settingsSchema = z
     MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(256 * 1024),
     LOCATIONS_FILE: z.string().min(1).optional(),
     STORAGE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    // ARM's own limits per subscription (a bucket of 250 reads refilled at 25 a second, 200 writes at 10).
+    THROTTLE_READ_BUCKET: z.coerce.number().int().min(1).max(1_000_000).default(250),
+    THROTTLE_READ_REFILL_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(25),
+    THROTTLE_WRITE_BUCKET: z.coerce.number().int().min(1).max(1_000_000).default(200),
+    THROTTLE_WRITE_REFILL_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(10),
+    THROTTLE_CONCURRENT_LISTS: z.coerce.number().int().min(1).max(10_000).default(2),
+    // A page of a list ends before its jobs pass this many bytes (README, API: Lists).
+    LIST_PAGE_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     // Where clients reach the service (ARM's endpoint, a gateway): links in responses are built on it.
     PUBLIC_BASE_URL: z.preprocess(
       emptyAsMissing,
@@ -170,6 +179,13 @@ const settingsSchema = z
     maxRequestBodyBytes: raw.MAX_REQUEST_BODY_BYTES,
     locationsFile: raw.LOCATIONS_FILE,
     storageTimeoutMs: raw.STORAGE_TIMEOUT_MS,
+    /** Each subscription's request budget (shared/auth/subscription-throttle.ts). */
+    throttle: {
+      reads: { size: raw.THROTTLE_READ_BUCKET, refillPerSecond: raw.THROTTLE_READ_REFILL_PER_SECOND },
+      writes: { size: raw.THROTTLE_WRITE_BUCKET, refillPerSecond: raw.THROTTLE_WRITE_REFILL_PER_SECOND },
+      concurrentLists: raw.THROTTLE_CONCURRENT_LISTS,
+    } satisfies ThrottleSettings,
+    listPageMaxBytes: raw.LIST_PAGE_MAX_BYTES,
     /** Links in responses are built on it when set (see `PUBLIC_BASE_URL`). */
     publicBaseUrl: raw.PUBLIC_BASE_URL,
     auth: {

@@ -44,6 +44,8 @@ describe("parseSettings", () => {
       maxRequestBodyBytes: 256 * 1024,
       locationsFile: undefined,
       storageTimeoutMs: 10_000,
+      throttle: { reads: { size: 250, refillPerSecond: 25 }, writes: { size: 200, refillPerSecond: 10 }, concurrentLists: 2 },
+      listPageMaxBytes: 1024 * 1024,
       auth: { mode: "dev", issuers: [], audience: undefined, jwksUri: undefined, operatorRole: "ImportExport.Operator" },
       customerAccounts: { blobEndpointTemplate: "https://{account}.blob.core.windows.net", keys: {}, check: false, subscriptions: {} },
       linkedAccess: { kind: "registry" },
@@ -102,6 +104,12 @@ describe("parseSettings", () => {
       MAX_REQUEST_BODY_BYTES: "2048",
       LOCATIONS_FILE: "/etc/locations.json",
       STORAGE_TIMEOUT_MS: "500",
+      THROTTLE_READ_BUCKET: "10",
+      THROTTLE_READ_REFILL_PER_SECOND: "0.5",
+      THROTTLE_WRITE_BUCKET: "3",
+      THROTTLE_WRITE_REFILL_PER_SECOND: "2",
+      THROTTLE_CONCURRENT_LISTS: "1",
+      LIST_PAGE_MAX_BYTES: "65536",
     });
     expect(settings).toMatchObject({
       jobsTableName: "jobs2",
@@ -110,7 +118,20 @@ describe("parseSettings", () => {
       maxRequestBodyBytes: 2048,
       locationsFile: "/etc/locations.json",
       storageTimeoutMs: 500,
+      throttle: { reads: { size: 10, refillPerSecond: 0.5 }, writes: { size: 3, refillPerSecond: 2 }, concurrentLists: 1 },
+      listPageMaxBytes: 65536,
     });
+  });
+
+  test.each([
+    ["THROTTLE_READ_BUCKET", "0"],
+    ["THROTTLE_WRITE_BUCKET", "2.5"],
+    ["THROTTLE_READ_REFILL_PER_SECOND", "0"],
+    ["THROTTLE_WRITE_REFILL_PER_SECOND", "-1"],
+    ["THROTTLE_CONCURRENT_LISTS", "none"],
+    ["LIST_PAGE_MAX_BYTES", "100"],
+  ])("a bad throttling or page limit in %s (%j) stops with an error naming it", (name, value) => {
+    expect(settingsError({ ...BASE, [name]: value }).message).toContain(name);
   });
 
   test("SWEEP_SCHEDULE is checked as the Functions host reads NCRONTAB: a schedule it would refuse names the setting", () => {
