@@ -189,3 +189,57 @@ test("a Function App on Flex Consumption, HTTPS only, with a managed identity, o
   expect(storage.value).toContain("variables('hostStorageName')");
   expect(resource("Microsoft.Storage/storageAccounts/blobServices/containers")[0].name).toContain("variables('deploymentContainerName')");
 });
+
+/**
+ * What Microsoft lists as deprecated on Flex Consumption ("Flex Consumption plan deprecations" in
+ * the Functions app settings reference): app settings and site properties that Flex ignores, has
+ * moved into `functionAppConfig`, or does not support. Regression (issue 22): the template set
+ * `siteConfig.ftpsState`, deprecated there ("FTPS not supported"), which Microsoft's Flex samples never set.
+ */
+const FLEX_DEPRECATED_SETTINGS = [
+  "ENABLE_ORYX_BUILD",
+  "FUNCTIONS_EXTENSION_VERSION",
+  "FUNCTIONS_WORKER_RUNTIME",
+  "FUNCTIONS_WORKER_RUNTIME_VERSION",
+  "FUNCTIONS_MAX_HTTP_CONCURRENCY",
+  "FUNCTIONS_WORKER_PROCESS_COUNT",
+  "FUNCTIONS_WORKER_DYNAMIC_CONCURRENCY_ENABLED",
+  "SCM_DO_BUILD_DURING_DEPLOYMENT",
+  "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+  "WEBSITE_CONTENTOVERVNET",
+  "WEBSITE_CONTENTSHARE",
+  "WEBSITE_DNS_SERVER",
+  "WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT",
+  "WEBSITE_NODE_DEFAULT_VERSION",
+  "WEBSITE_RUN_FROM_PACKAGE",
+  "WEBSITE_SKIP_CONTENTSHARE_VALIDATION",
+  "WEBSITE_VNET_ROUTE_ALL",
+];
+const FLEX_DEPRECATED_PROPERTIES = [
+  "alwaysOn",
+  "containerSize",
+  "ftpsState",
+  "isReserved",
+  "IsXenon",
+  "javaVersion",
+  "LinuxFxVersion",
+  "netFrameworkVersion",
+  "powerShellVersion",
+  "functionAppScaleLimit",
+  "preWarmedInstanceCount",
+  "use32BitWorkerProcess",
+  "vnetBackupRestoreEnabled",
+  "vnetContentShareEnabled",
+  "vnetImagePullEnabled",
+  "vnetRouteAllEnabled",
+  "windowsFxVersion",
+];
+
+test("the Function App sets none of the settings and site properties Flex Consumption deprecates", () => {
+  const deprecatedSettings = new Set(FLEX_DEPRECATED_SETTINGS.map((name) => name.toLowerCase()));
+  expect(appSettings.map((setting) => setting.name).filter((name) => deprecatedSettings.has(name.toLowerCase()))).toEqual([]);
+  // Site properties are case-insensitive in ARM; they may sit on the site's properties or in siteConfig.
+  const deprecatedProperties = new Set(FLEX_DEPRECATED_PROPERTIES.map((name) => name.toLowerCase()));
+  const set = [...Object.keys(site.properties), ...Object.keys(site.properties.siteConfig)].filter((name) => deprecatedProperties.has(name.toLowerCase()));
+  expect(set).toEqual([]);
+});
