@@ -61,11 +61,12 @@ function sourceFiles(folder: string): string[] {
 test("the app settings pass the settings schema as in Azure: strict auth, storage through the managed identity", () => {
   // WEBSITE_INSTANCE_ID is set by App Service on every Azure host.
   const settings = parseSettings({ ...deployedEnvironment, WEBSITE_INSTANCE_ID: "azure-instance" });
-  expect(settings.auth).toMatchObject({ mode: "strict", audience: parameterValues.authAudience, jwksUri: parameterValues.authJwksUri });
+  // Both audiences Entra writes for the app: its app ID URI (v1 tokens) and its client id (v2 tokens).
+  expect(settings.auth).toMatchObject({ mode: "strict", audiences: [parameterValues.authAudience, parameterValues.authClientId], jwksUri: parameterValues.authJwksUri });
   expect(settings.auth.issuers.length).toBeGreaterThan(0);
   expect(settings.customerAccounts).toMatchObject({ keys: {}, check: true, subscriptions: {} });
   // The managed identity reaches any account that granted it a role, so ownership is ARM's answer for the caller.
-  expect(settings.linkedAccess).toEqual({ kind: "arm", clientId: parameterValues.linkedAccessClientId, armEndpoint: "https://management.azure.com/", authorityHost: "https://login.microsoftonline.com/" });
+  expect(settings.linkedAccess).toEqual({ kind: "arm", clientId: parameterValues.authClientId, armEndpoint: "https://management.azure.com/", authorityHost: "https://login.microsoftonline.com/" });
   expect(settings.storage).toEqual({
     kind: "identity",
     tableServiceUri: "https://statestoragename.table.core.windows.net/",
@@ -84,7 +85,7 @@ test("every setting of local.settings.sample.json is deployed, with its sample v
     AzureWebJobsStorage: ["AzureWebJobsStorage__credential", "AzureWebJobsStorage__blobServiceUri", "AzureWebJobsStorage__queueServiceUri", "AzureWebJobsStorage__tableServiceUri"],
     ImportExportStorage: ["ImportExportStorage__credential", "ImportExportStorage__tableServiceUri", "ImportExportStorage__blobServiceUri", "ImportExportStorage__queueServiceUri"],
   };
-  const fromParameters = ["AUTH_MODE", "AUTH_ISSUERS", "AUTH_AUDIENCE", "AUTH_JWKS_URI", "AUTH_OPERATOR_ROLE", "LINKED_ACCESS_CLIENT_ID", "LINKED_ACCESS_ARM_ENDPOINT", "LINKED_ACCESS_AUTHORITY_HOST"];
+  const fromParameters = ["AUTH_MODE", "AUTH_ISSUERS", "AUTH_AUDIENCE", "AUTH_CLIENT_ID", "AUTH_JWKS_URI", "AUTH_OPERATOR_ROLE", "LINKED_ACCESS_ARM_ENDPOINT", "LINKED_ACCESS_AUTHORITY_HOST"];
   // Customers' accounts: Azure's endpoints, reached with the app's identity (no keys), not Azurite's;
   // Create refuses an account that does not exist or has not granted the identity its role.
   // Ownership of a job's account is ARM's answer for the caller, not a local registry.
