@@ -5,6 +5,8 @@
  * exits 1, and the job is still removed. (Its command line: smoke-usage.test.ts.)
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { RestError } from "@azure/core-rest-pipeline";
@@ -31,13 +33,14 @@ const OPERATOR_STEPS = ["operator.getJob", "jobs.update (shipped)", "operator.ev
 const DELETE_STEPS = ["jobs.delete", "jobs.get (deleted)"];
 
 let service: TestService;
+let tls: { key: string; cert: string };
 let certificate: string;
 let folder: string;
 let certificateFile: string;
 let smoke: string;
 
 beforeAll(async () => {
-  const tls = await selfSignedCertificate(1);
+  tls = await selfSignedCertificate(1);
   certificate = tls.cert;
   service = await startTestService({}, tls);
   folder = mkdtempSync(path.join(tmpdir(), "smoke-"));
@@ -64,8 +67,8 @@ function summaryOf(run: CliRun): Summary {
 }
 
 /** The smoke test against the service, for `subscription`, with these flags besides. */
-function runSmoke(subscription: string, flags: string[]): Promise<CliRun> {
-  return runCli(smoke, ["--base-url", service.url, "--subscription", subscription, "--storage-account-id", storageAccountId(subscription), "--ca", certificateFile, ...flags], { timeoutMs: 60_000 });
+function runSmoke(subscription: string, flags: string[], baseUrl = service.url): Promise<CliRun> {
+  return runCli(smoke, ["--base-url", baseUrl, "--subscription", subscription, "--storage-account-id", storageAccountId(subscription), "--ca", certificateFile, ...flags], { timeoutMs: 60_000 });
 }
 
 /** Whether the job is there, asked through the SDK as a customer. */
@@ -120,6 +123,69 @@ test("a failure after the job exists names its step and why, exits 1, runs nothi
   expect(summary).toMatchObject({ result: "failed", failedStep: "operator.getJob", job: { deleted: true } });
   expect(summary.steps.map((step) => [step.step, step.ok])).toEqual([...CUSTOMER_STEPS.map((step) => [step, true]), ["operator.getJob", false]]);
   expect(await jobExists(subscription, summary.job.resourceGroup, summary.job.name)).toBe(false);
+});
+
+/**
+ * An HTTPS proxy in front of the service that answers the requests `failing` picks (the first
+ * `times` of them) with a 503 in ARM's error shape, as a service whose storage is not reachable yet
+ * does, and forwards the rest.
+ */
+async function failingProxy(failing: (method: string, url: string, body: string) => boolean, times = 1): Promise<{ url: string; close(): Promise<void> }> {
+  let failures = 0;
+  const target = new URL(service.url);
+  const server = https.createServer(tls, (request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const body = Buffer.concat(chunks);
+      if (failures < times && failing(request.method!, request.url!, body.toString("utf8"))) {
+        failures++;
+        response.writeHead(503, { "content-type": "application/json", "x-ms-request-id": "proxy-503" });
+        response.end(JSON.stringify({ error: { code: "StorageUnavailable", message: "The service's storage is not reachable." } }));
+        return;
+      }
+      const forwarded = https.request({ host: target.hostname, port: target.port, path: request.url, method: request.method, headers: { ...request.headers, host: target.host }, ca: tls.cert }, (answer) => {
+        response.writeHead(answer.statusCode!, answer.headers);
+        answer.pipe(response);
+      });
+      forwarded.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+test("a failure once the job has shipped: the cleanup takes it through the operator API to Completed, then deletes it", async () => {
+  const subscription = newSubscriptionId();
+  const proxy = await failingProxy((method, url, body) => method === "POST" && url.endsWith("/events") && body.includes("PackageReceived"));
+  try {
+    const run = await runSmoke(subscription, ["--token", DEV_TOKENS.customer, "--operator-token", DEV_TOKENS.operator], proxy.url);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^ {2}FAIL {2}operator\.event PackageReceived +\d+ ms {2}503 StorageUnavailable: The service's storage is not reachable\. \(request id proxy-503\)$/m);
+    expect(run.stdout).toMatch(/hint: the service can't reach its storage yet: on a first deployment the role assignments take a few minutes/);
+    expect(run.stdout).toMatch(/^ {2}ok {4}cleanup: jobs\.delete +\d+ ms/m);
+    const summary = summaryOf(run);
+    expect(summary).toMatchObject({ result: "failed", failedStep: "operator.event PackageReceived", job: { deleted: true } });
+    expect(await jobExists(subscription, summary.job.resourceGroup, summary.job.name)).toBe(false);
+  } finally {
+    await proxy.close();
+  }
+});
+
+test("a job the cleanup cannot remove is reported with where it was left and why, and the run fails", async () => {
+  const subscription = newSubscriptionId();
+  // Every operator event refused: the job, shipped, can reach neither Completed nor a delete.
+  const proxy = await failingProxy((method, url) => method === "POST" && url.endsWith("/events"), Infinity);
+  try {
+    const run = await runSmoke(subscription, ["--token", DEV_TOKENS.customer, "--operator-token", DEV_TOKENS.operator], proxy.url);
+    expect(run.code).toBe(1);
+    const summary = summaryOf(run);
+    expect(summary).toMatchObject({ result: "failed", failedStep: "operator.event PackageReceived", job: { deleted: false, state: "Shipping" } });
+    expect(run.stdout).toContain(`left behind: job importexport-smoke/${summary.job.name} in state Shipping: 503 StorageUnavailable`);
+    expect(await jobExists(subscription, summary.job.resourceGroup, summary.job.name)).toBe(true);
+  } finally {
+    await proxy.close();
+  }
 });
 
 test("a refused token fails the first step, 401 with the service's code, and nothing is created", async () => {
