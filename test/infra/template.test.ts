@@ -170,7 +170,7 @@ test("the service's storage settings name the state account, the host's the host
   expect(deployedEnvironment.ImportExportStorage__credential).toBe("managedidentity");
 });
 
-test("a Function App on Flex Consumption, HTTPS only, with a managed identity, on the Node version package.json names", () => {
+test("a Function App on Flex Consumption, HTTPS only, with a managed identity, on the Node version package.json and the README name", () => {
   const plan = resource("Microsoft.Web/serverfarms")[0];
   expect(plan.sku).toEqual({ name: "FC1", tier: "FlexConsumption" });
   expect(site.kind).toBe("functionapp,linux");
@@ -181,6 +181,11 @@ test("a Function App on Flex Consumption, HTTPS only, with a managed identity, o
   const engines: string = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).engines.node;
   const major = /(\d+)/.exec(engines)![1];
   expect(site.properties.functionAppConfig.runtime).toEqual({ name: "node", version: major });
+  // The README says the same, where a newcomer reads it and in the Deploy section.
+  const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+  expect(readme).toContain(`On a fresh machine with Node.js ${major} or later`);
+  expect(readme).toContain(`on the **Flex Consumption** plan, Node ${major},`);
+  expect(template.metadata.description).toContain(`(Node ${major})`);
   // Flex Consumption takes the runtime from functionAppConfig and refuses it as an app setting.
   expect(deployedEnvironment.FUNCTIONS_WORKER_RUNTIME).toBeUndefined();
 
