@@ -385,8 +385,9 @@ class SmokeSession {
       check(seen.found, `job '${jobName}' is not in resource group ${rg}'s ${seen.count} jobs`);
       return `found among ${seen.count}`;
     });
-    await this.step("jobs.update", (abortSignal) => client.jobs.update(jobName, rg, { tags: { purpose: "smoke-test" } }, { abortSignal }), (job) => {
-      check(job.tags?.purpose === "smoke-test", `expected tag purpose=smoke-test, got ${JSON.stringify(job.tags)}`);
+    const tags = { purpose: "smoke-test", updated: new Date().toISOString() };
+    await this.step("jobs.update", (abortSignal) => client.jobs.update(jobName, rg, { tags }, { abortSignal }), (job) => {
+      check(job.tags?.purpose === tags.purpose && job.tags?.updated === tags.updated, `expected tags ${JSON.stringify(tags)}, got ${JSON.stringify(job.tags)}`);
       return "tags updated";
     });
     await this.step("bitLockerKeys.list", (abortSignal) => all(client.bitLockerKeys.list(jobName, rg, { abortSignal })), (keys) => {
