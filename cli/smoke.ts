@@ -273,10 +273,13 @@ class SmokeSession {
   readonly trackingNumber: string;
   private readonly client: StorageImportExport;
   private readonly httpClient = createDefaultHttpClient();
+  /** One settings object for every request: the HTTP client keeps its HTTPS agent per object. */
+  private readonly tlsSettings?: { ca: string };
   private readonly interrupt = new AbortController();
   private jobExists = false;
 
   constructor(private readonly options: Options) {
+    if (options.ca) this.tlsSettings = { ca: options.ca };
     const stamp = new Date().toISOString().replace(/[-:]/g, "").slice(0, 15);
     this.jobName = `smoke-${stamp}-${randomBytes(3).toString("hex")}`;
     this.driveId = `SMOKE${randomBytes(4).toString("hex").toUpperCase()}`;
@@ -292,13 +295,12 @@ class SmokeSession {
     this.client.pipeline.addPolicy(this.connectionPolicy());
   }
 
-  /** The function key, and trust of --ca's certificate (one settings object: the client caches its agent per object). */
+  /** The function key, and trust of --ca's certificate. */
   private connectionPolicy(): PipelinePolicy {
-    const tlsSettings = this.options.ca ? { ca: this.options.ca } : undefined;
     return {
       name: "smokeConnection",
       sendRequest: (request, next) => {
-        if (tlsSettings) request.tlsSettings = tlsSettings;
+        if (this.tlsSettings) request.tlsSettings = this.tlsSettings;
         if (this.options.functionKey) request.headers.set("x-functions-key", this.options.functionKey);
         return next(request);
       },
@@ -364,10 +366,10 @@ class SmokeSession {
       },
       (job) => {
         check(job.name === jobName && job.properties?.state === "Creating", `expected job '${jobName}' in state Creating, got '${job.name}' ${job.properties?.state}`);
+        check(job.id, "the created job has no id");
         return `${rg}/${jobName}, Creating`;
       },
     );
-    check(created.id, "the created job has no id");
 
     await this.step("jobs.get", (abortSignal) => client.jobs.get(jobName, rg, { abortSignal }), (job) => {
       const drive = job.properties?.driveList?.[0];
@@ -513,13 +515,13 @@ class SmokeSession {
   /** A call to the operator API (not part of ARM's SDK), with the operator's token. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the operator API's job, checked field by field
   private async operator(method: "GET" | "POST", suffix: string, body: unknown, abortSignal: AbortSignal): Promise<any> {
-    const { baseUrl, subscription, resourceGroup, operatorToken, functionKey, ca } = this.options;
+    const { baseUrl, subscription, resourceGroup, operatorToken, functionKey } = this.options;
     const path = `/operator/subscriptions/${subscription}/resourceGroups/${encodeURIComponent(resourceGroup)}/jobs/${this.jobName}${suffix}`;
     const headers = createHttpHeaders({ authorization: `Bearer ${operatorToken}`, accept: "application/json" });
     if (body !== undefined) headers.set("content-type", "application/json");
     if (functionKey) headers.set("x-functions-key", functionKey);
     const request = createPipelineRequest({ url: `${baseUrl}${path}`, method, headers, body: body === undefined ? undefined : JSON.stringify(body), abortSignal });
-    if (ca) request.tlsSettings = { ca };
+    if (this.tlsSettings) request.tlsSettings = this.tlsSettings;
     const response = await this.httpClient.sendRequest(request);
     let parsed: { error?: { code?: string; message?: string } } | undefined;
     try {
