@@ -609,8 +609,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await session.run();
   } catch (error) {
-    if (!(error instanceof StepFailed)) throw error;
-    failedStep = error.step;
+    // A failure outside any step is this program's own: reported, and the job still cleaned up.
+    failedStep = error instanceof StepFailed ? error.step : "(smoke test itself)";
+    if (!(error instanceof StepFailed)) console.log(`  FAIL  ${failedStep}: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     process.off("SIGINT", onInterrupt);
   }
