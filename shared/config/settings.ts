@@ -105,12 +105,22 @@ const settingsSchema = z
       .optional()
       .transform((value) => (value ?? "").split(",").map((issuer) => issuer.trim()).filter(Boolean)),
     AUTH_AUDIENCE: z.preprocess(emptyAsMissing, z.string().min(1).optional()),
+    // The service's app registration's client id: the audience of its v2 tokens, and the app that
+    // exchanges a caller's token on-behalf-of (which Entra allows only to the token's audience).
+    AUTH_CLIENT_ID: z.preprocess(
+      emptyAsMissing,
+      z
+        .string()
+        .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "must be the app registration's client id (a GUID)")
+        // Entra writes it lower-case in tokens, and jose compares audiences exactly.
+        .transform((id) => id.toLowerCase())
+        .optional(),
+    ),
     AUTH_JWKS_URI: z.preprocess(emptyAsMissing, z.url().optional()),
     AUTH_OPERATOR_ROLE: z.string().min(1).default("ImportExport.Operator"),
     // Who owns a job's storage account (shared/jobs/linked-access-check.ts): the account registry
     // (CUSTOMER_ACCOUNT_SUBSCRIPTIONS), or ARM's answer for the caller (Azure).
     LINKED_ACCESS_CHECK: z.preprocess(emptyAsMissing, z.enum(["registry", "arm"]).default("registry")),
-    LINKED_ACCESS_CLIENT_ID: z.preprocess(emptyAsMissing, z.string().regex(/^[0-9a-fA-F-]{36}$/, "must be the app registration's client id (a GUID)").optional()),
     LINKED_ACCESS_ARM_ENDPOINT: z.preprocess(emptyAsMissing, z.url({ protocol: /^https$/ }).default("https://management.azure.com")),
     LINKED_ACCESS_AUTHORITY_HOST: z.preprocess(emptyAsMissing, z.url({ protocol: /^https$/ }).default("https://login.microsoftonline.com")),
     // Set by App Service on every Azure host: dev mode must never run there.
@@ -128,7 +138,7 @@ const settingsSchema = z
       if (!raw.AUTH_JWKS_URI) ctx.addIssue({ code: "custom", path: ["AUTH_JWKS_URI"], message: "is required in strict mode: where the issuers' signing keys are published" });
     }
     if (raw.LINKED_ACCESS_CHECK === "arm") {
-      if (!raw.LINKED_ACCESS_CLIENT_ID) ctx.addIssue({ code: "custom", path: ["LINKED_ACCESS_CLIENT_ID"], message: "is required when LINKED_ACCESS_CHECK is 'arm': the app registration that exchanges the caller's token for ARM's" });
+      if (!raw.AUTH_CLIENT_ID) ctx.addIssue({ code: "custom", path: ["AUTH_CLIENT_ID"], message: "is required when LINKED_ACCESS_CHECK is 'arm': the app registration that exchanges the caller's token for ARM's" });
       if (raw.ImportExportStorage || raw.AUTH_MODE !== "strict") {
         ctx.addIssue({ code: "custom", path: ["LINKED_ACCESS_CHECK"], message: "'arm' needs AUTH_MODE 'strict' (callers' real tokens) and identity-based storage (the managed identity signs the token exchange)" });
       }
@@ -191,14 +201,15 @@ const settingsSchema = z
     auth: {
       mode: raw.AUTH_MODE,
       issuers: raw.AUTH_ISSUERS,
-      audience: raw.AUTH_AUDIENCE,
+      // What Entra writes as `aud` for the app: the app ID URI (v1 tokens requested with it), the client id (v2, and v1 requested with it).
+      audiences: [raw.AUTH_AUDIENCE, raw.AUTH_CLIENT_ID].filter((audience): audience is string => !!audience),
       jwksUri: raw.AUTH_JWKS_URI,
       operatorRole: raw.AUTH_OPERATOR_ROLE,
     } satisfies AuthSettings,
     /** Who owns a job's storage account: the account registry, or ARM's answer for the caller. */
     linkedAccess:
       raw.LINKED_ACCESS_CHECK === "arm"
-        ? { kind: "arm" as const, clientId: raw.LINKED_ACCESS_CLIENT_ID!, armEndpoint: raw.LINKED_ACCESS_ARM_ENDPOINT, authorityHost: raw.LINKED_ACCESS_AUTHORITY_HOST }
+        ? { kind: "arm" as const, clientId: raw.AUTH_CLIENT_ID!, armEndpoint: raw.LINKED_ACCESS_ARM_ENDPOINT, authorityHost: raw.LINKED_ACCESS_AUTHORITY_HOST }
         : { kind: "registry" as const },
     /** How customers' storage accounts are reached (copy logs live there). */
     customerAccounts: toCustomerAccountSettings(raw),

@@ -43,10 +43,11 @@ describe("parseSettings", () => {
       logSasLifetimeMs: 3_600_000,
       maxRequestBodyBytes: 256 * 1024,
       locationsFile: undefined,
+      publicBaseUrl: undefined,
       storageTimeoutMs: 10_000,
       throttle: { reads: { size: 250, refillPerSecond: 25 }, writes: { size: 200, refillPerSecond: 10 }, concurrentLists: 2 },
       listPageMaxBytes: 1024 * 1024,
-      auth: { mode: "dev", issuers: [], audience: undefined, jwksUri: undefined, operatorRole: "ImportExport.Operator" },
+      auth: { mode: "dev", issuers: [], audiences: [], jwksUri: undefined, operatorRole: "ImportExport.Operator" },
       customerAccounts: { blobEndpointTemplate: "https://{account}.blob.core.windows.net", keys: {}, check: false, subscriptions: {} },
       linkedAccess: { kind: "registry" },
     });
@@ -73,7 +74,7 @@ describe("parseSettings", () => {
   test("linked access through ARM needs the app's client id, strict tokens and identity-based storage", () => {
     const strictIdentity = {
       AUTH_MODE: "strict",
-      AUTH_ISSUERS: "https://login.microsoftonline.com/0f0e0d0c-0000-4000-8000-000000000001/v2.0",
+      AUTH_ISSUERS: "https://login.microsoftonline.com/2f6e1a3c-0000-4000-8000-000000000001/v2.0",
       AUTH_AUDIENCE: "api://import-export",
       AUTH_JWKS_URI: "https://login.microsoftonline.com/t/discovery/v2.0/keys",
       ImportExportStorage__tableServiceUri: "https://acct.table.core.windows.net",
@@ -81,14 +82,14 @@ describe("parseSettings", () => {
       ImportExportStorage__queueServiceUri: "https://acct.queue.core.windows.net",
     };
     const clientId = "11111111-2222-3333-4444-555555555555";
-    expect(parseSettings({ ...strictIdentity, LINKED_ACCESS_CHECK: "arm", LINKED_ACCESS_CLIENT_ID: clientId }).linkedAccess).toEqual({
+    expect(parseSettings({ ...strictIdentity, LINKED_ACCESS_CHECK: "arm", AUTH_CLIENT_ID: clientId }).linkedAccess).toEqual({
       kind: "arm",
       clientId,
       armEndpoint: "https://management.azure.com",
       authorityHost: "https://login.microsoftonline.com",
     });
-    expect(() => parseSettings({ ...strictIdentity, LINKED_ACCESS_CHECK: "arm" })).toThrow(/LINKED_ACCESS_CLIENT_ID is required/);
-    expect(() => parseSettings({ ...BASE, LINKED_ACCESS_CHECK: "arm", LINKED_ACCESS_CLIENT_ID: clientId })).toThrow(/LINKED_ACCESS_CHECK 'arm' needs AUTH_MODE 'strict'/);
+    expect(() => parseSettings({ ...strictIdentity, LINKED_ACCESS_CHECK: "arm" })).toThrow(/AUTH_CLIENT_ID is required when LINKED_ACCESS_CHECK is 'arm'/);
+    expect(() => parseSettings({ ...BASE, LINKED_ACCESS_CHECK: "arm", AUTH_CLIENT_ID: clientId })).toThrow(/LINKED_ACCESS_CHECK 'arm' needs AUTH_MODE 'strict'/);
     expect(() => parseSettings({ ...BASE, LINKED_ACCESS_CHECK: "owner" })).toThrow(/LINKED_ACCESS_CHECK/);
   });
 
@@ -281,10 +282,19 @@ describe("authentication settings", () => {
     expect(parseSettings(STRICT).auth).toEqual({
       mode: "strict",
       issuers: [`https://sts.windows.net/${T1}/`, `https://login.microsoftonline.com/${T1}/v2.0`],
-      audience: "https://management.azure.com/",
+      audiences: ["https://management.azure.com/"],
       jwksUri: "https://login.microsoftonline.com/common/discovery/v2.0/keys",
       operatorRole: "ImportExport.Operator",
     });
+  });
+
+  test("AUTH_CLIENT_ID, the app registration's client id, is an audience too (v2 tokens carry it), written as Entra writes it", () => {
+    const clientId = "6F0C8A52-4D1E-4B7A-9C3E-2A5B8D7E1F90";
+    expect(parseSettings({ ...STRICT, AUTH_CLIENT_ID: clientId }).auth.audiences).toEqual(["https://management.azure.com/", clientId.toLowerCase()]);
+    expect(parseSettings({ ...STRICT, AUTH_CLIENT_ID: "" }).auth.audiences).toEqual(["https://management.azure.com/"]);
+    for (const wrong of ["api://importexport", "6f0c8a52-4d1e-4b7a-9c3e-2a5b8d7e1f9", "{6f0c8a52-4d1e-4b7a-9c3e-2a5b8d7e1f90}", "6f0c8a52x4d1e-4b7a-9c3e-2a5b8d7e1f90"]) {
+      expect(() => parseSettings({ ...STRICT, AUTH_CLIENT_ID: wrong })).toThrow(/AUTH_CLIENT_ID must be the app registration's client id/);
+    }
   });
 
   test("an issuer may be '{tenantid}' in place of the tenant: every tenant's tokens, each for its own tenant", () => {

@@ -18,7 +18,7 @@ import { bearer, send } from "../security/helpers";
 import { identityMode, TOKEN_EXCHANGE_AUDIENCE } from "../support/identity";
 import { exportJobBody, importJobBody, newSubscriptionId, startTestService, TestService } from "../support/service";
 
-/** Every tenant's tokens, each for its own tenant (the `{tenantid}` form of AUTH_ISSUERS). */
+/** Multi-tenant, as a registration customers of any tenant consent to: each token names its own tenant. */
 const ISSUER = "https://login.example.test/{tenantid}/v2.0";
 const AUDIENCE = "api://import-export-tests";
 const CLIENT_ID = "6b1f0a8e-0000-4000-8000-00000000c11e";
@@ -126,7 +126,7 @@ describeInIdentityMode("linked access answered by ARM for the caller", () => {
       AUTH_AUDIENCE: AUDIENCE,
       AUTH_JWKS_URI: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/keys`,
       LINKED_ACCESS_CHECK: "arm",
-      LINKED_ACCESS_CLIENT_ID: CLIENT_ID,
+      AUTH_CLIENT_ID: CLIENT_ID,
       LINKED_ACCESS_ARM_ENDPOINT: standInUrl,
       LINKED_ACCESS_AUTHORITY_HOST: standInUrl,
       CUSTOMER_ACCOUNT_CHECK: "off",
