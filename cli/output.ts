@@ -88,11 +88,12 @@ const UNREACHABLE: Record<string, string> = {
  * that refused, a bug), which is not about reaching anyone.
  */
 export function unreachableReason(error: unknown, depth = 0): string | undefined {
-  if (!(error instanceof Error) || depth > 5) return undefined;
-  const { code } = error as { code?: unknown };
-  if (typeof code === "string" && UNREACHABLE[code]) return UNREACHABLE[code];
-  if (error.name === "TimeoutError") return "no answer in time";
-  const inner = [(error as { cause?: unknown }).cause, ...(error instanceof AggregateError ? error.errors : [])];
+  // Duck-typed: an AbortSignal's DOMException need not be an Error of this realm.
+  if (typeof error !== "object" || error === null || depth > 5) return undefined;
+  const { code, name, cause, errors } = error as { code?: unknown; name?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === "string" && Object.hasOwn(UNREACHABLE, code)) return UNREACHABLE[code];
+  if (name === "TimeoutError") return "no answer in time";
+  const inner = [cause, ...(Array.isArray(errors) ? errors : [])];
   for (const cause of inner) {
     const reason = unreachableReason(cause, depth + 1);
     if (reason) return reason;
