@@ -160,6 +160,8 @@ export function selectCommand<C extends string>(argv: string[], tool: ToolSpec &
   if (first === "help" && known(rest[0])) return { help: false, command: rest[0], args: ["--help"] };
   if (first === "--help" || first === "-h" || first === "help") return { help: true };
   if (first === undefined) throw new UsageError(tool.name, `no command given (${Object.keys(tool.commands).join(", ")})`);
+  // `tool -- import ...`, out of the habit of `npm run datacenter -- import ...`.
+  if (first === "--") return selectCommand(rest, tool);
   if (first.startsWith("-")) throw new UsageError(tool.name, `unknown option '${first.split("=")[0]}'`);
   if (!known(first)) throw new UsageError(tool.name, `unknown command '${first}' (${Object.keys(tool.commands).join(", ")})`);
   return { help: false, command: first, args: rest };

@@ -82,4 +82,5 @@ test("a tool's command: named first; help alone or for a command; every other fi
   expect(() => selectCommand(["format"], TOOL)).toThrow(new UsageError("tool", "unknown command 'format' (copy, check-all)"));
   expect(() => selectCommand(["toString"], TOOL)).toThrow(/unknown command 'toString'/);
   expect(() => selectCommand([], TOOL)).toThrow(/no command given/);
+  expect(() => selectCommand(["--", "--bogus"], TOOL)).toThrow(new UsageError("tool", "unknown option '--bogus'"));
 });
