@@ -18,7 +18,7 @@ import path from "node:path";
 import { TableClient, TableEntity, TableServiceClient, TransactionAction } from "@azure/data-tables";
 import { QueueServiceClient } from "@azure/storage-queue";
 import { freePorts, RunningAzurite, startAzurite } from "../devhost/azurite";
-import { CliSpec, exitWithUsageError, parseCommandLine } from "../devhost/cli";
+import { CliSpec, exitWithUsageError, parseCommandLine } from "../cli/args";
 import { createDeadlineIndex, getServices, getSettings, resetServices } from "../shared/app/services";
 import { createTableClient } from "../shared/storage/clients";
 import { createJob, Job, JobKey, OperationContext, transition } from "../shared/domain/job";

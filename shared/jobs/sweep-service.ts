@@ -27,6 +27,7 @@ import { JobsStore, partitionKeyOf, rowKeyOf, StoredJob } from "../storage/jobs.
 import { LogBlobStore } from "../storage/log-blobs.store";
 import { NotificationQueue } from "../storage/notification-queue";
 import { ConcurrencyError, isStorageUnavailable } from "../storage/storage-errors";
+import { redactSasSignatures } from "../storage/sas-redaction";
 
 export interface SweepReport {
   startedAt: string;
@@ -581,8 +582,7 @@ interface PartitionDeletes {
 /** A failure as reported, recorded and sent: one line, bounded, with any SAS signature taken out. */
 function failureMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return text
-    .replace(/([?&]sig=)[^&\s"']+/gi, "$1REDACTED")
+  return redactSasSignatures(text)
     .replace(/\s+/g, " ")
     .trim()
     .slice(0, MAX_FAILURE_MESSAGE_CHARS);
