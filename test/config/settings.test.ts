@@ -43,7 +43,6 @@ describe("parseSettings", () => {
       logSasLifetimeMs: 3_600_000,
       maxRequestBodyBytes: 256 * 1024,
       locationsFile: undefined,
-      publicBaseUrl: undefined,
       storageTimeoutMs: 10_000,
       throttle: { reads: { size: 250, refillPerSecond: 25 }, writes: { size: 200, refillPerSecond: 10 }, concurrentLists: 2 },
       listPageMaxBytes: 1024 * 1024,
@@ -74,7 +73,7 @@ describe("parseSettings", () => {
   test("linked access through ARM needs the app's client id, strict tokens and identity-based storage", () => {
     const strictIdentity = {
       AUTH_MODE: "strict",
-      AUTH_ISSUERS: "https://login.microsoftonline.com/2f6e1a3c-0000-4000-8000-000000000001/v2.0",
+      AUTH_ISSUERS: "https://login.microsoftonline.com/0f0e0d0c-0000-4000-8000-000000000001/v2.0",
       AUTH_AUDIENCE: "api://import-export",
       AUTH_JWKS_URI: "https://login.microsoftonline.com/t/discovery/v2.0/keys",
       ImportExportStorage__tableServiceUri: "https://acct.table.core.windows.net",

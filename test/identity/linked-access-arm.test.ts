@@ -18,7 +18,7 @@ import { bearer, send } from "../security/helpers";
 import { identityMode, TOKEN_EXCHANGE_AUDIENCE } from "../support/identity";
 import { exportJobBody, importJobBody, newSubscriptionId, startTestService, TestService } from "../support/service";
 
-/** Multi-tenant, as a registration customers of any tenant consent to: each token names its own tenant. */
+/** Every tenant's tokens, each for its own tenant (the `{tenantid}` form of AUTH_ISSUERS). */
 const ISSUER = "https://login.example.test/{tenantid}/v2.0";
 const AUDIENCE = "api://import-export-tests";
 const CLIENT_ID = "6b1f0a8e-0000-4000-8000-00000000c11e";
