@@ -11,7 +11,7 @@ import { readFile } from "node:fs/promises";
 import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
 import { CliSpec, CliValues, CliOption, parseOptions, reportUsageError, selectCommand, ToolSpec, toolUsage, usage, UsageError } from "./args";
 import { CustomerAccountSettingsError, customerAccountsFromSettings } from "./customer-accounts";
-import { formatBytes, ProgressLine, unreachableReason } from "./output";
+import { formatBytes, percentDone, ProgressLine, unreachableReason } from "./output";
 import { DriveLog, DriveLogFormatError } from "../shared/copy/copy-log";
 import { resolveSelection } from "../shared/copy/export-selection";
 import { readCopyLog, repairExport, repairImport, RepairItem, RepairReport } from "../shared/copy/repair";
@@ -234,7 +234,7 @@ async function prepare(args: string[]): Promise<number> {
 /** `3 of 7 files, 1.2 GiB of 2.9 GiB (41.4%), 80.5 MiB/s` */
 function prepareProgressLine(progress: PrepareProgress, started: number): string {
   const elapsed = Math.max((Date.now() - started) / 1000, 0.001);
-  const percent = progress.bytesTotal === 0 ? 100 : (100 * progress.bytesDone) / progress.bytesTotal;
+  const percent = percentDone(progress.bytesDone, progress.bytesTotal, progress.filesDone === progress.filesTotal && progress.currentFile === undefined);
   return (
     `${progress.filesDone} of ${progress.filesTotal} files, ${formatBytes(progress.bytesDone)} of ${formatBytes(progress.bytesTotal)} ` +
     `(${percent.toFixed(1)}%), ${formatBytes(progress.bytesDone / elapsed)}/s`
