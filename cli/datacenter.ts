@@ -9,7 +9,7 @@
 import path from "node:path";
 import { CliOption, CliSpec, CliValues, parseOptions, reportUsageError, selectCommand, ToolSpec, toolUsage, usage, UsageError } from "./args";
 import { CustomerAccountSettingsError, customerAccountsFromSettings } from "./customer-accounts";
-import { formatBytes, ProgressLine, unreachableReason } from "./output";
+import { formatBytes, percentDone, ProgressLine, unreachableReason } from "./output";
 import { exportDrive, ExportResult } from "../shared/copy/export-drive";
 import { CopyProgress, importDrive, ImportResult } from "../shared/copy/import-drive";
 import { parseDriveSize } from "../shared/drive/export-packing";
@@ -166,13 +166,9 @@ function customerAccounts(spec: CliSpec): CustomerAccounts {
   }
 }
 
-/**
- * `42.0 %, 3 of 7 blobs, 1.2 GiB of 2.9 GiB, 80.5 MiB/s`. 100 % only once every blob is done: the
- * last blob's bytes are all read before it is committed, and "100 %, 0 of 1 blobs" is not done.
- */
+/** `42.0 %, 3 of 7 blobs, 1.2 GiB of 2.9 GiB, 80.5 MiB/s` */
 export function copyProgressLine(progress: CopyProgress): string {
-  const done = progress.blobsDone >= progress.blobCount;
-  const percent = done ? 100 : progress.totalBytes > 0 ? Math.min(99.9, Math.floor((progress.bytesDone * 1000) / progress.totalBytes) / 10) : 0;
+  const percent = percentDone(progress.bytesDone, progress.totalBytes, progress.blobsDone >= progress.blobCount);
   const rate = progress.elapsedMs > 0 ? (progress.bytesDone * 1000) / progress.elapsedMs : 0;
   return `${percent.toFixed(1)} %, ${progress.blobsDone} of ${progress.blobCount} blobs, ${formatBytes(progress.bytesDone)} of ${formatBytes(progress.totalBytes)}, ${formatBytes(rate)}/s`;
 }

@@ -8,10 +8,10 @@
  * a second) in a pipe; errors are one line on stderr; the exit code says what happened.
  */
 import { readFile } from "node:fs/promises";
-import type { BlobServiceClient } from "@azure/storage-blob";
+import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
 import { CliSpec, CliValues, CliOption, parseOptions, reportUsageError, selectCommand, ToolSpec, toolUsage, usage, UsageError } from "./args";
 import { CustomerAccountSettingsError, customerAccountsFromSettings } from "./customer-accounts";
-import { formatBytes, ProgressLine, unreachableReason } from "./output";
+import { formatBytes, percentDone, ProgressLine, unreachableReason } from "./output";
 import { DriveLog, DriveLogFormatError } from "../shared/copy/copy-log";
 import { resolveSelection } from "../shared/copy/export-selection";
 import { readCopyLog, repairExport, repairImport, RepairItem, RepairReport } from "../shared/copy/repair";
@@ -234,7 +234,7 @@ async function prepare(args: string[]): Promise<number> {
 /** `3 of 7 files, 1.2 GiB of 2.9 GiB (41.4%), 80.5 MiB/s` */
 function prepareProgressLine(progress: PrepareProgress, started: number): string {
   const elapsed = Math.max((Date.now() - started) / 1000, 0.001);
-  const percent = progress.bytesTotal === 0 ? 100 : (100 * progress.bytesDone) / progress.bytesTotal;
+  const percent = percentDone(progress.bytesDone, progress.bytesTotal, progress.filesDone === progress.filesTotal && progress.currentFile === undefined);
   return (
     `${progress.filesDone} of ${progress.filesTotal} files, ${formatBytes(progress.bytesDone)} of ${formatBytes(progress.bytesTotal)} ` +
     `(${percent.toFixed(1)}%), ${formatBytes(progress.bytesDone / elapsed)}/s`
@@ -250,6 +250,14 @@ function account(name: string | undefined, spec: CliSpec): Account {
   if (!name) throw new UsageError(spec.command, "--account is required");
   const client = customerAccountsFromSettings().client(name);
   if (!client) throw new InputError(`storage account '${name}' is not configured here (CUSTOMER_ACCOUNT_KEYS lists the accounts reached with a key)`);
+  const url = new URL(client.url);
+  // The SDK refuses to send a token over HTTP (rightly); said here, in the terms of the settings.
+  if (url.protocol === "http:" && !(client.credential instanceof StorageSharedKeyCredential)) {
+    throw new InputError(
+      `storage account '${name}' has no key here (CUSTOMER_ACCOUNT_KEYS), and its endpoint ${url.origin}${url.pathname.replace(/\/$/, "")} ` +
+        "is plain HTTP, where an Azure sign-in is never sent: give its key, or an https endpoint.",
+    );
+  }
   return { name, client };
 }
 

@@ -23,6 +23,16 @@ export function formatBytes(bytes: number, units: "binary" | "decimal" = "binary
 }
 
 /**
+ * The percent a progress line shows, to one decimal: 100 only once every item is done. The last
+ * item's bytes are all read before it is finished (committed, renamed into place), and "100 %, 0 of
+ * 1" is not done.
+ */
+export function percentDone(bytesDone: number, bytesTotal: number, allDone: boolean): number {
+  if (allDone) return 100;
+  return bytesTotal > 0 ? Math.min(99.9, Math.floor((bytesDone * 1000) / bytesTotal) / 10) : 0;
+}
+
+/**
  * A running line: on a terminal rewritten in place at most every `terminalIntervalMs`; in a pipe a
  * plain line at most every `pipeIntervalMs`. A final update, and `finish`, always print the latest
  * line, so the last line shown is where the work ended, never a stale one from the interval before.

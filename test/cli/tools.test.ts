@@ -124,6 +124,17 @@ describe("settings, read as npm start reads them", () => {
 });
 
 describe("storage or service out of reach", () => {
+  test("an account with no key over plain HTTP: said plainly, before any request (regression: an error about bearer tokens over HTTP)", async () => {
+    const run = await runCli(drive, ["preview-export", "--account", DEMOSTORE_ACCOUNT, "--prefix", "/photos/", "--drive-size", "1GB"], {
+      env: { CUSTOMER_BLOB_ENDPOINT: process.env.CUSTOMER_BLOB_ENDPOINT, CUSTOMER_ACCOUNT_KEYS: "" },
+    });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe(
+      `importexport-drive: storage account '${DEMOSTORE_ACCOUNT}' has no key here (CUSTOMER_ACCOUNT_KEYS), and its endpoint ` +
+        `http://127.0.0.1:${demostorePort()}/${DEMOSTORE_ACCOUNT} is plain HTTP, where an Azure sign-in is never sent: give its key, or an https endpoint.\n`,
+    );
+  });
+
   test("a storage account that does not answer: one line naming it and what to check, exit 1 (regression: 'unexpected failure: connect ECONNREFUSED')", async () => {
     const port = await freePort();
     const run = await runCli(drive, ["preview-export", "--account", DEMOSTORE_ACCOUNT, "--prefix", "/photos/", "--drive-size", "1GB"], {
