@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { API, devToken, newSubscriptionId, startTestService, TestClock, TestService } from "../support/service";
 import { createJob, expectArmError, jobUrl } from "../api/helpers";
 import { bearer, RawResponse, send } from "./helpers";
+import { JobsStore } from "../../shared/storage/jobs.store";
 
 const clock = new TestClock();
 let service: TestService;
@@ -128,7 +129,28 @@ test("lists of one subscription beyond THROTTLE_CONCURRENT_LISTS at once → 429
   const sub = await subscriptionWithJob();
   const list = () => send(service, "GET", `/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?${API}`);
 
-  const together = await Promise.all([list(), list(), list(), list()]);
+  // The admitted lists are held in the store until the others have been answered, so all four are
+  // in flight at once however fast the machine (regression: under Node 22 the four lists ran one
+  // after another and all answered 200). A list the cap lets through past its limit never settles
+  // early, and the test times out.
+  const original = JobsStore.prototype.list;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const held = jest.spyOn(JobsStore.prototype, "list").mockImplementation(async function (this: JobsStore, ...args: Parameters<JobsStore["list"]>) {
+    await gate;
+    return original.apply(this, args);
+  });
+  let together: RawResponse[];
+  try {
+    const answers = [list(), list(), list(), list()];
+    let settled = 0;
+    for (const answer of answers) void answer.then(() => settled++);
+    while (settled < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    release();
+    together = await Promise.all(answers);
+  } finally {
+    held.mockRestore();
+  }
 
   const statuses = together.map((answer) => answer.status).sort();
   expect(statuses[0]).toBe(200);
