@@ -11,16 +11,11 @@
  * agent, whose next report is then refused).
  */
 import { ErrorFactory } from "./errors";
-import { findDrive, Job } from "./job";
+import { DriveClaim, findDrive, Job } from "./job";
 import type { DriveState } from "./drive-state-machine";
 
-export interface DriveClaim {
-  agentId: string;
-  claimedAt: string;
-  expiresAt: string;
-  /** The lease the agent asked for: each renewal runs this long from the service's now. */
-  leaseMs: number;
-}
+/** The claim is part of the drive in the job's document (`Drive.claim`). */
+export type { DriveClaim } from "./job";
 
 export interface ClaimRequest {
   agentId: string;

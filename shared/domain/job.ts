@@ -5,13 +5,12 @@
  * state is decided here, in `UPDATABLE_IN`, so handlers never hold a business rule.
  */
 import { randomBytes } from "node:crypto";
-import type { OutboxNotice } from "./deadlines";
-import type { DriveClaim } from "./drive-claims";
 import { addMs, describeDuration } from "./duration";
 import { ErrorFactory } from "./errors";
 import { DriveState, DriveTransition, FINISHED_DRIVE_STATES, transitionDrive } from "./drive-state-machine";
 import { JOB_STATES, JobState, JobTransition, transitionJob } from "./job-state-machine";
 import { diagnosticsPathProblem } from "./log-blobs";
+import type { OutboundMessage } from "./outbound-message";
 
 export type JobType = "Import" | "Export";
 export type LogLevel = "Error" | "Verbose";
@@ -123,6 +122,15 @@ export interface Drive extends Partial<DriveSpec> {
   claim?: DriveClaim;
 }
 
+/** A copy agent's lease on a drive (the rules are in `drive-claims.ts`). */
+export interface DriveClaim {
+  agentId: string;
+  claimedAt: string;
+  expiresAt: string;
+  /** The lease the agent asked for: each renewal runs this long from the service's now. */
+  leaseMs: number;
+}
+
 export interface ExportRange {
   /** Index of the drive's first blob in the job's resolved blob list. */
   start: number;
@@ -226,7 +234,7 @@ export interface Job {
   /** When operators were told the package is overdue; an extension clears it (and the pending close). */
   shippingOverdueNotifiedAt?: string;
   /** Notices the maintenance sweep decided on and has not yet sent (see `deadlines.ts`). */
-  outbox?: OutboxNotice[];
+  outbox?: OutboundMessage[];
   /** The most recent state changes (see `history.ts` for the bound); older ones are archived. */
   history: StateChange[];
   /** How many older entries were moved to the history archive: the sequence number of `history[0]`. */

@@ -4,21 +4,9 @@
  * Box and Snowball tell their customers. Each has a stable id so consumers can drop duplicates.
  */
 import type { Job, StateChange } from "./job";
+import type { OutboundMessage } from "./outbound-message";
 
-export interface OutboundMessage {
-  id: string;
-  type: "notice" | "stateChanged";
-  audience: "customer" | "operators";
-  kind: string;
-  message: string;
-  at: string;
-  job: { subscriptionId: string; resourceGroup: string; name: string };
-  /** The customer's contact, from the job's return address. */
-  contactEmail?: string;
-  driveId?: string;
-  from?: string | null;
-  to?: string;
-}
+export type { OutboundMessage } from "./outbound-message";
 
 export function jobRef(job: Pick<Job, "key">): OutboundMessage["job"] {
   return { subscriptionId: job.key.subscriptionId, resourceGroup: job.key.resourceGroup, name: job.key.name };
