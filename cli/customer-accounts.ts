@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { customerAccountSettingsSchema, toCustomerAccountSettings } from "../shared/config/customer-accounts";
 import { CustomerAccounts } from "../shared/storage/customer-accounts";
-import { projectRoot } from "../shared/storage/locations.file";
+import { projectRoot } from "../shared/config/project-root";
 
 export class CustomerAccountSettingsError extends Error {}
 

@@ -8,10 +8,13 @@ import { Drive, Job, StateChange } from "../domain/job";
 import { Arrival } from "../domain/arrival";
 import { driveBlobName, incompleteBlobListName } from "../domain/log-blobs";
 import { eventsAllowedFor } from "../domain/operator-events";
-import type { LogUrlSigner } from "../storage/customer-accounts";
 import { drivePercentComplete, jobPercentComplete } from "../domain/progress";
 import { DataCenterLocation } from "../domain/locations";
 import type { JobTimeline } from "../jobs/job-service";
+import type { Services } from "../jobs/services";
+
+/** Signs the links to a job's logs (the services' `blobUrls`). */
+type LogUrlSigner = Awaited<ReturnType<Services["blobUrls"]>>;
 
 export const JOB_RESOURCE_TYPE = "Microsoft.ImportExport/jobs";
 export const LOCATION_RESOURCE_TYPE = "Microsoft.ImportExport/locations";

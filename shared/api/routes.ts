@@ -7,13 +7,15 @@
  * table, so the app's cold start stays close to a bare Functions app's (see `npm run bench`).
  */
 import type { HttpHandler, HttpMethod, HttpRequest, InvocationContext } from "@azure/functions";
+import type { RouteHandler } from "./arm-http";
 
 export interface RouteDefinition {
   /** The function name, as the ARM operation id with '_' (function names allow no '.'). */
   name: string;
   methods: HttpMethod[];
   route: string;
-  handler: HttpHandler;
+  /** Given the services by the host that registers the route. */
+  handler: RouteHandler;
   /**
    * The Functions host's own gate in Azure. API routes need a function key as well as a token (a
    * second gate in front of the app's JWT check); the portal's static pages and the 404/405 catch-all
@@ -23,12 +25,14 @@ export interface RouteDefinition {
   authLevel?: "anonymous" | "function";
 }
 
-/** An HTTP handler whose module is required on first use and then reused. */
-function lazy<M>(load: () => M, pick: (module: M) => HttpHandler): HttpHandler {
-  let handler: HttpHandler | undefined;
-  return (request: HttpRequest, context: InvocationContext) => {
-    handler ??= pick(load());
-    return handler(request, context);
+/** A handler whose module is required on its first request and then reused. */
+function lazy<M>(load: () => M, pick: (module: M) => RouteHandler): RouteHandler {
+  return (services) => {
+    let handler: HttpHandler | undefined;
+    return (request: HttpRequest, context: InvocationContext) => {
+      handler ??= pick(load())(services);
+      return handler(request, context);
+    };
   };
 }
 
@@ -75,7 +79,7 @@ export const apiRoutes: RouteDefinition[] = [
   { name: "Operator_RecordArrival", methods: ["POST"], route: "operator/arrivals", handler: lazy(operator, (m) => m.recordArrival) },
   { name: "Operator_AttachArrival", methods: ["POST"], route: "operator/arrivals/{arrivalId}/attach", handler: lazy(operator, (m) => m.attachArrival) },
   // The OpenAPI 3.1 document of the operator and portal endpoints, generated from this table and the zod schemas.
-  { name: "Operator_OpenApi", methods: ["GET"], route: "operator/openapi.json", handler: lazy(openApi, (m) => m.getOpenApiDocument) },
+  { name: "Operator_OpenApi", methods: ["GET"], route: "operator/openapi.json", handler: lazy(openApi, (m) => m.openApiDocumentHandler(routes)) },
   { name: "Operator_PostArrivalEvent", methods: ["POST"], route: "operator/arrivals/{arrivalId}/events", handler: lazy(operator, (m) => m.postArrivalEvent) },
 ];
 
@@ -93,5 +97,5 @@ export const routes: RouteDefinition[] = [
   ...apiRoutes,
   ...portalRoutes,
   // Everything no other route serves: a 404 or 405 in the ARM error shape.
-  { name: "Unmatched", methods: ALL_METHODS, route: "{*path}", handler: lazy(unmatched, (m) => m.unmatched), authLevel: "anonymous" },
+  { name: "Unmatched", methods: ALL_METHODS, route: "{*path}", handler: lazy(unmatched, (m) => m.unmatchedHandler([...apiRoutes, ...portalRoutes])), authLevel: "anonymous" },
 ];

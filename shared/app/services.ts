@@ -6,13 +6,13 @@
 import { Authenticator } from "../auth/authenticator";
 import { parseSettings, Settings } from "../config/settings";
 import { Clock, systemClock } from "../domain/clock";
-import { LocationCatalog } from "../domain/locations";
 import { JobMessenger } from "../jobs/job-messenger";
 import { JobService } from "../jobs/job-service";
 import { OperatorService } from "../jobs/operator-service";
 import { SubscriptionService } from "../jobs/subscription-service";
 import { SubscriptionPurge } from "../jobs/subscription-purge";
 import { SweepService } from "../jobs/sweep-service";
+import type { Services } from "../jobs/services";
 import { ArrivalsStore } from "../storage/arrivals.store";
 import { appIdentityCredential, createBlobServiceClient, createCustomerAccounts, createQueueServiceClient, createTableClient, createTableServiceClient } from "../storage/clients";
 import { DeadlineIndex } from "../storage/deadline-index.store";
@@ -21,35 +21,12 @@ import { JobsStore } from "../storage/jobs.store";
 import { loadLocationCatalog } from "../storage/locations.file";
 import { LogBlobStore } from "../storage/log-blobs.store";
 import { HistoryArchiveStore } from "../storage/history-archive.store";
-import type { LogUrlSigner } from "../storage/customer-accounts";
 import { CustomerAccountCheck } from "../jobs/customer-account-check";
 import { AccountOwnership, ArmOwnership, LinkedAccessCheck, RegistryOwnership } from "../jobs/linked-access-check";
 import { ArmOnBehalfOf } from "../auth/arm-on-behalf-of";
 import type { CustomerAccounts } from "../storage/customer-accounts";
-import type { Job } from "../domain/job";
 import { NotificationQueue } from "../storage/notification-queue";
 import { SubscriptionsStore } from "../storage/subscriptions.store";
-
-export interface Services {
-  settings: Settings;
-  authenticator: Authenticator;
-  clock: Clock;
-  locations: LocationCatalog;
-  jobs: JobService;
-  /** Which tenant each subscription belongs to, and ARM's notifications that say so. */
-  subscriptions: SubscriptionService;
-  operator: OperatorService;
-  sweep: SweepService;
-  /** Removes the jobs of subscriptions ARM said are Deleted, a bounded number each maintenance run. */
-  subscriptionPurge: SubscriptionPurge;
-  deletedJobs: DeletedJobsStore;
-  notifications: NotificationQueue;
-  /**
-   * Signs read-only URLs of log blobs for responses (local for key-based accounts): the service's
-   * own, and the copy agent's logs in the customer accounts of `jobs`.
-   */
-  blobUrls(jobs?: Job[]): Promise<LogUrlSigner>;
-}
 
 let settings: Settings | undefined;
 let services: Promise<Services> | undefined;

@@ -28,14 +28,14 @@ import {
   updateJob,
 } from "../domain/job";
 import { assertDefinitionFits } from "../domain/history";
-import { JobFilter } from "../domain/job-filter";
+import { JobFilter, JobScope } from "../domain/job-filter";
 import { LocationCatalog, shippingInformationOf } from "../domain/locations";
 import { jobBlobPrefix, jobHasBlobs } from "../domain/log-blobs";
 import { stateChangeMessages } from "../domain/messages";
 import { applyOperatorEvent } from "../domain/operator-events";
 import { assertPreconditions, jobETag, Preconditions } from "../domain/preconditions";
 import { ArrivalsStore } from "../storage/arrivals.store";
-import { JobScope, JobsStore, StoredJob } from "../storage/jobs.store";
+import { JobsStore, StoredJob } from "../storage/jobs.store";
 import { DeadlineIndex, IndexEntry } from "../storage/deadline-index.store";
 import { LogBlobStore } from "../storage/log-blobs.store";
 import { ConcurrencyError } from "../storage/storage-errors";

@@ -10,9 +10,8 @@ import { odata, TableClient, TableEntity, TableEntityResult, TransactionAction }
 import { ErrorFactory } from "../domain/errors";
 import { boundHistory, HistoryChunk } from "../domain/history";
 import { Job, JobKey } from "../domain/job";
-import { JobFilter } from "../domain/job-filter";
+import { JobFilter, JobScope } from "../domain/job-filter";
 import { JobState } from "../domain/job-state-machine";
-import type { RecordedJob } from "./deleted-jobs.store";
 import { ConcurrencyError, isNotFound, isStorageUnavailable, statusOf } from "./storage-errors";
 import { deleteAllIfUnchanged, MAX_TRANSACTION_OPERATIONS, readEntity } from "./table-rest";
 
@@ -31,11 +30,6 @@ export interface StoredJob {
   indexedDue?: string;
   /** An unmatched arrival names this job: marking it Shipping looks the arrival up. */
   arrivalWaiting?: boolean;
-}
-
-export interface JobScope {
-  subscriptionId: string;
-  resourceGroup?: string;
 }
 
 /** The operators' cross-subscription views of the jobs that need a person. */
@@ -67,8 +61,11 @@ export interface JobForRemoval {
   partitionKey: string;
   rowKey: string;
   etag: string;
-  /** What the deletion log records, from the filter columns when the document can't be read. */
-  summary: RecordedJob;
+  /**
+   * What the deletion log records (its `RecordedJob`), from the filter columns when the document
+   * can't be read.
+   */
+  summary: { key: JobKey; state: string; createdAt: string };
   /** The document, which says where the job's blobs are; undefined when it can't be read. */
   job?: Job;
 }
