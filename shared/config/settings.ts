@@ -9,7 +9,6 @@
  * `Settings` in the schema's transform; the `Settings` type is derived from that transform.
  */
 import { z } from "zod";
-import type { AuthSettings } from "../auth/authenticator";
 import { configuredIssuerProblem } from "../auth/issuers";
 import type { MaintenanceRules } from "../domain/deadlines";
 import { parseIsoDuration } from "../domain/duration";
@@ -178,7 +177,7 @@ const settingsSchema = z
       audience: raw.AUTH_AUDIENCE,
       jwksUri: raw.AUTH_JWKS_URI,
       operatorRole: raw.AUTH_OPERATOR_ROLE,
-    } satisfies AuthSettings,
+    },
     /** Who owns a job's storage account: the account registry, or ARM's answer for the caller. */
     linkedAccess:
       raw.LINKED_ACCESS_CHECK === "arm"
