@@ -6,7 +6,7 @@
 import { Authenticator } from "../auth/authenticator";
 import { parseSettings, Settings } from "../config/settings";
 import { Clock, systemClock } from "../domain/clock";
-import { JobMessenger } from "../jobs/job-messenger";
+import { JobWriter } from "../jobs/job-writer";
 import { JobService } from "../jobs/job-service";
 import { OperatorService } from "../jobs/operator-service";
 import { SubscriptionService } from "../jobs/subscription-service";
@@ -62,10 +62,10 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
   const rules = current.rules;
   const index = createDeadlineIndex(current);
   const historyArchive = new HistoryArchiveStore(logs);
-  const jobsStore = new JobsStore(tables.jobs, index, historyArchive);
+  const jobsStore = new JobsStore(tables.jobs);
+  const writer = new JobWriter(jobsStore, index, queue, historyArchive);
   const arrivals = new ArrivalsStore(tables.arrivals);
   const deletedJobs = new DeletedJobsStore(tables.deletedJobs);
-  const messenger = new JobMessenger(queue, jobsStore);
   const subscriptionsStore = new SubscriptionsStore(tables.subscriptions);
   const subscriptions = new SubscriptionService(subscriptionsStore, now, current.auth.mode === "dev");
   const linkedAccess = new LinkedAccessCheck(accountOwnership(current, subscriptions, customerAccounts), subscriptions);
@@ -74,10 +74,10 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
     authenticator: new Authenticator(current.auth, now),
     clock: now,
     locations,
-    jobs: new JobService(jobsStore, arrivals, logs, messenger, index, locations, rules, now, subscriptions, linkedAccess, new CustomerAccountCheck(customerAccounts, { probe: current.customerAccounts.check, timeoutMs: current.storageTimeoutMs })),
+    jobs: new JobService(jobsStore, arrivals, logs, writer, index, locations, rules, now, subscriptions, linkedAccess, new CustomerAccountCheck(customerAccounts, { probe: current.customerAccounts.check, timeoutMs: current.storageTimeoutMs })),
     subscriptions,
-    operator: new OperatorService(jobsStore, arrivals, logs, messenger, index, rules, now, linkedAccess, historyArchive),
-    sweep: new SweepService(jobsStore, arrivals, index, deletedJobs, logs, queue, rules, now, current.sweepMaxEntries),
+    operator: new OperatorService(jobsStore, arrivals, logs, writer, index, rules, now, linkedAccess, historyArchive),
+    sweep: new SweepService(jobsStore, writer, arrivals, index, deletedJobs, logs, queue, rules, now, current.sweepMaxEntries),
     subscriptionPurge: new SubscriptionPurge(subscriptionsStore, jobsStore, index, deletedJobs, logs, now),
     deletedJobs,
     notifications: queue,
