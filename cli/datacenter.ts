@@ -13,6 +13,7 @@ import { OperatorApiError, OperatorClient } from "../shared/copy/operator-client
 import { agentIdentity, defaultStation, STATION } from "../shared/copy/agent-identity";
 import { MAX_LEASE_MS, MIN_LEASE_MS } from "../shared/domain/drive-claims";
 import { parseIsoDuration } from "../shared/domain/duration";
+import { formatBytes } from "../shared/domain/byte-count";
 import { CustomerAccounts } from "../shared/storage/customer-accounts";
 
 const EXIT = { completed: 0, failed: 1, usage: 2, completedMoreInfo: 3, faulted: 4, cancelled: 5, notCopied: 6, refused: 7 } as const;
@@ -160,17 +161,6 @@ function customerAccounts(): CustomerAccounts {
     if (error instanceof CustomerAccountSettingsError) throw new UsageError(error.message);
     throw error;
   }
-}
-
-function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
 function progressLine(progress: CopyProgress): string {

@@ -15,6 +15,7 @@ import { BlobListFormatError, BlobSelection, blobPathPrefixProblem, parseExportB
 import { parseDriveSize, planExport } from "../shared/drive/export-packing";
 import { ManifestFormatError } from "../shared/drive/drive-manifest";
 import { DrivePathError } from "../shared/drive/drive-fs";
+import { formatBytes } from "../shared/domain/byte-count";
 import { CustomerAccountSettingsError, customerAccountsFromSettings } from "./customer-accounts";
 import { IMPORT_DISPOSITIONS, ImportDisposition } from "../shared/drive/drive-manifest";
 import { DEFAULT_BLOCK_SIZE, prepareDrive, PrepareError, PrepareProgress, sourcesFromDataset, SourceSpec } from "../shared/drive/prepare-drive";
@@ -329,17 +330,6 @@ function parseOptions<T>(parse: () => T): T {
   } catch (error) {
     throw new UsageError(`${error instanceof Error ? error.message : String(error)} (try --help)`);
   }
-}
-
-function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 function fail(code: number, message: string): number {

@@ -101,18 +101,6 @@ export function timeElement(iso: string | undefined, withRelative = false): Chil
   return h("time", { datetime: iso }, formatDate(iso), withRelative ? ` (${relativeTime(iso)})` : "");
 }
 
-export function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined || bytes === null) return "—";
-  const units = ["B", "KB", "MB", "GB", "TB", "PB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(value >= 100 ? 0 : value >= 10 ? 1 : 2)} ${units[unit]}`;
-}
-
 /** A progress bar with its number beside it (the bar is labelled; the number is for the eye). */
 export function progressBar(percent: number | undefined, label: string): HTMLElement {
   const value = Math.max(0, Math.min(100, Math.round(percent ?? 0)));
