@@ -86,7 +86,7 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
 ];
 
 /** "in 13 days", "5 minutes ago". */
-export function relativeTime(iso: string, now = Date.now()): string {
+function relativeTime(iso: string, now = Date.now()): string {
   const delta = new Date(iso).getTime() - now;
   const format = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
   for (const [unit, ms] of UNITS) {

@@ -16,10 +16,10 @@ import type { Services } from "../jobs/services";
 /** Signs the links to a job's logs (the services' `blobUrls`). */
 type LogUrlSigner = Awaited<ReturnType<Services["blobUrls"]>>;
 
-export const JOB_RESOURCE_TYPE = "Microsoft.ImportExport/jobs";
-export const LOCATION_RESOURCE_TYPE = "Microsoft.ImportExport/locations";
+const JOB_RESOURCE_TYPE = "Microsoft.ImportExport/jobs";
+const LOCATION_RESOURCE_TYPE = "Microsoft.ImportExport/locations";
 
-export function jobResourceId(job: Job): string {
+function jobResourceId(job: Job): string {
   const { subscriptionId, resourceGroup, name } = job.key;
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${JOB_RESOURCE_TYPE}/${name}`;
 }

@@ -51,9 +51,9 @@ const RESOURCE_GROUP = "subscriptions/{subscriptionId}/resourceGroups/{resourceG
 const JOB = `${RESOURCE_GROUP}/${PROVIDER}/jobs/{jobName}`;
 const OPERATOR_JOB = "operator/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/jobs/{jobName}";
 
-export const ALL_METHODS: HttpMethod[] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+const ALL_METHODS: HttpMethod[] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
-export const apiRoutes: RouteDefinition[] = [
+const apiRoutes: RouteDefinition[] = [
   { name: "Operations_List", methods: ["GET"], route: `${PROVIDER}/operations`, handler: lazy(provider, (m) => m.listOperations) },
   { name: "Locations_List", methods: ["GET"], route: `${PROVIDER}/locations`, handler: lazy(provider, (m) => m.listLocations) },
   { name: "Locations_Get", methods: ["GET"], route: `${PROVIDER}/locations/{locationName}`, handler: lazy(provider, (m) => m.getLocation) },
@@ -87,7 +87,7 @@ export const apiRoutes: RouteDefinition[] = [
  * The portal (customer status page, operator console): static pages with no authentication of their
  * own (they call the API with the user's token), and the one customer operation of the portal's own.
  */
-export const portalRoutes: RouteDefinition[] = [
+const portalRoutes: RouteDefinition[] = [
   { name: "Portal_JobTimeline", methods: ["GET"], route: "portal/api/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/jobs/{jobName}/timeline", handler: lazy(portal, (m) => m.getJobTimeline) },
   { name: "Portal_Root", methods: ["GET"], route: "portal", handler: lazy(portal, (m) => m.portalAssets), authLevel: "anonymous" },
   { name: "Portal_Assets", methods: ["GET"], route: "portal/{*path}", handler: lazy(portal, (m) => m.portalAssets), authLevel: "anonymous" },

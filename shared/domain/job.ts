@@ -290,7 +290,7 @@ export interface OperationContext {
   rules: JobRules;
 }
 
-export const MAX_DRIVES_PER_JOB = 10;
+const MAX_DRIVES_PER_JOB = 10;
 
 const ALL_STATES = JOB_STATES;
 const BEFORE_RETURN: readonly JobState[] = ["Creating", "Shipping", "Received", "Transferring", "Packaging", "Faulted"];
@@ -317,7 +317,7 @@ type UpdatableField = keyof typeof UPDATABLE_IN;
 /** Cancellation is accepted until the drives are being packed to go back. */
 export const CANCELLABLE_STATES: readonly JobState[] = ["Creating", "Shipping", "Received", "Transferring"];
 /** A customer may delete a job only before anything shipped, or once it is over and all went well. */
-export const DELETABLE_STATES: readonly JobState[] = ["Creating", "Completed"];
+const DELETABLE_STATES: readonly JobState[] = ["Creating", "Completed"];
 
 export function createJob(key: JobKey, definition: JobDefinition, shippingInformation: ShippingInformation, context: OperationContext): Job {
   const { now, actor, rules } = context;

@@ -33,7 +33,7 @@ const DRIVE_BLOB_FILES: Record<DriveBlobKind, string> = {
 /** Azure's container names: 3-63 lowercase letters, digits and single hyphens, not at either end. */
 const CONTAINER_NAME = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
 /** Room in a 1,024-character blob name for what follows the path (ids, names, the file). */
-export const MAX_DIAGNOSTICS_PATH_CHARS = 512;
+const MAX_DIAGNOSTICS_PATH_CHARS = 512;
 /** Azure allows 254 segments in a blob name; the job's own segments follow the path's. */
 const MAX_DIAGNOSTICS_PATH_SEGMENTS = 64;
 // C0 and C1 controls, DEL, the backslash (a separator to some clients), and the noncharacters

@@ -13,7 +13,7 @@ export function jobRef(job: Pick<Job, "key">): OutboundMessage["job"] {
 }
 
 /** A stable id for the job across its life (a re-created job of the same name is another job). */
-export function jobInstanceId(job: Pick<Job, "key" | "createdAt">): string {
+function jobInstanceId(job: Pick<Job, "key" | "createdAt">): string {
   const { subscriptionId, resourceGroup, name } = job.key;
   return `${subscriptionId}/${resourceGroup}/${name}`.toLowerCase() + `@${job.createdAt}`;
 }

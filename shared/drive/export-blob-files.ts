@@ -15,7 +15,7 @@
 import { driveFileSegments, md5Hex } from "./drive-manifest";
 import { BlobMetadata, ExportedBlobProperties, writeMetadataFile, writePropertiesFile } from "./metadata-properties";
 
-export const EXPORT_FILES_FOLDER = "_ImportExport";
+const EXPORT_FILES_FOLDER = "_ImportExport";
 
 /** What writing the files takes of the drive: drive-fs.ts's `DriveTree` (no link followed, a temporary name). */
 interface DriveFiles {

@@ -14,7 +14,7 @@ import { armHandler, errorResponse, RouteHandler } from "../arm-http";
 import { jobKeyOf } from "./jobs.handlers";
 
 /** Where the built pages are: `dist/portal/` under the project root (the app's folder in Azure). */
-export function portalDirectory(): string {
+function portalDirectory(): string {
   return path.join(projectRoot(), "dist", "portal");
 }
 
@@ -40,7 +40,7 @@ const PAGE_HEADERS = {
  * `/portal/operator[/...]`) serve their page, and a flat file name serves that file. Nothing else,
  * so no path can reach outside the folder.
  */
-export function portalFileFor(subpath: string): string | undefined {
+function portalFileFor(subpath: string): string | undefined {
   const trimmed = subpath.replace(/^\/+|\/+$/g, "");
   if (trimmed === "" || /^jobs(\/|$)/i.test(trimmed)) return "index.html";
   if (/^operator(\/|$)/i.test(trimmed)) return "operator.html";
