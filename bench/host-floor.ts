@@ -18,7 +18,7 @@ async function main(): Promise<void> {
         route: "raw/{partitionKey}/{rowKey}",
         methods: ["GET"],
         authLevel: "anonymous",
-        handler: async (request) => {
+        handler: () => async (request) => {
           const entity = await table.getEntity(request.params.partitionKey, request.params.rowKey);
           return { status: 200, headers: { "content-type": "application/json; charset=utf-8" }, body: JSON.stringify(entity) };
         },

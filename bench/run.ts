@@ -20,7 +20,9 @@ import { QueueServiceClient } from "@azure/storage-queue";
 import { freePorts, RunningAzurite, startAzurite } from "../devhost/azurite";
 import { CliSpec, exitWithUsageError, parseCommandLine } from "../cli/args";
 import { createDeadlineIndex, getServices, getSettings, resetServices } from "../shared/app/services";
-import { createTableClient } from "../shared/storage/clients";
+import { createQueueServiceClient, createTableClient } from "../shared/storage/clients";
+import { NotificationQueue } from "../shared/storage/notification-queue";
+import { JobWriter } from "../shared/jobs/job-writer";
 import { createJob, Job, JobKey, OperationContext, transition } from "../shared/domain/job";
 import { JobsStore, partitionKeyOf, rowKeyOf } from "../shared/storage/jobs.store";
 import { benchCopy, CopyOptions } from "./copy";
@@ -585,11 +587,12 @@ function seedJobs(subscriptionId: string, total: number, due: number, now: Date,
 async function seed(jobs: Job[]): Promise<void> {
   const settings = getSettings();
   const index = createDeadlineIndex(settings);
-  const jobsStore = new JobsStore(createTableClient(settings, settings.jobsTableName), index);
+  const queue = new NotificationQueue(createQueueServiceClient(settings), settings.notificationsQueueName);
+  const writer = new JobWriter(new JobsStore(createTableClient(settings, settings.jobsTableName)), index, queue);
   const groups = new Map<string, Job[]>();
   for (const job of jobs) groups.set(partitionKeyOf(job.key), [...(groups.get(partitionKeyOf(job.key)) ?? []), job]);
   const batches = [...groups.values()].flatMap((group) => Array.from({ length: Math.ceil(group.length / 100) }, (_, i) => group.slice(i * 100, i * 100 + 100)));
-  for (let i = 0; i < batches.length; i += 8) await Promise.all(batches.slice(i, i + 8).map((batch) => jobsStore.insertBatch(batch)));
+  for (let i = 0; i < batches.length; i += 8) await Promise.all(batches.slice(i, i + 8).map((batch) => writer.insertBatch(batch)));
 }
 
 async function benchSweep(options: Options, connectionString: string, rows: Row[]): Promise<void> {

@@ -9,7 +9,7 @@
 import path from "node:path";
 import { CliOption, CliSpec, CliValues, parseOptions, reportUsageError, selectCommand, ToolSpec, toolUsage, usage, UsageError } from "./args";
 import { CustomerAccountSettingsError, customerAccountsFromSettings } from "./customer-accounts";
-import { formatBytes, percentDone, ProgressLine, unreachableReason } from "./output";
+import { percentDone, ProgressLine, unreachableReason } from "./output";
 import { exportDrive, ExportResult } from "../shared/copy/export-drive";
 import { CopyProgress, importDrive, ImportResult } from "../shared/copy/import-drive";
 import { parseDriveSize } from "../shared/drive/export-packing";
@@ -17,6 +17,7 @@ import { OperatorApiError, OperatorClient, OperatorUnreachableError } from "../s
 import { agentIdentity, defaultStation, STATION } from "../shared/copy/agent-identity";
 import { MAX_LEASE_MS, MIN_LEASE_MS } from "../shared/domain/drive-claims";
 import { parseIsoDuration } from "../shared/domain/duration";
+import { formatBytes } from "../shared/domain/byte-count";
 import { CustomerAccounts } from "../shared/storage/customer-accounts";
 import { redactSasSignatures } from "../shared/storage/sas-redaction";
 

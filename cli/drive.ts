@@ -11,7 +11,8 @@ import { readFile } from "node:fs/promises";
 import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
 import { CliSpec, CliValues, CliOption, parseOptions, reportUsageError, selectCommand, ToolSpec, toolUsage, usage, UsageError } from "./args";
 import { CustomerAccountSettingsError, customerAccountsFromSettings } from "./customer-accounts";
-import { formatBytes, percentDone, ProgressLine, unreachableReason } from "./output";
+import { formatBytes } from "../shared/domain/byte-count";
+import { percentDone, ProgressLine, unreachableReason } from "./output";
 import { DriveLog, DriveLogFormatError } from "../shared/copy/copy-log";
 import { resolveSelection } from "../shared/copy/export-selection";
 import { readCopyLog, repairExport, repairImport, RepairItem, RepairReport } from "../shared/copy/repair";
@@ -299,8 +300,8 @@ async function previewExport(args: string[]): Promise<number> {
   const target = account(values.account, PREVIEW_CLI);
   const resolved = await reaching(target, () => resolveSelection(target.client, selection));
   const plan = planExport(resolved.blobs, driveBytes);
-  // Decimal units, as drives are sold and as --drive-size takes them; the exact bytes are in the JSON line.
-  const size = (bytes: number) => formatBytes(bytes, "decimal");
+  // formatBytes's decimal units are how drives are sold and how --drive-size takes them; the exact bytes are in the JSON line.
+  const size = formatBytes;
   const lines = [
     `Number of unique blob paths/prefixes:\t${resolved.unique}`,
     `Number of duplicate blob paths/prefixes:\t${resolved.duplicates}`,

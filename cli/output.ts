@@ -1,26 +1,8 @@
 /**
- * What the tools print, printed one way: byte counts in units that fit, the running progress line
+ * What the tools print, printed one way (byte counts through shared/domain/byte-count): the running progress line
  * (rewritten in place on a terminal, plain lines in a pipe, as AzCopy does), and the reason a
  * storage account or the service could not be reached, in words.
  */
-
-const BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-const DECIMAL_UNITS = ["B", "KB", "MB", "GB", "TB", "PB"];
-
-/**
- * `3 B`, `1.2 MiB`, `465.7 GiB`: the largest unit that keeps the number at 1 or more. Decimal units
- * (`500.00 GB`, two decimals) for drive sizes, which are sold and given (`--drive-size 500GB`) that way.
- */
-export function formatBytes(bytes: number, units: "binary" | "decimal" = "binary"): string {
-  const [names, step, decimals] = units === "binary" ? [BINARY_UNITS, 1024, 1] : [DECIMAL_UNITS, 1000, 2];
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= step && unit < names.length - 1) {
-    value /= step;
-    unit++;
-  }
-  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(decimals)} ${names[unit]}`;
-}
 
 /**
  * The percent a progress line shows, to one decimal: 100 only once every item is done. The last

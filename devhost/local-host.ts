@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
-import { HttpRequest, HttpResponse, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { HttpHandler, HttpRequest, HttpResponse, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { errorResponse } from "../shared/api/arm-http";
 import { compileTemplate } from "../shared/api/route-template";
 import { RouteDefinition, routes as defaultRoutes } from "../shared/api/routes";
@@ -40,6 +40,8 @@ export interface LocalHost {
 
 interface CompiledRoute {
   definition: RouteDefinition;
+  /** The route's handler, given the services as the Functions host's registration gives them. */
+  handler: HttpHandler;
   match(path: string): Record<string, string> | undefined;
   isCatchAll: boolean;
 }
@@ -47,7 +49,7 @@ interface CompiledRoute {
 export async function startLocalHost(options: LocalHostOptions = {}): Promise<LocalHost> {
   const compiled: CompiledRoute[] = (options.routes ?? defaultRoutes).map((definition) => {
     const template = compileTemplate(definition.route);
-    return { definition, match: template.match, isCatchAll: template.isCatchAll };
+    return { definition, handler: definition.handler(getServices), match: template.match, isCatchAll: template.isCatchAll };
   });
   // As in the Functions host, a catch-all template only gets what no other route takes.
   compiled.sort((a, b) => Number(a.isCatchAll) - Number(b.isCatchAll));
@@ -253,7 +255,7 @@ async function handle(
       if (level === "error" || level === "warning") options.log?.(`[${level}] ${route!.definition.name}: ${args.map(String).join(" ")}`);
     },
   });
-  const result = await route.definition.handler(request, context);
+  const result = await route.handler(request, context);
   await send(res, method, result ?? { status: 204 });
 }
 

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { projectRoot } from "../shared/storage/locations.file";
+import { projectRoot } from "../shared/config/project-root";
 import { loadLocalSettings } from "../shared/config/local-settings";
 import { getServices, getSettings } from "../shared/app/services";
 import { customerConnectionString, DEMOSTORE_ACCOUNT, DEMOSTORE_SUBSCRIPTION, isPortOpen, localAzuritePorts, RunningAzurite, startAzurite } from "./azurite";

@@ -5,11 +5,20 @@
 import { app } from "@azure/functions";
 import { routes } from "../shared/api/routes";
 
+/**
+ * The services, from the composition root, which is loaded on the first request (so registering
+ * the functions loads no storage client or validation library).
+ */
+function services() {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require("../shared/app/services") as typeof import("../shared/app/services")).getServices();
+}
+
 for (const route of routes) {
   app.http(route.name, {
     methods: route.methods,
     route: route.route,
     authLevel: route.authLevel ?? "function",
-    handler: route.handler,
+    handler: route.handler(services),
   });
 }

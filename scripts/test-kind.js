@@ -8,7 +8,7 @@ const { spawnSync } = require("node:child_process");
 const FAST = [
   "test/domain/",
   "test/config/",
-  "test/jobs/job-messenger\\.",
+  "test/jobs/job-writer\\.",
   "test/drive/(?!prepare-cli\\.)",
   "test/cli/(args|output)\\.",
   "test/api/(odata-filter|route-table)\\.",

@@ -6,9 +6,10 @@
  */
 import type { JobState } from "../../shared/domain/job-state-machine";
 import { JOB_STATES } from "../../shared/domain/job-state-machine";
+import { formatBytes } from "../../shared/domain/byte-count";
 import { api, ApiError, armJobPath, JobKey, jobKeyFromId, jobPagePath, samePath, timelinePath, withApiVersion } from "./api";
 import { stateDiagram } from "./diagram";
-import { byId, Child, formatBytes, formatDate, h, progressBar, replaceChildren, scrollingTable, stateBadge, tableHead, timeElement, today, uniqueId } from "./dom";
+import { byId, Child, formatDate, h, progressBar, replaceChildren, scrollingTable, stateBadge, tableHead, timeElement, today, uniqueId } from "./dom";
 import type { JobResponse, PageResponse, TimelineResponse } from "../../shared/api/responses";
 import { addressLines, announce, bindTokenForm, confirmDialog, errorBox, facts, field, FieldSpec, formValues, submitting, successBox } from "./ui";
 
@@ -366,7 +367,7 @@ class JobPage {
                   h("th", { scope: "row" }, drive.driveId),
                   h("td", { class: "drive-state" }, stateBadge(drive.state)),
                   h("td", {}, progressBar(drive.percentComplete, `Progress of drive ${drive.driveId}`)),
-                  h("td", { class: "bytes", title: drive.bytesSucceeded === undefined ? undefined : `${drive.bytesSucceeded} bytes` }, formatBytes(drive.bytesSucceeded)),
+                  h("td", { class: "bytes", title: drive.bytesSucceeded === undefined ? undefined : `${drive.bytesSucceeded} bytes` }, drive.bytesSucceeded === undefined ? "—" : formatBytes(drive.bytesSucceeded)),
                   h("td", {}, drive.copyStatus ?? "—"),
                   h("td", {}, copySummary(drive.driveId)),
                   h(

@@ -107,7 +107,7 @@ export interface DiagramStep {
 }
 
 /** The states in the order the job went through them, from its path of state changes. */
-export function statesVisited(path: DiagramStep[]): string[] {
+function statesVisited(path: DiagramStep[]): string[] {
   const states: string[] = [];
   for (const step of path) {
     if (step.from && states.length === 0) states.push(step.from);

@@ -86,7 +86,7 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
 ];
 
 /** "in 13 days", "5 minutes ago". */
-export function relativeTime(iso: string, now = Date.now()): string {
+function relativeTime(iso: string, now = Date.now()): string {
   const delta = new Date(iso).getTime() - now;
   const format = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
   for (const [unit, ms] of UNITS) {
@@ -99,18 +99,6 @@ export function relativeTime(iso: string, now = Date.now()): string {
 export function timeElement(iso: string | undefined, withRelative = false): Child {
   if (!iso) return "—";
   return h("time", { datetime: iso }, formatDate(iso), withRelative ? ` (${relativeTime(iso)})` : "");
-}
-
-export function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined || bytes === null) return "—";
-  const units = ["B", "KB", "MB", "GB", "TB", "PB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(value >= 100 ? 0 : value >= 10 ? 1 : 2)} ${units[unit]}`;
 }
 
 /** A progress bar with its number beside it (the bar is labelled; the number is for the eye). */

@@ -6,8 +6,9 @@
  */
 import { DRIVE_STATES } from "../../shared/domain/drive-state-machine";
 import { JOB_STATES } from "../../shared/domain/job-state-machine";
+import { formatBytes } from "../../shared/domain/byte-count";
 import { api, ApiError, JobKey, jobKeyFromId, jobPagePath, operatorJobPath, operatorPagePath } from "./api";
-import { byId, Child, formatBytes, h, progressBar, replaceChildren, scrollingTable, stateBadge, tableHead, timeElement, today, uniqueId } from "./dom";
+import { byId, Child, h, progressBar, replaceChildren, scrollingTable, stateBadge, tableHead, timeElement, today, uniqueId } from "./dom";
 import type { ArrivalResponse, HistoryEntryResponse, OperatorJobResponse, PageResponse } from "../../shared/api/responses";
 import { announce, bindTokenForm, errorBox, facts, field, FieldSpec, formValues, submitting, successBox } from "./ui";
 
@@ -335,7 +336,7 @@ function renderJob(key: JobKey, job: OperatorJobResponse, history: HistoryEntryR
                 h("th", { scope: "row" }, drive.driveId),
                 h("td", { class: "drive-state" }, stateBadge(drive.state)),
                 h("td", {}, progressBar(drive.percentComplete, `Progress of drive ${drive.driveId}`)),
-                h("td", {}, formatBytes(drive.bytesSucceeded)),
+                h("td", {}, drive.bytesSucceeded === undefined ? "—" : formatBytes(drive.bytesSucceeded)),
                 h("td", {}, drive.copyStatus ?? "—"),
               ),
             ),

@@ -3,6 +3,9 @@
  * token, each subscription's throttling, bounded JSON body reading, zod parsing with one error detail
  * per bad field, and the one place where any failure becomes an ARM error response
  * (`{"error": {code, message, target?, details?}}`).
+ *
+ * A handler is given the services by the host that registers it (`functions/http-api.ts`, the local
+ * host), which takes them from the composition root: the API never reaches up for them.
  */
 import { randomUUID } from "node:crypto";
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
@@ -10,7 +13,7 @@ import { z } from "zod";
 import { ErrorDetail, ErrorFactory, ServiceError } from "../domain/errors";
 import { Actor } from "../domain/job";
 import { Preconditions } from "../domain/preconditions";
-import { getServices, Services } from "../app/services";
+import type { Services } from "../jobs/services";
 import { bearerTokenOf, type Audience, type Caller } from "../auth/authenticator";
 import { parsePreconditions } from "./precondition-headers";
 import { subscriptionIdPattern, SUPPORTED_API_VERSIONS } from "./schemas";
@@ -63,8 +66,14 @@ const NOBODY: Caller = { tenantId: "", roles: [], isOperator: false, actor: { id
 
 export type ArmOperation = (request: ArmRequest) => Promise<ArmResult>;
 
-export function armHandler(operation: ArmOperation, options: ArmHandlerOptions = {}): HttpHandler {
-  return async (http: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+/** The services of the process, built on first use: `getServices` of the composition root. */
+export type ServicesSource = () => Promise<Services>;
+
+/** A route's handler once its host hands it the services. */
+export type RouteHandler = (services: ServicesSource) => HttpHandler;
+
+export function armHandler(operation: ArmOperation, options: ArmHandlerOptions = {}): RouteHandler {
+  return (servicesOf) => async (http: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const requestId = randomUUID();
     const correlationId = http.headers.get("x-ms-correlation-request-id") ?? requestId;
     const baseHeaders: Record<string, string> = { "x-ms-request-id": requestId, "x-ms-correlation-request-id": correlationId };
@@ -72,7 +81,7 @@ export function armHandler(operation: ArmOperation, options: ArmHandlerOptions =
     try {
       const url = new URL(http.url);
       if (options.apiVersion !== false) checkApiVersion(url, options.apiVersions ?? SUPPORTED_API_VERSIONS);
-      const services = await getServices();
+      const services = await servicesOf();
       const audience = options.audience ?? "customer";
       const caller = audience === "anyone" ? NOBODY : await services.authenticator.authenticate(http.headers.get("authorization"), audience);
       if (audience === "customer") endList = throttle(http, services, caller, options.list === true, baseHeaders);

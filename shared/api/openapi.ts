@@ -8,7 +8,6 @@
 import { z } from "zod";
 import { JOB_STATES } from "../domain/job-state-machine";
 import { arrivalBody, arrivalsQuery, attachArrivalBody, attachArrivalParams, claimBody, driveParams, operatorEventBody, operatorJobsQuery } from "./operator-schemas";
-import { RouteDefinition, routes } from "./routes";
 import { jobParams } from "./schemas";
 
 type JsonSchema = Record<string, unknown>;
@@ -185,12 +184,12 @@ function parameters(schema: z.ZodObject, location: "path" | "query"): JsonSchema
 }
 
 /** `operator/jobs/{jobName}` → `/operator/jobs/{jobName}`; a catch-all (`{*path}`) has no OpenAPI form. */
-function openApiPath(route: RouteDefinition): string | undefined {
+function openApiPath(route: DescribedRoute): string | undefined {
   if (route.route.includes("{*")) return undefined;
   return `/${route.route}`;
 }
 
-function operation(route: RouteDefinition, doc: OperationDoc | undefined): JsonSchema {
+function operation(route: DescribedRoute, doc: OperationDoc | undefined): JsonSchema {
   const pathNames = [...route.route.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
   const pathParameters = doc?.params ? parameters(doc.params, "path") : pathNames.map((name) => ({ name, in: "path", required: true, schema: { type: "string" } }));
   const success = Object.entries(doc?.responses ?? { "200": { description: "Success." } }).map(([status, response]) => [
@@ -218,21 +217,29 @@ function operation(route: RouteDefinition, doc: OperationDoc | undefined): JsonS
   };
 }
 
+/** What the document says of a route: the route table's entries (`routes.ts`) are these. */
+export interface DescribedRoute {
+  name: string;
+  methods: readonly string[];
+  route: string;
+}
+
 /** The routes this document covers: every operator and portal route the table has. */
-function documentedRoutes(): RouteDefinition[] {
+function documentedRoutes(routes: readonly DescribedRoute[]): DescribedRoute[] {
   return routes.filter((route) => /^(operator|portal)(\/|$)/.test(route.route) && openApiPath(route) !== undefined);
 }
 
-let cached: JsonSchema | undefined;
+const cached = new WeakMap<readonly DescribedRoute[], JsonSchema>();
 
-export function openApiDocument(): JsonSchema {
-  if (cached) return cached;
+export function openApiDocument(routes: readonly DescribedRoute[]): JsonSchema {
+  const known = cached.get(routes);
+  if (known) return known;
   const paths: Record<string, Record<string, JsonSchema>> = {};
-  for (const route of documentedRoutes()) {
+  for (const route of documentedRoutes(routes)) {
     const item = (paths[openApiPath(route)!] ??= {});
     for (const method of route.methods) item[method.toLowerCase()] = operation(route, OPERATIONS[route.name]);
   }
-  cached = {
+  const document: JsonSchema = {
     openapi: "3.1.0",
     info: {
       title: "Azure Import/Export service: operator and portal API",
@@ -294,5 +301,6 @@ export function openApiDocument(): JsonSchema {
       },
     },
   };
-  return cached;
+  cached.set(routes, document);
+  return document;
 }

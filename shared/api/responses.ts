@@ -8,15 +8,18 @@ import { Drive, Job, StateChange } from "../domain/job";
 import { Arrival } from "../domain/arrival";
 import { driveBlobName, incompleteBlobListName } from "../domain/log-blobs";
 import { eventsAllowedFor } from "../domain/operator-events";
-import type { LogUrlSigner } from "../storage/customer-accounts";
 import { drivePercentComplete, jobPercentComplete } from "../domain/progress";
 import { DataCenterLocation } from "../domain/locations";
 import type { JobTimeline } from "../jobs/job-service";
+import type { Services } from "../jobs/services";
 
-export const JOB_RESOURCE_TYPE = "Microsoft.ImportExport/jobs";
-export const LOCATION_RESOURCE_TYPE = "Microsoft.ImportExport/locations";
+/** Signs the links to a job's logs (the services' `blobUrls`). */
+type LogUrlSigner = Awaited<ReturnType<Services["blobUrls"]>>;
 
-export function jobResourceId(job: Job): string {
+const JOB_RESOURCE_TYPE = "Microsoft.ImportExport/jobs";
+const LOCATION_RESOURCE_TYPE = "Microsoft.ImportExport/locations";
+
+function jobResourceId(job: Job): string {
   const { subscriptionId, resourceGroup, name } = job.key;
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${JOB_RESOURCE_TYPE}/${name}`;
 }

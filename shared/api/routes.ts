@@ -7,13 +7,15 @@
  * table, so the app's cold start stays close to a bare Functions app's (see `npm run bench`).
  */
 import type { HttpHandler, HttpMethod, HttpRequest, InvocationContext } from "@azure/functions";
+import type { RouteHandler } from "./arm-http";
 
 export interface RouteDefinition {
   /** The function name, as the ARM operation id with '_' (function names allow no '.'). */
   name: string;
   methods: HttpMethod[];
   route: string;
-  handler: HttpHandler;
+  /** Given the services by the host that registers the route. */
+  handler: RouteHandler;
   /**
    * The Functions host's own gate in Azure. API routes need a function key as well as a token (a
    * second gate in front of the app's JWT check); the portal's static pages and the 404/405 catch-all
@@ -23,12 +25,14 @@ export interface RouteDefinition {
   authLevel?: "anonymous" | "function";
 }
 
-/** An HTTP handler whose module is required on first use and then reused. */
-function lazy<M>(load: () => M, pick: (module: M) => HttpHandler): HttpHandler {
-  let handler: HttpHandler | undefined;
-  return (request: HttpRequest, context: InvocationContext) => {
-    handler ??= pick(load());
-    return handler(request, context);
+/** A handler whose module is required on its first request and then reused. */
+function lazy<M>(load: () => M, pick: (module: M) => RouteHandler): RouteHandler {
+  return (services) => {
+    let handler: HttpHandler | undefined;
+    return (request: HttpRequest, context: InvocationContext) => {
+      handler ??= pick(load())(services);
+      return handler(request, context);
+    };
   };
 }
 
@@ -47,9 +51,9 @@ const RESOURCE_GROUP = "subscriptions/{subscriptionId}/resourceGroups/{resourceG
 const JOB = `${RESOURCE_GROUP}/${PROVIDER}/jobs/{jobName}`;
 const OPERATOR_JOB = "operator/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/jobs/{jobName}";
 
-export const ALL_METHODS: HttpMethod[] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+const ALL_METHODS: HttpMethod[] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
-export const apiRoutes: RouteDefinition[] = [
+const apiRoutes: RouteDefinition[] = [
   { name: "Operations_List", methods: ["GET"], route: `${PROVIDER}/operations`, handler: lazy(provider, (m) => m.listOperations) },
   { name: "Locations_List", methods: ["GET"], route: `${PROVIDER}/locations`, handler: lazy(provider, (m) => m.listLocations) },
   { name: "Locations_Get", methods: ["GET"], route: `${PROVIDER}/locations/{locationName}`, handler: lazy(provider, (m) => m.getLocation) },
@@ -75,7 +79,7 @@ export const apiRoutes: RouteDefinition[] = [
   { name: "Operator_RecordArrival", methods: ["POST"], route: "operator/arrivals", handler: lazy(operator, (m) => m.recordArrival) },
   { name: "Operator_AttachArrival", methods: ["POST"], route: "operator/arrivals/{arrivalId}/attach", handler: lazy(operator, (m) => m.attachArrival) },
   // The OpenAPI 3.1 document of the operator and portal endpoints, generated from this table and the zod schemas.
-  { name: "Operator_OpenApi", methods: ["GET"], route: "operator/openapi.json", handler: lazy(openApi, (m) => m.getOpenApiDocument) },
+  { name: "Operator_OpenApi", methods: ["GET"], route: "operator/openapi.json", handler: lazy(openApi, (m) => m.openApiDocumentHandler(routes)) },
   { name: "Operator_PostArrivalEvent", methods: ["POST"], route: "operator/arrivals/{arrivalId}/events", handler: lazy(operator, (m) => m.postArrivalEvent) },
 ];
 
@@ -83,7 +87,7 @@ export const apiRoutes: RouteDefinition[] = [
  * The portal (customer status page, operator console): static pages with no authentication of their
  * own (they call the API with the user's token), and the one customer operation of the portal's own.
  */
-export const portalRoutes: RouteDefinition[] = [
+const portalRoutes: RouteDefinition[] = [
   { name: "Portal_JobTimeline", methods: ["GET"], route: "portal/api/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/jobs/{jobName}/timeline", handler: lazy(portal, (m) => m.getJobTimeline) },
   { name: "Portal_Root", methods: ["GET"], route: "portal", handler: lazy(portal, (m) => m.portalAssets), authLevel: "anonymous" },
   { name: "Portal_Assets", methods: ["GET"], route: "portal/{*path}", handler: lazy(portal, (m) => m.portalAssets), authLevel: "anonymous" },
@@ -93,5 +97,5 @@ export const routes: RouteDefinition[] = [
   ...apiRoutes,
   ...portalRoutes,
   // Everything no other route serves: a 404 or 405 in the ARM error shape.
-  { name: "Unmatched", methods: ALL_METHODS, route: "{*path}", handler: lazy(unmatched, (m) => m.unmatched), authLevel: "anonymous" },
+  { name: "Unmatched", methods: ALL_METHODS, route: "{*path}", handler: lazy(unmatched, (m) => m.unmatchedHandler([...apiRoutes, ...portalRoutes])), authLevel: "anonymous" },
 ];

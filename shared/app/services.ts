@@ -7,13 +7,13 @@ import { Authenticator } from "../auth/authenticator";
 import { SubscriptionThrottle } from "../auth/subscription-throttle";
 import { parseSettings, Settings } from "../config/settings";
 import { Clock, systemClock } from "../domain/clock";
-import { LocationCatalog } from "../domain/locations";
-import { JobMessenger } from "../jobs/job-messenger";
+import { JobWriter } from "../jobs/job-writer";
 import { JobService } from "../jobs/job-service";
 import { OperatorService } from "../jobs/operator-service";
 import { SubscriptionService } from "../jobs/subscription-service";
 import { SubscriptionPurge } from "../jobs/subscription-purge";
 import { SweepService } from "../jobs/sweep-service";
+import type { Services } from "../jobs/services";
 import { ArrivalsStore } from "../storage/arrivals.store";
 import { appIdentityCredential, createBlobServiceClient, createCustomerAccounts, createQueueServiceClient, createTableClient, createTableServiceClient } from "../storage/clients";
 import { DeadlineIndex } from "../storage/deadline-index.store";
@@ -22,37 +22,12 @@ import { JobsStore } from "../storage/jobs.store";
 import { loadLocationCatalog } from "../storage/locations.file";
 import { LogBlobStore } from "../storage/log-blobs.store";
 import { HistoryArchiveStore } from "../storage/history-archive.store";
-import type { LogUrlSigner } from "../storage/customer-accounts";
 import { CustomerAccountCheck } from "../jobs/customer-account-check";
 import { AccountOwnership, ArmOwnership, LinkedAccessCheck, RegistryOwnership } from "../jobs/linked-access-check";
 import { ArmOnBehalfOf } from "../auth/arm-on-behalf-of";
 import type { CustomerAccounts } from "../storage/customer-accounts";
-import type { Job } from "../domain/job";
 import { NotificationQueue } from "../storage/notification-queue";
 import { SubscriptionsStore } from "../storage/subscriptions.store";
-
-export interface Services {
-  settings: Settings;
-  authenticator: Authenticator;
-  /** Each subscription's request budget, per process (see subscription-throttle.ts). */
-  throttle: SubscriptionThrottle;
-  clock: Clock;
-  locations: LocationCatalog;
-  jobs: JobService;
-  /** Which tenant each subscription belongs to, and ARM's notifications that say so. */
-  subscriptions: SubscriptionService;
-  operator: OperatorService;
-  sweep: SweepService;
-  /** Removes the jobs of subscriptions ARM said are Deleted, a bounded number each maintenance run. */
-  subscriptionPurge: SubscriptionPurge;
-  deletedJobs: DeletedJobsStore;
-  notifications: NotificationQueue;
-  /**
-   * Signs read-only URLs of log blobs for responses (local for key-based accounts): the service's
-   * own, and the copy agent's logs in the customer accounts of `jobs`.
-   */
-  blobUrls(jobs?: Job[]): Promise<LogUrlSigner>;
-}
 
 let settings: Settings | undefined;
 let services: Promise<Services> | undefined;
@@ -88,10 +63,10 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
   const rules = current.rules;
   const index = createDeadlineIndex(current);
   const historyArchive = new HistoryArchiveStore(logs);
-  const jobsStore = new JobsStore(tables.jobs, index, historyArchive);
+  const jobsStore = new JobsStore(tables.jobs);
+  const writer = new JobWriter(jobsStore, index, queue, historyArchive);
   const arrivals = new ArrivalsStore(tables.arrivals);
   const deletedJobs = new DeletedJobsStore(tables.deletedJobs);
-  const messenger = new JobMessenger(queue, jobsStore);
   const subscriptionsStore = new SubscriptionsStore(tables.subscriptions);
   const subscriptions = new SubscriptionService(subscriptionsStore, now, current.auth.mode === "dev");
   const linkedAccess = new LinkedAccessCheck(accountOwnership(current, subscriptions, customerAccounts), subscriptions);
@@ -101,10 +76,10 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
     throttle: new SubscriptionThrottle(current.throttle, now),
     clock: now,
     locations,
-    jobs: new JobService(jobsStore, arrivals, logs, messenger, index, locations, rules, now, subscriptions, linkedAccess, new CustomerAccountCheck(customerAccounts, { probe: current.customerAccounts.check, timeoutMs: current.storageTimeoutMs })),
+    jobs: new JobService(jobsStore, arrivals, logs, writer, index, locations, rules, now, subscriptions, linkedAccess, new CustomerAccountCheck(customerAccounts, { probe: current.customerAccounts.check, timeoutMs: current.storageTimeoutMs })),
     subscriptions,
-    operator: new OperatorService(jobsStore, arrivals, logs, messenger, index, rules, now, linkedAccess, historyArchive),
-    sweep: new SweepService(jobsStore, arrivals, index, deletedJobs, logs, queue, rules, now, current.sweepMaxEntries),
+    operator: new OperatorService(jobsStore, arrivals, logs, writer, index, rules, now, linkedAccess, historyArchive),
+    sweep: new SweepService(jobsStore, writer, arrivals, index, deletedJobs, logs, queue, rules, now, current.sweepMaxEntries),
     subscriptionPurge: new SubscriptionPurge(subscriptionsStore, jobsStore, index, deletedJobs, logs, now),
     deletedJobs,
     notifications: queue,

@@ -7,6 +7,7 @@
  * unsigned JWT whose claims it takes as given; settings refuse it when the app runs in Azure.
  */
 import { createHash } from "node:crypto";
+import type { Settings } from "../config/settings";
 import { Clock, systemClock } from "../domain/clock";
 import { ServiceError } from "../domain/errors";
 import type { Actor } from "../domain/job";
@@ -23,14 +24,8 @@ export interface Caller {
 
 export type Audience = "customer" | "operator";
 
-export interface AuthSettings {
-  mode: "dev" | "strict";
-  issuers: string[];
-  /** A token's `aud` must be one of these (strict mode). */
-  audiences: string[];
-  jwksUri?: string;
-  operatorRole: string;
-}
+/** The token settings, as the settings schema checks them (`AUTH_*`). */
+type AuthSettings = Settings["auth"];
 
 export const DEV_TENANT = "00000000-0000-0000-0000-00000000dev0";
 export const DEV_TOKENS = { customer: "dev", operator: "dev-operator" } as const;

@@ -8,7 +8,7 @@
  * each for its own tenant.
  */
 
-export const TENANT_PLACEHOLDER = "{tenantid}";
+const TENANT_PLACEHOLDER = "{tenantid}";
 
 const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

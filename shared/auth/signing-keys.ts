@@ -28,7 +28,7 @@ export interface SigningKeyTimings {
 }
 
 /** Hourly refresh; Microsoft's guidance is that published keys may be cached for up to 24 hours. */
-export const DEFAULT_KEY_TIMINGS: SigningKeyTimings = {
+const DEFAULT_KEY_TIMINGS: SigningKeyTimings = {
   refreshAfterMs: 60 * 60_000,
   maxStaleMs: 24 * 60 * 60_000,
   cooldownMs: 30_000,

@@ -10,10 +10,10 @@
 import { z } from "zod";
 import { foldName } from "../domain/linked-access";
 
-export const DEFAULT_CUSTOMER_BLOB_ENDPOINT = "https://{account}.blob.core.windows.net";
+const DEFAULT_CUSTOMER_BLOB_ENDPOINT = "https://{account}.blob.core.windows.net";
 
 /** Storage account names: 3 to 24 lowercase letters and digits (Azure's rule). */
-export const STORAGE_ACCOUNT_NAME = /^[a-z0-9]{3,24}$/;
+const STORAGE_ACCOUNT_NAME = /^[a-z0-9]{3,24}$/;
 
 export interface CustomerAccountSettings {
   /** The Blob endpoint with `{account}` where the account name goes. */

@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { projectRoot } from "../storage/locations.file";
+import { projectRoot } from "./project-root";
 
 export interface LocalSettings {
   /** The file read (its base name), or a note that there was none. */

@@ -6,10 +6,11 @@
  * and `__clientId`) used with a managed identity.
  *
  * A setting is declared once: its variable, check and default in the schema, and where it lands in
- * `Settings` in the schema's transform; the `Settings` type is derived from that transform.
+ * `Settings` in the schema's transform; the `Settings` type is derived from that transform. The
+ * durations' defaults live here only: the sample settings, the ARM template and the README repeat
+ * them, held to these by test/config/duration-defaults.test.ts.
  */
 import { z } from "zod";
-import type { AuthSettings } from "../auth/authenticator";
 import { configuredIssuerProblem } from "../auth/issuers";
 import type { ThrottleSettings } from "../auth/subscription-throttle";
 import type { MaintenanceRules } from "../domain/deadlines";
@@ -205,7 +206,7 @@ const settingsSchema = z
       audiences: [raw.AUTH_AUDIENCE, raw.AUTH_CLIENT_ID].filter((audience): audience is string => !!audience),
       jwksUri: raw.AUTH_JWKS_URI,
       operatorRole: raw.AUTH_OPERATOR_ROLE,
-    } satisfies AuthSettings,
+    },
     /** Who owns a job's storage account: the account registry, or ARM's answer for the caller. */
     linkedAccess:
       raw.LINKED_ACCESS_CHECK === "arm"

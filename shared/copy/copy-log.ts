@@ -7,7 +7,7 @@
  */
 import { escapeXml, parseXml, XmlElement } from "../drive/xml";
 
-export const DRIVE_LOG_VERSION = "2014-11-01";
+const DRIVE_LOG_VERSION = "2014-11-01";
 
 /** Blob status codes (the documented list). */
 export type BlobStatus =

@@ -88,7 +88,7 @@ const DISK_ERRORS = new Set(["EISDIR", "ENOTDIR", "EEXIST", "ENOTEMPTY", "EACCES
  * left as it was: a file-system failure is `DiskOperationFailed`, anything else `InternalError`. The
  * reason names what failed, never a path outside the drive (the data center's own folders).
  */
-export function unforeseenDriveError(error: unknown, drivePath: string): DriveError {
+function unforeseenDriveError(error: unknown, drivePath: string): DriveError {
   if (error instanceof DriveError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === "string" && DISK_ERRORS.has(code)) {

@@ -30,7 +30,7 @@ import type { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import { storageAccountName } from "../config/customer-accounts";
 import { DriveManifest, MANIFEST_FILE, ManifestBlob, md5Hex, writeDriveManifest } from "../drive/drive-manifest";
 import { BlobListFormatError, writeExportBlobList } from "../drive/export-blob-list";
-import { DrivePathError, DriveTree, PARTIAL_SUFFIX, PartialFile } from "../drive/drive-fs";
+import { DrivePathError, DriveTree, exportFileSegments, PartialFile } from "../drive/drive-fs";
 import { exportedFilesInManifest, writeExportedBlobFiles } from "../drive/export-blob-files";
 import { EXPORT_BLOCK_BYTES, exportFilePath, fillDrive } from "../drive/export-packing";
 import { createKeyRecord, generateRecoveryPassword, KEY_RECORD_FILE, serializeKeyRecord } from "../drive/key-record";
@@ -544,16 +544,4 @@ class ExportCopier {
 function changed(error: unknown): unknown {
   if (error instanceof RestError && (error.statusCode === 412 || error.statusCode === 404)) return new BlobChanged(describeError(error));
   return error;
-}
-
-/**
- * The path segments of an exported blob's file below the drive's root: `<container>/<name segments>`.
- * A name whose segments could leave the drive or name no file (`..`, `.`, empty, NUL) is refused.
- */
-export function exportFileSegments(blobPath: string): string[] {
-  const segments = blobPath.split("/");
-  if (segments.length < 2 || segments.some((segment) => segment === "" || segment === "." || segment === ".." || segment.includes("\0") || segment.includes("\\") || segment.endsWith(PARTIAL_SUFFIX))) {
-    throw new Error(`'${blobPath}' cannot be a file on the drive`);
-  }
-  return segments;
 }

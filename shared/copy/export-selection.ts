@@ -130,7 +130,7 @@ export async function resolveSelection(client: BlobServiceClient, selection: Blo
 }
 
 /** A listed blob's metadata and properties, as its properties file writes them. */
-export function detailsOf(properties: BlobProperties, metadata: Record<string, string> | undefined): ExportedBlobDetails {
+function detailsOf(properties: BlobProperties, metadata: Record<string, string> | undefined): ExportedBlobDetails {
   const text = (value: string | undefined) => (value === undefined || value === "" ? undefined : value);
   return {
     metadata: { ...metadata },

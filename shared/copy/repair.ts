@@ -25,13 +25,12 @@ import path from "node:path";
 import { RestError } from "@azure/storage-blob";
 import type { BlobServiceClient } from "@azure/storage-blob";
 import { parseBlobPath } from "../drive/blob-names";
-import { DriveTree } from "../drive/drive-fs";
+import { DriveTree, exportFileSegments } from "../drive/drive-fs";
 import { driveFileSegments, ManifestBlob, ManifestBlock, MANIFEST_FILE, md5Hex, parseDriveManifest } from "../drive/drive-manifest";
 import { blobPathProblem } from "../drive/export-blob-list";
 import { exportedBlobFiles } from "../drive/export-blob-files";
 import { EXPORT_BLOCK_BYTES } from "../drive/export-packing";
 import { BlobLogEntry, DriveLog, issueKind, parseDriveLog } from "./copy-log";
-import { exportFileSegments } from "./export-drive";
 import { resolveSelection } from "./export-selection";
 
 export interface RepairItem {

@@ -16,7 +16,7 @@ export type ArrivalReason = "NoSuchJob" | "JobNotShipping" | "NoJobNamed";
 export const ARRIVAL_STATUSES = ["Unmatched", "Attached", "Returned", "Destroyed"] as const;
 export type ArrivalStatus = (typeof ARRIVAL_STATUSES)[number];
 
-export const ARRIVAL_TRANSITIONS = {
+const ARRIVAL_TRANSITIONS = {
   /** Its job is Shipping: the job receives the package. */
   attach: { from: ["Unmatched"], to: "Attached" },
   /** Operator: the drives went back to the sender (carrier and tracking recorded). */

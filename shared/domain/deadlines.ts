@@ -36,7 +36,7 @@ export interface Deadline<K extends DeadlineKind = DeadlineKind> {
 /** A message owed to someone, kept on the job until it is sent (a transactional outbox). */
 export type OutboxNotice = OutboundMessage;
 
-export const TIMER: Actor = { id: "maintenance-sweep", type: "Application", role: "timer" };
+const TIMER: Actor = { id: "maintenance-sweep", type: "Application", role: "timer" };
 
 /** How long an unsent outbox waits before a sweep sends it (longer than any sweep takes to send one). */
 export const OUTBOX_GRACE_MS = 10 * 60_000;

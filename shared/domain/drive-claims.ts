@@ -11,16 +11,11 @@
  * agent, whose next report is then refused).
  */
 import { ErrorFactory } from "./errors";
-import { findDrive, Job } from "./job";
+import { DriveClaim, findDrive, Job } from "./job";
 import type { DriveState } from "./drive-state-machine";
 
-export interface DriveClaim {
-  agentId: string;
-  claimedAt: string;
-  expiresAt: string;
-  /** The lease the agent asked for: each renewal runs this long from the service's now. */
-  leaseMs: number;
-}
+/** The claim is part of the drive in the job's document (`Drive.claim`). */
+export type { DriveClaim } from "./job";
 
 export interface ClaimRequest {
   agentId: string;
@@ -37,12 +32,12 @@ export const MIN_LEASE_MS = 1_000;
 export const MAX_LEASE_MS = 86_400_000;
 
 /** A drive is claimed to be copied: only while it is at the data center for that. */
-export const CLAIMABLE_DRIVE_STATES: readonly DriveState[] = ["Received", "Transferring"];
+const CLAIMABLE_DRIVE_STATES: readonly DriveState[] = ["Received", "Transferring"];
 
 /** The agent identities the service accepts: `<station>/<run>` as the agent makes them, or any such token. */
 export const AGENT_ID = /^[A-Za-z0-9._-]{1,64}(\/[A-Za-z0-9._-]{1,64})?$/;
 
-export function isClaimLive(claim: DriveClaim | undefined, now: Date): claim is DriveClaim {
+function isClaimLive(claim: DriveClaim | undefined, now: Date): claim is DriveClaim {
   return !!claim && now.toISOString() < claim.expiresAt;
 }
 

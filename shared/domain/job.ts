@@ -5,13 +5,12 @@
  * state is decided here, in `UPDATABLE_IN`, so handlers never hold a business rule.
  */
 import { randomBytes } from "node:crypto";
-import type { OutboxNotice } from "./deadlines";
-import type { DriveClaim } from "./drive-claims";
 import { addMs, describeDuration } from "./duration";
 import { ErrorFactory } from "./errors";
 import { DriveState, DriveTransition, FINISHED_DRIVE_STATES, transitionDrive } from "./drive-state-machine";
 import { JOB_STATES, JobState, JobTransition, transitionJob } from "./job-state-machine";
 import { diagnosticsPathProblem } from "./log-blobs";
+import type { OutboundMessage } from "./outbound-message";
 
 export type JobType = "Import" | "Export";
 export type LogLevel = "Error" | "Verbose";
@@ -123,6 +122,15 @@ export interface Drive extends Partial<DriveSpec> {
   claim?: DriveClaim;
 }
 
+/** A copy agent's lease on a drive (the rules are in `drive-claims.ts`). */
+export interface DriveClaim {
+  agentId: string;
+  claimedAt: string;
+  expiresAt: string;
+  /** The lease the agent asked for: each renewal runs this long from the service's now. */
+  leaseMs: number;
+}
+
 export interface ExportRange {
   /** Index of the drive's first blob in the job's resolved blob list. */
   start: number;
@@ -226,7 +234,7 @@ export interface Job {
   /** When operators were told the package is overdue; an extension clears it (and the pending close). */
   shippingOverdueNotifiedAt?: string;
   /** Notices the maintenance sweep decided on and has not yet sent (see `deadlines.ts`). */
-  outbox?: OutboxNotice[];
+  outbox?: OutboundMessage[];
   /** The most recent state changes (see `history.ts` for the bound); older ones are archived. */
   history: StateChange[];
   /** How many older entries were moved to the history archive: the sequence number of `history[0]`. */
@@ -282,7 +290,7 @@ export interface OperationContext {
   rules: JobRules;
 }
 
-export const MAX_DRIVES_PER_JOB = 10;
+const MAX_DRIVES_PER_JOB = 10;
 
 const ALL_STATES = JOB_STATES;
 const BEFORE_RETURN: readonly JobState[] = ["Creating", "Shipping", "Received", "Transferring", "Packaging", "Faulted"];
@@ -309,7 +317,7 @@ type UpdatableField = keyof typeof UPDATABLE_IN;
 /** Cancellation is accepted until the drives are being packed to go back. */
 export const CANCELLABLE_STATES: readonly JobState[] = ["Creating", "Shipping", "Received", "Transferring"];
 /** A customer may delete a job only before anything shipped, or once it is over and all went well. */
-export const DELETABLE_STATES: readonly JobState[] = ["Creating", "Completed"];
+const DELETABLE_STATES: readonly JobState[] = ["Creating", "Completed"];
 
 export function createJob(key: JobKey, definition: JobDefinition, shippingInformation: ShippingInformation, context: OperationContext): Job {
   const { now, actor, rules } = context;

@@ -19,7 +19,7 @@ export const LINKED_DATA_ACTIONS: Record<"Import" | "Export", readonly string[]>
 };
 
 /** The job action on whose behalf the account is checked, as ARM names it in its refusal. */
-export const JOB_WRITE_ACTION = "Microsoft.ImportExport/jobs/write";
+const JOB_WRITE_ACTION = "Microsoft.ImportExport/jobs/write";
 
 export interface LinkedAccount {
   /** The id as the job gives it. */

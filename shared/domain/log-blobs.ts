@@ -9,8 +9,16 @@
  * logs container. And they fit: a path is accepted only if every name built under it, at the
  * longest names the API takes, is within Azure's limit once lower-cased (`MAX_DIAGNOSTICS_PATH_BYTES`).
  */
-import type { Job } from "./job";
 import { BLOB_NAME_MAX_BYTES, NAME_LIMITS, utf8Bytes } from "./storage-limits";
+
+/**
+ * What a job's blob names are made of: its key and its `diagnosticsPath`. Written out rather than
+ * taken from `Job`, because the job checks its path with this module (no import circle).
+ */
+interface JobLocation {
+  key: { subscriptionId: string; resourceGroup: string; name: string };
+  diagnosticsPath?: string;
+}
 
 export const DEFAULT_DIAGNOSTICS_PATH = "waimportexport";
 
@@ -25,7 +33,7 @@ const DRIVE_BLOB_FILES: Record<DriveBlobKind, string> = {
 /** Azure's container names: 3-63 lowercase letters, digits and single hyphens, not at either end. */
 const CONTAINER_NAME = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
 /** Room in a 1,024-character blob name for what follows the path (ids, names, the file). */
-export const MAX_DIAGNOSTICS_PATH_CHARS = 512;
+const MAX_DIAGNOSTICS_PATH_CHARS = 512;
 /** Azure allows 254 segments in a blob name; the job's own segments follow the path's. */
 const MAX_DIAGNOSTICS_PATH_SEGMENTS = 64;
 // C0 and C1 controls, DEL, the backslash (a separator to some clients), and the noncharacters
@@ -95,31 +103,31 @@ export function isSafeBlobName(name: string): boolean {
   return segments.every((segment) => blobSegmentProblem(segment) === undefined);
 }
 
-export function jobBlobPrefix(job: Pick<Job, "key" | "diagnosticsPath">): string {
+export function jobBlobPrefix(job: JobLocation): string {
   const { subscriptionId, resourceGroup, name } = job.key;
   return `${blobName(...[...storedDiagnosticsSegments(job), subscriptionId, resourceGroup, name].map((segment) => segment.toLowerCase()))}/`;
 }
 
-export function driveBlobName(job: Pick<Job, "key" | "diagnosticsPath">, driveId: string, kind: DriveBlobKind): string {
+export function driveBlobName(job: JobLocation, driveId: string, kind: DriveBlobKind): string {
   return jobBlobPrefix(job) + blobName("drives", driveId.toUpperCase(), DRIVE_BLOB_FILES[kind]);
 }
 
-export function incompleteBlobListName(job: Pick<Job, "key" | "diagnosticsPath">): string {
+export function incompleteBlobListName(job: JobLocation): string {
   return jobBlobPrefix(job) + blobName("incomplete-blobs.txt");
 }
 
 /** Where a job's archived history chunks live (see `history.ts`). */
-export function historyArchivePrefix(job: Pick<Job, "key" | "diagnosticsPath">): string {
+export function historyArchivePrefix(job: JobLocation): string {
   return `${jobBlobPrefix(job)}history/`;
 }
 
 /** One archived chunk: entries `first` up to, not including, `end`; zero-padded so names sort in order. */
-export function historyChunkName(job: Pick<Job, "key" | "diagnosticsPath">, first: number, end: number): string {
+export function historyChunkName(job: JobLocation, first: number, end: number): string {
   return `${historyArchivePrefix(job)}${String(first).padStart(10, "0")}-${String(end).padStart(10, "0")}.json`;
 }
 
 /** Whether any blob was written for the job: most deleted or purged jobs have none to list. */
-export function jobHasBlobs(job: Pick<Job, "drives" | "hasIncompleteBlobList" | "historyArchived">): boolean {
+export function jobHasBlobs(job: { drives: readonly { blobs?: Partial<Record<DriveBlobKind, boolean>> }[]; hasIncompleteBlobList?: boolean; historyArchived?: number }): boolean {
   return (
     !!job.hasIncompleteBlobList ||
     !!job.historyArchived ||
@@ -136,7 +144,7 @@ function diagnosticsSegments(path: string): string[] {
  * isn't acceptable: its blobs go under the default path instead, so they stay inside the container.
  * One stored before paths were measured in bytes keeps its path: its blobs are there.
  */
-function storedDiagnosticsSegments(job: Pick<Job, "diagnosticsPath">): string[] {
+function storedDiagnosticsSegments(job: Pick<JobLocation, "diagnosticsPath">): string[] {
   const path = job.diagnosticsPath;
   return path !== undefined && diagnosticsPathShapeProblem(path) === undefined ? diagnosticsSegments(path) : [DEFAULT_DIAGNOSTICS_PATH];
 }

@@ -4,28 +4,16 @@
  * Box and Snowball tell their customers. Each has a stable id so consumers can drop duplicates.
  */
 import type { Job, StateChange } from "./job";
+import type { OutboundMessage } from "./outbound-message";
 
-export interface OutboundMessage {
-  id: string;
-  type: "notice" | "stateChanged";
-  audience: "customer" | "operators";
-  kind: string;
-  message: string;
-  at: string;
-  job: { subscriptionId: string; resourceGroup: string; name: string };
-  /** The customer's contact, from the job's return address. */
-  contactEmail?: string;
-  driveId?: string;
-  from?: string | null;
-  to?: string;
-}
+export type { OutboundMessage } from "./outbound-message";
 
 export function jobRef(job: Pick<Job, "key">): OutboundMessage["job"] {
   return { subscriptionId: job.key.subscriptionId, resourceGroup: job.key.resourceGroup, name: job.key.name };
 }
 
 /** A stable id for the job across its life (a re-created job of the same name is another job). */
-export function jobInstanceId(job: Pick<Job, "key" | "createdAt">): string {
+function jobInstanceId(job: Pick<Job, "key" | "createdAt">): string {
   const { subscriptionId, resourceGroup, name } = job.key;
   return `${subscriptionId}/${resourceGroup}/${name}`.toLowerCase() + `@${job.createdAt}`;
 }

@@ -119,7 +119,7 @@ export function eventsAllowedFor(job: Job): OperatorEventType[] {
 }
 
 /** Drives of a closed job still at the data center: received, never shipped back or destroyed. */
-export function heldDrives(job: Job): Job["drives"] {
+function heldDrives(job: Job): Job["drives"] {
   return job.state === "Closed" ? job.drives.filter((drive) => drive.state === "Received" || drive.state === "Completed" || drive.state === "CompletedMoreInfo") : [];
 }
 

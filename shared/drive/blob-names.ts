@@ -10,10 +10,10 @@
  * (which tools turn into separators).
  */
 
-export const MAX_BLOB_NAME_LENGTH = 1024;
-export const MAX_BLOB_PATH_SEGMENTS = 254;
+const MAX_BLOB_NAME_LENGTH = 1024;
+const MAX_BLOB_PATH_SEGMENTS = 254;
 /** The containers whose names break the DNS rule; blobs in `$root` cannot contain "/". */
-export const SPECIAL_CONTAINERS = ["$root", "$web"] as const;
+const SPECIAL_CONTAINERS = ["$root", "$web"] as const;
 
 const CONTAINER_NAME = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/;
 // C0 and C1 controls, DEL, private-use (the docs' "\uE000"), non-characters, unpaired surrogates.

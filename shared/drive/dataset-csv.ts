@@ -12,7 +12,7 @@
 import * as path from "node:path";
 import { DEFAULT_IMPORT_DISPOSITION, IMPORT_DISPOSITIONS, ImportDisposition } from "./drive-manifest";
 
-export const DATASET_COLUMNS = ["BasePath", "DstBlobPathOrPrefix", "BlobType", "Disposition", "MetadataFile", "PropertiesFile"] as const;
+const DATASET_COLUMNS = ["BasePath", "DstBlobPathOrPrefix", "BlobType", "Disposition", "MetadataFile", "PropertiesFile"] as const;
 
 export interface DatasetRow {
   /** The CSV line the row came from, for messages. */

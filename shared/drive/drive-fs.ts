@@ -37,6 +37,18 @@ const CREATE = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 /** A file being written; renamed to its name when whole. No name the agent writes may end so. */
 export const PARTIAL_SUFFIX = ".importexport-partial";
 
+/**
+ * The path segments of an exported blob's file below the drive's root: `<container>/<name segments>`.
+ * A name whose segments could leave the drive or name no file (`..`, `.`, empty, NUL) is refused.
+ */
+export function exportFileSegments(blobPath: string): string[] {
+  const segments = blobPath.split("/");
+  if (segments.length < 2 || segments.some((segment) => segment === "" || segment === "." || segment === ".." || segment.includes("\0") || segment.includes("\\") || segment.endsWith(PARTIAL_SUFFIX))) {
+    throw new Error(`'${blobPath}' cannot be a file on the drive`);
+  }
+  return segments;
+}
+
 /** What stood in the way. */
 export type DriveEntryProblem =
   /** Nothing at that name (or a folder on the way is missing). */

@@ -19,9 +19,9 @@ export const MANIFEST_FILE = "DriveManifest.xml";
 export const MAX_BLOCK_LENGTH = 4 * 1024 * 1024;
 export const MAX_BLOCKS_PER_BLOB = 50_000;
 export const PAGE_SIZE = 512;
-export const MAX_PAGE_RANGE_LENGTH = 4 * 1024 * 1024;
+const MAX_PAGE_RANGE_LENGTH = 4 * 1024 * 1024;
 /** Up to this size a blob's block ids may be left out (all of them or none). */
-export const MAX_LENGTH_WITHOUT_BLOCK_IDS = 64 * 1024 * 1024;
+const MAX_LENGTH_WITHOUT_BLOCK_IDS = 64 * 1024 * 1024;
 
 export const IMPORT_DISPOSITIONS = ["rename", "no-overwrite", "overwrite"] as const;
 export type ImportDisposition = (typeof IMPORT_DISPOSITIONS)[number];

@@ -12,11 +12,15 @@
  * is a function of what the listing said of the blob, so the drive count preview counts the exact
  * bytes, and repair-export can write a lost file again and check it against the manifest's MD5.
  */
-import type { DriveTree } from "./drive-fs";
 import { driveFileSegments, md5Hex } from "./drive-manifest";
 import { BlobMetadata, ExportedBlobProperties, writeMetadataFile, writePropertiesFile } from "./metadata-properties";
 
-export const EXPORT_FILES_FOLDER = "_ImportExport";
+const EXPORT_FILES_FOLDER = "_ImportExport";
+
+/** What writing the files takes of the drive: drive-fs.ts's `DriveTree` (no link followed, a temporary name). */
+interface DriveFiles {
+  writeFileSync(segments: readonly string[], data: string): void;
+}
 
 /** What the listing said of a blob besides its name and length. */
 export interface ExportedBlobDetails {
@@ -65,7 +69,7 @@ export function exportedBlobFiles(blobPath: string, details: ExportedBlobDetails
  * Synchronous, not through the thread pool: a file of a few hundred bytes per blob, where the
  * hand-offs of an asynchronous open, write and close cost more CPU than the calls themselves.
  */
-export function writeExportedBlobFiles(drive: DriveTree, blobPath: string, details: ExportedBlobDetails): { metadata?: ExportedFileOutcome; properties: ExportedFileOutcome } {
+export function writeExportedBlobFiles(drive: DriveFiles, blobPath: string, details: ExportedBlobDetails): { metadata?: ExportedFileOutcome; properties: ExportedFileOutcome } {
   const files = exportedBlobFiles(blobPath, details);
   const write = (file: ExportedFile): ExportedFileOutcome => {
     try {

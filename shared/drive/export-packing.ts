@@ -17,24 +17,24 @@ import { ExportedBlobDetails, exportedBlobFiles } from "./export-blob-files";
 import { escapeXml } from "./xml";
 
 /** NTFS's default cluster size: every file occupies whole clusters. */
-export const CLUSTER_BYTES = 4096;
+const CLUSTER_BYTES = 4096;
 /** One NTFS file record (MFT entry) per file. */
-export const FILE_RECORD_BYTES = 1024;
+const FILE_RECORD_BYTES = 1024;
 /** The file system's own files ($MFT, $LogFile, ...) on the volume. */
-export const FILE_SYSTEM_RESERVE_BYTES = 1024 * 1024;
+const FILE_SYSTEM_RESERVE_BYTES = 1024 * 1024;
 /** The export writes each blob's file in blocks of this size, listed in the manifest. */
 export const EXPORT_BLOCK_BYTES = 4 * 1024 * 1024;
 /** The manifest's XML outside the blob entries (declaration, root, drive id, blob list). */
-export const MANIFEST_HEADER_BYTES = 512;
+const MANIFEST_HEADER_BYTES = 512;
 /** A manifest blob entry without its paths and blocks; and one `<Block …/>` line. */
-export const MANIFEST_BLOB_BYTES = 256;
-export const MANIFEST_BLOCK_BYTES = 128;
+const MANIFEST_BLOB_BYTES = 256;
+const MANIFEST_BLOCK_BYTES = 128;
 /** A `<MetadataPath Hash="…">` or `<PropertiesPath Hash="…">` line without its path. */
-export const MANIFEST_FILE_PATH_BYTES = 96;
+const MANIFEST_FILE_PATH_BYTES = 96;
 /** NTFS keeps a file this small inside its file record (resident data): it takes no cluster. */
-export const RESIDENT_FILE_BYTES = 512;
+const RESIDENT_FILE_BYTES = 512;
 /** The key record at the drive's root (one cluster and its file record). */
-export const KEY_RECORD_BYTES = CLUSTER_BYTES + FILE_RECORD_BYTES;
+const KEY_RECORD_BYTES = CLUSTER_BYTES + FILE_RECORD_BYTES;
 
 export interface PackableBlob {
   /** `container/blob`. */
@@ -48,7 +48,7 @@ export function clusters(bytes: number): number {
   return Math.ceil(bytes / CLUSTER_BYTES) * CLUSTER_BYTES;
 }
 
-export function blockCount(length: number): number {
+function blockCount(length: number): number {
   return Math.max(1, Math.ceil(length / EXPORT_BLOCK_BYTES));
 }
 
@@ -58,7 +58,7 @@ export function exportFilePath(blobPath: string): string {
 }
 
 /** The manifest bytes of one blob's entry (an upper bound of what the writer produces). */
-export function manifestEntryBytes(blob: PackableBlob): number {
+function manifestEntryBytes(blob: PackableBlob): number {
   const text = (value: string) => Buffer.byteLength(escapeXml(value));
   return MANIFEST_BLOB_BYTES + text(blob.blobPath) + text(exportFilePath(blob.blobPath)) + blockCount(blob.length) * MANIFEST_BLOCK_BYTES;
 }
@@ -69,7 +69,7 @@ export function blobFootprint(blob: PackableBlob): number {
 }
 
 /** The metadata and properties files of a blob: each its file record (and clusters when not resident) and its manifest line. */
-export function exportedFilesBytes(blob: PackableBlob): number {
+function exportedFilesBytes(blob: PackableBlob): number {
   if (!blob.details) return 0;
   const files = exportedBlobFiles(blob.blobPath, blob.details);
   return [files.metadata, files.properties].reduce((sum, file) => {

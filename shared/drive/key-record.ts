@@ -11,7 +11,7 @@
 import { pbkdf2Sync, randomBytes, randomInt, randomUUID, timingSafeEqual } from "node:crypto";
 
 export const KEY_RECORD_FILE = "BitLockerKeyRecord.json";
-export const KEY_RECORD_FORMAT = "import-export-drive-key/1";
+const KEY_RECORD_FORMAT = "import-export-drive-key/1";
 
 const KDF_DIGEST = "sha256";
 const KDF_ITERATIONS = 100_000;

@@ -34,7 +34,7 @@ import { BlobFileFormatError, parseMetadataFile, parsePropertiesFile } from "./m
 
 export const DEFAULT_BLOCK_SIZE = MAX_BLOCK_LENGTH;
 /** Where the tool keeps the metadata and properties files on the drive; no container can be named so. */
-export const TOOL_FOLDER = "_ImportExport";
+const TOOL_FOLDER = "_ImportExport";
 const STAGING_PREFIX = ".prepare-";
 /** What Create Job accepts as a drive id (shared/api/schemas.ts). */
 const DRIVE_ID = /^[A-Za-z0-9_-]{1,64}$/;

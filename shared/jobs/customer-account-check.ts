@@ -26,7 +26,7 @@ import type { CustomerAccounts } from "../storage/customer-accounts";
  * logs there (and an import's blobs, an export's incomplete-blob list), and the service signs links
  * to those logs with a user-delegation key, which this role may ask for.
  */
-export const CUSTOMER_ACCOUNT_ROLE = "Storage Blob Data Contributor";
+const CUSTOMER_ACCOUNT_ROLE = "Storage Blob Data Contributor";
 
 export interface CustomerAccountCheckOptions {
   /** Probe the account on Create (`CUSTOMER_ACCOUNT_CHECK`). */

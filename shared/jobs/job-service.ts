@@ -28,18 +28,18 @@ import {
   updateJob,
 } from "../domain/job";
 import { assertDefinitionFits } from "../domain/history";
-import { JobFilter } from "../domain/job-filter";
+import { JobFilter, JobScope, JobsContinuation, PageLimits } from "../domain/job-filter";
 import { LocationCatalog, shippingInformationOf } from "../domain/locations";
 import { jobBlobPrefix, jobHasBlobs } from "../domain/log-blobs";
 import { stateChangeMessages } from "../domain/messages";
 import { applyOperatorEvent } from "../domain/operator-events";
 import { assertPreconditions, jobETag, Preconditions } from "../domain/preconditions";
 import { ArrivalsStore } from "../storage/arrivals.store";
-import { JobScope, JobsContinuation, JobsStore, PageLimits, StoredJob } from "../storage/jobs.store";
+import { JobsStore, StoredJob } from "../storage/jobs.store";
 import { DeadlineIndex, IndexEntry } from "../storage/deadline-index.store";
 import { LogBlobStore } from "../storage/log-blobs.store";
 import { ConcurrencyError } from "../storage/storage-errors";
-import { JobMessenger } from "./job-messenger";
+import { JobWriter } from "./job-writer";
 import { withConcurrencyRetries } from "./retry";
 import { SubscriptionService } from "./subscription-service";
 import { CustomerAccountCheck } from "./customer-account-check";
@@ -83,7 +83,7 @@ export class JobService {
     private readonly store: JobsStore,
     private readonly arrivals: ArrivalsStore,
     private readonly logs: LogBlobStore,
-    private readonly messenger: JobMessenger,
+    private readonly writer: JobWriter,
     private readonly index: DeadlineIndex,
     private readonly locations: LocationCatalog,
     private readonly rules: JobRules,
@@ -133,7 +133,7 @@ export class JobService {
         assertDefinitionFits(job);
         await checkAccount();
         try {
-          return { job, created: true, written: await this.store.insert(job), before: undefined };
+          return { job, created: true, written: await this.writer.insert(job, stateChangeMessages(undefined, job)) };
         } catch (error) {
           if (error instanceof ConcurrencyError) exists = true; // retried as an update, with a read
           throw error;
@@ -143,9 +143,8 @@ export class JobService {
       const job = redefineJob(existing.job, definition, context);
       assertDefinitionFits(job);
       await checkAccount();
-      return { job, created: false, written: await this.store.replace(job, existing), before: existing.job };
+      return { job, created: false, written: await this.writer.replace(job, existing, { messages: stateChangeMessages(existing.job, job) }) };
     });
-    await this.messenger.afterWrite(result.written, stateChangeMessages(result.before, result.job));
     return { job: result.job, etag: jobETag(result.written.etag), created: result.created };
   }
 
@@ -187,7 +186,7 @@ export class JobService {
   async update(key: JobKey, update: JobUpdate, actor: Actor, tenantId: string, preconditions: Preconditions = {}, bearerToken?: string): Promise<VersionedJob> {
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "write");
     let linkedChecked = false;
-    const { job, attached, written, before } = await withConcurrencyRetries(async () => {
+    const { job, attached, written } = await withConcurrencyRetries(async () => {
       const existing = await this.load(key);
       assertPreconditions(preconditions, jobETag(existing.etag), key);
       // ARM checks a linked property wherever a write carries it, whether or not it changes anything.
@@ -205,10 +204,9 @@ export class JobService {
         job = applyOperatorEvent(job, event, this.context(ARRIVAL_DESK)).job;
       }
       // Once Shipping the mark has served: a package that comes now is received directly.
-      const written = await this.store.replace(job, existing, shipping ? false : existing.arrivalWaiting);
-      return { job, attached: arrival ? [arrival] : [], written, before: existing.job };
+      const written = await this.writer.replace(job, existing, { arrivalWaiting: shipping ? false : existing.arrivalWaiting, messages: stateChangeMessages(existing.job, job) });
+      return { job, attached: arrival ? [arrival] : [], written };
     });
-    await this.messenger.afterWrite(written, stateChangeMessages(before, job));
     // The job is the truth and is written, so the answer is success. The arrival's move follows it;
     // if that fails, the arrival stays listed as Unmatched and an operator's attach settles it.
     for (const arrival of attached) {

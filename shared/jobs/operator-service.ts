@@ -12,13 +12,14 @@ import { breakClaim, ClaimRequest, claimDrive, DriveClaim } from "../domain/driv
 import { driveBlobName, incompleteBlobListName } from "../domain/log-blobs";
 import { applyOperatorEvent, BlobWrite, DriveDisposalEvent, OperatorEvent } from "../domain/operator-events";
 import { ArrivalPage, ArrivalsStore } from "../storage/arrivals.store";
-import { JobPage, JobsContinuation, JobsStore, OperatorJobQuery, PageLimits, partitionKeyOf, rowKeyOf, StoredJob } from "../storage/jobs.store";
+import { JobsContinuation, PageLimits } from "../domain/job-filter";
+import { JobPage, JobsStore, OperatorJobQuery, partitionKeyOf, rowKeyOf, StoredJob } from "../storage/jobs.store";
 import { ConcurrencyError } from "../storage/storage-errors";
 import { LogBlobStore } from "../storage/log-blobs.store";
 import { noticeMessage, stateChangeMessages } from "../domain/messages";
 import { DeadlineIndex } from "../storage/deadline-index.store";
 import { HistoryArchiveStore } from "../storage/history-archive.store";
-import { JobMessenger } from "./job-messenger";
+import { JobWriter } from "./job-writer";
 import { LinkedAccessCheck } from "./linked-access-check";
 import { withConcurrencyRetries } from "./retry";
 
@@ -62,7 +63,7 @@ export class OperatorService {
     private readonly jobs: JobsStore,
     private readonly arrivals: ArrivalsStore,
     private readonly logs: LogBlobStore,
-    private readonly messenger: JobMessenger,
+    private readonly writer: JobWriter,
     private readonly deadlines: DeadlineIndex,
     private readonly rules: JobRules,
     private readonly clock: Clock,
@@ -91,26 +92,24 @@ export class OperatorService {
       }
     }
     let blobsWritten = false;
-    const result = await withConcurrencyRetries(async () => {
+    return withConcurrencyRetries(async (): Promise<EventResult> => {
       const stored = await this.jobs.get(key);
       if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
       const outcome = applyOperatorEvent(stored.job, event, this.context(actor));
       // An agent's event sent again after a lost answer: answered with the job as it is.
-      if (outcome.repeated) return { job: stored.job, stopTransfer: undefined, written: undefined, before: stored.job, notices: [] };
+      if (outcome.repeated) return { job: stored.job, stopTransfer: undefined };
       if (!blobsWritten) {
         await this.writeBlobs(outcome.job, outcome.blobWrites);
         blobsWritten = true;
       }
-      const written = await this.jobs.replace(outcome.job, stored);
-      return { job: outcome.job, stopTransfer: outcome.stopTransfer, written, before: stored.job, notices: outcome.notices };
+      const at = this.clock.now().toISOString();
+      const messages = [
+        ...stateChangeMessages(stored.job, outcome.job),
+        ...outcome.notices.map((notice) => noticeMessage(outcome.job, notice.audience, notice.kind, notice.message, at, `${event.type}@${at}`)),
+      ];
+      await this.writer.replace(outcome.job, stored, { messages });
+      return { job: outcome.job, stopTransfer: outcome.stopTransfer };
     });
-    const at = this.clock.now().toISOString();
-    const messages = [
-      ...stateChangeMessages(result.before, result.job),
-      ...result.notices.map((notice) => noticeMessage(result.job, notice.audience, notice.kind, notice.message, at, `${event.type}@${at}`)),
-    ];
-    if (result.written) await this.messenger.afterWrite(result.written, messages);
-    return { job: result.job, stopTransfer: result.stopTransfer };
   }
 
   /** A copy agent claims a drive (or renews its claim), under the job's ETag: two agents can't both win. */
@@ -119,7 +118,7 @@ export class OperatorService {
       const stored = await this.jobs.get(key);
       if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
       const claimed = claimDrive(stored.job, driveId, request, this.clock.now());
-      await this.jobs.replace(claimed.job, stored);
+      await this.writer.replace(claimed.job, stored);
       return claimed;
     });
   }
@@ -130,7 +129,7 @@ export class OperatorService {
       const stored = await this.jobs.get(key);
       if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
       const next = breakClaim(stored.job, driveId);
-      if (next !== stored.job) await this.jobs.replace(next, stored);
+      if (next !== stored.job) await this.writer.replace(next, stored);
       return next;
     });
   }

@@ -31,7 +31,7 @@ export const SUBSCRIPTION_DELETED_REASON = "Its subscription was deleted (ARM's 
 export const PURGE_SETTLE_MS = 10 * REGISTRATION_CACHE_MS;
 
 /** Jobs one maintenance run removes at most, by default (and marked subscriptions it looks at). */
-export const PURGE_JOBS_PER_RUN = 1_000;
+const PURGE_JOBS_PER_RUN = 1_000;
 
 /** Jobs read (and deleted) at once: one page of the subscription's key range. */
 const PAGE_SIZE = 100;

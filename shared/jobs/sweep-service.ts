@@ -28,6 +28,7 @@ import { LogBlobStore } from "../storage/log-blobs.store";
 import { NotificationQueue } from "../storage/notification-queue";
 import { ConcurrencyError, isStorageUnavailable } from "../storage/storage-errors";
 import { redactSasSignatures } from "../storage/sas-redaction";
+import { JobWriter } from "./job-writer";
 
 export interface SweepReport {
   startedAt: string;
@@ -118,6 +119,8 @@ async function forEachConcurrently<T>(items: T[], limit: number, work: (item: T)
 export class SweepService {
   constructor(
     private readonly jobs: JobsStore,
+    /** The sweep's job writes go through the one write order, as the API's do. */
+    private readonly writer: JobWriter,
     private readonly arrivals: ArrivalsStore,
     private readonly index: DeadlineIndex,
     private readonly deletedJobs: DeletedJobsStore,
@@ -462,7 +465,7 @@ export class SweepService {
         // State-change messages ride in the outbox too, so they survive a crash like the notices.
         const changed: Job = { ...decision.job, outbox: [...(decision.job.outbox ?? []), ...stateChangeMessages(before, decision.job)] };
         counter.transactions++;
-        const written = await this.jobs.replace(changed, base);
+        const written = await this.writer.replace(changed, base);
         await this.sendOutbox(written, report, counter);
       }
     } catch (error) {
@@ -483,9 +486,7 @@ export class SweepService {
     for (let attempt = 1; ; attempt++) {
       if (stored.indexedDue !== entry.dueAt || !earliestDeadline(stored.job, this.rules)) return "stale";
       try {
-        const indexedDue = await this.index.cover(stored.job, undefined, counter);
-        counter.transactions++;
-        await this.jobs.mark(stored, { indexedDue });
+        await this.writer.chain(stored, counter);
         report.entriesChained++;
         return "stale";
       } catch (error) {
@@ -515,7 +516,7 @@ export class SweepService {
     // (the messages' stable ids let consumers drop the repeat).
     try {
       // Its entry is dropped below; if the job relies on it, the clearing write chains the next one.
-      await this.jobs.replace({ ...job, outbox: undefined }, owed.length > 0 ? releasing(written, owed[0].dueAt) : written);
+      await this.writer.replace({ ...job, outbox: undefined }, owed.length > 0 ? releasing(written, owed[0].dueAt) : written);
     } catch (error) {
       if (error instanceof ConcurrencyError) return false;
       throw error;

@@ -43,7 +43,7 @@ const RECORD_ATTEMPTS = 4;
  * them. Hashed because the normalised text may be long (NFKC makes 18 characters of some one) and
  * hold `/`, `#` or `?`, which keys refuse: this is always 73 ASCII bytes, far below the 1 KiB limit.
  */
-export function packageRowKey(arrival: Pick<Arrival, "jobKey" | "carrierName" | "trackingNumber">): string {
+function packageRowKey(arrival: Pick<Arrival, "jobKey" | "carrierName" | "trackingNumber">): string {
   const identity = JSON.stringify([jobKeyColumn(arrival.jobKey), packageText(arrival.carrierName), packageText(arrival.trackingNumber)]);
   return `${KEY_ROWS_FROM}package-${createHash("sha256").update(identity).digest("hex")}`;
 }

@@ -5,14 +5,15 @@
  *   RowKey       = "<jobName>"                          (lower case)
  * so Get is one point read, a resource group is one partition and a subscription a key range, and a
  * busy subscription spreads over its resource groups. Every write carries the entity's ETag.
+ *
+ * A plain adapter: the expiry index and the history archive are written by `JobWriter`
+ * (`jobs/job-writer.ts`), which owns the order; this store only keeps the bookkeeping columns it is given.
  */
 import { odata, TableClient, TableEntity, TableEntityResult, TransactionAction } from "@azure/data-tables";
 import { ErrorFactory } from "../domain/errors";
-import { boundHistory, HistoryChunk } from "../domain/history";
 import { Job, JobKey } from "../domain/job";
-import { JobFilter } from "../domain/job-filter";
+import { JobFilter, JobScope, JobsContinuation, PageLimits } from "../domain/job-filter";
 import { JobState } from "../domain/job-state-machine";
-import type { RecordedJob } from "./deleted-jobs.store";
 import { ConcurrencyError, isNotFound, isStorageUnavailable, statusOf } from "./storage-errors";
 import { deleteAllIfUnchanged, MAX_TRANSACTION_OPERATIONS, readEntity } from "./table-rest";
 
@@ -31,11 +32,6 @@ export interface StoredJob {
   indexedDue?: string;
   /** An unmatched arrival names this job: marking it Shipping looks the arrival up. */
   arrivalWaiting?: boolean;
-}
-
-export interface JobScope {
-  subscriptionId: string;
-  resourceGroup?: string;
 }
 
 /** The operators' cross-subscription views of the jobs that need a person. */
@@ -61,15 +57,6 @@ export interface TableKeys {
   rowKey: string;
 }
 
-/** Where a list resumes: after the job with these keys, or at a table continuation token. */
-export type JobsContinuation = { after: TableKeys } | { tableToken: string };
-
-/** How big a page of a list may be: at most `top` jobs, and no more than `maxBytes` of them (see `query`). */
-export interface PageLimits {
-  top: number;
-  maxBytes: number;
-}
-
 export interface JobPage {
   jobs: Job[];
   /** The storage ETag of each job, in the same order (a customer's list shows each job's ETag). */
@@ -83,8 +70,11 @@ export interface JobForRemoval {
   partitionKey: string;
   rowKey: string;
   etag: string;
-  /** What the deletion log records, from the filter columns when the document can't be read. */
-  summary: RecordedJob;
+  /**
+   * What the deletion log records (its `RecordedJob`), from the filter columns when the document
+   * can't be read.
+   */
+  summary: { key: JobKey; state: string; createdAt: string };
   /** The document, which says where the job's blobs are; undefined when it can't be read. */
   job?: Job;
 }
@@ -142,33 +132,18 @@ export function rowKeyOf(key: JobKey): string {
   return key.name.toLowerCase();
 }
 
-/** Keeps the expiry index in step with job writes (see deadline-index.store.ts). */
-export interface DeadlineWriter {
-  /**
-   * Called before `job` is written over `base`: makes sure an index entry covers the job's earliest
-   * deadline, writing one only when the entry covering `base` is later or there is none, and returns
-   * the due time of the covering entry to record with the job.
-   */
-  cover(job: Job, base?: Pick<StoredJob, "job" | "indexedDue">): Promise<string | undefined>;
-  /** The same for new jobs in bulk (one transaction per index partition). */
-  coverMany(jobs: Job[]): Promise<(string | undefined)[]>;
-}
-
 /** One page of the whole table, with what the index's reconciliation needs. */
 export interface ScanPage {
   jobs: { job: Job; indexedDue?: string }[];
   continuationToken?: string;
 }
 
-/** Takes the older history entries a job no longer carries (see domain/history.ts). */
-export interface HistoryArchiver {
-  archive(job: Job, chunk: HistoryChunk): Promise<void>;
-}
+/** The columns of a job that are not its document (see `StoredJob`). */
+export type Bookkeeping = Pick<StoredJob, "indexedDue" | "arrivalWaiting">;
 
 /**
  * Storage failures reach callers already translated (the clients' storage call policy); this store
- * interprets only the statuses that mean something for the call at hand. Without a
- * `historyArchive`, jobs keep their whole history.
+ * interprets only the statuses that mean something for the call at hand.
  */
 export class JobsStore {
   /**
@@ -179,11 +154,7 @@ export class JobsStore {
    */
   private readonly sizeHints = new Map<string, number>();
 
-  constructor(
-    private readonly table: TableClient,
-    private readonly deadlines?: DeadlineWriter,
-    private readonly historyArchive?: HistoryArchiver,
-  ) {}
+  constructor(private readonly table: TableClient) {}
 
   async get(key: JobKey): Promise<StoredJob | undefined> {
     return this.getByEntityKeys(partitionKeyOf(key), rowKeyOf(key));
@@ -235,9 +206,7 @@ export class JobsStore {
   }
 
   /** Inserts a new job; throws `ConcurrencyError` if another request created it first. */
-  async insert(job: Job): Promise<StoredJob> {
-    // The index entry first: a crash in between leaves an extra entry, never a missing one.
-    const indexedDue = await this.deadlines?.cover(job);
+  async insert(job: Job, indexedDue?: string): Promise<StoredJob> {
     try {
       const response = await this.table.createEntity(toEntity(job, { indexedDue }));
       return { job, etag: response.etag!, indexedDue };
@@ -248,18 +217,17 @@ export class JobsStore {
   }
 
   /**
-   * Inserts up to 100 new jobs of one partition in one transaction (all or none), index first: bulk
-   * loading, such as seeding the benchmarks.
+   * Inserts up to 100 new jobs of one partition in one transaction (all or none), each with the
+   * index entry's due time at the same position of `indexedDue`: bulk loading, such as seeding the benchmarks.
    */
-  async insertBatch(jobs: Job[]): Promise<void> {
+  async insertBatch(jobs: Job[], indexedDue: (string | undefined)[] = []): Promise<void> {
     if (jobs.length === 0) return;
     const partition = partitionKeyOf(jobs[0].key);
     if (jobs.length > 100 || jobs.some((job) => partitionKeyOf(job.key) !== partition)) {
       throw new Error("insertBatch takes at most 100 jobs of one subscription and resource group");
     }
-    const covered = (await this.deadlines?.coverMany(jobs)) ?? [];
     try {
-      const actions: TransactionAction[] = jobs.map((job, i) => ["create", toEntity(job, { indexedDue: covered[i] }) as unknown as TableEntity]);
+      const actions: TransactionAction[] = jobs.map((job, i) => ["create", toEntity(job, { indexedDue: indexedDue[i] }) as unknown as TableEntity]);
       await this.table.submitTransaction(actions);
     } catch (error) {
       if (statusOf(error) === 409) throw new ConcurrencyError();
@@ -269,19 +237,10 @@ export class JobsStore {
 
   /**
    * Replaces the job read as `base` if it still has `base.etag`; throws `ConcurrencyError`
-   * otherwise. An index entry is written first only if the job now has a deadline earlier than the
-   * entry covering it (or none covers it); the bookkeeping columns carry over from `base`, except
-   * that `arrivalWaiting` is the caller's to change. Returns the job as written.
+   * otherwise. The bookkeeping columns are written as given, by default as `base` had them.
+   * Returns the job as written.
    */
-  async replace(job: Job, base: StoredJob, arrivalWaiting = base.arrivalWaiting): Promise<StoredJob> {
-    const indexedDue = this.deadlines ? await this.deadlines.cover(job, base) : base.indexedDue;
-    // The older entries are archived before the job stops carrying them: a crash in between leaves
-    // an archived chunk the job still carries too, never a lost entry.
-    const bounded = this.historyArchive && boundHistory(job);
-    if (bounded) {
-      await this.historyArchive!.archive(job, bounded.archive);
-      job = bounded.job;
-    }
+  async replace(job: Job, base: StoredJob, { indexedDue, arrivalWaiting }: Bookkeeping = base): Promise<StoredJob> {
     try {
       const response = await this.table.updateEntity(toEntity(job, { indexedDue, arrivalWaiting }), "Replace", { etag: base.etag });
       return { job, etag: response.etag!, indexedDue, arrivalWaiting };

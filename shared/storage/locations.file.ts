@@ -1,7 +1,8 @@
 /** Loads the data-center catalog from the JSON file operators edit (`data/locations.json` by default). */
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { projectRoot } from "../config/project-root";
 import { DataCenterLocation, LocationCatalog } from "../domain/locations";
 
 const locationSchema = z.object({
@@ -21,17 +22,6 @@ const locationSchema = z.object({
 });
 
 const fileSchema = z.object({ locations: z.array(locationSchema).min(1) });
-
-/** The project root: the nearest folder above this module holding package.json (works from src and dist). */
-export function projectRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(path.join(dir, "package.json"))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) return process.cwd();
-    dir = parent;
-  }
-  return dir;
-}
 
 export function loadLocationCatalog(file?: string): LocationCatalog {
   const resolved = path.resolve(projectRoot(), file ?? "data/locations.json");

@@ -1,22 +1,19 @@
 /**
- * What the tools print, as pure units: byte counts in units that fit, the copy agent's progress
+ * What the tools print, as pure units: byte counts, the copy agent's progress
  * line, the reason a call got no answer, and SAS signatures taken out of anything printed.
  */
 import { copyProgressLine } from "../../cli/datacenter";
-import { formatBytes, unreachableReason } from "../../cli/output";
+import { unreachableReason } from "../../cli/output";
+import { formatBytes } from "../../shared/domain/byte-count";
 import { redactSasSignatures } from "../../shared/storage/sas-redaction";
 
-test("byte counts in the largest unit that keeps them at 1 or more: binary for data, decimal for drive sizes", () => {
-  expect(formatBytes(3)).toBe("3 B");
-  expect(formatBytes(1023)).toBe("1023 B");
-  expect(formatBytes(1024)).toBe("1.0 KiB");
-  expect(formatBytes(370_013)).toBe("361.3 KiB");
-  expect(formatBytes(5 * 1024 ** 4)).toBe("5.0 TiB");
+test("byte counts in units that fit, one wording for the tools and the portal (shared/domain/byte-count)", () => {
   // Regression: preview-export said "Drive size: 0.00 GB" for a small drive.
-  expect(formatBytes(3, "decimal")).toBe("3 B");
-  expect(formatBytes(1_069_056, "decimal")).toBe("1.07 MB");
-  expect(formatBytes(500e9, "decimal")).toBe("500.00 GB");
-  expect(formatBytes(2e12, "decimal")).toBe("2.00 TB");
+  expect(formatBytes(3)).toBe("3 B");
+  expect(formatBytes(1_069_056)).toBe("1.07 MB");
+  expect(formatBytes(370_013)).toBe("370 KB");
+  expect(formatBytes(500e9)).toBe("500 GB");
+  expect(formatBytes(2e12)).toBe("2.00 TB");
 });
 
 test("the agent's progress line says 100 % only once every blob is done (regression: '100.0 %, 0 of 1 blobs')", () => {

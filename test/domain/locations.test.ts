@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DataCenterLocation, LocationCatalog, shippingInformationOf } from "../../shared/domain/locations";
-import { loadLocationCatalog, projectRoot } from "../../shared/storage/locations.file";
+import { projectRoot } from "../../shared/config/project-root";
+import { loadLocationCatalog } from "../../shared/storage/locations.file";
 import { WEST_US_SHIPPING } from "../support/fixtures";
 
 const WEST_US: DataCenterLocation = {

@@ -7,7 +7,7 @@
 import { TableClient } from "@azure/data-tables";
 import { Job } from "../../shared/domain/job";
 import { SweepReport } from "../../shared/jobs/sweep-service";
-import { DeadlineWriter, JobsRead, JobsStore } from "../../shared/storage/jobs.store";
+import { JobsRead, JobsStore } from "../../shared/storage/jobs.store";
 import { newSubscriptionId } from "../support/service";
 import { patchJob } from "../operator/helpers";
 import {
@@ -71,7 +71,7 @@ class RecordingJobsStore extends JobsStore {
 
 function recordingSweep() {
   let store: RecordingJobsStore | undefined;
-  const parts = buildSweep(h.clock, (tableClient: TableClient, index: DeadlineWriter) => (store = new RecordingJobsStore(tableClient, index)));
+  const parts = buildSweep(h.clock, (tableClient: TableClient) => (store = new RecordingJobsStore(tableClient)));
   return { ...parts, store: store! };
 }
 

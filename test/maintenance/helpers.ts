@@ -17,9 +17,10 @@ import { ArrivalsStore } from "../../shared/storage/arrivals.store";
 import { createBlobServiceClient, createQueueServiceClient, createTableClient, createTableServiceClient } from "../../shared/storage/clients";
 import { DeadlineIndex } from "../../shared/storage/deadline-index.store";
 import { DeletedJobRecord, DeletedJobsStore } from "../../shared/storage/deleted-jobs.store";
-import { DeadlineWriter, JobsStore } from "../../shared/storage/jobs.store";
+import { JobsStore } from "../../shared/storage/jobs.store";
 import { LogBlobStore } from "../../shared/storage/log-blobs.store";
 import { NotificationQueue } from "../../shared/storage/notification-queue";
+import { JobWriter } from "../../shared/jobs/job-writer";
 import { SweepService } from "../../shared/jobs/sweep-service";
 import { SubscriptionPurge } from "../../shared/jobs/subscription-purge";
 import { SubscriptionsStore } from "../../shared/storage/subscriptions.store";
@@ -267,6 +268,8 @@ export async function getStatus(service: TestService, job: JobRef): Promise<numb
 
 export interface SweepParts {
   jobs: JobsStore;
+  /** Writes jobs as the service does: index entry first (without a history archive). */
+  writer: JobWriter;
   index: DeadlineIndex;
   sweep: SweepService;
 }
@@ -275,25 +278,28 @@ export interface SweepParts {
  * The same SweepService the composition root builds, over the suite's storage, with the jobs store
  * given by `makeJobs` (to wrap it), an optional cap on the entries per run and where it logs.
  */
-export function buildSweep(clock: Clock, makeJobs?: (table: TableClient, index: DeadlineWriter) => JobsStore, maxEntries?: number, log?: (line: string) => void): SweepParts {
+export function buildSweep(clock: Clock, makeJobs?: (table: TableClient) => JobsStore, maxEntries?: number, log?: (line: string) => void): SweepParts {
   const settings = getSettings();
   const rules = settings.rules;
   const index = createDeadlineIndex(settings);
   const jobsTable = createTableClient(settings, settings.jobsTableName);
-  const jobs = makeJobs ? makeJobs(jobsTable, index) : new JobsStore(jobsTable, index);
+  const jobs = makeJobs ? makeJobs(jobsTable) : new JobsStore(jobsTable);
+  const queue = new NotificationQueue(createQueueServiceClient(settings), settings.notificationsQueueName);
+  const writer = new JobWriter(jobs, index, queue);
   const sweep = new SweepService(
     jobs,
+    writer,
     new ArrivalsStore(createTableClient(settings, settings.arrivalsTableName)),
     index,
     new DeletedJobsStore(createTableClient(settings, settings.deletedJobsTableName)),
     new LogBlobStore(createBlobServiceClient(settings), settings.logsContainerName, settings.logSasLifetimeMs),
-    new NotificationQueue(createQueueServiceClient(settings), settings.notificationsQueueName),
+    queue,
     rules,
     clock,
     maxEntries ?? settings.sweepMaxEntries,
     log,
   );
-  return { jobs, index, sweep };
+  return { jobs, writer, index, sweep };
 }
 
 /** The same SubscriptionPurge the composition root builds, over the suite's storage, removing at most `maxJobs` jobs a run. */

@@ -12,7 +12,7 @@ import { DEV_TENANT } from "../../shared/auth/authenticator";
 import { ErrorFactory } from "../../shared/domain/errors";
 import { Job } from "../../shared/domain/job";
 import { QueueMessage } from "../../shared/storage/notification-queue";
-import { DeadlineWriter, JobsStore } from "../../shared/storage/jobs.store";
+import { JobsStore } from "../../shared/storage/jobs.store";
 import { creatingJob } from "../support/fixtures";
 import { Refusal, refuseDeletesOf } from "../support/refusing-storage";
 import { newSubscriptionId, RETURN_ADDRESS } from "../support/service";
@@ -72,7 +72,7 @@ test("a job stored with a long diagnosticsPath and logs, among 5 due jobs of its
     { now: new Date(t0), rules: HARNESS_JOB_RULES, definition: { diagnosticsPath: `mylogs/${"é".repeat(305)}`, returnAddress: RETURN_ADDRESS } },
   );
   const legacy: Job = { ...base, tenantId: DEV_TENANT, drives: base.drives.map((drive) => ({ ...drive, blobs: { errorLog: true } })) };
-  await buildSweep(h.clock).jobs.insert(legacy);
+  await buildSweep(h.clock).writer.insert(legacy);
   await putJobBlob(legacy, "drives/DRIVE01/error.log");
   expect(await jobBlobNames(legacy)).toHaveLength(1);
 
@@ -94,9 +94,9 @@ describe("a job the storage refuses to delete, among 5 due jobs of its resource 
   function sweepRefusing(poison: JobRef) {
     return buildSweep(
       h.clock,
-      (tableClient: TableClient, index: DeadlineWriter) => {
+      (tableClient: TableClient) => {
         refusal = refuseDeletesOf(tableClient, poison.name.toLowerCase());
-        return new JobsStore(tableClient, index);
+        return new JobsStore(tableClient);
       },
       undefined,
       (line) => log.push(line),

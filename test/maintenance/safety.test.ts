@@ -10,7 +10,8 @@ import { getSettings } from "../../shared/app/services";
 import { Job } from "../../shared/domain/job";
 import { SweepReport } from "../../shared/jobs/sweep-service";
 import { createTableClient } from "../../shared/storage/clients";
-import { DeadlineWriter, JobsStore, StoredJob } from "../../shared/storage/jobs.store";
+import { DeadlineCover, JobWriter } from "../../shared/jobs/job-writer";
+import { JobsStore, StoredJob } from "../../shared/storage/jobs.store";
 import { newSubscriptionId, RETURN_ADDRESS } from "../support/service";
 import { creatingJob as creatingJobValue } from "../support/fixtures";
 import { api, jobUrl } from "../api/helpers";
@@ -230,7 +231,7 @@ describe("writers racing the sweep", () => {
         return stored;
       }
     }
-    const { sweep } = buildSweep(h.clock, (tableClient: TableClient, index: DeadlineWriter) => new RacingJobsStore(tableClient, index));
+    const { sweep } = buildSweep(h.clock, (tableClient: TableClient) => new RacingJobsStore(tableClient));
 
     h.clock.set(new Date(t0 + MS_OF.shippingWait + SECOND));
     const report = await sweep.run();
@@ -272,7 +273,7 @@ describe("writers racing the sweep", () => {
         return super.mark(stored, columns);
       }
     }
-    const { sweep } = buildSweep(h.clock, (tableClient: TableClient, index: DeadlineWriter) => new RacingJobsStore(tableClient, index));
+    const { sweep } = buildSweep(h.clock, (tableClient: TableClient) => new RacingJobsStore(tableClient));
 
     h.clock.set(new Date(sweepAtTime));
     const report = await sweep.run();
@@ -357,7 +358,7 @@ describe("the expiry index stays complete", () => {
     // The order: when the index is written, the job entity does not exist yet.
     const { index } = buildSweep(h.clock);
     const seen: boolean[] = [];
-    const watching: DeadlineWriter = {
+    const watching: DeadlineCover = {
       async cover(value: Job, base?: Pick<StoredJob, "job" | "indexedDue">) {
         const indexedDue = await index.cover(value, base);
         seen.push((await storedEntity(value.key.subscriptionId, value.key.resourceGroup, value.key.name)) !== undefined);
@@ -365,15 +366,15 @@ describe("the expiry index stays complete", () => {
       },
       coverMany: (values: Job[]) => index.coverMany(values),
     };
-    const store = new JobsStore(createTableClient(settings, settings.jobsTableName), watching);
+    const queue = { publish: async () => 0 };
     const ordered = jobValue("ordered", t0);
-    await store.insert(ordered);
+    await new JobWriter(new JobsStore(createTableClient(settings, settings.jobsTableName)), watching, queue).insert(ordered);
     expect(seen).toEqual([false]);
     expect(await indexEntriesOf(ordered.key.subscriptionId, RG, "ordered")).toEqual([`${iso(t0 + MS_OF.creating)}|CreatingExpiry`]);
 
     // A "crash" of the job write (its table is unreachable): the entry is already there, and the
     // sweep later drops it as stale without error or notice.
-    const broken = new JobsStore(createTableClient(settings, `nosuchtable${randomBytes(4).toString("hex")}`), index);
+    const broken = new JobWriter(new JobsStore(createTableClient(settings, `nosuchtable${randomBytes(4).toString("hex")}`)), index, queue);
     const crashed = jobValue("crashed", t0);
     await expect(broken.insert(crashed)).rejects.toBeDefined();
     expect(await storedEntity(crashed.key.subscriptionId, RG, "crashed")).toBeUndefined();

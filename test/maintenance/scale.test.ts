@@ -1,6 +1,6 @@
 /**
  * The sweep's cost follows what is due, not how many jobs there are: 2,000 jobs whose deadlines are
- * not due and 20 that are, seeded straight through JobsStore.insertBatch (which writes the jobs'
+ * not due and 20 that are, seeded straight through JobWriter.insertBatch (which writes the jobs'
  * index entries first, as the API's writes do), then one sweep through the admin endpoint.
  */
 import { Job } from "../../shared/domain/job";
@@ -35,14 +35,14 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
 test(`a sweep over ${NOT_DUE} jobs not due and ${DUE} due reads only what is due, and acts on every due job`, async () => {
   const t0 = h.clock.now().getTime();
   const sub = newSubscriptionId();
-  const { jobs } = buildSweep(h.clock);
+  const { writer } = buildSweep(h.clock);
   // Due: created at t0, so past CREATING_JOB_LIFETIME (PT1H) at t0 + 1h + 1s. Not due: created 50 minutes later.
   const due = Array.from({ length: DUE }, (_, i) => jobValue(sub, `due-${i}`, t0));
   const notDue = Array.from({ length: NOT_DUE }, (_, i) => jobValue(sub, `later-${i}`, t0 + 50 * MINUTE));
   // insertBatch: up to 100 jobs of one partition per transaction, their index entries written first.
   const batches: Job[][] = [];
   for (const group of [due, notDue]) for (let i = 0; i < group.length; i += 100) batches.push(group.slice(i, i + 100));
-  await inParallel(batches, 4, (batch) => jobs.insertBatch(batch));
+  await inParallel(batches, 4, (batch) => writer.insertBatch(batch));
   expect(await allIndexEntries()).toHaveLength(NOT_DUE + DUE);
 
   h.clock.set(new Date(t0 + HOUR + SECOND));

@@ -16,7 +16,7 @@ import { Job } from "../../shared/domain/job";
 import { driveBlobName } from "../../shared/domain/log-blobs";
 import { checkJob } from "../support/invariants";
 import { createQueueServiceClient } from "../../shared/storage/clients";
-import { DeadlineWriter, JobsStore, StoredJob } from "../../shared/storage/jobs.store";
+import { Bookkeeping, JobsStore, StoredJob } from "../../shared/storage/jobs.store";
 import { ApiResponse, importJobBody, newSubscriptionId, RETURN_ADDRESS } from "../support/service";
 import { createJob, expectArmError } from "../api/helpers";
 import { driveChanges, event, getHistory, getJob, jobChanges, markShipping, PACKAGE, patchJob, postEvent } from "../operator/helpers";
@@ -228,15 +228,15 @@ test("a write between the sweep sending an owed outbox and clearing it: the outb
   let raced = 0;
   /** A jobs store that lets the customer write just before the sweep clears the outbox it sent. */
   class RacingJobsStore extends JobsStore {
-    override async replace(next: Job, base: StoredJob, arrivalWaiting?: boolean): Promise<StoredJob> {
+    override async replace(next: Job, base: StoredJob, bookkeeping?: Bookkeeping): Promise<StoredJob> {
       if (raced === 0 && next.outbox === undefined && (base.job.outbox?.length ?? 0) > 0) {
         raced++;
         expect((await patchJob(h.service, job, { tags: { racer: "won" } })).status).toBe(200);
       }
-      return super.replace(next, base, arrivalWaiting);
+      return super.replace(next, base, bookkeeping);
     }
   }
-  const { sweep } = buildSweep(h.clock, (table: TableClient, index: DeadlineWriter) => new RacingJobsStore(table, index));
+  const { sweep } = buildSweep(h.clock, (table: TableClient) => new RacingJobsStore(table));
 
   const first = await sweep.run();
   expect(raced).toBe(1);

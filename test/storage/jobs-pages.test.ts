@@ -9,7 +9,8 @@ import { TableClient } from "@azure/data-tables";
 import fc from "fast-check";
 import { Job } from "../../shared/domain/job";
 import { JobFilter } from "../../shared/domain/job-filter";
-import { JobPage, JobScope, JobsContinuation, JobsStore, partitionKeyOf, rowKeyOf } from "../../shared/storage/jobs.store";
+import { JobScope, JobsContinuation } from "../../shared/domain/job-filter";
+import { JobPage, JobsStore, partitionKeyOf, rowKeyOf } from "../../shared/storage/jobs.store";
 import { creatingJob } from "../support/fixtures";
 import { tableClient } from "./helpers";
 

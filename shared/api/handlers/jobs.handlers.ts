@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { ErrorFactory } from "../../domain/errors";
 import { JobKey } from "../../domain/job";
-import { JobScope, JobsContinuation, PageLimits } from "../../storage/jobs.store";
+import { JobScope, JobsContinuation, PageLimits } from "../../domain/job-filter";
 import type { VersionedJob } from "../../jobs/job-service";
 import { armHandler, ArmRequest, ArmResult } from "../arm-http";
 import { parseJobFilter } from "../odata-filter";

@@ -3,7 +3,10 @@
  * generated from the route table and the zod schemas (`../openapi.ts`). It needs no token: it
  * describes the surface, and holds no data.
  */
-import { armHandler } from "../arm-http";
-import { openApiDocument } from "../openapi";
+import { armHandler, RouteHandler } from "../arm-http";
+import { DescribedRoute, openApiDocument } from "../openapi";
 
-export const getOpenApiDocument = armHandler(async () => ({ status: 200, body: openApiDocument() }), { apiVersion: false, audience: "anyone" });
+/** The document of the route table that registers this handler (it hands itself in). */
+export function openApiDocumentHandler(routes: readonly DescribedRoute[]): RouteHandler {
+  return armHandler(async () => ({ status: 200, body: openApiDocument(routes) }), { apiVersion: false, audience: "anyone" });
+}

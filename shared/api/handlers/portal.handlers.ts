@@ -7,14 +7,14 @@
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { HttpHandler, HttpResponseInit } from "@azure/functions";
+import type { HttpResponseInit } from "@azure/functions";
 import { ServiceError } from "../../domain/errors";
-import { projectRoot } from "../../storage/locations.file";
-import { armHandler, errorResponse } from "../arm-http";
+import { projectRoot } from "../../config/project-root";
+import { armHandler, errorResponse, RouteHandler } from "../arm-http";
 import { jobKeyOf } from "./jobs.handlers";
 
 /** Where the built pages are: `dist/portal/` under the project root (the app's folder in Azure). */
-export function portalDirectory(): string {
+function portalDirectory(): string {
   return path.join(projectRoot(), "dist", "portal");
 }
 
@@ -40,7 +40,7 @@ const PAGE_HEADERS = {
  * `/portal/operator[/...]`) serve their page, and a flat file name serves that file. Nothing else,
  * so no path can reach outside the folder.
  */
-export function portalFileFor(subpath: string): string | undefined {
+function portalFileFor(subpath: string): string | undefined {
   const trimmed = subpath.replace(/^\/+|\/+$/g, "");
   if (trimmed === "" || /^jobs(\/|$)/i.test(trimmed)) return "index.html";
   if (/^operator(\/|$)/i.test(trimmed)) return "operator.html";
@@ -54,7 +54,8 @@ const MAX_FILE_NAME = 128;
 /** A file name the file system can't open as asked is a file that is not there. */
 const NOT_THERE = new Set(["ENOENT", "ENAMETOOLONG", "ENOTDIR", "EISDIR"]);
 
-export const portalAssets: HttpHandler = async (request, context): Promise<HttpResponseInit> => {
+/** The static pages need none of the services. */
+export const portalAssets: RouteHandler = () => async (request, context): Promise<HttpResponseInit> => {
   const requestId = randomUUID();
   const headers = { "x-ms-request-id": requestId };
   try {

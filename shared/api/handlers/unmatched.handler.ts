@@ -4,24 +4,25 @@
  * opening the site's root is sent to the portal instead; API clients still get the 404.
  */
 import { ErrorFactory } from "../../domain/errors";
-import { armHandler } from "../arm-http";
+import { armHandler, RouteHandler } from "../arm-http";
 import { compileTemplate } from "../route-template";
-import { apiRoutes, portalRoutes } from "../routes";
 
-const compiledApiRoutes = [...apiRoutes, ...portalRoutes].map((route) => ({ route, template: compileTemplate(route.route) }));
-
-export const unmatched = armHandler(
-  async (request) => {
-    const path = request.url.pathname;
-    if (path === "/" && isPageRequest(request.http.method, request.http.headers.get("accept"))) {
-      return { status: 302, headers: { location: "/portal/" } };
-    }
-    const allowed = compiledApiRoutes.filter(({ template }) => template.match(path)).flatMap(({ route }) => route.methods);
-    if (allowed.length > 0) throw ErrorFactory.methodNotAllowed(request.http.method, allowed);
-    throw ErrorFactory.routeNotFound(path);
-  },
-  { apiVersion: false, audience: "anyone" },
-);
+/** The routes served, as the route table gives them (it hands them in: the table loads this module). */
+export function unmatchedHandler(served: readonly { route: string; methods: readonly string[] }[]): RouteHandler {
+  const compiledApiRoutes = served.map((route) => ({ route, template: compileTemplate(route.route) }));
+  return armHandler(
+    async (request) => {
+      const path = request.url.pathname;
+      if (path === "/" && isPageRequest(request.http.method, request.http.headers.get("accept"))) {
+        return { status: 302, headers: { location: "/portal/" } };
+      }
+      const allowed = compiledApiRoutes.filter(({ template }) => template.match(path)).flatMap(({ route }) => route.methods);
+      if (allowed.length > 0) throw ErrorFactory.methodNotAllowed(request.http.method, allowed);
+      throw ErrorFactory.routeNotFound(path);
+    },
+    { apiVersion: false, audience: "anyone" },
+  );
+}
 
 /** A browser navigating asks for HTML first; ARM clients and curl ask for JSON or anything. */
 function isPageRequest(method: string, accept: string | null): boolean {
