@@ -35,7 +35,7 @@ export default tseslint.config(
   {
     // The portal runs in the browser: of the service's code it bundles only the pure domain (the
     // state machines' tables) and takes only types from the rest (the wire types of
-    // shared/api/responses.ts). Its type check sees Node's types, which those modules need, so Node's
+    // shared/service/api/responses.ts). Its type check sees Node's types, which those modules need, so Node's
     // globals are refused here instead.
     files: ["portal/src/**/*.ts"],
     rules: {

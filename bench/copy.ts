@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { customerAccountSettings, customerConnectionString, DEMOSTORE_SUBSCRIPTION, freePorts, startAzurite } from "../devhost/azurite";
-import { prepareDrive } from "../shared/drive/prepare-drive";
+import { prepareDrive } from "../shared/drive-tool/prepare-drive";
 
 export interface CopyOptions {
   rounds: number;

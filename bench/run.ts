@@ -19,10 +19,10 @@ import { TableClient, TableEntity, TableServiceClient, TransactionAction } from 
 import { QueueServiceClient } from "@azure/storage-queue";
 import { freePorts, RunningAzurite, startAzurite } from "../devhost/azurite";
 import { CliSpec, exitWithUsageError, parseCommandLine } from "../cli/args";
-import { createDeadlineIndex, getServices, getSettings, resetServices } from "../shared/app/services";
+import { createDeadlineIndex, getServices, getSettings, resetServices } from "../shared/service/app/composition";
 import { createQueueServiceClient, createTableClient } from "../shared/storage/clients";
 import { NotificationQueue } from "../shared/storage/notification-queue";
-import { JobWriter } from "../shared/jobs/job-writer";
+import { JobWriter } from "../shared/service/operations/job-writer";
 import { createJob, Job, JobKey, OperationContext, transition } from "../shared/domain/job";
 import { JobsStore, partitionKeyOf, rowKeyOf } from "../shared/storage/jobs.store";
 import { benchCopy, CopyOptions } from "./copy";

@@ -13,15 +13,15 @@ import { CliSpec, CliValues, CliOption, parseOptions, reportUsageError, selectCo
 import { CustomerAccountSettingsError, customerAccountsFromSettings } from "./customer-accounts";
 import { formatBytes } from "../shared/domain/byte-count";
 import { percentDone, ProgressLine, unreachableReason } from "./output";
-import { DriveLog, DriveLogFormatError } from "../shared/copy/copy-log";
-import { resolveSelection } from "../shared/copy/export-selection";
-import { readCopyLog, repairExport, repairImport, RepairItem, RepairReport } from "../shared/copy/repair";
-import { BlobListFormatError, BlobSelection, blobPathPrefixProblem, parseExportBlobList } from "../shared/drive/export-blob-list";
-import { parseDriveSize, planExport } from "../shared/drive/export-packing";
-import { ManifestFormatError } from "../shared/drive/drive-manifest";
-import { DrivePathError } from "../shared/drive/drive-fs";
-import { IMPORT_DISPOSITIONS, ImportDisposition } from "../shared/drive/drive-manifest";
-import { DEFAULT_BLOCK_SIZE, prepareDrive, PrepareError, PrepareProgress, sourcesFromDataset, SourceSpec } from "../shared/drive/prepare-drive";
+import { DriveLog, DriveLogFormatError } from "../shared/formats/copy-log";
+import { resolveSelection } from "../shared/storage/export-selection";
+import { readCopyLog, repairExport, repairImport, RepairItem, RepairReport } from "../shared/drive-tool/repair";
+import { BlobListFormatError, BlobSelection, blobPathPrefixProblem, parseExportBlobList } from "../shared/formats/export-blob-list";
+import { parseDriveSize, planExport } from "../shared/formats/export-packing";
+import { ManifestFormatError } from "../shared/formats/drive-manifest";
+import { DrivePathError } from "../shared/drive-access/drive-fs";
+import { IMPORT_DISPOSITIONS, ImportDisposition } from "../shared/formats/drive-manifest";
+import { DEFAULT_BLOCK_SIZE, prepareDrive, PrepareError, PrepareProgress, sourcesFromDataset, SourceSpec } from "../shared/drive-tool/prepare-drive";
 import { redactSasSignatures } from "../shared/storage/sas-redaction";
 
 export const EXIT = {

@@ -9,12 +9,12 @@ import http from "node:http";
 import https from "node:https";
 import net from "node:net";
 import { HttpHandler, HttpRequest, HttpResponse, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { errorResponse } from "../shared/api/arm-http";
-import { compileTemplate } from "../shared/api/route-template";
-import { RouteDefinition, routes as defaultRoutes } from "../shared/api/routes";
-import { getServices, getSettings } from "../shared/app/services";
+import { errorResponse } from "../shared/service/api/arm-http";
+import { compileTemplate } from "../shared/service/api/route-template";
+import { RouteDefinition, routes as defaultRoutes } from "../shared/service/api/routes";
+import { getServices, getSettings } from "../shared/service/app/composition";
 import { ErrorFactory, ServiceError } from "../shared/domain/errors";
-import { TimerDefinition } from "../shared/app/timers";
+import { TimerDefinition } from "../shared/service/app/timers";
 import { storageCallCount } from "../shared/storage/storage-pipeline";
 import { nextOccurrence, timerSchedule } from "./timer-schedule";
 

@@ -3,7 +3,7 @@
  * By default it only peeks; `-- --take` also removes them, as a real consumer would. Starts Azurite
  * for the run if the settings use it and it isn't up, as `npm run sweep` does.
  */
-import { getServices } from "../shared/app/services";
+import { getServices } from "../shared/service/app/composition";
 import { CliSpec, parseCommandLine } from "../cli/args";
 import { loadLocalSettings } from "../shared/config/local-settings";
 import { ensureLocalStorage, stopOnInterrupt } from "./start";

@@ -2,8 +2,8 @@
  * Starts only the local host, with settings from the environment, and prints its URL: for the
  * benchmarks, which run the service in its own process next to Azurite, as it runs in production.
  */
-import { getServices } from "../shared/app/services";
-import { timerDefinitions } from "../shared/app/timers";
+import { getServices } from "../shared/service/app/composition";
+import { timerDefinitions } from "../shared/service/app/timers";
 import { runAsProcess, startLocalHost } from "./local-host";
 
 async function main(): Promise<void> {

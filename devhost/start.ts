@@ -7,13 +7,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { projectRoot } from "../shared/config/project-root";
 import { loadLocalSettings } from "../shared/config/local-settings";
-import { getServices, getSettings } from "../shared/app/services";
+import { getServices, getSettings } from "../shared/service/app/composition";
 import { customerConnectionString, DEMOSTORE_ACCOUNT, DEMOSTORE_SUBSCRIPTION, isPortOpen, localAzuritePorts, RunningAzurite, startAzurite } from "./azurite";
 import { CliSpec, parseCommandLine } from "../cli/args";
 import { selfSignedCertificate } from "./certificate";
 import { LocalHost, startLocalHost } from "./local-host";
 import { resolveAppSettings } from "./timer-schedule";
-import { timerDefinitions } from "../shared/app/timers";
+import { timerDefinitions } from "../shared/service/app/timers";
 
 const root = projectRoot();
 

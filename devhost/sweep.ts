@@ -2,7 +2,7 @@
  * `npm run sweep`: runs the maintenance sweep once against the configured storage, as the timer
  * would, and prints its report. Starts Azurite for the run if it isn't already up.
  */
-import { runMaintenance } from "../shared/app/timers";
+import { runMaintenance } from "../shared/service/app/timers";
 import { CliSpec, parseCommandLine } from "../cli/args";
 import { loadLocalSettings } from "../shared/config/local-settings";
 import { ensureLocalStorage, stopOnInterrupt } from "./start";

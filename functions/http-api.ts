@@ -3,7 +3,7 @@
  * file, decides what is served, so the local host and the Functions host serve the same API.
  */
 import { app } from "@azure/functions";
-import { routes } from "../shared/api/routes";
+import { routes } from "../shared/service/api/routes";
 
 /**
  * The services, from the composition root, which is loaded on the first request (so registering
@@ -11,7 +11,7 @@ import { routes } from "../shared/api/routes";
  */
 function services() {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require("../shared/app/services") as typeof import("../shared/app/services")).getServices();
+  return (require("../shared/service/app/composition") as typeof import("../shared/service/app/composition")).getServices();
 }
 
 for (const route of routes) {

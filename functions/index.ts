@@ -9,5 +9,5 @@ import "./maintenance";
 
 app.hook.appStart(() => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require("../shared/app/services") as typeof import("../shared/app/services")).getSettings();
+  (require("../shared/service/app/composition") as typeof import("../shared/service/app/composition")).getSettings();
 });

@@ -10,7 +10,7 @@ import { formatBytes } from "../../shared/domain/byte-count";
 import { api, ApiError, armJobPath, JobKey, jobKeyFromId, jobPagePath, samePath, timelinePath, withApiVersion } from "./api";
 import { stateDiagram } from "./diagram";
 import { byId, Child, formatDate, h, progressBar, replaceChildren, scrollingTable, stateBadge, tableHead, timeElement, today, uniqueId } from "./dom";
-import type { JobResponse, PageResponse, TimelineResponse } from "../../shared/api/responses";
+import type { JobResponse, PageResponse, TimelineResponse } from "../../shared/service/api/responses";
 import { addressLines, announce, bindTokenForm, confirmDialog, errorBox, facts, field, FieldSpec, formValues, submitting, successBox } from "./ui";
 
 const DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000001";

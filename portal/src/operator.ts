@@ -9,7 +9,7 @@ import { JOB_STATES } from "../../shared/domain/job-state-machine";
 import { formatBytes } from "../../shared/domain/byte-count";
 import { api, ApiError, JobKey, jobKeyFromId, jobPagePath, operatorJobPath, operatorPagePath } from "./api";
 import { byId, Child, h, progressBar, replaceChildren, scrollingTable, stateBadge, tableHead, timeElement, today, uniqueId } from "./dom";
-import type { ArrivalResponse, HistoryEntryResponse, OperatorJobResponse, PageResponse } from "../../shared/api/responses";
+import type { ArrivalResponse, HistoryEntryResponse, OperatorJobResponse, PageResponse } from "../../shared/service/api/responses";
 import { announce, bindTokenForm, errorBox, facts, field, FieldSpec, formValues, submitting, successBox } from "./ui";
 
 const QUEUES: { value: string; label: string }[] = [

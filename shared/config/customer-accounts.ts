@@ -22,7 +22,7 @@ export interface CustomerAccountSettings {
   keys: Record<string, string>;
   /** Whether Create probes the job's account and refuses one that does not exist or refuses the service. */
   check: boolean;
-  /** Which subscription each account lives in: the linked access check's registry (see shared/jobs/linked-access-check.ts). */
+  /** Which subscription each account lives in: the linked access check's registry (see shared/service/operations/linked-access-check.ts). */
   subscriptions: AccountRegistry;
 }
 

@@ -11,8 +11,8 @@
  * them, held to these by test/config/duration-defaults.test.ts.
  */
 import { z } from "zod";
-import { configuredIssuerProblem } from "../auth/issuers";
-import type { ThrottleSettings } from "../auth/subscription-throttle";
+import { configuredIssuerProblem } from "../domain/issuers";
+import type { ThrottleSettings } from "../service/auth/subscription-throttle";
 import type { MaintenanceRules } from "../domain/deadlines";
 import { parseIsoDuration } from "../domain/duration";
 import { customerAccountSettingsSchema, toCustomerAccountSettings } from "./customer-accounts";
@@ -65,7 +65,7 @@ const settingsSchema = z
     SUBSCRIPTIONS_TABLE_NAME: tableName.default("importexportsubscriptions"),
     NOTIFICATIONS_QUEUE_NAME: containerName.default("importexport-notifications"),
     DEADLINE_INDEX_SHARDS: z.coerce.number().int().min(1).max(256).default(16),
-    // The timer's registration (shared/app/timers.ts) takes these: the schedule as `%SWEEP_SCHEDULE%`,
+    // The timer's registration (shared/service/app/timers.ts) takes these: the schedule as `%SWEEP_SCHEDULE%`,
     // which the host resolves, and run-on-startup as given. Checked here so a value the host would
     // refuse stops start-up with its name.
     SWEEP_SCHEDULE: z.preprocess(emptyAsMissing, ncrontab.optional()),
@@ -119,7 +119,7 @@ const settingsSchema = z
     ),
     AUTH_JWKS_URI: z.preprocess(emptyAsMissing, z.url().optional()),
     AUTH_OPERATOR_ROLE: z.string().min(1).default("ImportExport.Operator"),
-    // Who owns a job's storage account (shared/jobs/linked-access-check.ts): the account registry
+    // Who owns a job's storage account (shared/service/operations/linked-access-check.ts): the account registry
     // (CUSTOMER_ACCOUNT_SUBSCRIPTIONS), or ARM's answer for the caller (Azure).
     LINKED_ACCESS_CHECK: z.preprocess(emptyAsMissing, z.enum(["registry", "arm"]).default("registry")),
     LINKED_ACCESS_ARM_ENDPOINT: z.preprocess(emptyAsMissing, z.url({ protocol: /^https$/ }).default("https://management.azure.com")),
@@ -190,7 +190,7 @@ const settingsSchema = z
     maxRequestBodyBytes: raw.MAX_REQUEST_BODY_BYTES,
     locationsFile: raw.LOCATIONS_FILE,
     storageTimeoutMs: raw.STORAGE_TIMEOUT_MS,
-    /** Each subscription's request budget (shared/auth/subscription-throttle.ts). */
+    /** Each subscription's request budget (shared/service/auth/subscription-throttle.ts). */
     throttle: {
       reads: { size: raw.THROTTLE_READ_BUCKET, refillPerSecond: raw.THROTTLE_READ_REFILL_PER_SECOND },
       writes: { size: raw.THROTTLE_WRITE_BUCKET, refillPerSecond: raw.THROTTLE_WRITE_REFILL_PER_SECOND },

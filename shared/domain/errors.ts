@@ -1,6 +1,6 @@
 /**
  * Typed errors for the whole service. Each carries a stable `code`, the HTTP status it maps to and a
- * message that is safe to show to a caller; `errorResponse` (shared/api/arm-http.ts) turns them into
+ * message that is safe to show to a caller; `errorResponse` (shared/service/api/arm-http.ts) turns them into
  * the ARM error shape in exactly one place. Modelled on Azurite's error factory: one static method
  * per error.
  */

@@ -1,6 +1,6 @@
 /**
  * The job-list filter as a small tree, independent of OData text and of Table Storage syntax:
- * `shared/api/odata-filter.ts` parses `$filter` into it, the jobs store translates it into a
+ * `shared/service/api/odata-filter.ts` parses `$filter` into it, the jobs store translates it into a
  * server-side table query. A list reads one scope: a subscription, or one of its resource groups.
  */
 import { JobState } from "./job-state-machine";

@@ -3,7 +3,7 @@
  * and the caller must be shown to hold the actions the job needs on that account before the job is
  * stored, else `403 LinkedAuthorizationFailed`, the answer ARM gives before a request reaches a
  * resource provider. Pure: who owns an account is asked of an `AccountOwnership` source
- * (shared/jobs/linked-access-check.ts); this module reads the resource id, names the actions and
+ * (shared/service/operations/linked-access-check.ts); this module reads the resource id, names the actions and
  * words the refusal.
  *
  * Names are compared as Azure resolves them, not as they were typed: resource ids are

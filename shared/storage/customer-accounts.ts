@@ -7,7 +7,7 @@
 import { BlobServiceClient, RestError, StoragePipelineOptions, StorageSharedKeyCredential } from "@azure/storage-blob";
 import type { TokenCredential } from "@azure/core-auth";
 import { CustomerAccountSettings, customerBlobEndpoint, storageAccountName } from "../config/customer-accounts";
-import { copyLogLocation, CopyLogKind } from "../copy/copy-log-names";
+import { copyLogLocation, CopyLogKind } from "../formats/copy-log-names";
 import type { Job } from "../domain/job";
 import { BlobUrlSigner, LogBlobStore } from "./log-blobs.store";
 

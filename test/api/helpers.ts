@@ -4,7 +4,7 @@
  * customer API cannot reach.
  */
 import { TableClient } from "@azure/data-tables";
-import { getSettings } from "../../shared/app/services";
+import { getSettings } from "../../shared/service/app/composition";
 import { createTableClient } from "../../shared/storage/clients";
 import {
   API,

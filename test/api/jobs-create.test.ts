@@ -14,7 +14,7 @@ import {
   TestService,
   devToken,
 } from "../support/service";
-import { DEV_TENANT } from "../../shared/auth/authenticator";
+import { DEV_TENANT } from "../../shared/service/auth/authenticator";
 import { api, createJob, expectArmError, jobUrl, readEntity, setStoredState } from "./helpers";
 
 let service: TestService;

@@ -11,7 +11,7 @@ import {
   TestService,
 } from "../support/service";
 import { devToken } from "../support/service";
-import { DEV_TENANT } from "../../shared/auth/authenticator";
+import { DEV_TENANT } from "../../shared/service/auth/authenticator";
 import { api, createJob, expectArmError, jobUrl, readEntity, readStoredJob, setStoredState } from "./helpers";
 
 let service: TestService;

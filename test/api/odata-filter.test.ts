@@ -2,7 +2,7 @@
  * The `$filter` subset: the tree each supported form parses to, its Table Storage translation, and
  * a 400 that lists what is supported for everything else.
  */
-import { parseJobFilter, SUPPORTED_FILTER } from "../../shared/api/odata-filter";
+import { parseJobFilter, SUPPORTED_FILTER } from "../../shared/service/api/odata-filter";
 import { ServiceError } from "../../shared/domain/errors";
 import { JobFilter } from "../../shared/domain/job-filter";
 import { toTableFilter } from "../../shared/storage/jobs.store";

@@ -8,8 +8,8 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import Ajv2020 from "ajv/dist/2020";
-import { operatorEventBody } from "../../shared/api/operator-schemas";
-import { routes } from "../../shared/api/routes";
+import { operatorEventBody } from "../../shared/service/api/operator-schemas";
+import { routes } from "../../shared/service/api/routes";
 import { call, driveSpec, newSubscriptionId, RETURN_ADDRESS, startTestService, storageAccountId, TestService } from "../support/service";
 
 const ROOT = path.join(__dirname, "..", "..");

@@ -1,5 +1,5 @@
 /** Reading If-Match and If-None-Match (RFC 9110 §13.1.1, §13.1.2): `*` or a list of entity tags (pure). */
-import { parsePreconditions } from "../../shared/api/precondition-headers";
+import { parsePreconditions } from "../../shared/service/api/precondition-headers";
 import { ServiceError } from "../../shared/domain/errors";
 
 const headers = (values: Record<string, string>) => new Headers(values);

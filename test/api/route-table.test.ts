@@ -1,5 +1,5 @@
 /** The route table: what the Functions host gates with a function key, and what it leaves open. */
-import { routes } from "../../shared/api/routes";
+import { routes } from "../../shared/service/api/routes";
 
 test("every API route needs a function key in Azure; only the portal's pages and the catch-all are anonymous", () => {
   const anonymous = routes.filter((route) => (route.authLevel ?? "function") === "anonymous").map((route) => route.name);

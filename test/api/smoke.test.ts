@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { RestError } from "@azure/core-rest-pipeline";
 import { selfSignedCertificate } from "../../devhost/certificate";
-import { DEV_TOKENS } from "../../shared/auth/authenticator";
+import { DEV_TOKENS } from "../../shared/service/auth/authenticator";
 import { bundleCli, CliRun, runCli } from "../support/cli";
 import { sdkClient } from "../support/sdk";
 import { newSubscriptionId, startTestService, storageAccountId, TestService } from "../support/service";

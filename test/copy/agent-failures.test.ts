@@ -8,8 +8,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { md5Hex } from "../../shared/drive/drive-manifest";
-import { KEY_RECORD_FILE } from "../../shared/drive/key-record";
+import { md5Hex } from "../../shared/formats/drive-manifest";
+import { KEY_RECORD_FILE } from "../../shared/formats/key-record";
 import { MAX_REASON_CHARS } from "../../shared/domain/operator-events";
 import { getHistory } from "../operator/helpers";
 import { newSubscriptionId, TestService } from "../support/service";

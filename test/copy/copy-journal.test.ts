@@ -6,7 +6,7 @@
 import { appendFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { CopyJournal, JournalEntry } from "../../shared/copy/copy-journal";
+import { CopyJournal, JournalEntry } from "../../shared/datacenter-agent/copy-journal";
 
 const stateDirs: string[] = [];
 afterAll(() => stateDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));

@@ -2,8 +2,8 @@
  * The drive log format, pure: the writer's XML reads back to the same log, the error log keeps only
  * what went wrong, and the summary counts each blob under the code that explains it.
  */
-import { copyDriveStatus, DriveLog, errorLogOf, issueKind, parseDriveLog, summarize, writeDriveLog } from "../../shared/copy/copy-log";
-import { copyLogLocation, diagnosticsLocation, MAX_COPY_LOG_NAME_CHARS, runStateName } from "../../shared/copy/copy-log-names";
+import { copyDriveStatus, DriveLog, errorLogOf, issueKind, parseDriveLog, summarize, writeDriveLog } from "../../shared/formats/copy-log";
+import { copyLogLocation, diagnosticsLocation, MAX_COPY_LOG_NAME_CHARS, runStateName } from "../../shared/formats/copy-log-names";
 import { newCreationId } from "../../shared/domain/job";
 
 const LOG: DriveLog = {

@@ -8,8 +8,8 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { api, jobUrl } from "../api/helpers";
 import { newSubscriptionId, startTestService, TestService } from "../support/service";
-import { MANIFEST_FILE, md5Hex, resolveDriveFilePath } from "../../shared/drive/drive-manifest";
-import { parseMetadataFile, parsePropertiesFile } from "../../shared/drive/metadata-properties";
+import { MANIFEST_FILE, md5Hex, resolveDriveFilePath } from "../../shared/formats/drive-manifest";
+import { parseMetadataFile, parsePropertiesFile } from "../../shared/formats/metadata-properties";
 import { agentArgs, bundleCli, container, driveStatus, lastJsonLine, receivedJob, removeTempDirs, runCli, tempDir, uniqueName } from "./helpers";
 import { emptyDrive, exportArgs, readManifest, receivedExportJob } from "./export-helpers";
 

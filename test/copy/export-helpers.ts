@@ -7,7 +7,7 @@ import path from "node:path";
 import { api, jobUrl } from "../api/helpers";
 import { event, JobRef, markShipping } from "../operator/helpers";
 import { TestService } from "../support/service";
-import { parseDriveManifest, DriveManifest, MANIFEST_FILE } from "../../shared/drive/drive-manifest";
+import { parseDriveManifest, DriveManifest, MANIFEST_FILE } from "../../shared/formats/drive-manifest";
 import { demostoreId, tempDir } from "./helpers";
 
 export async function exportJob(service: TestService, job: JobRef, exportSpec: Record<string, unknown>, properties: Record<string, unknown> = {}) {

@@ -9,12 +9,12 @@ import { api, jobUrl } from "../api/helpers";
 import { getJob } from "../operator/helpers";
 import { newSubscriptionId, TestService } from "../support/service";
 import { md5Hex as md5, seedContainer as seed, startCopySuite, stopCopySuite } from "../support/copy-setup";
-import { parseExportBlobList } from "../../shared/drive/export-blob-list";
-import { blobFootprint, usableBytes } from "../../shared/drive/export-packing";
-import { KEY_RECORD_FILE, keyUnlocks, parseKeyRecord } from "../../shared/drive/key-record";
-import { md5Hex } from "../../shared/drive/drive-manifest";
+import { parseExportBlobList } from "../../shared/formats/export-blob-list";
+import { blobFootprint, usableBytes } from "../../shared/formats/export-packing";
+import { KEY_RECORD_FILE, keyUnlocks, parseKeyRecord } from "../../shared/formats/key-record";
+import { md5Hex } from "../../shared/formats/drive-manifest";
 import { demostore, driveStatus, lastJsonLine, randomContent, runCli, tempDir, uniqueName } from "./helpers";
-import { resolveSelection } from "../../shared/copy/export-selection";
+import { resolveSelection } from "../../shared/storage/export-selection";
 import { driveFiles, emptyDrive, exportArgs, readManifest, receivedExportJob } from "./export-helpers";
 
 let service: TestService;

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import { customerConnectionString, DEMOSTORE_ACCOUNT, DEMOSTORE_SUBSCRIPTION } from "../../devhost/azurite";
-import { parseDriveLog, DriveLog } from "../../shared/copy/copy-log";
+import { parseDriveLog, DriveLog } from "../../shared/formats/copy-log";
 import { api, jobUrl } from "../api/helpers";
 import { event, getOperatorJob, JobRef, markShipping } from "../operator/helpers";
 import { TestService } from "../support/service";

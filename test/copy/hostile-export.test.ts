@@ -12,10 +12,10 @@ import { api, jobUrl } from "../api/helpers";
 import { newSubscriptionId, TestService } from "../support/service";
 import { md5Hex as md5, seedContainer as seed, startCopySuite, stopCopySuite } from "../support/copy-setup";
 import { plantBeside, replaceWithLink, snapshotTree } from "../support/planted";
-import { readBlobListBlob } from "../../shared/copy/export-selection";
-import { MANIFEST_FILE, md5Hex, resolveDriveFilePath } from "../../shared/drive/drive-manifest";
-import { BlobListFormatError, writeExportBlobList } from "../../shared/drive/export-blob-list";
-import { KEY_RECORD_FILE, keyUnlocks, parseKeyRecord } from "../../shared/drive/key-record";
+import { readBlobListBlob } from "../../shared/storage/export-selection";
+import { MANIFEST_FILE, md5Hex, resolveDriveFilePath } from "../../shared/formats/drive-manifest";
+import { BlobListFormatError, writeExportBlobList } from "../../shared/formats/export-blob-list";
+import { KEY_RECORD_FILE, keyUnlocks, parseKeyRecord } from "../../shared/formats/key-record";
 import { agentArgs, container, demostore, driveStatus, fetchLog, lastJsonLine, randomContent, receivedJob, runCli, tempDir, uniqueName } from "./helpers";
 import { driveFiles, emptyDrive, exportArgs, readManifest, receivedExportJob } from "./export-helpers";
 

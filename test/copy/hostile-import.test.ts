@@ -9,8 +9,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Server } from "node:net";
-import { writeDriveLog } from "../../shared/copy/copy-log";
-import { md5Hex as md5Upper } from "../../shared/drive/drive-manifest";
+import { writeDriveLog } from "../../shared/formats/copy-log";
+import { md5Hex as md5Upper } from "../../shared/formats/drive-manifest";
 import { getHistory } from "../operator/helpers";
 import { newSubscriptionId, TestService } from "../support/service";
 import { startCopySuite, stopCopySuite } from "../support/copy-setup";

@@ -6,8 +6,8 @@
  */
 import { readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { md5Hex } from "../../shared/drive/drive-manifest";
-import { generateRecoveryPassword } from "../../shared/drive/key-record";
+import { md5Hex } from "../../shared/formats/drive-manifest";
+import { generateRecoveryPassword } from "../../shared/formats/key-record";
 import { api, jobUrl } from "../api/helpers";
 import { event, getHistory, markShipping } from "../operator/helpers";
 import { newSubscriptionId, TestService } from "../support/service";

@@ -10,8 +10,8 @@
 import { existsSync, readdirSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { DEMOSTORE_SUBSCRIPTION } from "../../devhost/azurite";
-import { getServices } from "../../shared/app/services";
-import { DEV_TENANT } from "../../shared/auth/authenticator";
+import { getServices } from "../../shared/service/app/composition";
+import { DEV_TENANT } from "../../shared/service/auth/authenticator";
 import { getHistory } from "../operator/helpers";
 import { uniqueStorageNames } from "../maintenance/helpers";
 import { bundleCli } from "../support/cli";

@@ -3,7 +3,7 @@
  * the other, in shared buffers, so the import's two hashes of every byte go side by side.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { Md5Worker } from "../../shared/copy/md5-worker";
+import { Md5Worker } from "../../shared/datacenter-agent/md5-worker";
 
 const md5 = (...parts: Buffer[]) => parts.reduce((hash, part) => hash.update(part), createHash("md5")).digest("hex");
 

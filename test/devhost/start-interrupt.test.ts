@@ -12,7 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { build } from "esbuild";
 import { azuriteConnectionString, freePort, freePorts } from "../../devhost/azurite";
-import { DEV_TOKENS } from "../../shared/auth/authenticator";
+import { DEV_TOKENS } from "../../shared/service/auth/authenticator";
 import { API, DELIVERY_PACKAGE, importJobBody, jobPath, newSubscriptionId, RETURN_ADDRESS } from "../support/service";
 
 jest.setTimeout(120_000);

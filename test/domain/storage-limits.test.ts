@@ -8,10 +8,10 @@
  * string.
  */
 import * as fc from "fast-check";
-import { copyLogLocation } from "../../shared/copy/copy-log-names";
+import { copyLogLocation } from "../../shared/formats/copy-log-names";
 import { diagnosticsPathProblem, driveBlobName, historyChunkName, incompleteBlobListName, jobBlobPrefix, MAX_DIAGNOSTICS_PATH_BYTES } from "../../shared/domain/log-blobs";
 import { BLOB_NAME_MAX_BYTES, BLOB_NAME_MAX_SEGMENTS, NAME_LIMITS, TABLE_KEY_MAX_CHARS, utf8Bytes } from "../../shared/domain/storage-limits";
-import { jobParams } from "../../shared/api/schemas";
+import { jobParams } from "../../shared/service/api/schemas";
 import { DeadlineIndex, IndexTables, jobSubject, parseEntry } from "../../shared/storage/deadline-index.store";
 import { partitionKeyOf, rowKeyOf } from "../../shared/storage/jobs.store";
 

@@ -9,7 +9,7 @@ import {
   parseBlobPath,
   parseDestination,
   renamedBlobName,
-} from "../../shared/drive/blob-names";
+} from "../../shared/formats/blob-names";
 
 describe("container names", () => {
   it.each(["abc", "photos-2024", "a1b", "0day", "a".repeat(63), "$root", "$web"])("accepts '%s'", (name) => {

@@ -2,13 +2,13 @@
  * The WAImportExport dataset CSV and the metadata and properties files.
  */
 import * as path from "node:path";
-import { DatasetError, parseDatasetCsv } from "../../shared/drive/dataset-csv";
+import { DatasetError, parseDatasetCsv } from "../../shared/formats/dataset-csv";
 import {
   BlobFileFormatError,
   parseMetadataFile,
   parsePropertiesFile,
   writePropertiesFile,
-} from "../../shared/drive/metadata-properties";
+} from "../../shared/formats/metadata-properties";
 
 const HEADER = "BasePath,DstBlobPathOrPrefix,BlobType,Disposition,MetadataFile,PropertiesFile";
 const FOLDER = path.resolve("/data/csv");

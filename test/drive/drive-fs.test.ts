@@ -6,7 +6,7 @@
 import { linkSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, lstatSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DrivePathError, DriveTree, PARTIAL_SUFFIX } from "../../shared/drive/drive-fs";
+import { DrivePathError, DriveTree, PARTIAL_SUFFIX } from "../../shared/drive-access/drive-fs";
 import { plantBeside, replaceWithDevice, replaceWithFifo, replaceWithSocket, snapshotTree } from "../support/planted";
 
 let work: string;

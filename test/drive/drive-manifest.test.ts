@@ -14,7 +14,7 @@ import {
   resolveDriveFilePath,
   totalLength,
   writeDriveManifest,
-} from "../../shared/drive/drive-manifest";
+} from "../../shared/formats/drive-manifest";
 
 const HASH_A = md5Hex("a");
 const HASH_B = md5Hex("b");

@@ -2,8 +2,8 @@
  * The export blob list (the XML `blobListBlobPath` points at) and the rule that packs an export's
  * blobs onto drives, pure.
  */
-import { BlobListFormatError, parseExportBlobList, splitPrefix, writeExportBlobList } from "../../shared/drive/export-blob-list";
-import { blobFootprint, fillDrive, parseDriveSize, planExport, usableBytes } from "../../shared/drive/export-packing";
+import { BlobListFormatError, parseExportBlobList, splitPrefix, writeExportBlobList } from "../../shared/formats/export-blob-list";
+import { blobFootprint, fillDrive, parseDriveSize, planExport, usableBytes } from "../../shared/formats/export-packing";
 
 test("the documented example parses, and what the writer writes parses back the same", () => {
   const example = `<?xml version="1.0" encoding="utf-8"?>

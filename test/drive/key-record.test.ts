@@ -9,7 +9,7 @@ import {
   parseKeyRecord,
   recoveryPasswordProblem,
   serializeKeyRecord,
-} from "../../shared/drive/key-record";
+} from "../../shared/formats/key-record";
 // Microsoft's own example key (New-AzImportExportDriveListObject): every group a multiple of 11.
 import { BITLOCKER_KEY as EXAMPLE_KEY } from "../support/fixtures";
 

@@ -7,9 +7,9 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DriveManifest, MANIFEST_FILE, md5Hex, parseDriveManifest, resolveDriveFilePath } from "../../shared/drive/drive-manifest";
-import { KEY_RECORD_FILE, keyUnlocks, parseKeyRecord, recoveryPasswordProblem } from "../../shared/drive/key-record";
-import { parseMetadataFile, parsePropertiesFile } from "../../shared/drive/metadata-properties";
+import { DriveManifest, MANIFEST_FILE, md5Hex, parseDriveManifest, resolveDriveFilePath } from "../../shared/formats/drive-manifest";
+import { KEY_RECORD_FILE, keyUnlocks, parseKeyRecord, recoveryPasswordProblem } from "../../shared/formats/key-record";
+import { parseMetadataFile, parsePropertiesFile } from "../../shared/formats/metadata-properties";
 import { bundleCli, lastJsonLine, runCli, startCli } from "../support/cli";
 import { API, call, importJobBody, jobPath, newSubscriptionId, startTestService, TestService } from "../support/service";
 

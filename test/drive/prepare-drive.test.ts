@@ -5,8 +5,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { MANIFEST_FILE, parseDriveManifest } from "../../shared/drive/drive-manifest";
-import { prepareDrive, PrepareError } from "../../shared/drive/prepare-drive";
+import { MANIFEST_FILE, parseDriveManifest } from "../../shared/formats/drive-manifest";
+import { prepareDrive, PrepareError } from "../../shared/drive-tool/prepare-drive";
 
 let work: string;
 beforeAll(() => {

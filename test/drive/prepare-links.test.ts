@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { MANIFEST_FILE, parseDriveManifest } from "../../shared/drive/drive-manifest";
+import { MANIFEST_FILE, parseDriveManifest } from "../../shared/formats/drive-manifest";
 import { bundleCli, lastJsonLine, runCli } from "../support/cli";
 import { plantBeside, replaceWithFifo, snapshotTree } from "../support/planted";
 import { readFileSync } from "node:fs";

@@ -6,9 +6,9 @@
  * requests sent through the library's own RPC conversion reach the handlers and answer exactly as
  * the local host (devhost/) answers the same requests.
  */
-import { compileTemplate } from "../../shared/api/route-template";
-import { routes } from "../../shared/api/routes";
-import { DEV_TOKENS } from "../../shared/auth/authenticator";
+import { compileTemplate } from "../../shared/service/api/route-template";
+import { routes } from "../../shared/service/api/routes";
+import { DEV_TOKENS } from "../../shared/service/auth/authenticator";
 import { resolveAppSettings } from "../../devhost/timer-schedule";
 import {
   HostHttpResponse,
@@ -75,7 +75,7 @@ describe("what functions/index.ts registers with the worker", () => {
     const saved = process.env.CREATING_JOB_LIFETIME;
     process.env.CREATING_JOB_LIFETIME = "two weeks";
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { resetServices } = require("../../shared/app/services") as typeof import("../../shared/app/services");
+    const { resetServices } = require("../../shared/service/app/composition") as typeof import("../../shared/service/app/composition");
     resetServices();
     try {
       await expect(runHooks("appStart")).rejects.toThrow(/CREATING_JOB_LIFETIME/);

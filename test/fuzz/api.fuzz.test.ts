@@ -11,8 +11,8 @@
  */
 import type { TableClient } from "@azure/data-tables";
 import * as fc from "fast-check";
-import { getSettings } from "../../shared/app/services";
-import { timerDefinitions } from "../../shared/app/timers";
+import { getSettings } from "../../shared/service/app/composition";
+import { timerDefinitions } from "../../shared/service/app/timers";
 import { API, ApiResponse, call, DELIVERY_PACKAGE, exportJobBody, importJobBody, jobPath, newSubscriptionId, RETURN_ADDRESS, startTestService, TestService } from "../support/service";
 import { customerRequest, FuzzTargets, JobTarget, operatorRequest, pathRequest, queryRequest, seededRequest } from "./arbitraries";
 import {

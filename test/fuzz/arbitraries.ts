@@ -9,7 +9,7 @@
  * the limit, ...): only such requests, and reads, are aimed at the seeded jobs.
  */
 import * as fc from "fast-check";
-import { DEV_TENANT, DEV_TOKENS } from "../../shared/auth/authenticator";
+import { DEV_TENANT, DEV_TOKENS } from "../../shared/service/auth/authenticator";
 import { DRIVE_STATES } from "../../shared/domain/drive-state-machine";
 import { JOB_STATES } from "../../shared/domain/job-state-machine";
 import { BITLOCKER_KEY, DELIVERY_PACKAGE, devToken, MANIFEST_HASH, RETURN_ADDRESS } from "../support/service";

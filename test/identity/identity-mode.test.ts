@@ -3,7 +3,7 @@
  * URIs over HTTPS, every storage call signed with a token from the credential, no account key in
  * any setting, and log links signed with a user-delegation key.
  */
-import { getServices, getSettings } from "../../shared/app/services";
+import { getServices, getSettings } from "../../shared/service/app/composition";
 import { storageTokensIssued } from "../support/identity";
 import { newSubscriptionId, startTestService, TestService } from "../support/service";
 import { createJob } from "../api/helpers";

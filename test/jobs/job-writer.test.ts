@@ -6,7 +6,7 @@
 import { HISTORY_ARCHIVE_AT, OUTBOX_MAX_CHARS } from "../../shared/domain/history";
 import { Job, StateChange } from "../../shared/domain/job";
 import { OutboundMessage } from "../../shared/domain/messages";
-import { DeadlineCover, JobWriter } from "../../shared/jobs/job-writer";
+import { DeadlineCover, JobWriter } from "../../shared/service/operations/job-writer";
 import { JobsStore, StoredJob } from "../../shared/storage/jobs.store";
 import { creatingJob } from "../support/fixtures";
 

@@ -6,7 +6,7 @@
  */
 import { TableClient } from "@azure/data-tables";
 import { Job } from "../../shared/domain/job";
-import { SweepReport } from "../../shared/jobs/sweep-service";
+import { SweepReport } from "../../shared/service/operations/sweep-service";
 import { JobsRead, JobsStore } from "../../shared/storage/jobs.store";
 import { newSubscriptionId } from "../support/service";
 import { patchJob } from "../operator/helpers";

@@ -3,7 +3,7 @@
  * today, never a future deadline, and drops a past day's table once it is drained.
  */
 import { TableServiceClient } from "@azure/data-tables";
-import { getSettings } from "../../shared/app/services";
+import { getSettings } from "../../shared/service/app/composition";
 import { newSubscriptionId } from "../support/service";
 import { createImportJob, DAY, getStatus, MaintenanceHarness, MS_OF, SECOND, startMaintenanceService, sweepAt } from "./helpers";
 

@@ -7,8 +7,8 @@
 import { randomBytes } from "node:crypto";
 import { TableClient } from "@azure/data-tables";
 import { QueueClient } from "@azure/storage-queue";
-import { createDeadlineIndex, getServices, getSettings } from "../../shared/app/services";
-import { MaintenanceReport } from "../../shared/app/timers";
+import { createDeadlineIndex, getServices, getSettings } from "../../shared/service/app/composition";
+import { MaintenanceReport } from "../../shared/service/app/timers";
 import { Clock } from "../../shared/domain/clock";
 import { Job } from "../../shared/domain/job";
 import { jobBlobPrefix } from "../../shared/domain/log-blobs";
@@ -20,9 +20,9 @@ import { DeletedJobRecord, DeletedJobsStore } from "../../shared/storage/deleted
 import { JobsStore } from "../../shared/storage/jobs.store";
 import { LogBlobStore } from "../../shared/storage/log-blobs.store";
 import { NotificationQueue } from "../../shared/storage/notification-queue";
-import { JobWriter } from "../../shared/jobs/job-writer";
-import { SweepService } from "../../shared/jobs/sweep-service";
-import { SubscriptionPurge } from "../../shared/jobs/subscription-purge";
+import { JobWriter } from "../../shared/service/operations/job-writer";
+import { SweepService } from "../../shared/service/operations/sweep-service";
+import { SubscriptionPurge } from "../../shared/service/operations/subscription-purge";
 import { SubscriptionsStore } from "../../shared/storage/subscriptions.store";
 import { call, importJobBody, RETURN_ADDRESS, startTestService, TestClock, TestService } from "../support/service";
 import { api, createJob, jobUrl } from "../api/helpers";

@@ -3,8 +3,8 @@
  * process stops after the job is deleted and before its blobs are, a later sweep deletes them; and
  * if the job's delete never happened, the sweep leaves the live job's blobs alone.
  */
-import { createDeadlineIndex, getServices, getSettings } from "../../shared/app/services";
-import { DEV_TENANT } from "../../shared/auth/authenticator";
+import { createDeadlineIndex, getServices, getSettings } from "../../shared/service/app/composition";
+import { DEV_TENANT } from "../../shared/service/auth/authenticator";
 import { ErrorFactory } from "../../shared/domain/errors";
 import { Job } from "../../shared/domain/job";
 import { jobBlobPrefix } from "../../shared/domain/log-blobs";

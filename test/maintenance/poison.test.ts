@@ -8,7 +8,7 @@
  * run. Each test runs on its own tables and queue (a fresh service).
  */
 import { TableClient } from "@azure/data-tables";
-import { DEV_TENANT } from "../../shared/auth/authenticator";
+import { DEV_TENANT } from "../../shared/service/auth/authenticator";
 import { ErrorFactory } from "../../shared/domain/errors";
 import { Job } from "../../shared/domain/job";
 import { QueueMessage } from "../../shared/storage/notification-queue";

@@ -6,11 +6,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { TableClient } from "@azure/data-tables";
-import { getSettings } from "../../shared/app/services";
+import { getSettings } from "../../shared/service/app/composition";
 import { Job } from "../../shared/domain/job";
-import { SweepReport } from "../../shared/jobs/sweep-service";
+import { SweepReport } from "../../shared/service/operations/sweep-service";
 import { createTableClient } from "../../shared/storage/clients";
-import { DeadlineCover, JobWriter } from "../../shared/jobs/job-writer";
+import { DeadlineCover, JobWriter } from "../../shared/service/operations/job-writer";
 import { JobsStore, StoredJob } from "../../shared/storage/jobs.store";
 import { newSubscriptionId, RETURN_ADDRESS } from "../support/service";
 import { creatingJob as creatingJobValue } from "../support/fixtures";

@@ -4,7 +4,7 @@
  * index entries first, as the API's writes do), then one sweep through the admin endpoint.
  */
 import { Job } from "../../shared/domain/job";
-import { getSettings } from "../../shared/app/services";
+import { getSettings } from "../../shared/service/app/composition";
 import { newSubscriptionId, RETURN_ADDRESS } from "../support/service";
 import { creatingJob } from "../support/fixtures";
 import { allIndexEntries, buildSweep, deletedRecords, HARNESS_JOB_RULES, HOUR, MaintenanceHarness, MINUTE, runSweep, SECOND, startMaintenanceService, table } from "./helpers";

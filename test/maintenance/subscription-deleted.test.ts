@@ -7,10 +7,10 @@
  *
  * Regression (issue 20): a Deleted subscription's jobs, keys and logs were kept for ever.
  */
-import { getSettings } from "../../shared/app/services";
-import { DEV_TENANT, DEV_TOKENS } from "../../shared/auth/authenticator";
+import { getSettings } from "../../shared/service/app/composition";
+import { DEV_TENANT, DEV_TOKENS } from "../../shared/service/auth/authenticator";
 import { Job } from "../../shared/domain/job";
-import { PURGE_SETTLE_MS, SUBSCRIPTION_DELETED_REASON } from "../../shared/jobs/subscription-purge";
+import { PURGE_SETTLE_MS, SUBSCRIPTION_DELETED_REASON } from "../../shared/service/operations/subscription-purge";
 import { JobsStore, partitionKeyOf, rowKeyOf } from "../../shared/storage/jobs.store";
 import { API, call, importJobBody, jobPath, newSubscriptionId, RETURN_ADDRESS } from "../support/service";
 import { creatingJob, DAY } from "../support/fixtures";

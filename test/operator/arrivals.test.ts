@@ -9,7 +9,7 @@ import { importJobBody, newSubscriptionId, startTestService, TestService } from 
 import { api, createJob, expectArmError } from "../api/helpers";
 import { Body, driveStates, event, getHistory, getJob, JobRef, listAll, markShipping, postEvent } from "./helpers";
 import { jobsTableClient, table } from "../maintenance/helpers";
-import { getSettings } from "../../shared/app/services";
+import { getSettings } from "../../shared/service/app/composition";
 import { randomBytes } from "node:crypto";
 
 let service: TestService;

@@ -5,7 +5,7 @@
  * Regression: history grew without limit, so after ~114 fault/clear cycles (with long reasons) every
  * event failed with JobTooLarge and operators could not even close the job.
  */
-import { getSettings } from "../../shared/app/services";
+import { getSettings } from "../../shared/service/app/composition";
 import { HISTORY_ARCHIVE_AT } from "../../shared/domain/history";
 import { jobHasBlobs } from "../../shared/domain/log-blobs";
 import { createTableClient } from "../../shared/storage/clients";

@@ -3,7 +3,7 @@
  * fetch of each returns the text. The verbose log exists only at logLevel Verbose, the manifest only
  * with backupDriveManifest; a tampered signature is refused, and deleting the job deletes the blobs.
  */
-import { getSettings } from "../../shared/app/services";
+import { getSettings } from "../../shared/service/app/composition";
 import { createBlobServiceClient } from "../../shared/storage/clients";
 import { API, driveSpec, importJobBody, jobPath, newSubscriptionId, startTestService, TestService } from "../support/service";
 import { api, createJob } from "../api/helpers";

@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { TableClient } from "@azure/data-tables";
 import { BlobServiceClient } from "@azure/storage-blob";
-import { getSettings } from "../../shared/app/services";
+import { getSettings } from "../../shared/service/app/composition";
 import { OUTBOX_GRACE_MS } from "../../shared/domain/deadlines";
 import { Job } from "../../shared/domain/job";
 import { driveBlobName } from "../../shared/domain/log-blobs";

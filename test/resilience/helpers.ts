@@ -2,7 +2,7 @@
  * Helpers of the resilience suites: the invariant checker over the service's configured storage,
  * and a readable failure when it finds something.
  */
-import { createDeadlineIndex, getSettings } from "../../shared/app/services";
+import { createDeadlineIndex, getSettings } from "../../shared/service/app/composition";
 import { checkStorage, InvariantProblem, InvariantStorage } from "../support/invariants";
 import { createBlobServiceClient, createTableClient } from "../../shared/storage/clients";
 import { JobsStore } from "../../shared/storage/jobs.store";

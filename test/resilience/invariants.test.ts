@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { BlobServiceClient } from "@azure/storage-blob";
-import { createDeadlineIndex, getSettings } from "../../shared/app/services";
+import { createDeadlineIndex, getSettings } from "../../shared/service/app/composition";
 import { jobDeadlines } from "../../shared/domain/deadlines";
 import { createJob, Job, markShipping, OperationContext } from "../../shared/domain/job";
 import { applyOperatorEvent, OperatorEvent } from "../../shared/domain/operator-events";

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { AzuritePorts, freePorts, RunningAzurite, startAzurite } from "../../devhost/azurite";
-import { getServices } from "../../shared/app/services";
+import { getServices } from "../../shared/service/app/composition";
 import { azuriteModeOptions } from "../support/identity";
 import { ApiResponse, DELIVERY_PACKAGE, importJobBody, newSubscriptionId, RETURN_ADDRESS, startTestService, storageSettingsFor, TestService } from "../support/service";
 import { api, expectArmError, jobUrl } from "../api/helpers";

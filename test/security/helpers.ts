@@ -2,7 +2,7 @@
  * Helpers of the security tests: a fetch that keeps the raw response text (to search it for
  * secrets) and can leave the Authorization header out entirely, and the secret searches themselves.
  */
-import { DEV_TOKENS } from "../../shared/auth/authenticator";
+import { DEV_TOKENS } from "../../shared/service/auth/authenticator";
 import { ApiResponse, TestService } from "../support/service";
 
 // Responses are checked field by field, so their bodies are loosely typed here.

@@ -1,5 +1,5 @@
 /** Issuers and the tenants they name (pure): a token is accepted only for the tenant its issuer names. */
-import { configuredIssuerProblem, issuerRefusal, issuerTenant } from "../../shared/auth/issuers";
+import { configuredIssuerProblem, issuerRefusal, issuerTenant } from "../../shared/domain/issuers";
 
 const A = "3c5b1c2a-0000-4000-8000-00000000000a";
 const B = "3c5b1c2a-0000-4000-8000-00000000000b";

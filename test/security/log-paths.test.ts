@@ -7,7 +7,7 @@
  * and blob names are joined from checked segments only.
  */
 import { BlobServiceClient } from "@azure/storage-blob";
-import { DEV_TENANT } from "../../shared/auth/authenticator";
+import { DEV_TENANT } from "../../shared/service/auth/authenticator";
 import { Job } from "../../shared/domain/job";
 import { jobBlobPrefix, MAX_DIAGNOSTICS_PATH_BYTES } from "../../shared/domain/log-blobs";
 import { JobsStore } from "../../shared/storage/jobs.store";

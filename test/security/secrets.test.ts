@@ -8,8 +8,8 @@ import { randomUUID } from "node:crypto";
 import { QueueClient } from "@azure/storage-queue";
 import { TableClient } from "@azure/data-tables";
 import { startLocalHost } from "../../devhost/local-host";
-import { getServices, getSettings } from "../../shared/app/services";
-import { timerDefinitions } from "../../shared/app/timers";
+import { getServices, getSettings } from "../../shared/service/app/composition";
+import { timerDefinitions } from "../../shared/service/app/timers";
 import { createQueueServiceClient, createTableClient } from "../../shared/storage/clients";
 import { decodeQueueMessage } from "../../shared/storage/notification-queue";
 import {

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import http from "node:http";
 import { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, JWTPayload, KeyLike, SignJWT } from "jose";
-import { DEV_TENANT, DEV_TOKENS } from "../../shared/auth/authenticator";
+import { DEV_TENANT, DEV_TOKENS } from "../../shared/service/auth/authenticator";
 import { devToken, importJobBody, newSubscriptionId, startTestService, TestService } from "../support/service";
 import { expectArmError, jobUrl } from "../api/helpers";
 import { uniqueStorageNames } from "../maintenance/helpers";

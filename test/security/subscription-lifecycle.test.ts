@@ -5,7 +5,7 @@
  * only; Unregistered GETs only; Deleted nothing. Another tenant is refused in every state.
  */
 import { randomUUID } from "node:crypto";
-import { getServices } from "../../shared/app/services";
+import { getServices } from "../../shared/service/app/composition";
 import { API, devToken, importJobBody, newSubscriptionId, startTestService, TestService } from "../support/service";
 import { expectArmError, jobUrl } from "../api/helpers";
 import { uniqueStorageNames } from "../maintenance/helpers";

@@ -1,5 +1,5 @@
 /** The token buckets and the list cap of `SubscriptionThrottle`, on a clock moved by hand. */
-import { MAX_BUCKETS, SubscriptionThrottle, ThrottleSettings } from "../../shared/auth/subscription-throttle";
+import { MAX_BUCKETS, SubscriptionThrottle, ThrottleSettings } from "../../shared/service/auth/subscription-throttle";
 import { TestClock } from "../support/service";
 
 const SETTINGS: ThrottleSettings = { reads: { size: 3, refillPerSecond: 2 }, writes: { size: 2, refillPerSecond: 0.25 }, concurrentLists: 2 };

@@ -1,5 +1,5 @@
 /**
- * The authenticator keeps the callers of tokens it verified (shared/auth/authenticator.ts), so a
+ * The authenticator keeps the callers of tokens it verified (shared/service/auth/authenticator.ts), so a
  * client's repeated requests skip the signature check. A kept token must never outlive what a full
  * verification would accept: not past its expiry, and not once the key that signed it has been
  * withdrawn from the issuer's key set.
@@ -7,7 +7,7 @@
 import http from "node:http";
 import { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, JWK, JWTPayload, KeyLike, SignJWT } from "jose";
-import { Authenticator } from "../../shared/auth/authenticator";
+import { Authenticator } from "../../shared/service/auth/authenticator";
 import { ServiceError } from "../../shared/domain/errors";
 import { TestClock } from "../support/service";
 

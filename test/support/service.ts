@@ -5,10 +5,10 @@
 import { randomUUID } from "node:crypto";
 import type { RunningAzurite } from "../../devhost/azurite";
 import { startLocalHost, LocalHost } from "../../devhost/local-host";
-import { getServices, resetServices } from "../../shared/app/services";
+import { getServices, resetServices } from "../../shared/service/app/composition";
 import { useStorageCredential } from "../../shared/storage/clients";
-import { timerDefinitions } from "../../shared/app/timers";
-import { DEV_TENANT, DEV_TOKENS } from "../../shared/auth/authenticator";
+import { timerDefinitions } from "../../shared/service/app/timers";
+import { DEV_TENANT, DEV_TOKENS } from "../../shared/service/auth/authenticator";
 import { DEMOSTORE_SUBSCRIPTION } from "../../devhost/azurite";
 import { Clock } from "../../shared/domain/clock";
 import { BITLOCKER_KEY, MANIFEST_HASH } from "./fixtures";
