@@ -13,7 +13,7 @@
  *    `parallelism` in memory), every range on the ETag the listing saw: a blob that changes or
  *    disappears meanwhile is a blob error in the log, and its partial file is removed. A file is
  *    written under a temporary name and renamed when whole.
- *    Each copied blob's metadata and properties files follow (see drive/export-blob-files.ts).
+ *    Each copied blob's metadata and properties files follow (see formats/export-blob-files.ts).
  * 4. The drive manifest (documented format, with each block's MD5 and the blob's metadata and
  *    properties files with theirs) and the copy logs are written;
  *    the last drive of the job writes the blobs no drive could hold to the incomplete-blob list in

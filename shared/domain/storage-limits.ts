@@ -17,7 +17,7 @@ export const BLOB_NAME_MAX_SEGMENTS = 254;
 export const TABLE_KEY_MAX_CHARS = 512;
 
 /**
- * The longest names the API takes (the path rules in `api/schemas.ts` and `api/operator-schemas.ts`):
+ * The longest names the API takes (the path rules in `service/api/schemas.ts` and `service/api/operator-schemas.ts`):
  * every key and blob name built from them is bounded by these. Names are ASCII, so characters are bytes.
  */
 export const NAME_LIMITS = {

@@ -7,7 +7,7 @@
  * busy subscription spreads over its resource groups. Every write carries the entity's ETag.
  *
  * A plain adapter: the expiry index and the history archive are written by `JobWriter`
- * (`jobs/job-writer.ts`), which owns the order; this store only keeps the bookkeeping columns it is given.
+ * (`service/operations/job-writer.ts`), which owns the order; this store only keeps the bookkeeping columns it is given.
  */
 import { odata, TableClient, TableEntity, TableEntityResult, TransactionAction } from "@azure/data-tables";
 import { ErrorFactory } from "../domain/errors";

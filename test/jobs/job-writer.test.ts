@@ -1,5 +1,5 @@
 /**
- * The one write order (jobs/job-writer.ts), with the stores replaced by recorders: index entry,
+ * The one write order (service/operations/job-writer.ts), with the stores replaced by recorders: index entry,
  * history archive, job, messages. And the messages' outbox while the queue is down is bounded: a
  * long outage must not grow a job until it can't be written (a sibling of the unbounded history).
  */

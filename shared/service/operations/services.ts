@@ -1,6 +1,6 @@
 /**
  * What one process of the service holds: its settings, the authenticator and the operations, built
- * once by the composition root (`app/services.ts`). Declared here, below the API and the timers, so
+ * once by the composition root (`app/composition.ts`). Declared here, below the API and the timers, so
  * that the hosts hand the services to the handlers (`armHandler`) rather than the handlers fetching
  * them from the composition root.
  */
