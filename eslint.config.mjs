@@ -13,7 +13,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["**/*.js"],
+    files: ["**/*.js", "**/*.cjs"],
     languageOptions: {
       sourceType: "commonjs",
       globals: { require: "readonly", module: "writable", process: "readonly", console: "readonly", __dirname: "readonly" },
