@@ -48,7 +48,7 @@ module.exports = {
     never("datacenter-cli-is-the-agent", "^cli/datacenter\\.ts$", "^shared/(service|drive-tool)/", "`npm run datacenter` runs the agent only."),
     never("drive-cli-is-the-tool", "^cli/drive\\.ts$", "^shared/(service|datacenter-agent)/", "`npm run drive` runs the drive tool only."),
     never("cli-shared-is-neither", "^cli/(?!datacenter\\.ts$|drive\\.ts$)", "^shared/(service|datacenter-agent|drive-tool)/", "What both tools share belongs to neither."),
-    never("service-hosts-serve-the-service", "^(functions|devhost)/", "^(shared/(datacenter-agent|drive-tool|drive-access)|cli)/", "The Functions app and its local host serve the service only."),
+    never("service-hosts-serve-the-service", "^(functions|devhost)/", "^(shared/(datacenter-agent|drive-tool|drive-access)|cli/(?!args\\.ts$))", "The Functions app and its local host serve the service only (their command line is the tools' one parser, cli/args.ts)."),
   ],
   options: {
     doNotFollow: { path: "node_modules" },

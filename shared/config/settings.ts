@@ -12,7 +12,6 @@
  */
 import { z } from "zod";
 import { configuredIssuerProblem } from "../domain/issuers";
-import type { ThrottleSettings } from "../service/auth/subscription-throttle";
 import type { MaintenanceRules } from "../domain/deadlines";
 import { parseIsoDuration } from "../domain/duration";
 import { customerAccountSettingsSchema, toCustomerAccountSettings } from "./customer-accounts";
@@ -190,12 +189,12 @@ const settingsSchema = z
     maxRequestBodyBytes: raw.MAX_REQUEST_BODY_BYTES,
     locationsFile: raw.LOCATIONS_FILE,
     storageTimeoutMs: raw.STORAGE_TIMEOUT_MS,
-    /** Each subscription's request budget (shared/service/auth/subscription-throttle.ts). */
+    /** Each subscription's request budget (shared/service/auth/subscription-throttle.ts): a burst `size` and a `refillPerSecond` per bucket, and the lists of one subscription that may run at once. */
     throttle: {
       reads: { size: raw.THROTTLE_READ_BUCKET, refillPerSecond: raw.THROTTLE_READ_REFILL_PER_SECOND },
       writes: { size: raw.THROTTLE_WRITE_BUCKET, refillPerSecond: raw.THROTTLE_WRITE_REFILL_PER_SECOND },
       concurrentLists: raw.THROTTLE_CONCURRENT_LISTS,
-    } satisfies ThrottleSettings,
+    },
     listPageMaxBytes: raw.LIST_PAGE_MAX_BYTES,
     /** Links in responses are built on it when set (see `PUBLIC_BASE_URL`). */
     publicBaseUrl: raw.PUBLIC_BASE_URL,

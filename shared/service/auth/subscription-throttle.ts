@@ -11,24 +11,14 @@
  * lookup). A Functions app that scales out therefore has a bucket per instance; the README's
  * Security section says what to put in front for a global limit.
  */
+import type { Settings } from "../../config/settings";
 import type { Clock } from "../../domain/clock";
 
 /** As ARM counts them: GET (and HEAD) are reads, every other method a write. */
 export type RequestKind = "reads" | "writes";
 
-export interface BucketLimit {
-  /** Tokens a full bucket holds: the burst a subscription may send at once. */
-  size: number;
-  /** Tokens that come back each second, up to `size`. */
-  refillPerSecond: number;
-}
-
-export interface ThrottleSettings {
-  reads: BucketLimit;
-  writes: BucketLimit;
-  /** Lists of one subscription that may run at once. */
-  concurrentLists: number;
-}
+/** The budgets, as the settings schema checks them (`THROTTLE_*`). */
+export type ThrottleSettings = Settings["throttle"];
 
 export type Admission = { admitted: true; remaining: number } | { admitted: false; retryAfterSeconds: number };
 
