@@ -15,6 +15,12 @@
  *    blobs from starting. The logs go to the customer's account, then `TransferFinished`.
  *
  * Finished blobs are journaled, so a killed agent run again carries on where it stopped.
+ *
+ * A drive may hold a million files: the manifest is read twice as it streams off the drive (once to
+ * check it whole, hash it and count its bytes before `TransferStarted`, once to copy), never held;
+ * the journal is read back a line at a time into a bit per blob; the logs are written to the agent's
+ * disk as blobs finish and uploaded as files. Memory is the blocks in flight and a few pieces of
+ * the manifest, whatever the drive holds.
  */
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync, statSync } from "node:fs";
@@ -27,27 +33,28 @@ import { storageAccountName } from "../config/customer-accounts";
 import { BlobNameError, parseBlobPath, renamedBlobName } from "../drive/blob-names";
 import {
   DEFAULT_IMPORT_DISPOSITION,
-  DriveManifest,
+  driveManifestEntries,
   effectiveMetadataPath,
   effectivePropertiesPath,
   HashedFilePath,
   MAX_BLOCK_LENGTH,
   ManifestBlob,
   ManifestBlock,
-  ManifestBlobList,
+  ManifestEntry,
   ManifestFormatError,
+  ManifestSummary,
   md5Hex,
-  parseDriveManifest,
+  readDriveManifest,
   resolveDriveFilePath,
-  totalLength,
 } from "../drive/drive-manifest";
 import { KEY_RECORD_FILE, keyUnlocks, parseKeyRecord } from "../drive/key-record";
 import { parseMetadataFile, parsePropertiesFile } from "../drive/metadata-properties";
 import { CustomerAccounts } from "../storage/customer-accounts";
 import { copyLogLocation } from "./copy-log-names";
 import { describeError, DriveError, faultDrive } from "./drive-fault";
-import { BlobLogEntry, BlockLogEntry, BlockStatus, copyDriveStatus, CopySummary, DriveLog, DriveStatus, errorLogOf, PartLogEntry, summarize, wasCopied, writeDriveLog } from "./copy-log";
-import { CopyJournal } from "./copy-journal";
+import { BlobLogEntry, BlockLogEntry, BlockStatus, CopySummary, DriveStatus, PartLogEntry, wasCopied } from "./copy-log";
+import { CopyJournal, IndexSet } from "./copy-journal";
+import { DriveLogFiles, WrittenDriveLogs } from "./drive-log-files";
 import { ProgressReporter, Semaphore, Throttle } from "./copy-pacing";
 import { Md5Worker } from "./md5-worker";
 import { containerClients, OncePerKey } from "./run-caches";
@@ -95,10 +102,18 @@ export type ImportResult =
   | { outcome: "Faulted"; driveStatus: DriveStatus; reason: string; durationMs: number }
   | { outcome: "NotCopied"; reason: string; durationMs: number };
 
-interface Drive {
-  manifest: DriveManifest;
-  manifestText: string;
+/** The manifest, open on the drive and checked whole: read again, as it streams, to copy. */
+interface OpenedManifest {
+  file: FileHandle;
+  summary: ManifestSummary;
+  /** Its text when small enough to back up on the job (`backupDriveManifest`). */
+  backupText?: string;
 }
+
+/** The largest manifest backed up on the job with `TransferStarted`. */
+const MANIFEST_BACKUP_BYTES = 1024 * 1024;
+/** How much of the manifest is read at a time. */
+const MANIFEST_PIECE_BYTES = 256 * 1024;
 
 export async function importDrive(request: ImportDriveRequest): Promise<ImportResult> {
   const started = Date.now();
@@ -122,7 +137,7 @@ export async function importDrive(request: ImportDriveRequest): Promise<ImportRe
   const client = accountName ? request.accounts.client(accountName) : undefined;
   const logs = accountName && client ? request.accounts.logStore(accountName, copyLogLocation({ key: { name: job.name }, diagnosticsPath: job.properties.diagnosticsPath }, driveId, "error").container) : undefined;
 
-  let opened: Drive;
+  let opened: OpenedManifest;
   try {
     if (!accountName || !client || !logs) {
       // The drive's reason reaches the customer; the accounts this data center reaches are others' names.
@@ -138,27 +153,35 @@ export async function importDrive(request: ImportDriveRequest): Promise<ImportRe
     return { outcome: "Faulted", driveStatus: error.driveStatus, reason: error.message, durationMs: elapsed() };
   }
 
-  const total = totalLength(opened.manifest);
-  if (!resuming) {
-    const manifest = job.properties.backupDriveManifest && Buffer.byteLength(opened.manifestText) <= 1024 * 1024 ? opened.manifestText : undefined;
-    try {
-      await request.operator.event(request.job, { type: "TransferStarted", driveId, totalBytes: Math.max(total, 1), manifest });
-    } catch (error) {
-      if (error instanceof OperatorApiError && error.code === "JobCancelled") return { outcome: "NotCopied", reason: error.message, durationMs: elapsed() };
-      throw error;
-    }
-  }
-
-  const copier = new DriveCopier(request, client!, driveId, opened.manifest, journal, resuming, started);
-  const copied = await copier.run();
-
-  const verbose: DriveLog = { driveId, blobs: copied.entries, status: copyDriveStatus(copied.entries) };
-  const summary = summarize(verbose);
-  const anyIssue = Object.keys(summary.issuesByKind).length > 0;
+  const total = opened.summary.totalBytes;
   const jobForNames = { key: { name: job.name }, diagnosticsPath: job.properties.diagnosticsPath };
   const writeVerbose = job.properties.logLevel === "Verbose";
-  if (anyIssue) await logs!.put(copyLogLocation(jobForNames, driveId, "error").blobName, writeDriveLog(errorLogOf(verbose)), "application/xml");
-  if (writeVerbose) await logs!.put(copyLogLocation(jobForNames, driveId, "verbose").blobName, writeDriveLog(verbose), "application/xml");
+  let copied: Awaited<ReturnType<DriveCopier["run"]>>;
+  try {
+    if (!resuming) {
+      const manifest = job.properties.backupDriveManifest ? opened.backupText : undefined;
+      try {
+        await request.operator.event(request.job, { type: "TransferStarted", driveId, totalBytes: Math.max(total, 1), manifest });
+      } catch (error) {
+        if (error instanceof OperatorApiError && error.code === "JobCancelled") return { outcome: "NotCopied", reason: error.message, durationMs: elapsed() };
+        throw error;
+      }
+    }
+    const logFiles = new DriveLogFiles(journal.besideFile(""), driveId, writeVerbose);
+    const source = { summary: opened.summary, entries: () => driveManifestEntries(fileChunks(opened.file)) };
+    copied = await new DriveCopier(request, client!, driveId, source, journal, logFiles, resuming, started).run();
+  } finally {
+    await opened.file.close();
+  }
+
+  const { summary, status: driveStatus } = copied.logs;
+  const anyIssue = Object.keys(summary.issuesByKind).length > 0;
+  try {
+    if (anyIssue) await logs!.putFile(copyLogLocation(jobForNames, driveId, "error").blobName, copied.logs.errorLogFile, "application/xml");
+    if (writeVerbose) await logs!.putFile(copyLogLocation(jobForNames, driveId, "verbose").blobName, copied.logs.verboseLogFile!, "application/xml");
+  } finally {
+    copied.remove();
+  }
 
   const outcome = anyIssue || copied.cancelled ? "CompletedMoreInfo" : "Completed";
   const finished = await request.operator.event(request.job, {
@@ -166,14 +189,14 @@ export async function importDrive(request: ImportDriveRequest): Promise<ImportRe
     driveId,
     outcome,
     bytesSucceeded: copied.bytesCopied,
-    copyStatus: copied.cancelled ? "Cancelled" : verbose.status,
+    copyStatus: copied.cancelled ? "Cancelled" : driveStatus,
     copyLog: { errorLog: anyIssue, verboseLog: writeVerbose, blobsCopied: summary.blobsCopied, issuesByKind: summary.issuesByKind },
   });
   journal.reset();
   const status = finished.properties.driveList?.find((candidate) => candidate.driveId === driveId) as { errorLogUri?: string; verboseLogUri?: string } | undefined;
   return {
     outcome: copied.cancelled ? "Cancelled" : outcome,
-    driveStatus: verbose.status,
+    driveStatus,
     bytesCopied: copied.bytesCopied,
     totalBytes: total,
     summary,
@@ -184,7 +207,7 @@ export async function importDrive(request: ImportDriveRequest): Promise<ImportRe
 }
 
 /** Unlocks the drive (key record against the job's key) and reads its manifest, checked against the job. */
-async function openDrive(request: ImportDriveRequest, job: OperatorJob, driveId: string, manifestFile?: string, manifestHash?: string): Promise<Drive> {
+async function openDrive(request: ImportDriveRequest, job: OperatorJob, driveId: string, manifestFile?: string, manifestHash?: string): Promise<OpenedManifest> {
   let keyText: string;
   try {
     keyText = await readFile(path.join(request.drivePath, KEY_RECORD_FILE), "utf8");
@@ -207,49 +230,106 @@ async function openDrive(request: ImportDriveRequest, job: OperatorJob, driveId:
   } catch {
     throw new DriveError("ManifestNameInvalid", `The manifest file name '${manifestFile}' does not name a file on the drive.`);
   }
-  let bytes: Buffer;
+  let file: FileHandle;
   try {
-    bytes = await readFile(manifestPath);
+    file = await open(manifestPath, "r");
+    if (!(await file.stat()).isFile()) {
+      await file.close();
+      throw new Error("not a file");
+    }
   } catch {
     throw new DriveError("ManifestNotFound", `Drive '${driveId}' has no manifest at '${manifestFile}'.`);
   }
-  if (md5Hex(bytes) !== manifestHash.toUpperCase()) {
-    throw new DriveError("ManifestCorrupted", `The manifest on drive '${driveId}' does not match the job's manifestHash (MD5 ${md5Hex(bytes)}, expected ${manifestHash.toUpperCase()}).`);
-  }
-  const text = bytes.toString("utf8");
-  let manifest: DriveManifest;
   try {
-    manifest = parseDriveManifest(text);
+    const checked = await checkManifest(file, driveId, manifestHash);
+    if (checked.summary.driveId.toUpperCase() !== driveId.toUpperCase()) {
+      throw new DriveError("ManifestDriveIdMismatch", `The manifest on drive '${driveId}' is for drive '${checked.summary.driveId}'.`);
+    }
+    return { file, ...checked };
   } catch (error) {
-    if (error instanceof ManifestFormatError) throw new DriveError("ManifestFormatInvalid", `The manifest on drive '${driveId}' is not valid: ${error.message}.`);
+    await file.close();
     throw error;
   }
-  if (manifest.driveId.toUpperCase() !== driveId.toUpperCase()) {
-    throw new DriveError("ManifestDriveIdMismatch", `The manifest on drive '${driveId}' is for drive '${manifest.driveId}'.`);
+}
+
+/**
+ * The first pass over the manifest: hashed against the job's `manifestHash` and checked whole as it
+ * streams (its summary: blobs, bytes), before anything is copied. A manifest that does not match
+ * the hash is `ManifestCorrupted`, whether or not it is well formed; one that matches and is not
+ * well formed is `ManifestFormatInvalid`. The reading goes by turns of the event loop, so the
+ * operator API's kept-alive connection is tended while a large manifest is read.
+ */
+async function checkManifest(file: FileHandle, driveId: string, manifestHash: string): Promise<Omit<OpenedManifest, "file">> {
+  const hash = createHash("md5");
+  let backup: Buffer[] | undefined = [];
+  let backupBytes = 0;
+  const hashed = async function* () {
+    for await (const piece of fileChunks(file)) {
+      hash.update(piece);
+      backupBytes += piece.length;
+      if (backup && backupBytes <= MANIFEST_BACKUP_BYTES) backup.push(Buffer.from(piece));
+      else backup = undefined;
+      yield piece;
+    }
+  };
+  let summary: ManifestSummary | undefined;
+  let formatError: ManifestFormatError | undefined;
+  try {
+    summary = await readDriveManifest(hashed());
+  } catch (error) {
+    if (error instanceof ManifestFormatError) formatError = error;
+    else throw new DriveError("ReadManifestFailed", `The manifest on drive '${driveId}' could not be read: ${describeError(error)}.`);
   }
-  return { manifest, manifestText: text };
+  // A manifest refused part way is hashed to its end: a changed one is ManifestCorrupted first.
+  const md5 = formatError ? await md5OfFile(file) : hash.digest("hex").toUpperCase();
+  if (md5 !== manifestHash.toUpperCase()) {
+    throw new DriveError("ManifestCorrupted", `The manifest on drive '${driveId}' does not match the job's manifestHash (MD5 ${md5}, expected ${manifestHash.toUpperCase()}).`);
+  }
+  if (formatError || !summary) throw new DriveError("ManifestFormatInvalid", `The manifest on drive '${driveId}' is not valid: ${formatError?.message}.`);
+  return { summary, backupText: backup && Buffer.concat(backup).toString("utf8") };
 }
 
-interface ManifestItem {
-  index: number;
-  list: ManifestBlobList;
-  blob: ManifestBlob;
+/** A file read from its start in pieces, through one descriptor: both passes read the file that was opened. */
+async function* fileChunks(file: FileHandle): AsyncGenerator<Buffer> {
+  for (let position = 0; ; ) {
+    const buffer = Buffer.allocUnsafe(MANIFEST_PIECE_BYTES);
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield buffer.subarray(0, bytesRead);
+  }
 }
 
-/** The copy proper: a pool of workers over the manifest's blobs, sharing one budget of blocks in flight. */
+async function md5OfFile(file: FileHandle): Promise<string> {
+  const hash = createHash("md5");
+  for await (const piece of fileChunks(file)) hash.update(piece);
+  return hash.digest("hex").toUpperCase();
+}
+
+/** The manifest to copy: its summary from the first pass, its blobs read again as they stream. */
+interface ManifestSource {
+  summary: ManifestSummary;
+  entries(): AsyncGenerator<ManifestEntry, unknown, undefined>;
+}
+
+/**
+ * The copy proper: a pool of workers taking the manifest's blobs as they are read, sharing one budget
+ * of blocks in flight. What it holds per blob is a bit (finished or not); each finished blob goes to
+ * the journal and the log files.
+ */
 class DriveCopier {
-  private readonly items: ManifestItem[];
   private readonly totalBytes: number;
-  private readonly entries: (BlobLogEntry | undefined)[];
+  private readonly blobCount: number;
+  private readonly finished: IndexSet;
   private readonly blocks: Semaphore;
   private readonly throttle?: Throttle;
   private readonly containers = new OncePerKey();
   private readonly containerClient: (name: string) => ContainerClient;
+  /** The last blob started for each blob path still in flight, so two files for one blob go in order. */
   private readonly lastWithPath = new Map<string, Promise<void>>();
   private md5Worker?: Md5Worker;
   /** One buffer per block in flight, reused: memory stays at parallelism × block size and nothing churns. */
   private readonly bufferPool: Buffer[] = [];
-  private next = 0;
   private bytesDone = 0;
   private bytesCopied = 0;
   private blobsDone = 0;
@@ -259,67 +339,89 @@ class DriveCopier {
     private readonly request: ImportDriveRequest,
     private readonly client: BlobServiceClient,
     private readonly driveId: string,
-    private readonly manifest: DriveManifest,
+    private readonly manifest: ManifestSource,
     private readonly journal: CopyJournal,
+    private readonly logFiles: DriveLogFiles,
     private readonly resuming: boolean,
     private readonly started: number,
   ) {
-    this.items = manifest.blobLists.flatMap((list) => list.blobs.map((blob) => ({ list, blob, index: 0 }))).map((item, index) => ({ ...item, index }));
-    this.entries = new Array(this.items.length);
-    this.totalBytes = totalLength(manifest);
+    this.blobCount = manifest.summary.blobCount;
+    this.totalBytes = manifest.summary.totalBytes;
+    this.finished = new IndexSet(this.blobCount);
     this.blocks = new Semaphore(Math.max(1, request.parallelism));
     this.containerClient = containerClients(client);
     if (request.capBytesPerSecond) this.throttle = new Throttle(request.capBytesPerSecond);
   }
 
-  async run(): Promise<{ entries: BlobLogEntry[]; bytesCopied: number; cancelled: boolean }> {
-    for (const entry of this.journal.read().values()) {
-      if (entry.index >= this.items.length) continue;
-      this.entries[entry.index] = entry.log;
+  async run(): Promise<{ bytesCopied: number; cancelled: boolean; logs: WrittenDriveLogs; remove: () => void }> {
+    const remove = () => this.logFiles.remove();
+    try {
+      const cancelled = await this.copy();
+      return { bytesCopied: this.bytesCopied, cancelled, logs: this.logFiles.finish(), remove };
+    } catch (error) {
+      remove();
+      throw error;
+    }
+  }
+
+  /** Copies what is not finished yet; answers whether the job's cancellation left blobs unstarted. */
+  private async copy(): Promise<boolean> {
+    // What an earlier run finished (a resumed drive): counted, and in this run's logs too.
+    for await (const entry of this.journal.entries()) {
+      if (entry.index >= this.blobCount || this.finished.has(entry.index)) continue;
+      this.finished.add(entry.index);
       this.bytesDone += entry.bytes;
       if (wasCopied(entry.log)) this.bytesCopied += entry.bytes;
       this.blobsDone++;
+      this.logFiles.add(entry.log);
     }
+    const entries = this.manifest.entries();
     const reporter = new ProgressReporter(this.request, this.driveId, this.totalBytes, () => this.bytesDone, () => (this.stopRequested = true));
     reporter.start();
     try {
-      const workers = Array.from({ length: Math.max(1, this.request.parallelism) }, () => this.work());
-      await Promise.all(workers);
+      // Settled, not all: a worker whose manifest read failed must not close what the others still use.
+      const workers = await Promise.allSettled(Array.from({ length: Math.max(1, this.request.parallelism) }, () => this.work(entries)));
+      const failed = workers.find((worker) => worker.status === "rejected");
+      if (failed) throw failed.reason;
     } finally {
       this.journal.close();
       await reporter.stop();
       await this.md5Worker?.close();
     }
-    // A sparse array: `some` would skip the holes that are exactly the blobs never started.
-    const cancelled = this.stopRequested && this.items.some(({ index }) => this.entries[index] === undefined);
-    const entries = this.items.map(
-      ({ blob, index }) =>
-        this.entries[index] ??
-        // Not started before the job's cancellation stopped the copy.
-        { status: "Failed" as const, blobPath: blob.blobPath, filePath: blob.filePath, length: blob.length, importDisposition: { status: "Cancelled" as const, value: blob.importDisposition ?? DEFAULT_IMPORT_DISPOSITION } },
-    );
-    return { entries, bytesCopied: this.bytesCopied, cancelled };
+    // Stopped by the job's cancellation: the blobs never started are logged as such.
+    let unstarted = 0;
+    for (let next = await entries.next(); !next.done; next = await entries.next()) {
+      const { blob, index } = next.value;
+      if (this.finished.has(index)) continue;
+      unstarted++;
+      this.logFiles.add({ status: "Failed", blobPath: blob.blobPath, filePath: blob.filePath, length: blob.length, importDisposition: { status: "Cancelled", value: blob.importDisposition ?? DEFAULT_IMPORT_DISPOSITION } });
+    }
+    return unstarted > 0;
   }
 
-  private async work(): Promise<void> {
+  /** Takes the manifest's next blob until there are none (the reader holds one piece of the file ahead). */
+  private async work(entries: AsyncGenerator<ManifestEntry, unknown, undefined>): Promise<void> {
     while (!this.stopRequested) {
-      const item = this.items[this.next++];
-      if (!item) return;
-      if (this.entries[item.index]) continue;
+      const next = await entries.next();
+      if (next.done) return;
+      const item = next.value;
+      if (this.finished.has(item.index)) continue;
       // Two files for one blob go in manifest order, so the later one is the one renamed or skipped.
       const earlier = this.lastWithPath.get(item.blob.blobPath);
       let finished!: () => void;
-      this.lastWithPath.set(item.blob.blobPath, new Promise<void>((resolve) => (finished = resolve)));
+      const mine = new Promise<void>((resolve) => (finished = resolve));
+      this.lastWithPath.set(item.blob.blobPath, mine);
       try {
         await earlier;
         await this.copyItem(item);
       } finally {
         finished();
+        if (this.lastWithPath.get(item.blob.blobPath) === mine) this.lastWithPath.delete(item.blob.blobPath);
       }
     }
   }
 
-  private async copyItem(item: ManifestItem): Promise<void> {
+  private async copyItem(item: ManifestEntry): Promise<void> {
     let counted = 0;
     const count = (bytes: number) => {
       counted += bytes;
@@ -329,19 +431,20 @@ class DriveCopier {
     const log = await this.copyBlob(item, count, 1);
     this.bytesDone += item.blob.length - counted;
     if (wasCopied(log)) this.bytesCopied += item.blob.length;
-    this.entries[item.index] = log;
+    this.finished.add(item.index);
     this.blobsDone++;
     const created = log.status === "Completed" && log.importDisposition?.status === "Created";
     this.journal.record({ index: item.index, bytes: item.blob.length, log }, created);
+    this.logFiles.add(log);
     this.report();
   }
 
   private report(): void {
-    this.request.onProgress?.({ bytesDone: this.bytesDone, totalBytes: this.totalBytes, blobsDone: this.blobsDone, blobCount: this.items.length, elapsedMs: Date.now() - this.started });
+    this.request.onProgress?.({ bytesDone: this.bytesDone, totalBytes: this.totalBytes, blobsDone: this.blobsDone, blobCount: this.blobCount, elapsedMs: Date.now() - this.started });
   }
 
   /** One blob: its checks, its disposition, its blocks and its commit. Never throws: every failure is a log entry. */
-  private async copyBlob(item: ManifestItem, count: (bytes: number) => void, attempt: number): Promise<BlobLogEntry> {
+  private async copyBlob(item: ManifestEntry, count: (bytes: number) => void, attempt: number): Promise<BlobLogEntry> {
     const { blob, list } = item;
     const disposition = blob.importDisposition ?? DEFAULT_IMPORT_DISPOSITION;
     const entry: BlobLogEntry = { status: "Completed", blobPath: blob.blobPath, filePath: blob.filePath, length: blob.length, importDisposition: { status: "Created", value: disposition } };
