@@ -48,7 +48,8 @@ import {
   resolveDriveFilePath,
 } from "../drive/drive-manifest";
 import { KEY_RECORD_FILE, keyUnlocks, parseKeyRecord } from "../drive/key-record";
-import { parseMetadataFile, parsePropertiesFile } from "../drive/metadata-properties";
+import { readFileWithin } from "../drive/bounded-read";
+import { MAX_BLOB_FILE_BYTES, parseMetadataFile, parsePropertiesFile } from "../drive/metadata-properties";
 import { CustomerAccounts } from "../storage/customer-accounts";
 import { copyLogLocation } from "./copy-log-names";
 import { describeError, DriveError, faultDrive } from "./drive-fault";
@@ -727,13 +728,15 @@ class DriveCopier {
   ): Promise<{ value?: T; log?: PartLogEntry }> {
     if (!effective) return {};
     const where = effective === global ? { globalPath: { path: effective.path, hash: effective.hash } } : { path: { path: effective.path, hash: effective.hash } };
-    let text: Buffer;
+    let text: Buffer | undefined;
     try {
-      text = await readFile(resolveDriveFilePath(this.request.drivePath, effective.path));
+      text = await readFileWithin(resolveDriveFilePath(this.request.drivePath, effective.path), MAX_BLOB_FILE_BYTES);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       return { log: { status: error instanceof ManifestFormatError ? "FileNameInvalid" : code === "EACCES" ? "FileAccessDenied" : "FileNotFound", ...where } };
     }
+    // Larger than any blob's metadata or properties can be: not read.
+    if (text === undefined) return { log: { status: "XmlReadFailed", ...where } };
     if (md5Hex(text) !== effective.hash.toUpperCase()) return { log: { status: "Corrupted", ...where } };
     try {
       return { value: parse(text.toString("utf8")), log: { status: "Completed", ...where } };

@@ -30,7 +30,8 @@ import {
   writeDriveManifest,
 } from "./drive-manifest";
 import { createKeyRecord, generateRecoveryPassword, KEY_RECORD_FILE, recoveryPasswordProblem, serializeKeyRecord } from "./key-record";
-import { BlobFileFormatError, parseMetadataFile, parsePropertiesFile } from "./metadata-properties";
+import { readFileWithin } from "./bounded-read";
+import { BlobFileFormatError, MAX_BLOB_FILE_BYTES, parseMetadataFile, parsePropertiesFile } from "./metadata-properties";
 
 export const DEFAULT_BLOCK_SIZE = MAX_BLOCK_LENGTH;
 /** Where the tool keeps the metadata and properties files on the drive; no container can be named so. */
@@ -302,12 +303,13 @@ async function* walk(folder: string, segments: string[]): AsyncGenerator<{ fileP
 }
 
 async function readBlobFile(file: string, kind: "metadata" | "properties", origin: string): Promise<{ source: string; bytes: Buffer }> {
-  let bytes: Buffer;
+  let bytes: Buffer | undefined;
   try {
-    bytes = await fs.readFile(file);
+    bytes = await readFileWithin(file, MAX_BLOB_FILE_BYTES);
   } catch (error) {
     throw new PrepareError("invalid-input", `${origin}: cannot read ${kind} file '${file}': ${reason(error)}`);
   }
+  if (bytes === undefined) throw new PrepareError("invalid-input", `${origin}: ${kind} file '${file}' is larger than ${MAX_BLOB_FILE_BYTES / 1024} KiB, more than any blob's ${kind} can be`);
   try {
     if (kind === "metadata") parseMetadataFile(bytes.toString("utf8"));
     else parsePropertiesFile(bytes.toString("utf8"));
