@@ -48,7 +48,9 @@ Lists the blobs an export job would take (the <BlobList> XML that blobListBlobPa
 blob path prefixes such as / or /music/) and packs them, in order, onto drives of --drive-size
 (bytes, or 500GB, 1.5TB, 64MiB), counting what each drive also holds: every file rounded up to 4 KiB
 NTFS clusters plus a 1 KiB file record, its drive-manifest entry, the key record, and 1 MiB for the
-file system. The data-center agent fills drives by the same rule.
+file system. A blob whose name Windows cannot hold as a file (CON, a:b, a trailing dot or space, a
+name segment over 255 characters) cannot be exported. The data-center agent fills drives by the
+same rule.
 
 Options:
   --account <name>       The storage account (reached as configured: CUSTOMER_BLOB_ENDPOINT, CUSTOMER_ACCOUNT_KEYS).
@@ -229,7 +231,8 @@ async function previewExport(args: string[]): Promise<number> {
     "",
     `Drive size:\t${gb(driveBytes)}`,
     `Number of blobs that can be exported:\t${plan.exportable.blobs}`,
-    `Number of blobs that cannot be exported:\t${plan.tooLarge.blobs}`,
+    `Number of blobs that cannot be exported:\t${plan.tooLarge.blobs + plan.unnamable.blobs}`,
+    ...(plan.unnamable.blobs > 0 ? [`\tof which with names Windows cannot hold as files:\t${plan.unnamable.blobs}`] : []),
     `Total size of blobs that can be exported:\t${gb(plan.exportable.bytes)}`,
     `Number of drives needed:\t${plan.drives.length}`,
     ...plan.drives.map((drive, index) => `\tDrive #${index + 1}:\tblobs = ${drive.blobs}, occupied space = ${gb(drive.occupiedBytes)}`),
@@ -241,7 +244,8 @@ async function previewExport(args: string[]): Promise<number> {
       drivesNeeded: plan.drives.length,
       blobs: plan.exportable.blobs,
       bytes: plan.exportable.bytes,
-      blobsThatCannotBeExported: plan.tooLarge.blobs,
+      blobsThatCannotBeExported: plan.tooLarge.blobs + plan.unnamable.blobs,
+      blobsWithNamesADriveCannotHold: plan.unnamable.blobs,
       nonexistent: resolved.nonexistent,
       drives: plan.drives,
     }) + "\n",

@@ -253,8 +253,9 @@ export function parseDriveLog(xml: string): DriveLog {
     const blockList = elements(blob, "BlockList")[0];
     return {
       status: attribute(blob, "Status") as BlobStatus,
-      blobPath: textOf(child(blob, "BlobPath")),
-      filePath: textOf(child(blob, "FilePath")),
+      // Names as written: a blob name may end in a space.
+      blobPath: child(blob, "BlobPath").text,
+      filePath: child(blob, "FilePath").text,
       length: Number(textOf(child(blob, "Length"))),
       importDisposition: disposition && { status: attribute(disposition, "Status") as DispositionStatus, value: textOf(disposition) },
       blocks: blockList

@@ -12,7 +12,10 @@
  * 3. Each blob becomes a file `\container\name`, downloaded in ranges of 4 MiB (at most
  *    `parallelism` in memory), every range on the ETag the listing saw: a blob that changes or
  *    disappears meanwhile is a blob error in the log, and its partial file is removed. A file is
- *    written under a temporary name and renamed when whole.
+ *    written under a short temporary name (in `_ImportExport\.partial`) and renamed when whole, so a
+ *    name of 255 characters is written as well as any. A blob whose name Windows cannot hold as a
+ *    file (`CON`, `a:b`, a trailing dot, see blob-names.ts) is not written: it is `FileNameInvalid` in
+ *    the log, and listed with the blobs not exported.
  *    Each copied blob's metadata and properties files follow (see drive/export-blob-files.ts).
  * 4. The drive manifest (documented format, with each block's MD5 and the blob's metadata and
  *    properties files with theirs) and the copy logs are written;
@@ -28,8 +31,9 @@ import type { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import { storageAccountName } from "../config/customer-accounts";
 import { DriveManifest, MANIFEST_FILE, ManifestBlob, md5Hex, writeDriveManifest } from "../drive/drive-manifest";
 import { BlobListFormatError, writeExportBlobList } from "../drive/export-blob-list";
-import { exportedFilesInManifest, writeExportedBlobFiles } from "../drive/export-blob-files";
+import { exportedFilesInManifest, PARTIAL_FOLDER, partialFile, writeExportedBlobFiles } from "../drive/export-blob-files";
 import { EXPORT_BLOCK_BYTES, exportFilePath, fillDrive } from "../drive/export-packing";
+import { driveFileNameProblem } from "../drive/blob-names";
 import { createKeyRecord, generateRecoveryPassword, KEY_RECORD_FILE, serializeKeyRecord } from "../drive/key-record";
 import { copyLogLocation } from "./copy-log-names";
 import { describeError, DriveError, faultDrive } from "./drive-fault";
@@ -76,12 +80,13 @@ interface ExportPlan {
   /** The blobs this drive takes, with their index in the list. */
   blobs: (ExportBlob & { index: number })[];
   tooLarge: string[];
+  /** The blobs of the drive's stretch whose names cannot be files on it: logged, not exported. */
+  unnamable?: { blobPath: string; length: number }[];
+  /** Those of the earlier drives' stretches, for the incomplete list the last drive writes. */
+  unnamableBefore?: string[];
   /** The list from `next` on: what the job's later drives (or the incomplete list) get. */
   rest: string[];
 }
-
-/** A file being written; renamed to its name when whole. */
-const PARTIAL_SUFFIX = ".importexport-partial";
 
 export async function exportDrive(request: ExportDriveRequest): Promise<ExportResult> {
   const started = Date.now();
@@ -152,6 +157,9 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
 
   const copier = new ExportCopier(request, client!, driveId, plan, journal, started);
   const copied = await copier.run();
+  rmSync(path.join(request.drivePath, PARTIAL_FOLDER), { recursive: true, force: true });
+  const unnamable = plan.unnamable ?? [];
+  for (const blob of unnamable) copied.entries.push({ status: "FileNameInvalid", blobPath: blob.blobPath, filePath: exportFilePath(blob.blobPath), length: blob.length });
 
   const onDrive: ManifestBlob[] = [];
   for (const entry of copied.entries) {
@@ -173,7 +181,7 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
   let incompleteBlobList: { blobs: number } | undefined;
   if (last) {
     const earlierTooLarge = [...ranges.values()].flatMap((range) => (range.driveId !== driveId ? (range.tooLarge ?? []) : []));
-    const left = [...earlierTooLarge, ...plan.tooLarge, ...plan.rest];
+    const left = [...earlierTooLarge, ...(plan.unnamableBefore ?? []), ...plan.tooLarge, ...unnamable.map((blob) => blob.blobPath), ...plan.rest];
     if (left.length > 0) await logs!.put(copyLogLocation(jobForNames, driveId, "incompleteBlobList").blobName, writeExportBlobList({ blobPath: left }), "application/xml");
     incompleteBlobList = { blobs: left.length };
   }
@@ -202,7 +210,7 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
     exportStart: plan.start,
     exportNext: plan.next,
     listLength: plan.listLength,
-    blobsLeft: plan.rest.length + plan.tooLarge.length,
+    blobsLeft: plan.rest.length + plan.tooLarge.length + unnamable.length,
     errorLogUri: status?.errorLogUri,
     verboseLogUri: status?.verboseLogUri,
     incompleteBlobListUri: finished.properties.incompleteBlobListUri,
@@ -232,6 +240,8 @@ async function planDrive(request: ExportDriveRequest, job: OperatorJob, client: 
     listLength: list.length,
     blobs: fill.taken.map((index) => ({ ...list[index], index })),
     tooLarge: fill.tooLarge.map((index) => list[index].blobPath),
+    unnamable: fill.unnamable.map((index) => ({ blobPath: list[index].blobPath, length: list[index].length })),
+    unnamableBefore: list.slice(0, start).flatMap((blob) => (driveFileNameProblem(blob.blobPath) !== undefined ? [blob.blobPath] : [])),
     rest: list.slice(fill.next).map((blob) => blob.blobPath),
   };
 }
@@ -344,7 +354,7 @@ class ExportCopier {
     } catch {
       return { ...entry, status: "FileNameInvalid" };
     }
-    const partial = `${target}${PARTIAL_SUFFIX}`;
+    const partial = partialFile(this.request.drivePath);
     const source = this.containerClient(blob.blobPath.slice(0, blob.blobPath.indexOf("/"))).getBlobClient(blob.blobPath.slice(blob.blobPath.indexOf("/") + 1));
     const conditions = blob.etag ? { ifMatch: blob.etag } : undefined;
     const blocks: BlockLogEntry[] = [];
@@ -354,6 +364,7 @@ class ExportCopier {
     let failure: { status: BlobLogEntry["status"]; block?: BlockLogEntry["status"] } | undefined;
     try {
       await this.folder(path.dirname(target));
+      await this.folder(path.dirname(partial));
     } catch {
       return { ...entry, status: "IOFailed" };
     }
@@ -406,7 +417,7 @@ class ExportCopier {
       await file.close();
     }
     if (failure) {
-      // A failed clean-up leaves a partial name no blob can have (PARTIAL_SUFFIX), never a crash.
+      // A failed clean-up leaves a file in the partial folder (removed with it at the end), never a crash.
       await rm(partial, { force: true }).catch(() => undefined);
       return { ...entry, status: failure.status, blocks: blocks.filter((block) => block.status !== "Completed") };
     }
@@ -472,14 +483,13 @@ function changed(error: unknown): unknown {
 }
 
 /**
- * The local file of an exported blob: `<drive>/<container>/<name segments>`. A name whose segments
- * could leave the drive or name no file (`..`, `.`, empty, NUL) is refused.
+ * The local file of an exported blob: `<drive>/<container>/<name segments>`. A name that cannot be a
+ * file on the drive (`..`, a name Windows reserves, see `driveFileNameProblem`) is refused.
  */
 export function localPathOf(driveRoot: string, blobPath: string): string {
   const segments = blobPath.split("/");
-  if (segments.some((segment) => segment === "" || segment === "." || segment === ".." || segment.includes("\0") || segment.includes("\\") || segment.endsWith(PARTIAL_SUFFIX))) {
-    throw new Error(`'${blobPath}' cannot be a file on the drive`);
-  }
+  const problem = driveFileNameProblem(blobPath);
+  if (problem) throw new Error(`'${blobPath}' cannot be a file on the drive: ${problem}`);
   const resolved = path.resolve(driveRoot, ...segments);
   if (!resolved.startsWith(path.resolve(driveRoot) + path.sep)) throw new Error(`'${blobPath}' leads outside the drive`);
   return resolved;

@@ -14,13 +14,13 @@
  *   the block MD5s the log gives, with the whole file's MD5 as the blob's Content-MD5.
  */
 import { createHash } from "node:crypto";
-import { mkdir, open, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { RestError } from "@azure/storage-blob";
 import type { BlobServiceClient } from "@azure/storage-blob";
 import { ManifestBlob, MANIFEST_FILE, md5Hex, parseDriveManifest, resolveDriveFilePath } from "../drive/drive-manifest";
-import { exportedBlobFiles } from "../drive/export-blob-files";
+import { exportedBlobFiles, PARTIAL_FOLDER, partialFile } from "../drive/export-blob-files";
 import { EXPORT_BLOCK_BYTES } from "../drive/export-packing";
 import { BlobLogEntry, DriveLog, issueKind, parseDriveLog } from "./copy-log";
 import { localPathOf } from "./export-drive";
@@ -112,8 +112,11 @@ export async function repairExport(options: { drivePath: string; copyLog: DriveL
     try {
       const local = localPathOf(options.drivePath, blob.blobPath);
       await mkdir(path.dirname(local), { recursive: true });
-      await blobClientOf(options.client, blob.blobPath).downloadToFile(`${local}.repair-partial`);
-      await rename(`${local}.repair-partial`, local);
+      // Under a short name of its own, as the export writes: a suffix would push a long name past the limit.
+      const partial = partialFile(options.drivePath);
+      await mkdir(path.dirname(partial), { recursive: true });
+      await blobClientOf(options.client, blob.blobPath).downloadToFile(partial);
+      await rename(partial, local);
       item.bytes = (await stat(local)).size;
       report.repaired.push(item);
       options.onItem?.(item);
@@ -121,6 +124,7 @@ export async function repairExport(options: { drivePath: string; copyLog: DriveL
       report.failed.push({ ...item, reason: reasonOf(error) });
     }
   }
+  await rm(path.join(options.drivePath, PARTIAL_FOLDER), { recursive: true, force: true });
   return report;
 }
 

@@ -8,17 +8,32 @@
  *
  * They go below `\_ImportExport\` (where the drive tool keeps its files; no container can be named
  * so), mirroring the blob's file: `\_ImportExport\<container>\<name>.metadata.xml` and
- * `….properties.xml`. Beside the blob's own file they could take the name of another blob. The text
+ * `….properties.xml`. Beside the blob's own file they could take the name of another blob. A name
+ * that the suffix would push past a file name's 255 characters or bytes keeps its start and gets a
+ * hash of the whole in place of the rest (`<start>~<16 hex>.properties.xml`). The text
  * is a function of what the listing said of the blob, so the drive count preview counts the exact
  * bytes, and repair-export can write a lost file again and check it against the manifest's MD5.
  */
+import { createHash, randomBytes } from "node:crypto";
 import { renameSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
+import { MAX_FILE_NAME_BYTES } from "./blob-names";
 import { md5Hex, resolveDriveFilePath } from "./drive-manifest";
 import { BlobMetadata, ExportedBlobProperties, writeMetadataFile, writePropertiesFile } from "./metadata-properties";
 
 export const EXPORT_FILES_FOLDER = "_ImportExport";
+/**
+ * Where the export writes a file before it is whole, under a short name of its own, then renames it
+ * into place: a temporary name beside the file (`<name>.partial`) would push a name at the limit past
+ * it. A folder no container or blob file can be (it starts with a dot, inside the tool's folder).
+ */
+export const PARTIAL_FOLDER = path.join(EXPORT_FILES_FOLDER, ".partial");
+
+/** A fresh temporary file in the drive's partial folder (which the caller makes). */
+export function partialFile(driveRoot: string): string {
+  return path.join(driveRoot, PARTIAL_FOLDER, randomBytes(8).toString("hex"));
+}
 
 /** What the listing said of a blob besides its name and length. */
 export interface ExportedBlobDetails {
@@ -47,16 +62,33 @@ export interface ExportedFileOutcome {
 }
 
 export function exportedBlobFiles(blobPath: string, details: ExportedBlobDetails): ExportedFiles {
-  const base = "\\" + [EXPORT_FILES_FOLDER, ...blobPath.replace(/^\//, "").split("/")].join("\\");
-  const files: ExportedFiles = { properties: { filePath: `${base}.properties.xml`, text: writePropertiesFile(details.properties) } };
+  const segments = blobPath.replace(/^\//, "").split("/");
+  const folder = "\\" + [EXPORT_FILES_FOLDER, ...segments.slice(0, -1)].join("\\");
+  const name = (suffix: string) => `${folder}\\${fileNameWith(segments[segments.length - 1], suffix)}`;
+  const files: ExportedFiles = { properties: { filePath: name(".properties.xml"), text: writePropertiesFile(details.properties) } };
   if (Object.keys(details.metadata).length > 0) {
     try {
-      files.metadata = { filePath: `${base}.metadata.xml`, text: writeMetadataFile(details.metadata) };
+      files.metadata = { filePath: name(".metadata.xml"), text: writeMetadataFile(details.metadata) };
     } catch (error) {
       files.metadataProblem = error instanceof Error ? error.message : String(error);
     }
   }
   return files;
+}
+
+/**
+ * `name` + `suffix`, or, when that is longer than a file name may be, the name's start and a hash of
+ * it. Counted in UTF-8 bytes, never fewer than UTF-16 units: within the agent's limit is within NTFS's.
+ */
+function fileNameWith(name: string, suffix: string): string {
+  if (Buffer.byteLength(`${name}${suffix}`) <= MAX_FILE_NAME_BYTES) return `${name}${suffix}`;
+  const hash = `~${createHash("md5").update(name).digest("hex").slice(0, 16)}`;
+  let start = "";
+  for (const character of name) {
+    if (Buffer.byteLength(start + character + hash + suffix) > MAX_FILE_NAME_BYTES) break;
+    start += character;
+  }
+  return `${start}${hash}${suffix}`;
 }
 
 /**
@@ -75,11 +107,12 @@ export async function writeExportedBlobFiles(
     try {
       const local = resolveDriveFilePath(driveRoot, file.filePath);
       await makeFolder(path.dirname(local));
+      await makeFolder(path.join(driveRoot, PARTIAL_FOLDER));
       // Synchronous, not through the thread pool: a file of a few hundred bytes per blob, where the
       // hand-offs of an asynchronous open, write and close cost more CPU than the calls themselves.
       // Written under a temporary name and renamed, as the blobs' own files: a crash never leaves a
       // torn file under the name the manifest gives.
-      const partial = `${local}.importexport-partial`;
+      const partial = partialFile(driveRoot);
       writeFileSync(partial, file.text);
       renameSync(partial, local);
       return { status: "Completed", path: { path: file.filePath, hash: md5Hex(file.text) } };
