@@ -140,49 +140,70 @@ export function totalLength(manifest: DriveManifest): number {
 
 /** The manifest as the documented XML, UTF-8 without BOM, CRLF-free, two-space indented. */
 export function writeDriveManifest(manifest: DriveManifest): string {
-  const lines: string[] = ['<?xml version="1.0" encoding="UTF-8"?>', `<DriveManifest Version="${MANIFEST_VERSION}">`, "  <Drive>"];
-  const element = (indent: number, name: string, value: string | number) => lines.push(`${" ".repeat(indent)}<${name}>${escapeXml(String(value))}</${name}>`);
-  const hashed = (indent: number, name: string, file: HashedFilePath) =>
-    lines.push(`${" ".repeat(indent)}<${name} Hash="${escapeXml(file.hash)}">${escapeXml(file.path)}</${name}>`);
-
-  element(4, "DriveId", manifest.driveId);
-  if (manifest.storageAccountKey !== undefined) element(4, "StorageAccountKey", manifest.storageAccountKey);
-  if (manifest.containerSas !== undefined) element(4, "ContainerSas", manifest.containerSas);
-  if (manifest.clientCreator !== undefined) element(4, "ClientCreator", manifest.clientCreator);
+  const parts = [manifestHead(manifest)];
   for (const list of manifest.blobLists) {
-    lines.push("    <BlobList>");
-    if (list.metadataPath) hashed(6, "MetadataPath", list.metadataPath);
-    if (list.propertiesPath) hashed(6, "PropertiesPath", list.propertiesPath);
-    for (const blob of list.blobs) {
-      lines.push("      <Blob>");
-      element(8, "BlobPath", blob.blobPath);
-      element(8, "FilePath", blob.filePath);
-      if (blob.clientData !== undefined) element(8, "ClientData", blob.clientData);
-      if (blob.snapshot !== undefined) element(8, "Snapshot", blob.snapshot);
-      element(8, "Length", blob.length);
-      if (blob.importDisposition !== undefined) element(8, "ImportDisposition", blob.importDisposition);
-      if (blob.pageRangeList) {
-        lines.push("        <PageRangeList>");
-        for (const range of blob.pageRangeList) {
-          lines.push(`          <PageRange Offset="${range.offset}" Length="${range.length}" Hash="${escapeXml(range.hash)}"/>`);
-        }
-        lines.push("        </PageRangeList>");
-      } else {
-        lines.push("        <BlockList>");
-        for (const block of blob.blockList ?? []) {
-          const id = block.id === undefined ? "" : ` Id="${escapeXml(block.id)}"`;
-          lines.push(`          <Block Offset="${block.offset}" Length="${block.length}"${id} Hash="${escapeXml(block.hash)}"/>`);
-        }
-        lines.push("        </BlockList>");
-      }
-      if (blob.metadataPath) hashed(8, "MetadataPath", blob.metadataPath);
-      if (blob.propertiesPath) hashed(8, "PropertiesPath", blob.propertiesPath);
-      lines.push("      </Blob>");
-    }
-    lines.push("    </BlobList>");
+    parts.push(blobListHead(list));
+    for (const blob of list.blobs) parts.push(manifestBlobXml(blob));
+    parts.push(BLOB_LIST_TAIL);
   }
-  lines.push("  </Drive>", "</DriveManifest>", "");
-  return lines.join("\n");
+  parts.push(MANIFEST_TAIL);
+  return parts.join("");
+}
+
+// The same text in pieces, so a manifest of a million blobs is written as its files are copied:
+// the head, then each list's head, its blobs and its tail, then the tail.
+
+export function manifestHead(drive: Omit<DriveManifest, "blobLists" | "version">): string {
+  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<DriveManifest Version="${MANIFEST_VERSION}">`, "  <Drive>"];
+  const element = (name: string, value: string) => lines.push(`    <${name}>${escapeXml(value)}</${name}>`);
+  element("DriveId", drive.driveId);
+  if (drive.storageAccountKey !== undefined) element("StorageAccountKey", drive.storageAccountKey);
+  if (drive.containerSas !== undefined) element("ContainerSas", drive.containerSas);
+  if (drive.clientCreator !== undefined) element("ClientCreator", drive.clientCreator);
+  return lines.join("\n") + "\n";
+}
+
+export function blobListHead(list: ManifestListDefaults): string {
+  const lines = ["    <BlobList>"];
+  if (list.metadataPath) lines.push(hashedLine(6, "MetadataPath", list.metadataPath));
+  if (list.propertiesPath) lines.push(hashedLine(6, "PropertiesPath", list.propertiesPath));
+  return lines.join("\n") + "\n";
+}
+
+export const BLOB_LIST_TAIL = "    </BlobList>\n";
+export const MANIFEST_TAIL = "  </Drive>\n</DriveManifest>\n";
+
+export function manifestBlobXml(blob: ManifestBlob): string {
+  const lines = ["      <Blob>"];
+  const element = (name: string, value: string | number) => lines.push(`        <${name}>${escapeXml(String(value))}</${name}>`);
+  element("BlobPath", blob.blobPath);
+  element("FilePath", blob.filePath);
+  if (blob.clientData !== undefined) element("ClientData", blob.clientData);
+  if (blob.snapshot !== undefined) element("Snapshot", blob.snapshot);
+  element("Length", blob.length);
+  if (blob.importDisposition !== undefined) element("ImportDisposition", blob.importDisposition);
+  if (blob.pageRangeList) {
+    lines.push("        <PageRangeList>");
+    for (const range of blob.pageRangeList) {
+      lines.push(`          <PageRange Offset="${range.offset}" Length="${range.length}" Hash="${escapeXml(range.hash)}"/>`);
+    }
+    lines.push("        </PageRangeList>");
+  } else {
+    lines.push("        <BlockList>");
+    for (const block of blob.blockList ?? []) {
+      const id = block.id === undefined ? "" : ` Id="${escapeXml(block.id)}"`;
+      lines.push(`          <Block Offset="${block.offset}" Length="${block.length}"${id} Hash="${escapeXml(block.hash)}"/>`);
+    }
+    lines.push("        </BlockList>");
+  }
+  if (blob.metadataPath) lines.push(hashedLine(8, "MetadataPath", blob.metadataPath));
+  if (blob.propertiesPath) lines.push(hashedLine(8, "PropertiesPath", blob.propertiesPath));
+  lines.push("      </Blob>");
+  return lines.join("\n") + "\n";
+}
+
+function hashedLine(indent: number, name: string, file: HashedFilePath): string {
+  return `${" ".repeat(indent)}<${name} Hash="${escapeXml(file.hash)}">${escapeXml(file.path)}</${name}>`;
 }
 
 // ---- Reader ----------------------------------------------------------------------------------
