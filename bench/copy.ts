@@ -57,6 +57,10 @@ export interface TimedRun {
   ms: number;
   /** Of which the flush of what it wrote. */
   flushMs: number;
+  /** The cores other processes of the machine kept busy meanwhile, on average (not the bench's own). */
+  othersCores: number;
+  /** How busy the machine was (cores) when the run started, after waiting for it to be quiet. */
+  busyAtStart: number;
   cpuMs: number;
   peakRssBytes: number;
   stdout: string;
@@ -66,6 +70,8 @@ export interface TimedRun {
 
 export interface TimedOptions {
   env?: Record<string, string>;
+  /** The bench's own processes the run uses (Azurite, the service): their CPU is not another's load. */
+  ownPids?: (number | undefined)[];
   /**
    * A folder whose file system is flushed (syncfs) before the clock stops. Both sides of a pair are
    * timed to the same durability point: what one wrote is on the disk, not left dirty in the page
@@ -84,13 +90,61 @@ export function settle(dir: string): number {
   return performance.now() - started;
 }
 
+const CLOCK_TICK_MS = 1000 / CLOCK_TICKS_PER_SECOND;
+
+/** CPU time the whole machine has spent busy (all cores, ms): /proc/stat's first line. */
+function machineBusyMs(): number {
+  try {
+    // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+    const [user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    return (user + nice + system + irq + softirq + (steal || 0)) * CLOCK_TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time (user + system, ms) a process has used so far; 0 when it is gone or this is not Linux. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+/** How many cores are busy, averaged over `ms`. */
+async function busyCores(ms: number): Promise<number> {
+  const before = machineBusyMs();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return (machineBusyMs() - before) / ms;
+}
+
 /**
- * Runs a node script to its exit; returns wall time, the peak RSS seen in /proc (VmHWM) and the CPU
- * time it used (user + system, from /proc/<pid>/stat as last seen before it exited).
+ * Waits (at most `maxMs`) until the machine is quiet: under half a core busy over a second. On a
+ * machine others share, a timed run that starts while someone's test suite runs measures that
+ * suite; and Azurite reclaiming the last run's deleted blobs is waited out too. Answers how busy it
+ * was when the wait ended.
  */
-export function timedProcess(script: string, args: string[], options: TimedOptions = {}): Promise<TimedRun> {
+export async function quiet(maxMs = 20_000): Promise<number> {
+  const deadline = Date.now() + maxMs;
+  for (;;) {
+    const busy = await busyCores(1000);
+    if (busy < 0.5 || Date.now() >= deadline) return busy;
+  }
+}
+
+/**
+ * Runs a node script to its exit; returns wall time, the peak RSS seen in /proc (VmHWM), the CPU
+ * time it used (user + system, from /proc/<pid>/stat as last seen before it exited), and the cores
+ * the machine's other processes kept busy meanwhile.
+ */
+export async function timedProcess(script: string, args: string[], options: TimedOptions = {}): Promise<TimedRun> {
+  const busyAtStart = await quiet();
   return new Promise((resolve) => {
     const started = performance.now();
+    const machineBefore = machineBusyMs();
+    const ownBefore = (options.ownPids ?? []).reduce<number>((sum, pid) => sum + processCpuMs(pid), 0);
     // A folder per process: its worker threads write their own profiles beside the main thread's.
     const profileDir = PROFILE_DIR && path.join(PROFILE_DIR, `${path.basename(script, ".js")}${script.endsWith(path.join("cli", "datacenter.js")) ? `-${args[0]}` : ""}-${Date.now()}`);
     const profile = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
@@ -98,24 +152,26 @@ export function timedProcess(script: string, args: string[], options: TimedOptio
     let stdout = "";
     let stderr = "";
     let peak = 0;
-    let cpuTicks = 0;
+    let cpuMs = 0;
     child.stdout.on("data", (chunk) => (stdout += chunk));
     child.stderr.on("data", (chunk) => (stderr += chunk));
     const poll = setInterval(() => {
       try {
         const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
         if (match) peak = Math.max(peak, Number(match[1]) * 1024);
-        // utime and stime: the 14th and 15th fields, counted after the command's closing parenthesis.
-        const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1].split(" ");
-        cpuTicks = Number(fields[11]) + Number(fields[12]);
       } catch {
         // gone, or not Linux
       }
+      cpuMs = processCpuMs(child.pid) || cpuMs;
     }, 50);
     child.on("close", (code) => {
       clearInterval(poll);
       const flushMs = options.flush ? settle(options.flush) : 0;
-      resolve({ ms: performance.now() - started, flushMs, cpuMs: (cpuTicks * 1000) / CLOCK_TICKS_PER_SECOND, peakRssBytes: peak, stdout, stderr, code });
+      const ms = performance.now() - started;
+      const own = (options.ownPids ?? []).reduce<number>((sum, pid) => sum + processCpuMs(pid), 0) - ownBefore;
+      // The bench process itself polls and waits: a few ms a second, counted as others' (it is not the run).
+      const othersCores = Math.max(0, machineBusyMs() - machineBefore - cpuMs - own) / ms;
+      resolve({ ms, flushMs, othersCores, busyAtStart, cpuMs, peakRssBytes: peak, stdout, stderr, code });
     });
   });
 }
@@ -143,11 +199,21 @@ export async function pairedRuns(rounds: number, settleDir: string, agent: () =>
   }
   // Equal work on both sides: the rate ratio is the time ratio, raw over agent.
   const ratios = agents.map((run, index) => raws[index].ms / run.ms);
-  return { agents, raws, ratios, ratio: spread(ratios) };
+  return { agents, raws, ratios, ratio: spread(ratios), cpu: cpuNote(agents, raws) };
+}
+
+/**
+ * The pairs' CPU (agent over raw, user + system): what the agent costs beyond the floor, steady where
+ * wall times are not. On a busy machine the rounds are CPU-bound, so this is where the wall ratio heads.
+ */
+export function cpuNote(agents: TimedRun[], raws: TimedRun[]): string {
+  const ratios = spread(agents.map((run, index) => run.cpuMs / raws[index].cpuMs));
+  const others = spread([...agents, ...raws].map((run) => run.othersCores));
+  return `CPU agent/raw ${ratios.median.toFixed(2)} [${ratios.min.toFixed(2)}–${ratios.max.toFixed(2)}]; other processes kept ${others.median.toFixed(2)} [${others.min.toFixed(2)}–${others.max.toFixed(2)}] cores busy during the runs`;
 }
 
 function describeRun(run: TimedRun): string {
-  return `${run.ms.toFixed(0)} ms${run.flushMs >= 1 ? ` (flush ${run.flushMs.toFixed(0)})` : ""}, CPU ${run.cpuMs.toFixed(0)} ms`;
+  return `${run.ms.toFixed(0)} ms${run.flushMs >= 1 ? ` (flush ${run.flushMs.toFixed(0)})` : ""}, CPU ${run.cpuMs.toFixed(0)} ms, others ${run.othersCores.toFixed(2)} cores`;
 }
 
 async function writeRandomFile(file: string, bytes: number): Promise<void> {
@@ -230,6 +296,7 @@ export async function benchCopy(options: CopyOptions, startService: StartService
   process.env.CUSTOMER_ACCOUNT_KEYS = accounts.CUSTOMER_ACCOUNT_KEYS;
   const connectionString = customerConnectionString(azurite.ports.blob);
   const demostore = BlobServiceClient.fromConnectionString(connectionString);
+  const ownPids = [azurite.process.pid, service.process.pid];
   const agentScript = path.join(ROOT, "dist", "cli", "datacenter.js");
   const rawScript = path.join(ROOT, "dist", "bench", "raw-upload.js");
   const rawDownloadScript = path.join(ROOT, "dist", "bench", "raw-download.js");
@@ -274,13 +341,13 @@ export async function benchCopy(options: CopyOptions, startService: StartService
         work,
         async () => {
           const job = await receivedJob(service.url, prepared.entry);
-          const run = await timedProcess(agentScript, agentArgs(job, "import", prepared.entry.driveId, drive), { flush: work });
+          const run = await timedProcess(agentScript, agentArgs(job, "import", prepared.entry.driveId, drive), { flush: work, ownPids });
           if (run.code !== 0) throw new Error(`agent exited ${run.code}: ${run.stderr}`);
           await deleteContainer(demostore, container);
           return run;
         },
         async () => {
-          const run = await timedProcess(rawScript, [connectionString, container, String(options.parallelism), String(BLOCK_SIZE), `@${fileList}`], { flush: work });
+          const run = await timedProcess(rawScript, [connectionString, container, String(options.parallelism), String(BLOCK_SIZE), `@${fileList}`], { flush: work, ownPids });
           if (run.code !== 0) throw new Error(`raw upload exited ${run.code}: ${run.stderr}`);
           await deleteContainer(demostore, container);
           return run;
@@ -298,7 +365,7 @@ export async function benchCopy(options: CopyOptions, startService: StartService
         ratioSpread: imported.ratio,
         target: "≥ 0.9",
         met: imported.ratio.median >= 0.9,
-        note: `parallelism ${options.parallelism}, 4 MiB blocks; both as their own process, timed start to exit and the flush of what Azurite wrote, in pairs alternating who goes first; the agent also checks every block's MD5, reports progress and commits through the operator API`,
+        note: `parallelism ${options.parallelism}, 4 MiB blocks; both as their own process, timed start to exit and the flush of what Azurite wrote, in pairs alternating who goes first; the agent also checks every block's MD5, reports progress and commits through the operator API; ${imported.cpu}`,
       });
       if (copyCase.files === 1) {
         const peak = spread(imported.agents.map((run) => run.peakRssBytes / 2 ** 20));
@@ -320,13 +387,13 @@ export async function benchCopy(options: CopyOptions, startService: StartService
         work,
         async () => {
           const job = await receivedExportJob(service.url, container, "BENCHEXP");
-          const run = await timedProcess(agentScript, agentArgs(job, "export", "BENCHEXP", exportDrive), { flush: work });
+          const run = await timedProcess(agentScript, agentArgs(job, "export", "BENCHEXP", exportDrive), { flush: work, ownPids });
           if (run.code !== 0) throw new Error(`agent export exited ${run.code}: ${run.stderr}`);
           rmSync(exportDrive, { recursive: true, force: true });
           return run;
         },
         async () => {
-          const run = await timedProcess(rawDownloadScript, [connectionString, container, String(options.parallelism), String(BLOCK_SIZE), rawOut], { flush: work });
+          const run = await timedProcess(rawDownloadScript, [connectionString, container, String(options.parallelism), String(BLOCK_SIZE), rawOut], { flush: work, ownPids });
           if (run.code !== 0) throw new Error(`raw download exited ${run.code}: ${run.stderr}`);
           rmSync(rawOut, { recursive: true, force: true });
           return run;
@@ -346,7 +413,7 @@ export async function benchCopy(options: CopyOptions, startService: StartService
         ratioSpread: exported.ratio,
         target: "≥ 0.9",
         met: exported.ratio.median >= 0.9,
-        note: `parallelism ${options.parallelism}, 4 MiB ranges; both list the container and write every blob to a file, timed to its flush to the disk, in pairs alternating who goes first; the agent also hashes every block for the manifest, writes the manifest, key record and logs, and reports through the operator API`,
+        note: `parallelism ${options.parallelism}, 4 MiB ranges; both list the container and write every blob to a file, timed to its flush to the disk, in pairs alternating who goes first; the agent also hashes every block for the manifest, writes the manifest, key record and logs, and reports through the operator API; ${exported.cpu}`,
       });
       if (copyCase.files === 1) {
         const peak = spread(exported.agents.map((run) => run.peakRssBytes / 2 ** 20));

@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { customerAccountSettings, customerConnectionString, freePorts, startAzurite } from "../devhost/azurite";
 import { MANIFEST_FILE } from "../shared/drive/drive-manifest";
-import { CopyRow, receivedJob, settle, spread, StartService, timedProcess, TimedRun } from "./copy";
+import { CopyRow, cpuNote, receivedJob, settle, spread, StartService, timedProcess, TimedRun } from "./copy";
 
 export interface ScaleOptions {
   files: number;
@@ -69,30 +69,30 @@ export async function benchScale(options: ScaleOptions, startService: StartServi
     writeFileSync(fileList, Array.from({ length: options.files }, (_, index) => path.join(drive, CONTAINER, fileName(index))).join("\n"));
 
     /** One side against an empty in-memory account of its own. */
-    const side = async (run: (connectionString: string, env: Record<string, string>) => Promise<TimedRun>) => {
+    const side = async (run: (connectionString: string, env: Record<string, string>, ownPids: (number | undefined)[]) => Promise<TimedRun>) => {
       const account = await startAzurite({ ports: await freePorts() });
       try {
-        return await run(customerConnectionString(account.ports.blob), customerAccountSettings(account.ports.blob));
+        return await run(customerConnectionString(account.ports.blob), customerAccountSettings(account.ports.blob), [account.process.pid, tables.process.pid, service.process.pid]);
       } finally {
         await account.stop();
       }
     };
     const agentRun = () =>
-      side(async (_connectionString, env) => {
+      side(async (_connectionString, env, ownPids) => {
         const job = await receivedJob(service.url, entry);
         const state = path.join(work, `state-${job.name}`);
         const run = await timedProcess(
           path.join(ROOT, "dist", "cli", "datacenter.js"),
           ["import", "--job", `${job.sub}/${job.rg}/${job.name}`, "--drive", entry.driveId, "--path", drive, "--api", service.url, "--parallelism", String(options.parallelism), "--state-dir", state],
-          { env },
+          { env, ownPids },
         );
         rmSync(state, { recursive: true, force: true });
         if (run.code !== 0) throw new Error(`agent exited ${run.code}: ${run.stderr.slice(-2000)}`);
         return run;
       });
     const rawRun = () =>
-      side(async (connectionString) => {
-        const run = await timedProcess(path.join(ROOT, "dist", "bench", "raw-upload.js"), [connectionString, CONTAINER, String(options.parallelism), String(BLOCK_SIZE), `@${fileList}`]);
+      side(async (connectionString, _env, ownPids) => {
+        const run = await timedProcess(path.join(ROOT, "dist", "bench", "raw-upload.js"), [connectionString, CONTAINER, String(options.parallelism), String(BLOCK_SIZE), `@${fileList}`], { ownPids });
         if (run.code !== 0) throw new Error(`raw upload exited ${run.code}: ${run.stderr.slice(-2000)}`);
         return run;
       });
@@ -111,7 +111,7 @@ export async function benchScale(options: ScaleOptions, startService: StartServi
       agents.push(agent);
       raws.push(raw);
       console.log(
-        `  agent ${(agent.ms / 1000).toFixed(0)} s (CPU ${(agent.cpuMs / 1000).toFixed(0)} s, peak RSS ${(agent.peakRssBytes / 2 ** 20).toFixed(0)} MiB), raw ${(raw.ms / 1000).toFixed(0)} s (CPU ${(raw.cpuMs / 1000).toFixed(0)} s); ratio ${(raw.ms / agent.ms).toFixed(2)}`,
+        `  agent ${(agent.ms / 1000).toFixed(0)} s (CPU ${(agent.cpuMs / 1000).toFixed(0)} s, peak RSS ${(agent.peakRssBytes / 2 ** 20).toFixed(0)} MiB, others ${agent.othersCores.toFixed(2)} cores), raw ${(raw.ms / 1000).toFixed(0)} s (CPU ${(raw.cpuMs / 1000).toFixed(0)} s, others ${raw.othersCores.toFixed(2)} cores); ratio ${(raw.ms / agent.ms).toFixed(2)}`,
       );
     }
     const filesPerSecond = (run: TimedRun) => options.files / (run.ms / 1000);
@@ -126,7 +126,7 @@ export async function benchScale(options: ScaleOptions, startService: StartServi
       ratioSpread: ratios,
       target: "≥ 0.9",
       met: ratios.median >= 0.9,
-      note: `parallelism ${options.parallelism}; each side against an empty Azurite of its own (in memory), timed start to exit; the agent reads the ${(manifestBytes / 2 ** 20).toFixed(0)} MiB manifest twice as it streams (checked and counted, then copied) and journals every blob`,
+      note: `parallelism ${options.parallelism}; each side against an empty Azurite of its own (in memory), timed start to exit; the agent reads the ${(manifestBytes / 2 ** 20).toFixed(0)} MiB manifest twice as it streams (checked and counted, then copied) and journals every blob; ${cpuNote(agents, raws)}`,
     });
     const peak = spread(agents.map((run) => run.peakRssBytes / 2 ** 20));
     rows.push({

@@ -279,7 +279,8 @@ async function checkManifest(file: FileHandle, driveId: string, manifestHash: st
     summary = await readDriveManifest(hashed());
   } catch (error) {
     if (error instanceof ManifestFormatError) formatError = error;
-    else throw new DriveError("ReadManifestFailed", `The manifest on drive '${driveId}' could not be read: ${describeError(error)}.`);
+    else if ((error as NodeJS.ErrnoException).code !== undefined) throw new DriveError("ReadManifestFailed", `The manifest on drive '${driveId}' could not be read: ${describeError(error)}.`);
+    else throw error;
   }
   // A manifest refused part way is hashed to its end: a changed one is ManifestCorrupted first.
   const md5 = formatError ? await md5OfFile(file) : hash.digest("hex").toUpperCase();
