@@ -165,6 +165,23 @@ test("a manifest changed after the job was created faults the drive (ManifestCor
   expect(await blobNames(containerName)).toEqual([]);
 });
 
+test("a manifest nesting 100,000 elements faults the drive (ManifestFormatInvalid); bug: the agent crashed on a stack overflow", async () => {
+  const containerName = uniqueName("deep");
+  const prepared = await prepareDrive(driveTool, ["--source", sourceFolder({ "a.txt": "a" }), "--destination", containerName]);
+  const deep = "<x>".repeat(100_000) + "</x>".repeat(100_000);
+  const entry = editManifest(prepared.drive, prepared.entry, (xml) => xml.replace("<BlobPath>", `<ClientData>${deep}</ClientData><BlobPath>`));
+  const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("deep") };
+  await receivedJob(service, job, [entry]);
+
+  const run = await runCli(agent, agentArgs(service, job, entry.driveId, prepared.drive, tempDir("state")));
+
+  expect(run.code).toBe(4);
+  expect(lastJsonLine(run.stdout)).toMatchObject({ outcome: "Faulted", driveStatus: "ManifestFormatInvalid" });
+  const history = await getHistory(service, job);
+  expect(history.find((change) => change.to === "Faulted")?.reason).toMatch(/^ManifestFormatInvalid: .*nested too deep/);
+  expect(await blobNames(containerName)).toEqual([]);
+});
+
 test("a job naming an account this data center cannot reach is accepted, and the agent faults the drive naming the account", async () => {
   const { drive, entry } = await prepareDrive(driveTool, ["--source", sourceFolder({ "a.txt": "a" }), "--destination", "somewhere"]);
   const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("nostore") };
