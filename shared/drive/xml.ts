@@ -119,11 +119,6 @@ export class XmlTokenizer {
     private readonly maxTokenLength = Number.POSITIVE_INFINITY,
   ) {}
 
-  /** The depth of the element the next token is in (0 outside the root). */
-  get depth(): number {
-    return this.open.length;
-  }
-
   write(piece: string): void {
     let text = this.heldSurrogate + piece;
     this.heldSurrogate = "";
