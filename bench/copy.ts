@@ -13,7 +13,7 @@ import { open } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { BlobServiceClient } from "@azure/storage-blob";
-import { customerAccountSettings, customerConnectionString, freePorts, startAzurite } from "../devhost/azurite";
+import { customerAccountSettings, customerConnectionString, DEMOSTORE_SUBSCRIPTION, freePorts, startAzurite } from "../devhost/azurite";
 import { prepareDrive } from "../shared/drive/prepare-drive";
 
 export interface CopyOptions {
@@ -239,7 +239,7 @@ export async function api(url: string, method: string, pathName: string, body?: 
 
 /** A new export job of the container's blobs whose one (empty) drive is Received, ready for the agent. */
 async function receivedExportJob(url: string, container: string, driveId: string): Promise<{ sub: string; rg: string; name: string }> {
-  const job = { sub: randomUUID(), rg: "bench", name: `export${randomUUID().slice(0, 8)}` };
+  const job = { sub: DEMOSTORE_SUBSCRIPTION, rg: "bench", name: `export${randomUUID().slice(0, 8)}` };
   const jobPath = `/subscriptions/${job.sub}/resourceGroups/${job.rg}/providers/Microsoft.ImportExport/jobs/${job.name}?api-version=2021-01-01`;
   await api(url, "PUT", jobPath, {
     location: "westus",
@@ -258,7 +258,7 @@ async function receivedExportJob(url: string, container: string, driveId: string
 
 /** A new import job whose one drive is Received, ready for the agent. */
 export async function receivedJob(url: string, entry: object & { driveId: string }): Promise<{ sub: string; rg: string; name: string }> {
-  const job = { sub: randomUUID(), rg: "bench", name: `copy${randomUUID().slice(0, 8)}` };
+  const job = { sub: DEMOSTORE_SUBSCRIPTION, rg: "bench", name: `copy${randomUUID().slice(0, 8)}` };
   const jobPath = `/subscriptions/${job.sub}/resourceGroups/${job.rg}/providers/Microsoft.ImportExport/jobs/${job.name}?api-version=2021-01-01`;
   await api(url, "PUT", jobPath, {
     location: "westus",

@@ -23,6 +23,12 @@ const STOP_TIMEOUT_MS = 15_000;
 export const DEMOSTORE_ACCOUNT = "demostore";
 export const DEMOSTORE_KEY = "56OMEWNgKEopfGuRZzTuezzj/OGXXFS82ZZC1DPo678PhYZPJdkm3jgjI3eKZWyEjsavivwgHesJBneog03x7A==";
 
+/**
+ * The subscription demostore lives in, for the linked access check's registry: the README's
+ * walkthrough creates its jobs there, so the first of them registers it to the local tenant.
+ */
+export const DEMOSTORE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000001";
+
 /** Customer accounts Azurite serves besides its own. */
 export const CUSTOMER_ACCOUNTS: Record<string, string> = { [DEMOSTORE_ACCOUNT]: DEMOSTORE_KEY };
 
@@ -55,6 +61,8 @@ export interface RunningAzurite {
   /** Each service's account URI, as the identity-based settings (`ImportExportStorage__tableServiceUri`, ...) name it. */
   serviceUris: AzuriteServiceUris;
   process: ChildProcess;
+  /** What Azurite wrote on stderr (it is started `--silent`: errors only). */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -109,6 +117,7 @@ export function customerAccountSettings(blobPort: number, host = "127.0.0.1"): R
   return {
     CUSTOMER_BLOB_ENDPOINT: `http://${host}:${blobPort}/{account}`,
     CUSTOMER_ACCOUNT_KEYS: Object.entries(CUSTOMER_ACCOUNTS).map(([name, key]) => `${name}:${key}`).join(";"),
+    CUSTOMER_ACCOUNT_SUBSCRIPTIONS: `${DEMOSTORE_ACCOUNT}:${DEMOSTORE_SUBSCRIPTION}`,
   };
 }
 
@@ -188,7 +197,8 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
   const accounts = [[AZURITE_ACCOUNT, AZURITE_KEY], ...Object.entries(CUSTOMER_ACCOUNTS)].map(([name, key]) => `${name}:${key}`).join(";");
   const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], detached, env: { ...process.env, AZURITE_ACCOUNTS: accounts } });
   let stderr = "";
-  child.stderr?.on("data", (chunk) => (stderr += String(chunk)));
+  // The tail only: a long-running Azurite must not grow the launcher's memory with its complaints.
+  child.stderr?.on("data", (chunk) => (stderr = (stderr + String(chunk)).slice(-8192)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let stopRequested = false;
   const requestStop = () => {
@@ -219,6 +229,7 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
     connectionString: azuriteConnectionString(ports, "127.0.0.1", scheme),
     serviceUris: azuriteServiceUris(ports, "127.0.0.1", scheme),
     process: child,
+    stderr: () => stderr,
     /** Asks Azurite once to save and close, and waits until it has exited. */
     async stop() {
       requestStop();

@@ -6,35 +6,16 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { projectRoot } from "../shared/storage/locations.file";
+import { loadLocalSettings } from "../shared/config/local-settings";
 import { getServices, getSettings } from "../shared/app/services";
-import { customerConnectionString, DEMOSTORE_ACCOUNT, isPortOpen, localAzuritePorts, RunningAzurite, startAzurite } from "./azurite";
-import { CliSpec, parseCommandLine } from "./cli";
+import { customerConnectionString, DEMOSTORE_ACCOUNT, DEMOSTORE_SUBSCRIPTION, isPortOpen, localAzuritePorts, RunningAzurite, startAzurite } from "./azurite";
+import { CliSpec, parseCommandLine } from "../cli/args";
 import { selfSignedCertificate } from "./certificate";
 import { LocalHost, startLocalHost } from "./local-host";
 import { resolveAppSettings } from "./timer-schedule";
 import { timerDefinitions } from "../shared/app/timers";
 
 const root = projectRoot();
-
-export interface LocalSettings {
-  /** The file read, or a note that there was none. */
-  file: string;
-  /** Settings of the file that the environment set otherwise: the environment wins, as with `func start`. */
-  overriddenByEnvironment: string[];
-}
-
-/** Loads `local.settings.json` (or the sample) into the environment, as `func start` does; real env wins. */
-export function loadLocalSettings(): LocalSettings {
-  const file = ["local.settings.json", "local.settings.sample.json"].map((name) => path.join(root, name)).find(existsSync);
-  if (!file) return { file: "(no local settings file)", overriddenByEnvironment: [] };
-  const values = (JSON.parse(readFileSync(file, "utf8")).Values ?? {}) as Record<string, string>;
-  const overriddenByEnvironment: string[] = [];
-  for (const [name, value] of Object.entries(values)) {
-    if (process.env[name] !== undefined && process.env[name] !== String(value)) overriddenByEnvironment.push(name);
-    process.env[name] ??= String(value);
-  }
-  return { file: path.basename(file), overriddenByEnvironment };
-}
 
 /** `NAME=value` for the banner; a setting that can hold a key or a connection string shows no value. */
 export function describeSetting(name: string): string {
@@ -158,6 +139,17 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  // Azurite gone under a running host (killed, out of memory, its disk full) would leave every
+  // request a silent 503. Said plainly and stopped, rather than restarted: what killed it would
+  // likely kill it again, and the reason is in its output, shown here.
+  azurite?.process.once("exit", (code, signal) => {
+    if (stopping) return;
+    stopping = true;
+    const said = azurite.stderr().trim().split("\n").slice(-3).join(" ").trim();
+    console.error(`Azurite stopped unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})${said ? `: ${said}` : ""}.`);
+    console.error("The service cannot reach its storage without it, so it stops too: run npm start again (the data is kept).");
+    void (host?.close() ?? Promise.resolve()).finally(() => process.exit(1));
+  });
 
   getSettings(); // a bad setting stops start-up here, naming the setting
   await getServices(); // creates the table once, before the first request
@@ -165,7 +157,7 @@ async function main(): Promise<void> {
   const timers = timerDefinitions();
   host = await startLocalHost({ port, tls, timers, scheduleTimers: true, log: (line) => console.log(line) });
 
-  const subscription = "00000000-0000-0000-0000-000000000001";
+  const subscription = DEMOSTORE_SUBSCRIPTION;
   const curl = `curl ${tls ? `--cacert ${tls.certFile} ` : ""}`;
   console.log(`\nImport/Export service listening on ${host.url} (settings from ${settingsFile.file})`);
   if (settingsFile.overriddenByEnvironment.length > 0) {

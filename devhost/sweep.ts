@@ -3,8 +3,9 @@
  * would, and prints its report. Starts Azurite for the run if it isn't already up.
  */
 import { runMaintenance } from "../shared/app/timers";
-import { CliSpec, parseCommandLine } from "./cli";
-import { ensureLocalStorage, loadLocalSettings, stopOnInterrupt } from "./start";
+import { CliSpec, parseCommandLine } from "../cli/args";
+import { loadLocalSettings } from "../shared/config/local-settings";
+import { ensureLocalStorage, stopOnInterrupt } from "./start";
 
 const SWEEP_CLI: CliSpec = {
   command: "npm run sweep --",

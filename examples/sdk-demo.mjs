@@ -1,13 +1,16 @@
 // The official Azure SDK against the local service, changed in nothing but its endpoint.
 // Run it with `npm start -- --https` going, from the clone:
 //   NODE_EXTRA_CA_CERTS=.devcerts/cert.pem node examples/sdk-demo.mjs
-// IMPORT_EXPORT_ENDPOINT and SUBSCRIPTION_ID point it elsewhere (the test suite runs it that way).
+// IMPORT_EXPORT_ENDPOINT and SUBSCRIPTION_ID point it elsewhere (the test suite runs it that way);
+// STORAGE_ACCOUNT_ID names your own account (the local demostore lives in subscription ...0001).
 import { StorageImportExport } from "@azure/arm-storageimportexport";
 
 const endpoint = process.env.IMPORT_EXPORT_ENDPOINT ?? "https://127.0.0.1:7071";
 const subscriptionId = process.env.SUBSCRIPTION_ID ?? "00000000-0000-0000-0000-000000000001";
 const resourceGroup = "demo";
 const jobName = "first-job";
+const storageAccountId =
+  process.env.STORAGE_ACCOUNT_ID ?? "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/demo/providers/Microsoft.Storage/storageAccounts/demostore";
 
 // In dev mode the fixed token "dev" is a customer; in strict mode use DefaultAzureCredential.
 const credential = { getToken: async () => ({ token: "dev", expiresOnTimestamp: Date.now() + 3600_000 }) };
@@ -23,7 +26,7 @@ if (!existing) {
     location: "westus",
     properties: {
       jobType: "Import",
-      storageAccountId: `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Storage/storageAccounts/demostore`,
+      storageAccountId,
       driveList: [
         {
           driveId: "9CA995BB",

@@ -1,16 +1,19 @@
 /**
- * The HTTP pipeline every ARM operation runs through: request id, api-version check, bounded JSON
- * body reading, zod parsing with one error detail per bad field, and the one place where any failure
- * becomes an ARM error response (`{"error": {code, message, target?, details?}}`).
+ * The HTTP pipeline every ARM operation runs through: request id, api-version check, the caller's
+ * token, each subscription's throttling, bounded JSON body reading, zod parsing with one error detail
+ * per bad field, and the one place where any failure becomes an ARM error response
+ * (`{"error": {code, message, target?, details?}}`).
  */
 import { randomUUID } from "node:crypto";
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { z } from "zod";
 import { ErrorDetail, ErrorFactory, ServiceError } from "../domain/errors";
 import { Actor } from "../domain/job";
+import { Preconditions } from "../domain/preconditions";
 import { getServices, Services } from "../app/services";
-import type { Audience, Caller } from "../auth/authenticator";
-import { SUPPORTED_API_VERSIONS } from "./schemas";
+import { bearerTokenOf, type Audience, type Caller } from "../auth/authenticator";
+import { parsePreconditions } from "./precondition-headers";
+import { subscriptionIdPattern, SUPPORTED_API_VERSIONS } from "./schemas";
 
 export interface ArmRequest {
   http: HttpRequest;
@@ -27,12 +30,16 @@ export interface ArmRequest {
   caller: Caller;
   actor: Actor;
   tenantId: string;
+  /** The caller's own bearer token, for what must be asked on the caller's behalf (ARM's linked access answer). */
+  bearerToken?: string;
   /** Parses the path parameters with a schema, answering 400 with one detail per bad name. */
   params<T extends z.ZodType>(schema: T): z.infer<T>;
   /** Parses the query string (less api-version) with a schema. */
   query<T extends z.ZodType>(schema: T): z.infer<T>;
   /** Reads the body as JSON within the size limit and parses it with a schema. */
   body<T extends z.ZodType>(schema: T): Promise<z.infer<T>>;
+  /** The request's If-Match and If-None-Match, answering 400 for a malformed one. */
+  preconditions(): Preconditions;
 }
 
 export interface ArmResult {
@@ -48,6 +55,8 @@ export interface ArmHandlerOptions {
   apiVersions?: readonly string[];
   /** Who may call: any authenticated customer (default), operators only, or anyone (the 404s). */
   audience?: Audience | "anyone";
+  /** A list: it also takes one of its subscription's places for lists running at once (`THROTTLE_CONCURRENT_LISTS`). */
+  list?: boolean;
 }
 
 const NOBODY: Caller = { tenantId: "", roles: [], isOperator: false, actor: { id: "anonymous", type: "User" } };
@@ -58,13 +67,15 @@ export function armHandler(operation: ArmOperation, options: ArmHandlerOptions =
   return async (http: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const requestId = randomUUID();
     const correlationId = http.headers.get("x-ms-correlation-request-id") ?? requestId;
-    const baseHeaders = { "x-ms-request-id": requestId, "x-ms-correlation-request-id": correlationId };
+    const baseHeaders: Record<string, string> = { "x-ms-request-id": requestId, "x-ms-correlation-request-id": correlationId };
+    let endList: (() => void) | undefined;
     try {
       const url = new URL(http.url);
       if (options.apiVersion !== false) checkApiVersion(url, options.apiVersions ?? SUPPORTED_API_VERSIONS);
       const services = await getServices();
       const audience = options.audience ?? "customer";
       const caller = audience === "anyone" ? NOBODY : await services.authenticator.authenticate(http.headers.get("authorization"), audience);
+      if (audience === "customer") endList = throttle(http, services, caller, options.list === true, baseHeaders);
       const result = await operation(buildRequest(http, url, requestId, services, caller));
       return {
         status: result.status,
@@ -73,8 +84,33 @@ export function armHandler(operation: ArmOperation, options: ArmHandlerOptions =
       };
     } catch (error) {
       return errorResponse(error, requestId, baseHeaders, context);
+    } finally {
+      endList?.();
     }
   };
+}
+
+/**
+ * ARM's throttling of a customer's call on a subscription's path (see subscription-throttle.ts): a
+ * token of the subscription's reads (GET, HEAD) or writes (every other method), the count left in
+ * ARM's header on the answer, errors included; a list also takes one of the subscription's places
+ * for lists running at once. Returns what ends the list. The bucket is the subscription's as the
+ * caller's tenant calls it, so a stranger spends its own. Operators (the data center, ARM's
+ * notifications) and paths without a subscription (locations, operations, the portal's files) are
+ * not throttled; a subscription id that is not a GUID is left to the path's 400.
+ */
+function throttle(http: HttpRequest, services: Services, caller: Caller, list: boolean, headers: Record<string, string>): (() => void) | undefined {
+  const subscriptionId = http.params.subscriptionId;
+  if (!subscriptionId || !subscriptionIdPattern.test(subscriptionId)) return undefined;
+  const scope = `${caller.tenantId} ${subscriptionId.toLowerCase()}`;
+  const kind = http.method === "GET" || http.method === "HEAD" ? "reads" : "writes";
+  const admission = services.throttle.take(scope, kind);
+  headers[`x-ms-ratelimit-remaining-subscription-${kind}`] = String(admission.admitted ? admission.remaining : 0);
+  if (!admission.admitted) throw ErrorFactory.subscriptionThrottled(kind === "reads" ? "read" : "write", subscriptionId, admission.retryAfterSeconds);
+  if (!list) return undefined;
+  const endList = services.throttle.startList(scope);
+  if (!endList) throw ErrorFactory.tooManyLists(subscriptionId, services.settings.throttle.concurrentLists);
+  return endList;
 }
 
 /**
@@ -118,6 +154,7 @@ function buildRequest(http: HttpRequest, url: URL, requestId: string, services: 
     caller,
     actor: caller.actor,
     tenantId: caller.tenantId,
+    bearerToken: bearerTokenOf(http.headers.get("authorization")),
     params: (schema) => parseOrThrow(schema, http.params, "InvalidResourceName"),
     query: (schema) => {
       // Parameter names are the caller's strings: a null-prototype object takes `__proto__` as a name.
@@ -128,6 +165,7 @@ function buildRequest(http: HttpRequest, url: URL, requestId: string, services: 
       return parseOrThrow(schema, query, "InvalidQueryParameterValue");
     },
     body: async (schema) => parseOrThrow(schema, await readJson(http, services.settings.maxRequestBodyBytes), "InvalidRequestContent"),
+    preconditions: () => parsePreconditions(http.headers),
   };
 }
 

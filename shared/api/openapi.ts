@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { JOB_STATES } from "../domain/job-state-machine";
-import { arrivalBody, arrivalsQuery, attachArrivalBody, attachArrivalParams, operatorEventBody, operatorJobsQuery } from "./operator-schemas";
+import { arrivalBody, arrivalsQuery, attachArrivalBody, attachArrivalParams, claimBody, driveParams, operatorEventBody, operatorJobsQuery } from "./operator-schemas";
 import { RouteDefinition, routes } from "./routes";
 import { jobParams } from "./schemas";
 
@@ -48,7 +48,8 @@ const OPERATIONS: Record<string, OperationDoc> = {
     summary: "Record an operator event on a job",
     description:
       "One typed event (`type` says which); it goes through the job and drive state machines. An event the job's state doesn't allow is `409 EventNotAllowed`. " +
-      "A `PackageReceived` for a job that isn't `Shipping`, or doesn't exist, is recorded as an unmatched arrival (202).",
+      "A `PackageReceived` for a job that isn't `Shipping`, or doesn't exist, is recorded as an unmatched arrival (202); " +
+      "a package already unmatched under the same label (carrier and tracking number compared after NFKC, case folding, without spaces or dashes) answers with the arrival first recorded.",
     caller: "operator",
     params: jobParams,
     body: "OperatorEvent",
@@ -56,6 +57,42 @@ const OPERATIONS: Record<string, OperationDoc> = {
       "200": OPERATOR_JOB,
       "202": { description: "The package was recorded as an unmatched arrival.", schema: { type: "object", properties: { arrival: ref("Arrival") }, required: ["arrival"] } },
     },
+  },
+  Operator_CheckLinkedAccess: {
+    summary: "Whether the job's tenant still owns its storage account",
+    description:
+      "The linked access check asked again for the job's own tenant, as the copy agent does before it touches the account: `granted`, or not with the `reason`. " +
+      "A drive of a job that is not granted is faulted with `LinkedAuthorizationFailed`, and nothing is read from or written to the account.",
+    caller: "operator",
+    params: jobParams,
+    responses: {
+      "200": {
+        description: "The verdict.",
+        schema: { type: "object", properties: { storageAccountId: { type: "string" }, granted: { type: "boolean" }, reason: { type: "string" } }, required: ["storageAccountId", "granted"] },
+      },
+    },
+  },
+  Operator_ClaimDrive: {
+    summary: "Claim a drive for a copy agent",
+    description:
+      "A lease on the drive for one agent (`<station>/<run>`), for `leaseDuration` (ISO-8601) on the service's clock; the holder's `TransferProgress` renews it, and its events must carry its `agentId`. " +
+      "Another agent is refused with `409 DriveClaimed`, naming the holder and the expiry, until the lease expires; the same agent claiming again renews it. `replaces` takes over from a named holder (the agent's own crashed run).",
+    caller: "operator",
+    params: jobParams.extend(driveParams.shape),
+    body: claimBody,
+    responses: {
+      "200": {
+        description: "The claim.",
+        schema: { type: "object", properties: { driveId: { type: "string" }, agentId: { type: "string" }, claimedAt: { type: "string", format: "date-time" }, expiresAt: { type: "string", format: "date-time" }, leaseDuration: { type: "string" } }, required: ["driveId", "agentId", "claimedAt", "expiresAt"] },
+      },
+    },
+  },
+  Operator_BreakDriveClaim: {
+    summary: "Break a drive's claim",
+    description: "For a claim whose agent is gone (or must stop): the holder's next event is refused with `409 DriveNotClaimed`, and another agent may claim the drive. Breaking no claim is no change.",
+    caller: "operator",
+    params: jobParams.extend(driveParams.shape),
+    responses: { "200": OPERATOR_JOB },
   },
   Operator_GetJobHistory: {
     summary: "A job's history",
@@ -67,7 +104,9 @@ const OPERATIONS: Record<string, OperationDoc> = {
   Operator_ListArrivals: { summary: "Arrivals, unmatched or attached", caller: "operator", query: arrivalsQuery, responses: { "200": PAGE("Arrival") } },
   Operator_RecordArrival: {
     summary: "Record a package that arrived",
-    description: "With a job that is `Shipping`, the package is received on it (200); otherwise it is kept as an unmatched arrival (201).",
+    description:
+      "With a job that is `Shipping`, the package is received on it (200); otherwise it is kept as an unmatched arrival (201), " +
+      "or, if the same package is already unmatched under the same label, the arrival first recorded is the answer (201).",
     caller: "operator",
     body: arrivalBody,
     responses: { "200": OPERATOR_JOB, "201": { description: "Recorded as an unmatched arrival.", schema: ref("Arrival") } },
@@ -223,7 +262,19 @@ export function openApiDocument(): JsonSchema {
             type: { type: "string" },
             location: { type: "string" },
             properties: { type: "object" },
-            operator: { type: "object", properties: { allowedEvents: { type: "array", items: { type: "string" } }, extraDrives: { type: "array", items: { type: "string" } } } },
+            operator: {
+              type: "object",
+              properties: {
+                creationId: { type: "string", description: "Set at creation, never changed; a job re-created under the same name has another." },
+                allowedEvents: { type: "array", items: { type: "string" } },
+                extraDrives: { type: "array", items: { type: "string" } },
+                driveClaims: {
+                  type: "array",
+                  description: "The copy agents holding drives.",
+                  items: { type: "object", properties: { driveId: { type: "string" }, agentId: { type: "string" }, claimedAt: { type: "string", format: "date-time" }, expiresAt: { type: "string", format: "date-time" } } },
+                },
+              },
+            },
           },
           required: ["id", "name", "properties", "operator"],
         },

@@ -21,8 +21,16 @@ export function jobResourceId(job: Job): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${JOB_RESOURCE_TYPE}/${name}`;
 }
 
+/**
+ * Get Job, and each job of List Jobs: the resource with its `etag` at the top level, where ARM puts
+ * a resource's ETag (single-job responses send it as the `ETag` header too).
+ */
+export function toJobResponse(job: Job, etag: string, sign?: LogUrlSigner) {
+  return { ...jobResource(job, sign), etag };
+}
+
 /** `sign` turns a blob name into a read-only SAS URL; log URIs appear only when it is given. */
-export function toJobResponse(job: Job, sign?: LogUrlSigner) {
+function jobResource(job: Job, sign?: LogUrlSigner) {
   return {
     id: jobResourceId(job),
     name: job.key.name,
@@ -127,14 +135,18 @@ export const PROVIDER_OPERATIONS = [
 ].map(([name, resource, operation, description]) => ({ name, display: { provider: PROVIDER, resource, operation, description } }));
 
 /**
- * What operators see of a job: the customer's Get Job shape, plus an `operator` section with what
- * only the data center needs (extra drives, flags, deadlines, the events the state allows).
+ * What operators see of a job: the customer's Get Job shape (less the ETag: the operator API takes
+ * no conditions), plus an `operator` section with what only the data center needs (extra drives,
+ * flags, deadlines, the events the state allows).
  */
 export function toOperatorJobResponse(job: Job, sign?: LogUrlSigner, stopTransfer?: boolean) {
   return {
-    ...toJobResponse(job, sign),
+    ...jobResource(job, sign),
     operator: {
+      creationId: job.creationId,
       allowedEvents: eventsAllowedFor(job),
+      // The copy agents holding drives (see drive-claims.ts): who, and until when.
+      driveClaims: job.drives.flatMap((drive) => (drive.claim ? [{ driveId: drive.driveId, agentId: drive.claim.agentId, claimedAt: drive.claim.claimedAt, expiresAt: drive.claim.expiresAt }] : [])),
       extraDrives: job.extraDrives ?? [],
       returnAddressProblem: job.returnAddressProblem,
       driveDisposal: job.driveDisposal,

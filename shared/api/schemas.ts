@@ -16,10 +16,10 @@ export const SUBSCRIPTION_LIFECYCLE_API_VERSIONS = ["2.0"] as const;
 const armName = /^[A-Za-z0-9][A-Za-z0-9_-]{1,63}$/;
 // ARM resource groups: 1-90 of letters, digits, '_', '-', '.', '(' and ')', not ending in '.'.
 const resourceGroupName = /^[A-Za-z0-9_.()-]{0,89}[A-Za-z0-9_()-]$/;
-const subscriptionId = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const subscriptionIdPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export const subscriptionParams = z.object({
-  subscriptionId: z.string().regex(subscriptionId, "must be a subscription id (a GUID)"),
+  subscriptionId: z.string().regex(subscriptionIdPattern, "must be a subscription id (a GUID)"),
 });
 
 export const resourceGroupParams = subscriptionParams.extend({
@@ -137,7 +137,9 @@ const storageAccountId = z
   .string()
   .max(1024)
   .regex(
-    /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.(Classic)?Storage\/storageAccounts\/[a-z0-9]{3,24}$/i,
+    // The name's own rule (3-24 lowercase letters and digits) is the linked access check's, after
+    // folding (shared/domain/linked-access.ts): a variant of another tenant's name answers 403 there.
+    /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.(Classic)?Storage\/storageAccounts\/[^/]+$/i,
     "must be a storage account resource id: /subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.Storage/storageAccounts/{name}",
   );
 
@@ -175,6 +177,8 @@ export const patchJobBody = z.object({
   tags: tags.optional(),
   properties: z
     .object({
+      // Not in UpdateJobParameters; ARM checks a linked property wherever a write carries it, so it is taken here too.
+      storageAccountId: storageAccountId.optional(),
       cancelRequested: z.boolean().optional(),
       state: z
         .string()
@@ -217,6 +221,7 @@ export function toJobUpdate(body: z.infer<typeof patchJobBody>): JobUpdate {
   const properties = body.properties ?? {};
   return {
     tags: body.tags,
+    storageAccountId: properties.storageAccountId,
     cancelRequested: properties.cancelRequested,
     state: properties.state ? "Shipping" : undefined,
     returnAddress: properties.returnAddress,

@@ -4,6 +4,7 @@
  * bad setting stops start-up with its name in the message.
  */
 import { Authenticator } from "../auth/authenticator";
+import { SubscriptionThrottle } from "../auth/subscription-throttle";
 import { parseSettings, Settings } from "../config/settings";
 import { Clock, systemClock } from "../domain/clock";
 import { LocationCatalog } from "../domain/locations";
@@ -11,9 +12,10 @@ import { JobMessenger } from "../jobs/job-messenger";
 import { JobService } from "../jobs/job-service";
 import { OperatorService } from "../jobs/operator-service";
 import { SubscriptionService } from "../jobs/subscription-service";
+import { SubscriptionPurge } from "../jobs/subscription-purge";
 import { SweepService } from "../jobs/sweep-service";
 import { ArrivalsStore } from "../storage/arrivals.store";
-import { createBlobServiceClient, createCustomerAccounts, createQueueServiceClient, createTableClient, createTableServiceClient } from "../storage/clients";
+import { appIdentityCredential, createBlobServiceClient, createCustomerAccounts, createQueueServiceClient, createTableClient, createTableServiceClient } from "../storage/clients";
 import { DeadlineIndex } from "../storage/deadline-index.store";
 import { DeletedJobsStore } from "../storage/deleted-jobs.store";
 import { JobsStore } from "../storage/jobs.store";
@@ -22,6 +24,9 @@ import { LogBlobStore } from "../storage/log-blobs.store";
 import { HistoryArchiveStore } from "../storage/history-archive.store";
 import type { LogUrlSigner } from "../storage/customer-accounts";
 import { CustomerAccountCheck } from "../jobs/customer-account-check";
+import { AccountOwnership, ArmOwnership, LinkedAccessCheck, RegistryOwnership } from "../jobs/linked-access-check";
+import { ArmOnBehalfOf } from "../auth/arm-on-behalf-of";
+import type { CustomerAccounts } from "../storage/customer-accounts";
 import type { Job } from "../domain/job";
 import { NotificationQueue } from "../storage/notification-queue";
 import { SubscriptionsStore } from "../storage/subscriptions.store";
@@ -29,6 +34,8 @@ import { SubscriptionsStore } from "../storage/subscriptions.store";
 export interface Services {
   settings: Settings;
   authenticator: Authenticator;
+  /** Each subscription's request budget, per process (see subscription-throttle.ts). */
+  throttle: SubscriptionThrottle;
   clock: Clock;
   locations: LocationCatalog;
   jobs: JobService;
@@ -36,6 +43,8 @@ export interface Services {
   subscriptions: SubscriptionService;
   operator: OperatorService;
   sweep: SweepService;
+  /** Removes the jobs of subscriptions ARM said are Deleted, a bounded number each maintenance run. */
+  subscriptionPurge: SubscriptionPurge;
   deletedJobs: DeletedJobsStore;
   notifications: NotificationQueue;
   /**
@@ -83,16 +92,20 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
   const arrivals = new ArrivalsStore(tables.arrivals);
   const deletedJobs = new DeletedJobsStore(tables.deletedJobs);
   const messenger = new JobMessenger(queue, jobsStore);
-  const subscriptions = new SubscriptionService(new SubscriptionsStore(tables.subscriptions), now, current.auth.mode === "dev");
+  const subscriptionsStore = new SubscriptionsStore(tables.subscriptions);
+  const subscriptions = new SubscriptionService(subscriptionsStore, now, current.auth.mode === "dev");
+  const linkedAccess = new LinkedAccessCheck(accountOwnership(current, subscriptions, customerAccounts), subscriptions);
   return {
     settings: current,
     authenticator: new Authenticator(current.auth, now),
+    throttle: new SubscriptionThrottle(current.throttle, now),
     clock: now,
     locations,
-    jobs: new JobService(jobsStore, arrivals, logs, messenger, index, locations, rules, now, subscriptions, new CustomerAccountCheck(customerAccounts, { probe: current.customerAccounts.check, timeoutMs: current.storageTimeoutMs })),
+    jobs: new JobService(jobsStore, arrivals, logs, messenger, index, locations, rules, now, subscriptions, linkedAccess, new CustomerAccountCheck(customerAccounts, { probe: current.customerAccounts.check, timeoutMs: current.storageTimeoutMs })),
     subscriptions,
-    operator: new OperatorService(jobsStore, arrivals, logs, messenger, index, rules, now, historyArchive),
+    operator: new OperatorService(jobsStore, arrivals, logs, messenger, index, rules, now, linkedAccess, historyArchive),
     sweep: new SweepService(jobsStore, arrivals, index, deletedJobs, logs, queue, rules, now, current.sweepMaxEntries),
+    subscriptionPurge: new SubscriptionPurge(subscriptionsStore, jobsStore, index, deletedJobs, logs, now),
     deletedJobs,
     notifications: queue,
     blobUrls: async (jobs = []) => {
@@ -101,6 +114,15 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
       return Object.assign((blobName: string) => service(blobName), { copyLog });
     },
   };
+}
+
+/** Who owns a customer's account: the account registry, or ARM's answer for the caller (see linked-access-check.ts). */
+function accountOwnership(current: Settings, subscriptions: SubscriptionService, customerAccounts: CustomerAccounts): AccountOwnership {
+  if (current.linkedAccess.kind === "registry") {
+    return new RegistryOwnership(current.customerAccounts.subscriptions, subscriptions, (accountName) => customerAccounts.knows(accountName));
+  }
+  const { clientId, armEndpoint, authorityHost } = current.linkedAccess;
+  return new ArmOwnership(new ArmOnBehalfOf({ clientId, armEndpoint, authorityHost, appIdentity: appIdentityCredential(current), timeoutMs: current.storageTimeoutMs }));
 }
 
 /** The expiry index over its day tables (see deadline-index.store.ts). */

@@ -7,11 +7,16 @@
  * due reads each once; separate timers per kind would each have to skip the others' entries.
  */
 import type { InvocationContext, Timer } from "@azure/functions";
+import type { ArrivalSettlement } from "../jobs/operator-service";
+import type { PurgeReport } from "../jobs/subscription-purge";
 import type { ReconcileReport, SweepReport } from "../jobs/sweep-service";
 
 export interface MaintenanceReport {
   sweep: SweepReport;
+  /** The removal of deleted subscriptions' jobs. */
+  subscriptions: PurgeReport;
   reconcile: ReconcileReport;
+  arrivals: ArrivalSettlement;
 }
 
 export interface TimerDefinition {
@@ -22,16 +27,26 @@ export interface TimerDefinition {
   run(log: (line: string) => void): Promise<unknown>;
 }
 
-/** A sweep of everything due, then one bounded page of index reconciliation. */
+/**
+ * A sweep of everything due, a bounded share of deleted subscriptions' jobs, one bounded page of index
+ * reconciliation, then the unmatched arrivals whose label names a job that exists now (a package that
+ * came before its job).
+ */
 export async function runMaintenance(log: (line: string) => void = () => {}): Promise<MaintenanceReport> {
   // Loaded on first run, so registering the timer costs nothing at start-up.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { getServices } = require("./services") as typeof import("./services");
   const services = await getServices();
   const sweep = await services.sweep.run();
+  const subscriptions = await services.subscriptionPurge.run();
   const reconcile = await services.sweep.reconcile(services.settings.reconcilePageSize);
-  const report = { sweep, reconcile };
+  const arrivals = await services.operator.settleArrivals();
+  const report = { sweep, subscriptions, reconcile, arrivals };
   log(`MaintenanceSweep ${JSON.stringify(report)}`);
+  // A line of its own for each poisoned entry, for an alert to match.
+  for (const poisoned of sweep.poisoned) {
+    log(`MaintenanceSweep poisoned: ${poisoned.entry} failed ${poisoned.failures} time(s), tried again after ${poisoned.retryAfter}: ${poisoned.message}`);
+  }
   return report;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Who is calling, decided in one place before any handler runs (the ARM pipeline calls
  * `authenticate`). Strict mode validates `Authorization: Bearer <JWT>` as ARM clients send it:
- * signature from the issuer's JWKS, issuer, audience, expiry and not-before. Dev mode, for a machine
+ * signature from the issuer's JWKS, audience, expiry and not-before, and the issuer with the tenant
+ * it names (see `issuers.ts`). Dev mode, for a machine
  * with no identity provider, accepts the fixed tokens `dev` (a customer) and `dev-operator`, or an
  * unsigned JWT whose claims it takes as given; settings refuse it when the app runs in Azure.
  */
@@ -9,6 +10,7 @@ import { createHash } from "node:crypto";
 import { Clock, systemClock } from "../domain/clock";
 import { ServiceError } from "../domain/errors";
 import type { Actor } from "../domain/job";
+import { issuerRefusal } from "./issuers";
 import { KeySetUnavailable, SigningKeys } from "./signing-keys";
 
 export interface Caller {
@@ -24,7 +26,8 @@ export type Audience = "customer" | "operator";
 export interface AuthSettings {
   mode: "dev" | "strict";
   issuers: string[];
-  audience?: string;
+  /** A token's `aud` must be one of these (strict mode). */
+  audiences: string[];
   jwksUri?: string;
   operatorRole: string;
 }
@@ -70,7 +73,7 @@ export class Authenticator {
   ) {}
 
   async authenticate(authorization: string | null, audience: Audience): Promise<Caller> {
-    const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
+    const token = bearerTokenOf(authorization);
     if (!token) throw unauthenticated("The request has no bearer token. Send 'Authorization: Bearer <token>'.");
     const caller = this.settings.mode === "dev" ? this.devCaller(token) : await this.verifiedCaller(token);
     if (audience === "operator" && !caller.isOperator) {
@@ -147,6 +150,11 @@ export class Authenticator {
   }
 }
 
+/** The token of an `Authorization: Bearer <token>` header. */
+export function bearerTokenOf(authorization: string | null): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
+}
+
 /** jose is loaded on first use, so it costs nothing at start-up (see the cold-start benchmark). */
 function createVerifier(settings: AuthSettings, clock: Clock): Verifier {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -156,12 +164,14 @@ function createVerifier(settings: AuthSettings, clock: Clock): Verifier {
     async verify(token) {
       // Microsoft identity platform tokens always carry `exp`; one without it would never expire.
       const { payload } = await jose.jwtVerify(token, keys.resolve, {
-        issuer: settings.issuers,
-        audience: settings.audience,
+        audience: settings.audiences,
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
         requiredClaims: ["exp"],
         currentDate: clock.now(),
       });
+      // The issuer is checked here, not by jose: with its tenant, and against `{tenantid}` issuers.
+      const refusal = issuerRefusal(payload, settings.issuers);
+      if (refusal) throw unauthenticated(`The bearer token was rejected: ${refusal}.`);
       return payload as Claims;
     },
     keyGeneration: () => keys.generation,

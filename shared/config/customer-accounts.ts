@@ -8,6 +8,7 @@
  * refuses a job whose account the service can tell it cannot reach (see customer-account-check.ts).
  */
 import { z } from "zod";
+import { foldName } from "../domain/linked-access";
 
 export const DEFAULT_CUSTOMER_BLOB_ENDPOINT = "https://{account}.blob.core.windows.net";
 
@@ -21,6 +22,8 @@ export interface CustomerAccountSettings {
   keys: Record<string, string>;
   /** Whether Create probes the job's account and refuses one that does not exist or refuses the service. */
   check: boolean;
+  /** Which subscription each account lives in: the linked access check's registry (see shared/jobs/linked-access-check.ts). */
+  subscriptions: AccountRegistry;
 }
 
 const template = z
@@ -44,15 +47,39 @@ const keyList = z
     return keys;
   });
 
+/** Account name → the subscription it lives in, as `CUSTOMER_ACCOUNT_SUBSCRIPTIONS` lists them (both folded). */
+export type AccountRegistry = Readonly<Record<string, string>>;
+
+const SUBSCRIPTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** `account:subscriptionId;…`: which subscription each account this service reaches lives in (the linked access check's registry). */
+const accountRegistry = z.string().transform((text, ctx): AccountRegistry => {
+  const registry: Record<string, string> = Object.create(null);
+  for (const entry of text.split(";").map((part) => part.trim()).filter(Boolean)) {
+    const [name = "", subscription = "", ...rest] = entry.split(":").map((part) => foldName(part.trim()));
+    if (rest.length > 0 || !STORAGE_ACCOUNT_NAME.test(name) || !SUBSCRIPTION_ID.test(subscription)) {
+      ctx.addIssue({ code: "custom", message: "must be 'account:subscriptionId' entries separated by ';' (a storage account name and a subscription GUID)" });
+      return z.NEVER;
+    }
+    if (registry[name] !== undefined && registry[name] !== subscription) {
+      ctx.addIssue({ code: "custom", message: `names account '${name}' in two subscriptions: an account lives in one` });
+      return z.NEVER;
+    }
+    registry[name] = subscription;
+  }
+  return registry;
+});
+
 export const customerAccountSettingsSchema = z.object({
   CUSTOMER_BLOB_ENDPOINT: z.preprocess((value) => (value === "" ? undefined : value), template.default(DEFAULT_CUSTOMER_BLOB_ENDPOINT)),
   CUSTOMER_ACCOUNT_KEYS: z.preprocess((value) => (value === undefined ? "" : value), keyList),
   // Off locally, where tooling and Microsoft's example payloads name accounts Azurite does not serve.
   CUSTOMER_ACCOUNT_CHECK: z.preprocess((value) => (value === "" ? undefined : value), z.enum(["on", "off"]).default("off")),
+  CUSTOMER_ACCOUNT_SUBSCRIPTIONS: z.preprocess((value) => (value === undefined ? "" : value), accountRegistry),
 });
 
 export function toCustomerAccountSettings(raw: z.infer<typeof customerAccountSettingsSchema>): CustomerAccountSettings {
-  return { blobEndpointTemplate: raw.CUSTOMER_BLOB_ENDPOINT, keys: raw.CUSTOMER_ACCOUNT_KEYS, check: raw.CUSTOMER_ACCOUNT_CHECK === "on" };
+  return { blobEndpointTemplate: raw.CUSTOMER_BLOB_ENDPOINT, keys: raw.CUSTOMER_ACCOUNT_KEYS, check: raw.CUSTOMER_ACCOUNT_CHECK === "on", subscriptions: raw.CUSTOMER_ACCOUNT_SUBSCRIPTIONS };
 }
 
 /** The account a job's `storageAccountId` names (`…/providers/Microsoft.Storage/storageAccounts/<name>`). */

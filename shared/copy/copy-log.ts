@@ -71,7 +71,10 @@ export type DriveStatus =
   | "ManifestDriveIdMismatch"
   | "ReadManifestFailed"
   | "BlobRequestForbidden"
-  | "InternalError";
+  | "InternalError"
+  // This service's own: the job's tenant does not own the job's account (ARM's linked access check,
+  // asked again before the copy). Nothing is read from or written to the account, so no log goes there.
+  | "LinkedAuthorizationFailed";
 
 export interface BlockLogEntry {
   offset: number;
@@ -104,6 +107,11 @@ export interface DriveLog {
   driveId: string;
   blobs: BlobLogEntry[];
   status: DriveStatus;
+  /**
+   * A drive error's whole reason (`<StatusDescription>`, after `<Status>`): the drive's reason in
+   * the job is cut to the API's limit, the log keeps it all. Readers of the documented format skip it.
+   */
+  description?: string;
 }
 
 /** What a drive's copy came to, for Get Job's neighbours (the portal) without reading the log. */
@@ -190,7 +198,7 @@ export function errorLogOf(log: DriveLog): DriveLog {
 }
 
 export function writeDriveLog(log: DriveLog): string {
-  return driveLogHead(log.driveId) + log.blobs.map(blobLogXml).join("") + driveLogTail(log.status);
+  return driveLogHead(log.driveId) + log.blobs.map(blobLogXml).join("") + driveLogTail(log.status, log.description);
 }
 
 /** The log's text before its blobs; then each blob's (`blobLogXml`), then `driveLogTail`: a log can be written as blobs finish. */
@@ -198,8 +206,11 @@ export function driveLogHead(driveId: string): string {
   return ['<?xml version="1.0" encoding="UTF-8"?>', `<DriveLog Version="${DRIVE_LOG_VERSION}">`, `  <DriveId>${escapeXml(driveId)}</DriveId>`, ""].join("\n");
 }
 
-export function driveLogTail(status: DriveStatus): string {
-  return [`  <Status>${status}</Status>`, "</DriveLog>", ""].join("\n");
+/** The log's text after its blobs: the drive's status, and a drive error's whole reason when there is one (see `DriveLog.description`). */
+export function driveLogTail(status: DriveStatus, description?: string): string {
+  const lines = [`  <Status>${status}</Status>`];
+  if (description !== undefined) lines.push(`  <StatusDescription>${escapeXml(description)}</StatusDescription>`);
+  return [...lines, "</DriveLog>", ""].join("\n");
 }
 
 export function blobLogXml(blob: BlobLogEntry): string {
@@ -271,7 +282,8 @@ export function parseDriveLog(xml: string): DriveLog {
       properties: part(elements(blob, "Properties")[0]),
     };
   });
-  return { driveId, blobs, status };
+  const description = elements(root, "StatusDescription")[0];
+  return { driveId, blobs, status, ...(description ? { description: textOf(description) } : {}) };
 }
 
 function part(element: XmlElement | undefined): PartLogEntry | undefined {

@@ -1,8 +1,10 @@
 /**
  * What the copy agent's drives share, import or export: progress reported to the service about
- * once a second (hearing its stop signal), the budget of blocks in flight that bounds memory, and
- * the optional bandwidth cap.
+ * once a second (hearing its stop signal, and renewing the agent's claim on the drive), the budget
+ * of blocks in flight that bounds memory, and the optional bandwidth cap.
  */
+import { parseIsoDuration } from "../domain/duration";
+import { OperatorApiError } from "./operator-client";
 import type { JobRef, OperatorClient } from "./operator-client";
 
 /** What the progress reporter needs of a copy request. */
@@ -10,13 +12,22 @@ export interface CopyPacing {
   job: JobRef;
   operator: OperatorClient;
   progressIntervalMs: number;
+  /** The claim's lease: progress renews it, so some is sent every third of it even while no bytes move. */
+  claim: { leaseDuration: string };
 }
 
-/** Sends `TransferProgress` at most once per interval while bytes move, and hears the service's stop signal. */
+/**
+ * Sends `TransferProgress` at most once per interval while bytes move (and every third of the
+ * claim's lease regardless, to renew it), and hears the service's answers: its stop signal (a
+ * cancelled job) and its refusal (the claim is gone, the drive or the job was faulted), which
+ * halts the copy at once.
+ */
 export class ProgressReporter {
   private timer?: NodeJS.Timeout;
   private sending?: Promise<void>;
   private lastSent = -1;
+  private lastSentAt = Date.now();
+  private readonly renewEveryMs: number;
 
   constructor(
     private readonly request: CopyPacing,
@@ -24,7 +35,10 @@ export class ProgressReporter {
     private readonly totalBytes: number,
     private readonly bytesDone: () => number,
     private readonly onStop: () => void,
-  ) {}
+    private readonly onRefused: (refusal: OperatorApiError) => void,
+  ) {
+    this.renewEveryMs = (parseIsoDuration(request.claim.leaseDuration) ?? 120_000) / 3;
+  }
 
   start(): void {
     this.timer = setInterval(() => {
@@ -39,8 +53,9 @@ export class ProgressReporter {
 
   private async send(): Promise<void> {
     const bytes = this.bytesDone();
-    if (bytes === this.lastSent) return;
+    if (bytes === this.lastSent && Date.now() - this.lastSentAt < this.renewEveryMs) return;
     this.lastSent = bytes;
+    this.lastSentAt = Date.now();
     // 100 % is the finish's to report: a drive whose last blob is in flight is not done.
     const percentComplete = this.totalBytes > 0 ? Math.min(99, Math.floor((bytes * 100) / this.totalBytes)) : 0;
     try {
@@ -52,8 +67,10 @@ export class ProgressReporter {
         percentComplete,
       });
       if (job.operator?.stopTransfer) this.onStop();
-    } catch {
-      // A lost progress report is made good by the next one, or by the finish.
+    } catch (error) {
+      // Refused: the copy may not go on (a 409: the claim, the drive's or the job's state; a 404: the job is gone).
+      if (error instanceof OperatorApiError && (error.status === 409 || error.status === 404)) this.onRefused(error);
+      // Otherwise a lost progress report is made good by the next one, or by the finish.
     }
   }
 }

@@ -21,29 +21,34 @@
  *    properties files with theirs) and the copy logs are written;
  *    the last drive of the job writes the blobs no drive could hold to the incomplete-blob list in
  *    the customer's account, in the `<BlobList>` form a follow-up export job takes as is.
+ *
+ * Every write onto the drive goes through drive-fs.ts: whatever the drive holds where the agent
+ * writes (a link, a special file) is replaced, never written through.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from "node:fs";
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { RestError } from "@azure/storage-blob";
 import type { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import { storageAccountName } from "../config/customer-accounts";
 import { DriveManifest, MANIFEST_FILE, ManifestBlob, md5Hex, writeDriveManifest } from "../drive/drive-manifest";
 import { BlobListFormatError, writeExportBlobList } from "../drive/export-blob-list";
-import { exportedFilesInManifest, PARTIAL_FOLDER, partialFile, writeExportedBlobFiles } from "../drive/export-blob-files";
+import { DrivePathError, DriveTree, PartialFile } from "../drive/drive-fs";
+import { exportDriveTree, exportedFilesInManifest, writeExportedBlobFiles } from "../drive/export-blob-files";
 import { EXPORT_BLOCK_BYTES, exportFilePath, fillDrive } from "../drive/export-packing";
 import { driveFileNameProblem } from "../drive/blob-names";
 import { createKeyRecord, generateRecoveryPassword, KEY_RECORD_FILE, serializeKeyRecord } from "../drive/key-record";
-import { copyLogLocation } from "./copy-log-names";
-import { describeError, DriveError, faultDrive } from "./drive-fault";
+import { copyLogLocation, runStateName } from "./copy-log-names";
+import { describeError, DriveError, endFailedCopy, linkedAccessRefusal, FaultedResult, jobForNames, RefusedResult, refusedResult } from "./drive-fault";
+import { claimDrive, CopyHalted } from "./agent-claim";
+import type { LogBlobStore } from "../storage/log-blobs.store";
 import { BlobLogEntry, BlockLogEntry, copyDriveStatus, CopySummary, DriveLog, DriveStatus, errorLogOf, summarize, wasCopied, writeDriveLog } from "./copy-log";
 import { CopyJournal } from "./copy-journal";
 import { ProgressReporter, Semaphore, Throttle } from "./copy-pacing";
 import { BlobListNotFoundError, ExportBlob, jobSelection, resolveSelection } from "./export-selection";
 import type { DriveCopyRequest } from "./import-drive";
 import { Md5Worker } from "./md5-worker";
-import { containerClients, OncePerKey } from "./run-caches";
+import { containerClients } from "./run-caches";
 import { ExportRangeView, OperatorApiError, OperatorJob } from "./operator-client";
 
 export interface ExportDriveRequest extends DriveCopyRequest {
@@ -69,8 +74,9 @@ export type ExportResult =
       incompleteBlobListUri?: string;
       durationMs: number;
     }
-  | { outcome: "Faulted"; driveStatus: DriveStatus; reason: string; durationMs: number }
-  | { outcome: "NotCopied"; reason: string; durationMs: number };
+  | FaultedResult
+  | { outcome: "NotCopied"; reason: string; durationMs: number }
+  | RefusedResult;
 
 /** The drive's share of the job's blob list, kept beside the journal so a resumed run copies the same blobs. */
 interface ExportPlan {
@@ -84,6 +90,8 @@ interface ExportPlan {
   unnamable?: { blobPath: string; length: number }[];
   /** Those of the earlier drives' stretches, for the incomplete list the last drive writes. */
   unnamableBefore?: string[];
+  /** The job's paths and prefixes that named no blob: in the log of the drive that starts the list. Absent in a plan kept by an earlier version. */
+  missing?: string[];
   /** The list from `next` on: what the job's later drives (or the incomplete list) get. */
   rest: string[];
 }
@@ -109,72 +117,106 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
     return { outcome: "NotCopied", reason: `Drive '${busy.driveId}' of job '${job.name}' is being filled: an export's drives are filled one after another, each carrying on where the last stopped.`, durationMs: elapsed() };
   }
 
-  const resuming = drive.state === "Transferring";
-  const stateName = `${request.job.subscriptionId}_${request.job.resourceGroup}_${request.job.jobName}_${driveId}`.toLowerCase();
-  const journal = CopyJournal.at(request.stateDir, stateName);
-  const planFile = path.join(request.stateDir, `${stateName.replace(/[^A-Za-z0-9_.-]/g, "_")}.plan.json`);
-  if (!resuming) journal.reset();
+  // Before anything is written anywhere (the drive, the account, the state folder): the drive is this agent's, or it stops here.
+  const claim = await claimDrive(request, driveId);
+  if (!claim.claimed) return refusedResult(claim, elapsed());
 
   const accountName = storageAccountName(job.properties.storageAccountId);
   const client = accountName ? request.accounts.client(accountName) : undefined;
-  const jobForNames = { key: { name: job.name }, diagnosticsPath: job.properties.diagnosticsPath };
-  const logs = accountName && client ? request.accounts.logStore(accountName, copyLogLocation(jobForNames, driveId, "error").container) : undefined;
+  const logs = accountName && client ? request.accounts.logStore(accountName, copyLogLocation(jobForNames(job), driveId, "error").container) : undefined;
 
-  let plan: ExportPlan;
+  // Before anything of the account is touched: the job's tenant must still own it. Refused, the
+  // drive is faulted with no log in that account, and nothing is written on the drive.
+  const refusal = await linkedAccessRefusal(request);
+  if (refusal) return { ...(await endFailedCopy(request, job, driveId, refusal)), durationMs: elapsed() };
   try {
     if (!accountName || !client || !logs) {
       // The drive's reason reaches the customer; the accounts this data center reaches are others' names.
       throw new DriveError("BlobRequestForbidden", `Storage account '${accountName ?? job.properties.storageAccountId}' is not reachable from this data center.`);
     }
-    await logs.ensureContainer().catch((error) => {
-      throw new DriveError("BlobRequestForbidden", `Storage account '${accountName}' is not reachable: ${describeError(error)}.`);
-    });
-    mkdirSync(request.drivePath, { recursive: true });
-    const kept = resuming && existsSync(planFile) ? (JSON.parse(readFileSync(planFile, "utf8")) as ExportPlan) : undefined;
-    plan = kept ?? (await planDrive(request, job, client, resuming ? (ranges.get(driveId)?.start ?? startOf(ranges)) : startOf(ranges)));
-    writeFileSync(planFile, JSON.stringify(plan));
+    return await fillClaimedDrive(request, job, drive, client, logs, ranges, started);
   } catch (error) {
-    if (!(error instanceof DriveError)) throw error;
-    await faultDrive(request, job, driveId, error, logs);
-    return { outcome: "Faulted", driveStatus: error.driveStatus, reason: error.message, durationMs: elapsed() };
+    // Whatever stopped the copy, the drive is faulted with its log (or the service said why not).
+    return { ...(await endFailedCopy(request, job, driveId, error, logs)), durationMs: elapsed() };
   }
+}
+
+/** The filling of a drive this agent holds the claim on; any failure is the caller's to fault the drive with. */
+async function fillClaimedDrive(
+  request: ExportDriveRequest,
+  job: OperatorJob,
+  drive: NonNullable<OperatorJob["properties"]["driveList"]>[number],
+  client: BlobServiceClient,
+  logs: LogBlobStore,
+  ranges: Map<string, ExportRangeView>,
+  started: number,
+): Promise<ExportResult> {
+  const elapsed = () => Date.now() - started;
+  const driveId = drive.driveId;
+  const drives = job.properties.driveList ?? [];
+  const resuming = drive.state === "Transferring";
+  const stateName = runStateName({ ...request.job, name: request.job.jobName, creationId: job.operator.creationId }, driveId);
+  const journal = CopyJournal.at(request.stateDir, stateName);
+  const planFile = path.join(request.stateDir, `${stateName}.plan.json`);
+  if (!resuming) journal.reset();
+  const names = jobForNames(job);
+
+  // Every write onto the drive goes through this: a link or special file planted where the agent
+  // writes is replaced, never written through, and nothing outside the drive is touched.
+  const driveTree = exportDriveTree(request.drivePath);
+  const bitLockerKey = resuming ? undefined : generateRecoveryPassword();
+  await logs.ensureContainer().catch((error) => {
+    throw new DriveError("BlobRequestForbidden", `Storage account '${storageAccountName(job.properties.storageAccountId)}' is not reachable: ${describeError(error)}.`);
+  });
+  mkdirSync(request.drivePath, { recursive: true });
+  checkAgentFileNames(driveTree, driveId);
+  const kept = resuming && existsSync(planFile) ? (JSON.parse(readFileSync(planFile, "utf8")) as ExportPlan) : undefined;
+  const plan = kept ?? (await planDrive(request, job, client, resuming ? (ranges.get(driveId)?.start ?? startOf(ranges)) : startOf(ranges)));
+  writeFileSync(planFile, JSON.stringify(plan));
+  if (bitLockerKey) writeAgentFile(driveTree, driveId, KEY_RECORD_FILE, "key record", serializeKeyRecord(createKeyRecord(driveId, bitLockerKey)));
 
   const total = plan.blobs.reduce((sum, blob) => sum + blob.length, 0);
-  if (!resuming) {
-    const bitLockerKey = generateRecoveryPassword();
-    writeFileSync(path.join(request.drivePath, KEY_RECORD_FILE), serializeKeyRecord(createKeyRecord(driveId, bitLockerKey)));
+  if (bitLockerKey) {
     try {
       await request.operator.event(request.job, { type: "TransferStarted", driveId, totalBytes: Math.max(total, 1), exportStart: plan.start, bitLockerKey });
     } catch (error) {
       // Cancelled meanwhile, or another agent took the job's next stretch first: nothing copied.
       if (error instanceof OperatorApiError && ["JobCancelled", "ExportDriveBusy", "ExportStartMismatch"].includes(error.code)) {
         rmSync(planFile, { force: true });
+        await request.operator.releaseClaim(request.job, driveId).catch(() => undefined); // else it expires
         return { outcome: "NotCopied", reason: error.message, durationMs: elapsed() };
       }
       throw error;
     }
   }
 
-  const copier = new ExportCopier(request, client!, driveId, plan, journal, started);
+  const copier = new ExportCopier(request, driveTree, client, driveId, plan, journal, started);
   const copied = await copier.run();
-  rmSync(path.join(request.drivePath, PARTIAL_FOLDER), { recursive: true, force: true });
+  if (copier.halted) throw new CopyHalted(copier.halted);
   const unnamable = plan.unnamable ?? [];
   for (const blob of unnamable) copied.entries.push({ status: "FileNameInvalid", blobPath: blob.blobPath, filePath: exportFilePath(blob.blobPath), length: blob.length });
 
   const onDrive: ManifestBlob[] = [];
   for (const entry of copied.entries) {
-    if (wasCopied(entry)) onDrive.push({ blobPath: entry.blobPath, filePath: entry.filePath, length: entry.length, blockList: (entry.blocks ?? []).map((block) => ({ offset: block.offset, length: block.length, hash: block.hash! })), ...exportedFilesInManifest(entry) });
+    // A 0-byte blob has no block in the manifest: the format's blocks hold 1 byte to 4 MiB (its reader refuses an empty one).
+    const blockList = (entry.blocks ?? []).filter((block) => block.length > 0).map((block) => ({ offset: block.offset, length: block.length, hash: block.hash! }));
+    if (wasCopied(entry)) onDrive.push({ blobPath: entry.blobPath, filePath: entry.filePath, length: entry.length, blockList, ...exportedFilesInManifest(entry) });
   }
   const manifest: DriveManifest = { version: "2014-11-01", driveId, clientCreator: "import-export-service export agent", blobLists: [{ blobs: onDrive }] };
-  writeFileSync(path.join(request.drivePath, `${MANIFEST_FILE}.partial`), writeDriveManifest(manifest));
-  renameSync(path.join(request.drivePath, `${MANIFEST_FILE}.partial`), path.join(request.drivePath, MANIFEST_FILE));
+  // A drive error here (a folder where the manifest goes) faults the drive, as any failure of the claimed copy does.
+  writeAgentFile(driveTree, driveId, MANIFEST_FILE, "manifest", writeDriveManifest(manifest));
+  // What failed writes left under temporary names goes with the folder that held them.
+  driveTree.removePartialFolder();
 
-  const verbose: DriveLog = { driveId, blobs: copied.entries, status: copyDriveStatus(copied.entries) };
+  // What the job named that is not in the account: blob errors, counted as the drive count preview counts them.
+  const missing: BlobLogEntry[] = (plan.missing ?? []).map((blobPath) => ({ status: "BlobRequestFailed", blobPath, filePath: "", length: 0 }));
+  const entries = [...copied.entries, ...missing];
+  const verbose: DriveLog = { driveId, blobs: entries, status: copyDriveStatus(entries) };
   const summary = summarize(verbose);
   const anyIssue = Object.keys(summary.issuesByKind).length > 0;
   const writeVerbose = job.properties.logLevel === "Verbose";
-  if (anyIssue) await logs!.put(copyLogLocation(jobForNames, driveId, "error").blobName, writeDriveLog(errorLogOf(verbose)), "application/xml");
-  if (writeVerbose) await logs!.put(copyLogLocation(jobForNames, driveId, "verbose").blobName, writeDriveLog(verbose), "application/xml");
+  if (anyIssue) await logs.put(copyLogLocation(names, driveId, "error").blobName, writeDriveLog(errorLogOf(verbose)), "application/xml");
+  if (writeVerbose) await logs.put(copyLogLocation(names, driveId, "verbose").blobName, writeDriveLog(verbose), "application/xml");
 
   // The job's last drive to fill leaves the list of what no drive held, for a follow-up job.
   const last = !copied.cancelled && !drives.some((candidate) => candidate.driveId !== driveId && candidate.state === "Received");
@@ -182,7 +224,7 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
   if (last) {
     const earlierTooLarge = [...ranges.values()].flatMap((range) => (range.driveId !== driveId ? (range.tooLarge ?? []) : []));
     const left = [...earlierTooLarge, ...(plan.unnamableBefore ?? []), ...plan.tooLarge, ...unnamable.map((blob) => blob.blobPath), ...plan.rest];
-    if (left.length > 0) await logs!.put(copyLogLocation(jobForNames, driveId, "incompleteBlobList").blobName, writeExportBlobList({ blobPath: left }), "application/xml");
+    if (left.length > 0) await logs.put(copyLogLocation(names, driveId, "incompleteBlobList").blobName, writeExportBlobList({ blobPath: left }), "application/xml");
     incompleteBlobList = { blobs: left.length };
   }
 
@@ -218,6 +260,30 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
   };
 }
 
+/**
+ * The names the agent writes at the drive's root (the key record, the manifest): a link or special
+ * file there is replaced when written, but a folder cannot be, and is a drive error before any copy.
+ */
+function checkAgentFileNames(driveTree: DriveTree, driveId: string): void {
+  for (const [name, what] of [[KEY_RECORD_FILE, "key record"], [MANIFEST_FILE, "manifest"]]) {
+    try {
+      driveTree.file([name]);
+    } catch (error) {
+      if (error instanceof DrivePathError && error.problem === "folder") throw new DriveError("DiskOperationFailed", `Drive '${driveId}' cannot take the ${what}: ${error.message}.`);
+    }
+  }
+}
+
+/** One of the agent's own files at the drive's root, synced to the disk; a drive that cannot take it is a drive error. */
+function writeAgentFile(driveTree: DriveTree, driveId: string, name: string, what: string, text: string): void {
+  try {
+    driveTree.writeFileSync([name], text, { durable: true });
+  } catch (error) {
+    if (!(error instanceof DrivePathError)) throw error;
+    throw new DriveError("DiskOperationFailed", `Drive '${driveId}' cannot take the ${what}: ${error.message}.`);
+  }
+}
+
 /** Where a new drive of the job starts: after the furthest any finished drive reached. */
 function startOf(ranges: Map<string, ExportRangeView>): number {
   return [...ranges.values()].reduce((furthest, range) => Math.max(furthest, range.next ?? 0), 0);
@@ -225,8 +291,9 @@ function startOf(ranges: Map<string, ExportRangeView>): number {
 
 async function planDrive(request: ExportDriveRequest, job: OperatorJob, client: BlobServiceClient, start: number): Promise<ExportPlan> {
   let list: ExportBlob[];
+  let nonexistent: string[];
   try {
-    list = (await resolveSelection(client, await jobSelection(client, job.properties.export && flattenExport(job.properties.export)))).blobs;
+    ({ blobs: list, nonexistent } = await resolveSelection(client, await jobSelection(client, job.properties.export && flattenExport(job.properties.export))));
   } catch (error) {
     if (error instanceof BlobListNotFoundError || error instanceof BlobListFormatError) throw new DriveError("InternalError", `The job's blob list cannot be read: ${error.message}.`);
     if (error instanceof RestError) throw new DriveError("BlobRequestForbidden", `The job's blobs cannot be listed: ${describeError(error)}.`);
@@ -243,6 +310,8 @@ async function planDrive(request: ExportDriveRequest, job: OperatorJob, client: 
     unnamable: fill.unnamable.map((index) => ({ blobPath: list[index].blobPath, length: list[index].length })),
     unnamableBefore: list.slice(0, start).flatMap((blob) => (driveFileNameProblem(blob.blobPath) !== undefined ? [blob.blobPath] : [])),
     rest: list.slice(fill.next).map((blob) => blob.blobPath),
+    // Reported once, by the drive that starts the list (the job's first).
+    missing: start === 0 ? nonexistent : [],
   };
 }
 
@@ -266,17 +335,18 @@ class ExportCopier {
   private readonly totalBytes: number;
   private md5Worker?: Md5Worker;
   private readonly buffers: Buffer[] = [];
-  /** Folders made on the drive this run, so each is made once. */
-  private readonly folders = new OncePerKey();
   private readonly containerClient: (name: string) => ContainerClient;
   private next = 0;
   private bytesDone = 0;
   private bytesCopied = 0;
   private blobsDone = 0;
   private stopRequested = false;
+  /** The service refused the copy's progress: nothing more is started, and the blob in flight stops at its next range. */
+  halted?: OperatorApiError;
 
   constructor(
     private readonly request: ExportDriveRequest,
+    private readonly drive: DriveTree,
     private readonly client: BlobServiceClient,
     private readonly driveId: string,
     private readonly plan: ExportPlan,
@@ -300,7 +370,17 @@ class ExportCopier {
       if (wasCopied(entry.log)) this.bytesCopied += entry.bytes;
       this.blobsDone++;
     }
-    const reporter = new ProgressReporter(this.request, this.driveId, this.totalBytes, () => this.bytesDone, () => (this.stopRequested = true));
+    const reporter = new ProgressReporter(
+      this.request,
+      this.driveId,
+      this.totalBytes,
+      () => this.bytesDone,
+      () => (this.stopRequested = true),
+      (refusal) => {
+        this.halted ??= refusal;
+        this.stopRequested = true;
+      },
+    );
     reporter.start();
     try {
       await Promise.all(Array.from({ length: Math.max(1, this.request.parallelism) }, () => this.work()));
@@ -329,7 +409,7 @@ class ExportCopier {
         this.report();
       });
       // The blob's metadata and properties files, from what the listing said (its ETag held for the copy).
-      if (wasCopied(entry) && blob.details) entry = { ...entry, ...(await writeExportedBlobFiles(this.request.drivePath, blob.blobPath, blob.details, (folder) => this.folder(folder))) };
+      if (wasCopied(entry) && blob.details) entry = { ...entry, ...writeExportedBlobFiles(this.drive, blob.blobPath, blob.details) };
       // Whatever happened, the blob's share of the drive is done.
       this.bytesDone += blob.length - counted;
       if (wasCopied(entry)) this.bytesCopied += blob.length;
@@ -348,13 +428,12 @@ class ExportCopier {
   private async copyBlob(blob: ExportBlob, count: (bytes: number) => void): Promise<BlobLogEntry> {
     const filePath = exportFilePath(blob.blobPath);
     const entry: BlobLogEntry = { status: "Completed", blobPath: blob.blobPath, filePath, length: blob.length };
-    let target: string;
+    let segments: string[];
     try {
-      target = localPathOf(this.request.drivePath, blob.blobPath);
+      segments = exportFileSegments(blob.blobPath);
     } catch {
       return { ...entry, status: "FileNameInvalid" };
     }
-    const partial = partialFile(this.request.drivePath);
     const source = this.containerClient(blob.blobPath.slice(0, blob.blobPath.indexOf("/"))).getBlobClient(blob.blobPath.slice(blob.blobPath.indexOf("/") + 1));
     const conditions = blob.etag ? { ifMatch: blob.etag } : undefined;
     const blocks: BlockLogEntry[] = [];
@@ -362,14 +441,20 @@ class ExportCopier {
       blocks.push({ offset, length: Math.min(EXPORT_BLOCK_BYTES, blob.length - offset), status: "Uncommitted" });
     }
     let failure: { status: BlobLogEntry["status"]; block?: BlockLogEntry["status"] } | undefined;
+    // Its folder made (a link in a folder's place replaced), its file written under a temporary name.
     try {
-      await this.folder(path.dirname(target));
-      await this.folder(path.dirname(partial));
+      this.drive.makeFolder(segments.slice(0, -1));
     } catch {
       return { ...entry, status: "IOFailed" };
     }
-    if (blocks.length === 1 && blob.length > 0) return this.copySmallBlob(source, blob, entry, blocks, partial, target, count);
-    const file = await open(partial, "w");
+    if (blocks.length === 1 && blob.length > 0) return this.copySmallBlob(source, blob, entry, blocks, segments, count);
+    let partial: PartialFile;
+    try {
+      partial = await this.drive.createPartial(segments);
+    } catch {
+      return { ...entry, status: "IOFailed" };
+    }
+    const file = partial.handle;
     const downloads: Promise<void>[] = [];
     try {
       if (blob.length === 0) {
@@ -380,6 +465,7 @@ class ExportCopier {
         blocks[0].status = "Completed";
       }
       for (const block of blob.length === 0 ? [] : blocks) {
+        if (!failure && this.halted) failure = { status: "BlobRequestFailed" };
         if (failure) {
           block.status = "Cancelled";
           continue;
@@ -418,11 +504,11 @@ class ExportCopier {
     }
     if (failure) {
       // A failed clean-up leaves a file in the partial folder (removed with it at the end), never a crash.
-      await rm(partial, { force: true }).catch(() => undefined);
+      await partial.discard();
       return { ...entry, status: failure.status, blocks: blocks.filter((block) => block.status !== "Completed") };
     }
     try {
-      await rename(partial, target);
+      await partial.commit();
     } catch {
       return { ...entry, status: "IOFailed" };
     }
@@ -435,8 +521,7 @@ class ExportCopier {
     blob: ExportBlob,
     entry: BlobLogEntry,
     blocks: BlockLogEntry[],
-    partial: string,
-    target: string,
+    segments: string[],
     count: (bytes: number) => void,
   ): Promise<BlobLogEntry> {
     const [block] = blocks;
@@ -448,7 +533,6 @@ class ExportCopier {
       block.hash = createHash("md5").update(buffer).digest("hex").toUpperCase();
     } catch (error) {
       const gone = changed(error) instanceof BlobChanged;
-      await rm(partial, { force: true }).catch(() => undefined);
       return { ...entry, status: gone ? "BlobUnexpectedChange" : "BlobRequestFailed", blocks: [{ ...block, status: gone ? "BlobUnexpectedEnd" : "BlobRequestFailed" }] };
     } finally {
       this.ranges.release();
@@ -456,10 +540,8 @@ class ExportCopier {
     // Written in place, not through the thread pool: for a small file the hand-offs of an
     // asynchronous open, write, close and rename cost more CPU than the calls themselves.
     try {
-      writeFileSync(partial, buffer);
-      renameSync(partial, target);
+      this.drive.writeFileSync(segments, buffer);
     } catch {
-      await rm(partial, { force: true }).catch(() => undefined);
       return { ...entry, status: "IOFailed" };
     }
     count(block.length);
@@ -472,9 +554,6 @@ class ExportCopier {
     return this.md5Worker;
   }
 
-  private folder(folder: string): Promise<unknown> {
-    return this.folders.run(folder, () => mkdir(folder, { recursive: true }));
-  }
 }
 
 function changed(error: unknown): unknown {
@@ -483,14 +562,12 @@ function changed(error: unknown): unknown {
 }
 
 /**
- * The local file of an exported blob: `<drive>/<container>/<name segments>`. A name that cannot be a
- * file on the drive (`..`, a name Windows reserves, see `driveFileNameProblem`) is refused.
+ * The path segments of an exported blob's file below the drive's root: `<container>/<name segments>`.
+ * A name that cannot be a file on the drive (`..`, a name Windows reserves, see `driveFileNameProblem`) is refused.
  */
-export function localPathOf(driveRoot: string, blobPath: string): string {
+export function exportFileSegments(blobPath: string): string[] {
   const segments = blobPath.split("/");
-  const problem = driveFileNameProblem(blobPath);
+  const problem = segments.length < 2 ? "no container and name" : driveFileNameProblem(blobPath);
   if (problem) throw new Error(`'${blobPath}' cannot be a file on the drive: ${problem}`);
-  const resolved = path.resolve(driveRoot, ...segments);
-  if (!resolved.startsWith(path.resolve(driveRoot) + path.sep)) throw new Error(`'${blobPath}' leads outside the drive`);
-  return resolved;
+  return segments;
 }

@@ -6,7 +6,7 @@
  */
 import { RestError } from "@azure/storage-blob";
 import type { BlobProperties, BlobServiceClient } from "@azure/storage-blob";
-import { BlobListFormatError, BlobSelection, parseExportBlobList, splitBlobPath, splitPrefix } from "../drive/export-blob-list";
+import { BlobListFormatError, BlobSelection, blobPathPrefixProblem, blobPathProblem, parseExportBlobList, splitBlobPath, splitPrefix } from "../drive/export-blob-list";
 import type { ExportedBlobDetails } from "../drive/export-blob-files";
 
 export interface ExportBlob {
@@ -37,8 +37,10 @@ export class BlobListNotFoundError extends Error {
 
 /** Reads and parses the `<BlobList>` blob at `blobListBlobPath` (`container/blob`, a leading `/` allowed). */
 export async function readBlobListBlob(client: BlobServiceClient, blobListBlobPath: string): Promise<BlobSelection> {
+  // Checked before it becomes a URL, whose normalisation would take `a/../b/list.xml` into container b.
+  const problem = blobPathProblem(blobListBlobPath);
+  if (problem) throw new BlobListFormatError(`'${blobListBlobPath}' is not a blob path: ${problem}`);
   const { container, blobName } = splitBlobPath(blobListBlobPath);
-  if (!container || !blobName) throw new BlobListFormatError(`'${blobListBlobPath}' is not a blob path ('container/blob')`);
   let text: string;
   try {
     const buffer = await client.getContainerClient(container).getBlockBlobClient(blobName).downloadToBuffer(0, undefined, { maxRetryRequestsPerBlock: 2 });
@@ -75,6 +77,11 @@ export async function resolveSelection(client: BlobServiceClient, selection: Blo
       continue;
     }
     given.add(`p:${path}`);
+    // The job's own list reaches here unchecked (Create takes any string): a path that is not one names no blob.
+    if (blobPathProblem(path)) {
+      nonexistent.push(path);
+      continue;
+    }
     const { container, blobName } = splitBlobPath(path);
     try {
       // Listed, not Get Blob Properties: a listing keeps metadata names as written (headers come back
@@ -98,6 +105,10 @@ export async function resolveSelection(client: BlobServiceClient, selection: Blo
       continue;
     }
     given.add(`x:${prefix}`);
+    if (blobPathPrefixProblem(prefix)) {
+      nonexistent.push(prefix);
+      continue;
+    }
     const parts = splitPrefix(prefix);
     const containers: string[] = [];
     if (parts.container !== undefined) containers.push(parts.container);

@@ -14,7 +14,8 @@
  * 3. Progress about once a second; the service's `stopTransfer` answer (a cancelled job) stops new
  *    blobs from starting. The logs go to the customer's account, then `TransferFinished`.
  *
- * Finished blobs are journaled, so a killed agent run again carries on where it stopped.
+ * Finished blobs are journaled, so a killed agent run again carries on where it stopped. Every file
+ * of the drive is reached through drive-fs.ts: no link is followed, no FIFO, socket or device opened.
  *
  * A drive may hold a million files: the manifest is read twice as it streams off the drive (once to
  * check it whole, hash it and count its bytes before `TransferStarted`, once to copy), never held;
@@ -23,16 +24,16 @@
  * the manifest, whatever the drive holds.
  */
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { open, readFile } from "node:fs/promises";
+import { closeSync, readSync } from "node:fs";
+import type { Stats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import path from "node:path";
 import { RestError } from "@azure/storage-blob";
 import type { BlobServiceClient, BlockBlobClient, ContainerClient } from "@azure/storage-blob";
 import { storageAccountName } from "../config/customer-accounts";
 import { BlobNameError, parseBlobPath, renamedBlobName } from "../drive/blob-names";
 import {
   DEFAULT_IMPORT_DISPOSITION,
+  driveFileSegments,
   driveManifestEntries,
   effectiveMetadataPath,
   effectivePropertiesPath,
@@ -45,14 +46,15 @@ import {
   ManifestSummary,
   md5Hex,
   readDriveManifest,
-  resolveDriveFilePath,
 } from "../drive/drive-manifest";
+import { DrivePathError, DriveTree } from "../drive/drive-fs";
 import { KEY_RECORD_FILE, keyUnlocks, parseKeyRecord } from "../drive/key-record";
-import { readFileWithin } from "../drive/bounded-read";
 import { MAX_BLOB_FILE_BYTES, parseMetadataFile, parsePropertiesFile } from "../drive/metadata-properties";
 import { CustomerAccounts } from "../storage/customer-accounts";
-import { copyLogLocation } from "./copy-log-names";
-import { describeError, DriveError, faultDrive } from "./drive-fault";
+import { copyLogLocation, runStateName } from "./copy-log-names";
+import { describeError, DriveError, endFailedCopy, linkedAccessRefusal, FaultedResult, jobForNames, RefusedResult, refusedResult } from "./drive-fault";
+import { claimDrive, ClaimSettings, CopyHalted } from "./agent-claim";
+import type { LogBlobStore } from "../storage/log-blobs.store";
 import { BlobLogEntry, BlockLogEntry, BlockStatus, CopySummary, DriveStatus, PartLogEntry, wasCopied } from "./copy-log";
 import { CopyJournal, IndexSet } from "./copy-journal";
 import { DriveLogFiles, WrittenDriveLogs } from "./drive-log-files";
@@ -76,6 +78,8 @@ export interface DriveCopyRequest {
   progressIntervalMs: number;
   /** Bandwidth cap, bytes per second (AzCopy's --cap-mbps); none when absent. */
   capBytesPerSecond?: number;
+  /** This agent and the lease of its claim on the drive (see agent-claim.ts). */
+  claim: ClaimSettings;
   onProgress?: (progress: CopyProgress) => void;
 }
 
@@ -100,8 +104,9 @@ export type ImportResult =
       verboseLogUri?: string;
       durationMs: number;
     }
-  | { outcome: "Faulted"; driveStatus: DriveStatus; reason: string; durationMs: number }
-  | { outcome: "NotCopied"; reason: string; durationMs: number };
+  | FaultedResult
+  | { outcome: "NotCopied"; reason: string; durationMs: number }
+  | RefusedResult;
 
 /** The manifest, open on the drive and checked whole: read again, as it streams, to copy. */
 interface OpenedManifest {
@@ -130,32 +135,54 @@ export async function importDrive(request: ImportDriveRequest): Promise<ImportRe
     return { outcome: "NotCopied", reason: `Job '${job.name}' was cancelled before drive '${driveId}' started copying: it goes back uncopied.`, durationMs: elapsed() };
   }
 
-  const resuming = drive.state === "Transferring";
-  const journal = CopyJournal.at(request.stateDir, `${request.job.subscriptionId}_${request.job.resourceGroup}_${request.job.jobName}_${driveId}`.toLowerCase());
-  if (!resuming) journal.reset();
+  // Before anything is written anywhere: the drive is this agent's, or the agent stops here.
+  const claim = await claimDrive(request, driveId);
+  if (!claim.claimed) return refusedResult(claim, elapsed());
 
   const accountName = storageAccountName(job.properties.storageAccountId);
   const client = accountName ? request.accounts.client(accountName) : undefined;
-  const logs = accountName && client ? request.accounts.logStore(accountName, copyLogLocation({ key: { name: job.name }, diagnosticsPath: job.properties.diagnosticsPath }, driveId, "error").container) : undefined;
+  const logs = accountName && client ? request.accounts.logStore(accountName, copyLogLocation(jobForNames(job), driveId, "error").container) : undefined;
 
-  let opened: OpenedManifest;
+  // Before anything of the account is touched: the job's tenant must still own it. Refused, the
+  // drive is faulted with no log in that account.
+  const refusal = await linkedAccessRefusal(request);
+  if (refusal) return { ...(await endFailedCopy(request, job, driveId, refusal)), durationMs: elapsed() };
   try {
     if (!accountName || !client || !logs) {
       // The drive's reason reaches the customer; the accounts this data center reaches are others' names.
       throw new DriveError("BlobRequestForbidden", `Storage account '${accountName ?? job.properties.storageAccountId}' is not reachable from this data center.`);
     }
-    await logs.ensureContainer().catch((error) => {
-      throw new DriveError("BlobRequestForbidden", `Storage account '${accountName}' is not reachable: ${describeError(error)}.`);
-    });
-    opened = await openDrive(request, job, driveId, drive.manifestFile, drive.manifestHash);
+    return await copyClaimedDrive(request, job, drive, client, logs, started);
   } catch (error) {
-    if (!(error instanceof DriveError)) throw error;
-    await faultDrive(request, job, driveId, error, logs);
-    return { outcome: "Faulted", driveStatus: error.driveStatus, reason: error.message, durationMs: elapsed() };
+    // Whatever stopped the copy, the drive is faulted with its log (or the service said why not).
+    return { ...(await endFailedCopy(request, job, driveId, error, logs)), durationMs: elapsed() };
   }
+}
+
+/** The copy of a drive this agent holds the claim on; any failure is the caller's to fault the drive with. */
+async function copyClaimedDrive(
+  request: ImportDriveRequest,
+  job: OperatorJob,
+  drive: NonNullable<OperatorJob["properties"]["driveList"]>[number],
+  client: BlobServiceClient,
+  logs: LogBlobStore,
+  started: number,
+): Promise<ImportResult> {
+  const elapsed = () => Date.now() - started;
+  const driveId = drive.driveId;
+  const resuming = drive.state === "Transferring";
+  const journal = CopyJournal.at(request.stateDir, runStateName({ ...request.job, name: request.job.jobName, creationId: job.operator.creationId }, driveId));
+  if (!resuming) journal.reset();
+
+  await logs.ensureContainer().catch((error) => {
+    throw new DriveError("BlobRequestForbidden", `Storage account '${storageAccountName(job.properties.storageAccountId)}' is not reachable: ${describeError(error)}.`);
+  });
+  // Every file of the drive is reached through this: nothing outside the drive is ever read.
+  const driveTree = new DriveTree(request.drivePath);
+  const opened = await openDrive(request, driveTree, job, driveId, drive.manifestFile, drive.manifestHash);
 
   const total = opened.summary.totalBytes;
-  const jobForNames = { key: { name: job.name }, diagnosticsPath: job.properties.diagnosticsPath };
+  const names = jobForNames(job);
   const writeVerbose = job.properties.logLevel === "Verbose";
   let copied: Awaited<ReturnType<DriveCopier["run"]>>;
   try {
@@ -164,13 +191,21 @@ export async function importDrive(request: ImportDriveRequest): Promise<ImportRe
       try {
         await request.operator.event(request.job, { type: "TransferStarted", driveId, totalBytes: Math.max(total, 1), manifest });
       } catch (error) {
-        if (error instanceof OperatorApiError && error.code === "JobCancelled") return { outcome: "NotCopied", reason: error.message, durationMs: elapsed() };
+        if (error instanceof OperatorApiError && error.code === "JobCancelled") {
+          await request.operator.releaseClaim(request.job, driveId).catch(() => undefined); // else it expires
+          return { outcome: "NotCopied", reason: error.message, durationMs: elapsed() };
+        }
         throw error;
       }
     }
     const logFiles = new DriveLogFiles(journal.besideFile(""), driveId, writeVerbose);
     const source = { summary: opened.summary, entries: () => driveManifestEntries(fileChunks(opened.file)) };
-    copied = await new DriveCopier(request, client!, driveId, source, journal, logFiles, resuming, started).run();
+    const copier = new DriveCopier(request, driveTree, client, driveId, source, journal, logFiles, resuming, started);
+    copied = await copier.run();
+    if (copier.halted) {
+      copied.remove();
+      throw new CopyHalted(copier.halted);
+    }
   } finally {
     await opened.file.close();
   }
@@ -178,8 +213,8 @@ export async function importDrive(request: ImportDriveRequest): Promise<ImportRe
   const { summary, status: driveStatus } = copied.logs;
   const anyIssue = Object.keys(summary.issuesByKind).length > 0;
   try {
-    if (anyIssue) await logs!.putFile(copyLogLocation(jobForNames, driveId, "error").blobName, copied.logs.errorLogFile, "application/xml");
-    if (writeVerbose) await logs!.putFile(copyLogLocation(jobForNames, driveId, "verbose").blobName, copied.logs.verboseLogFile!, "application/xml");
+    if (anyIssue) await logs.putFile(copyLogLocation(names, driveId, "error").blobName, copied.logs.errorLogFile, "application/xml");
+    if (writeVerbose) await logs.putFile(copyLogLocation(names, driveId, "verbose").blobName, copied.logs.verboseLogFile!, "application/xml");
   } finally {
     copied.remove();
   }
@@ -208,11 +243,12 @@ export async function importDrive(request: ImportDriveRequest): Promise<ImportRe
 }
 
 /** Unlocks the drive (key record against the job's key) and reads its manifest, checked against the job. */
-async function openDrive(request: ImportDriveRequest, job: OperatorJob, driveId: string, manifestFile?: string, manifestHash?: string): Promise<OpenedManifest> {
+async function openDrive(request: ImportDriveRequest, driveTree: DriveTree, job: OperatorJob, driveId: string, manifestFile?: string, manifestHash?: string): Promise<OpenedManifest> {
   let keyText: string;
   try {
-    keyText = await readFile(path.join(request.drivePath, KEY_RECORD_FILE), "utf8");
-  } catch {
+    keyText = driveTree.readFileSync([KEY_RECORD_FILE]).toString("utf8");
+  } catch (error) {
+    if (error instanceof DrivePathError && error.problem !== "missing") throw new DriveError("BitLockerProtectorNotFound", `Drive '${driveId}' cannot be unlocked: its key record ${error.message}.`);
     throw new DriveError("BitLockerProtectorNotFound", `Drive '${driveId}' has no key record (${KEY_RECORD_FILE}) at its root: it cannot be unlocked.`);
   }
   let unlocked: boolean;
@@ -225,20 +261,17 @@ async function openDrive(request: ImportDriveRequest, job: OperatorJob, driveId:
   if (!unlocked) throw new DriveError("BitLockerKeyInvalid", `The BitLocker key of job '${job.name}' does not unlock drive '${driveId}'.`);
 
   if (!manifestFile || !manifestHash) throw new DriveError("ManifestNotFound", `Job '${job.name}' names no manifest file and hash for drive '${driveId}'.`);
-  let manifestPath: string;
+  let manifestSegments: string[];
   try {
-    manifestPath = resolveDriveFilePath(request.drivePath, manifestFile);
+    manifestSegments = driveFileSegments(manifestFile);
   } catch {
     throw new DriveError("ManifestNameInvalid", `The manifest file name '${manifestFile}' does not name a file on the drive.`);
   }
   let file: FileHandle;
   try {
-    file = await open(manifestPath, "r");
-    if (!(await file.stat()).isFile()) {
-      await file.close();
-      throw new Error("not a file");
-    }
-  } catch {
+    ({ handle: file } = await driveTree.open(manifestSegments));
+  } catch (error) {
+    if (error instanceof DrivePathError && error.problem !== "missing") throw new DriveError("ManifestNotFound", `Drive '${driveId}' has no manifest it can read: ${error.message}.`);
     throw new DriveError("ManifestNotFound", `Drive '${driveId}' has no manifest at '${manifestFile}'.`);
   }
   try {
@@ -288,6 +321,10 @@ async function checkManifest(file: FileHandle, driveId: string, manifestHash: st
     throw new DriveError("ManifestCorrupted", `The manifest on drive '${driveId}' does not match the job's manifestHash (MD5 ${md5}, expected ${manifestHash.toUpperCase()}).`);
   }
   if (formatError || !summary) throw new DriveError("ManifestFormatInvalid", `The manifest on drive '${driveId}' is not valid: ${formatError?.message}.`);
+  // Byte counts are exact only up to 2^53 (and the API takes no more): no drive holds that much.
+  if (summary.totalBytes > Number.MAX_SAFE_INTEGER) {
+    throw new DriveError("ManifestFormatInvalid", `The manifest on drive '${driveId}' lists blobs adding up to more than ${Number.MAX_SAFE_INTEGER} bytes, more than any drive holds.`);
+  }
   return { summary, backupText: backup && Buffer.concat(backup).toString("utf8") };
 }
 
@@ -336,9 +373,12 @@ class DriveCopier {
   private bytesCopied = 0;
   private blobsDone = 0;
   private stopRequested = false;
+  /** The service refused the copy's progress: nothing more is started, and the blob in flight stops at its next block. */
+  halted?: OperatorApiError;
 
   constructor(
     private readonly request: ImportDriveRequest,
+    private readonly drive: DriveTree,
     private readonly client: BlobServiceClient,
     private readonly driveId: string,
     private readonly manifest: ManifestSource,
@@ -378,7 +418,17 @@ class DriveCopier {
       this.logFiles.add(entry.log);
     }
     const entries = this.manifest.entries();
-    const reporter = new ProgressReporter(this.request, this.driveId, this.totalBytes, () => this.bytesDone, () => (this.stopRequested = true));
+    const reporter = new ProgressReporter(
+      this.request,
+      this.driveId,
+      this.totalBytes,
+      () => this.bytesDone,
+      () => (this.stopRequested = true),
+      (refusal) => {
+        this.halted ??= refusal;
+        this.stopRequested = true;
+      },
+    );
     reporter.start();
     try {
       // Settled, not all: a worker whose manifest read failed must not close what the others still use.
@@ -466,18 +516,12 @@ class DriveCopier {
       if (error instanceof BlobNameError) return failed("BlobRequestFailed");
       throw error;
     }
-    let localPath: string;
+    let file: DriveFile;
     try {
-      localPath = resolveDriveFilePath(this.request.drivePath, blob.filePath);
-    } catch {
-      return failed("FileNameInvalid");
-    }
-    try {
-      const info = statSync(localPath);
-      if (!info.isFile()) return failed("FileNotFound");
+      const segments = driveFileSegments(blob.filePath);
+      file = { segments, seen: this.drive.file(segments) };
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      return failed(code === "EACCES" || code === "EPERM" ? "FileAccessDenied" : code === "ENAMETOOLONG" ? "FileNameTooLong" : "FileNotFound");
+      return failed(fileStatus(error));
     }
 
     const metadata = await this.readPart(effectiveMetadataPath(list, blob), list.metadataPath, parseMetadataFile);
@@ -519,7 +563,7 @@ class DriveCopier {
     }
 
     const client = container.getBlockBlobClient(name);
-    const uploaded = await this.uploadBlocks(client, localPath, blob, blockIds, blockLog, count, `${item.index}/${attempt}`);
+    const uploaded = await this.uploadBlocks(client, file, blob, blockIds, blockLog, count, `${item.index}/${attempt}`);
     if (!uploaded.ok) return { ...entry, status: uploaded.status ?? "CompletedWithErrors", importDisposition: { status: "Cancelled", value: disposition } };
     const contentMD5 = uploaded.md5;
     if (properties.value?.contentMD5 !== undefined && Buffer.from(properties.value.contentMD5, "base64").compare(contentMD5) !== 0) {
@@ -558,7 +602,7 @@ class DriveCopier {
    */
   private async uploadBlocks(
     client: BlockBlobClient,
-    localPath: string,
+    source: DriveFile,
     blob: ManifestBlob,
     blockIds: string[],
     blockLog: BlockLogEntry[],
@@ -566,10 +610,10 @@ class DriveCopier {
     hashId: string,
   ): Promise<{ ok: true; md5: Buffer; single?: Buffer } | { ok: false; status?: BlobLogEntry["status"] }> {
     const blocks = blob.blockList ?? [];
-    if (blocks.length <= 1) return this.readSingleBlock(localPath, blocks[0], blockLog, count);
+    if (blocks.length <= 1) return this.readSingleBlock(source, blocks[0], blockLog, count);
     let file: FileHandle;
     try {
-      file = await open(localPath, "r");
+      ({ handle: file } = await this.drive.open(source.segments, { seen: source.seen }));
     } catch {
       return { ok: false, status: "IOFailed" };
     }
@@ -578,8 +622,9 @@ class DriveCopier {
     let failed = false;
     try {
       for (const [index, block] of blocks.entries()) {
-        if (failed) {
+        if (failed || this.halted) {
           blockLog[index].status = "Cancelled";
+          failed = true;
           continue;
         }
         await this.blocks.acquire();
@@ -651,7 +696,7 @@ class DriveCopier {
    * hand-offs for an open, a read and a close cost a small file more CPU than the calls themselves.
    */
   private async readSingleBlock(
-    localPath: string,
+    source: DriveFile,
     block: ManifestBlock | undefined,
     blockLog: BlockLogEntry[],
     count: (bytes: number) => void,
@@ -661,7 +706,7 @@ class DriveCopier {
     try {
       let fd: number;
       try {
-        fd = openSync(localPath, "r");
+        ({ fd } = this.drive.openSync(source.segments, { seen: source.seen }));
       } catch {
         return { ok: false, status: "IOFailed" };
       }
@@ -731,10 +776,9 @@ class DriveCopier {
     const where = effective === global ? { globalPath: { path: effective.path, hash: effective.hash } } : { path: { path: effective.path, hash: effective.hash } };
     let text: Buffer | undefined;
     try {
-      text = await readFileWithin(resolveDriveFilePath(this.request.drivePath, effective.path), MAX_BLOB_FILE_BYTES);
+      text = this.drive.readFileWithinSync(driveFileSegments(effective.path), MAX_BLOB_FILE_BYTES);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      return { log: { status: error instanceof ManifestFormatError ? "FileNameInvalid" : code === "EACCES" ? "FileAccessDenied" : "FileNotFound", ...where } };
+      return { log: { status: fileStatus(error), ...where } };
     }
     // Larger than any blob's metadata or properties can be: not read.
     if (text === undefined) return { log: { status: "XmlReadFailed", ...where } };
@@ -745,6 +789,24 @@ class DriveCopier {
       return { log: { status: "XmlReadFailed", ...where } };
     }
   }
+}
+
+/** A data file of the drive: its checked path segments and what `lstat` saw (the file opened must be that one). */
+interface DriveFile {
+  segments: string[];
+  seen: Stats;
+}
+
+/**
+ * The log's code for a file (data, metadata or properties) the drive does not give as a regular
+ * file: a link, FIFO, socket or device, or a link on the way, is `FileNotFound` (it is never opened).
+ */
+function fileStatus(error: unknown): "FileNameInvalid" | "FileNotFound" | "FileAccessDenied" | "FileNameTooLong" {
+  if (error instanceof ManifestFormatError) return "FileNameInvalid";
+  if (!(error instanceof DrivePathError)) throw error;
+  if (error.problem === "denied") return "FileAccessDenied";
+  if (error.problem === "nameTooLong") return "FileNameTooLong";
+  return "FileNotFound";
 }
 
 /**

@@ -11,19 +11,27 @@
  *   written.
  * - Import: each blob the copy log lists as failed is uploaded again from the customer's own copy
  *   of the file (found by its drive path below the source folder), after checking the file against
- *   the block MD5s the log gives, with the whole file's MD5 as the blob's Content-MD5.
+ *   the block MD5s the log gives, with the whole file's MD5 as the blob's Content-MD5. Its blob path
+ *   passes the import's own rules first.
+ *
+ * Both reach the drive (or the source folders) as the agent does, through drive-fs.ts: no link is
+ * followed, for reading or for writing, and a link where a file belongs is replaced by the file.
  */
 import { createHash } from "node:crypto";
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { readFile } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { RestError } from "@azure/storage-blob";
 import type { BlobServiceClient } from "@azure/storage-blob";
-import { ManifestBlob, MANIFEST_FILE, md5Hex, parseDriveManifest, resolveDriveFilePath } from "../drive/drive-manifest";
-import { exportedBlobFiles, PARTIAL_FOLDER, partialFile } from "../drive/export-blob-files";
+import { parseBlobPath } from "../drive/blob-names";
+import { DriveTree } from "../drive/drive-fs";
+import { driveFileSegments, ManifestBlob, ManifestBlock, MANIFEST_FILE, md5Hex, parseDriveManifest } from "../drive/drive-manifest";
+import { blobPathProblem } from "../drive/export-blob-list";
+import { exportDriveTree, exportedBlobFiles } from "../drive/export-blob-files";
 import { EXPORT_BLOCK_BYTES } from "../drive/export-packing";
 import { BlobLogEntry, DriveLog, issueKind, parseDriveLog } from "./copy-log";
-import { localPathOf } from "./export-drive";
+import { exportFileSegments } from "./export-drive";
 import { resolveSelection } from "./export-selection";
 
 export interface RepairItem {
@@ -57,47 +65,47 @@ function failedInLog(blob: BlobLogEntry): boolean {
   return kind !== undefined && kind !== "Renamed" && kind !== "Skipped" && kind !== "Overwritten";
 }
 
+/** The blob a log or manifest names; a path that is not one (a `..` segment the URL would resolve into another container) is refused. */
 function blobClientOf(client: BlobServiceClient, blobPath: string) {
+  const problem = blobPathProblem(blobPath);
+  if (problem) throw new Error(`'${blobPath}' is not a blob path: ${problem}`);
   const slash = blobPath.indexOf("/");
   return client.getContainerClient(blobPath.slice(0, slash)).getBlobClient(blobPath.slice(slash + 1));
 }
 
+/**
+ * Every file of the drive is reached through its DriveTree, as the agent reaches it: a link, FIFO
+ * or folder where a file belongs is "missing" and written again (replacing the link, never through
+ * it); the manifest itself must be a regular file on the drive.
+ */
 export async function repairExport(options: { drivePath: string; copyLog: DriveLog; client: BlobServiceClient; onItem?: (item: RepairItem) => void }): Promise<RepairReport> {
-  const manifest = parseDriveManifest(await readFile(path.join(options.drivePath, MANIFEST_FILE), "utf8"));
+  const drive = exportDriveTree(options.drivePath);
+  const manifest = parseDriveManifest(drive.readFileSync([MANIFEST_FILE]).toString("utf8"));
   const report: RepairReport = { checked: 0, repaired: [], failed: [] };
   const onDrive = new Set<string>();
   for (const blob of manifest.blobLists.flatMap((list) => list.blobs)) {
     report.checked++;
     onDrive.add(blob.blobPath);
-    await mendExportedFiles(options, blob, report);
-    const local = resolveDriveFilePath(options.drivePath, blob.filePath);
+    await mendExportedFiles(options, drive, blob, report);
+    const segments = driveFileSegments(blob.filePath);
     const blocks = blob.blockList ?? [];
-    const size = await stat(local).then((stats) => stats.size, () => undefined);
+    const found = regularFile(drive, segments);
     let bad: number[];
     let problem: string;
-    if (size === undefined || size !== blob.length) {
-      problem = size === undefined ? "missing" : "length";
+    if (found === undefined || found.size !== blob.length) {
+      problem = found === undefined ? "missing" : "length";
       bad = blocks.map((_, index) => index);
     } else {
-      bad = await corruptBlocks(local, blocks);
+      bad = await corruptBlocks(drive, segments, found, blocks);
       problem = "corrupted";
       if (bad.length === 0) continue;
     }
     const item: RepairItem = { blobPath: blob.blobPath, filePath: blob.filePath, problem, blocks: bad.length, bytes: bad.reduce((sum, index) => sum + blocks[index].length, 0) };
     try {
-      await mkdir(path.dirname(local), { recursive: true });
-      const file = await open(local, size === undefined ? "w" : "r+");
-      try {
-        for (const index of bad) {
-          const block = blocks[index];
-          const buffer = block.length === 0 ? Buffer.alloc(0) : await blobClientOf(options.client, blob.blobPath).downloadToBuffer(block.offset, block.length);
-          if (md5Hex(buffer) !== block.hash.toUpperCase()) throw new Error(`the blob changed since the export (block at ${block.offset} has another MD5)`);
-          await file.write(buffer, 0, buffer.length, block.offset);
-        }
-        await file.truncate(blob.length);
-      } finally {
-        await file.close();
-      }
+      // In place only in a file of one name: through a hard link, the file's other name (another
+      // file of the drive) would change too.
+      if (problem === "corrupted" && found!.nlink === 1) await mendInPlace(options.client, drive, segments, found!, blob, bad);
+      else await writeWhole(options.client, drive, segments, blob);
       report.repaired.push(item);
       options.onItem?.(item);
     } catch (error) {
@@ -110,22 +118,81 @@ export async function repairExport(options: { drivePath: string; copyLog: DriveL
     report.checked++;
     const item: RepairItem = { blobPath: blob.blobPath, filePath: blob.filePath, problem: blob.status, bytes: blob.length };
     try {
-      const local = localPathOf(options.drivePath, blob.blobPath);
-      await mkdir(path.dirname(local), { recursive: true });
-      // Under a short name of its own, as the export writes: a suffix would push a long name past the limit.
-      const partial = partialFile(options.drivePath);
-      await mkdir(path.dirname(partial), { recursive: true });
-      await blobClientOf(options.client, blob.blobPath).downloadToFile(partial);
-      await rename(partial, local);
-      item.bytes = (await stat(local)).size;
+      item.bytes = await downloadWhole(blobClientOf(options.client, blob.blobPath), drive, exportFileSegments(blob.blobPath));
       report.repaired.push(item);
       options.onItem?.(item);
     } catch (error) {
       report.failed.push({ ...item, reason: reasonOf(error) });
     }
   }
-  await rm(path.join(options.drivePath, PARTIAL_FOLDER), { recursive: true, force: true });
+  drive.removePartialFolder();
   return report;
+}
+
+/** The `lstat` of a regular file on the drive, or undefined when there is none (a link, special file or folder in its place counts as none). */
+function regularFile(drive: DriveTree, segments: string[]): Stats | undefined {
+  try {
+    return drive.file(segments);
+  } catch {
+    return undefined; // what stands there is replaced by the repair, never opened
+  }
+}
+
+/** A block of the blob as the manifest has it; other bytes mean the blob changed since the export. */
+async function downloadBlock(client: BlobServiceClient, blob: ManifestBlob, block: ManifestBlock): Promise<Buffer> {
+  const buffer = block.length === 0 ? Buffer.alloc(0) : await blobClientOf(client, blob.blobPath).downloadToBuffer(block.offset, block.length);
+  if (md5Hex(buffer) !== block.hash.toUpperCase()) throw new Error(`the blob changed since the export (block at ${block.offset} has another MD5)`);
+  return buffer;
+}
+
+async function mendInPlace(client: BlobServiceClient, drive: DriveTree, segments: string[], found: Stats, blob: ManifestBlob, bad: number[]): Promise<void> {
+  const blocks = blob.blockList ?? [];
+  const { handle } = await drive.open(segments, { update: true, seen: found });
+  try {
+    for (const index of bad) {
+      const buffer = await downloadBlock(client, blob, blocks[index]);
+      await handle.write(buffer, 0, buffer.length, blocks[index].offset);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The blob's whole file, block by block, under a temporary name renamed over the name. */
+async function writeWhole(client: BlobServiceClient, drive: DriveTree, segments: string[], blob: ManifestBlob): Promise<void> {
+  const partial = await drive.createPartial(segments);
+  try {
+    for (const block of blob.blockList ?? []) {
+      const buffer = await downloadBlock(client, blob, block);
+      await partial.handle.write(buffer, 0, buffer.length, block.offset);
+    }
+    await partial.handle.close();
+  } catch (error) {
+    await partial.handle.close();
+    await partial.discard();
+    throw error;
+  }
+  await partial.commit();
+}
+
+/** A blob the manifest does not hold, downloaded whole onto the drive in ranges on the ETag it had at the start; its length. */
+async function downloadWhole(source: ReturnType<typeof blobClientOf>, drive: DriveTree, segments: string[]): Promise<number> {
+  const { contentLength = 0, etag } = await source.getProperties();
+  const partial = await drive.createPartial(segments);
+  try {
+    for (let offset = 0; offset < contentLength; offset += EXPORT_BLOCK_BYTES) {
+      const length = Math.min(EXPORT_BLOCK_BYTES, contentLength - offset);
+      const buffer = await source.downloadToBuffer(offset, length, { conditions: { ifMatch: etag } });
+      await partial.handle.write(buffer, 0, buffer.length, offset);
+    }
+    await partial.handle.close();
+  } catch (error) {
+    await partial.handle.close();
+    await partial.discard();
+    throw error;
+  }
+  await partial.commit();
+  return contentLength;
 }
 
 /**
@@ -133,11 +200,16 @@ export async function repairExport(options: { drivePath: string; copyLog: DriveL
  * blob gives their text again; text that does not match the MD5 means the blob (its ETag, its
  * properties) changed since the export: reported, not written.
  */
-async function mendExportedFiles(options: { drivePath: string; client: BlobServiceClient; onItem?: (item: RepairItem) => void }, blob: ManifestBlob, report: RepairReport): Promise<void> {
+async function mendExportedFiles(options: { client: BlobServiceClient; onItem?: (item: RepairItem) => void }, drive: DriveTree, blob: ManifestBlob, report: RepairReport): Promise<void> {
   for (const [kind, part] of [["metadata", blob.metadataPath], ["properties", blob.propertiesPath]] as const) {
     if (!part) continue;
-    const local = resolveDriveFilePath(options.drivePath, part.path);
-    const text = await readFile(local).catch(() => undefined);
+    const segments = driveFileSegments(part.path);
+    let text: Buffer | undefined;
+    try {
+      text = drive.readFileSync(segments);
+    } catch {
+      text = undefined; // not a regular file on the drive: written again below
+    }
     if (text && md5Hex(text) === part.hash) continue;
     const item: RepairItem = { blobPath: blob.blobPath, filePath: part.path, problem: `${kind} ${text ? "corrupted" : "missing"}`, bytes: 0 };
     try {
@@ -145,8 +217,7 @@ async function mendExportedFiles(options: { drivePath: string; client: BlobServi
       if (!listed?.details) throw new Error("the blob is no longer in the account");
       const again = exportedBlobFiles(blob.blobPath, listed.details)[kind];
       if (!again || md5Hex(again.text) !== part.hash) throw new Error(`the blob's ${kind} changed since the export`);
-      await mkdir(path.dirname(local), { recursive: true });
-      await writeFile(local, again.text);
+      drive.writeFileSync(segments, again.text);
       item.bytes = Buffer.byteLength(again.text);
       report.repaired.push(item);
       options.onItem?.(item);
@@ -156,16 +227,16 @@ async function mendExportedFiles(options: { drivePath: string; client: BlobServi
   }
 }
 
-async function corruptBlocks(local: string, blocks: { offset: number; length: number; hash: string }[]): Promise<number[]> {
+async function corruptBlocks(drive: DriveTree, segments: string[], found: Stats, blocks: ManifestBlock[]): Promise<number[]> {
   const bad: number[] = [];
-  const file = await open(local, "r");
+  const { handle } = await drive.open(segments, { seen: found });
   try {
     for (const [index, block] of blocks.entries()) {
-      const buffer = await readRange(file, block.offset, block.length);
+      const buffer = await readRange(handle, block.offset, block.length);
       if (md5Hex(buffer) !== block.hash.toUpperCase()) bad.push(index);
     }
   } finally {
-    await file.close();
+    await handle.close();
   }
   return bad;
 }
@@ -181,22 +252,28 @@ async function readRange(file: FileHandle, offset: number, length: number): Prom
   return buffer.subarray(0, read);
 }
 
+interface SourceFile {
+  tree: DriveTree;
+  segments: string[];
+  seen: Stats;
+}
+
 /**
  * The customer's copy of a drive file: below one of the source folders, by the drive path or any
- * tail of it (a drive keeps files under `\container\…`, a source folder holds them as they were).
+ * tail of it (a drive keeps files under `\container\…`, a source folder holds them as they were),
+ * reached as the agent reaches a drive's files: a link (or a link on the way) is not the file.
  */
-async function findSourceFile(sources: string[], filePath: string, length: number): Promise<string | undefined> {
+function findSourceFile(sources: DriveTree[], filePath: string, length: number): SourceFile | undefined {
   const segments = filePath.replace(/^[\\/]/, "").split(/[\\/]/);
-  for (const source of sources) {
+  for (const tree of sources) {
     for (let first = 0; first < segments.length; first++) {
-      let candidate: string;
       try {
-        candidate = resolveDriveFilePath(source, segments.slice(first).join("\\"));
+        const tail = driveFileSegments(segments.slice(first).join("\\"));
+        const seen = tree.file(tail);
+        if (seen.size === length) return { tree, segments: tail, seen };
       } catch {
-        continue;
+        continue; // not a regular file there: try the next tail
       }
-      const size = await stat(candidate).then((stats) => (stats.isFile() ? stats.size : -1), () => -1);
-      if (size === length) return candidate;
     }
   }
   return undefined;
@@ -204,35 +281,21 @@ async function findSourceFile(sources: string[], filePath: string, length: numbe
 
 export async function repairImport(options: { sources: string[]; copyLog: DriveLog; client: BlobServiceClient; onItem?: (item: RepairItem) => void }): Promise<RepairReport> {
   const report: RepairReport = { checked: 0, repaired: [], failed: [] };
+  const sources = options.sources.map((source) => new DriveTree(source));
   for (const blob of options.copyLog.blobs.filter(failedInLog)) {
     report.checked++;
     const item: RepairItem = { blobPath: blob.blobPath, filePath: blob.filePath, problem: issueKind(blob) ?? blob.status, bytes: blob.length };
     try {
-      const local = await findSourceFile(options.sources, blob.filePath, blob.length);
-      if (!local) throw new Error(`no file of ${blob.length} bytes at '${blob.filePath}' (or a tail of it) below ${options.sources.join(", ")}`);
-      // The log's block MD5s are the manifest's: the file must be the one the drive was prepared from.
-      const file = await open(local, "r");
-      const whole = createHash("md5");
-      try {
-        const hashed = new Map((blob.blocks ?? []).filter((block) => block.hash).map((block) => [block.offset, block]));
-        for (let offset = 0; offset < blob.length; offset += EXPORT_BLOCK_BYTES) {
-          const chunk = await readRange(file, offset, Math.min(EXPORT_BLOCK_BYTES, blob.length - offset));
-          whole.update(chunk);
-          for (const block of hashed.values()) {
-            if (block.offset >= offset && block.offset < offset + chunk.length) {
-              const bytes = await readRange(file, block.offset, block.length);
-              if (md5Hex(bytes) !== block.hash!.toUpperCase()) throw new Error(`'${local}' is not the file the drive held (block at ${block.offset} has another MD5)`);
-            }
-          }
-        }
-      } finally {
-        await file.close();
-      }
-      const contentMD5 = whole.digest();
-      const target = blobClientOf(options.client, blob.blobPath).getBlockBlobClient();
-      await target.uploadFile(local, { blockSize: EXPORT_BLOCK_BYTES, concurrency: 4, blobHTTPHeaders: { blobContentMD5: contentMD5 } });
+      // The import's own rules for a blob path: a '..' segment is refused, never resolved into another container.
+      const { container, blobName } = parseBlobPath(blob.blobPath);
+      const found = findSourceFile(sources, blob.filePath, blob.length);
+      if (!found) throw new Error(`no file of ${blob.length} bytes at '${blob.filePath}' (or a tail of it) below ${options.sources.join(", ")}`);
+      const local = path.join(found.tree.root, ...found.segments);
+      const target = options.client.getContainerClient(container).getBlockBlobClient(blobName);
+      const staged = await stageFile(found, target, blob, local);
+      await target.commitBlockList(staged.blockIds, { blobHTTPHeaders: { blobContentMD5: staged.md5 } });
       const stored = await target.getProperties();
-      if (!stored.contentMD5 || Buffer.from(stored.contentMD5).compare(contentMD5) !== 0 || stored.contentLength !== blob.length) {
+      if (!stored.contentMD5 || Buffer.from(stored.contentMD5).compare(staged.md5) !== 0 || stored.contentLength !== blob.length) {
         throw new Error("the uploaded blob does not carry the file's MD5");
       }
       report.repaired.push(item);
@@ -242,6 +305,35 @@ export async function repairImport(options: { sources: string[]; copyLog: DriveL
     }
   }
   return report;
+}
+
+/**
+ * Checks the opened file against the block MD5s the log gives (they are the manifest's: the file
+ * must be the one the drive was prepared from), then stages it in blocks from the same handle, so
+ * what is uploaded is what was checked; the file's MD5 and the block ids to commit.
+ */
+async function stageFile(found: SourceFile, target: ReturnType<ReturnType<BlobServiceClient["getContainerClient"]>["getBlockBlobClient"]>, blob: BlobLogEntry, local: string): Promise<{ md5: Buffer; blockIds: string[] }> {
+  const { handle } = await found.tree.open(found.segments, { seen: found.seen });
+  try {
+    for (const block of (blob.blocks ?? []).filter((entry) => entry.hash)) {
+      const bytes = await readRange(handle, block.offset, block.length);
+      if (md5Hex(bytes) !== block.hash!.toUpperCase()) throw new Error(`'${local}' is not the file the drive held (block at ${block.offset} has another MD5)`);
+    }
+    const whole = createHash("md5");
+    const blockIds: string[] = [];
+    for (let offset = 0; offset < blob.length; offset += EXPORT_BLOCK_BYTES) {
+      const length = Math.min(EXPORT_BLOCK_BYTES, blob.length - offset);
+      const chunk = await readRange(handle, offset, length);
+      if (chunk.length < length) throw new Error(`'${local}' changed while it was read`);
+      whole.update(chunk);
+      const id = Buffer.from(`repair-${String(blockIds.length).padStart(6, "0")}`).toString("base64");
+      await target.stageBlock(id, chunk, chunk.length);
+      blockIds.push(id);
+    }
+    return { md5: whole.digest(), blockIds };
+  } finally {
+    await handle.close();
+  }
 }
 
 function reasonOf(error: unknown): string {

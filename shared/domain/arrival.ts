@@ -7,7 +7,7 @@
  * transition table below.
  */
 import { randomBytes } from "node:crypto";
-import type { Job, JobKey } from "./job";
+import type { Actor, Job, JobKey } from "./job";
 import type { DriveDisposalEvent } from "./operator-events";
 import { StateMachine } from "./state-machine";
 
@@ -62,9 +62,23 @@ export function newArrival(input: Omit<Arrival, "id" | "status" | "arrivedAt">, 
   return { ...input, id, arrivedAt: now.toISOString(), status: "Unmatched" };
 }
 
-/** One package: a carrier's tracking number names one parcel. */
+/** The service itself, as the actor that receives a waiting package when its job is Shipping. */
+export const ARRIVAL_DESK: Actor = { id: "import-export-service", type: "Application", role: "operator" };
+
+/**
+ * A carrier name or tracking number as two reports of it are compared: NFKC (so fullwidth `１２３`
+ * is `123`), case-folded (lower, upper, lower again: full folding such as `ẞ` and `ß` to `ss`), without
+ * whitespace, dashes or invisible format characters, which labels and scanners add or drop
+ * (`1Z 999 AA1` and `1Z999AA1`). Other punctuation stays: it can tell two numbers apart. The
+ * arrival keeps the text as reported, for display.
+ */
+export function packageText(text: string): string {
+  return text.normalize("NFKC").toLowerCase().toUpperCase().toLowerCase().normalize("NFKC").replace(/[\s\p{Pd}\p{Cf}]/gu, "");
+}
+
+/** One package: a carrier's tracking number names one parcel, however it was typed or scanned. */
 export function samePackage(a: { carrierName: string; trackingNumber: string }, b: { carrierName: string; trackingNumber: string }): boolean {
-  return a.trackingNumber === b.trackingNumber && a.carrierName === b.carrierName;
+  return packageText(a.trackingNumber) === packageText(b.trackingNumber) && packageText(a.carrierName) === packageText(b.carrierName);
 }
 
 /**

@@ -120,6 +120,15 @@ export class ErrorFactory {
     );
   }
 
+  /** A request's If-Match or If-None-Match does not hold for the job as it is now (RFC 9110 §13.2). */
+  static preconditionFailed(header: "If-Match" | "If-None-Match", message: string): ServiceError {
+    return new ServiceError(412, "PreconditionFailed", message, header);
+  }
+
+  static invalidHeaderValue(header: string, message: string): ServiceError {
+    return new ServiceError(400, "InvalidHeaderValue", message, header);
+  }
+
   static storageUnavailable(): ServiceError {
     return new ServiceError(
       503,
@@ -128,6 +137,29 @@ export class ErrorFactory {
       undefined,
       undefined,
       { "Retry-After": "5" },
+    );
+  }
+
+  /** A subscription's bucket of reads or writes is empty (ARM's own code and message for it). */
+  static subscriptionThrottled(kind: "read" | "write", subscriptionId: string, retryAfterSeconds: number): ServiceError {
+    return new ServiceError(
+      429,
+      "SubscriptionRequestsThrottled",
+      `Number of '${kind}' requests for subscription '${subscriptionId}' exceeded. Please try again after '${retryAfterSeconds}' seconds after additional tokens are available.`,
+      undefined,
+      undefined,
+      { "Retry-After": String(retryAfterSeconds) },
+    );
+  }
+
+  static tooManyLists(subscriptionId: string, limit: number): ServiceError {
+    return new ServiceError(
+      429,
+      "TooManyRequests",
+      `Subscription '${subscriptionId}' already has ${limit} list request(s) running. Retry once one has been answered.`,
+      undefined,
+      undefined,
+      { "Retry-After": "1" },
     );
   }
 

@@ -4,7 +4,9 @@
  * tables in `job-state-machine.ts` and `drive-state-machine.ts`; which fields may change in which
  * state is decided here, in `UPDATABLE_IN`, so handlers never hold a business rule.
  */
+import { randomBytes } from "node:crypto";
 import type { OutboxNotice } from "./deadlines";
+import type { DriveClaim } from "./drive-claims";
 import { addMs, describeDuration } from "./duration";
 import { ErrorFactory } from "./errors";
 import { DriveState, DriveTransition, FINISHED_DRIVE_STATES, transitionDrive } from "./drive-state-machine";
@@ -117,6 +119,8 @@ export interface Drive extends Partial<DriveSpec> {
   copyLog?: DriveCopyLog;
   /** An export drive: where in the job's blob list it started, and where the next drive carries on. */
   exportRange?: ExportRange;
+  /** The copy agent that holds the drive (see `drive-claims.ts`); never shown to the customer. */
+  claim?: DriveClaim;
 }
 
 export interface ExportRange {
@@ -166,6 +170,12 @@ export interface StateChange {
 
 export interface Job {
   key: JobKey;
+  /**
+   * Set once at creation, never changed: a job deleted and created again under the same name gets a
+   * new one, so the names of its run state and copy logs (see `copy-log-names.ts`) are its own.
+   * Absent on jobs stored before it existed.
+   */
+  creationId?: string;
   location: string;
   tags: Record<string, string>;
   jobType: JobType;
@@ -200,7 +210,10 @@ export interface Job {
   driveDisposal?: DriveDisposal;
   export?: ExportSpec;
   encryptionKey: EncryptionKey;
-  /** The tenant that created the job (from `x-ms-client-tenant-id`), kept for tenant isolation. */
+  /**
+   * The tenant that created the job (the caller's `tid`): a record only. Whose the job is now is its
+   * subscription's registration's to say (a subscription moves between tenants with its jobs).
+   */
   tenantId?: string;
   createdAt: string;
   createdBy: Actor;
@@ -218,6 +231,8 @@ export interface Job {
   history: StateChange[];
   /** How many older entries were moved to the history archive: the sequence number of `history[0]`. */
   historyArchived?: number;
+  /** The ids of the latest agent events applied (see `operator-events.ts`): one sent again is not applied twice. */
+  appliedEventIds?: string[];
 }
 
 /** The customer's definition of a job, as given to Create (and to Create on an existing job). */
@@ -240,6 +255,8 @@ export interface JobDefinition {
 /** What Update (PATCH) may carry. `state` is only ever `Shipping`; empty means no change. */
 export interface JobUpdate {
   tags?: Record<string, string>;
+  /** Not in the 2021-01-01 Update body; taken, as ARM takes a linked property, and changed only while Creating as by Create. */
+  storageAccountId?: string;
   cancelRequested?: boolean;
   state?: "Shipping";
   returnAddress?: ReturnAddress;
@@ -300,6 +317,7 @@ export function createJob(key: JobKey, definition: JobDefinition, shippingInform
   const at = now.toISOString();
   return {
     key,
+    creationId: newCreationId(now),
     location: definition.location,
     tags: definition.tags ?? {},
     jobType: definition.jobType,
@@ -324,6 +342,15 @@ export function createJob(key: JobKey, definition: JobDefinition, shippingInform
     creatingExpiresAt: addMs(now, rules.creatingLifetimeMs),
     history: [{ at, from: null, to: "Creating", by: actor.id, role: actor.role ?? "customer", reason: "Job created" }],
   };
+}
+
+/**
+ * A job's creation id: its creation time (so the names made from it sort and read by date, as
+ * Microsoft's `jobname_driveid_timestamp_logtype.xml` do) and 64 random bits, so two jobs created in
+ * the same millisecond still differ. No '_', so a name built around it splits one way only.
+ */
+export function newCreationId(now: Date): string {
+  return `${now.toISOString().replace(/[-:.]/g, "")}-${randomBytes(8).toString("hex")}`;
 }
 
 /**
@@ -372,6 +399,7 @@ export function updateJob(job: Job, update: JobUpdate, context: OperationContext
   }
   let next = { ...job };
   if (update.tags !== undefined) next = applyField(next, "tags", update.tags);
+  if (update.storageAccountId !== undefined) next = applyField(next, "storageAccountId", update.storageAccountId);
   if (update.returnAddress !== undefined) next = applyField(next, "returnAddress", update.returnAddress);
   if (update.returnShipping !== undefined) next = applyField(next, "returnShipping", update.returnShipping);
   if (update.deliveryPackage !== undefined) next = applyField(next, "deliveryPackage", update.deliveryPackage);

@@ -6,9 +6,11 @@
  * Blob names are safe by construction: every name is joined from segments that are each checked
  * here (no `.` or `..`, nothing empty, no `\`, control character or lone surrogate), so no
  * customer's string can make the storage client resolve a path out of the job's prefix or out of the
- * logs container.
+ * logs container. And they fit: a path is accepted only if every name built under it, at the
+ * longest names the API takes, is within Azure's limit once lower-cased (`MAX_DIAGNOSTICS_PATH_BYTES`).
  */
 import type { Job } from "./job";
+import { BLOB_NAME_MAX_BYTES, NAME_LIMITS, utf8Bytes } from "./storage-limits";
 
 export const DEFAULT_DIAGNOSTICS_PATH = "waimportexport";
 
@@ -46,8 +48,24 @@ export function blobSegmentProblem(segment: string): string | undefined {
  * Why a `diagnosticsPath` is not acceptable, or undefined when it is. As the service defines it: a
  * container name (Azure's rules, any case, as the path is used in lower case), optionally followed by
  * a virtual directory of segments that follow the blob naming rules; one trailing '/' is allowed.
+ * Measured in UTF-8 once lower-cased ('İ' is two bytes and lower-cases to three), it must leave room
+ * for the longest name the service builds under it.
  */
 export function diagnosticsPathProblem(path: string): string | undefined {
+  const problem = diagnosticsPathShapeProblem(path);
+  if (problem) return problem;
+  const bytes = utf8Bytes(diagnosticsSegments(path).join("/").toLowerCase());
+  if (bytes > MAX_DIAGNOSTICS_PATH_BYTES) {
+    return `it is ${bytes} bytes in UTF-8 once lower-cased, and at most ${MAX_DIAGNOSTICS_PATH_BYTES} bytes are allowed, so that every blob name under it stays within Azure's ${BLOB_NAME_MAX_BYTES}`;
+  }
+  return undefined;
+}
+
+/**
+ * The rules a path has always had to meet (all but its size in bytes): a stored job whose path meets
+ * them has its blobs under it, whenever it was created.
+ */
+function diagnosticsPathShapeProblem(path: string): string | undefined {
   if (path.length > MAX_DIAGNOSTICS_PATH_CHARS) return `it is longer than ${MAX_DIAGNOSTICS_PATH_CHARS} characters`;
   const [container, ...directory] = diagnosticsSegments(path);
   if (!CONTAINER_NAME.test(container.toLowerCase())) {
@@ -116,13 +134,33 @@ function diagnosticsSegments(path: string): string[] {
 /**
  * The segments of a stored job's path. A job stored before paths were validated may hold one that
  * isn't acceptable: its blobs go under the default path instead, so they stay inside the container.
+ * One stored before paths were measured in bytes keeps its path: its blobs are there.
  */
 function storedDiagnosticsSegments(job: Pick<Job, "diagnosticsPath">): string[] {
   const path = job.diagnosticsPath;
-  return path !== undefined && diagnosticsPathProblem(path) === undefined ? diagnosticsSegments(path) : [DEFAULT_DIAGNOSTICS_PATH];
+  return path !== undefined && diagnosticsPathShapeProblem(path) === undefined ? diagnosticsSegments(path) : [DEFAULT_DIAGNOSTICS_PATH];
 }
 
 /** A value quoted in a message, with characters that can't be shown escaped. */
 function printable(value: string): string {
   return JSON.stringify(value.slice(0, 80)).slice(1, -1);
+}
+
+/**
+ * The most bytes a `diagnosticsPath` may take once lower-cased (without a trailing '/'): Azure's
+ * limit less the longest name the service builds after the path, measured on the builders
+ * themselves at the longest subscription, resource group, job name and drive id the API takes.
+ */
+export const MAX_DIAGNOSTICS_PATH_BYTES = BLOB_NAME_MAX_BYTES - longestNameAfterPath();
+
+function longestNameAfterPath(): number {
+  const job = { key: { subscriptionId: "s".repeat(NAME_LIMITS.subscriptionId), resourceGroup: "r".repeat(NAME_LIMITS.resourceGroup), name: "j".repeat(NAME_LIMITS.jobName) } };
+  const driveId = "d".repeat(NAME_LIMITS.driveId);
+  const lastSequence = 10 ** 10 - 1; // chunk names carry ten digits
+  const names = [
+    ...(Object.keys(DRIVE_BLOB_FILES) as DriveBlobKind[]).map((kind) => driveBlobName(job, driveId, kind)),
+    incompleteBlobListName(job),
+    historyChunkName(job, lastSequence, lastSequence),
+  ];
+  return Math.max(...names.map(utf8Bytes)) - utf8Bytes(DEFAULT_DIAGNOSTICS_PATH);
 }

@@ -67,3 +67,31 @@ export function noticeMessage(job: Job, audience: OutboundMessage["audience"], k
     contactEmail: audience === "customer" ? job.returnAddress?.email : undefined,
   };
 }
+
+/** A notice that may name no job (an unmatched arrival's, a maintenance failure's). */
+export type JoblessNotice = Omit<OutboundMessage, "job"> & { job?: OutboundMessage["job"] };
+
+/**
+ * Operators are told, once, that the maintenance sweep keeps failing at something due: what, why,
+ * and when it tries again. The id is the deadline's, so a repeat is dropped by consumers.
+ */
+export function sweepFailureNotice(failure: {
+  deadline: { kind: string; dueAt: string; id: string };
+  subject: string;
+  job?: OutboundMessage["job"];
+  message: string;
+  retryAfter: string;
+  at: string;
+}): JoblessNotice {
+  return {
+    id: `sweep|${failure.deadline.id}|SweepFailed`,
+    type: "notice",
+    audience: "operators",
+    kind: "SweepFailed",
+    message:
+      `The maintenance sweep could not act on ${failure.subject}, due ${failure.deadline.dueAt} (${failure.deadline.kind}): ${failure.message}. ` +
+      `It tries again after ${failure.retryAfter}, waiting longer each time; everything else due went ahead.`,
+    at: failure.at,
+    job: failure.job,
+  };
+}

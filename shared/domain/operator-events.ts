@@ -4,6 +4,7 @@
  * which the operator service carries out. Every state change goes through the job and drive state
  * machines (`transition`, `transitionDriveOf`).
  */
+import { checkAgentEvent, releaseClaim } from "./drive-claims";
 import { addMs } from "./duration";
 import { ErrorFactory } from "./errors";
 import type { DriveState } from "./drive-state-machine";
@@ -11,10 +12,26 @@ import { advanceToPackaging, DriveCopyLog, driveNeedsWork, findDrive, Job, Opera
 import type { JobState } from "./job-state-machine";
 import { DriveBlobKind } from "./log-blobs";
 
+/**
+ * What a copy agent adds to its events on a drive: who it is (the event must come from the drive's
+ * claim holder, see `drive-claims.ts`) and an id, so an event it sends again after a lost answer is
+ * applied once. An operator's own event carries neither.
+ */
+export interface AgentEventFields {
+  agentId?: string;
+  eventId?: string;
+}
+
+/** The longest reason an event carries (a fault's, a clearing's): the agent cuts longer ones and logs them whole. */
+export const MAX_REASON_CHARS = 1024;
+
+/** How many applied event ids a job remembers: an agent retries an event at once, never after dozens of others. */
+const APPLIED_EVENT_IDS = 32;
+
 export type OperatorEvent =
   | { type: "PackageReceived"; carrierName: string; trackingNumber: string; driveIds: string[] }
   | { type: "DriveReceived"; driveId: string; carrierName?: string; trackingNumber?: string }
-  | {
+  | ({
       type: "TransferStarted";
       driveId: string;
       totalBytes?: number;
@@ -22,8 +39,8 @@ export type OperatorEvent =
       /** Export jobs: where in the job's blob list this drive starts, and the key its volume is locked with. */
       exportStart?: number;
       bitLockerKey?: string;
-    }
-  | {
+    } & AgentEventFields)
+  | ({
       type: "TransferProgress";
       driveId: string;
       bytesSucceeded: number;
@@ -32,8 +49,8 @@ export type OperatorEvent =
       copyStatus?: string;
       errorLog?: string[];
       verboseLog?: string[];
-    }
-  | {
+    } & AgentEventFields)
+  | ({
       type: "TransferFinished";
       driveId: string;
       outcome: "Completed" | "CompletedMoreInfo";
@@ -50,12 +67,12 @@ export type OperatorEvent =
       exportTooLarge?: string[];
       /** Export jobs: the agent wrote the list of blobs left over to the customer's account. */
       incompleteBlobList?: { blobs: number };
-    }
+    } & AgentEventFields)
   | { type: "ShippedBack"; carrierName: string; trackingNumber: string; driveCount: number; shipDate: string }
   | { type: "ReturnAddressProblem"; reason: string }
   | { type: "FaultJob"; reason: string }
   | { type: "ClearJobFault"; returnTo?: JobState; reason: string }
-  | { type: "FaultDrive"; driveId: string; reason: string; /** The copy agent's error log holding the drive's status. */ copyLog?: DriveCopyLog }
+  | ({ type: "FaultDrive"; driveId: string; reason: string; /** The copy agent's error log holding the drive's status. */ copyLog?: DriveCopyLog } & AgentEventFields)
   | { type: "ClearDriveFault"; driveId: string; returnTo?: DriveState; reason: string }
   | { type: "ExtendShippingWait"; days: number; reason?: string }
   | { type: "CloseUnresponsive"; reason: string }
@@ -134,14 +151,25 @@ export interface EventOutcome {
   notices: Notice[];
   /** Answer to a progress event of a running drive on a cancelled job: the operator stops it. */
   stopTransfer?: boolean;
+  /** The event was applied before (its id is remembered): nothing changes, nothing is written. */
+  repeated?: boolean;
 }
 
 const MAX_EXPORT_DRIVES = 10;
 
 export function applyOperatorEvent(job: Job, event: OperatorEvent, context: OperationContext): EventOutcome {
+  const agent = "agentId" in event || "eventId" in event ? (event as AgentEventFields & { driveId: string }) : undefined;
+  // Checked first: an event applied before may no longer be allowed in the state it led to.
+  if (agent?.eventId && job.appliedEventIds?.includes(agent.eventId)) return { job, blobWrites: [], notices: [], repeated: true };
   assertEventAllowed(job, event.type);
-  const outcome = applyEvent(job, event, context);
-  return { ...outcome, job: advanceToPackaging(outcome.job, context) };
+  let claimed = job;
+  if (agent?.agentId) claimed = checkAgentEvent(job, agent.driveId, agent.agentId, context.now);
+  const outcome = applyEvent(claimed, event, context);
+  let next = advanceToPackaging(outcome.job, context);
+  // A drive no longer copied lets its claim go, whoever ended the copy.
+  if (event.type === "TransferFinished" || event.type === "FaultDrive") next = releaseClaim(next, event.driveId);
+  if (agent?.eventId) next = { ...next, appliedEventIds: [...(next.appliedEventIds ?? []), agent.eventId].slice(-APPLIED_EVENT_IDS) };
+  return { ...outcome, job: next };
 }
 
 function applyEvent(job: Job, event: OperatorEvent, context: OperationContext): EventOutcome {

@@ -2,7 +2,8 @@
  * A subscription's registration with the provider, as ARM tells a resource provider about it (the
  * subscription lifecycle notification of the ARM RPC): which tenant the subscription belongs to, and
  * its state. In ARM a subscription belongs to one tenant, so every customer call is checked against
- * it before any job is read: a caller of another tenant gets the same answer whatever exists.
+ * it before any job is read: a caller of another tenant gets the same answer whatever exists. The
+ * registration is the only record of whom a subscription's jobs belong to (see `isOwner`).
  */
 import { ErrorFactory, ServiceError } from "./errors";
 
@@ -65,20 +66,33 @@ export function firstUseRegistration(subscriptionId: string, tenantId: string, n
   return { subscriptionId, tenantId, state: "Registered", updatedAt: now.toISOString(), source: "firstUse" };
 }
 
+/** Whether the registration says the subscription belongs to `tenantId` (exactly as tokens carry tenant ids). */
+export function isOwner(registration: SubscriptionRegistration | undefined, tenantId: string): boolean {
+  return !!registration?.tenantId && registration.tenantId === tenantId;
+}
+
 /**
- * Throws unless `tenantId` may do `access` on the subscription. The tenant is checked first, so a
- * caller of another tenant learns nothing of the subscription's state or its jobs.
+ * Throws unless `tenantId` may do `access` on the subscription. The owner learns the state of its
+ * own subscription; anyone else gets one answer, `notYours`, whether the subscription is another
+ * tenant's (in any state) or unknown to the service: 403 `InvalidAuthenticationTokenTenant`, ARM's
+ * answer to a token of a tenant the subscription is not associated with. An unknown subscription
+ * gets it too, because the service can't tell whether it is the caller's own (ARM has not registered
+ * it with the provider yet) or someone else's; answering it otherwise (ARM's 409
+ * `MissingSubscriptionRegistration`) would tell any tenant which subscriptions use the provider. The
+ * message says both, as true for the owner-to-be as for a stranger.
+ * `MissingSubscriptionRegistration` stays for the owner's own subscription that ARM says is `Unregistered`.
  */
 export function assertSubscriptionAccess(registration: SubscriptionRegistration | undefined, subscriptionId: string, tenantId: string, access: SubscriptionAccess): void {
-  if (!registration) throw missingRegistration(subscriptionId);
-  // Exactly as tokens carry it (Entra ID writes tenant ids in lower case), as jobs record it.
-  if (registration.tenantId !== tenantId) throw wrongTenant(subscriptionId);
+  if (!registration || !isOwner(registration, tenantId)) throw notYours(subscriptionId);
   if (ACCESS_IN[registration.state].includes(access)) return;
   switch (registration.state) {
     case "Deleted":
       throw new ServiceError(404, "SubscriptionNotFound", `The subscription '${subscriptionId}' could not be found.`);
     case "Unregistered":
-      throw missingRegistration(subscriptionId);
+      throw ErrorFactory.conflict(
+        "MissingSubscriptionRegistration",
+        `The subscription '${subscriptionId}' is not registered to use namespace 'Microsoft.ImportExport'. Register the resource provider for the subscription, then retry.`,
+      );
     default:
       throw ErrorFactory.conflict(
         "ReadOnlyDisabledSubscription",
@@ -87,18 +101,11 @@ export function assertSubscriptionAccess(registration: SubscriptionRegistration 
   }
 }
 
-/** ARM's answer to a token of a tenant the subscription doesn't belong to (which tenant it is stays unsaid). */
-function wrongTenant(subscriptionId: string): ServiceError {
+/** The one answer for a subscription that is not the caller's tenant's, or not known (which tenant owns it stays unsaid). */
+function notYours(subscriptionId: string): ServiceError {
   return new ServiceError(
     403,
     "InvalidAuthenticationTokenTenant",
-    `The access token is from a tenant that subscription '${subscriptionId}' is not associated with. Use a token from the subscription's own tenant.`,
-  );
-}
-
-function missingRegistration(subscriptionId: string): ServiceError {
-  return ErrorFactory.conflict(
-    "MissingSubscriptionRegistration",
-    `The subscription '${subscriptionId}' is not registered to use namespace 'Microsoft.ImportExport'. Register the resource provider for the subscription, then retry.`,
+    `The access token is from a tenant that subscription '${subscriptionId}' is not associated with, or the subscription is not registered to use namespace 'Microsoft.ImportExport'. Use a token from the subscription's own tenant, and register the resource provider for the subscription.`,
   );
 }

@@ -114,13 +114,22 @@ export function driveFilePath(segments: readonly string[]): string {
  * or drive-letter path, an empty segment) is refused, so a manifest can never point outside it.
  */
 export function resolveDriveFilePath(driveRoot: string, filePath: string): string {
-  const segments = filePath.replace(/^[\\/]/, "").split(/[\\/]/);
-  const unsafe = segments.find((segment) => segment === "" || segment === "." || segment === ".." || /^[A-Za-z]:$/.test(segment) || segment.includes("\0"));
-  if (filePath === "" || unsafe !== undefined) throw new ManifestFormatError(`file path '${filePath}' does not name a file on the drive`);
+  const segments = driveFileSegments(filePath);
   const resolved = path.resolve(driveRoot, ...segments);
   const root = path.resolve(driveRoot);
   if (!resolved.startsWith(root + path.sep)) throw new ManifestFormatError(`file path '${filePath}' leads outside the drive`);
   return resolved;
+}
+
+/**
+ * The path segments of a manifest `FilePath` (or metadata/properties path) below the drive's root,
+ * checked as `resolveDriveFilePath` checks them: what drive-fs.ts then resolves without following links.
+ */
+export function driveFileSegments(filePath: string): string[] {
+  const segments = filePath.replace(/^[\\/]/, "").split(/[\\/]/);
+  const unsafe = segments.find((segment) => segment === "" || segment === "." || segment === ".." || /^[A-Za-z]:$/.test(segment) || segment.includes("\0"));
+  if (filePath === "" || unsafe !== undefined) throw new ManifestFormatError(`file path '${filePath}' does not name a file on the drive`);
+  return segments;
 }
 
 /** The metadata file that applies to `blob`: its own, else its list's default. */

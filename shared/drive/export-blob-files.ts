@@ -14,25 +14,24 @@
  * is a function of what the listing said of the blob, so the drive count preview counts the exact
  * bytes, and repair-export can write a lost file again and check it against the manifest's MD5.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { renameSync, writeFileSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import path from "node:path";
+import { createHash } from "node:crypto";
 import { MAX_FILE_NAME_BYTES } from "./blob-names";
-import { md5Hex, resolveDriveFilePath } from "./drive-manifest";
+import { DriveTree } from "./drive-fs";
+import { driveFileSegments, md5Hex } from "./drive-manifest";
 import { BlobMetadata, ExportedBlobProperties, writeMetadataFile, writePropertiesFile } from "./metadata-properties";
 
 export const EXPORT_FILES_FOLDER = "_ImportExport";
 /**
  * Where the export writes a file before it is whole, under a short name of its own, then renames it
- * into place: a temporary name beside the file (`<name>.partial`) would push a name at the limit past
- * it. A folder no container or blob file can be (it starts with a dot, inside the tool's folder).
+ * into place: a temporary name beside the file (`<name>.importexport-partial`) would push a name at
+ * the limit past it. A folder no container or blob file can be (it starts with a dot, inside the
+ * tool's folder); removed once the drive is written.
  */
-export const PARTIAL_FOLDER = path.join(EXPORT_FILES_FOLDER, ".partial");
+export const PARTIAL_FOLDER = [EXPORT_FILES_FOLDER, ".partial"] as const;
 
-/** A fresh temporary file in the drive's partial folder (which the caller makes). */
-export function partialFile(driveRoot: string): string {
-  return path.join(driveRoot, PARTIAL_FOLDER, randomBytes(8).toString("hex"));
+/** An export drive's tree (the agent's, repair-export's): files written through the partial folder. */
+export function exportDriveTree(driveRoot: string): DriveTree {
+  return new DriveTree(driveRoot, { partialFolder: PARTIAL_FOLDER });
 }
 
 /** What the listing said of a blob besides its name and length. */
@@ -92,35 +91,25 @@ function fileNameWith(name: string, suffix: string): string {
 }
 
 /**
- * Writes the blob's files on the drive at `driveRoot`; what happened to each, for the copy log and
- * the manifest. `makeFolder` makes a folder (and its parents); the agent passes one that makes each
- * folder once per run, as for the blobs' own files: a mkdir per blob costs small blobs dearly.
+ * Writes the blob's files on the drive; what happened to each, for the copy log and the manifest.
+ * Through the drive's tree, as the blobs' own files: their folders checked (or made) once per run,
+ * each file under a temporary name (in the partial folder) renamed over its name, so a crash never leaves a torn file under
+ * the name the manifest gives, and a link planted on the way is replaced, never written through.
+ * Synchronous, not through the thread pool: a file of a few hundred bytes per blob, where the
+ * hand-offs of an asynchronous open, write and close cost more CPU than the calls themselves.
  */
-export async function writeExportedBlobFiles(
-  driveRoot: string,
-  blobPath: string,
-  details: ExportedBlobDetails,
-  makeFolder: (folder: string) => Promise<unknown> = (folder) => mkdir(folder, { recursive: true }),
-): Promise<{ metadata?: ExportedFileOutcome; properties: ExportedFileOutcome }> {
+export function writeExportedBlobFiles(drive: DriveTree, blobPath: string, details: ExportedBlobDetails): { metadata?: ExportedFileOutcome; properties: ExportedFileOutcome } {
   const files = exportedBlobFiles(blobPath, details);
-  const write = async (file: ExportedFile): Promise<ExportedFileOutcome> => {
+  const write = (file: ExportedFile): ExportedFileOutcome => {
     try {
-      const local = resolveDriveFilePath(driveRoot, file.filePath);
-      await makeFolder(path.dirname(local));
-      await makeFolder(path.join(driveRoot, PARTIAL_FOLDER));
-      // Synchronous, not through the thread pool: a file of a few hundred bytes per blob, where the
-      // hand-offs of an asynchronous open, write and close cost more CPU than the calls themselves.
-      // Written under a temporary name and renamed, as the blobs' own files: a crash never leaves a
-      // torn file under the name the manifest gives.
-      const partial = partialFile(driveRoot);
-      writeFileSync(partial, file.text);
-      renameSync(partial, local);
+      drive.writeFileSync(driveFileSegments(file.filePath), file.text);
       return { status: "Completed", path: { path: file.filePath, hash: md5Hex(file.text) } };
     } catch {
       return { status: "IOFailed" };
     }
   };
-  const [metadata, properties] = await Promise.all([files.metadata && write(files.metadata), write(files.properties)]);
+  const metadata = files.metadata && write(files.metadata);
+  const properties = write(files.properties);
   return { metadata: files.metadataProblem !== undefined ? { status: "XmlWriteFailed" } : metadata, properties };
 }
 

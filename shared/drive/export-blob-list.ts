@@ -58,19 +58,36 @@ export function writeExportBlobList(selection: Partial<BlobSelection>): string {
   return lines.join("\n");
 }
 
-/** Why `value` is not a blob path (`container/blob`), or undefined. */
+/**
+ * Why `value` is not a blob path (`container/blob`), or undefined. Neither the container nor any
+ * segment of the name may be `.` or `..`: a request URL is normalised, so `photos/../private/key.pem`
+ * would otherwise name a blob of another container. (Other bad names are left to the listing: they
+ * name no blob, and the preview and the copy log count them as such.)
+ */
 export function blobPathProblem(value: string): string | undefined {
   if (value.length === 0 || value.length > MAX_ENTRY_LENGTH) return `a blob path is 1 to ${MAX_ENTRY_LENGTH} characters`;
   const path = value.replace(/^\//, "");
   const slash = path.indexOf("/");
   if (slash <= 0 || slash === path.length - 1) return "a blob path is 'container/blob'";
-  return undefined;
+  return dotContainerProblem(path.slice(0, slash)) ?? dotSegmentProblem(path.slice(slash + 1).split("/"));
 }
 
+/** Why `value` is not a prefix, or undefined; a prefix with a container part follows the same rules as a blob path (its last segment is a name's beginning). */
 export function blobPathPrefixProblem(value: string): string | undefined {
   if (value.length === 0 || value.length > MAX_ENTRY_LENGTH) return `a prefix is 1 to ${MAX_ENTRY_LENGTH} characters`;
   if (!value.startsWith("/")) return "a prefix starts with '/' (for example '/music/' or '/')";
-  return undefined;
+  const parts = splitPrefix(value);
+  if (parts.container === undefined) return undefined;
+  return dotContainerProblem(parts.container) ?? dotSegmentProblem(parts.blobPrefix.split("/").slice(0, -1));
+}
+
+function dotContainerProblem(container: string): string | undefined {
+  return container === "." || container === ".." ? `container name '${container}' names no container` : undefined;
+}
+
+function dotSegmentProblem(segments: string[]): string | undefined {
+  const dot = segments.find((segment) => segment === "." || segment === "..");
+  return dot === undefined ? undefined : `a blob name cannot have a '${dot}' path segment`;
 }
 
 /** A blob path without its optional leading `/`, split into container and blob name. */

@@ -67,6 +67,8 @@ export interface PrepareOptions {
   /** Checked between blocks: when it returns true, the run stops and cleans up. */
   aborted?: () => boolean;
   onProgress?: (progress: PrepareProgress) => void;
+  /** Something left out, one line each: a link or special file below a source folder. */
+  onWarning?: (message: string) => void;
 }
 
 export interface PrepareProgress {
@@ -91,6 +93,8 @@ export interface PrepareResult {
   files: number;
   bytes: number;
   blobLists: number;
+  /** Entries below the source folders left out (links, special files), each with its warning. */
+  skipped: number;
 }
 
 export type PrepareErrorKind = "invalid-input" | "drive-unusable" | "interrupted";
@@ -161,7 +165,11 @@ export async function prepareDrive(options: PrepareOptions): Promise<PrepareResu
   if (options.sources.length === 0) throw new PrepareError("invalid-input", "nothing to copy: give --source and --destination, or --dataset");
 
   const drive = path.resolve(options.drive);
-  const lists = await plan(options.sources, drive, blockSize);
+  let skipped = 0;
+  const lists = await plan(options.sources, drive, blockSize, (message) => {
+    skipped++;
+    options.onWarning?.(message);
+  });
   const filesTotal = lists.reduce((sum, list) => sum + list.files, 0);
   const bytesTotal = lists.reduce((sum, list) => sum + list.bytes, 0);
   if (filesTotal === 0) throw new PrepareError("invalid-input", "the sources hold no files to copy");
@@ -220,6 +228,7 @@ export async function prepareDrive(options: PrepareOptions): Promise<PrepareResu
       files: progress.filesDone,
       bytes: progress.bytesDone,
       blobLists: lists.length,
+      skipped,
     };
   } catch (error) {
     await removeQuietly(staging);
@@ -240,6 +249,7 @@ class ManifestFile {
   private constructor(private readonly handle: fs.FileHandle) {}
 
   static async create(file: string): Promise<ManifestFile> {
+    // Created new in the staging folder this run made: O_EXCL refuses a link at the name, never follows it.
     return new ManifestFile(await fs.open(file, "wx"));
   }
 
@@ -287,7 +297,7 @@ class BlobPathSet {
 
 // ---- Planning: everything checked before the drive is touched ---------------------------------
 
-async function plan(sources: SourceSpec[], drive: string, blockSize: number): Promise<PlannedList[]> {
+async function plan(sources: SourceSpec[], drive: string, blockSize: number, warn: (message: string) => void): Promise<PlannedList[]> {
   const lists: PlannedList[] = [];
   const blobPaths = new BlobPathSet();
   for (const source of sources) {
@@ -310,7 +320,7 @@ async function plan(sources: SourceSpec[], drive: string, blockSize: number): Pr
       metadata: source.metadataFile ? await readBlobFile(source.metadataFile, "metadata", source.origin) : undefined,
       properties: source.propertiesFile ? await readBlobFile(source.propertiesFile, "properties", source.origin) : undefined,
     };
-    for await (const file of plannedFiles(source, blockSize, blobPaths, sources)) {
+    for await (const file of plannedFiles(source, blockSize, blobPaths, { sources, warn })) {
       list.files++;
       list.bytes += file.size;
     }
@@ -321,15 +331,16 @@ async function plan(sources: SourceSpec[], drive: string, blockSize: number): Pr
 
 /**
  * The files of a source with their blob paths, as a walk finds them, each checked: a blob name Azure
- * refuses, a file too large for the block size, two files for one blob. `sources`, when given, are
- * walked again to name the other file of a blob met twice (only then).
+ * refuses, a file too large for the block size, two files for one blob. `planning` is the plan's
+ * pass: its walk warns of the links and special files it leaves out, and the sources are walked
+ * again to name the other file of a blob met twice (only then). The copy's pass walks silently.
  */
-async function* plannedFiles(source: SourceSpec, blockSize: number, blobPaths: BlobPathSet, sources?: SourceSpec[]): AsyncGenerator<PlannedFile> {
+async function* plannedFiles(source: SourceSpec, blockSize: number, blobPaths: BlobPathSet, planning?: { sources: SourceSpec[]; warn: (message: string) => void }): AsyncGenerator<PlannedFile> {
   const sourcePath = path.resolve(source.path);
   const maxFileSize = blockSize * MAX_BLOCKS_PER_BLOB;
   const check = async (filePath: string, size: number, blobPath: string): Promise<PlannedFile> => {
     if (!blobPaths.add(blobPath)) {
-      const owner = sources ? await fileOfBlob(sources, blobPath, filePath) : undefined;
+      const owner = planning ? await fileOfBlob(planning.sources, blobPath, filePath) : undefined;
       throw new PrepareError("invalid-input", `${source.origin}: '${filePath}' and ${owner ? `'${owner}'` : "another file"} would both be blob '${blobPath}'`);
     }
     if (size > maxFileSize) {
@@ -342,7 +353,8 @@ async function* plannedFiles(source: SourceSpec, blockSize: number, blobPaths: B
     const stat = await fs.stat(sourcePath);
     if (stat.isDirectory()) {
       const destination = parseDestination(source.destination);
-      for await (const { filePath, segments, size } of walk(sourcePath, [])) yield await check(filePath, size, blobPathForFile(destination, segments, filePath));
+      // The plan's walk warns of what it leaves out; the copy's, the same walk again, does not repeat it.
+      for await (const { filePath, segments, size } of walk(sourcePath, [], planning?.warn ?? (() => undefined))) yield await check(filePath, size, blobPathForFile(destination, segments, filePath));
     } else {
       yield await check(sourcePath, stat.size, fileBlobPath(source.destination, path.basename(sourcePath)));
     }
@@ -360,7 +372,7 @@ async function fileOfBlob(sources: SourceSpec[], blobPath: string, other: string
     try {
       if ((await fs.stat(sourcePath)).isDirectory()) {
         const destination = parseDestination(source.destination);
-        for await (const { filePath, segments } of walk(sourcePath, [])) {
+        for await (const { filePath, segments } of walk(sourcePath, [], () => undefined)) {
           if (filePath !== other && blobPathFor(destination, segments) === blobPath) return filePath;
         }
       } else if (sourcePath !== other && fileBlobPath(source.destination, path.basename(sourcePath)) === blobPath) return sourcePath;
@@ -387,8 +399,13 @@ function blobPathForFile(destination: Destination, segments: string[], filePath:
   }
 }
 
-/** Regular files below `folder`, in name order; symbolic links to folders are not followed. */
-async function* walk(folder: string, segments: string[]): AsyncGenerator<{ filePath: string; segments: string[]; size: number }> {
+/**
+ * Regular files below `folder`, in name order. A symbolic link (to a file or a folder) is skipped
+ * with a warning, never followed: it could lead out of the source, and what it names is not what
+ * the customer chose to ship (AzCopy follows none by default either). FIFOs, sockets and devices
+ * are skipped with a warning too. The source folder itself is taken as given.
+ */
+async function* walk(folder: string, segments: string[], warn: (message: string) => void): AsyncGenerator<{ filePath: string; segments: string[]; size: number }> {
   const entries = await fs.readdir(folder, { withFileTypes: true }).catch((error: unknown) => {
     throw new PrepareError("invalid-input", `cannot read folder '${folder}': ${reason(error)}`);
   });
@@ -396,10 +413,12 @@ async function* walk(folder: string, segments: string[]): AsyncGenerator<{ fileP
   for (const entry of entries) {
     const entryPath = path.join(folder, entry.name);
     if (entry.isDirectory()) {
-      yield* walk(entryPath, [...segments, entry.name]);
-    } else if (entry.isFile() || entry.isSymbolicLink()) {
-      const stat = await fs.stat(entryPath).catch(() => undefined);
+      yield* walk(entryPath, [...segments, entry.name], warn);
+    } else if (entry.isFile()) {
+      const stat = await fs.lstat(entryPath).catch(() => undefined);
       if (stat?.isFile()) yield { filePath: entryPath, segments: [...segments, entry.name], size: stat.size };
+    } else {
+      warn(`skipped '${entryPath}': ${entry.isSymbolicLink() ? "a symbolic link (prepare follows no link below a source folder)" : "not a regular file or folder (a FIFO, socket or device)"}`);
     }
   }
 }
@@ -407,7 +426,7 @@ async function* walk(folder: string, segments: string[]): AsyncGenerator<{ fileP
 async function readBlobFile(file: string, kind: "metadata" | "properties", origin: string): Promise<{ source: string; bytes: Buffer }> {
   let bytes: Buffer | undefined;
   try {
-    bytes = await readFileWithin(file, MAX_BLOB_FILE_BYTES);
+    bytes = readFileWithin(file, MAX_BLOB_FILE_BYTES);
   } catch (error) {
     throw new PrepareError("invalid-input", `${origin}: cannot read ${kind} file '${file}': ${reason(error)}`);
   }

@@ -1,8 +1,16 @@
 /**
  * The customer's job operations: each loads the job, applies one pure domain operation and writes it
  * back with the ETag it read (see `retry.ts` for lost races).
+ *
+ * Whose a job is: its subscription's. Every operation first asks `SubscriptionService.authorize`
+ * whether the subscription belongs to the caller's tenant, and that answer is the whole tenant check:
+ * a job's own `tenantId` records who created it, and is not compared. So a subscription ARM moves to
+ * another directory takes its jobs along the moment its registration says so, with no job rewritten.
+ * That costs nothing (the registration is cached, so Get Job stays one storage transaction, and a
+ * list needs no tenant condition); rewriting every job's tenant instead would be a batched migration
+ * during which a subscription's jobs answer to two tenants. See docs/storage-design.md.
  */
-import { attachArrival } from "../domain/arrival";
+import { ARRIVAL_DESK, attachArrival } from "../domain/arrival";
 import { Clock } from "../domain/clock";
 import { ErrorFactory } from "../domain/errors";
 import {
@@ -25,8 +33,9 @@ import { LocationCatalog, shippingInformationOf } from "../domain/locations";
 import { jobBlobPrefix, jobHasBlobs } from "../domain/log-blobs";
 import { stateChangeMessages } from "../domain/messages";
 import { applyOperatorEvent } from "../domain/operator-events";
+import { assertPreconditions, jobETag, Preconditions } from "../domain/preconditions";
 import { ArrivalsStore } from "../storage/arrivals.store";
-import { JobPage, JobScope, JobsStore, StoredJob } from "../storage/jobs.store";
+import { JobScope, JobsContinuation, JobsStore, PageLimits, StoredJob } from "../storage/jobs.store";
 import { DeadlineIndex, IndexEntry } from "../storage/deadline-index.store";
 import { LogBlobStore } from "../storage/log-blobs.store";
 import { ConcurrencyError } from "../storage/storage-errors";
@@ -34,6 +43,7 @@ import { JobMessenger } from "./job-messenger";
 import { withConcurrencyRetries } from "./retry";
 import { SubscriptionService } from "./subscription-service";
 import { CustomerAccountCheck } from "./customer-account-check";
+import { LinkedAccessCheck } from "./linked-access-check";
 
 export interface JobTimeline {
   state: Job["state"];
@@ -52,13 +62,21 @@ export interface JobTimeline {
   incompleteBlobs?: number;
 }
 
-export interface CreateOrUpdateResult {
+/** A job and its ETag as customers see it (`jobETag`: it changes with every write of the job). */
+export interface VersionedJob {
   job: Job;
+  etag: string;
+}
+
+export interface CreateOrUpdateResult extends VersionedJob {
   created: boolean;
 }
 
-/** The service itself, as the actor that attaches an arrival when its job starts Shipping. */
-const ARRIVAL_DESK: Actor = { id: "import-export-service", type: "Application", role: "operator" };
+export interface VersionedJobPage {
+  jobs: VersionedJob[];
+  /** Absent when the list is known to be over. */
+  next?: JobsContinuation;
+}
 
 export class JobService {
   constructor(
@@ -72,10 +90,17 @@ export class JobService {
     private readonly clock: Clock,
     /** Asked first by every operation: the subscription must belong to the caller's tenant. */
     private readonly subscriptions: SubscriptionService,
+    /** Asked before the job's storage account is touched or recorded: the caller's tenant must own it. */
+    private readonly linkedAccess: LinkedAccessCheck,
     private readonly accountCheck?: CustomerAccountCheck,
   ) {}
 
-  async createOrUpdate(key: JobKey, definition: JobDefinition, actor: Actor, tenantId: string): Promise<CreateOrUpdateResult> {
+  /**
+   * `preconditions` (If-Match, If-None-Match) are evaluated on every attempt's read, so a job that
+   * changed since the client's ETag is a 412, never written over by a retry; likewise in update and delete.
+   * `bearerToken`: the caller's own, for ARM's answer on the linked account (see linked-access-check.ts).
+   */
+  async createOrUpdate(key: JobKey, definition: JobDefinition, actor: Actor, tenantId: string, preconditions: Preconditions = {}, bearerToken?: string): Promise<CreateOrUpdateResult> {
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "write");
     const location = this.locations.find(definition.location);
     if (!location) {
@@ -85,19 +110,25 @@ export class JobService {
         "location",
       );
     }
-    // The customer's account is checked once the definition itself is valid, and once per request.
+    // The customer's account is checked once the definition itself is valid, and once per request:
+    // first that the caller owns it, and only then is it touched (the probe, the blob list), so a
+    // refused job learns nothing of another tenant's account.
     let accountChecked = false;
     const checkAccount = async () => {
-      if (!accountChecked) await this.accountCheck?.check(key, definition);
+      if (accountChecked) return;
+      await this.linkedAccess.assert(key, definition.storageAccountId, definition.jobType, { tenantId, principal: actor.id, bearerToken });
+      await this.accountCheck?.check(key, definition);
       accountChecked = true;
     };
     // Most PUTs create: the insert is tried first, and the job is read only if it already exists.
-    // Drives without keys can only mean a job sent back as read, so that one reads first.
-    let exists = definition.driveList?.some((drive) => !drive.bitLockerKey) ?? false;
+    // Drives without keys can only mean a job sent back as read, so that one reads first; so does
+    // If-Match, which needs the job (an If-None-Match fails, if it does, on the read after the insert).
+    let exists = (definition.driveList?.some((drive) => !drive.bitLockerKey) ?? false) || preconditions.ifMatch !== undefined;
     const result = await withConcurrencyRetries(async () => {
       const context = this.context(actor);
       const existing = exists ? await this.store.get(key) : undefined;
       if (!existing) {
+        assertPreconditions(preconditions, undefined, key);
         const job = { ...createJob(key, definition, shippingInformationOf(location), context), tenantId };
         assertDefinitionFits(job);
         await checkAccount();
@@ -108,19 +139,20 @@ export class JobService {
           throw error;
         }
       }
-      if (existing.job.tenantId !== tenantId) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
+      assertPreconditions(preconditions, jobETag(existing.etag), key);
       const job = redefineJob(existing.job, definition, context);
       assertDefinitionFits(job);
       await checkAccount();
       return { job, created: false, written: await this.store.replace(job, existing), before: existing.job };
     });
     await this.messenger.afterWrite(result.written, stateChangeMessages(result.before, result.job));
-    return { job: result.job, created: result.created };
+    return { job: result.job, etag: jobETag(result.written.etag), created: result.created };
   }
 
-  async get(key: JobKey, tenantId: string): Promise<Job> {
+  async get(key: JobKey, tenantId: string): Promise<VersionedJob> {
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "read");
-    return (await this.load(key, tenantId)).job;
+    const { job, etag } = await this.load(key);
+    return { job, etag: jobETag(etag) };
   }
 
   /**
@@ -128,7 +160,7 @@ export class JobService {
    * state and the path of job states so far (drive changes and who acted stay out). Tenant-scoped as Get.
    */
   async timeline(key: JobKey, tenantId: string): Promise<JobTimeline> {
-    const job = await this.get(key, tenantId);
+    const { job } = await this.get(key, tenantId);
     return {
       state: job.state,
       stateChangedAt: job.stateChangedAt,
@@ -152,10 +184,17 @@ export class JobService {
    * (recorded as an unmatched arrival, and marked on the job by the desk), the package is received
    * in the same write.
    */
-  async update(key: JobKey, update: JobUpdate, actor: Actor, tenantId: string): Promise<Job> {
+  async update(key: JobKey, update: JobUpdate, actor: Actor, tenantId: string, preconditions: Preconditions = {}, bearerToken?: string): Promise<VersionedJob> {
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "write");
+    let linkedChecked = false;
     const { job, attached, written, before } = await withConcurrencyRetries(async () => {
-      const existing = await this.load(key, tenantId);
+      const existing = await this.load(key);
+      assertPreconditions(preconditions, jobETag(existing.etag), key);
+      // ARM checks a linked property wherever a write carries it, whether or not it changes anything.
+      if (update.storageAccountId !== undefined && !linkedChecked) {
+        await this.linkedAccess.assert(key, update.storageAccountId, existing.job.jobType, { tenantId, principal: actor.id, bearerToken });
+        linkedChecked = true;
+      }
       let job = updateJob(existing.job, update, this.context(actor));
       assertDefinitionFits(job);
       const shipping = existing.job.state !== "Shipping" && job.state === "Shipping";
@@ -179,7 +218,7 @@ export class JobService {
         // Left Unmatched for an operator's attach, as said above.
       }
     }
-    return job;
+    return { job, etag: jobETag(written.etag) };
   }
 
   /**
@@ -188,12 +227,13 @@ export class JobService {
    * leaves them to the BlobCleanup index entry written first, which brings a sweep back to them;
    * answering 503 would have the client retry a delete that happened, and get a 404.
    */
-  async delete(key: JobKey, tenantId: string): Promise<void> {
+  async delete(key: JobKey, tenantId: string, preconditions: Preconditions = {}): Promise<void> {
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "delete");
     let cleanup: IndexEntry | undefined;
     const job = await withConcurrencyRetries(async () => {
       // The API's Delete answers only 200, so a job that is not there is a 404, as for Get.
-      const existing = await this.load(key, tenantId);
+      const existing = await this.load(key);
+      assertPreconditions(preconditions, jobETag(existing.etag), key);
       assertDeletable(existing.job, this.rules);
       // Blobs go after the entity (the other order could leave a job whose log URIs are dead); an
       // index entry written first brings a sweep back to them if the process stops in between.
@@ -213,24 +253,25 @@ export class JobService {
   }
 
 
-  /** Lists the caller's tenant's jobs only (the tenant is a condition of the table query). */
-  async list(scope: JobScope, filter: JobFilter | undefined, top: number, continuationToken: string | undefined, tenantId: string): Promise<JobPage> {
+  /** Lists the subscription's jobs (or a resource group's), once the subscription is the caller's tenant's. */
+  async list(scope: JobScope, filter: JobFilter | undefined, limits: PageLimits, from: JobsContinuation | undefined, tenantId: string): Promise<VersionedJobPage> {
     await this.subscriptions.authorize(scope.subscriptionId, tenantId, "read");
-    return this.store.list({ ...scope, tenantId }, filter, top, continuationToken);
+    const page = await this.store.list(scope, filter, limits, from);
+    return { jobs: page.jobs.map((job, i) => ({ job, etag: jobETag(page.etags[i]) })), next: page.next };
   }
 
   async bitLockerKeys(key: JobKey, tenantId: string): Promise<{ driveId: string; bitLockerKey: string }[]> {
     // A POST action: refused, as writes are, while the subscription is disabled.
     await this.subscriptions.authorize(key.subscriptionId, tenantId, "write");
-    const keys = await this.store.bitLockerKeys(key, tenantId);
+    const keys = await this.store.bitLockerKeys(key);
     if (!keys) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
     return [...keys].map(([driveId, bitLockerKey]) => ({ driveId, bitLockerKey }));
   }
 
-  /** A job of another tenant (one made before its subscription was registered) answers as a missing one. */
-  private async load(key: JobKey, tenantId: string): Promise<StoredJob> {
+  /** The job, once `authorize` has said its subscription is the caller's (see the header). */
+  private async load(key: JobKey): Promise<StoredJob> {
     const stored = await this.store.get(key);
-    if (!stored || stored.job.tenantId !== tenantId) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
+    if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
     return stored;
   }
 

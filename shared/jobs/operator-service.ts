@@ -3,21 +3,23 @@
  * attach unmatched arrivals, and read history and queues. Blob writes an event asks for happen
  * once, before the job is saved; notices go out after it is saved, deduplicated.
  */
-import { Arrival, attachArrival, disposeOfArrival, newArrival, receivedBy, samePackage } from "../domain/arrival";
+import { Arrival, ARRIVAL_DESK, attachArrival, disposeOfArrival, newArrival, receivedBy, samePackage } from "../domain/arrival";
 import { Clock } from "../domain/clock";
-import { ErrorFactory } from "../domain/errors";
+import { ErrorFactory, ServiceError } from "../domain/errors";
 import { firstCarriedSequence, historyLength } from "../domain/history";
 import { Actor, findDrive, Job, JobKey, JobRules, OperationContext, StateChange } from "../domain/job";
+import { breakClaim, ClaimRequest, claimDrive, DriveClaim } from "../domain/drive-claims";
 import { driveBlobName, incompleteBlobListName } from "../domain/log-blobs";
 import { applyOperatorEvent, BlobWrite, DriveDisposalEvent, OperatorEvent } from "../domain/operator-events";
 import { ArrivalPage, ArrivalsStore } from "../storage/arrivals.store";
-import { JobPage, JobsStore, OperatorJobQuery, StoredJob } from "../storage/jobs.store";
+import { JobPage, JobsContinuation, JobsStore, OperatorJobQuery, PageLimits, partitionKeyOf, rowKeyOf, StoredJob } from "../storage/jobs.store";
 import { ConcurrencyError } from "../storage/storage-errors";
 import { LogBlobStore } from "../storage/log-blobs.store";
 import { noticeMessage, stateChangeMessages } from "../domain/messages";
 import { DeadlineIndex } from "../storage/deadline-index.store";
 import { HistoryArchiveStore } from "../storage/history-archive.store";
 import { JobMessenger } from "./job-messenger";
+import { LinkedAccessCheck } from "./linked-access-check";
 import { withConcurrencyRetries } from "./retry";
 
 /** How often the desk re-reads a job whose writes race its arrival mark. */
@@ -36,6 +38,18 @@ export interface HistoryPage {
   next?: number;
 }
 
+/** What the maintenance run's pass over labelled unmatched arrivals did (see `settleArrivals`). */
+export interface ArrivalSettlement {
+  /** Jobs named by an unmatched arrival's label, each checked once. */
+  checked: number;
+  /** `Creating` jobs marked, so marking them `Shipping` receives the package. */
+  marked: number;
+  /** `Shipping` jobs that received their package now. */
+  received: number;
+  /** Jobs the pass could not settle (left for the next run). */
+  failed: number;
+}
+
 export interface ArrivalInput {
   carrierName: string;
   trackingNumber: string;
@@ -52,19 +66,28 @@ export class OperatorService {
     private readonly deadlines: DeadlineIndex,
     private readonly rules: JobRules,
     private readonly clock: Clock,
+    /** The linked access check, asked again for the job's own tenant before the copy agent touches its account. */
+    private readonly linkedAccess: LinkedAccessCheck,
     private readonly historyArchive?: HistoryArchiveStore,
   ) {}
+
+  /** Whether the job's tenant still owns the job's storage account (see linked-access-check.ts). */
+  async checkLinkedAccess(key: JobKey): Promise<{ storageAccountId: string; granted: boolean; reason?: string }> {
+    const job = await this.get(key);
+    const verdict = await this.linkedAccess.recheck(job);
+    return verdict.granted ? { storageAccountId: job.storageAccountId, granted: true } : { storageAccountId: job.storageAccountId, granted: false, reason: verdict.reason };
+  }
 
   async recordEvent(key: JobKey, event: OperatorEvent, actor: Actor): Promise<EventResult> {
     if (event.type === "PackageReceived") {
       const stored = await this.jobs.get(key);
       // A package for no known job, or for one not Shipping, is recorded, never dropped; the same
       // package reported again (a retry) falls through to the state check and its 409.
-      const repeated = stored?.job.receivedPackage?.trackingNumber === event.trackingNumber;
+      const repeated = !!stored?.job.receivedPackage && samePackage(stored.job.receivedPackage, event);
       if (!stored || (stored.job.state !== "Shipping" && !repeated)) {
         const arrival = await this.recordArrival({ ...event, jobKey: key }, stored ? "JobNotShipping" : "NoSuchJob");
-        const received = stored && (await this.markArrivalWaiting(stored, arrival, actor));
-        return received || { arrival };
+        const waiting = stored && (await this.markArrivalWaiting(stored, arrival, actor));
+        return typeof waiting === "object" ? waiting : { arrival };
       }
     }
     let blobsWritten = false;
@@ -72,6 +95,8 @@ export class OperatorService {
       const stored = await this.jobs.get(key);
       if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
       const outcome = applyOperatorEvent(stored.job, event, this.context(actor));
+      // An agent's event sent again after a lost answer: answered with the job as it is.
+      if (outcome.repeated) return { job: stored.job, stopTransfer: undefined, written: undefined, before: stored.job, notices: [] };
       if (!blobsWritten) {
         await this.writeBlobs(outcome.job, outcome.blobWrites);
         blobsWritten = true;
@@ -84,8 +109,30 @@ export class OperatorService {
       ...stateChangeMessages(result.before, result.job),
       ...result.notices.map((notice) => noticeMessage(result.job, notice.audience, notice.kind, notice.message, at, `${event.type}@${at}`)),
     ];
-    await this.messenger.afterWrite(result.written, messages);
+    if (result.written) await this.messenger.afterWrite(result.written, messages);
     return { job: result.job, stopTransfer: result.stopTransfer };
+  }
+
+  /** A copy agent claims a drive (or renews its claim), under the job's ETag: two agents can't both win. */
+  async claimDrive(key: JobKey, driveId: string, request: ClaimRequest): Promise<{ job: Job; claim: DriveClaim }> {
+    return withConcurrencyRetries(async () => {
+      const stored = await this.jobs.get(key);
+      if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
+      const claimed = claimDrive(stored.job, driveId, request, this.clock.now());
+      await this.jobs.replace(claimed.job, stored);
+      return claimed;
+    });
+  }
+
+  /** An operator breaks a drive's claim (its agent is gone, or must stop); no claim is no change. */
+  async breakDriveClaim(key: JobKey, driveId: string): Promise<Job> {
+    return withConcurrencyRetries(async () => {
+      const stored = await this.jobs.get(key);
+      if (!stored) throw ErrorFactory.jobNotFound(key.resourceGroup, key.name);
+      const next = breakClaim(stored.job, driveId);
+      if (next !== stored.job) await this.jobs.replace(next, stored);
+      return next;
+    });
   }
 
   /**
@@ -100,35 +147,37 @@ export class OperatorService {
   }
 
   /**
-   * Records a package as an unmatched arrival. The same package reported again (a retry, or the desk
-   * scanning it twice) is the arrival first recorded, with its clocks: one query of the small
-   * unmatched partition. Two reports at the same moment can still both record it; an operator
-   * closes one.
+   * Records a package as an unmatched arrival. The same package (label, carrier and tracking number,
+   * compared as `packageText` gives them) reported again, by a retry or the desk scanning it twice,
+   * is the arrival first recorded, with its clocks. A repeat is found by one query of the small
+   * unmatched partition, which writes nothing and also finds arrivals recorded before package keys;
+   * two reports at the same instant both pass it, and the package key makes one of them the first.
    */
   private async recordArrival(input: ArrivalInput, reason: Arrival["reason"]): Promise<Arrival> {
     const recorded = (await this.arrivals.unmatchedFor(input.jobKey)).find((arrival) => samePackage(arrival, input));
     if (recorded) return recorded;
     const arrival = newArrival({ ...input, reason }, this.clock.now());
-    // Index first, as for jobs: the return and destroy clocks must not be lost in a crash.
+    // Index first, as for jobs: the return and destroy clocks must not be lost in a crash. The report
+    // that loses a race leaves an entry for an arrival never recorded, which the sweep drops.
     await this.deadlines.ensureForArrival(arrival);
-    await this.arrivals.record(arrival);
-    return arrival;
+    return this.arrivals.record(arrival);
   }
 
   /**
    * After an arrival for a job that is not Shipping was recorded: marks the job (ETag-guarded) if it
    * can still become Shipping, so that marking it Shipping looks the arrival up. The arrival is
    * recorded first, so a customer's write that lost to the mark finds it on its retry; if the
-   * customer marked the job Shipping first, the package is received now.
+   * customer marked the job Shipping first, the package is received now. Says "marked" when it
+   * marked the job, the result when the job received the package.
    */
-  private async markArrivalWaiting(stored: StoredJob, arrival: Arrival, actor: Actor): Promise<EventResult | undefined> {
+  private async markArrivalWaiting(stored: StoredJob, arrival: Arrival, actor: Actor): Promise<EventResult | "marked" | undefined> {
     const key = stored.job.key;
     for (let attempt = 1; ; attempt++) {
-      if (stored.job.state === "Shipping") return this.attachArrival(arrival.id, key, actor);
+      if (stored.job.state === "Shipping") return this.receiveWaiting(arrival, key, actor);
       if (stored.job.state !== "Creating" || stored.arrivalWaiting) return undefined;
       try {
         await this.jobs.mark(stored, { arrivalWaiting: true });
-        return undefined;
+        return "marked";
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || attempt === MARK_ATTEMPTS) throw error;
       }
@@ -136,6 +185,54 @@ export class OperatorService {
       if (!reread) return undefined;
       stored = reread;
     }
+  }
+
+  /**
+   * The desk's or the maintenance run's attach of a waiting arrival to its Shipping job. Another
+   * attach (the customer's update, an operator, the other of the two) may have come first: the
+   * arrival is then attached already, which is what was wanted.
+   */
+  private async receiveWaiting(arrival: Arrival, key: JobKey, actor: Actor): Promise<EventResult> {
+    try {
+      return await this.attachArrival(arrival.id, key, actor);
+    } catch (error) {
+      if (!(error instanceof ServiceError && error.code === "ArrivalAlreadyAttached")) throw error;
+      return { job: await this.get(key) };
+    }
+  }
+
+  /**
+   * The maintenance run's pass over the unmatched arrivals whose label names a job the desk could
+   * not mark: one created after its package came (`NoSuchJob`), one deleted and created again, or a
+   * mark lost in a crash. For each job named (its oldest arrival): a `Creating` job is marked, so
+   * marking it `Shipping` receives the package; a `Shipping` job receives it now. Only the label
+   * counts: it names the subscription, and only the subscription's tenant can create jobs in it,
+   * whereas a tracking number proves nothing (anyone can copy one into a delivery package), so a
+   * package without a label waits for an operator. Costs one query of the unmatched partition and a
+   * point read per job named; the customer's requests pay nothing for it.
+   */
+  async settleArrivals(): Promise<ArrivalSettlement> {
+    const settlement: ArrivalSettlement = { checked: 0, marked: 0, received: 0, failed: 0 };
+    const oldestByJob = new Map<string, Arrival & { jobKey: JobKey }>();
+    for (const arrival of await this.arrivals.unmatchedLabelled()) {
+      const jobKey = arrival.jobKey!;
+      const name = `${partitionKeyOf(jobKey)}/${rowKeyOf(jobKey)}`;
+      if (!oldestByJob.has(name)) oldestByJob.set(name, { ...arrival, jobKey });
+    }
+    for (const arrival of oldestByJob.values()) {
+      settlement.checked++;
+      try {
+        const stored = await this.jobs.get(arrival.jobKey);
+        const outcome = stored && (await this.markArrivalWaiting(stored, arrival, ARRIVAL_DESK));
+        if (outcome === "marked") settlement.marked++;
+        else if (outcome?.job) settlement.received++;
+      } catch {
+        // One job's failure (storage, a job that refuses the package) must not stop the others; the
+        // arrival stays unmatched, and the next run tries again.
+        settlement.failed++;
+      }
+    }
+    return settlement;
   }
 
   /** Attaches an unmatched arrival to a job that is Shipping: the job receives the package. */
@@ -217,8 +314,8 @@ export class OperatorService {
     return stored.job;
   }
 
-  async listJobs(query: Omit<OperatorJobQuery, "now">, top: number, continuationToken?: string): Promise<JobPage> {
-    return this.jobs.listForOperators({ ...query, now: this.clock.now() }, top, continuationToken);
+  async listJobs(query: Omit<OperatorJobQuery, "now">, limits: PageLimits, from?: JobsContinuation): Promise<JobPage> {
+    return this.jobs.listForOperators({ ...query, now: this.clock.now() }, limits, from);
   }
 
   async listArrivals(status: Arrival["status"], top: number, continuationToken?: string): Promise<ArrivalPage> {

@@ -1,6 +1,8 @@
 /**
  * Optimistic concurrency for read-modify-write: a write that lost its ETag race is retried with a
  * fresh read a few times, then reported as a 409, so a concurrent writer is never overwritten.
+ * A client's If-Match is evaluated inside the attempt, on its fresh read, so a retry never writes
+ * over a change the client did not see: that attempt throws 412 instead.
  */
 import { ErrorFactory } from "../domain/errors";
 import { ConcurrencyError } from "../storage/storage-errors";

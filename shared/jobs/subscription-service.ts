@@ -1,8 +1,10 @@
 /**
  * Subscriptions and their tenants: ARM's lifecycle notifications register them, and every customer
- * operation asks `authorize` first, before any job is read. In dev mode (no ARM in front) the first
- * tenant to use an unknown subscription registers it, with a conditional insert so that of two
- * tenants racing for the same fresh subscription exactly one wins.
+ * operation asks `authorize` first, before any job is read. The registration is the one record of
+ * whose a subscription's jobs are: a subscription moved to another tenant takes its jobs along (see
+ * job-service.ts), and a `Deleted` one is marked for the removal of its jobs (subscription-purge.ts).
+ * In dev mode (no ARM in front) the first tenant to use an unknown subscription registers it, with a
+ * conditional insert so that of two tenants racing for the same fresh subscription exactly one wins.
  *
  * Registrations are cached per process for a short while, so the hot path (Get Job) stays one storage
  * transaction; a notification handled by this process takes effect here at once, on other instances
@@ -13,6 +15,7 @@ import {
   applyNotification,
   assertSubscriptionAccess,
   firstUseRegistration,
+  isOwner,
   SubscriptionAccess,
   SubscriptionNotification,
   SubscriptionRegistration,
@@ -42,8 +45,29 @@ export class SubscriptionService {
     assertSubscriptionAccess(registration, subscriptionId, tenantId, access);
   }
 
-  /** ARM's subscription lifecycle notification: the latest state always wins. */
+  /**
+   * Whether the subscription belongs to `tenantId`, as its registration says: for checks that are not
+   * a customer call on the subscription itself (an account named in a job, say). It never registers
+   * an unknown subscription, even in dev mode; a `Deleted` subscription belongs to nobody.
+   */
+  async belongsTo(subscriptionId: string, tenantId: string): Promise<boolean> {
+    const registration = await this.registration(subscriptionId);
+    return isOwner(registration, tenantId) && registration!.state !== "Deleted";
+  }
+
+  /** The tenant a subscription's jobs belong to now, as its registration says (none when unknown or `Deleted`). */
+  async ownerOf(subscriptionId: string): Promise<string | undefined> {
+    const registration = await this.registration(subscriptionId);
+    return registration && registration.state !== "Deleted" ? registration.tenantId : undefined;
+  }
+
+  /**
+   * ARM's subscription lifecycle notification: the latest state always wins. `Deleted` marks the
+   * subscription for the removal of its jobs first, so a stop in between leaves a mark (the purge
+   * checks the state), never a Deleted subscription whose jobs stay; ARM retries until it gets 200.
+   */
   async notify(subscriptionId: string, notification: SubscriptionNotification): Promise<SubscriptionRegistration> {
+    if (notification.state === "Deleted") await this.store.markForPurge(subscriptionId, this.clock.now());
     const registration = await withConcurrencyRetries(async () => {
       const current = await this.store.get(subscriptionId);
       const next = applyNotification(subscriptionId, current?.registration, notification, this.clock.now());

@@ -9,19 +9,25 @@
  * range query per partition, deletes them with one ETag-guarded transaction per 100 of a partition,
  * records the deletions and queues the notices in bulk; a past day's index table that was worked off
  * whole is deleted whole instead of entry by entry.
+ *
+ * One bad subject never holds up the others: a transaction that fails is retried job by job, and
+ * an entry whose subject fails for any reason but unreachable storage is *poisoned*: reported (the
+ * run's report and log), recorded on the entry (how often, when, why), operators are told once, and
+ * it is left alone until its next try, an hour later, then twice as long each time up to a day.
  */
 import { Clock } from "../domain/clock";
 import { decideArrivalDeadline, decideJobDeadline, dueKind, earliestDeadline, jobDeadlines, JobDeadlineKind, ArrivalDeadlineKind, MaintenanceRules } from "../domain/deadlines";
 import { Job } from "../domain/job";
 import { jobBlobPrefix, jobHasBlobs } from "../domain/log-blobs";
-import { stateChangeMessages } from "../domain/messages";
+import { jobRef, OutboundMessage, stateChangeMessages, sweepFailureNotice } from "../domain/messages";
 import { ArrivalsStore } from "../storage/arrivals.store";
-import { DeadlineIndex, IndexEntry, TransactionCounter } from "../storage/deadline-index.store";
+import { DeadlineIndex, IndexEntry, IndexSubject, TransactionCounter } from "../storage/deadline-index.store";
 import { DeletedJobsStore } from "../storage/deleted-jobs.store";
 import { JobsStore, partitionKeyOf, rowKeyOf, StoredJob } from "../storage/jobs.store";
 import { LogBlobStore } from "../storage/log-blobs.store";
 import { NotificationQueue } from "../storage/notification-queue";
-import { ConcurrencyError } from "../storage/storage-errors";
+import { ConcurrencyError, isStorageUnavailable } from "../storage/storage-errors";
+import { redactSasSignatures } from "../storage/sas-redaction";
 
 export interface SweepReport {
   startedAt: string;
@@ -42,8 +48,20 @@ export interface SweepReport {
   transactions: number;
   byKind: Record<string, number>;
   errors: { entry: string; message: string }[];
+  /** Entries that failed this run for a reason a retry won't soon fix: recorded, and tried again after `retryAfter`. */
+  poisoned: PoisonedEntry[];
+  /** Due entries left alone because an earlier failure's wait has not passed. */
+  poisonWaiting: number;
   /** True when the run stopped at SWEEP_MAX_ENTRIES; the next run goes on. */
   truncated: boolean;
+}
+
+export interface PoisonedEntry {
+  entry: string;
+  /** Runs that have failed at it, this one included. */
+  failures: number;
+  retryAfter: string;
+  message: string;
 }
 
 export interface ReconcileReport {
@@ -68,6 +86,16 @@ interface PendingDeletion {
 
 /** What the page's job reads found, by subject; taken by the first entry of each job. */
 type PrefetchedJobs = Map<string, StoredJob | undefined>;
+
+/** Reports an entry that failed; with the job when it was read. */
+type FailureSink = (entry: IndexEntry, error: unknown, job?: Job) => void;
+
+/** A poisoned entry waits this long before its next try, twice as long after each further failure… */
+const POISON_FIRST_WAIT_MS = 3_600_000;
+/** …up to this. */
+const POISON_MAX_WAIT_MS = 24 * 3_600_000;
+/** What a failure's message may take in the report, the entry and the notice. */
+const MAX_FAILURE_MESSAGE_CHARS = 500;
 
 /** Past days' index tables collect this many worked-off entries before removing them anyway. */
 const MAX_DEFERRED_REMOVALS = 10_000;
@@ -121,6 +149,8 @@ export class SweepService {
       transactions: 0,
       byKind: {},
       errors: [],
+      poisoned: [],
+      poisonWaiting: 0,
       truncated: false,
     };
 
@@ -173,20 +203,26 @@ export class SweepService {
    */
   private async processPage(entries: IndexEntry[], now: Date, report: SweepReport, counter: TransactionCounter): Promise<IndexEntry[]> {
     const done: IndexEntry[] = [];
-    const prefetched = await this.readJobsOf(entries, report, counter);
+    // Poisoned entries wait out their time unread; they stay, so a past day's table stays too.
+    const ready = entries.filter((entry) => !entry.retryAfter || entry.retryAfter <= now.toISOString());
+    report.poisonWaiting += entries.length - ready.length;
+    const prefetched = await this.readJobsOf(ready, report, counter);
     const deletions = new Map<string, PendingDeletion>();
+    const poisoned: { entry: IndexEntry; error: unknown; job?: Job }[] = [];
     const settle = (entry: IndexEntry, outcome: EntryOutcome) => {
       if (outcome === "changed") report.skippedChangedMeanwhile++;
       else if (outcome !== "deferred") done.push(entry);
       if (outcome === "stale") report.staleEntriesDropped++;
     };
-    const failed = (entry: IndexEntry, error: unknown) => {
-      // One bad subject is logged and skipped; its entry stays for the next run.
-      const message = error instanceof Error ? error.message : String(error);
+    const failed: FailureSink = (entry, error, job) => {
+      // One bad subject is reported and skipped; its entry stays. Storage out of reach is tried
+      // again next run; anything else is poison (recorded below).
+      const message = failureMessage(error);
       report.errors.push({ entry: entry.rowKey, message });
-      this.log(`sweep: skipped ${entry.rowKey}: ${message}`);
+      if (isStorageUnavailable(error) || error instanceof ConcurrencyError) this.log(`sweep: skipped ${entry.rowKey}: ${message}`);
+      else poisoned.push({ entry, error, job });
     };
-    await forEachConcurrently(entries, SWEEP_CONCURRENCY, async (entry) => {
+    await forEachConcurrently(ready, SWEEP_CONCURRENCY, async (entry) => {
       try {
         settle(entry, await this.process(entry, now, report, counter, prefetched, deletions));
       } catch (error) {
@@ -194,7 +230,51 @@ export class SweepService {
       }
     });
     await this.deleteJobs([...deletions.values()], now, report, counter, settle, failed);
+    await this.recordPoisoned(poisoned, now, report, counter);
     return done;
+  }
+
+  /**
+   * Poisoned entries: each records its failure and its next try on itself, and is reported and
+   * logged; operators are told about a subject the first time it fails.
+   */
+  private async recordPoisoned(poisoned: { entry: IndexEntry; error: unknown; job?: Job }[], now: Date, report: SweepReport, counter: TransactionCounter): Promise<void> {
+    if (poisoned.length === 0) return;
+    const notices: ReturnType<typeof sweepFailureNotice>[] = [];
+    const noticed = new Set<string>();
+    for (const { entry, error, job } of poisoned) {
+      const failures = (entry.failures ?? 0) + 1;
+      const retryAfter = new Date(now.getTime() + Math.min(POISON_FIRST_WAIT_MS * 2 ** (failures - 1), POISON_MAX_WAIT_MS)).toISOString();
+      const message = failureMessage(error);
+      report.poisoned.push({ entry: entry.rowKey, failures, retryAfter, message });
+      this.log(`sweep: ${entry.rowKey} failed ${failures} time(s), retried after ${retryAfter}: ${message}`);
+      try {
+        await this.index.recordFailure(entry, { failures, at: now.toISOString(), retryAfter, message }, counter);
+      } catch (recordError) {
+        // Unrecorded, it is tried again next run, its count where it was; the run goes on.
+        this.log(`sweep: could not record the failure on ${entry.rowKey}: ${failureMessage(recordError)}`);
+      }
+      const subject = subjectKeyOf(entry.subject);
+      if (failures > 1 || noticed.has(subject)) continue;
+      noticed.add(subject);
+      notices.push(
+        sweepFailureNotice({
+          deadline: { kind: entry.kind, dueAt: entry.dueAt, id: entry.rowKey },
+          subject: describeSubject(entry.subject),
+          job: job ? jobRef(job) : jobRefOf(entry.subject),
+          message,
+          retryAfter,
+          at: now.toISOString(),
+        }),
+      );
+    }
+    if (notices.length === 0) return;
+    try {
+      await this.publish(notices, report, counter);
+    } catch (error) {
+      // The report and the log above still say it; the entry's record keeps the rest.
+      this.log(`sweep: could not tell operators about ${notices.length} failing entries: ${failureMessage(error)}`);
+    }
   }
 
   /** The jobs the page's entries point at: one range read per job partition. */
@@ -230,7 +310,7 @@ export class SweepService {
     report: SweepReport,
     counter: TransactionCounter,
     settle: (entry: IndexEntry, outcome: EntryOutcome) => void,
-    failed: (entry: IndexEntry, error: unknown) => void,
+    failed: FailureSink,
   ): Promise<void> {
     const byPartition = new Map<string, PendingDeletion[]>();
     for (const deletion of deletions) {
@@ -238,15 +318,19 @@ export class SweepService {
       byPartition.set(partitionKey, [...(byPartition.get(partitionKey) ?? []), deletion]);
     }
     await forEachConcurrently([...byPartition], SWEEP_CONCURRENCY, async ([partitionKey, group]) => {
-      let deleted: PendingDeletion[];
+      let outcome: PartitionDeletes;
       try {
-        deleted = await this.deletePartition(partitionKey, group, now, counter);
+        outcome = await this.deletePartition(partitionKey, group, now, counter);
       } catch (error) {
-        group.forEach((deletion) => deletion.entries.forEach((entry) => failed(entry, error)));
+        group.forEach((deletion) => deletion.entries.forEach((entry) => failed(entry, error, deletion.stored.job)));
         return;
       }
+      const { deleted, failures } = outcome;
+      for (const [deletion, error] of failures) deletion.entries.forEach((entry) => failed(entry, error, deletion.stored.job));
       // Changed meanwhile: its writer won; the entry stays and the next sweep re-checks the job.
-      group.filter((deletion) => !deleted.includes(deletion)).forEach((deletion) => deletion.entries.forEach((entry) => settle(entry, "changed")));
+      group
+        .filter((deletion) => !deleted.includes(deletion) && !failures.has(deletion))
+        .forEach((deletion) => deletion.entries.forEach((entry) => settle(entry, "changed")));
       for (const deletion of deleted) {
         report.jobsDeleted++;
         report.jobsActedOn++;
@@ -271,19 +355,34 @@ export class SweepService {
     });
   }
 
-  /** Deletes one partition's jobs that still have their ETags, and their blobs; returns those deleted. */
-  private async deletePartition(partitionKey: string, group: PendingDeletion[], now: Date, counter: TransactionCounter): Promise<PendingDeletion[]> {
+  /**
+   * Deletes one partition's jobs that still have their ETags, and their blobs. Returns those deleted
+   * and those that failed (with why): a job that fails takes no other with it. Throws only when the
+   * storage can't be reached at all.
+   */
+  private async deletePartition(partitionKey: string, group: PendingDeletion[], now: Date, counter: TransactionCounter): Promise<PartitionDeletes> {
+    const failures = new Map<PendingDeletion, unknown>();
     // A job's blobs get their own entry first, so a stop after the job is gone still gets them.
     const cleanups = new Map<PendingDeletion, IndexEntry>();
     for (const deletion of group.filter((candidate) => jobHasBlobs(candidate.stored.job))) {
-      cleanups.set(deletion, await this.index.ensureBlobCleanup(deletion.stored.job, jobBlobPrefix(deletion.stored.job), now, counter));
+      try {
+        cleanups.set(deletion, await this.index.ensureBlobCleanup(deletion.stored.job, jobBlobPrefix(deletion.stored.job), now, counter));
+      } catch (error) {
+        if (isStorageUnavailable(error)) throw error;
+        failures.set(deletion, error); // kept, with its blobs, until it can be deleted with them
+      }
     }
+    const ready = group.filter((deletion) => !failures.has(deletion));
     const result = await this.jobs.deleteMany(
       partitionKey,
-      group.map((deletion) => ({ rowKey: rowKeyOf(deletion.stored.job.key), etag: deletion.stored.etag })),
+      ready.map((deletion) => ({ rowKey: rowKeyOf(deletion.stored.job.key), etag: deletion.stored.etag })),
     );
     counter.transactions += result.requests;
-    const deleted = group.filter((deletion) => result.deleted.has(rowKeyOf(deletion.stored.job.key)));
+    for (const deletion of ready) {
+      const error = result.failed.get(rowKeyOf(deletion.stored.job.key));
+      if (error !== undefined) failures.set(deletion, error);
+    }
+    const deleted = ready.filter((deletion) => result.deleted.has(rowKeyOf(deletion.stored.job.key)));
     for (const deletion of deleted) {
       const cleanup = cleanups.get(deletion);
       if (!cleanup) continue;
@@ -296,7 +395,7 @@ export class SweepService {
         this.log(`sweep: blobs of ${partitionKey}/${rowKeyOf(deletion.stored.job.key)} left for a later sweep: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    return deleted;
+    return { deleted, failures };
   }
 
   /**
@@ -472,6 +571,47 @@ export class SweepService {
     counter.transactions += await this.queue.publish(messages);
     report.noticesSent += messages.filter((message) => message.type === "notice").length;
   }
+}
+
+/** What deleting one partition's jobs came to. */
+interface PartitionDeletes {
+  deleted: PendingDeletion[];
+  failures: Map<PendingDeletion, unknown>;
+}
+
+/** A failure as reported, recorded and sent: one line, bounded, with any SAS signature taken out. */
+function failureMessage(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return redactSasSignatures(text)
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, MAX_FAILURE_MESSAGE_CHARS);
+}
+
+/** An index subject as operators read it. */
+function describeSubject(subject: IndexSubject): string {
+  if (subject.type === "arrival") return `unmatched arrival '${subject.id}'`;
+  const [subscriptionId, resourceGroup] = splitPartitionKey(subject.partitionKey);
+  const job = `job '${resourceGroup}/${subject.rowKey}' of subscription ${subscriptionId}`;
+  return subject.type === "job" ? job : `the blobs of deleted ${job} (under '${subject.prefix}')`;
+}
+
+/** The job an entry names, from its keys (lower case, as stored) when the job itself was not read. */
+function jobRefOf(subject: IndexSubject): OutboundMessage["job"] | undefined {
+  if (subject.type === "arrival") return undefined;
+  const [subscriptionId, resourceGroup] = splitPartitionKey(subject.partitionKey);
+  return { subscriptionId, resourceGroup, name: subject.rowKey };
+}
+
+/** "<subscription>:<resource group>": subscription ids hold no ':'. */
+function splitPartitionKey(partitionKey: string): [string, string] {
+  const colon = partitionKey.indexOf(":");
+  return [partitionKey.slice(0, colon), partitionKey.slice(colon + 1)];
+}
+
+function subjectKeyOf(subject: IndexSubject): string {
+  if (subject.type === "arrival") return `arrival\n${subject.id}`;
+  return subjectKey(subject.partitionKey, subject.rowKey);
 }
 
 /** `stored` as a base for a write after which the entry due at `dueAt` is dropped: not relied on. */

@@ -4,12 +4,18 @@
  * the operators' list and the lookup for a job read only the small unmatched partition; RowKey is
  * the arrival id, which sorts by arrival time. `JobKey` ("<jobs PartitionKey>/<jobs RowKey>") finds
  * the arrivals a package label addressed to a job.
+ *
+ * Beside each unmatched arrival, in the same partition, a package key row (`~package-<hash>`)
+ * holds its package: written with the arrival in one transaction that only creates, so one package
+ * is one unmatched arrival even when two reports of it come at the same instant. Key rows sort
+ * after every arrival id (ids start with a digit), and every read of arrivals stops before `~`.
  */
+import { createHash } from "node:crypto";
 import { odata, TableClient } from "@azure/data-tables";
-import { Arrival, ARRIVAL_STATUSES } from "../domain/arrival";
+import { Arrival, ARRIVAL_STATUSES, packageText } from "../domain/arrival";
 import { JobKey } from "../domain/job";
 import { partitionKeyOf, rowKeyOf } from "./jobs.store";
-import { ConcurrencyError, isNotFound } from "./storage-errors";
+import { ConcurrencyError, isNotFound, statusOf } from "./storage-errors";
 
 interface ArrivalEntity {
   partitionKey: string;
@@ -17,6 +23,29 @@ interface ArrivalEntity {
   JobKey: string;
   ArrivedAt: Date;
   Arrival: string;
+}
+
+/** The row that holds a package for the unmatched arrival recorded for it. */
+interface PackageKeyEntity {
+  partitionKey: string;
+  rowKey: string;
+  ArrivalId: string;
+}
+
+/** Where key rows start: after every arrival id. */
+const KEY_ROWS_FROM = "~";
+/** How often `record` tries again after finding a package key its arrival left behind. */
+const RECORD_ATTEMPTS = 4;
+
+/**
+ * The row key of a package among the unmatched arrivals: a hash of the label's job (as the jobs
+ * table keys it; empty without one), the carrier and the tracking number as `packageText` compares
+ * them. Hashed because the normalised text may be long (NFKC makes 18 characters of some one) and
+ * hold `/`, `#` or `?`, which keys refuse: this is always 73 ASCII bytes, far below the 1 KiB limit.
+ */
+export function packageRowKey(arrival: Pick<Arrival, "jobKey" | "carrierName" | "trackingNumber">): string {
+  const identity = JSON.stringify([jobKeyColumn(arrival.jobKey), packageText(arrival.carrierName), packageText(arrival.trackingNumber)]);
+  return `${KEY_ROWS_FROM}package-${createHash("sha256").update(identity).digest("hex")}`;
 }
 
 export interface ArrivalPage {
@@ -32,12 +61,91 @@ function partitionOf(status: Arrival["status"]): string {
   return status.toLowerCase();
 }
 
+const UNMATCHED = partitionOf("Unmatched");
+
 /** Storage failures reach callers already translated (the clients' storage call policy). */
 export class ArrivalsStore {
   constructor(private readonly table: TableClient) {}
 
-  async record(arrival: Arrival): Promise<void> {
-    await this.table.upsertEntity(toEntity(arrival), "Replace");
+  /**
+   * Records a new unmatched arrival, unless its package (label, carrier, tracking number) already is
+   * one: then the arrival first recorded comes back. The arrival and its package key are created in
+   * one entity group transaction, so of two reports at the same instant one inserts and the other's
+   * insert conflicts and reads the first. A key whose arrival has left the partition (its release
+   * failed) is dropped, and the insert tried again.
+   */
+  async record(arrival: Arrival): Promise<Arrival> {
+    const keyRow = packageRowKey(arrival);
+    const key: PackageKeyEntity = { partitionKey: UNMATCHED, rowKey: keyRow, ArrivalId: arrival.id };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.table.submitTransaction([
+          ["create", { ...toEntity(arrival) }],
+          ["create", { ...key }],
+        ]);
+        return arrival;
+      } catch (error) {
+        if (statusOf(error) !== 409) throw error; // EntityAlreadyExists: the package key
+      }
+      const first = await this.heldBy(keyRow);
+      if (first) return first;
+      if (attempt === RECORD_ATTEMPTS) throw new ConcurrencyError();
+    }
+  }
+
+  /** The unmatched arrival a package key holds. A key whose arrival moved on is dropped (with its ETag). */
+  private async heldBy(keyRow: string): Promise<Arrival | undefined> {
+    const key = await this.packageKey(keyRow);
+    if (!key) return undefined;
+    const arrival = await this.unmatched(key.ArrivalId);
+    if (arrival) return arrival;
+    await this.deleteKey(key);
+    return undefined;
+  }
+
+  /**
+   * Drops the package key of an arrival that left the unmatched partition, if it still holds that
+   * arrival (an arrival recorded before keys has none; a newer arrival of the package may hold it).
+   */
+  private async releasePackageKey(arrival: Arrival): Promise<void> {
+    const key = await this.packageKey(packageRowKey(arrival));
+    if (key?.ArrivalId === arrival.id) await this.deleteKey(key);
+  }
+
+  /** `releasePackageKey` after a move; a key left behind holds nothing, as `record` drops it. */
+  private async releaseAfterMove(arrival: Arrival): Promise<void> {
+    try {
+      await this.releasePackageKey(arrival);
+    } catch {
+      // Left for `record` to find and drop, as said above: the move itself has happened.
+    }
+  }
+
+  private async packageKey(keyRow: string): Promise<(PackageKeyEntity & { etag: string }) | undefined> {
+    try {
+      return await this.table.getEntity<PackageKeyEntity>(UNMATCHED, keyRow);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  private async deleteKey(key: PackageKeyEntity & { etag: string }): Promise<void> {
+    try {
+      await this.table.deleteEntity(UNMATCHED, key.rowKey, { etag: key.etag });
+    } catch (error) {
+      // Gone already, or rewritten meanwhile (then it holds another arrival): either way not ours.
+      if (!isNotFound(error) && !(error instanceof ConcurrencyError)) throw error;
+    }
+  }
+
+  private async unmatched(id: string): Promise<Arrival | undefined> {
+    try {
+      return JSON.parse((await this.table.getEntity<ArrivalEntity>(UNMATCHED, id)).Arrival) as Arrival;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
   }
 
   async get(id: string): Promise<Arrival | undefined> {
@@ -69,7 +177,17 @@ export class ArrivalsStore {
   /** The unmatched arrivals whose label named this job (with no job: those whose label named none). */
   async unmatchedFor(key: JobKey | undefined): Promise<Arrival[]> {
     const found: Arrival[] = [];
-    const filter = odata`PartitionKey eq ${partitionOf("Unmatched")} and JobKey eq ${jobKeyColumn(key)}`;
+    const filter = odata`PartitionKey eq ${UNMATCHED} and RowKey lt ${KEY_ROWS_FROM} and JobKey eq ${jobKeyColumn(key)}`;
+    for await (const entity of this.table.listEntities<ArrivalEntity>({ queryOptions: { filter } })) {
+      found.push(JSON.parse(entity.Arrival) as Arrival);
+    }
+    return found;
+  }
+
+  /** Every unmatched arrival whose label named a job, oldest first (the maintenance run's pass). */
+  async unmatchedLabelled(): Promise<Arrival[]> {
+    const found: Arrival[] = [];
+    const filter = odata`PartitionKey eq ${UNMATCHED} and RowKey lt ${KEY_ROWS_FROM} and JobKey ne ${""}`;
     for await (const entity of this.table.listEntities<ArrivalEntity>({ queryOptions: { filter } })) {
       found.push(JSON.parse(entity.Arrival) as Arrival);
     }
@@ -77,7 +195,7 @@ export class ArrivalsStore {
   }
 
   async list(status: Arrival["status"], top: number, continuationToken?: string): Promise<ArrivalPage> {
-    const pages = this.table.listEntities<ArrivalEntity>({ queryOptions: { filter: odata`PartitionKey eq ${partitionOf(status)}` } }).byPage({ maxPageSize: top, continuationToken });
+    const pages = this.table.listEntities<ArrivalEntity>({ queryOptions: { filter: odata`PartitionKey eq ${partitionOf(status)} and RowKey lt ${KEY_ROWS_FROM}` } }).byPage({ maxPageSize: top, continuationToken });
     const { value: page } = await pages.next();
     const arrivals = ((page ?? []) as ArrivalEntity[]).map((entity) => JSON.parse(entity.Arrival) as Arrival);
     return { arrivals, continuationToken: (page as { continuationToken?: string } | undefined)?.continuationToken };
@@ -90,9 +208,10 @@ export class ArrivalsStore {
    */
   async markAttached(arrival: Arrival): Promise<void> {
     await this.table.upsertEntity(toEntity(arrival), "Replace");
-    await this.table.deleteEntity(partitionOf("Unmatched"), arrival.id).catch((error) => {
+    await this.table.deleteEntity(UNMATCHED, arrival.id).catch((error) => {
       if (!isNotFound(error)) throw error;
     });
+    await this.releaseAfterMove(arrival);
   }
 
   /**
@@ -111,6 +230,7 @@ export class ArrivalsStore {
       await this.table.deleteEntity(partitionOf(arrival.status), arrival.id);
       throw new ConcurrencyError();
     }
+    if (from === "Unmatched") await this.releaseAfterMove(arrival);
   }
 }
 

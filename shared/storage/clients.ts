@@ -57,6 +57,12 @@ export function useStorageCredential(factory: StorageCredentialFactory): void {
   credential = undefined;
 }
 
+/** The app's own identity (its managed identity in Azure): the credential of the identity-based storage connection. */
+export function appIdentityCredential(settings: Settings): TokenCredential {
+  if (settings.storage.kind !== "identity") throw new Error("the app's identity is the identity-based storage connection's; this configuration uses a connection string");
+  return identityCredential(settings);
+}
+
 function identityCredential(settings: Settings): TokenCredential {
   const connection = settings.storage as IdentityConnection;
   if (credential?.connection !== connection) credential = { connection, value: credentialFactory(connection) };

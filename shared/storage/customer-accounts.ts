@@ -12,7 +12,7 @@ import type { Job } from "../domain/job";
 import { BlobUrlSigner, LogBlobStore } from "./log-blobs.store";
 
 /** Signs a read-only URL of one of a drive's copy logs in the customer's account. */
-export type CopyLogSigner = (job: Pick<Job, "key" | "diagnosticsPath" | "storageAccountId">, driveId: string, kind: CopyLogKind) => string | undefined;
+export type CopyLogSigner = (job: Pick<Job, "key" | "diagnosticsPath" | "storageAccountId" | "creationId">, driveId: string, kind: CopyLogKind) => string | undefined;
 
 /** The service's own log blobs, and (as `copyLog`) the copy agent's logs in customers' accounts. */
 export type LogUrlSigner = BlobUrlSigner & { copyLog?: CopyLogSigner };
@@ -101,7 +101,7 @@ export class CustomerAccounts {
    * A signer of copy-log URLs for these jobs' accounts. Signing is local (account key, or a
    * user-delegation key fetched once per account), so it is prepared here, before the responses.
    */
-  async copyLogSigner(jobs: Pick<Job, "key" | "diagnosticsPath" | "storageAccountId" | "drives" | "exportIncomplete">[], now: Date): Promise<CopyLogSigner> {
+  async copyLogSigner(jobs: Pick<Job, "key" | "diagnosticsPath" | "storageAccountId" | "creationId" | "drives" | "exportIncomplete">[], now: Date): Promise<CopyLogSigner> {
     const signers = new Map<string, BlobUrlSigner>();
     // Only jobs with logs in their customer's account need a signer: preparing one can cost a
     // request (a user-delegation key), or a failing credential chain, that a plain Get must not pay.

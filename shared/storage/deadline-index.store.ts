@@ -17,7 +17,12 @@
  * the tables of past days and today, and a sweep never reads a future deadline; a drained past day's
  * table is deleted whole (the cheap bulk delete). In a table, PartitionKey `s<n>` (a hash of the
  * subject) spreads the writes of a busy day, and RowKey `<dueAt ISO>|<kind>|<subject…>` makes "due
- * now" a key range.
+ * now" a key range. A subject's key part is bounded whatever the customer's strings: a deleted
+ * job's blob prefix (up to its whole `diagnosticsPath`) travels in a `Prefix` column, the key
+ * holding only a hash of it.
+ *
+ * An entry whose subject keeps failing records it on itself (`Failures`, `FailedAt`, `Failure`,
+ * `RetryAfter`): the sweep leaves it alone until `RetryAfter` (see sweep-service.ts).
  */
 import { createHash } from "node:crypto";
 import { odata, TableClient, TableServiceClient, TransactionAction } from "@azure/data-tables";
@@ -40,7 +45,27 @@ export interface IndexEntry {
   kind: DeadlineKind;
   dueAt: string;
   subject: IndexSubject;
+  /** How often acting on it failed, and when it may be tried again (see `recordFailure`). */
+  failures?: number;
+  retryAfter?: string;
 }
+
+/** What a sweep records on an entry it could not act on. */
+export interface EntryFailure {
+  failures: number;
+  at: string;
+  retryAfter: string;
+  message: string;
+}
+
+/** The columns of an entry besides its keys (those a read asks for). */
+interface EntryColumns {
+  Prefix?: string | null;
+  Failures?: number | null;
+  RetryAfter?: string | null;
+}
+
+const ENTRY_COLUMNS = ["RowKey", "PartitionKey", "Prefix", "Failures", "RetryAfter"];
 
 export interface IndexPage {
   entries: IndexEntry[];
@@ -147,8 +172,8 @@ export class DeadlineIndex {
     const filter = odata`TableName ge ${`${this.prefix}0`} and TableName le ${`${this.prefix}99999999`}`;
     for await (const table of this.tables.service.listTables({ queryOptions: { filter } })) {
       if (!table.name || !/^\d{8}$/.test(table.name.slice(this.prefix.length))) continue;
-      for await (const entity of this.client(table.name).listEntities<{ partitionKey: string; rowKey: string }>({ queryOptions: { select: ["RowKey", "PartitionKey"] } })) {
-        const entry = parseEntry(table.name, entity.partitionKey, entity.rowKey);
+      for await (const entity of this.client(table.name).listEntities<EntryColumns & { partitionKey: string; rowKey: string }>({ queryOptions: { select: ENTRY_COLUMNS } })) {
+        const entry = parseEntry(table.name, entity.partitionKey, entity.rowKey, entity);
         if (entry) yield entry;
       }
     }
@@ -160,12 +185,12 @@ export class DeadlineIndex {
     const filter = odata`RowKey le ${`${now.toISOString()}|~`}`;
     try {
       const pages = this.client(table)
-        .listEntities({ queryOptions: { filter, select: ["RowKey", "PartitionKey"] } })
+        .listEntities({ queryOptions: { filter, select: ENTRY_COLUMNS } })
         .byPage({ maxPageSize: Math.min(top, 1000), continuationToken });
       const { value: page } = await pages.next();
       const entries: IndexEntry[] = [];
-      for (const entity of (page ?? []) as { partitionKey: string; rowKey: string }[]) {
-        const entry = parseEntry(table, entity.partitionKey, entity.rowKey);
+      for (const entity of (page ?? []) as (EntryColumns & { partitionKey: string; rowKey: string })[]) {
+        const entry = parseEntry(table, entity.partitionKey, entity.rowKey, entity);
         if (entry) entries.push(entry);
       }
       return { entries, continuationToken: (page as { continuationToken?: string } | undefined)?.continuationToken };
@@ -232,6 +257,24 @@ export class DeadlineIndex {
     }
   }
 
+  /**
+   * Records on `entry` that acting on its subject failed, and when to try again (a merge: the entry
+   * keeps its keys and columns). False when the entry is gone meanwhile (nothing left to try).
+   */
+  async recordFailure(entry: IndexEntry, failure: EntryFailure, counter?: TransactionCounter): Promise<boolean> {
+    if (counter) counter.transactions++;
+    try {
+      await this.client(entry.table).updateEntity(
+        { partitionKey: entry.shard, rowKey: entry.rowKey, Failures: failure.failures, FailedAt: failure.at, Failure: failure.message, RetryAfter: failure.retryAfter },
+        "Merge",
+      );
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw error;
+    }
+  }
+
   /** Where the reconciliation pass goes on from (kept beside the index, in its own small table). */
   async readCursor(): Promise<string | undefined> {
     try {
@@ -289,13 +332,20 @@ export class DeadlineIndex {
     for (const batch of batchesByPartition(entries)) {
       const table = batch[0].table;
       await this.ensureTable(table, counter);
-      const entities = batch.map((entry) => ({ partitionKey: entry.shard, rowKey: entry.rowKey, Kind: entry.kind, DueAt: new Date(entry.dueAt) }));
+      const entities = batch.map((entry) => ({
+        partitionKey: entry.shard,
+        rowKey: entry.rowKey,
+        Kind: entry.kind,
+        DueAt: new Date(entry.dueAt),
+        ...(entry.subject.type === "blobs" ? { Prefix: entry.subject.prefix } : {}),
+      }));
       // One entry (a customer's write, nearly always) is a plain upsert: the same one transaction,
-      // without the batch's multipart body to build and parse.
+      // without the batch's multipart body to build and parse. A merge, so an entry written again
+      // keeps the failures a sweep recorded on it.
       const write = () =>
         entities.length === 1
-          ? this.client(table).upsertEntity(entities[0], "Replace")
-          : this.client(table).submitTransaction(entities.map((entity): TransactionAction => ["upsert", entity, "Replace"]));
+          ? this.client(table).upsertEntity(entities[0], "Merge")
+          : this.client(table).submitTransaction(entities.map((entity): TransactionAction => ["upsert", entity, "Merge"]));
       try {
         if (counter) counter.transactions++;
         await write();
@@ -317,8 +367,10 @@ export function jobSubject(job: Pick<Job, "key">): IndexSubject {
 function subjectText(subject: IndexSubject): string {
   if (subject.type === "job") return `job|${subject.partitionKey}|${subject.rowKey}`;
   if (subject.type === "arrival") return `arrival|${subject.id}`;
-  // Row keys can't hold '/', so the prefix travels base64url-encoded.
-  return `blobs|${subject.partitionKey}|${subject.rowKey}|${Buffer.from(subject.prefix, "utf8").toString("base64url")}`;
+  // The prefix is as long as the job's diagnosticsPath makes it, and keys are 512 characters at
+  // most: the key holds a hash of it ('~' marks one: base64url never has it), the Prefix column
+  // the prefix itself. Entries written before carry the prefix in base64url here instead.
+  return `blobs|${subject.partitionKey}|${subject.rowKey}|~${createHash("sha256").update(subject.prefix, "utf8").digest("base64url").slice(0, 22)}`;
 }
 
 /** "2026-11-23T10:00:00.000Z" → "20261123". */
@@ -326,15 +378,30 @@ function dayOf(isoTime: string): string {
   return isoTime.slice(0, 10).replace(/-/g, "");
 }
 
-export function parseEntry(table: string, shard: string, rowKey: string): IndexEntry | undefined {
-  const [dueAt, kind, type, ...rest] = rowKey.split("|");
-  if (type === "job" && rest.length === 2) {
-    return { table, shard, rowKey, kind: kind as DeadlineKind, dueAt, subject: { type: "job", partitionKey: rest[0], rowKey: rest[1] } };
-  }
-  if (type === "arrival" && rest.length === 1) return { table, shard, rowKey, kind: kind as DeadlineKind, dueAt, subject: { type: "arrival", id: rest[0] } };
+/** An entry read back from its keys and columns; undefined for a key this service did not write. */
+export function parseEntry(table: string, shard: string, rowKey: string, columns: EntryColumns = {}): IndexEntry | undefined {
+  const subject = parseSubject(rowKey, columns);
+  if (!subject) return undefined;
+  const [dueAt, kind] = rowKey.split("|");
+  return {
+    table,
+    shard,
+    rowKey,
+    kind: kind as DeadlineKind,
+    dueAt,
+    subject,
+    ...(columns.Failures ? { failures: columns.Failures } : {}),
+    ...(columns.RetryAfter ? { retryAfter: columns.RetryAfter } : {}),
+  };
+}
+
+function parseSubject(rowKey: string, columns: EntryColumns): IndexSubject | undefined {
+  const [, , type, ...rest] = rowKey.split("|");
+  if (type === "job" && rest.length === 2) return { type: "job", partitionKey: rest[0], rowKey: rest[1] };
+  if (type === "arrival" && rest.length === 1) return { type: "arrival", id: rest[0] };
   if (type === "blobs" && rest.length === 3) {
-    const prefix = Buffer.from(rest[2], "base64url").toString("utf8");
-    return { table, shard, rowKey, kind: kind as DeadlineKind, dueAt, subject: { type: "blobs", partitionKey: rest[0], rowKey: rest[1], prefix } };
+    const prefix = rest[2].startsWith("~") ? columns.Prefix : Buffer.from(rest[2], "base64url").toString("utf8");
+    return prefix ? { type: "blobs", partitionKey: rest[0], rowKey: rest[1], prefix } : undefined;
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 /**
  * The deletion log: a record of each job the service deleted on its own (expired while `Creating`,
- * purged after its retention), so an operator can still see that it existed and why it went.
+ * purged after its retention, removed with its deleted subscription), so an operator can still see
+ * that it existed and why it went.
  *
  * Append-only. A sweep deletes a resource group's due jobs together, so it logs them together: one
  * entity holds the records of one such batch (as many as fit in one string column), keyed as the
@@ -10,7 +11,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { odata, TableClient, TransactionAction } from "@azure/data-tables";
-import { Job } from "../domain/job";
+import { JobKey } from "../domain/job";
 import { partitionKeyOf } from "./jobs.store";
 import { chunkBySize } from "./size-chunks";
 
@@ -24,18 +25,25 @@ export interface DeletedJobRecord {
   reason: string;
 }
 
+/** What a record says of a job (all a job whose document can't be read still shows). */
+export interface RecordedJob {
+  key: JobKey;
+  state: string;
+  createdAt: string;
+}
+
 /** Table Storage strings hold 32K UTF-16 characters; a log entity stays well inside one. */
 const MAX_RECORDS_CHARS = 30_000;
 
 export class DeletedJobsStore {
   constructor(private readonly table: TableClient) {}
 
-  async record(job: Job, reason: string, at: Date): Promise<void> {
+  async record(job: RecordedJob, reason: string, at: Date): Promise<void> {
     await this.recordMany([{ job, reason }], at);
   }
 
   /** Logs deletions: one transaction per resource group. Returns the requests made. */
-  async recordMany(deletions: { job: Job; reason: string }[], at: Date): Promise<number> {
+  async recordMany(deletions: { job: RecordedJob; reason: string }[], at: Date): Promise<number> {
     const byPartition = new Map<string, DeletedJobRecord[]>();
     for (const { job, reason } of deletions) {
       const partitionKey = partitionKeyOf(job.key);
@@ -73,7 +81,7 @@ export class DeletedJobsStore {
   }
 }
 
-function recordOf(job: Job, reason: string, at: Date): DeletedJobRecord {
+function recordOf(job: RecordedJob, reason: string, at: Date): DeletedJobRecord {
   return {
     subscriptionId: job.key.subscriptionId,
     resourceGroup: job.key.resourceGroup,

@@ -12,7 +12,8 @@ import { boundHistory, HistoryChunk } from "../domain/history";
 import { Job, JobKey } from "../domain/job";
 import { JobFilter } from "../domain/job-filter";
 import { JobState } from "../domain/job-state-machine";
-import { ConcurrencyError, isNotFound, statusOf } from "./storage-errors";
+import type { RecordedJob } from "./deleted-jobs.store";
+import { ConcurrencyError, isNotFound, isStorageUnavailable, statusOf } from "./storage-errors";
 import { deleteAllIfUnchanged, MAX_TRANSACTION_OPERATIONS, readEntity } from "./table-rest";
 
 /**
@@ -35,8 +36,6 @@ export interface StoredJob {
 export interface JobScope {
   subscriptionId: string;
   resourceGroup?: string;
-  /** Only this tenant's jobs (a condition of the query, so others are never read out). */
-  tenantId?: string;
 }
 
 /** The operators' cross-subscription views of the jobs that need a person. */
@@ -56,9 +55,38 @@ export interface JobsRead {
   requests: number;
 }
 
+/** A job's table keys. */
+export interface TableKeys {
+  partitionKey: string;
+  rowKey: string;
+}
+
+/** Where a list resumes: after the job with these keys, or at a table continuation token. */
+export type JobsContinuation = { after: TableKeys } | { tableToken: string };
+
+/** How big a page of a list may be: at most `top` jobs, and no more than `maxBytes` of them (see `query`). */
+export interface PageLimits {
+  top: number;
+  maxBytes: number;
+}
+
 export interface JobPage {
   jobs: Job[];
-  continuationToken?: string;
+  /** The storage ETag of each job, in the same order (a customer's list shows each job's ETag). */
+  etags: string[];
+  /** Absent when the list is known to be over. */
+  next?: JobsContinuation;
+}
+
+/** A job as the removal of a deleted subscription's jobs reads it. */
+export interface JobForRemoval {
+  partitionKey: string;
+  rowKey: string;
+  etag: string;
+  /** What the deletion log records, from the filter columns when the document can't be read. */
+  summary: RecordedJob;
+  /** The document, which says where the job's blobs are; undefined when it can't be read. */
+  job?: Job;
 }
 
 /** The table columns of one job. Filterable fields are columns; the rest is one JSON document. */
@@ -78,6 +106,7 @@ interface JobEntity {
   HasFaultedDrive: boolean;
   ReturnAddressProblem: boolean;
   CancelRequested: boolean;
+  /** Who created the job (Job.tenantId): a record, not an access rule. */
   TenantId?: string;
   /** StoredJob.indexedDue, an ISO time. */
   IndexedDue?: string;
@@ -142,6 +171,14 @@ export interface HistoryArchiver {
  * `historyArchive`, jobs keep their whole history.
  */
 export class JobsStore {
+  /**
+   * The average size of the jobs the last page of each subscription's list held (the operators'
+   * lists under one name), so the next list asks the table for about as many as its page can hold
+   * rather than `top` of them: read, parsed and held, 100 jobs of 120 KB are 12 MB, for a page that
+   * returns a third of them. The least recently used beyond `MAX_SIZE_HINTS` are forgotten.
+   */
+  private readonly sizeHints = new Map<string, number>();
+
   constructor(
     private readonly table: TableClient,
     private readonly deadlines?: DeadlineWriter,
@@ -290,25 +327,45 @@ export class JobsStore {
 
   /**
    * Deletes jobs of one partition that still have the ETag they were read with: one transaction per
-   * 100, then one by one for a transaction that a changed (or already deleted) job failed. Returns
-   * the row keys deleted; the others were changed meanwhile and stay.
+   * 100, then one by one for a transaction that failed: on a changed (or already deleted) job, or
+   * on one the storage refused, so one job never keeps the others from going. Returns the row keys
+   * deleted, and the failures by row key; the others were changed meanwhile and stay. Once the
+   * storage can't be reached, the jobs not yet deleted fail with that, without further calls.
    */
-  async deleteMany(partitionKey: string, items: { rowKey: string; etag: string }[]): Promise<{ deleted: Set<string>; requests: number }> {
+  async deleteMany(partitionKey: string, items: { rowKey: string; etag: string }[]): Promise<{ deleted: Set<string>; failed: Map<string, unknown>; requests: number }> {
     const deleted = new Set<string>();
+    const failed = new Map<string, unknown>();
     let requests = 0;
+    let unavailable: unknown;
     for (let start = 0; start < items.length; start += MAX_TRANSACTION_OPERATIONS) {
       const chunk = items.slice(start, start + MAX_TRANSACTION_OPERATIONS);
-      requests++;
-      if (await deleteAllIfUnchanged(this.table, chunk.map((item) => ({ partitionKey, ...item })))) {
-        chunk.forEach((item) => deleted.add(item.rowKey));
-        continue;
+      if (unavailable === undefined) {
+        requests++;
+        try {
+          if (await deleteAllIfUnchanged(this.table, chunk.map((item) => ({ partitionKey, ...item })))) {
+            chunk.forEach((item) => deleted.add(item.rowKey));
+            continue;
+          }
+        } catch (error) {
+          // Refused for one job (whose own delete below says which), or storage unreachable.
+          if (isStorageUnavailable(error)) unavailable = error;
+        }
       }
       for (const item of chunk) {
+        if (unavailable !== undefined) {
+          failed.set(item.rowKey, unavailable);
+          continue;
+        }
         requests++;
-        if (await this.deleteIfUnchanged(partitionKey, item.rowKey, item.etag)) deleted.add(item.rowKey);
+        try {
+          if (await this.deleteIfUnchanged(partitionKey, item.rowKey, item.etag)) deleted.add(item.rowKey);
+        } catch (error) {
+          failed.set(item.rowKey, error);
+          if (isStorageUnavailable(error)) unavailable = error;
+        }
       }
     }
-    return { deleted, requests };
+    return { deleted, failed, requests };
   }
 
   /** One page of all jobs in key order, for the bounded reconciliation of the expiry index. */
@@ -327,53 +384,158 @@ export class JobsStore {
     return { jobs, continuationToken: (page as { continuationToken?: string } | undefined)?.continuationToken };
   }
 
-  /** The keys of a job of `tenantId` by drive id; undefined when there is no such job for that tenant. */
-  async bitLockerKeys(key: JobKey, tenantId: string): Promise<Map<string, string> | undefined> {
-    const read = await readEntity(this.table, partitionKeyOf(key), rowKeyOf(key), ["BitLockerKeys", "TenantId"]);
-    if (!read || read.properties.TenantId !== tenantId) return undefined;
+  /**
+   * One page of a subscription's jobs, every resource group, for removing them: keys, ETag, document
+   * and the columns the deletion log records, never the BitLocker keys. A job whose document can't
+   * be read is in the page too (it has to go as well), with only its columns.
+   */
+  async pageOfSubscription(subscriptionId: string, pageSize: number, continuationToken?: string): Promise<{ jobs: JobForRemoval[]; continuationToken?: string }> {
+    type Row = JobDocumentColumns & Partial<Pick<JobEntity, "ResourceGroup" | "JobName" | "State" | "CreatedAt">>;
+    const select = ["PartitionKey", "RowKey", ...DOCUMENT_COLUMNS, "ResourceGroup", "JobName", "State", "CreatedAt"];
+    const pages = this.table.listEntities<Row>({ queryOptions: { filter: keyRangeFilter({ subscriptionId }), select } }).byPage({ maxPageSize: pageSize, continuationToken });
+    const { value: page } = await pages.next();
+    const jobs = ((page ?? []) as TableEntityResult<Row>[]).map((entity): JobForRemoval => {
+      const keys = { partitionKey: entity.partitionKey!, rowKey: entity.rowKey!, etag: entity.etag };
+      try {
+        const job = readDocument(entity);
+        if (job?.key?.name) return { ...keys, job, summary: { key: job.key, state: job.state, createdAt: job.createdAt } };
+      } catch {
+        // Unreadable: recorded from its columns below.
+      }
+      const key = { subscriptionId, resourceGroup: entity.ResourceGroup ?? entity.partitionKey!.slice(subscriptionId.length + 1), name: entity.JobName ?? entity.rowKey! };
+      const createdAt = entity.CreatedAt instanceof Date ? entity.CreatedAt.toISOString() : String(entity.CreatedAt ?? "");
+      return { ...keys, summary: { key, state: entity.State ?? "Unknown", createdAt } };
+    });
+    return { jobs, continuationToken: (page as { continuationToken?: string } | undefined)?.continuationToken };
+  }
+
+  /** The keys of a job by drive id; undefined when there is no such job. */
+  async bitLockerKeys(key: JobKey): Promise<Map<string, string> | undefined> {
+    const read = await readEntity(this.table, partitionKeyOf(key), rowKeyOf(key), ["BitLockerKeys"]);
+    if (!read) return undefined;
     return parseKeyDocument(read.properties.BitLockerKeys as string | undefined);
   }
 
   /**
-   * One page of jobs, filtered by the table service. Table Storage may return short pages; this keeps
-   * asking with the remaining size until it has `top` jobs or the query is exhausted.
+   * One page of jobs, filtered by the table service and bounded by `limits` (see `query`).
    */
-  async list(scope: JobScope, filter: JobFilter | undefined, top: number, continuationToken?: string): Promise<JobPage> {
-    const query = [scopeFilter(scope), filter ? toTableFilter(filter) : undefined].filter(Boolean).map((part) => `(${part})`).join(" and ");
-    return this.query(query, top, continuationToken);
+  async list(scope: JobScope, filter: JobFilter | undefined, limits: PageLimits, from?: JobsContinuation): Promise<JobPage> {
+    const query = [keyRangeFilter(scope), filter ? toTableFilter(filter) : undefined].filter(Boolean).map((part) => `(${part})`).join(" and ");
+    return this.query(query, limits, from, scope.subscriptionId.toLowerCase());
   }
 
   /**
    * Jobs across all subscriptions for operators, filtered by the table service on the state and
    * flag columns. It scans partitions, so it is for the console's queues, not for the API's hot path.
    */
-  async listForOperators(query: OperatorJobQuery, top: number, continuationToken?: string): Promise<JobPage> {
-    return this.query(operatorFilter(query), top, continuationToken);
+  async listForOperators(query: OperatorJobQuery, limits: PageLimits, from?: JobsContinuation): Promise<JobPage> {
+    return this.query(operatorFilter(query), limits, from, "operator");
   }
 
   /**
-   * One page of a filtered query. Table Storage may return short pages; this keeps asking with the
-   * remaining size until it has `top` jobs or the query is exhausted.
+   * One page of a filtered query, in key order: at most `top` jobs and at most `maxBytes` of them
+   * (their documents as stored, in UTF-8), but always one if there is one. Table Storage may return
+   * short pages; this keeps asking until the page is full or the query is exhausted. The page's
+   * `next` resumes after its last job: a page cut by bytes ends inside the table's page, and the
+   * table's own token points past the table's whole page. `hintKey` names whose jobs these are (see
+   * `sizeHints`).
    */
-  private async query(filter: string, top: number, continuationToken?: string): Promise<JobPage> {
-    const jobs: Job[] = [];
+  private async query(filter: string, limits: PageLimits, from: JobsContinuation | undefined, hintKey: string): Promise<JobPage> {
+    const page = new PageBuilder(limits, this.sizeHints.get(hintKey));
+    let more: boolean;
+    if (from && "after" in from) {
+      // After a job: the rest of its partition, then the partitions after it (each a range query;
+      // one filter with `or` would be a scan from the start of the range on every page).
+      const { partitionKey, rowKey } = from.after;
+      await this.fill(page, `(${filter}) and ${odata`PartitionKey eq ${partitionKey} and RowKey gt ${rowKey}`}`);
+      more = page.full || (await this.fill(page, `(${filter}) and ${odata`PartitionKey gt ${partitionKey}`}`));
+    } else {
+      more = await this.fill(page, filter, from?.tableToken);
+    }
+    const average = page.averageBytes;
+    if (average !== undefined) {
+      this.sizeHints.delete(hintKey);
+      if (this.sizeHints.size >= MAX_SIZE_HINTS) this.sizeHints.delete(this.sizeHints.keys().next().value!);
+      this.sizeHints.set(hintKey, average);
+    }
+    const last = page.keys[page.keys.length - 1];
+    return { jobs: page.jobs, etags: page.etags, next: more && last ? { after: last } : undefined };
+  }
+
+  /** Adds the query's jobs to `page` until it is full; whether the query may have more. */
+  private async fill(page: PageBuilder, filter: string, continuationToken?: string): Promise<boolean> {
     let token = continuationToken;
     do {
-      const pages = this.table
-        .listEntities<JobDocumentColumns>({ queryOptions: { filter, select: DOCUMENT_COLUMNS } })
-        .byPage({ maxPageSize: top - jobs.length, continuationToken: token });
-      const { value: page } = await pages.next();
-      if (!page) break;
-      for (const entity of page as TableEntityResult<JobDocumentColumns>[]) jobs.push(readDocument(entity));
-      token = (page as { continuationToken?: string }).continuationToken;
-    } while (token && jobs.length < top);
-    return { jobs, continuationToken: token };
+      const pages = this.table.listEntities<ListedEntity>({ queryOptions: { filter, select: LISTED_COLUMNS } }).byPage({ maxPageSize: page.toRead, continuationToken: token });
+      const { value: tablePage } = await pages.next();
+      if (!tablePage) return false;
+      for (const entity of tablePage as TableEntityResult<ListedEntity>[]) {
+        if (!page.add(entity)) return true; // the job that did not fit comes next
+      }
+      token = (tablePage as { continuationToken?: string }).continuationToken;
+    } while (token && !page.full);
+    return token !== undefined;
   }
 }
 
-function scopeFilter(scope: JobScope): string {
-  const tenant = scope.tenantId !== undefined ? odata` and TenantId eq ${scope.tenantId}` : "";
-  return keyRangeFilter(scope) + tenant;
+type ListedEntity = JobDocumentColumns & { partitionKey: string; rowKey: string; etag: string };
+const LISTED_COLUMNS = ["PartitionKey", "RowKey", ...DOCUMENT_COLUMNS];
+
+/** Subscriptions whose jobs' size a store remembers (see `JobsStore.sizeHints`). */
+const MAX_SIZE_HINTS = 10_000;
+
+/** A page of a list being filled: its jobs in key order, their keys, and its room by count and bytes. */
+class PageBuilder {
+  readonly jobs: Job[] = [];
+  readonly keys: TableKeys[] = [];
+  /** Each job's storage ETag, in the same order (a customer's list shows each job's ETag). */
+  readonly etags: string[] = [];
+  private bytes = 0;
+  private cut = false;
+
+  /** `expectedBytes`: the size of a job, as the last page of the same list found it. */
+  constructor(
+    private readonly limits: PageLimits,
+    private readonly expectedBytes?: number,
+  ) {}
+
+  get room(): number {
+    return this.limits.top - this.jobs.length;
+  }
+
+  get averageBytes(): number | undefined {
+    return this.jobs.length > 0 ? this.bytes / this.jobs.length : undefined;
+  }
+
+  /**
+   * How many entities to ask the table for next: the room left, or, when the jobs are large (by
+   * this page's average so far, else the last page's), as many as the bytes left hold and one more,
+   * the one that tells the page it is full.
+   */
+  get toRead(): number {
+    const average = this.averageBytes ?? this.expectedBytes;
+    if (!average) return this.room;
+    return Math.max(1, Math.min(this.room, Math.floor((this.limits.maxBytes - this.bytes) / average) + 1));
+  }
+
+  get full(): boolean {
+    return this.cut || this.room <= 0;
+  }
+
+  /** Adds the entity's job, unless it would take the page past its byte budget (a first job always fits). */
+  add(entity: ListedEntity): boolean {
+    const document = documentText(entity);
+    const bytes = Buffer.byteLength(document, "utf8");
+    if (this.jobs.length > 0 && this.bytes + bytes > this.limits.maxBytes) {
+      this.cut = true;
+      return false;
+    }
+    this.jobs.push(JSON.parse(document) as Job);
+    this.keys.push({ partitionKey: entity.partitionKey, rowKey: entity.rowKey });
+    this.etags.push(entity.etag);
+    this.bytes += bytes;
+    return true;
+  }
 }
 
 function keyRangeFilter(scope: JobScope): string {
@@ -476,9 +638,13 @@ function documentColumns(document: string): JobDocumentColumns {
 }
 
 function readDocument(entity: JobDocumentColumns): Job {
+  return JSON.parse(documentText(entity)) as Job;
+}
+
+function documentText(entity: JobDocumentColumns): string {
   let document = entity.Job;
   for (let i = 1; entity[`Job${i}`] !== undefined; i++) document += entity[`Job${i}`];
-  return JSON.parse(document) as Job;
+  return document;
 }
 
 function storedOf(entity: JobEntity, etag: string): StoredJob {

@@ -27,6 +27,11 @@ export function isNotFound(error: unknown): boolean {
   return statusOf(error) === 404;
 }
 
+/** Whether a translated failure means the storage could not be reached: worth trying again soon, no fault of the entity. */
+export function isStorageUnavailable(error: unknown): boolean {
+  return error instanceof ServiceError && error.status === 503;
+}
+
 /** Maps an SDK error to the service's own; returns the original error when it is not a storage error. */
 export function translateStorageError(error: unknown): unknown {
   if (error instanceof ServiceError || error instanceof ConcurrencyError) return error;

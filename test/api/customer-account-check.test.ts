@@ -5,7 +5,7 @@
  * Azurite answers an account it does not serve with 404 ResourceNotFound (Azure's own answer is a
  * host that does not resolve), and a wrong key with 403 AuthorizationFailure.
  */
-import { DEMOSTORE_ACCOUNT, DEMOSTORE_KEY, freePort } from "../../devhost/azurite";
+import { DEMOSTORE_ACCOUNT, DEMOSTORE_KEY, DEMOSTORE_SUBSCRIPTION, freePort } from "../../devhost/azurite";
 import { exportJobBody, importJobBody, jobPath, newSubscriptionId, startTestService, TestService } from "../support/service";
 import { identityMode, runIdentityStorage } from "../support/identity";
 import { api, expectArmError } from "./helpers";
@@ -13,18 +13,25 @@ import { api, expectArmError } from "./helpers";
 /** A key for an account Azurite does not serve: the service may try it, Azurite does not know it. */
 const GHOST_ACCOUNT = "ghoststore";
 
-/** The customer-account settings of this project: keys in the key project, the identity otherwise. */
+/**
+ * The customer-account settings of this project: keys in the key project, the identity otherwise.
+ * Both accounts live in demostore's subscription (the linked access check's registry), which the
+ * harness registers to the dev tenant; with no keys every account is reached, so each the tests
+ * name is registered.
+ */
 function customerAccounts(): Record<string, string> {
-  if (identityMode()) return { CUSTOMER_BLOB_ENDPOINT: runIdentityStorage().blob.replace(/[^/]+$/, "{account}"), CUSTOMER_ACCOUNT_KEYS: "" };
-  return { CUSTOMER_ACCOUNT_KEYS: `${DEMOSTORE_ACCOUNT}:${DEMOSTORE_KEY};${GHOST_ACCOUNT}:${DEMOSTORE_KEY}` };
+  const CUSTOMER_ACCOUNT_SUBSCRIPTIONS = [DEMOSTORE_ACCOUNT, GHOST_ACCOUNT, "teststore"].map((account) => `${account}:${DEMOSTORE_SUBSCRIPTION}`).join(";");
+  if (identityMode()) return { CUSTOMER_BLOB_ENDPOINT: runIdentityStorage().blob.replace(/[^/]+$/, "{account}"), CUSTOMER_ACCOUNT_KEYS: "", CUSTOMER_ACCOUNT_SUBSCRIPTIONS };
+  return { CUSTOMER_ACCOUNT_KEYS: `${DEMOSTORE_ACCOUNT}:${DEMOSTORE_KEY};${GHOST_ACCOUNT}:${DEMOSTORE_KEY}`, CUSTOMER_ACCOUNT_SUBSCRIPTIONS };
 }
 
-function accountId(subscriptionId: string, account: string): string {
-  return `/subscriptions/${subscriptionId}/resourceGroups/storage-rg/providers/Microsoft.Storage/storageAccounts/${account}`;
+/** The account's id, in its own subscription whatever the job's. */
+function accountId(account: string): string {
+  return `/subscriptions/${DEMOSTORE_SUBSCRIPTION}/resourceGroups/storage-rg/providers/Microsoft.Storage/storageAccounts/${account}`;
 }
 
 function importInto(subscriptionId: string, account: string) {
-  return importJobBody(subscriptionId, { properties: { storageAccountId: accountId(subscriptionId, account) } });
+  return importJobBody(subscriptionId, { properties: { storageAccountId: accountId(account) } });
 }
 
 async function put(service: TestService, subscriptionId: string, name: string, body: unknown) {
@@ -47,19 +54,19 @@ describe("with the account check on", () => {
 
   test("a definition the job's own rules refuse gets their error first, whatever its account", async () => {
     const sub = newSubscriptionId();
-    const body = importJobBody(sub, { properties: { storageAccountId: accountId(sub, GHOST_ACCOUNT), diagnosticsPath: "no/../escape" } });
+    const body = importJobBody(sub, { properties: { storageAccountId: accountId(GHOST_ACCOUNT), diagnosticsPath: "no/../escape" } });
     expectArmError(await put(service, sub, "ghost-bad-definition", body), 400, "InvalidDiagnosticsPath", { target: "properties.diagnosticsPath" });
   });
 
   test("an export job naming such an account is refused the same way", async () => {
     const sub = newSubscriptionId();
-    const body = exportJobBody(sub, { storageAccountId: accountId(sub, GHOST_ACCOUNT) });
+    const body = exportJobBody(sub, { storageAccountId: accountId(GHOST_ACCOUNT) });
     expectArmError(await put(service, sub, "ghost-export", body), 400, "StorageAccountNotFound", { target: "properties.storageAccountId" });
   });
 
   test("an account it serves: 201, its diagnostics container not made yet is no obstacle", async () => {
     const sub = newSubscriptionId();
-    const body = importJobBody(sub, { properties: { storageAccountId: accountId(sub, DEMOSTORE_ACCOUNT), diagnosticsPath: `never-made-${sub.slice(0, 8)}` } });
+    const body = importJobBody(sub, { properties: { storageAccountId: accountId(DEMOSTORE_ACCOUNT), diagnosticsPath: `never-made-${sub.slice(0, 8)}` } });
     const created = await put(service, sub, "served-import", body);
     expect(created.status).toBe(201);
   });

@@ -3,7 +3,8 @@
  * what went wrong, and the summary counts each blob under the code that explains it.
  */
 import { copyDriveStatus, DriveLog, errorLogOf, issueKind, parseDriveLog, summarize, writeDriveLog } from "../../shared/copy/copy-log";
-import { copyLogLocation, diagnosticsLocation } from "../../shared/copy/copy-log-names";
+import { copyLogLocation, diagnosticsLocation, MAX_COPY_LOG_NAME_CHARS, runStateName } from "../../shared/copy/copy-log-names";
+import { newCreationId } from "../../shared/domain/job";
 
 const LOG: DriveLog = {
   driveId: "9CA995BB",
@@ -67,4 +68,58 @@ test("logs go in the diagnostics path's container and virtual directory; an unus
   expect(copyLogLocation({ key: { name: "myjob" }, diagnosticsPath: "mylogs/2026/run" }, "D1", "verbose")).toEqual({ container: "mylogs", blobName: "2026/run/myjob_D1_verbose.xml" });
   expect(diagnosticsLocation("../etc")).toEqual({ container: "waimportexport", prefix: "" });
   expect(diagnosticsLocation("logs/../../x")).toEqual({ container: "waimportexport", prefix: "" });
+});
+
+test("a drive error's whole reason is kept in the log (StatusDescription), and read back", () => {
+  const log: DriveLog = { driveId: "D1", blobs: [], status: "ManifestNotFound", description: `ManifestNotFound: ${"x".repeat(2000)} <&>` };
+  const xml = writeDriveLog(log);
+  expect(xml).toContain("<StatusDescription>ManifestNotFound: ");
+  expect(parseDriveLog(xml)).toEqual(log);
+  expect(parseDriveLog(writeDriveLog({ ...LOG, description: undefined }))).toEqual(LOG);
+});
+
+describe("run-state names are one job's own (issue 21 §2)", () => {
+  const created = new Date("2026-03-01T10:20:30.456Z");
+
+  test("logs are named jobname_driveid_timestamp_logtype.xml, the timestamp the job's creation id", () => {
+    const job = { key: { name: "myjob" }, creationId: "20260301T102030456Z-0123456789abcdef" };
+    expect(copyLogLocation(job, "9ca995bb", "error").blobName).toBe("myjob_9CA995BB_20260301T102030456Z-0123456789abcdef_error.xml");
+    expect(copyLogLocation(job, "", "incompleteBlobList").blobName).toBe("myjob_20260301T102030456Z-0123456789abcdef_incomplete-blobs.xml");
+    expect(newCreationId(created)).toMatch(/^20260301T102030456Z-[0-9a-f]{16}$/);
+  });
+
+  test("regression: names that joined into one blob or one journal (a_b/c and a/b_c, one name in two resource groups, a re-created job) now differ", () => {
+    const jobs = [
+      { subscriptionId: "s", resourceGroup: "x_y", name: "zz", creationId: newCreationId(created) },
+      { subscriptionId: "s", resourceGroup: "x", name: "y_zz", creationId: newCreationId(created) },
+      { subscriptionId: "s", resourceGroup: "other", name: "zz", creationId: newCreationId(created) },
+      // Deleted and created again in the same millisecond, even.
+      { subscriptionId: "s", resourceGroup: "x_y", name: "zz", creationId: newCreationId(created) },
+    ];
+    const drives = ["A_B", "B", "a"];
+    const logNames = jobs.flatMap((job) => drives.flatMap((drive) => (["error", "verbose"] as const).map((kind) => copyLogLocation({ key: job, creationId: job.creationId }, drive, kind).blobName)));
+    const lists = jobs.map((job) => copyLogLocation({ key: job, creationId: job.creationId }, "", "incompleteBlobList").blobName);
+    expect(new Set([...logNames, ...lists]).size).toBe(logNames.length + lists.length);
+    // Job a_b with drive C and job a with drive B_C, one creation id apart, never meet.
+    expect(copyLogLocation({ key: { name: "a_b" }, creationId: jobs[0].creationId }, "C", "error").blobName).not.toBe(copyLogLocation({ key: { name: "a" }, creationId: jobs[1].creationId }, "B_C", "error").blobName);
+    const journals = jobs.flatMap((job) => drives.map((drive) => runStateName(job, drive)));
+    expect(new Set(journals).size).toBe(journals.length);
+    // The same job, named in another case, is the same journal (ARM names compare without case).
+    expect(runStateName({ ...jobs[0], resourceGroup: "X_Y", name: "ZZ" }, "a_b")).toBe(runStateName(jobs[0], "A_B"));
+  });
+
+  test("names fit their limits: a log name after the diagnostics path, a journal's file name", () => {
+    const longest = { key: { name: "j".repeat(64) }, creationId: newCreationId(created) };
+    for (const kind of ["error", "verbose", "incompleteBlobList"] as const) {
+      expect(copyLogLocation(longest, "D".repeat(64), kind).blobName.length).toBeLessThanOrEqual(MAX_COPY_LOG_NAME_CHARS);
+    }
+    expect(copyLogLocation(longest, "D".repeat(64), "verbose").blobName.length).toBe(MAX_COPY_LOG_NAME_CHARS);
+    const journal = `${runStateName({ subscriptionId: "0".repeat(36), resourceGroup: "r".repeat(90), name: "j".repeat(64), creationId: longest.creationId }, "D".repeat(64))}.plan.json`;
+    expect(Buffer.byteLength(journal)).toBeLessThanOrEqual(255);
+    expect(journal).toMatch(/^[a-z0-9_.-]+$/);
+  });
+
+  test("jobs stored before creation ids keep the names their logs already have", () => {
+    expect(copyLogLocation({ key: { name: "myjob" } }, "D1", "error").blobName).toBe("myjob_D1_error.xml");
+  });
 });

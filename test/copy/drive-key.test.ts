@@ -5,6 +5,7 @@
 import { api, expectArmError, jobUrl } from "../api/helpers";
 import { event, markShipping } from "../operator/helpers";
 import { BITLOCKER_KEY, newSubscriptionId, startTestService, TestService } from "../support/service";
+import { DEMOSTORE_SUBSCRIPTION } from "../../devhost/azurite";
 import { driveSpec } from "../support/service";
 
 let service: TestService;
@@ -17,7 +18,7 @@ async function importJob() {
   const job = { sub: newSubscriptionId(), rg: "keys", name: "key-job" };
   const created = await api(service, "PUT", jobUrl(job.sub, job.rg, job.name), {
     location: "westus",
-    properties: { jobType: "Import", storageAccountId: `/subscriptions/${job.sub}/resourceGroups/keys/providers/Microsoft.Storage/storageAccounts/demostore`, driveList: [driveSpec("DRIVE01")] },
+    properties: { jobType: "Import", storageAccountId: `/subscriptions/${DEMOSTORE_SUBSCRIPTION}/resourceGroups/keys/providers/Microsoft.Storage/storageAccounts/demostore`, driveList: [driveSpec("DRIVE01")] },
   });
   expect(created.status).toBe(201);
   return job;

@@ -13,7 +13,7 @@ import { demostoreId, tempDir } from "./helpers";
 export async function exportJob(service: TestService, job: JobRef, exportSpec: Record<string, unknown>, properties: Record<string, unknown> = {}) {
   return api(service, "PUT", jobUrl(job.sub, job.rg, job.name), {
     location: "westus",
-    properties: { jobType: "Export", storageAccountId: demostoreId(job.sub), export: exportSpec, ...properties },
+    properties: { jobType: "Export", storageAccountId: demostoreId(), export: exportSpec, ...properties },
   });
 }
 

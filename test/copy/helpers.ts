@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
-import { customerConnectionString, DEMOSTORE_ACCOUNT } from "../../devhost/azurite";
+import { customerConnectionString, DEMOSTORE_ACCOUNT, DEMOSTORE_SUBSCRIPTION } from "../../devhost/azurite";
 import { parseDriveLog, DriveLog } from "../../shared/copy/copy-log";
 import { api, jobUrl } from "../api/helpers";
 import { event, getOperatorJob, JobRef, markShipping } from "../operator/helpers";
@@ -71,15 +71,16 @@ export function uniqueName(prefix: string): string {
   return `${prefix}${randomBytes(4).toString("hex")}`;
 }
 
-export function demostoreId(sub: string): string {
-  return `/subscriptions/${sub}/resourceGroups/demo/providers/Microsoft.Storage/storageAccounts/${DEMOSTORE_ACCOUNT}`;
+/** demostore's resource id: in its own subscription (the account registry's), whatever the job's. */
+export function demostoreId(): string {
+  return `/subscriptions/${DEMOSTORE_SUBSCRIPTION}/resourceGroups/demo/providers/Microsoft.Storage/storageAccounts/${DEMOSTORE_ACCOUNT}`;
 }
 
 /** Creates an import job with these drives, marks it Shipping and receives the package: its drives are Received. */
 export async function receivedJob(service: TestService, job: JobRef, drives: DriveEntry[], properties: Record<string, unknown> = {}): Promise<void> {
   const created = await api(service, "PUT", jobUrl(job.sub, job.rg, job.name), {
     location: "westus",
-    properties: { jobType: "Import", storageAccountId: demostoreId(job.sub), driveList: drives, ...properties },
+    properties: { jobType: "Import", storageAccountId: demostoreId(), driveList: drives, ...properties },
   });
   if (created.status !== 201) throw new Error(`create ${job.name}: ${created.status} ${JSON.stringify(created.body)}`);
   await markShipping(service, job);

@@ -144,7 +144,7 @@ test("the wrong BitLocker key faults the drive (BitLockerKeyInvalid) and copies 
   expect(history.find((change) => change.to === "Faulted")?.reason).toMatch(/^BitLockerKeyInvalid: .*does not unlock/);
   // Get Job links the agent's error log, which holds the drive's status.
   const errorLog = await fetchLog(status.errorLogUri);
-  expect(errorLog).toEqual({ driveId: entry.driveId, blobs: [], status: "BitLockerKeyInvalid" });
+  expect(errorLog).toEqual({ driveId: entry.driveId, blobs: [], status: "BitLockerKeyInvalid", description: expect.stringMatching(/^BitLockerKeyInvalid: .*does not unlock/) });
   expect(await blobNames(containerName)).toEqual([]);
 });
 

@@ -38,26 +38,64 @@ test("the states' rules, as the ARM RPC defines them", () => {
 });
 
 test.each<[SubscriptionState, SubscriptionAccess, string]>([
+  ["Registered", "read", "allowed"],
+  ["Registered", "delete", "allowed"],
   ["Registered", "write", "allowed"],
   ["Warned", "read", "allowed"],
   ["Warned", "delete", "allowed"],
   ["Warned", "write", "409 ReadOnlyDisabledSubscription"],
+  ["Suspended", "read", "allowed"],
+  ["Suspended", "delete", "allowed"],
   ["Suspended", "write", "409 ReadOnlyDisabledSubscription"],
   ["Unregistered", "read", "allowed"],
   ["Unregistered", "delete", "409 MissingSubscriptionRegistration"],
+  ["Unregistered", "write", "409 MissingSubscriptionRegistration"],
   ["Deleted", "read", "404 SubscriptionNotFound"],
+  ["Deleted", "delete", "404 SubscriptionNotFound"],
+  ["Deleted", "write", "404 SubscriptionNotFound"],
 ])("the owner, %s, %s: %s", (state, access, expected) => {
   expect(outcome(registration(state), "tenant-a", access)).toBe(expected);
 });
 
-test.each([...SUBSCRIPTION_STATES])("another tenant is refused alike in state %s", (state) => {
-  for (const access of ["read", "delete", "write"] as const) expect(outcome(registration(state), "tenant-b", access)).toBe("403 InvalidAuthenticationTokenTenant");
-});
+/** The whole answer (status, code and message), with the subscription id as it is in the message. */
+function answer(value: SubscriptionRegistration | undefined, tenantId: string, access: SubscriptionAccess): unknown {
+  try {
+    assertSubscriptionAccess(value, SUB, tenantId, access);
+    return "allowed";
+  } catch (error) {
+    const { status, code, message } = error as ServiceError;
+    return { status, code, message };
+  }
+}
 
+/**
+ * Regression (issue 20): an unknown subscription answered 409 MissingSubscriptionRegistration and
+ * another tenant's 403, so any tenant could tell which subscriptions use the provider.
+ */
+describe("not yours or not known: one answer, whatever the state and the access", () => {
+  const notYours = answer(undefined, "tenant-a", "read");
 
-test("no registration at all: 409 MissingSubscriptionRegistration; a registration without a tenant belongs to nobody", () => {
-  expect(outcome(undefined, "tenant-a", "read")).toBe("409 MissingSubscriptionRegistration");
-  expect(outcome({ ...registration("Registered"), tenantId: undefined }, "tenant-a", "read")).toBe("403 InvalidAuthenticationTokenTenant");
+  test("it is 403 InvalidAuthenticationTokenTenant, and its message says both what is and what may be", () => {
+    expect(notYours).toEqual({ status: 403, code: "InvalidAuthenticationTokenTenant", message: expect.stringContaining(SUB) });
+    expect((notYours as ServiceError).message).toMatch(/not associated with/);
+    expect((notYours as ServiceError).message).toMatch(/not registered/);
+  });
+
+  test.each([...SUBSCRIPTION_STATES])("another tenant's subscription in state %s", (state) => {
+    for (const access of ["read", "delete", "write"] as const) expect(answer(registration(state, "tenant-b"), "tenant-a", access)).toEqual(notYours);
+  });
+
+  test("a subscription nobody registered, and one whose registration names no tenant", () => {
+    for (const access of ["read", "delete", "write"] as const) {
+      expect(answer(undefined, "tenant-a", access)).toEqual(notYours);
+      expect(answer({ ...registration("Unregistered"), tenantId: undefined }, "tenant-a", access)).toEqual(notYours);
+    }
+  });
+
+  test("tenant ids are compared as tokens carry them: no case folding, no empty tenant", () => {
+    expect(answer(registration("Registered", "tenant-a"), "TENANT-A", "read")).toEqual(notYours);
+    expect(answer({ ...registration("Registered"), tenantId: "" }, "", "read")).toEqual(notYours);
+  });
 });
 
 test("a notification: the latest state wins; a missing tenant or date keeps the known one", () => {

@@ -25,6 +25,11 @@ test.each([
   ["<BlobList><BlobPathPrefix>music/</BlobPathPrefix></BlobList>", /starts with '\/'/],
   ["<BlobList><Blob>x</Blob></BlobList>", /unexpected element <Blob>/],
   ["<BlobList><BlobPath>a/b</BlobPath>", /not well-formed/],
+  // Regression: a '..' segment was taken, and the request URL's normalisation moved it into another container.
+  ["<BlobList><BlobPath>photos/../private/key.pem</BlobPath></BlobList>", /'\.\.' path segment/],
+  ["<BlobList><BlobPath>../private/key.pem</BlobPath></BlobList>", /container name '\.\.'/],
+  ["<BlobList><BlobPathPrefix>/../</BlobPathPrefix></BlobList>", /container name '\.\.'/],
+  ["<BlobList><BlobPathPrefix>/photos/./x</BlobPathPrefix></BlobList>", /'\.' path segment/],
 ])("a blob list that is not one is refused: %s", (xml, message) => {
   expect(() => parseExportBlobList(xml)).toThrow(BlobListFormatError);
   expect(() => parseExportBlobList(xml)).toThrow(message);

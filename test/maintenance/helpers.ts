@@ -21,6 +21,8 @@ import { DeadlineWriter, JobsStore } from "../../shared/storage/jobs.store";
 import { LogBlobStore } from "../../shared/storage/log-blobs.store";
 import { NotificationQueue } from "../../shared/storage/notification-queue";
 import { SweepService } from "../../shared/jobs/sweep-service";
+import { SubscriptionPurge } from "../../shared/jobs/subscription-purge";
+import { SubscriptionsStore } from "../../shared/storage/subscriptions.store";
 import { call, importJobBody, RETURN_ADDRESS, startTestService, TestClock, TestService } from "../support/service";
 import { api, createJob, jobUrl } from "../api/helpers";
 
@@ -59,6 +61,8 @@ export function uniqueStorageNames(): Record<string, string> {
     ARRIVALS_TABLE_NAME: `marrivals${suffix}`,
     DEADLINES_TABLE_NAME: `mdeadlines${suffix}`,
     DELETED_JOBS_TABLE_NAME: `mdeleted${suffix}`,
+    // The purge of deleted subscriptions acts on every subscription marked in it: one per suite too.
+    SUBSCRIPTIONS_TABLE_NAME: `msubs${suffix}`,
     NOTIFICATIONS_QUEUE_NAME: `mnotices-${suffix}`,
   };
 }
@@ -269,9 +273,9 @@ export interface SweepParts {
 
 /**
  * The same SweepService the composition root builds, over the suite's storage, with the jobs store
- * given by `makeJobs` (to wrap it) and an optional cap on the entries per run.
+ * given by `makeJobs` (to wrap it), an optional cap on the entries per run and where it logs.
  */
-export function buildSweep(clock: Clock, makeJobs?: (table: TableClient, index: DeadlineWriter) => JobsStore, maxEntries?: number): SweepParts {
+export function buildSweep(clock: Clock, makeJobs?: (table: TableClient, index: DeadlineWriter) => JobsStore, maxEntries?: number, log?: (line: string) => void): SweepParts {
   const settings = getSettings();
   const rules = settings.rules;
   const index = createDeadlineIndex(settings);
@@ -287,6 +291,21 @@ export function buildSweep(clock: Clock, makeJobs?: (table: TableClient, index: 
     rules,
     clock,
     maxEntries ?? settings.sweepMaxEntries,
+    log,
   );
   return { jobs, index, sweep };
+}
+
+/** The same SubscriptionPurge the composition root builds, over the suite's storage, removing at most `maxJobs` jobs a run. */
+export function buildSubscriptionPurge(clock: Clock, maxJobs: number): SubscriptionPurge {
+  const settings = getSettings();
+  return new SubscriptionPurge(
+    new SubscriptionsStore(createTableClient(settings, settings.subscriptionsTableName)),
+    new JobsStore(createTableClient(settings, settings.jobsTableName)),
+    createDeadlineIndex(settings),
+    new DeletedJobsStore(createTableClient(settings, settings.deletedJobsTableName)),
+    new LogBlobStore(createBlobServiceClient(settings), settings.logsContainerName, settings.logSasLifetimeMs),
+    clock,
+    maxJobs,
+  );
 }

@@ -8,7 +8,9 @@ import { ArrivalsStore } from "../../shared/storage/arrivals.store";
 import { importJobBody, newSubscriptionId, startTestService, TestService } from "../support/service";
 import { api, createJob, expectArmError } from "../api/helpers";
 import { Body, driveStates, event, getHistory, getJob, JobRef, listAll, markShipping, postEvent } from "./helpers";
-import { jobsTableClient } from "../maintenance/helpers";
+import { jobsTableClient, table } from "../maintenance/helpers";
+import { getSettings } from "../../shared/app/services";
+import { randomBytes } from "node:crypto";
 
 let service: TestService;
 beforeAll(async () => {
@@ -165,6 +167,139 @@ describe("the same package reported again (a retry) is the arrival first recorde
     expect(again.body.arrival.id).toBe(first.body.arrival.id);
     expect((await markShipping(service, job)).properties.state).toBe("Received");
     expect((await arrivals("Attached")).map((a) => a.id)).toContain(first.body.arrival.id);
+  });
+});
+
+describe("one package, one arrival: carrier and tracking number compared normalised, recorded under a uniqueness key", () => {
+  const unmatchedBy = async (trackingNumbers: string[]) => {
+    const all = await arrivals("Unmatched");
+    return trackingNumbers.map((trackingNumber) => all.filter((a) => a.trackingNumber === trackingNumber).map((a) => a.id));
+  };
+  const unique = () => randomBytes(4).toString("hex").toUpperCase();
+
+  test("regression: `１２３` and `123` are one package, with the text first reported kept", async () => {
+    const missing = { sub: newSubscriptionId(), rg: RG, name: "fullwidth-missing" };
+    const first = await postEvent(service, missing, { type: "PackageReceived", carrierName: "ＦｅｄＥｘ", trackingNumber: "１２３-４５６", driveIds: ["DRIVE01"] });
+    const again = await postEvent(service, missing, { type: "PackageReceived", carrierName: "fedex", trackingNumber: "123 456", driveIds: ["DRIVE01"] });
+    expect([first.status, again.status]).toEqual([202, 202]);
+    expect(again.body.arrival.id).toBe(first.body.arrival.id);
+    expect(again.body.arrival).toMatchObject({ carrierName: "ＦｅｄＥｘ", trackingNumber: "１２３-４５６" });
+
+    const desk = await api(service, "POST", "/operator/arrivals", { carrierName: "DHL", trackingNumber: "ＮＯＲＭ-１", driveIds: ["DRIVE01"] });
+    const deskAgain = await api(service, "POST", "/operator/arrivals", { carrierName: "dhl", trackingNumber: "norm1", driveIds: ["DRIVE01"] });
+    expect(deskAgain.body.id).toBe(desk.body.id);
+    expect(await unmatchedBy(["１２３-４５６", "123 456", "ＮＯＲＭ-１", "norm1"])).toEqual([[first.body.arrival.id], [], [desk.body.id], []]);
+  });
+
+  test("the package a job received, reported again in another form, is a 409, not a second arrival", async () => {
+    const job = await newJob("fullwidth-received", true);
+    await event(service, job, { type: "PackageReceived", carrierName: "FedEx", trackingNumber: "RCV-77", driveIds: ["DRIVE01", "DRIVE02"] });
+    expectArmError(await postEvent(service, job, { type: "PackageReceived", carrierName: "ＦＥＤＥＸ", trackingNumber: "ｒｃｖ７７", driveIds: ["DRIVE01"] }), 409, "EventNotAllowed");
+    expect(await unmatchedBy(["ｒｃｖ７７"])).toEqual([[]]);
+  });
+
+  test("two identical reports at the same instant are recorded once (no label, no such job, a Creating job), round after round", async () => {
+    const ROUNDS = 5;
+    const trackingNumbers: string[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const creating = await newJob(`same-instant-${round}`);
+      const missing = { sub: newSubscriptionId(), rg: RG, name: `same-instant-missing-${round}` };
+      const [noLabel, noJob, notShipping] = [`SI-N-${unique()}`, `SI-M-${unique()}`, `SI-C-${unique()}`];
+      trackingNumbers.push(noLabel, noJob, notShipping);
+      const twice = <T>(report: () => Promise<T>) => Promise.all([report(), report(), report()]);
+      const [desk, missed, early] = await Promise.all([
+        twice(() => api(service, "POST", "/operator/arrivals", { carrierName: "DHL", trackingNumber: noLabel, driveIds: ["DRIVE01"] })),
+        twice(() => postEvent(service, missing, { type: "PackageReceived", carrierName: "UPS", trackingNumber: noJob, driveIds: ["DRIVE01"] })),
+        twice(() => postEvent(service, creating, { type: "PackageReceived", carrierName: "FedEx", trackingNumber: notShipping, driveIds: ["DRIVE01"] })),
+      ]);
+      expect(desk.map((r) => r.status)).toEqual([201, 201, 201]);
+      expect(new Set(desk.map((r) => r.body.id)).size).toBe(1);
+      for (const responses of [missed, early]) {
+        expect(responses.map((r) => r.status)).toEqual([202, 202, 202]);
+        expect(new Set(responses.map((r) => r.body.arrival.id)).size).toBe(1);
+      }
+      // The job's mark survives the race, so marking Shipping receives the one arrival.
+      expect((await markShipping(service, creating)).properties.state).toBe("Received");
+    }
+    const recorded = await unmatchedBy(trackingNumbers);
+    const attached = (await arrivals("Attached")).filter((a) => trackingNumbers.includes(a.trackingNumber));
+    // Per round: one unmatched arrival without a label, one for the missing job, one attached.
+    expect(recorded.map((ids) => ids.length)).toEqual(Array.from({ length: ROUNDS }, () => [1, 1, 0]).flat());
+    expect(attached).toHaveLength(ROUNDS);
+  });
+
+  test("a package closed out and reported again is a new arrival (the first one's key no longer holds it)", async () => {
+    const trackingNumber = `CLOSED-${unique()}`;
+    const first = await api(service, "POST", "/operator/arrivals", { carrierName: "DHL", trackingNumber, driveIds: ["DRIVE01"] });
+    expect((await api(service, "POST", `/operator/arrivals/${first.body.id}/events`, { type: "DrivesDestroyed", certificateReference: "CERT-1" })).status).toBe(200);
+    const again = await api(service, "POST", "/operator/arrivals", { carrierName: "DHL", trackingNumber, driveIds: ["DRIVE01"] });
+    expect(again.status).toBe(201);
+    expect(again.body.id).not.toBe(first.body.id);
+    expect(await unmatchedBy([trackingNumber])).toEqual([[again.body.id]]);
+  });
+
+  test("a key left behind when releasing it failed does not hold the package: the next report records it anew", async () => {
+    const trackingNumber = `STALE-${unique()}`;
+    const job = await newJob("stale-key", true);
+    const first = await api(service, "POST", "/operator/arrivals", { carrierName: "DHL", trackingNumber, driveIds: ["DRIVE01"] });
+    const release = jest.spyOn(ArrivalsStore.prototype as unknown as { releasePackageKey: () => Promise<void> }, "releasePackageKey").mockRejectedValue(ErrorFactory.storageUnavailable());
+    try {
+      expect((await attach(first.body.id, job)).status).toBe(200);
+    } finally {
+      release.mockRestore();
+    }
+    const again = await api(service, "POST", "/operator/arrivals", { carrierName: "DHL", trackingNumber, driveIds: ["DRIVE01"] });
+    expect(again.status).toBe(201);
+    expect(again.body.id).not.toBe(first.body.id);
+    const third = await api(service, "POST", "/operator/arrivals", { carrierName: "DHL", trackingNumber, driveIds: ["DRIVE01"] });
+    expect(third.body.id).toBe(again.body.id);
+    expect(await unmatchedBy([trackingNumber])).toEqual([[again.body.id]]);
+  });
+
+  test("an arrival recorded before uniqueness keys (its row keyed by id alone) is still the one a report finds, and attaches", async () => {
+    const job = await newJob("legacy-arrival");
+    const id = `20260101T000000000Z-${randomBytes(4).toString("hex")}`;
+    const trackingNumber = `LEGACY-${unique()}`;
+    const legacy = { id, carrierName: "FedEx", trackingNumber, driveIds: ["DRIVE01", "DRIVE02"], jobKey: { subscriptionId: job.sub, resourceGroup: RG, name: job.name }, reason: "JobNotShipping", arrivedAt: "2026-01-01T00:00:00.000Z", status: "Unmatched" };
+    await table(getSettings().arrivalsTableName).createEntity({
+      partitionKey: "unmatched",
+      rowKey: id,
+      JobKey: `${job.sub}:${RG}/${job.name}`.toLowerCase(),
+      ArrivedAt: new Date(legacy.arrivedAt),
+      Arrival: JSON.stringify(legacy),
+    });
+    const again = await postEvent(service, job, { type: "PackageReceived", carrierName: "FedEx", trackingNumber, driveIds: ["DRIVE01", "DRIVE02"] });
+    expect(again.status).toBe(202);
+    expect(again.body.arrival.id).toBe(id);
+    expect(await unmatchedBy([trackingNumber])).toEqual([[id]]);
+    // The report marked the job, so marking Shipping receives the package and moves the old row.
+    expect((await markShipping(service, job)).properties.state).toBe("Received");
+    expect((await arrivals("Attached")).map((a) => a.id)).toContain(id);
+    expect(await unmatchedBy([trackingNumber])).toEqual([[]]);
+  });
+
+  test("a tracking number whose normalised form is long and holds characters table keys forbid is one package too", async () => {
+    // NFKC turns each U+FDFA into 18 characters and '／', '＃', '？' into '/', '#', '?': the key is a hash.
+    const tail = unique();
+    const trackingNumber = `／＃？${"\ufdfa".repeat(53)}${tail}`;
+    expect(trackingNumber).toHaveLength(64);
+    expect(Buffer.byteLength(trackingNumber.normalize("NFKC"))).toBeGreaterThan(1024);
+    const job = { sub: newSubscriptionId(), rg: RG, name: "long-key" };
+    const first = await postEvent(service, job, { type: "PackageReceived", carrierName: "DHL", trackingNumber, driveIds: ["DRIVE01"] });
+    expect(first.status).toBe(202);
+    const again = await postEvent(service, job, { type: "PackageReceived", carrierName: "DHL", trackingNumber: `/#?${"\ufdfa".repeat(53)}${tail.toLowerCase()}`, driveIds: ["DRIVE01"] });
+    expect(again.status).toBe(202);
+    expect(again.body.arrival.id).toBe(first.body.arrival.id);
+  });
+
+  test("a carrier or tracking number with no letter or digit is refused: it could name no package", async () => {
+    const desk = await api(service, "POST", "/operator/arrivals", { carrierName: "DHL", trackingNumber: "- -\u200b", driveIds: ["DRIVE01"] });
+    expectArmError(desk, 400, "InvalidRequestContent");
+    expect(desk.body.error.details).toEqual([expect.objectContaining({ target: "trackingNumber", message: expect.stringMatching(/letter or a digit/) })]);
+    const job = { sub: newSubscriptionId(), rg: RG, name: "no-digits" };
+    const event = await postEvent(service, job, { type: "PackageReceived", carrierName: "--", trackingNumber: "1", driveIds: ["DRIVE01"] });
+    expectArmError(event, 400, "InvalidRequestContent");
+    expect(event.body.error.details.map((detail: { target: string }) => detail.target)).toEqual(["carrierName"]);
   });
 });
 
@@ -361,9 +496,10 @@ describe("the desk's mark: marking Shipping reads the arrivals only for a job a 
     const record = ArrivalsStore.prototype.record;
     let raced = 0;
     const racing = jest.spyOn(ArrivalsStore.prototype, "record").mockImplementation(async function (this: ArrivalsStore, arrival) {
-      await record.call(this, arrival);
+      const recorded = await record.call(this, arrival);
       raced++;
       expect((await markShipping(service, job)).properties.state).toBe("Shipping");
+      return recorded;
     });
     let response;
     try {

@@ -10,7 +10,8 @@ import { API, call, newSubscriptionId, startTestService, TestClock, TestService 
 import { expectArmError } from "../api/helpers";
 import { uniqueStorageNames } from "../maintenance/helpers";
 
-const ISSUER = "https://issuer.test/";
+const TENANT = "8f1d2c3b-0000-4000-8000-000000000003";
+const ISSUER = `https://issuer.test/${TENANT}/`;
 const AUDIENCE = "api://importexport";
 const KID = "k1";
 const HOUR = 3_600_000;
@@ -68,7 +69,7 @@ afterAll(async () => {
 /** A token valid for three days of the test clock, signed with `key` under `kid`. */
 async function token(key: KeyLike = signingKey, kid = KID, claims: JWTPayload = {}): Promise<string> {
   const now = Math.floor(clock.now().getTime() / 1000);
-  return new SignJWT({ tid: "tenant-1", ...claims })
+  return new SignJWT({ tid: TENANT, ...claims })
     .setProtectedHeader({ alg: "RS256", kid })
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
@@ -110,7 +111,7 @@ describe("during an incident, keys fetched before it keep serving", () => {
     behaviour = "keys";
     afterCooldown();
     const arm = await token(signingKey, KID, { roles: ["ImportExport.Operator"] });
-    const registered = await call(service, "PUT", `/subscriptions/${SUB}?api-version=2.0`, { state: "Registered", properties: { tenantId: "tenant-1" } }, { authorization: `Bearer ${arm}` });
+    const registered = await call(service, "PUT", `/subscriptions/${SUB}?api-version=2.0`, { state: "Registered", properties: { tenantId: TENANT } }, { authorization: `Bearer ${arm}` });
     expect(registered.status).toBe(200);
     expect((await list(await token())).status).toBe(200);
   });

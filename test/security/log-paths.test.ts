@@ -7,9 +7,14 @@
  * and blob names are joined from checked segments only.
  */
 import { BlobServiceClient } from "@azure/storage-blob";
+import { DEV_TENANT } from "../../shared/auth/authenticator";
+import { Job } from "../../shared/domain/job";
+import { jobBlobPrefix, MAX_DIAGNOSTICS_PATH_BYTES } from "../../shared/domain/log-blobs";
+import { JobsStore } from "../../shared/storage/jobs.store";
+import { creatingJob } from "../support/fixtures";
 import { driveSpec, importJobBody, newSubscriptionId, startTestService, TestService } from "../support/service";
 import { api, createJob, expectArmError, jobsTable, jobUrl, readEntity } from "../api/helpers";
-import { driveOf, event, getJob, JobRef, markShipping, PACKAGE } from "../operator/helpers";
+import { driveOf, event, getJob, JobRef, markShipping, PACKAGE, RETURN } from "../operator/helpers";
 
 const RG = "paths-rg";
 const CONTAINER = "importexport-logs";
@@ -69,6 +74,9 @@ describe("diagnosticsPath on create", () => {
     ["x".repeat(64)],
     [`waimportexport/${"d/".repeat(70)}x`],
     [`waimportexport/${"x".repeat(600)}`],
+    // Measured in bytes once lower-cased (issue 20): 920 bytes; and 'İ', two bytes that lower-case to three.
+    [`mylogs/${"漢".repeat(305)}`],
+    [`mylogs/${"İ".repeat(250)}`],
   ].map(([path]) => [label(path), path]))("%s is refused: 400 InvalidDiagnosticsPath with target properties.diagnosticsPath", async (_label, path) => {
     const sub = newSubscriptionId();
     const response = await api(service, "PUT", jobUrl(sub, RG, "bad-path"), bodyWithPath(sub, path));
@@ -85,6 +93,12 @@ describe("diagnosticsPath on create", () => {
       expect(response.body.properties.diagnosticsPath).toBe(path);
     },
   );
+
+  test("a path over the byte limit (305 non-ASCII characters: 915 bytes) is refused naming its size and the limit", async () => {
+    const sub = newSubscriptionId();
+    const response = await api(service, "PUT", jobUrl(sub, RG, "too-many-bytes"), bodyWithPath(sub, `mylogs/${"漢".repeat(305)}`));
+    expectArmError(response, 400, "InvalidDiagnosticsPath", { target: "properties.diagnosticsPath", message: new RegExp(`922 bytes in UTF-8 once lower-cased, and at most ${MAX_DIAGNOSTICS_PATH_BYTES} bytes are allowed`) });
+  });
 
   test("Create on an existing job with a bad path is refused the same way, and the job is unchanged", async () => {
     const sub = newSubscriptionId();
@@ -125,5 +139,62 @@ describe("blobs stay in the logs container", () => {
 
     expect(await containerNames()).not.toContain("victim-container");
     expect(await blobNames(`waimportexport/${job.sub}/`)).toEqual([`waimportexport/${job.sub}/${RG}/legacy-escape/drives/DRIVE01/error.log`, `waimportexport/${job.sub}/${RG}/legacy-escape/drives/DRIVE01/manifest.xml`]);
+  });
+});
+
+/**
+ * Regression (issue 20, item 2): a path of 305 non-ASCII characters (or ~500 ASCII) was accepted;
+ * a job with logs under it then answered 500 to every DELETE, as the cleanup index entry written
+ * before the delete carried the blob prefix, base64-encoded, in its key, over Table Storage's limit.
+ */
+describe("a job's logs under a long path are deleted with it", () => {
+  async function putBlob(name: string): Promise<void> {
+    await blobService().getContainerClient(CONTAINER).getBlockBlobClient(name).upload("log line\n", 9);
+  }
+
+  test.each([
+    ["305 non-ASCII characters", `longpaths/${"é".repeat(305)}`],
+    ["~500 ASCII characters", `longpaths/${"x".repeat(495)}`],
+  ])("a Creating job stored with %s (before paths were measured in bytes) and logs: DELETE is 200, the job and its logs are gone", async (_label, diagnosticsPath) => {
+    const sub = newSubscriptionId();
+    const base = creatingJob({ subscriptionId: sub, resourceGroup: RG, name: "legacy-long-path" }, { definition: { diagnosticsPath } });
+    const job: Job = { ...base, tenantId: DEV_TENANT, drives: base.drives.map((drive) => ({ ...drive, blobs: { errorLog: true } })) };
+    await new JobsStore(jobsTable()).insert(job);
+    const prefix = jobBlobPrefix(job);
+    expect(prefix.startsWith(diagnosticsPath.toLowerCase())).toBe(true);
+    await putBlob(`${prefix}drives/DRIVE01/error.log`);
+
+    const deleted = await api(service, "DELETE", jobUrl(sub, RG, job.key.name));
+
+    expect(deleted.status).toBe(200);
+    expect((await api(service, "GET", jobUrl(sub, RG, job.key.name))).status).toBe(404);
+    expect(await blobNames(prefix)).toEqual([]);
+  });
+
+  test("the longest path accepted, at the longest names: the copy writes its logs, and the finished job is deleted with them", async () => {
+    const sub = newSubscriptionId();
+    const rg = `R${"g".repeat(88)})`;
+    const name = `J${"o".repeat(63)}`;
+    const driveId = `D${"r".repeat(63)}`;
+    // Two-byte characters, so the path reaches the byte limit within its 512 characters.
+    const fill = MAX_DIAGNOSTICS_PATH_BYTES - "longpaths/".length;
+    const diagnosticsPath = `longpaths/${"ü".repeat(Math.floor(fill / 2))}${"a".repeat(fill % 2)}`;
+    const created = await api(service, "PUT", jobUrl(sub, rg, name), importJobBody(sub, { properties: { driveList: [driveSpec(driveId)], diagnosticsPath, backupDriveManifest: true } }));
+    expect(created.status).toBe(201);
+    const job = { sub, rg, name };
+    await markShipping(service, job);
+    await event(service, job, { type: "PackageReceived", ...PACKAGE, driveIds: [driveId] });
+    await event(service, job, { type: "TransferStarted", driveId, manifest: "<m/>" });
+    await event(service, job, { type: "TransferProgress", driveId, bytesSucceeded: 1, percentComplete: 1, errorLog: ["e"] });
+    const prefix = `${diagnosticsPath.toLowerCase()}/${sub}/${rg.toLowerCase()}/${name.toLowerCase()}/`;
+    expect(await blobNames(prefix)).toEqual([`${prefix}drives/${driveId.toUpperCase()}/error.log`, `${prefix}drives/${driveId.toUpperCase()}/manifest.xml`]);
+    expect(Math.max(...(await blobNames(prefix)).map((blob) => Buffer.byteLength(blob)))).toBe(1024);
+    await event(service, job, { type: "TransferFinished", driveId, outcome: "Completed" });
+    expect((await event(service, job, { type: "ShippedBack", ...RETURN })).properties.state).toBe("Completed");
+
+    const deleted = await api(service, "DELETE", jobUrl(sub, rg, name));
+
+    expect(deleted.status).toBe(200);
+    expect(await blobNames(prefix)).toEqual([]);
   });
 });

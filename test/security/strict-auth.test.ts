@@ -1,7 +1,9 @@
 /**
  * Strict authentication end to end: tokens signed with an RS256 key whose JWKS a local server
- * publishes, checked for signature, issuer, audience, expiry and not-before; the dev tokens and
- * unsigned JWTs are refused; the operator API and the admin endpoints need the operator role.
+ * publishes, checked for signature, issuer (and the tenant it names), audience, expiry and
+ * not-before; the dev tokens and unsigned JWTs are refused; the operator API and the admin
+ * endpoints need the operator role. The issuers are shaped as Entra ID's: a multi-tenant v2 one
+ * (`{tenantid}`, every tenant for itself) and a single-tenant v1 one.
  */
 import { randomUUID } from "node:crypto";
 import http from "node:http";
@@ -11,11 +13,16 @@ import { DEV_TENANT, DEV_TOKENS } from "../../shared/auth/authenticator";
 import { devToken, importJobBody, newSubscriptionId, startTestService, TestService } from "../support/service";
 import { expectArmError, jobUrl } from "../api/helpers";
 import { uniqueStorageNames } from "../maintenance/helpers";
-import { bearer, Body, RawResponse, send } from "./helpers";
+import { bearer, Body, RawResponse, send, withoutRequestIds } from "./helpers";
 
-const ISSUER = "https://login.example.test/3c5b1c2a-0000-4000-8000-000000000001/v2.0";
-const SECOND_ISSUER = "https://sts.example.test/3c5b1c2a-0000-4000-8000-000000000001/";
+const ISSUER_TEMPLATE = "https://login.example.test/{tenantid}/v2.0";
+/** The one tenant the single-tenant issuer speaks for. */
+const FIXED_TENANT = "3c5b1c2a-0000-4000-8000-000000000001";
+const SECOND_ISSUER = `https://sts.example.test/${FIXED_TENANT}/`;
+/** The app ID URI of the service's app registration: the audience of v1 tokens requested with it. */
 const AUDIENCE = "https://management.example.test/";
+/** The registration's client id: the audience of every v2 token for the app (and of v1 tokens requested with it). */
+const CLIENT_ID = "6f0c8a52-4d1e-4b7a-9c3e-2a5b8d7e1f90";
 const OPERATOR_ROLE = "ImportExport.Operator";
 const KID = "test-key-1";
 const RG = "strict-rg";
@@ -29,9 +36,16 @@ let otherKey: KeyLike;
 const tenant = randomUUID();
 const now = () => Math.floor(Date.now() / 1000);
 
-/** Claims of a customer of `tenant`, valid for ten minutes, with the right issuer and audience. */
+/** The multi-tenant issuer, as it writes itself in the tokens of tenant `tid`. */
+const issuerOf = (tid: string) => ISSUER_TEMPLATE.replace("{tenantid}", tid);
+
+/**
+ * Claims of a customer of `tenant` (or of the `tid` given), valid for ten minutes, with the right
+ * audience and the issuer of that tenant.
+ */
 function claims(overrides: JWTPayload = {}): JWTPayload {
-  return { iss: ISSUER, aud: AUDIENCE, tid: tenant, oid: randomUUID(), upn: "alice@contoso.test", iat: now(), nbf: now() - 5, exp: now() + 600, ...overrides };
+  const tid = typeof overrides.tid === "string" ? overrides.tid : tenant;
+  return { iss: issuerOf(tid), aud: AUDIENCE, tid: tenant, oid: randomUUID(), upn: "alice@contoso.test", iat: now(), nbf: now() - 5, exp: now() + 600, ...overrides };
 }
 
 /** A token with exactly these claims (none added), RS256-signed with `key` under `kid`. */
@@ -86,8 +100,9 @@ beforeAll(async () => {
   service = await startTestService({
     ...uniqueStorageNames(),
     AUTH_MODE: "strict",
-    AUTH_ISSUERS: `${ISSUER}, ${SECOND_ISSUER}`,
+    AUTH_ISSUERS: `${ISSUER_TEMPLATE}, ${SECOND_ISSUER}`,
     AUTH_AUDIENCE: AUDIENCE,
+    AUTH_CLIENT_ID: CLIENT_ID,
     AUTH_JWKS_URI: `http://127.0.0.1:${port}/discovery/keys`,
   });
 });
@@ -115,20 +130,60 @@ describe("valid tokens", () => {
     expectArmError(stranger, 403, "InvalidAuthenticationTokenTenant");
   });
 
-  test("a subscription ARM never registered: 409 MissingSubscriptionRegistration (no first-use registration in strict mode)", async () => {
-    const sub = newSubscriptionId();
-    const authorization = bearer(await token());
-    expectArmError(await send(service, "PUT", jobUrl(sub, RG, "unregistered"), { authorization, body: importJobBody(sub) }), 409, "MissingSubscriptionRegistration");
-    expectArmError(await send(service, "GET", jobUrl(sub, RG, "unregistered"), { authorization }), 409, "MissingSubscriptionRegistration");
-    // Once ARM's notification names the tenant, the same token works.
-    await send(service, "PUT", `/subscriptions/${sub}?api-version=2.0`, { authorization: bearer(await operatorToken()), body: { state: "Registered", properties: { tenantId: tenant } } });
-    expect((await send(service, "PUT", jobUrl(sub, RG, "unregistered"), { authorization, body: importJobBody(sub) })).status).toBe(201);
+  /**
+   * Regression (issue 20): a subscription ARM never registered answered 409
+   * MissingSubscriptionRegistration and another tenant's 403, so any tenant could tell which
+   * subscriptions use the provider. Strict mode has no first-use registration, so this is where it shows.
+   */
+  test("not yours or not known: a subscription ARM never registered answers as another tenant's does, whatever its state", async () => {
+    const stranger = bearer(await token({ tid: randomUUID() }));
+    const requestsOn = (sub: string): [string, string, unknown][] => [
+      ["GET", jobUrl(sub, RG, "some-job"), undefined],
+      ["PUT", jobUrl(sub, RG, "some-job"), importJobBody(sub)],
+      ["DELETE", jobUrl(sub, RG, "some-job"), undefined],
+      ["GET", `/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?api-version=2021-01-01`, undefined],
+    ];
+    const answers = async (sub: string, authorization: string) => {
+      const found: unknown[] = [];
+      for (const [method, path, body] of requestsOn(sub)) {
+        const response = await send(service, method, path, { authorization, body });
+        found.push({ method, answer: JSON.parse(JSON.stringify(withoutRequestIds(response)).split(sub).join("<subscription>")) });
+      }
+      return found;
+    };
+    const unknown = newSubscriptionId();
+    const expected = await answers(unknown, stranger);
+    expect((expected[0] as { answer: { body: Body } }).answer.body.error.code).toBe("InvalidAuthenticationTokenTenant");
+    // The subscription's owner-to-be, before ARM registers it, gets the very same answer.
+    expect(await answers(unknown, bearer(await token()))).toEqual(expected);
+    for (const state of ["Registered", "Warned", "Suspended", "Unregistered", "Deleted"]) {
+      const sub = await registeredSubscription();
+      await send(service, "PUT", `/subscriptions/${sub}?api-version=2.0`, { authorization: bearer(await operatorToken()), body: { state, properties: { tenantId: tenant } } });
+      expect({ state, answers: await answers(sub, stranger) }).toEqual({ state, answers: expected });
+    }
+    // Once ARM's notification names the tenant, the owner's token works.
+    await send(service, "PUT", `/subscriptions/${unknown}?api-version=2.0`, { authorization: bearer(await operatorToken()), body: { state: "Registered", properties: { tenantId: tenant } } });
+    expect((await send(service, "PUT", jobUrl(unknown, RG, "registered-now"), { authorization: bearer(await token()), body: importJobBody(unknown) })).status).toBe(201);
+  });
+
+  /**
+   * Regression (issue 22): only the app ID URI was accepted, but an app registration that asks for
+   * v2 tokens (accessTokenAcceptedVersion 2) gets tokens whose `aud` is its client id, so every
+   * request of its users was a 401.
+   */
+  test("both audiences Entra ID issues for the app are accepted: its app ID URI (v1) and its client id (v2, or v1 requested by it)", async () => {
+    const sub = await registeredSubscription();
+    const path = `/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?api-version=2021-01-01`;
+    for (const aud of [AUDIENCE, CLIENT_ID, [CLIENT_ID, "https://another-api.example.test/"]]) {
+      const response = await send(service, "GET", path, { authorization: bearer(await token({ aud })) });
+      expect({ aud, status: response.status }).toEqual({ aud, status: 200 });
+    }
   });
 
   test("every issuer of the comma-separated AUTH_ISSUERS list is accepted", async () => {
-    const sub = await registeredSubscription();
+    const sub = await registeredSubscription(FIXED_TENANT);
     const response = await send(service, "GET", `/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?api-version=2021-01-01`, {
-      authorization: bearer(await token({ iss: SECOND_ISSUER })),
+      authorization: bearer(await token({ iss: SECOND_ISSUER, tid: FIXED_TENANT })),
     });
     expect(response.status).toBe(200);
     expect(response.body.value).toEqual([]);
@@ -179,6 +234,8 @@ describe("refused tokens: 401 AuthenticationFailed with WWW-Authenticate", () =>
     ["with a wrong issuer", () => token({ iss: "https://evil.example.test/" })],
     ["without an issuer", () => token({ iss: undefined })],
     ["with a wrong audience", () => token({ aud: "https://someone-else.example.test/" })],
+    ["for another app's client id", () => token({ aud: "0b6a3c1e-6d2f-4f8a-8e1b-5c7d9a2e4f61" })],
+    ["for the app's client id in another case or with braces", () => token({ aud: `{${CLIENT_ID.toUpperCase()}}` })],
     ["without an audience", () => token({ aud: undefined })],
     ["that expired an hour ago", () => token({ iat: now() - 7200, nbf: now() - 7200, exp: now() - 3600 })],
     ["that expired 2 minutes ago (beyond the 60 s skew)", () => token({ iat: now() - 900, nbf: now() - 900, exp: now() - 120 })],
@@ -186,6 +243,11 @@ describe("refused tokens: 401 AuthenticationFailed with WWW-Authenticate", () =>
     ["not yet valid for 2 minutes (beyond the 60 s skew)", () => token({ nbf: now() + 120 })],
     // Regression (issue 11, item 4): a token with no expiry was accepted forever.
     ["without an expiry ('exp')", () => token({ exp: undefined })],
+    // Regression (issue 20): a token whose 'tid' was not its issuer's tenant passed as a caller of that 'tid'.
+    ["whose tenant ('tid') is not the tenant its issuer names", () => token({ iss: issuerOf(FIXED_TENANT), tid: randomUUID() })],
+    ["of the single-tenant issuer, for another tenant", () => token({ iss: SECOND_ISSUER, tid: randomUUID() })],
+    ["of an issuer of the tenant's own, not configured", () => token({ iss: `https://sts.example.test/${tenant}/` })],
+    ["with the multi-tenant issuer unfilled ('{tenantid}' itself)", () => token({ iss: ISSUER_TEMPLATE })],
   ])("a token %s", async (label, make) => {
     const compact = await make();
     const response = await send(service, "GET", path(), { authorization: bearer(compact) });

@@ -5,6 +5,7 @@
  * only; Unregistered GETs only; Deleted nothing. Another tenant is refused in every state.
  */
 import { randomUUID } from "node:crypto";
+import { getServices } from "../../shared/app/services";
 import { API, devToken, importJobBody, newSubscriptionId, startTestService, TestService } from "../support/service";
 import { expectArmError, jobUrl } from "../api/helpers";
 import { uniqueStorageNames } from "../maintenance/helpers";
@@ -122,12 +123,58 @@ describe("what each state allows the owning tenant", () => {
     expectArmError(await send(service, "GET", listPath(sub), { authorization: CAROL }), 404, "SubscriptionNotFound");
   });
 
-  test("a subscription moved to another directory: the new tenant is the owner, the old one is refused", async () => {
+  /**
+   * Regression (issue 20): after a move the jobs stayed with the old tenant's id, so the new owner got
+   * 404 on its own subscription's jobs and could not even reuse their names.
+   */
+  test("a subscription moved to another directory takes its jobs: the new tenant owns them, the old one is refused", async () => {
     const moved = newSubscriptionId();
     expect((await notify(moved, notification("Registered", CAROL_TENANT))).status).toBe(200);
-    expect((await send(service, "GET", listPath(moved), { authorization: CAROL })).status).toBe(200);
+    expect((await send(service, "PUT", jobUrl(moved, RG, "before-the-move"), { authorization: CAROL, body: importJobBody(moved) })).status).toBe(201);
+    expect((await send(service, "PUT", jobUrl(moved, "other-rg", "second"), { authorization: CAROL, body: importJobBody(moved) })).status).toBe(201);
+
     expect((await notify(moved, notification("Registered", DAVE_TENANT))).status).toBe(200);
-    expectArmError(await send(service, "GET", listPath(moved), { authorization: CAROL }), 403, "InvalidAuthenticationTokenTenant");
-    expect((await send(service, "PUT", jobUrl(moved, RG, "daves-job"), { authorization: DAVE, body: importJobBody(moved) })).status).toBe(201);
+
+    // Dave reads, lists, updates and fetches the keys of the jobs made before the move.
+    const read = await send(service, "GET", jobUrl(moved, RG, "before-the-move"), { authorization: DAVE });
+    expect(read.status).toBe(200);
+    expect(read.body.name).toBe("before-the-move");
+    const listed = await send(service, "GET", listPath(moved), { authorization: DAVE });
+    expect(listed.status).toBe(200);
+    expect(listed.body.value.map((job: { name: string }) => job.name).sort()).toEqual(["before-the-move", "second"]);
+    expect((await send(service, "PATCH", jobUrl(moved, RG, "before-the-move"), { authorization: DAVE, body: { tags: { owner: "dave" } } })).status).toBe(200);
+    expect((await send(service, "POST", jobUrl(moved, RG, "before-the-move", "/listBitLockerKeys"), { authorization: DAVE })).status).toBe(200);
+    // A name of the old owner's is Dave's to redefine, or to delete and take again.
+    expect((await send(service, "PUT", jobUrl(moved, "other-rg", "second"), { authorization: DAVE, body: importJobBody(moved, { tags: { redefined: "yes" } }) })).status).toBe(200);
+    expect((await send(service, "DELETE", jobUrl(moved, "other-rg", "second"), { authorization: DAVE })).status).toBe(200);
+    expect((await send(service, "PUT", jobUrl(moved, "other-rg", "second"), { authorization: DAVE, body: importJobBody(moved) })).status).toBe(201);
+
+    // Carol, the old owner, gets the stranger's answer on everything, her old jobs included.
+    for (const [method, path] of [
+      ["GET", listPath(moved)],
+      ["GET", jobUrl(moved, RG, "before-the-move")],
+      ["POST", jobUrl(moved, RG, "before-the-move", "/listBitLockerKeys")],
+      ["DELETE", jobUrl(moved, RG, "before-the-move")],
+    ]) {
+      expectArmError(await send(service, method, path, { authorization: CAROL }), 403, "InvalidAuthenticationTokenTenant");
+    }
+    expect((await send(service, "GET", jobUrl(moved, RG, "before-the-move"), { authorization: DAVE })).body.tags).toEqual({ owner: "dave" });
   });
+});
+
+test("belongsTo, for checks beyond the subscription's own calls: the owner's in any state but Deleted; never another tenant's or an unknown one", async () => {
+  const subscriptions = (await getServices()).subscriptions;
+  const sub = newSubscriptionId();
+  for (const state of ["Registered", "Warned", "Suspended", "Unregistered"]) {
+    expect((await notify(sub, notification(state, CAROL_TENANT))).status).toBe(200);
+    expect({ state, carol: await subscriptions.belongsTo(sub, CAROL_TENANT), dave: await subscriptions.belongsTo(sub, DAVE_TENANT) }).toEqual({ state, carol: true, dave: false });
+  }
+  expect((await notify(sub, notification("Deleted", CAROL_TENANT))).status).toBe(200);
+  expect(await subscriptions.belongsTo(sub, CAROL_TENANT)).toBe(false);
+
+  // Asking about an unknown subscription registers nothing, even in dev mode: its first user still gets it.
+  const unknown = newSubscriptionId();
+  expect(await subscriptions.belongsTo(unknown, DAVE_TENANT)).toBe(false);
+  expect((await send(service, "GET", listPath(unknown), { authorization: CAROL })).status).toBe(200);
+  expect(await subscriptions.belongsTo(unknown, CAROL_TENANT)).toBe(true);
 });

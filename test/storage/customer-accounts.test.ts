@@ -20,7 +20,7 @@ function accountsCountingTokens(): { accounts: CustomerAccounts; tokenRequests: 
     },
   };
   const accounts = new CustomerAccounts(
-    { blobEndpointTemplate: "https://{account}.blob.core.windows.net", keys: {}, check: false },
+    { blobEndpointTemplate: "https://{account}.blob.core.windows.net", keys: {}, check: false, subscriptions: {} },
     { sasLifetimeMs: 3_600_000, retryOptions: { maxTries: 1 }, identity: () => credential },
   );
   return { accounts, tokenRequests: () => requests };

@@ -7,8 +7,9 @@ import { randomUUID } from "node:crypto";
 import { odata, TableClient } from "@azure/data-tables";
 import { Job } from "../../shared/domain/job";
 import { JobsStore, partitionKeyOf, rowKeyOf } from "../../shared/storage/jobs.store";
-import { ConcurrencyError } from "../../shared/storage/storage-errors";
+import { ConcurrencyError, statusOf } from "../../shared/storage/storage-errors";
 import { creatingJob } from "../support/fixtures";
+import { refuseDeletesOf } from "../support/refusing-storage";
 import { tableClient } from "./helpers";
 
 const tableName = "storebatchtests";
@@ -225,12 +226,30 @@ describe("deleteMany", () => {
     expect(await rowKeysIn(partitionKey)).toEqual([rk(changed)]);
   });
 
+  // Regression (issue 20, item 2): one job the storage refused failed the whole transaction, and the
+  // call threw, so none of its partition's other jobs were deleted.
+  test("one of 10 jobs the storage refuses: the other 9 are deleted one by one, the refused one is reported with its error and stays", async () => {
+    const { partitionKey, jobs } = await seed(names("ref", 10));
+    const items = await itemsOf(jobs);
+    const refused = jobs[4];
+    const refusingTable = tableClient(tableName);
+    refuseDeletesOf(refusingTable, rk(refused));
+
+    const result = await new JobsStore(refusingTable).deleteMany(partitionKey, items);
+
+    expect(result.deleted).toEqual(new Set(jobs.filter((job) => job !== refused).map(rk)));
+    expect([...result.failed.keys()]).toEqual([rk(refused)]);
+    expect(statusOf(result.failed.get(rk(refused)))).toBe(400);
+    expect(result.requests).toBe(1 + 10);
+    expect(await rowKeysIn(partitionKey)).toEqual([rk(refused)]);
+  });
+
   test("nothing to delete: no request", async () => {
     const { partitionKey } = await seed(["untouched"]);
 
     const result = await store.deleteMany(partitionKey, []);
 
-    expect(result).toEqual({ deleted: new Set(), requests: 0 });
+    expect(result).toEqual({ deleted: new Set(), failed: new Map(), requests: 0 });
     expect(await rowKeysIn(partitionKey)).toEqual(["untouched"]);
   });
 });

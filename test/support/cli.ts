@@ -37,9 +37,10 @@ export function bundleCli(name: string): string {
   return outfile;
 }
 
-export function runCli(script: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+/** `timeoutMs` kills a run that hangs (a FIFO opened for reading), so the test fails on its asserts, not on jest's timeout. */
+export function runCli(script: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [script, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [script, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs }, (error, stdout, stderr) => {
       const failure = error as (Error & { code?: number | string; signal?: NodeJS.Signals }) | null;
       resolve({
         code: failure ? (typeof failure.code === "number" ? failure.code : null) : 0,

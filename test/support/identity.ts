@@ -10,6 +10,7 @@ import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-
 import type { AzuriteServiceUris } from "../../devhost/azurite";
 
 const STORAGE_AUDIENCE = "https://storage.azure.com";
+export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 /** One tenant and one object id, as a managed identity has: user-delegation keys are bound to them. */
 const TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const OBJECT_ID = randomUUID();
@@ -27,13 +28,14 @@ export function identityMode(): boolean {
 export const azuriteTokenCredential: TokenCredential = {
   async getToken(scopes: string | string[], _options?: GetTokenOptions): Promise<AccessToken> {
     const requested = Array.isArray(scopes) ? scopes : [scopes];
-    if (!requested.every((scope) => scope === `${STORAGE_AUDIENCE}/.default`)) {
-      throw new Error(`a storage credential was asked for ${requested.join(", ")}`);
-    }
+    // Storage, or (as a managed identity that is an app registration's federated credential) the
+    // token exchange audience, whose token is the app's client assertion.
+    const audience = [STORAGE_AUDIENCE, TOKEN_EXCHANGE_AUDIENCE].find((candidate) => requested.every((scope) => scope === `${candidate}/.default`));
+    if (!audience) throw new Error(`the identity was asked for ${requested.join(", ")}`);
     const now = Math.floor(Date.now() / 1000);
     const expiresOn = now + 3600;
     const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
-    const claims = { aud: STORAGE_AUDIENCE, iss: `https://sts.windows.net/${TENANT_ID}/`, iat: now, nbf: now - 60, exp: expiresOn, oid: OBJECT_ID, tid: TENANT_ID, sub: OBJECT_ID, appid: OBJECT_ID, idtyp: "app" };
+    const claims = { aud: audience, iss: `https://sts.windows.net/${TENANT_ID}/`, iat: now, nbf: now - 60, exp: expiresOn, oid: OBJECT_ID, tid: TENANT_ID, sub: OBJECT_ID, appid: OBJECT_ID, idtyp: "app" };
     tokensIssued++;
     return { token: `${encode({ alg: "none", typ: "JWT" })}.${encode(claims)}.`, expiresOnTimestamp: expiresOn * 1000 };
   },

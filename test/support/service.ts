@@ -5,10 +5,11 @@
 import { randomUUID } from "node:crypto";
 import type { RunningAzurite } from "../../devhost/azurite";
 import { startLocalHost, LocalHost } from "../../devhost/local-host";
-import { resetServices } from "../../shared/app/services";
+import { getServices, resetServices } from "../../shared/app/services";
 import { useStorageCredential } from "../../shared/storage/clients";
 import { timerDefinitions } from "../../shared/app/timers";
-import { DEV_TOKENS } from "../../shared/auth/authenticator";
+import { DEV_TENANT, DEV_TOKENS } from "../../shared/auth/authenticator";
+import { DEMOSTORE_SUBSCRIPTION } from "../../devhost/azurite";
 import { Clock } from "../../shared/domain/clock";
 import { BITLOCKER_KEY, MANIFEST_HASH } from "./fixtures";
 import { azuriteTokenCredential, identityMode, identityStorageSettings, runIdentityStorage } from "./identity";
@@ -31,6 +32,11 @@ export function testEnvironment(overrides: Record<string, string> = {}, clock?: 
     ...runStorageSettings(),
     JOBS_TABLE_NAME: "testjobs",
     AUTH_MODE: "dev",
+    // Suites drive one subscription far past a customer's rate, many on a test clock that never moves
+    // (so a bucket never refills): throttling is lifted here, and its own suites set its limits.
+    THROTTLE_READ_BUCKET: "1000000",
+    THROTTLE_WRITE_BUCKET: "1000000",
+    THROTTLE_CONCURRENT_LISTS: "10000",
     ...overrides,
   });
   if (identityMode()) {
@@ -75,7 +81,19 @@ export async function startTestService(
 ): Promise<TestService> {
   testEnvironment(overrides, clock);
   const host = await startLocalHost({ port: 0, tls, timers: timerDefinitions() });
-  return { host, url: host.url, close: () => host.close() };
+  const service = { host, url: host.url, close: () => host.close() };
+  await registerDemostoreSubscription();
+  return service;
+}
+
+/**
+ * demostore's subscription (the account registry's entry for it) registered to the dev tenant, as
+ * ARM's lifecycle notification would register it: the copy suites' jobs, in subscriptions of their
+ * own, link demostore, which the linked access check grants only to that subscription's tenant.
+ */
+async function registerDemostoreSubscription(): Promise<void> {
+  const { subscriptions } = await getServices();
+  await subscriptions.notify(DEMOSTORE_SUBSCRIPTION, { state: "Registered", tenantId: DEV_TENANT });
 }
 
 export function newSubscriptionId(): string {

@@ -4,9 +4,9 @@
  */
 import { JobKey } from "../../domain/job";
 import { armHandler, ArmRequest } from "../arm-http";
-import { arrivalBody, arrivalEventBody, arrivalsQuery, attachArrivalBody, attachArrivalParams, driveParams, historyQuery, operatorEventBody, operatorJobsQuery } from "../operator-schemas";
+import { arrivalBody, arrivalEventBody, arrivalsQuery, attachArrivalBody, attachArrivalParams, claimBody, driveParams, historyQuery, operatorEventBody, operatorJobsQuery } from "../operator-schemas";
 import { toArrivalResponse, toOperatorJobResponse } from "../responses";
-import { checkSkipToken, jobKeyOf, pageBody } from "./jobs.handlers";
+import { checkSkipToken, jobKeyOf, jobsSkipToken, pageBody, pageLimits, parseJobsSkipToken } from "./jobs.handlers";
 
 const OPERATOR = { apiVersion: false, audience: "operator" as const };
 
@@ -33,19 +33,40 @@ export const getDriveKey = armHandler(async (request) => {
   return { status: 200, body: await request.services.operator.driveKey(jobKeyOf(request), driveId) };
 }, OPERATOR);
 
+/** The copy agent's re-check of the job's storage account, before it touches the account. */
+export const checkLinkedAccess = armHandler(async (request) => {
+  return { status: 200, body: await request.services.operator.checkLinkedAccess(jobKeyOf(request)) };
+}, OPERATOR);
+
+/** A copy agent claims a drive before it touches it; 409 DriveClaimed names the holder and the expiry. */
+export const claimDrive = armHandler(async (request) => {
+  const { driveId } = request.params(driveParams);
+  const body = await request.body(claimBody);
+  const { job, claim } = await request.services.operator.claimDrive(jobKeyOf(request), driveId, { agentId: body.agentId, leaseMs: body.leaseDuration.ms, replaces: body.replaces });
+  const drive = job.drives.find((candidate) => candidate.claim === claim)!;
+  return { status: 200, body: { driveId: drive.driveId, agentId: claim.agentId, claimedAt: claim.claimedAt, expiresAt: claim.expiresAt, leaseDuration: body.leaseDuration.text } };
+}, OPERATOR);
+
+/** An operator breaks a drive's claim: its agent stops at its next report, and another may claim the drive. */
+export const breakDriveClaim = armHandler(async (request) => {
+  const { driveId } = request.params(driveParams);
+  const job = await request.services.operator.breakDriveClaim(jobKeyOf(request), driveId);
+  return { status: 200, body: toOperatorJobResponse(job, await request.services.blobUrls([job])) };
+}, OPERATOR);
+
 export const getJobHistory = armHandler(async (request) => {
   const query = request.query(historyQuery);
   const page = await request.services.operator.history(jobKeyOf(request), query.$skiptoken ?? 0, query.$top ?? 1000);
-  return { status: 200, body: pageBody(page.entries, request.url, page.next?.toString()) };
+  return { status: 200, body: pageBody(page.entries, request.publicUrl, page.next?.toString()) };
 }, OPERATOR);
 
 export const listOperatorJobs = armHandler(async (request) => {
   const query = request.query(operatorJobsQuery);
-  const token = query.$skiptoken !== undefined ? checkSkipToken(query.$skiptoken) : undefined;
+  const from = query.$skiptoken !== undefined ? parseJobsSkipToken(query.$skiptoken) : undefined;
   const view = query.view ?? (query.state ? undefined : "attention");
-  const page = await request.services.operator.listJobs({ view, states: query.state }, query.$top ?? 100, token);
+  const page = await request.services.operator.listJobs({ view, states: query.state }, pageLimits(request, query.$top), from);
   const sign = await request.services.blobUrls(page.jobs);
-  return { status: 200, body: pageBody(page.jobs.map((job) => toOperatorJobResponse(job, sign)), request.publicUrl, page.continuationToken) };
+  return { status: 200, body: pageBody(page.jobs.map((job) => toOperatorJobResponse(job, sign)), request.publicUrl, page.next && jobsSkipToken(page.next)) };
 }, OPERATOR);
 
 export const listArrivals = armHandler(async (request) => {
