@@ -27,6 +27,7 @@ import { createJob, Job, JobKey, OperationContext, transition } from "../shared/
 import { JobsStore, partitionKeyOf, rowKeyOf } from "../shared/storage/jobs.store";
 import { benchCopy, CopyOptions } from "./copy";
 import { benchNoisy } from "./noisy";
+import { benchScale, ScaleOptions } from "./scale";
 
 interface Options {
   rounds: number;
@@ -35,6 +36,7 @@ interface Options {
   due: number;
   only: Set<string>;
   copy: CopyOptions;
+  scale: ScaleOptions;
   profileDir?: string;
 }
 
@@ -52,6 +54,8 @@ interface Row {
   floor?: Spread;
   unit: string;
   ratio?: number;
+  /** The pairs' own ratios, when the ratio is their median: how far one run's figure can be trusted. */
+  ratioSpread?: { min: number; max: number };
   target?: string;
   met?: boolean;
   note?: string;
@@ -61,7 +65,7 @@ const ROOT = path.resolve(__dirname, "..", "..");
 const BITLOCKER_KEY = "238810-662376-448998-450120-652806-203390-606320-483076";
 const MANIFEST_HASH = "4228EC5D8E048CB9B515338C789314BE8D0B2FDBC7C7A0308E1C826242CDE74E";
 
-const BENCHMARKS = ["get", "api", "sweep", "cold", "copy", "noisy"];
+const BENCHMARKS = ["get", "api", "sweep", "cold", "copy", "noisy", "scale"];
 
 export const BENCH_CLI: CliSpec = {
   command: "npm run bench --",
@@ -78,6 +82,9 @@ export const BENCH_CLI: CliSpec = {
     "copy-files": { type: "string", value: "N", description: "small files in the copy benchmark (default 10000)" },
     "copy-mib": { type: "string", value: "N", description: "size of its large file in MiB (default 1024)" },
     parallelism: { type: "string", value: "N", description: "the copy's blocks or files in flight, agent and raw alike (default 8)" },
+    "scale-files": { type: "string", value: "N", description: "files on the drive of the drive-scale benchmark (default 1000000)" },
+    "scale-bytes": { type: "string", value: "N", description: "the size of each of its files (default 1024)" },
+    "scale-rounds": { type: "string", value: "N", description: "its rounds, each a whole drive imported by the agent and uploaded raw (default 1)" },
     profile: { type: "string", value: "DIR", description: "run the service under node --cpu-prof, writing its profile into DIR" },
   },
 };
@@ -110,6 +117,12 @@ function parseOptions(argv: string[]): Options {
       largeBytes: single("copy-mib", "1024") * 2 ** 20,
       smallFiles: single("copy-files", "10000"),
       smallBytes: 8 * 1024,
+    },
+    scale: {
+      files: single("scale-files", "1000000"),
+      bytes: single("scale-bytes", "1024"),
+      rounds: single("scale-rounds", "1"),
+      parallelism: single("parallelism", "8"),
     },
     profileDir: (values.profile as string | undefined) || undefined,
   };
@@ -163,7 +176,8 @@ async function pairedRounds<T extends { opsPerSecond: number }>(count: number, s
     api.push(await service());
     raw.push(await floor());
   }
-  return { api, raw, ratio: spread(api.map((result, i) => result.opsPerSecond / raw[i].opsPerSecond)).median };
+  const ratios = spread(api.map((result, i) => result.opsPerSecond / raw[i].opsPerSecond));
+  return { api, raw, ratio: ratios.median, ratioSpread: ratios };
 }
 
 /** The service process's storage names, which the floors read back from. */
@@ -282,7 +296,7 @@ async function benchGet(options: Options, service: string, table: TableClient, c
   const cpuNote = (cpuPerOp: number[]) => (cpuPerOp.length > 0 ? `; service CPU ${spread(cpuPerOp).median.toFixed(0)} µs per Get` : "");
   for (const concurrency of [1, 8, 32]) {
     const serviceCpu: number[] = [];
-    const { api, raw, ratio } = await pairedRounds(
+    const { api, raw, ratio, ratioSpread } = await pairedRounds(
       options.rounds,
       () => withServiceCpu(servicePid, serviceCpu, () => load(() => request(`${service}${jobPath(key)}`, "GET"), concurrency, options.roundMs)),
       () => load(async () => void (await table.getEntity(pk, rk)), concurrency, options.roundMs),
@@ -294,6 +308,7 @@ async function benchGet(options: Options, service: string, table: TableClient, c
       floor: spread(raw.map((r) => r.opsPerSecond)),
       unit: "ops/s",
       ratio,
+      ratioSpread,
       target: concurrency === 8 ? "≥ 0.8" : undefined,
       met: concurrency === 8 ? ratio >= 0.8 : undefined,
       note: `load generator on node:http (keep-alive)${cpuNote(serviceCpu)}`,
@@ -340,7 +355,7 @@ async function benchGetAgainstHostFloor(options: Options, getUrl: string, connec
     const serviceCpu: number[] = [];
     const floorCpu: number[] = [];
     const rawUrl = `${floorApp.url}/raw/${encodeURIComponent(pk)}/${encodeURIComponent(rk)}`;
-    const { api, raw, ratio } = await pairedRounds(
+    const { api, raw, ratio, ratioSpread } = await pairedRounds(
       options.rounds,
       () => withServiceCpu(servicePid, serviceCpu, () => load(() => request(getUrl, "GET"), 8, options.roundMs)),
       () => withServiceCpu(floorApp.process.pid, floorCpu, () => load(() => request(rawUrl, "GET"), 8, options.roundMs)),
@@ -353,6 +368,7 @@ async function benchGetAgainstHostFloor(options: Options, getUrl: string, connec
       floor: spread(raw.map((r) => r.opsPerSecond)),
       unit: "ops/s",
       ratio,
+      ratioSpread,
       note: `informational: the floor is the same local host answering the raw getEntity (bench/host-floor.ts); CPU per Get: service ${cpu(serviceCpu)}, that app ${cpu(floorCpu)}`,
     });
   } finally {
@@ -538,7 +554,7 @@ async function loadFromPool<T>(pool: T[], operation: (item: T) => Promise<void>,
 type Measured = { opsPerSecond: number; p50: number };
 
 /** `serviceCpu`: the service process's CPU per call in each measured round, when it was read. */
-function addPair(rows: Row[], name: string, { api, raw, ratio }: { api: Measured[]; raw: Measured[]; ratio: number }, floorName: string, target?: string, serviceCpu: number[] = []) {
+function addPair(rows: Row[], name: string, { api, raw, ratio, ratioSpread }: { api: Measured[]; raw: Measured[]; ratio: number; ratioSpread?: Spread }, floorName: string, target?: string, serviceCpu: number[] = []) {
   rows.push({
     benchmark: name,
     measure: `throughput vs ${floorName}`,
@@ -546,6 +562,7 @@ function addPair(rows: Row[], name: string, { api, raw, ratio }: { api: Measured
     floor: spread(raw.map((r) => r.opsPerSecond)),
     unit: "ops/s",
     ratio,
+    ratioSpread,
     target,
     met: target === undefined ? undefined : ratio >= Number(target.replace(/[^\d.]/g, "")),
     note:
@@ -729,11 +746,12 @@ function benchColdStart(options: Options, rows: Row[]): void {
 
 function printTable(rows: Row[]): void {
   const format = (s?: Spread) => (s ? `${s.median.toFixed(s.median < 10 ? 2 : 0)} [${s.min.toFixed(s.min < 10 ? 2 : 0)}–${s.max.toFixed(s.max < 10 ? 2 : 0)}]` : "");
-  console.log("\n| benchmark | measure | service median [min–max] | floor median [min–max] | unit | ratio | target |");
+  console.log("\n| benchmark | measure | service median [min–max] | floor median [min–max] | unit | ratio [pairs' min–max] | target |");
   console.log("|---|---|---|---|---|---|---|");
   for (const row of rows) {
     const target = row.target ? `${row.target} ${row.met ? "✔" : "✘"}` : "";
-    console.log(`| ${row.benchmark} | ${row.measure} | ${format(row.api)} | ${format(row.floor)} | ${row.unit} | ${row.ratio !== undefined ? row.ratio.toFixed(2) : ""} | ${target} |`);
+    const ratio = row.ratio === undefined ? "" : `${row.ratio.toFixed(2)}${row.ratioSpread ? ` [${row.ratioSpread.min.toFixed(2)}–${row.ratioSpread.max.toFixed(2)}]` : ""}`;
+    console.log(`| ${row.benchmark} | ${row.measure} | ${format(row.api)} | ${format(row.floor)} | ${row.unit} | ${ratio} | ${target} |`);
     if (row.note) console.log(`|  | ${row.note} | | | | | |`);
   }
 }
@@ -803,6 +821,10 @@ async function main(): Promise<void> {
     if (options.only.has("copy")) {
       console.log("Copy agent against a raw upload…");
       await benchCopy(options.copy, startServiceProcess, rows);
+    }
+    if (options.only.has("scale")) {
+      console.log("A drive at data-center scale…");
+      await benchScale(options.scale, startServiceProcess, rows);
     }
   } finally {
     service?.kill("SIGTERM");

@@ -91,7 +91,9 @@ const PREVIEW_CLI = {
     "Lists the blobs an export job would take (the <BlobList> XML that blobListBlobPath points at, or blob path\n" +
     "prefixes such as / or /music/) and packs them, in order, onto drives of --drive-size, counting what each drive\n" +
     "also holds: every file rounded up to 4 KiB NTFS clusters plus a 1 KiB file record, its drive-manifest entry,\n" +
-    "the key record, and 1 MiB for the file system. The data-center agent fills drives by the same rule.",
+    "the key record, and 1 MiB for the file system. A blob whose name Windows cannot hold as a file (CON, a:b, a\n" +
+    "trailing dot or space, a name segment over 255 characters) cannot be exported. The data-center agent fills\n" +
+    "drives by the same rule.",
   options: {
     account: ACCOUNT_OPTION,
     "blob-list": { type: "string", value: "<file>", description: "the export blob list XML" },
@@ -309,7 +311,8 @@ async function previewExport(args: string[]): Promise<number> {
     "",
     `Drive size:\t${size(driveBytes)}`,
     `Number of blobs that can be exported:\t${plan.exportable.blobs}`,
-    `Number of blobs that cannot be exported:\t${plan.tooLarge.blobs}`,
+    `Number of blobs that cannot be exported:\t${plan.tooLarge.blobs + plan.unnamable.blobs}`,
+    ...(plan.unnamable.blobs > 0 ? [`\tof which with names Windows cannot hold as files:\t${plan.unnamable.blobs}`] : []),
     `Total size of blobs that can be exported:\t${size(plan.exportable.bytes)}`,
     `Number of drives needed:\t${plan.drives.length}`,
     ...plan.drives.map((drive, index) => `\tDrive #${index + 1}:\tblobs = ${drive.blobs}, occupied space = ${size(drive.occupiedBytes)}`),
@@ -321,7 +324,8 @@ async function previewExport(args: string[]): Promise<number> {
       drivesNeeded: plan.drives.length,
       blobs: plan.exportable.blobs,
       bytes: plan.exportable.bytes,
-      blobsThatCannotBeExported: plan.tooLarge.blobs,
+      blobsThatCannotBeExported: plan.tooLarge.blobs + plan.unnamable.blobs,
+      blobsWithNamesADriveCannotHold: plan.unnamable.blobs,
       nonexistent: resolved.nonexistent,
       drives: plan.drives,
     }) + "\n",

@@ -37,6 +37,7 @@ const MOVES = [
   ["shared/copy/copy-log.ts", "shared/formats/copy-log.ts"],
   ["shared/copy/copy-log-names.ts", "shared/formats/copy-log-names.ts"],
   ["shared/drive/drive-fs.ts", "shared/drive-access/drive-fs.ts"],
+  ["shared/drive/bounded-read.ts", "shared/drive-access/bounded-read.ts"],
   ["shared/drive/prepare-drive.ts", "shared/drive-tool/prepare-drive.ts"],
   ["shared/drive/", "shared/formats/"],
   // The customer's account, as the service, the agent and the drive tool all list it.

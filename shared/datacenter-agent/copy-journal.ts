@@ -9,8 +9,9 @@
  * content. Every other outcome (a rename, a skip, an error) is written at once, since it could not
  * be told again from the account.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, createReadStream, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import type { BlobLogEntry } from "../formats/copy-log";
 
 export interface JournalEntry {
@@ -37,18 +38,31 @@ export class CopyJournal {
     return new CopyJournal(path.join(stateDir, `${name.replace(/[^A-Za-z0-9_.-]/g, "_")}.jsonl`));
   }
 
+  /** A file of the run's own beside the journal (its logs being written), named for the same drive. */
+  besideFile(suffix: string): string {
+    return this.file.replace(/\.jsonl$/, suffix);
+  }
+
+  /**
+   * The finished blobs in the order recorded, read a piece at a time: an import of a million blobs
+   * goes through them without holding them. A torn line (a kill mid-write) is skipped: that blob is redone.
+   */
+  async *entries(): AsyncGenerator<JournalEntry> {
+    if (!existsSync(this.file)) return;
+    const lines = createInterface({ input: createReadStream(this.file, { encoding: "utf8", highWaterMark: 256 * 1024 }), crlfDelay: Infinity });
+    for await (const line of lines) {
+      const entry = parseLine(line);
+      if (entry) yield entry;
+    }
+  }
+
   /** The finished blobs by index. A torn last line (a kill mid-write) is ignored: that blob is redone. */
   read(): Map<number, JournalEntry> {
     const entries = new Map<number, JournalEntry>();
     if (!existsSync(this.file)) return entries;
     for (const line of readFileSync(this.file, "utf8").split("\n")) {
-      if (!line.trim()) continue;
-      try {
-        const entry = JSON.parse(line) as JournalEntry;
-        entries.set(entry.index, entry);
-      } catch {
-        continue;
-      }
+      const entry = parseLine(line);
+      if (entry) entries.set(entry.index, entry);
     }
     return entries;
   }
@@ -61,7 +75,7 @@ export class CopyJournal {
 
   flush(): void {
     if (this.pending.length > 0) {
-      this.fd ??= openSync(this.file, "a");
+      this.fd ??= openForAppend(this.file);
       writeSync(this.fd, this.pending.join(""));
     }
     this.pending = [];
@@ -79,5 +93,44 @@ export class CopyJournal {
     this.pending = [];
     this.close();
     rmSync(this.file, { force: true });
+  }
+}
+
+function parseLine(line: string): JournalEntry | undefined {
+  if (!line.trim()) return undefined;
+  try {
+    return JSON.parse(line) as JournalEntry;
+  } catch {
+    // A torn line: the blob it was recording is done again.
+    return undefined;
+  }
+}
+
+/** Opens the journal for appending, ending a torn last line first so the next record is a line of its own. */
+function openForAppend(file: string): number {
+  const fd = openSync(file, "a+");
+  const { size } = fstatSync(fd);
+  if (size > 0) {
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    if (last[0] !== 0x0a) writeSync(fd, "\n");
+  }
+  return fd;
+}
+
+/** Which of a drive's blobs (by index) are finished: a bit each, so a million cost 125 KB. */
+export class IndexSet {
+  private readonly bits: Uint8Array;
+
+  constructor(readonly size: number) {
+    this.bits = new Uint8Array(Math.ceil(size / 8));
+  }
+
+  has(index: number): boolean {
+    return index >= 0 && index < this.size && (this.bits[index >> 3] & (1 << (index & 7))) !== 0;
+  }
+
+  add(index: number): void {
+    this.bits[index >> 3] |= 1 << (index & 7);
   }
 }

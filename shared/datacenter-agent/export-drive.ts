@@ -12,7 +12,10 @@
  * 3. Each blob becomes a file `\container\name`, downloaded in ranges of 4 MiB (at most
  *    `parallelism` in memory), every range on the ETag the listing saw: a blob that changes or
  *    disappears meanwhile is a blob error in the log, and its partial file is removed. A file is
- *    written under a temporary name and renamed when whole.
+ *    written under a short temporary name (in `_ImportExport\.partial`) and renamed when whole, so a
+ *    name of 255 characters is written as well as any. A blob whose name Windows cannot hold as a
+ *    file (`CON`, `a:b`, a trailing dot, see blob-names.ts) is not written: it is `FileNameInvalid` in
+ *    the log, and listed with the blobs not exported.
  *    Each copied blob's metadata and properties files follow (see formats/export-blob-files.ts).
  * 4. The drive manifest (documented format, with each block's MD5 and the blob's metadata and
  *    properties files with theirs) and the copy logs are written;
@@ -30,9 +33,10 @@ import type { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import { storageAccountName } from "../config/customer-accounts";
 import { DriveManifest, MANIFEST_FILE, ManifestBlob, md5Hex, writeDriveManifest } from "../formats/drive-manifest";
 import { BlobListFormatError, writeExportBlobList } from "../formats/export-blob-list";
-import { DrivePathError, DriveTree, exportFileSegments, PartialFile } from "../drive-access/drive-fs";
+import { DrivePathError, DriveTree, exportDriveTree, exportFileSegments, PartialFile } from "../drive-access/drive-fs";
 import { exportedFilesInManifest, writeExportedBlobFiles } from "../formats/export-blob-files";
 import { EXPORT_BLOCK_BYTES, exportFilePath, fillDrive } from "../formats/export-packing";
+import { driveFileNameProblem } from "../formats/blob-names";
 import { createKeyRecord, generateRecoveryPassword, KEY_RECORD_FILE, serializeKeyRecord } from "../formats/key-record";
 import { copyLogLocation, runStateName } from "../formats/copy-log-names";
 import { describeError, DriveError, endFailedCopy, linkedAccessRefusal, FaultedResult, jobForNames, RefusedResult, refusedResult } from "./drive-fault";
@@ -82,6 +86,10 @@ interface ExportPlan {
   /** The blobs this drive takes, with their index in the list. */
   blobs: (ExportBlob & { index: number })[];
   tooLarge: string[];
+  /** The blobs of the drive's stretch whose names cannot be files on it: logged, not exported. */
+  unnamable?: { blobPath: string; length: number }[];
+  /** Those of the earlier drives' stretches, for the incomplete list the last drive writes. */
+  unnamableBefore?: string[];
   /** The job's paths and prefixes that named no blob: in the log of the drive that starts the list. Absent in a plan kept by an earlier version. */
   missing?: string[];
   /** The list from `next` on: what the job's later drives (or the incomplete list) get. */
@@ -155,7 +163,7 @@ async function fillClaimedDrive(
 
   // Every write onto the drive goes through this: a link or special file planted where the agent
   // writes is replaced, never written through, and nothing outside the drive is touched.
-  const driveTree = new DriveTree(request.drivePath);
+  const driveTree = exportDriveTree(request.drivePath);
   const bitLockerKey = resuming ? undefined : generateRecoveryPassword();
   await logs.ensureContainer().catch((error) => {
     throw new DriveError("BlobRequestForbidden", `Storage account '${storageAccountName(job.properties.storageAccountId)}' is not reachable: ${describeError(error)}.`);
@@ -185,6 +193,8 @@ async function fillClaimedDrive(
   const copier = new ExportCopier(request, driveTree, client, driveId, plan, journal, started);
   const copied = await copier.run();
   if (copier.halted) throw new CopyHalted(copier.halted);
+  const unnamable = plan.unnamable ?? [];
+  for (const blob of unnamable) copied.entries.push({ status: "FileNameInvalid", blobPath: blob.blobPath, filePath: exportFilePath(blob.blobPath), length: blob.length });
 
   const onDrive: ManifestBlob[] = [];
   for (const entry of copied.entries) {
@@ -195,6 +205,8 @@ async function fillClaimedDrive(
   const manifest: DriveManifest = { version: "2014-11-01", driveId, clientCreator: "import-export-service export agent", blobLists: [{ blobs: onDrive }] };
   // A drive error here (a folder where the manifest goes) faults the drive, as any failure of the claimed copy does.
   writeAgentFile(driveTree, driveId, MANIFEST_FILE, "manifest", writeDriveManifest(manifest));
+  // What failed writes left under temporary names goes with the folder that held them.
+  driveTree.removePartialFolder();
 
   // What the job named that is not in the account: blob errors, counted as the drive count preview counts them.
   const missing: BlobLogEntry[] = (plan.missing ?? []).map((blobPath) => ({ status: "BlobRequestFailed", blobPath, filePath: "", length: 0 }));
@@ -211,7 +223,7 @@ async function fillClaimedDrive(
   let incompleteBlobList: { blobs: number } | undefined;
   if (last) {
     const earlierTooLarge = [...ranges.values()].flatMap((range) => (range.driveId !== driveId ? (range.tooLarge ?? []) : []));
-    const left = [...earlierTooLarge, ...plan.tooLarge, ...plan.rest];
+    const left = [...earlierTooLarge, ...(plan.unnamableBefore ?? []), ...plan.tooLarge, ...unnamable.map((blob) => blob.blobPath), ...plan.rest];
     if (left.length > 0) await logs.put(copyLogLocation(names, driveId, "incompleteBlobList").blobName, writeExportBlobList({ blobPath: left }), "application/xml");
     incompleteBlobList = { blobs: left.length };
   }
@@ -240,7 +252,7 @@ async function fillClaimedDrive(
     exportStart: plan.start,
     exportNext: plan.next,
     listLength: plan.listLength,
-    blobsLeft: plan.rest.length + plan.tooLarge.length,
+    blobsLeft: plan.rest.length + plan.tooLarge.length + unnamable.length,
     errorLogUri: status?.errorLogUri,
     verboseLogUri: status?.verboseLogUri,
     incompleteBlobListUri: finished.properties.incompleteBlobListUri,
@@ -295,6 +307,8 @@ async function planDrive(request: ExportDriveRequest, job: OperatorJob, client: 
     listLength: list.length,
     blobs: fill.taken.map((index) => ({ ...list[index], index })),
     tooLarge: fill.tooLarge.map((index) => list[index].blobPath),
+    unnamable: fill.unnamable.map((index) => ({ blobPath: list[index].blobPath, length: list[index].length })),
+    unnamableBefore: list.slice(0, start).flatMap((blob) => (driveFileNameProblem(blob.blobPath) !== undefined ? [blob.blobPath] : [])),
     rest: list.slice(fill.next).map((blob) => blob.blobPath),
     // Reported once, by the drive that starts the list (the job's first).
     missing: start === 0 ? nonexistent : [],
@@ -489,6 +503,7 @@ class ExportCopier {
       await file.close();
     }
     if (failure) {
+      // A failed clean-up leaves a file in the partial folder (removed with it at the end), never a crash.
       await partial.discard();
       return { ...entry, status: failure.status, blocks: blocks.filter((block) => block.status !== "Completed") };
     }

@@ -16,6 +16,12 @@
  *
  * Finished blobs are journaled, so a killed agent run again carries on where it stopped. Every file
  * of the drive is reached through drive-fs.ts: no link is followed, no FIFO, socket or device opened.
+ *
+ * A drive may hold a million files: the manifest is read twice as it streams off the drive (once to
+ * check it whole, hash it and count its bytes before `TransferStarted`, once to copy), never held;
+ * the journal is read back a line at a time into a bit per blob; the logs are written to the agent's
+ * disk as blobs finish and uploaded as files. Memory is the blocks in flight and a few pieces of
+ * the manifest, whatever the drive holds.
  */
 import { createHash } from "node:crypto";
 import { closeSync, readSync } from "node:fs";
@@ -28,29 +34,30 @@ import { BlobNameError, parseBlobPath, renamedBlobName } from "../formats/blob-n
 import {
   DEFAULT_IMPORT_DISPOSITION,
   driveFileSegments,
-  DriveManifest,
+  driveManifestEntries,
   effectiveMetadataPath,
   effectivePropertiesPath,
   HashedFilePath,
   MAX_BLOCK_LENGTH,
   ManifestBlob,
   ManifestBlock,
-  ManifestBlobList,
+  ManifestEntry,
   ManifestFormatError,
+  ManifestSummary,
   md5Hex,
-  parseDriveManifest,
-  totalLength,
+  readDriveManifest,
 } from "../formats/drive-manifest";
 import { DrivePathError, DriveTree } from "../drive-access/drive-fs";
 import { KEY_RECORD_FILE, keyUnlocks, parseKeyRecord } from "../formats/key-record";
-import { parseMetadataFile, parsePropertiesFile } from "../formats/metadata-properties";
+import { MAX_BLOB_FILE_BYTES, parseMetadataFile, parsePropertiesFile } from "../formats/metadata-properties";
 import { CustomerAccounts } from "../storage/customer-accounts";
 import { copyLogLocation, runStateName } from "../formats/copy-log-names";
 import { describeError, DriveError, endFailedCopy, linkedAccessRefusal, FaultedResult, jobForNames, RefusedResult, refusedResult } from "./drive-fault";
 import { claimDrive, ClaimSettings, CopyHalted } from "./agent-claim";
 import type { LogBlobStore } from "../storage/log-blobs.store";
-import { BlobLogEntry, BlockLogEntry, BlockStatus, copyDriveStatus, CopySummary, DriveLog, DriveStatus, errorLogOf, PartLogEntry, summarize, wasCopied, writeDriveLog } from "../formats/copy-log";
-import { CopyJournal } from "./copy-journal";
+import { BlobLogEntry, BlockLogEntry, BlockStatus, CopySummary, DriveStatus, PartLogEntry, wasCopied } from "../formats/copy-log";
+import { CopyJournal, IndexSet } from "./copy-journal";
+import { DriveLogFiles, WrittenDriveLogs } from "./drive-log-files";
 import { ProgressReporter, Semaphore, Throttle } from "./copy-pacing";
 import { Md5Worker } from "./md5-worker";
 import { containerClients, OncePerKey } from "./run-caches";
@@ -101,10 +108,18 @@ export type ImportResult =
   | { outcome: "NotCopied"; reason: string; durationMs: number }
   | RefusedResult;
 
-interface Drive {
-  manifest: DriveManifest;
-  manifestText: string;
+/** The manifest, open on the drive and checked whole: read again, as it streams, to copy. */
+interface OpenedManifest {
+  file: FileHandle;
+  summary: ManifestSummary;
+  /** Its text when small enough to back up on the job (`backupDriveManifest`). */
+  backupText?: string;
 }
+
+/** The largest manifest backed up on the job with `TransferStarted`. */
+const MANIFEST_BACKUP_BYTES = 1024 * 1024;
+/** How much of the manifest is read at a time. */
+const MANIFEST_PIECE_BYTES = 256 * 1024;
 
 export async function importDrive(request: ImportDriveRequest): Promise<ImportResult> {
   const started = Date.now();
@@ -166,31 +181,43 @@ async function copyClaimedDrive(
   const driveTree = new DriveTree(request.drivePath);
   const opened = await openDrive(request, driveTree, job, driveId, drive.manifestFile, drive.manifestHash);
 
-  const total = totalLength(opened.manifest);
-  if (!resuming) {
-    const manifest = job.properties.backupDriveManifest && Buffer.byteLength(opened.manifestText) <= 1024 * 1024 ? opened.manifestText : undefined;
-    try {
-      await request.operator.event(request.job, { type: "TransferStarted", driveId, totalBytes: Math.max(total, 1), manifest });
-    } catch (error) {
-      if (error instanceof OperatorApiError && error.code === "JobCancelled") {
-        await request.operator.releaseClaim(request.job, driveId).catch(() => undefined); // else it expires
-        return { outcome: "NotCopied", reason: error.message, durationMs: elapsed() };
-      }
-      throw error;
-    }
-  }
-
-  const copier = new DriveCopier(request, driveTree, client, driveId, opened.manifest, journal, resuming, started);
-  const copied = await copier.run();
-  if (copier.halted) throw new CopyHalted(copier.halted);
-
-  const verbose: DriveLog = { driveId, blobs: copied.entries, status: copyDriveStatus(copied.entries) };
-  const summary = summarize(verbose);
-  const anyIssue = Object.keys(summary.issuesByKind).length > 0;
+  const total = opened.summary.totalBytes;
   const names = jobForNames(job);
   const writeVerbose = job.properties.logLevel === "Verbose";
-  if (anyIssue) await logs.put(copyLogLocation(names, driveId, "error").blobName, writeDriveLog(errorLogOf(verbose)), "application/xml");
-  if (writeVerbose) await logs.put(copyLogLocation(names, driveId, "verbose").blobName, writeDriveLog(verbose), "application/xml");
+  let copied: Awaited<ReturnType<DriveCopier["run"]>>;
+  try {
+    if (!resuming) {
+      const manifest = job.properties.backupDriveManifest ? opened.backupText : undefined;
+      try {
+        await request.operator.event(request.job, { type: "TransferStarted", driveId, totalBytes: Math.max(total, 1), manifest });
+      } catch (error) {
+        if (error instanceof OperatorApiError && error.code === "JobCancelled") {
+          await request.operator.releaseClaim(request.job, driveId).catch(() => undefined); // else it expires
+          return { outcome: "NotCopied", reason: error.message, durationMs: elapsed() };
+        }
+        throw error;
+      }
+    }
+    const logFiles = new DriveLogFiles(journal.besideFile(""), driveId, writeVerbose);
+    const source = { summary: opened.summary, entries: () => driveManifestEntries(fileChunks(opened.file)) };
+    const copier = new DriveCopier(request, driveTree, client, driveId, source, journal, logFiles, resuming, started);
+    copied = await copier.run();
+    if (copier.halted) {
+      copied.remove();
+      throw new CopyHalted(copier.halted);
+    }
+  } finally {
+    await opened.file.close();
+  }
+
+  const { summary, status: driveStatus } = copied.logs;
+  const anyIssue = Object.keys(summary.issuesByKind).length > 0;
+  try {
+    if (anyIssue) await logs.putFile(copyLogLocation(names, driveId, "error").blobName, copied.logs.errorLogFile, "application/xml");
+    if (writeVerbose) await logs.putFile(copyLogLocation(names, driveId, "verbose").blobName, copied.logs.verboseLogFile!, "application/xml");
+  } finally {
+    copied.remove();
+  }
 
   const outcome = anyIssue || copied.cancelled ? "CompletedMoreInfo" : "Completed";
   const finished = await request.operator.event(request.job, {
@@ -198,14 +225,14 @@ async function copyClaimedDrive(
     driveId,
     outcome,
     bytesSucceeded: copied.bytesCopied,
-    copyStatus: copied.cancelled ? "Cancelled" : verbose.status,
+    copyStatus: copied.cancelled ? "Cancelled" : driveStatus,
     copyLog: { errorLog: anyIssue, verboseLog: writeVerbose, blobsCopied: summary.blobsCopied, issuesByKind: summary.issuesByKind },
   });
   journal.reset();
   const status = finished.properties.driveList?.find((candidate) => candidate.driveId === driveId) as { errorLogUri?: string; verboseLogUri?: string } | undefined;
   return {
     outcome: copied.cancelled ? "Cancelled" : outcome,
-    driveStatus: verbose.status,
+    driveStatus,
     bytesCopied: copied.bytesCopied,
     totalBytes: total,
     summary,
@@ -216,7 +243,7 @@ async function copyClaimedDrive(
 }
 
 /** Unlocks the drive (key record against the job's key) and reads its manifest, checked against the job. */
-async function openDrive(request: ImportDriveRequest, driveTree: DriveTree, job: OperatorJob, driveId: string, manifestFile?: string, manifestHash?: string): Promise<Drive> {
+async function openDrive(request: ImportDriveRequest, driveTree: DriveTree, job: OperatorJob, driveId: string, manifestFile?: string, manifestHash?: string): Promise<OpenedManifest> {
   let keyText: string;
   try {
     keyText = driveTree.readFileSync([KEY_RECORD_FILE]).toString("utf8");
@@ -240,54 +267,108 @@ async function openDrive(request: ImportDriveRequest, driveTree: DriveTree, job:
   } catch {
     throw new DriveError("ManifestNameInvalid", `The manifest file name '${manifestFile}' does not name a file on the drive.`);
   }
-  let bytes: Buffer;
+  let file: FileHandle;
   try {
-    bytes = driveTree.readFileSync(manifestSegments);
+    ({ handle: file } = await driveTree.open(manifestSegments));
   } catch (error) {
     if (error instanceof DrivePathError && error.problem !== "missing") throw new DriveError("ManifestNotFound", `Drive '${driveId}' has no manifest it can read: ${error.message}.`);
     throw new DriveError("ManifestNotFound", `Drive '${driveId}' has no manifest at '${manifestFile}'.`);
   }
-  if (md5Hex(bytes) !== manifestHash.toUpperCase()) {
-    throw new DriveError("ManifestCorrupted", `The manifest on drive '${driveId}' does not match the job's manifestHash (MD5 ${md5Hex(bytes)}, expected ${manifestHash.toUpperCase()}).`);
-  }
-  const text = bytes.toString("utf8");
-  let manifest: DriveManifest;
   try {
-    manifest = parseDriveManifest(text);
+    const checked = await checkManifest(file, driveId, manifestHash);
+    if (checked.summary.driveId.toUpperCase() !== driveId.toUpperCase()) {
+      throw new DriveError("ManifestDriveIdMismatch", `The manifest on drive '${driveId}' is for drive '${checked.summary.driveId}'.`);
+    }
+    return { file, ...checked };
   } catch (error) {
-    if (error instanceof ManifestFormatError) throw new DriveError("ManifestFormatInvalid", `The manifest on drive '${driveId}' is not valid: ${error.message}.`);
+    await file.close();
     throw error;
   }
-  if (manifest.driveId.toUpperCase() !== driveId.toUpperCase()) {
-    throw new DriveError("ManifestDriveIdMismatch", `The manifest on drive '${driveId}' is for drive '${manifest.driveId}'.`);
+}
+
+/**
+ * The first pass over the manifest: hashed against the job's `manifestHash` and checked whole as it
+ * streams (its summary: blobs, bytes), before anything is copied. A manifest that does not match
+ * the hash is `ManifestCorrupted`, whether or not it is well formed; one that matches and is not
+ * well formed is `ManifestFormatInvalid`. The reading goes by turns of the event loop, so the
+ * operator API's kept-alive connection is tended while a large manifest is read.
+ */
+async function checkManifest(file: FileHandle, driveId: string, manifestHash: string): Promise<Omit<OpenedManifest, "file">> {
+  const hash = createHash("md5");
+  let backup: Buffer[] | undefined = [];
+  let backupBytes = 0;
+  const hashed = async function* () {
+    for await (const piece of fileChunks(file)) {
+      hash.update(piece);
+      backupBytes += piece.length;
+      if (backup && backupBytes <= MANIFEST_BACKUP_BYTES) backup.push(Buffer.from(piece));
+      else backup = undefined;
+      yield piece;
+    }
+  };
+  let summary: ManifestSummary | undefined;
+  let formatError: ManifestFormatError | undefined;
+  try {
+    summary = await readDriveManifest(hashed());
+  } catch (error) {
+    if (error instanceof ManifestFormatError) formatError = error;
+    else if ((error as NodeJS.ErrnoException).code !== undefined) throw new DriveError("ReadManifestFailed", `The manifest on drive '${driveId}' could not be read: ${describeError(error)}.`);
+    else throw error;
   }
+  // A manifest refused part way is hashed to its end: a changed one is ManifestCorrupted first.
+  const md5 = formatError ? await md5OfFile(file) : hash.digest("hex").toUpperCase();
+  if (md5 !== manifestHash.toUpperCase()) {
+    throw new DriveError("ManifestCorrupted", `The manifest on drive '${driveId}' does not match the job's manifestHash (MD5 ${md5}, expected ${manifestHash.toUpperCase()}).`);
+  }
+  if (formatError || !summary) throw new DriveError("ManifestFormatInvalid", `The manifest on drive '${driveId}' is not valid: ${formatError?.message}.`);
   // Byte counts are exact only up to 2^53 (and the API takes no more): no drive holds that much.
-  if (totalLength(manifest) > Number.MAX_SAFE_INTEGER) {
+  if (summary.totalBytes > Number.MAX_SAFE_INTEGER) {
     throw new DriveError("ManifestFormatInvalid", `The manifest on drive '${driveId}' lists blobs adding up to more than ${Number.MAX_SAFE_INTEGER} bytes, more than any drive holds.`);
   }
-  return { manifest, manifestText: text };
+  return { summary, backupText: backup && Buffer.concat(backup).toString("utf8") };
 }
 
-interface ManifestItem {
-  index: number;
-  list: ManifestBlobList;
-  blob: ManifestBlob;
+/** A file read from its start in pieces, through one descriptor: both passes read the file that was opened. */
+async function* fileChunks(file: FileHandle): AsyncGenerator<Buffer> {
+  for (let position = 0; ; ) {
+    const buffer = Buffer.allocUnsafe(MANIFEST_PIECE_BYTES);
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield buffer.subarray(0, bytesRead);
+  }
 }
 
-/** The copy proper: a pool of workers over the manifest's blobs, sharing one budget of blocks in flight. */
+async function md5OfFile(file: FileHandle): Promise<string> {
+  const hash = createHash("md5");
+  for await (const piece of fileChunks(file)) hash.update(piece);
+  return hash.digest("hex").toUpperCase();
+}
+
+/** The manifest to copy: its summary from the first pass, its blobs read again as they stream. */
+interface ManifestSource {
+  summary: ManifestSummary;
+  entries(): AsyncGenerator<ManifestEntry, unknown, undefined>;
+}
+
+/**
+ * The copy proper: a pool of workers taking the manifest's blobs as they are read, sharing one budget
+ * of blocks in flight. What it holds per blob is a bit (finished or not); each finished blob goes to
+ * the journal and the log files.
+ */
 class DriveCopier {
-  private readonly items: ManifestItem[];
   private readonly totalBytes: number;
-  private readonly entries: (BlobLogEntry | undefined)[];
+  private readonly blobCount: number;
+  private readonly finished: IndexSet;
   private readonly blocks: Semaphore;
   private readonly throttle?: Throttle;
   private readonly containers = new OncePerKey();
   private readonly containerClient: (name: string) => ContainerClient;
+  /** The last blob started for each blob path still in flight, so two files for one blob go in order. */
   private readonly lastWithPath = new Map<string, Promise<void>>();
   private md5Worker?: Md5Worker;
   /** One buffer per block in flight, reused: memory stays at parallelism × block size and nothing churns. */
   private readonly bufferPool: Buffer[] = [];
-  private next = 0;
   private bytesDone = 0;
   private bytesCopied = 0;
   private blobsDone = 0;
@@ -300,27 +381,43 @@ class DriveCopier {
     private readonly drive: DriveTree,
     private readonly client: BlobServiceClient,
     private readonly driveId: string,
-    private readonly manifest: DriveManifest,
+    private readonly manifest: ManifestSource,
     private readonly journal: CopyJournal,
+    private readonly logFiles: DriveLogFiles,
     private readonly resuming: boolean,
     private readonly started: number,
   ) {
-    this.items = manifest.blobLists.flatMap((list) => list.blobs.map((blob) => ({ list, blob, index: 0 }))).map((item, index) => ({ ...item, index }));
-    this.entries = new Array(this.items.length);
-    this.totalBytes = totalLength(manifest);
+    this.blobCount = manifest.summary.blobCount;
+    this.totalBytes = manifest.summary.totalBytes;
+    this.finished = new IndexSet(this.blobCount);
     this.blocks = new Semaphore(Math.max(1, request.parallelism));
     this.containerClient = containerClients(client);
     if (request.capBytesPerSecond) this.throttle = new Throttle(request.capBytesPerSecond);
   }
 
-  async run(): Promise<{ entries: BlobLogEntry[]; bytesCopied: number; cancelled: boolean }> {
-    for (const entry of this.journal.read().values()) {
-      if (entry.index >= this.items.length) continue;
-      this.entries[entry.index] = entry.log;
+  async run(): Promise<{ bytesCopied: number; cancelled: boolean; logs: WrittenDriveLogs; remove: () => void }> {
+    const remove = () => this.logFiles.remove();
+    try {
+      const cancelled = await this.copy();
+      return { bytesCopied: this.bytesCopied, cancelled, logs: this.logFiles.finish(), remove };
+    } catch (error) {
+      remove();
+      throw error;
+    }
+  }
+
+  /** Copies what is not finished yet; answers whether the job's cancellation left blobs unstarted. */
+  private async copy(): Promise<boolean> {
+    // What an earlier run finished (a resumed drive): counted, and in this run's logs too.
+    for await (const entry of this.journal.entries()) {
+      if (entry.index >= this.blobCount || this.finished.has(entry.index)) continue;
+      this.finished.add(entry.index);
       this.bytesDone += entry.bytes;
       if (wasCopied(entry.log)) this.bytesCopied += entry.bytes;
       this.blobsDone++;
+      this.logFiles.add(entry.log);
     }
+    const entries = this.manifest.entries();
     const reporter = new ProgressReporter(
       this.request,
       this.driveId,
@@ -334,43 +431,49 @@ class DriveCopier {
     );
     reporter.start();
     try {
-      const workers = Array.from({ length: Math.max(1, this.request.parallelism) }, () => this.work());
-      await Promise.all(workers);
+      // Settled, not all: a worker whose manifest read failed must not close what the others still use.
+      const workers = await Promise.allSettled(Array.from({ length: Math.max(1, this.request.parallelism) }, () => this.work(entries)));
+      const failed = workers.find((worker) => worker.status === "rejected");
+      if (failed) throw failed.reason;
     } finally {
       this.journal.close();
       await reporter.stop();
       await this.md5Worker?.close();
     }
-    // A sparse array: `some` would skip the holes that are exactly the blobs never started.
-    const cancelled = this.stopRequested && this.items.some(({ index }) => this.entries[index] === undefined);
-    const entries = this.items.map(
-      ({ blob, index }) =>
-        this.entries[index] ??
-        // Not started before the job's cancellation stopped the copy.
-        { status: "Failed" as const, blobPath: blob.blobPath, filePath: blob.filePath, length: blob.length, importDisposition: { status: "Cancelled" as const, value: blob.importDisposition ?? DEFAULT_IMPORT_DISPOSITION } },
-    );
-    return { entries, bytesCopied: this.bytesCopied, cancelled };
+    // Stopped by the job's cancellation: the blobs never started are logged as such.
+    let unstarted = 0;
+    for (let next = await entries.next(); !next.done; next = await entries.next()) {
+      const { blob, index } = next.value;
+      if (this.finished.has(index)) continue;
+      unstarted++;
+      this.logFiles.add({ status: "Failed", blobPath: blob.blobPath, filePath: blob.filePath, length: blob.length, importDisposition: { status: "Cancelled", value: blob.importDisposition ?? DEFAULT_IMPORT_DISPOSITION } });
+    }
+    return unstarted > 0;
   }
 
-  private async work(): Promise<void> {
+  /** Takes the manifest's next blob until there are none (the reader holds one piece of the file ahead). */
+  private async work(entries: AsyncGenerator<ManifestEntry, unknown, undefined>): Promise<void> {
     while (!this.stopRequested) {
-      const item = this.items[this.next++];
-      if (!item) return;
-      if (this.entries[item.index]) continue;
+      const next = await entries.next();
+      if (next.done) return;
+      const item = next.value;
+      if (this.finished.has(item.index)) continue;
       // Two files for one blob go in manifest order, so the later one is the one renamed or skipped.
       const earlier = this.lastWithPath.get(item.blob.blobPath);
       let finished!: () => void;
-      this.lastWithPath.set(item.blob.blobPath, new Promise<void>((resolve) => (finished = resolve)));
+      const mine = new Promise<void>((resolve) => (finished = resolve));
+      this.lastWithPath.set(item.blob.blobPath, mine);
       try {
         await earlier;
         await this.copyItem(item);
       } finally {
         finished();
+        if (this.lastWithPath.get(item.blob.blobPath) === mine) this.lastWithPath.delete(item.blob.blobPath);
       }
     }
   }
 
-  private async copyItem(item: ManifestItem): Promise<void> {
+  private async copyItem(item: ManifestEntry): Promise<void> {
     let counted = 0;
     const count = (bytes: number) => {
       counted += bytes;
@@ -380,19 +483,20 @@ class DriveCopier {
     const log = await this.copyBlob(item, count, 1);
     this.bytesDone += item.blob.length - counted;
     if (wasCopied(log)) this.bytesCopied += item.blob.length;
-    this.entries[item.index] = log;
+    this.finished.add(item.index);
     this.blobsDone++;
     const created = log.status === "Completed" && log.importDisposition?.status === "Created";
     this.journal.record({ index: item.index, bytes: item.blob.length, log }, created);
+    this.logFiles.add(log);
     this.report();
   }
 
   private report(): void {
-    this.request.onProgress?.({ bytesDone: this.bytesDone, totalBytes: this.totalBytes, blobsDone: this.blobsDone, blobCount: this.items.length, elapsedMs: Date.now() - this.started });
+    this.request.onProgress?.({ bytesDone: this.bytesDone, totalBytes: this.totalBytes, blobsDone: this.blobsDone, blobCount: this.blobCount, elapsedMs: Date.now() - this.started });
   }
 
   /** One blob: its checks, its disposition, its blocks and its commit. Never throws: every failure is a log entry. */
-  private async copyBlob(item: ManifestItem, count: (bytes: number) => void, attempt: number): Promise<BlobLogEntry> {
+  private async copyBlob(item: ManifestEntry, count: (bytes: number) => void, attempt: number): Promise<BlobLogEntry> {
     const { blob, list } = item;
     const disposition = blob.importDisposition ?? DEFAULT_IMPORT_DISPOSITION;
     const entry: BlobLogEntry = { status: "Completed", blobPath: blob.blobPath, filePath: blob.filePath, length: blob.length, importDisposition: { status: "Created", value: disposition } };
@@ -670,12 +774,14 @@ class DriveCopier {
   ): Promise<{ value?: T; log?: PartLogEntry }> {
     if (!effective) return {};
     const where = effective === global ? { globalPath: { path: effective.path, hash: effective.hash } } : { path: { path: effective.path, hash: effective.hash } };
-    let text: Buffer;
+    let text: Buffer | undefined;
     try {
-      text = this.drive.readFileSync(driveFileSegments(effective.path));
+      text = this.drive.readFileWithinSync(driveFileSegments(effective.path), MAX_BLOB_FILE_BYTES);
     } catch (error) {
       return { log: { status: fileStatus(error), ...where } };
     }
+    // Larger than any blob's metadata or properties can be: not read.
+    if (text === undefined) return { log: { status: "XmlReadFailed", ...where } };
     if (md5Hex(text) !== effective.hash.toUpperCase()) return { log: { status: "Corrupted", ...where } };
     try {
       return { value: parse(text.toString("utf8")), log: { status: "Completed", ...where } };

@@ -14,6 +14,10 @@
  *   replaced, never written through (rename and unlink act on the link itself); a folder there is
  *   an error. A link where a folder must be made is removed and a real folder made in its place.
  *
+ * A tree may keep its temporary names in a folder of their own (`partialFolder`, made here as any
+ * folder is), under short random names: a name at the file system's 255-byte limit has no room for
+ * a suffix. The rename into place is within the drive all the same.
+ *
  * Hard links need no rule for reading: a hard link is one more name of a file on the same volume,
  * so on a drive it can only name a file of that drive. The drive's root is the mount point the
  * operator (or the customer) gave and is trusted as given.
@@ -24,10 +28,14 @@
  * volume the station mounted for this copy, which no customer process can write. The per-file
  * `lstat` / `fstat` comparison still catches a file swapped under its name.
  */
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, Stats, unlinkSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, Stats, unlinkSync, writeFileSync } from "node:fs";
 import { open as openAsync, rename, unlink } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
+import { driveFileNameProblem } from "../formats/blob-names";
+import { EXPORT_FILES_FOLDER } from "../formats/export-blob-files";
+import { readWithin } from "./bounded-read";
 
 const { O_RDONLY, O_RDWR, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
 const READ = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
@@ -39,14 +47,29 @@ export const PARTIAL_SUFFIX = ".importexport-partial";
 
 /**
  * The path segments of an exported blob's file below the drive's root: `<container>/<name segments>`.
- * A name whose segments could leave the drive or name no file (`..`, `.`, empty, NUL) is refused.
+ * A name that could leave the drive or name no file (`..`, `.`, empty), that Windows cannot hold as a
+ * file (`CON`, `a:b`, a trailing dot, see `driveFileNameProblem`) or that ends like a temporary name
+ * is refused.
  */
 export function exportFileSegments(blobPath: string): string[] {
   const segments = blobPath.split("/");
-  if (segments.length < 2 || segments.some((segment) => segment === "" || segment === "." || segment === ".." || segment.includes("\0") || segment.includes("\\") || segment.endsWith(PARTIAL_SUFFIX))) {
-    throw new Error(`'${blobPath}' cannot be a file on the drive`);
-  }
+  const problem =
+    segments.length < 2 ? "no container and name" : (driveFileNameProblem(blobPath) ?? (segments.some((segment) => segment.endsWith(PARTIAL_SUFFIX)) ? `it ends in ${PARTIAL_SUFFIX}` : undefined));
+  if (problem) throw new Error(`'${blobPath}' cannot be a file on the drive: ${problem}`);
   return segments;
+}
+
+/**
+ * Where an export drive's files are written before they are whole, under short names of their own,
+ * then renamed into place: a temporary name beside the file (`<name>.importexport-partial`) would push
+ * a name at the limit past it. A folder no container or blob file can be (it starts with a dot, inside
+ * the tool's folder); removed once the drive is written.
+ */
+export const PARTIAL_FOLDER = [EXPORT_FILES_FOLDER, ".partial"] as const;
+
+/** An export drive's tree (the agent's, repair-export's): files written through the partial folder. */
+export function exportDriveTree(driveRoot: string): DriveTree {
+  return new DriveTree(driveRoot, { partialFolder: PARTIAL_FOLDER });
 }
 
 /** What stood in the way. */
@@ -106,7 +129,7 @@ function describe(problem: DriveEntryProblem): string {
 export interface PartialFile {
   handle: FileHandle;
   commit(): Promise<void>;
-  /** Removes the temporary name; a failure leaves a name no file of the drive can have (PARTIAL_SUFFIX). */
+  /** Removes the temporary name; a failure leaves a name no file of the drive can have (PARTIAL_SUFFIX, or one in the partial folder). */
   discard(): Promise<void>;
 }
 
@@ -115,9 +138,13 @@ export class DriveTree {
   readonly root: string;
   /** Folders checked (or made) this run, by relative path: each is checked once. */
   private readonly folders = new Map<string, string>();
+  private readonly partialFolder?: readonly string[];
 
-  constructor(root: string) {
+  /** `partialFolder`: where files being written are kept under short names of their own, rather than beside their names (PARTIAL_SUFFIX). */
+  constructor(root: string, options: { partialFolder?: readonly string[] } = {}) {
     this.root = path.resolve(root);
+    if (options.partialFolder) checkSegments(options.partialFolder, true);
+    this.partialFolder = options.partialFolder;
   }
 
   /** The local path of a folder on the drive, each component a real folder (not a link). */
@@ -195,6 +222,18 @@ export class DriveTree {
     }
   }
 
+  /** A regular file's bytes when it holds at most `maxBytes`, else undefined: its size is checked on the opened file, and no more than the bound is read. */
+  readFileWithinSync(segments: readonly string[], maxBytes: number): Buffer | undefined {
+    const { fd } = this.openSync(segments);
+    try {
+      return readWithin(fd, maxBytes);
+    } catch (error) {
+      throw fromErrno(error, segments);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   /**
    * Writes a whole file: under its temporary name in a checked folder (made if need be), then
    * renamed over its name. `durable` syncs it to the disk before the rename.
@@ -249,10 +288,33 @@ export class DriveTree {
     };
   }
 
+  /**
+   * Removes the partial folder with whatever a failed write left in it (its own entries, links
+   * included, are removed, never followed), once the run has written everything.
+   */
+  removePartialFolder(): void {
+    if (!this.partialFolder) return;
+    let parent: string;
+    try {
+      parent = this.checkedFolder(this.partialFolder.slice(0, -1));
+    } catch (error) {
+      if (error instanceof DrivePathError && error.problem === "missing") return; // never made: nothing to remove
+      throw error;
+    }
+    const key = this.partialFolder.join("/");
+    try {
+      rmSync(path.join(parent, this.partialFolder[this.partialFolder.length - 1]), { recursive: true, force: true });
+    } catch (error) {
+      throw fromErrno(error, this.partialFolder);
+    }
+    this.folders.delete(key);
+  }
+
   private partialNames(segments: readonly string[]): { target: string; partial: string } {
     checkSegments(segments, true);
     const target = path.join(this.madeFolder(segments.slice(0, -1)), segments[segments.length - 1]);
-    return { target, partial: `${target}${PARTIAL_SUFFIX}` };
+    if (!this.partialFolder) return { target, partial: `${target}${PARTIAL_SUFFIX}` };
+    return { target, partial: path.join(this.madeFolder(this.partialFolder), randomBytes(8).toString("hex")) };
   }
 
   private entryPath(segments: readonly string[]): string {
@@ -346,7 +408,7 @@ function removeQuietly(local: string): void {
   try {
     unlinkSync(local);
   } catch {
-    // A temporary name left behind ends in PARTIAL_SUFFIX, which no file of the drive can have.
+    // A temporary name left behind ends in PARTIAL_SUFFIX (or is in the partial folder), which no file of the drive can have.
   }
 }
 

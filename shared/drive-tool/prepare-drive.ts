@@ -8,29 +8,35 @@
  * folder on the drive and is moved into place at the end, manifest last; any failure or
  * interruption removes what this run wrote, so a drive is either fully prepared or left as it was.
  * Files are copied one block at a time through one buffer: memory is one block, whatever the sizes.
+ * A drive of a million files is planned and copied without holding them: the plan walks the sources
+ * to check and count, keeping a 16-byte hash per blob name (to find two files for one blob); the
+ * copy walks them again and writes each file's manifest entry as it is copied. A folder's listing is
+ * held while it is walked, so memory follows the largest folder, not the drive.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { constants as fsConstants, promises as fs } from "node:fs";
 import * as path from "node:path";
 import { BlobNameError, blobPathFor, Destination, parseBlobPath, parseDestination } from "../formats/blob-names";
 import { DatasetError, DatasetRow, parseDatasetCsv } from "../formats/dataset-csv";
 import {
+  BLOB_LIST_TAIL,
+  blobListHead,
   blockIdFor,
-  DriveManifest,
   driveFilePath,
   HashedFilePath,
   ImportDisposition,
   MANIFEST_FILE,
-  MANIFEST_VERSION,
-  ManifestBlob,
+  MANIFEST_TAIL,
+  manifestBlobXml,
+  manifestHead,
   ManifestBlock,
   MAX_BLOCK_LENGTH,
   MAX_BLOCKS_PER_BLOB,
   md5Hex,
-  writeDriveManifest,
 } from "../formats/drive-manifest";
 import { createKeyRecord, generateRecoveryPassword, KEY_RECORD_FILE, recoveryPasswordProblem, serializeKeyRecord } from "../formats/key-record";
-import { BlobFileFormatError, parseMetadataFile, parsePropertiesFile } from "../formats/metadata-properties";
+import { readFileWithin } from "../drive-access/bounded-read";
+import { BlobFileFormatError, MAX_BLOB_FILE_BYTES, parseMetadataFile, parsePropertiesFile } from "../formats/metadata-properties";
 
 export const DEFAULT_BLOCK_SIZE = MAX_BLOCK_LENGTH;
 /** Where the tool keeps the metadata and properties files on the drive; no container can be named so. */
@@ -136,9 +142,12 @@ interface PlannedFile {
   driveSegments: string[];
 }
 
+/** A source, checked: its files are walked again to copy them, never held. */
 interface PlannedList {
+  source: SourceSpec;
   disposition: ImportDisposition;
-  files: PlannedFile[];
+  files: number;
+  bytes: number;
   metadata?: { source: string; bytes: Buffer };
   properties?: { source: string; bytes: Buffer };
 }
@@ -161,8 +170,8 @@ export async function prepareDrive(options: PrepareOptions): Promise<PrepareResu
     skipped++;
     options.onWarning?.(message);
   });
-  const filesTotal = lists.reduce((sum, list) => sum + list.files.length, 0);
-  const bytesTotal = lists.reduce((sum, list) => sum + list.files.reduce((listSum, file) => listSum + file.size, 0), 0);
+  const filesTotal = lists.reduce((sum, list) => sum + list.files, 0);
+  const bytesTotal = lists.reduce((sum, list) => sum + list.bytes, 0);
   if (filesTotal === 0) throw new PrepareError("invalid-input", "the sources hold no files to copy");
 
   const createdDrive = await checkDriveIsEmpty(drive);
@@ -172,32 +181,38 @@ export async function prepareDrive(options: PrepareOptions): Promise<PrepareResu
     await fs.mkdir(staging);
     const progress: PrepareProgress = { filesDone: 0, filesTotal, bytesDone: 0, bytesTotal };
     const buffer = Buffer.allocUnsafe(blockSize);
-    const manifest: DriveManifest = { version: MANIFEST_VERSION, driveId, clientCreator: CLIENT_CREATOR, blobLists: [] };
-    for (const [index, list] of lists.entries()) {
-      const blobs: ManifestBlob[] = [];
-      for (const file of list.files) {
-        progress.currentFile = file.source;
-        options.onProgress?.({ ...progress });
-        const { length, blocks } = await copyFile(file, staging, buffer, options.aborted, (bytes) => {
-          progress.bytesDone += bytes;
+    const manifest = await ManifestFile.create(path.join(staging, MANIFEST_FILE));
+    try {
+      await manifest.write(manifestHead({ driveId, clientCreator: CLIENT_CREATOR }));
+      // The same walk as the plan's; what changed since is checked again (names, two files for one blob).
+      const blobPaths = new BlobPathSet();
+      for (const [index, list] of lists.entries()) {
+        await manifest.write(
+          blobListHead({
+            metadataPath: list.metadata && (await copyToolFile(staging, `metadata-${index + 1}.xml`, list.metadata.bytes)),
+            propertiesPath: list.properties && (await copyToolFile(staging, `properties-${index + 1}.xml`, list.properties.bytes)),
+          }),
+        );
+        for await (const file of plannedFiles(list.source, blockSize, blobPaths)) {
+          progress.currentFile = file.source;
           options.onProgress?.({ ...progress });
-        });
-        blobs.push({ blobPath: file.blobPath, filePath: driveFilePath(file.driveSegments), length, importDisposition: list.disposition, blockList: blocks });
-        progress.filesDone++;
+          const { length, blocks } = await copyFile(file, staging, buffer, options.aborted, (bytes) => {
+            progress.bytesDone += bytes;
+            options.onProgress?.({ ...progress });
+          });
+          await manifest.write(manifestBlobXml({ blobPath: file.blobPath, filePath: driveFilePath(file.driveSegments), length, importDisposition: list.disposition, blockList: blocks }));
+          progress.filesDone++;
+        }
+        await manifest.write(BLOB_LIST_TAIL);
       }
-      manifest.blobLists.push({
-        metadataPath: list.metadata && (await copyToolFile(staging, `metadata-${index + 1}.xml`, list.metadata.bytes)),
-        propertiesPath: list.properties && (await copyToolFile(staging, `properties-${index + 1}.xml`, list.properties.bytes)),
-        blobs,
-      });
-      manifest.blobLists[index] = stripUndefined(manifest.blobLists[index]);
+      await manifest.write(MANIFEST_TAIL);
+      delete progress.currentFile;
+      options.onProgress?.({ ...progress });
+      await writeDurably(path.join(staging, KEY_RECORD_FILE), serializeKeyRecord(createKeyRecord(driveId, bitLockerKey)));
+      await manifest.finish();
+    } finally {
+      await manifest.close();
     }
-    delete progress.currentFile;
-    options.onProgress?.({ ...progress });
-
-    const manifestText = writeDriveManifest(manifest);
-    await writeDurably(path.join(staging, KEY_RECORD_FILE), serializeKeyRecord(createKeyRecord(driveId, bitLockerKey)));
-    await writeDurably(path.join(staging, MANIFEST_FILE), manifestText);
     checkAborted(options.aborted);
 
     // Into place: the data first, the manifest last, so a drive with a manifest is a whole drive.
@@ -208,11 +223,11 @@ export async function prepareDrive(options: PrepareOptions): Promise<PrepareResu
     }
     await fs.rmdir(staging);
     return {
-      entry: { driveId, bitLockerKey, manifestFile: driveFilePath([MANIFEST_FILE]), manifestHash: md5Hex(Buffer.from(manifestText, "utf8")) },
+      entry: { driveId, bitLockerKey, manifestFile: driveFilePath([MANIFEST_FILE]), manifestHash: manifest.md5 },
       manifestPath: path.join(drive, MANIFEST_FILE),
-      files: filesTotal,
+      files: progress.filesDone,
       bytes: progress.bytesDone,
-      blobLists: manifest.blobLists.length,
+      blobLists: lists.length,
       skipped,
     };
   } catch (error) {
@@ -224,12 +239,67 @@ export async function prepareDrive(options: PrepareOptions): Promise<PrepareResu
   }
 }
 
+/** The manifest written as the files are copied, in large writes, hashed on the way. */
+class ManifestFile {
+  private readonly hash = createHash("md5");
+  private pending: string[] = [];
+  private pendingChars = 0;
+  md5 = "";
+
+  private constructor(private readonly handle: fs.FileHandle) {}
+
+  static async create(file: string): Promise<ManifestFile> {
+    // Created new in the staging folder this run made: O_EXCL refuses a link at the name, never follows it.
+    return new ManifestFile(await fs.open(file, "wx"));
+  }
+
+  async write(text: string): Promise<void> {
+    this.pending.push(text);
+    this.pendingChars += text.length;
+    if (this.pendingChars >= 256 * 1024) await this.flush();
+  }
+
+  /** Everything written and on the disk (the drive travels: a cached write is not a written one). */
+  async finish(): Promise<void> {
+    await this.flush();
+    await this.handle.sync();
+    this.md5 = this.hash.digest("hex").toUpperCase();
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+
+  private async flush(): Promise<void> {
+    const bytes = Buffer.from(this.pending.join(""), "utf8");
+    this.pending = [];
+    this.pendingChars = 0;
+    this.hash.update(bytes);
+    await this.handle.write(bytes);
+  }
+}
+
+/**
+ * The blob paths met so far, as 16-byte hashes: a million of them in tens of MB, not the paths.
+ * Two paths with one MD5 are taken for one (as likely as no matter).
+ */
+class BlobPathSet {
+  private readonly hashes = new Set<string>();
+
+  /** Adds the path; false when it was there already. */
+  add(blobPath: string): boolean {
+    const key = createHash("md5").update(blobPath).digest("base64");
+    if (this.hashes.has(key)) return false;
+    this.hashes.add(key);
+    return true;
+  }
+}
+
 // ---- Planning: everything checked before the drive is touched ---------------------------------
 
 async function plan(sources: SourceSpec[], drive: string, blockSize: number, warn: (message: string) => void): Promise<PlannedList[]> {
   const lists: PlannedList[] = [];
-  const blobOwners = new Map<string, string>();
-  const maxFileSize = blockSize * MAX_BLOCKS_PER_BLOB;
+  const blobPaths = new BlobPathSet();
   for (const source of sources) {
     const sourcePath = path.resolve(source.path);
     const stat = await fs.stat(sourcePath).catch((error: NodeJS.ErrnoException) => {
@@ -242,39 +312,75 @@ async function plan(sources: SourceSpec[], drive: string, blockSize: number, war
     if (stat.isDirectory() && (isInside(realDrive, realSource) || isInside(realSource, realDrive))) {
       throw new PrepareError("drive-unusable", `${source.origin}: the drive '${drive}' and the source '${source.path}' overlap`);
     }
-
-    const files: PlannedFile[] = [];
-    const addFile = (filePath: string, size: number, blobPath: string) => {
-      const owner = blobOwners.get(blobPath);
-      if (owner) throw new PrepareError("invalid-input", `${source.origin}: '${filePath}' and '${owner}' would both be blob '${blobPath}'`);
-      if (size > maxFileSize) {
-        throw new PrepareError("invalid-input", `${source.origin}: '${filePath}' is larger than ${MAX_BLOCKS_PER_BLOB} blocks of ${blockSize} bytes`);
-      }
-      blobOwners.set(blobPath, filePath);
-      const { container, blobName } = parseBlobPath(blobPath);
-      files.push({ source: filePath, size, blobPath, driveSegments: [container, ...blobName.split("/")] });
-    };
-    try {
-      if (stat.isDirectory()) {
-        const destination = parseDestination(source.destination);
-        for await (const { filePath, segments, size } of walk(sourcePath, [], warn)) {
-          addFile(filePath, size, blobPathForFile(destination, segments, filePath));
-        }
-      } else {
-        addFile(sourcePath, stat.size, fileBlobPath(source.destination, path.basename(sourcePath)));
-      }
-    } catch (error) {
-      if (error instanceof BlobNameError) throw new PrepareError("invalid-input", `${source.origin}: ${error.message}`);
-      throw error;
-    }
-    lists.push({
+    const list: PlannedList = {
+      source,
       disposition: source.disposition,
-      files,
+      files: 0,
+      bytes: 0,
       metadata: source.metadataFile ? await readBlobFile(source.metadataFile, "metadata", source.origin) : undefined,
       properties: source.propertiesFile ? await readBlobFile(source.propertiesFile, "properties", source.origin) : undefined,
-    });
+    };
+    for await (const file of plannedFiles(source, blockSize, blobPaths, { sources, warn })) {
+      list.files++;
+      list.bytes += file.size;
+    }
+    lists.push(list);
   }
   return lists;
+}
+
+/**
+ * The files of a source with their blob paths, as a walk finds them, each checked: a blob name Azure
+ * refuses, a file too large for the block size, two files for one blob. `planning` is the plan's
+ * pass: its walk warns of the links and special files it leaves out, and the sources are walked
+ * again to name the other file of a blob met twice (only then). The copy's pass walks silently.
+ */
+async function* plannedFiles(source: SourceSpec, blockSize: number, blobPaths: BlobPathSet, planning?: { sources: SourceSpec[]; warn: (message: string) => void }): AsyncGenerator<PlannedFile> {
+  const sourcePath = path.resolve(source.path);
+  const maxFileSize = blockSize * MAX_BLOCKS_PER_BLOB;
+  const check = async (filePath: string, size: number, blobPath: string): Promise<PlannedFile> => {
+    if (!blobPaths.add(blobPath)) {
+      const owner = planning ? await fileOfBlob(planning.sources, blobPath, filePath) : undefined;
+      throw new PrepareError("invalid-input", `${source.origin}: '${filePath}' and ${owner ? `'${owner}'` : "another file"} would both be blob '${blobPath}'`);
+    }
+    if (size > maxFileSize) {
+      throw new PrepareError("invalid-input", `${source.origin}: '${filePath}' is larger than ${MAX_BLOCKS_PER_BLOB} blocks of ${blockSize} bytes`);
+    }
+    const { container, blobName } = parseBlobPath(blobPath);
+    return { source: filePath, size, blobPath, driveSegments: [container, ...blobName.split("/")] };
+  };
+  try {
+    const stat = await fs.stat(sourcePath);
+    if (stat.isDirectory()) {
+      const destination = parseDestination(source.destination);
+      // The plan's walk warns of what it leaves out; the copy's, the same walk again, does not repeat it.
+      for await (const { filePath, segments, size } of walk(sourcePath, [], planning?.warn ?? (() => undefined))) yield await check(filePath, size, blobPathForFile(destination, segments, filePath));
+    } else {
+      yield await check(sourcePath, stat.size, fileBlobPath(source.destination, path.basename(sourcePath)));
+    }
+  } catch (error) {
+    if (error instanceof BlobNameError) throw new PrepareError("invalid-input", `${source.origin}: ${error.message}`);
+    if (error instanceof PrepareError) throw error;
+    throw new PrepareError("invalid-input", `${source.origin}: source '${source.path}' cannot be read (${reason(error)})`);
+  }
+}
+
+/** The first file of the sources that would be `blobPath`, other than `other`: for a message. */
+async function fileOfBlob(sources: SourceSpec[], blobPath: string, other: string): Promise<string | undefined> {
+  for (const source of sources) {
+    const sourcePath = path.resolve(source.path);
+    try {
+      if ((await fs.stat(sourcePath)).isDirectory()) {
+        const destination = parseDestination(source.destination);
+        for await (const { filePath, segments } of walk(sourcePath, [], () => undefined)) {
+          if (filePath !== other && blobPathFor(destination, segments) === blobPath) return filePath;
+        }
+      } else if (sourcePath !== other && fileBlobPath(source.destination, path.basename(sourcePath)) === blobPath) return sourcePath;
+    } catch {
+      // A name refused or a file gone: not the one looked for.
+    }
+  }
+  return undefined;
 }
 
 /** A single file's blob path: the destination itself, or its name below a destination ending in '/'. */
@@ -318,12 +424,13 @@ async function* walk(folder: string, segments: string[], warn: (message: string)
 }
 
 async function readBlobFile(file: string, kind: "metadata" | "properties", origin: string): Promise<{ source: string; bytes: Buffer }> {
-  let bytes: Buffer;
+  let bytes: Buffer | undefined;
   try {
-    bytes = await fs.readFile(file);
+    bytes = readFileWithin(file, MAX_BLOB_FILE_BYTES);
   } catch (error) {
     throw new PrepareError("invalid-input", `${origin}: cannot read ${kind} file '${file}': ${reason(error)}`);
   }
+  if (bytes === undefined) throw new PrepareError("invalid-input", `${origin}: ${kind} file '${file}' is larger than ${MAX_BLOB_FILE_BYTES / 1024} KiB, more than any blob's ${kind} can be`);
   try {
     if (kind === "metadata") parseMetadataFile(bytes.toString("utf8"));
     else parsePropertiesFile(bytes.toString("utf8"));
@@ -441,10 +548,6 @@ async function removeQuietly(target: string): Promise<void> {
 function isInside(child: string, parent: string): boolean {
   const relative = path.relative(parent, child);
   return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
-}
-
-function stripUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
 }
 
 function reason(error: unknown): string {

@@ -25,7 +25,7 @@ import path from "node:path";
 import { RestError } from "@azure/storage-blob";
 import type { BlobServiceClient } from "@azure/storage-blob";
 import { parseBlobPath } from "../formats/blob-names";
-import { DriveTree, exportFileSegments } from "../drive-access/drive-fs";
+import { DriveTree, exportDriveTree, exportFileSegments } from "../drive-access/drive-fs";
 import { driveFileSegments, ManifestBlob, ManifestBlock, MANIFEST_FILE, md5Hex, parseDriveManifest } from "../formats/drive-manifest";
 import { blobPathProblem } from "../formats/export-blob-list";
 import { exportedBlobFiles } from "../formats/export-blob-files";
@@ -78,7 +78,7 @@ function blobClientOf(client: BlobServiceClient, blobPath: string) {
  * it); the manifest itself must be a regular file on the drive.
  */
 export async function repairExport(options: { drivePath: string; copyLog: DriveLog; client: BlobServiceClient; onItem?: (item: RepairItem) => void }): Promise<RepairReport> {
-  const drive = new DriveTree(options.drivePath);
+  const drive = exportDriveTree(options.drivePath);
   const manifest = parseDriveManifest(drive.readFileSync([MANIFEST_FILE]).toString("utf8"));
   const report: RepairReport = { checked: 0, repaired: [], failed: [] };
   const onDrive = new Set<string>();
@@ -124,6 +124,7 @@ export async function repairExport(options: { drivePath: string; copyLog: DriveL
       report.failed.push({ ...item, reason: reasonOf(error) });
     }
   }
+  drive.removePartialFolder();
   return report;
 }
 

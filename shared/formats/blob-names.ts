@@ -56,6 +56,35 @@ export function blobNameProblem(name: string, container?: string): string | unde
   return undefined;
 }
 
+/** A file name component: NTFS holds 255 UTF-16 units, Linux file systems (where the agent writes) 255 bytes. */
+export const MAX_FILE_NAME_UNITS = 255;
+export const MAX_FILE_NAME_BYTES = 255;
+// Windows' reserved device names, alone or with an extension ("NUL.tar.gz" is NUL).
+const RESERVED_ON_WINDOWS = /^(CON|PRN|AUX|NUL|COM[0-9\u00B9\u00B2\u00B3]|LPT[0-9\u00B9\u00B2\u00B3])$/i;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const FORBIDDEN_ON_WINDOWS = /[\u0000-\u001F<>:"/\\|?*]/;
+
+/**
+ * Why a blob path (`container/name`) cannot be a file on an export drive, or undefined when it can.
+ * The drive is NTFS and the customer opens it on Windows, so each segment must be a name Windows
+ * can hold: no reserved device name (`CON`, `nul.txt`...), none of `< > : " | ? *` or control
+ * characters, no trailing dot or space (Windows drops them: the file would open as another name),
+ * not empty, `.` or `..`; and at most 255 characters (NTFS) and 255 bytes (the agent's own disk).
+ * Azure names may break every one of these rules; such a blob is not exported.
+ */
+export function driveFileNameProblem(blobPath: string): string | undefined {
+  for (const segment of blobPath.split("/")) {
+    if (segment === "" || segment === "." || segment === "..") return `'${segment}' is not a file or folder name`;
+    const forbidden = FORBIDDEN_ON_WINDOWS.exec(segment);
+    if (forbidden) return `'${printable(segment)}' holds '${printable(forbidden[0])}', which Windows does not allow in a file name`;
+    if (/[. ]$/.test(segment)) return `'${segment}' ends in a dot or a space, which Windows drops from a file name`;
+    if (RESERVED_ON_WINDOWS.test(segment.split(".")[0].trimEnd())) return `'${segment}' is a name Windows reserves for a device`;
+    if (segment.length > MAX_FILE_NAME_UNITS) return `a segment of ${segment.length} characters is longer than a file name can be (${MAX_FILE_NAME_UNITS})`;
+    if (Buffer.byteLength(segment) > MAX_FILE_NAME_BYTES) return `a segment of ${Buffer.byteLength(segment)} bytes is longer than a file name can be (${MAX_FILE_NAME_BYTES} bytes)`;
+  }
+  return undefined;
+}
+
 export interface BlobPath {
   container: string;
   blobName: string;

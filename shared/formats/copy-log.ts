@@ -148,62 +148,97 @@ export function wasCopied(blob: BlobLogEntry): boolean {
 }
 
 export function summarize(log: DriveLog): CopySummary {
-  const issuesByKind: Record<string, number> = {};
-  let blobsCopied = 0;
-  for (const blob of log.blobs) {
-    if (wasCopied(blob)) blobsCopied++;
-    const kind = issueKind(blob);
-    if (kind) issuesByKind[kind] = (issuesByKind[kind] ?? 0) + 1;
-  }
-  return { blobsCopied, issuesByKind };
+  const outcome = new CopyOutcome();
+  log.blobs.forEach((blob) => outcome.add(blob));
+  return outcome.summary;
 }
 
 /** The drive status after a copy: errors beat disposition warnings. */
 export function copyDriveStatus(blobs: BlobLogEntry[]): DriveStatus {
-  const kinds = blobs.map(issueKind).filter((kind): kind is string => kind !== undefined);
-  if (kinds.length === 0) return "Completed";
-  return kinds.every((kind) => kind === "Renamed" || kind === "Skipped") ? "CompletedWithWarnings" : "CompletedWithErrors";
+  const outcome = new CopyOutcome();
+  blobs.forEach((blob) => outcome.add(blob));
+  return outcome.status;
+}
+
+/** A drive's summary and status, counted blob by blob as they finish (the log need not be held). */
+export class CopyOutcome {
+  private blobsCopied = 0;
+  private readonly issuesByKind: Record<string, number> = {};
+  private errors = false;
+
+  /** Counts the blob; answers its issue kind, if it has one. */
+  add(blob: BlobLogEntry): string | undefined {
+    if (wasCopied(blob)) this.blobsCopied++;
+    const kind = issueKind(blob);
+    if (kind) {
+      this.issuesByKind[kind] = (this.issuesByKind[kind] ?? 0) + 1;
+      if (kind !== "Renamed" && kind !== "Skipped") this.errors = true;
+    }
+    return kind;
+  }
+
+  get summary(): CopySummary {
+    return { blobsCopied: this.blobsCopied, issuesByKind: { ...this.issuesByKind } };
+  }
+
+  get status(): DriveStatus {
+    if (Object.keys(this.issuesByKind).length === 0) return "Completed";
+    return this.errors ? "CompletedWithErrors" : "CompletedWithWarnings";
+  }
+}
+
+/** A blob's entry in the error log: its failed and unfinished blocks only. */
+export function errorLogEntry(blob: BlobLogEntry): BlobLogEntry {
+  return { ...blob, blocks: blob.blocks?.filter((block) => block.status !== "Completed") };
 }
 
 /** The error log of a verbose log: the same structure, successful operations filtered out. */
 export function errorLogOf(log: DriveLog): DriveLog {
-  const blobs = log.blobs
-    .filter((blob) => issueKind(blob) !== undefined)
-    .map((blob) => ({ ...blob, blocks: blob.blocks?.filter((block) => block.status !== "Completed") }));
-  return { ...log, blobs };
+  return { ...log, blobs: log.blobs.filter((blob) => issueKind(blob) !== undefined).map(errorLogEntry) };
 }
 
 export function writeDriveLog(log: DriveLog): string {
-  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<DriveLog Version="${DRIVE_LOG_VERSION}">`, `  <DriveId>${escapeXml(log.driveId)}</DriveId>`];
-  for (const blob of log.blobs) {
-    lines.push(`  <Blob Status="${blob.status}">`);
-    lines.push(`    <BlobPath>${escapeXml(blob.blobPath)}</BlobPath>`);
-    lines.push(`    <FilePath>${escapeXml(blob.filePath)}</FilePath>`);
-    lines.push(`    <Length>${blob.length}</Length>`);
-    if (blob.importDisposition) {
-      lines.push(`    <ImportDisposition Status="${blob.importDisposition.status}">${escapeXml(blob.importDisposition.value)}</ImportDisposition>`);
-    }
-    if (blob.blocks && blob.blocks.length > 0) {
-      lines.push("    <BlockList>");
-      for (const block of blob.blocks) {
-        const id = block.id !== undefined ? ` Id="${escapeXml(block.id)}"` : "";
-        const hash = block.hash !== undefined ? ` Hash="${escapeXml(block.hash)}"` : "";
-        lines.push(`      <Block Offset="${block.offset}" Length="${block.length}"${id}${hash} Status="${block.status}"/>`);
-      }
-      lines.push("    </BlockList>");
-    }
-    for (const [element, part] of [["Metadata", blob.metadata], ["Properties", blob.properties]] as const) {
-      if (!part) continue;
-      lines.push(`    <${element} Status="${part.status}">`);
-      if (part.globalPath) lines.push(`      <GlobalPath${hashAttribute(part.globalPath.hash)}>${escapeXml(part.globalPath.path)}</GlobalPath>`);
-      if (part.path) lines.push(`      <Path${hashAttribute(part.path.hash)}>${escapeXml(part.path.path)}</Path>`);
-      lines.push(`    </${element}>`);
-    }
-    lines.push("  </Blob>");
+  return driveLogHead(log.driveId) + log.blobs.map(blobLogXml).join("") + driveLogTail(log.status, log.description);
+}
+
+/** The log's text before its blobs; then each blob's (`blobLogXml`), then `driveLogTail`: a log can be written as blobs finish. */
+export function driveLogHead(driveId: string): string {
+  return ['<?xml version="1.0" encoding="UTF-8"?>', `<DriveLog Version="${DRIVE_LOG_VERSION}">`, `  <DriveId>${escapeXml(driveId)}</DriveId>`, ""].join("\n");
+}
+
+/** The log's text after its blobs: the drive's status, and a drive error's whole reason when there is one (see `DriveLog.description`). */
+export function driveLogTail(status: DriveStatus, description?: string): string {
+  const lines = [`  <Status>${status}</Status>`];
+  if (description !== undefined) lines.push(`  <StatusDescription>${escapeXml(description)}</StatusDescription>`);
+  return [...lines, "</DriveLog>", ""].join("\n");
+}
+
+export function blobLogXml(blob: BlobLogEntry): string {
+  const lines: string[] = [];
+  lines.push(`  <Blob Status="${blob.status}">`);
+  lines.push(`    <BlobPath>${escapeXml(blob.blobPath)}</BlobPath>`);
+  lines.push(`    <FilePath>${escapeXml(blob.filePath)}</FilePath>`);
+  lines.push(`    <Length>${blob.length}</Length>`);
+  if (blob.importDisposition) {
+    lines.push(`    <ImportDisposition Status="${blob.importDisposition.status}">${escapeXml(blob.importDisposition.value)}</ImportDisposition>`);
   }
-  lines.push(`  <Status>${log.status}</Status>`);
-  if (log.description !== undefined) lines.push(`  <StatusDescription>${escapeXml(log.description)}</StatusDescription>`);
-  lines.push("</DriveLog>", "");
+  if (blob.blocks && blob.blocks.length > 0) {
+    lines.push("    <BlockList>");
+    for (const block of blob.blocks) {
+      const id = block.id !== undefined ? ` Id="${escapeXml(block.id)}"` : "";
+      const hash = block.hash !== undefined ? ` Hash="${escapeXml(block.hash)}"` : "";
+      lines.push(`      <Block Offset="${block.offset}" Length="${block.length}"${id}${hash} Status="${block.status}"/>`);
+    }
+    lines.push("    </BlockList>");
+  }
+  for (const [element, part] of [["Metadata", blob.metadata], ["Properties", blob.properties]] as const) {
+    if (!part) continue;
+    lines.push(`    <${element} Status="${part.status}">`);
+    if (part.globalPath) lines.push(`      <GlobalPath${hashAttribute(part.globalPath.hash)}>${escapeXml(part.globalPath.path)}</GlobalPath>`);
+    if (part.path) lines.push(`      <Path${hashAttribute(part.path.hash)}>${escapeXml(part.path.path)}</Path>`);
+    lines.push(`    </${element}>`);
+  }
+  lines.push("  </Blob>", "");
   return lines.join("\n");
 }
 
@@ -229,8 +264,9 @@ export function parseDriveLog(xml: string): DriveLog {
     const blockList = elements(blob, "BlockList")[0];
     return {
       status: attribute(blob, "Status") as BlobStatus,
-      blobPath: textOf(child(blob, "BlobPath")),
-      filePath: textOf(child(blob, "FilePath")),
+      // Names as written: a blob name may end in a space.
+      blobPath: child(blob, "BlobPath").text,
+      filePath: child(blob, "FilePath").text,
       length: Number(textOf(child(blob, "Length"))),
       importDisposition: disposition && { status: attribute(disposition, "Status") as DispositionStatus, value: textOf(disposition) },
       blocks: blockList

@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import * as path from "node:path";
-import { escapeXml, parseXml, XmlElement, XmlSyntaxError } from "./xml";
+import { escapeXml, XmlElement, XmlHandler, XmlSyntaxError, XmlTokenizer, XmlTreeBuilder } from "./xml";
 
 export const MANIFEST_VERSION = "2014-11-01";
 /** Where the drive tool writes the manifest, at the drive's root. */
@@ -133,11 +133,11 @@ export function driveFileSegments(filePath: string): string[] {
 }
 
 /** The metadata file that applies to `blob`: its own, else its list's default. */
-export function effectiveMetadataPath(list: ManifestBlobList, blob: ManifestBlob): HashedFilePath | undefined {
+export function effectiveMetadataPath(list: ManifestListDefaults, blob: ManifestBlob): HashedFilePath | undefined {
   return blob.metadataPath ?? list.metadataPath;
 }
 
-export function effectivePropertiesPath(list: ManifestBlobList, blob: ManifestBlob): HashedFilePath | undefined {
+export function effectivePropertiesPath(list: ManifestListDefaults, blob: ManifestBlob): HashedFilePath | undefined {
   return blob.propertiesPath ?? list.propertiesPath;
 }
 
@@ -149,105 +149,289 @@ export function totalLength(manifest: DriveManifest): number {
 
 /** The manifest as the documented XML, UTF-8 without BOM, CRLF-free, two-space indented. */
 export function writeDriveManifest(manifest: DriveManifest): string {
-  const lines: string[] = ['<?xml version="1.0" encoding="UTF-8"?>', `<DriveManifest Version="${MANIFEST_VERSION}">`, "  <Drive>"];
-  const element = (indent: number, name: string, value: string | number) => lines.push(`${" ".repeat(indent)}<${name}>${escapeXml(String(value))}</${name}>`);
-  const hashed = (indent: number, name: string, file: HashedFilePath) =>
-    lines.push(`${" ".repeat(indent)}<${name} Hash="${escapeXml(file.hash)}">${escapeXml(file.path)}</${name}>`);
-
-  element(4, "DriveId", manifest.driveId);
-  if (manifest.storageAccountKey !== undefined) element(4, "StorageAccountKey", manifest.storageAccountKey);
-  if (manifest.containerSas !== undefined) element(4, "ContainerSas", manifest.containerSas);
-  if (manifest.clientCreator !== undefined) element(4, "ClientCreator", manifest.clientCreator);
+  const parts = [manifestHead(manifest)];
   for (const list of manifest.blobLists) {
-    lines.push("    <BlobList>");
-    if (list.metadataPath) hashed(6, "MetadataPath", list.metadataPath);
-    if (list.propertiesPath) hashed(6, "PropertiesPath", list.propertiesPath);
-    for (const blob of list.blobs) {
-      lines.push("      <Blob>");
-      element(8, "BlobPath", blob.blobPath);
-      element(8, "FilePath", blob.filePath);
-      if (blob.clientData !== undefined) element(8, "ClientData", blob.clientData);
-      if (blob.snapshot !== undefined) element(8, "Snapshot", blob.snapshot);
-      element(8, "Length", blob.length);
-      if (blob.importDisposition !== undefined) element(8, "ImportDisposition", blob.importDisposition);
-      if (blob.pageRangeList) {
-        lines.push("        <PageRangeList>");
-        for (const range of blob.pageRangeList) {
-          lines.push(`          <PageRange Offset="${range.offset}" Length="${range.length}" Hash="${escapeXml(range.hash)}"/>`);
-        }
-        lines.push("        </PageRangeList>");
-      } else {
-        lines.push("        <BlockList>");
-        for (const block of blob.blockList ?? []) {
-          const id = block.id === undefined ? "" : ` Id="${escapeXml(block.id)}"`;
-          lines.push(`          <Block Offset="${block.offset}" Length="${block.length}"${id} Hash="${escapeXml(block.hash)}"/>`);
-        }
-        lines.push("        </BlockList>");
-      }
-      if (blob.metadataPath) hashed(8, "MetadataPath", blob.metadataPath);
-      if (blob.propertiesPath) hashed(8, "PropertiesPath", blob.propertiesPath);
-      lines.push("      </Blob>");
-    }
-    lines.push("    </BlobList>");
+    parts.push(blobListHead(list));
+    for (const blob of list.blobs) parts.push(manifestBlobXml(blob));
+    parts.push(BLOB_LIST_TAIL);
   }
-  lines.push("  </Drive>", "</DriveManifest>", "");
-  return lines.join("\n");
+  parts.push(MANIFEST_TAIL);
+  return parts.join("");
+}
+
+// The same text in pieces, so a manifest of a million blobs is written as its files are copied:
+// the head, then each list's head, its blobs and its tail, then the tail.
+
+export function manifestHead(drive: Omit<DriveManifest, "blobLists" | "version">): string {
+  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<DriveManifest Version="${MANIFEST_VERSION}">`, "  <Drive>"];
+  const element = (name: string, value: string) => lines.push(`    <${name}>${escapeXml(value)}</${name}>`);
+  element("DriveId", drive.driveId);
+  if (drive.storageAccountKey !== undefined) element("StorageAccountKey", drive.storageAccountKey);
+  if (drive.containerSas !== undefined) element("ContainerSas", drive.containerSas);
+  if (drive.clientCreator !== undefined) element("ClientCreator", drive.clientCreator);
+  return lines.join("\n") + "\n";
+}
+
+export function blobListHead(list: ManifestListDefaults): string {
+  const lines = ["    <BlobList>"];
+  if (list.metadataPath) lines.push(hashedLine(6, "MetadataPath", list.metadataPath));
+  if (list.propertiesPath) lines.push(hashedLine(6, "PropertiesPath", list.propertiesPath));
+  return lines.join("\n") + "\n";
+}
+
+export const BLOB_LIST_TAIL = "    </BlobList>\n";
+export const MANIFEST_TAIL = "  </Drive>\n</DriveManifest>\n";
+
+export function manifestBlobXml(blob: ManifestBlob): string {
+  const lines = ["      <Blob>"];
+  const element = (name: string, value: string | number) => lines.push(`        <${name}>${escapeXml(String(value))}</${name}>`);
+  element("BlobPath", blob.blobPath);
+  element("FilePath", blob.filePath);
+  if (blob.clientData !== undefined) element("ClientData", blob.clientData);
+  if (blob.snapshot !== undefined) element("Snapshot", blob.snapshot);
+  element("Length", blob.length);
+  if (blob.importDisposition !== undefined) element("ImportDisposition", blob.importDisposition);
+  if (blob.pageRangeList) {
+    lines.push("        <PageRangeList>");
+    for (const range of blob.pageRangeList) {
+      lines.push(`          <PageRange Offset="${range.offset}" Length="${range.length}" Hash="${escapeXml(range.hash)}"/>`);
+    }
+    lines.push("        </PageRangeList>");
+  } else {
+    lines.push("        <BlockList>");
+    for (const block of blob.blockList ?? []) {
+      const id = block.id === undefined ? "" : ` Id="${escapeXml(block.id)}"`;
+      lines.push(`          <Block Offset="${block.offset}" Length="${block.length}"${id} Hash="${escapeXml(block.hash)}"/>`);
+    }
+    lines.push("        </BlockList>");
+  }
+  if (blob.metadataPath) lines.push(hashedLine(8, "MetadataPath", blob.metadataPath));
+  if (blob.propertiesPath) lines.push(hashedLine(8, "PropertiesPath", blob.propertiesPath));
+  lines.push("      </Blob>");
+  return lines.join("\n") + "\n";
+}
+
+function hashedLine(indent: number, name: string, file: HashedFilePath): string {
+  return `${" ".repeat(indent)}<${name} Hash="${escapeXml(file.hash)}">${escapeXml(file.path)}</${name}>`;
 }
 
 // ---- Reader ----------------------------------------------------------------------------------
 
-/** Parses and checks a manifest; any departure from the format is a ManifestFormatError. */
-export function parseDriveManifest(xml: string): DriveManifest {
-  let root: XmlElement;
-  try {
-    root = parseXml(xml);
-  } catch (error) {
-    if (error instanceof XmlSyntaxError) throw new ManifestFormatError(`not well-formed XML: ${error.message}`);
-    throw error;
-  }
-  if (root.name !== "DriveManifest") throw new ManifestFormatError(`the root element is <${root.name}>, not <DriveManifest>`);
-  checkAttributes(root, ["Version"], ["Version"]);
-  if (root.attributes.Version !== MANIFEST_VERSION) {
-    throw new ManifestFormatError(`version '${root.attributes.Version}' is not supported (expected ${MANIFEST_VERSION})`);
-  }
-  checkNoText(root);
-  if (root.children.length !== 1 || root.children[0].name !== "Drive") throw new ManifestFormatError("<DriveManifest> must hold exactly one <Drive>");
-  const drive = root.children[0];
-  checkAttributes(drive, [], []);
-  checkNoText(drive);
-
-  const single = singles(drive, ["DriveId", "StorageAccountKey", "ContainerSas", "ClientCreator"], ["BlobList"]);
-  const driveIdIndex = drive.children.findIndex((child) => child.name === "DriveId");
-  if (driveIdIndex < 0) throw new ManifestFormatError("<Drive> has no <DriveId>");
-  if (drive.children.findIndex((child) => child.name === "BlobList") >= 0 && drive.children.findIndex((child) => child.name === "BlobList") < driveIdIndex) {
-    throw new ManifestFormatError("<DriveId> must come before any <BlobList>");
-  }
-  if (single.StorageAccountKey && single.ContainerSas) throw new ManifestFormatError("<Drive> has both <StorageAccountKey> and <ContainerSas>");
-  const driveId = leafText(single.DriveId);
-  if (driveId.trim() === "") throw new ManifestFormatError("<DriveId> is empty");
-
-  const manifest: DriveManifest = { version: MANIFEST_VERSION, driveId, blobLists: [] };
-  if (single.ClientCreator) manifest.clientCreator = leafText(single.ClientCreator);
-  if (single.StorageAccountKey) manifest.storageAccountKey = leafText(single.StorageAccountKey);
-  if (single.ContainerSas) manifest.containerSas = leafText(single.ContainerSas);
-  drive.children.forEach((child) => {
-    if (child.name === "BlobList") manifest.blobLists.push(readBlobList(child, manifest.blobLists.length));
-  });
-  return manifest;
+/** One blob as the reader meets it: its place in the manifest, its list's defaults, the blob. */
+export interface ManifestEntry {
+  /** Its position among all the manifest's blobs (the lists' blobs in order), from 0. */
+  index: number;
+  listIndex: number;
+  list: ManifestListDefaults;
+  blob: ManifestBlob;
 }
 
-function readBlobList(element: XmlElement, listIndex: number): ManifestBlobList {
-  const where = `BlobList ${listIndex + 1}`;
-  checkAttributes(element, [], [], where);
-  checkNoText(element, where);
-  const single = singles(element, ["MetadataPath", "PropertiesPath"], ["Blob"], where);
-  const list: ManifestBlobList = { blobs: [] };
-  if (single.MetadataPath) list.metadataPath = readHashedPath(single.MetadataPath, where);
-  if (single.PropertiesPath) list.propertiesPath = readHashedPath(single.PropertiesPath, where);
-  element.children.forEach((child) => {
-    if (child.name === "Blob") list.blobs.push(readBlob(child, `${where}, blob ${list.blobs.length + 1}`));
-  });
-  return list;
+/** What a blob list gives its blobs: the default metadata and properties files. */
+export type ManifestListDefaults = Pick<ManifestBlobList, "metadataPath" | "propertiesPath">;
+
+/** The manifest without its blobs, and their count and total length. */
+export interface ManifestSummary extends Omit<DriveManifest, "blobLists"> {
+  blobCount: number;
+  totalBytes: number;
+  listCount: number;
+}
+
+/** The longest token (a tag, a run of text) the reader holds while a manifest streams in. */
+export const MAX_MANIFEST_TOKEN_CHARS = 1024 * 1024;
+/** Elements one <Blob> may hold: its fields and up to MAX_BLOCKS_PER_BLOB blocks or page ranges. */
+const MAX_BLOB_ELEMENTS = MAX_BLOCKS_PER_BLOB + 64;
+const MAX_TEXT_CHARS = MAX_MANIFEST_TOKEN_CHARS;
+/** `<Blob>` → `<BlockList>` → `<Block>`: anything nested deeper is not the format. */
+const MAX_BLOB_DEPTH = 4;
+const DRIVE_FIELDS = ["DriveId", "StorageAccountKey", "ContainerSas", "ClientCreator"];
+const LIST_FIELDS = ["MetadataPath", "PropertiesPath"];
+
+/** Parses and checks a whole manifest held in memory; any departure from the format is a ManifestFormatError. */
+export function parseDriveManifest(xml: string): DriveManifest {
+  const lists: ManifestBlobList[] = [];
+  const listOf = (listIndex: number, defaults: ManifestListDefaults) => (lists[listIndex] ??= { ...defaults, blobs: [] });
+  const reader = new DriveManifestReader({ blob: (entry) => listOf(entry.listIndex, entry.list).blobs.push(entry.blob), listEnd: listOf });
+  reader.write(xml);
+  const { blobCount: _count, totalBytes: _bytes, listCount: _lists, ...drive } = reader.end();
+  return { ...drive, blobLists: lists };
+}
+
+/**
+ * Reads a manifest as its bytes arrive, checking it whole, and answers its summary. `onBlob` is
+ * given each blob as it is read, and awaited: memory holds one piece of the file and the blobs
+ * read from it, whatever the manifest's size.
+ */
+export async function readDriveManifest(source: AsyncIterable<Uint8Array>, onBlob?: (entry: ManifestEntry) => unknown): Promise<ManifestSummary> {
+  const entries = driveManifestEntries(source);
+  for (;;) {
+    const next = await entries.next();
+    if (next.done) return next.value;
+    await onBlob?.(next.value);
+  }
+}
+
+/** The manifest's blobs as they are read from `source`; the summary when it is done. */
+export async function* driveManifestEntries(source: AsyncIterable<Uint8Array>): AsyncGenerator<ManifestEntry, ManifestSummary, undefined> {
+  const read: ManifestEntry[] = [];
+  const reader = new DriveManifestReader({ blob: (entry) => read.push(entry) });
+  // Not fatal: a byte that is not UTF-8 becomes U+FFFD, as a whole-file read would make it.
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  for await (const piece of source) {
+    reader.write(decoder.decode(piece, { stream: true }));
+    yield* read.splice(0);
+  }
+  reader.write(decoder.decode());
+  const summary = reader.end();
+  yield* read.splice(0);
+  return summary;
+}
+
+/**
+ * The manifest's structure over the tokenizer's events. The drive and its lists are followed
+ * element by element; each `<Blob>` (and each small field) is built as a tree of its own, bounded
+ * in depth and size, and checked by the same rules as before it streamed. So a list's
+ * `MetadataPath` and `PropertiesPath`, which its blobs need, must come before its first `<Blob>`,
+ * as the format lists them.
+ */
+export class DriveManifestReader implements XmlHandler {
+  private readonly tokenizer = new XmlTokenizer(this, MAX_MANIFEST_TOKEN_CHARS);
+  private depth = 0;
+  private drives = 0;
+  private readonly driveFields: Record<string, XmlElement | undefined> = {};
+  private listBeforeDriveId = false;
+  private list?: { index: number; where: string; defaults: ManifestListDefaults; fields: Set<string>; blobs: number };
+  private listCount = 0;
+  private blobCount = 0;
+  private totalBytes = 0;
+  /** The field or blob being built, and what it may hold. */
+  private capture?: { builder: XmlTreeBuilder; depth: number; elements: number; textChars: number; maxDepth: number; maxElements: number; where: string };
+
+  constructor(private readonly on: { blob(entry: ManifestEntry): void; listEnd?(listIndex: number, defaults: ManifestListDefaults): void }) {}
+
+  write(text: string): void {
+    this.guard(() => this.tokenizer.write(text));
+  }
+
+  end(): ManifestSummary {
+    this.guard(() => this.tokenizer.end());
+    const single = this.driveFields;
+    if (this.drives !== 1) throw new ManifestFormatError("<DriveManifest> must hold exactly one <Drive>");
+    const summary: ManifestSummary = { version: MANIFEST_VERSION, driveId: leafText(single.DriveId), blobCount: this.blobCount, totalBytes: this.totalBytes, listCount: this.listCount };
+    if (single.ClientCreator) summary.clientCreator = leafText(single.ClientCreator);
+    if (single.StorageAccountKey) summary.storageAccountKey = leafText(single.StorageAccountKey);
+    if (single.ContainerSas) summary.containerSas = leafText(single.ContainerSas);
+    return summary;
+  }
+
+  open(name: string, attributes: Record<string, string>): void {
+    const depth = ++this.depth;
+    const capture = this.capture;
+    if (capture) {
+      capture.depth++;
+      if (capture.depth > capture.maxDepth) throw new ManifestFormatError(`elements nested too deep in ${capture.where}`);
+      if (++capture.elements > capture.maxElements) throw new ManifestFormatError(`${capture.where} holds more than ${capture.maxElements} elements`);
+      capture.builder.open(name, attributes);
+      return;
+    }
+    const element: XmlElement = { name, attributes, children: [], text: "" };
+    if (depth === 1) {
+      if (name !== "DriveManifest") throw new ManifestFormatError(`the root element is <${name}>, not <DriveManifest>`);
+      checkAttributes(element, ["Version"], ["Version"]);
+      if (attributes.Version !== MANIFEST_VERSION) throw new ManifestFormatError(`version '${attributes.Version}' is not supported (expected ${MANIFEST_VERSION})`);
+    } else if (depth === 2) {
+      if (name !== "Drive" || ++this.drives > 1) throw new ManifestFormatError("<DriveManifest> must hold exactly one <Drive>");
+      checkAttributes(element, [], []);
+    } else if (depth === 3 && name === "BlobList") {
+      if (!this.driveFields.DriveId) this.listBeforeDriveId = true;
+      const where = `BlobList ${this.listCount + 1}`;
+      checkAttributes(element, [], [], where);
+      this.list = { index: this.listCount++, where, defaults: {}, fields: new Set(), blobs: 0 };
+    } else if (depth === 3) {
+      if (!DRIVE_FIELDS.includes(name)) throw new ManifestFormatError(`unexpected <${name}> in <Drive>`);
+      if (this.driveFields[name]) throw new ManifestFormatError(`<Drive> has more than one <${name}>`);
+      this.startCapture(name, attributes, 2, 16, "<Drive>");
+    } else {
+      const list = this.list!;
+      if (name === "Blob") this.startCapture(name, attributes, MAX_BLOB_DEPTH, MAX_BLOB_ELEMENTS, `${list.where}, blob ${list.blobs + 1}`);
+      else if (LIST_FIELDS.includes(name)) {
+        if (list.fields.has(name)) throw new ManifestFormatError(`${list.where} has more than one <${name}>`);
+        if (list.blobs > 0) throw new ManifestFormatError(`the <${name}> of ${list.where} must come before its first <Blob>`);
+        list.fields.add(name);
+        this.startCapture(name, attributes, 2, 16, list.where);
+      } else throw new ManifestFormatError(`unexpected <${name}> in ${list.where}`);
+    }
+  }
+
+  text(text: string): void {
+    const capture = this.capture;
+    if (capture) {
+      capture.textChars += text.length;
+      if (capture.textChars > MAX_TEXT_CHARS) throw new ManifestFormatError(`${capture.where} holds more than ${MAX_TEXT_CHARS} characters of text`);
+      capture.builder.text(text);
+      return;
+    }
+    if (!/\S/.test(text)) return;
+    const element = ["DriveManifest", "Drive", "BlobList"][this.depth - 1];
+    throw new ManifestFormatError(`unexpected text in <${element}> of ${this.depth === 3 ? this.list!.where : `<${element}>`}`);
+  }
+
+  close(name: string): void {
+    this.depth--;
+    const capture = this.capture;
+    if (capture) {
+      capture.builder.close();
+      if (--capture.depth > 0) return;
+      this.capture = undefined;
+      this.captured(capture.builder.root!);
+      return;
+    }
+    if (name === "BlobList") {
+      const list = this.list!;
+      this.list = undefined;
+      this.on.listEnd?.(list.index, list.defaults);
+    } else if (name === "Drive") this.driveEnd();
+  }
+
+  private startCapture(name: string, attributes: Record<string, string>, maxDepth: number, maxElements: number, where: string): void {
+    const builder = new XmlTreeBuilder();
+    builder.open(name, attributes);
+    this.capture = { builder, depth: 1, elements: 1, textChars: 0, maxDepth, maxElements, where };
+  }
+
+  /** A field or a blob, whole: checked by the rules of the format, handed on. */
+  private captured(element: XmlElement): void {
+    const list = this.list;
+    if (!list) {
+      this.driveFields[element.name] = element;
+      return;
+    }
+    if (element.name !== "Blob") {
+      const hashed = readHashedPath(element, list.where);
+      if (element.name === "MetadataPath") list.defaults.metadataPath = hashed;
+      else list.defaults.propertiesPath = hashed;
+      return;
+    }
+    const blob = readBlob(element, `${list.where}, blob ${++list.blobs}`);
+    this.totalBytes += blob.length;
+    this.on.blob({ index: this.blobCount++, listIndex: list.index, list: list.defaults, blob });
+  }
+
+  private driveEnd(): void {
+    const single = this.driveFields;
+    if (!single.DriveId) throw new ManifestFormatError("<Drive> has no <DriveId>");
+    if (this.listBeforeDriveId) throw new ManifestFormatError("<DriveId> must come before any <BlobList>");
+    if (single.StorageAccountKey && single.ContainerSas) throw new ManifestFormatError("<Drive> has both <StorageAccountKey> and <ContainerSas>");
+    if (leafText(single.DriveId).trim() === "") throw new ManifestFormatError("<DriveId> is empty");
+  }
+
+  private guard(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      if (error instanceof XmlSyntaxError) throw new ManifestFormatError(`not well-formed XML: ${error.message}`);
+      throw error;
+    }
+  }
 }
 
 function readBlob(element: XmlElement, where: string): ManifestBlob {

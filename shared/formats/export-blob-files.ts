@@ -8,16 +8,20 @@
  *
  * They go below `\_ImportExport\` (where the drive tool keeps its files; no container can be named
  * so), mirroring the blob's file: `\_ImportExport\<container>\<name>.metadata.xml` and
- * `….properties.xml`. Beside the blob's own file they could take the name of another blob. The text
+ * `….properties.xml`. Beside the blob's own file they could take the name of another blob. A name
+ * that the suffix would push past a file name's 255 characters or bytes keeps its start and gets a
+ * hash of the whole in place of the rest (`<start>~<16 hex>.properties.xml`). The text
  * is a function of what the listing said of the blob, so the drive count preview counts the exact
  * bytes, and repair-export can write a lost file again and check it against the manifest's MD5.
  */
+import { createHash } from "node:crypto";
+import { MAX_FILE_NAME_BYTES } from "./blob-names";
 import { driveFileSegments, md5Hex } from "./drive-manifest";
 import { BlobMetadata, ExportedBlobProperties, writeMetadataFile, writePropertiesFile } from "./metadata-properties";
 
-const EXPORT_FILES_FOLDER = "_ImportExport";
+export const EXPORT_FILES_FOLDER = "_ImportExport";
 
-/** What writing the files takes of the drive: drive-fs.ts's `DriveTree` (no link followed, a temporary name). */
+/** What writing the files takes of the drive: drive-access's `DriveTree` (no link followed, a temporary name in the partial folder). */
 interface DriveFiles {
   writeFileSync(segments: readonly string[], data: string): void;
 }
@@ -49,11 +53,13 @@ export interface ExportedFileOutcome {
 }
 
 export function exportedBlobFiles(blobPath: string, details: ExportedBlobDetails): ExportedFiles {
-  const base = "\\" + [EXPORT_FILES_FOLDER, ...blobPath.replace(/^\//, "").split("/")].join("\\");
-  const files: ExportedFiles = { properties: { filePath: `${base}.properties.xml`, text: writePropertiesFile(details.properties) } };
+  const segments = blobPath.replace(/^\//, "").split("/");
+  const folder = "\\" + [EXPORT_FILES_FOLDER, ...segments.slice(0, -1)].join("\\");
+  const name = (suffix: string) => `${folder}\\${fileNameWith(segments[segments.length - 1], suffix)}`;
+  const files: ExportedFiles = { properties: { filePath: name(".properties.xml"), text: writePropertiesFile(details.properties) } };
   if (Object.keys(details.metadata).length > 0) {
     try {
-      files.metadata = { filePath: `${base}.metadata.xml`, text: writeMetadataFile(details.metadata) };
+      files.metadata = { filePath: name(".metadata.xml"), text: writeMetadataFile(details.metadata) };
     } catch (error) {
       files.metadataProblem = error instanceof Error ? error.message : String(error);
     }
@@ -62,9 +68,24 @@ export function exportedBlobFiles(blobPath: string, details: ExportedBlobDetails
 }
 
 /**
+ * `name` + `suffix`, or, when that is longer than a file name may be, the name's start and a hash of
+ * it. Counted in UTF-8 bytes, never fewer than UTF-16 units: within the agent's limit is within NTFS's.
+ */
+function fileNameWith(name: string, suffix: string): string {
+  if (Buffer.byteLength(`${name}${suffix}`) <= MAX_FILE_NAME_BYTES) return `${name}${suffix}`;
+  const hash = `~${createHash("md5").update(name).digest("hex").slice(0, 16)}`;
+  let start = "";
+  for (const character of name) {
+    if (Buffer.byteLength(start + character + hash + suffix) > MAX_FILE_NAME_BYTES) break;
+    start += character;
+  }
+  return `${start}${hash}${suffix}`;
+}
+
+/**
  * Writes the blob's files on the drive; what happened to each, for the copy log and the manifest.
  * Through the drive's tree, as the blobs' own files: their folders checked (or made) once per run,
- * each file under a temporary name renamed over its name, so a crash never leaves a torn file under
+ * each file under a temporary name (in the partial folder) renamed over its name, so a crash never leaves a torn file under
  * the name the manifest gives, and a link planted on the way is replaced, never written through.
  * Synchronous, not through the thread pool: a file of a few hundred bytes per blob, where the
  * hand-offs of an asynchronous open, write and close cost more CPU than the calls themselves.

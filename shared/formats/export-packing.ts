@@ -12,7 +12,12 @@
  * also holds the key record,
  * the manifest's own header and the file system's own structures. The real tool says only that it
  * counts "any necessary overhead"; these are the figures this project counts, stated here.
+ *
+ * A blob whose name cannot be a file on the customer's NTFS drive (blob-names.ts,
+ * `driveFileNameProblem`: `CON`, `a:b`, a trailing dot or space, a segment over 255 characters) is
+ * passed over like a blob too large: it cannot be exported, whatever the drive.
  */
+import { driveFileNameProblem } from "./blob-names";
 import { ExportedBlobDetails, exportedBlobFiles } from "./export-blob-files";
 import { escapeXml } from "./xml";
 
@@ -89,6 +94,8 @@ export interface DriveFill {
   taken: number[];
   /** Indexes passed over because no drive of this size could hold them. */
   tooLarge: number[];
+  /** Indexes passed over because their names cannot be files on the drive. */
+  unnamable: number[];
   /** Where the next drive carries on (the list's length when nothing is left). */
   next: number;
   /** Bytes occupied, overhead included. */
@@ -100,9 +107,14 @@ export function fillDrive(blobs: readonly PackableBlob[], start: number, driveBy
   const usable = usableBytes(driveBytes);
   const taken: number[] = [];
   const tooLarge: number[] = [];
+  const unnamable: number[] = [];
   let used = 0;
   let index = start;
   for (; index < blobs.length; index++) {
+    if (driveFileNameProblem(blobs[index].blobPath) !== undefined) {
+      unnamable.push(index);
+      continue;
+    }
     const footprint = blobFootprint(blobs[index]);
     if (footprint > usable) {
       tooLarge.push(index);
@@ -112,7 +124,7 @@ export function fillDrive(blobs: readonly PackableBlob[], start: number, driveBy
     used += footprint;
     taken.push(index);
   }
-  return { taken, tooLarge, next: index, occupiedBytes: driveBytes - usable + used };
+  return { taken, tooLarge, unnamable, next: index, occupiedBytes: driveBytes - usable + used };
 }
 
 export interface ExportPlan {
@@ -120,17 +132,23 @@ export interface ExportPlan {
   drives: { blobs: number; occupiedBytes: number; lengthBytes: number }[];
   exportable: { blobs: number; bytes: number };
   tooLarge: { blobs: number; bytes: number };
+  /** Blobs whose names cannot be files on the drive. */
+  unnamable: { blobs: number; bytes: number };
 }
 
 /** The whole export on drives of one size: how many drives, what each holds, what cannot go. */
 export function planExport(blobs: readonly PackableBlob[], driveBytes: number): ExportPlan {
-  const plan: ExportPlan = { driveBytes, drives: [], exportable: { blobs: 0, bytes: 0 }, tooLarge: { blobs: 0, bytes: 0 } };
+  const plan: ExportPlan = { driveBytes, drives: [], exportable: { blobs: 0, bytes: 0 }, tooLarge: { blobs: 0, bytes: 0 }, unnamable: { blobs: 0, bytes: 0 } };
   let start = 0;
   while (start < blobs.length) {
     const fill = fillDrive(blobs, start, driveBytes);
     for (const index of fill.tooLarge) {
       plan.tooLarge.blobs++;
       plan.tooLarge.bytes += blobs[index].length;
+    }
+    for (const index of fill.unnamable) {
+      plan.unnamable.blobs++;
+      plan.unnamable.bytes += blobs[index].length;
     }
     if (fill.taken.length > 0) {
       const lengthBytes = fill.taken.reduce((sum, index) => sum + blobs[index].length, 0);

@@ -8,6 +8,15 @@ import { escapeXml, parseXml, XmlElement, XmlSyntaxError } from "./xml";
 
 export type BlobMetadata = Record<string, string>;
 
+/** Azure's limit: a blob's metadata names and values together hold at most 8 KiB. */
+export const MAX_METADATA_BYTES = 8 * 1024;
+/**
+ * The largest metadata or properties file read: 8 KiB of metadata with room for its markup
+ * (element names twice, entities, indentation). Anything larger cannot be a blob's metadata, and is
+ * refused before it is read.
+ */
+export const MAX_BLOB_FILE_BYTES = 64 * 1024;
+
 /** The properties an import sets on a blob. */
 export interface BlobProperties {
   contentType?: string;
@@ -66,6 +75,8 @@ export function parseMetadataFile(xml: string): BlobMetadata {
     seen.add(child.name.toLowerCase());
     metadata[child.name] = leafValue(child);
   }
+  const bytes = Object.entries(metadata).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value), 0);
+  if (bytes > MAX_METADATA_BYTES) throw new BlobFileFormatError(`the metadata holds ${bytes} bytes of names and values (Azure takes at most ${MAX_METADATA_BYTES})`);
   return metadata;
 }
 

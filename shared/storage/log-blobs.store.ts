@@ -54,6 +54,12 @@ export class LogBlobStore {
     await this.container.getBlockBlobClient(blobName).upload(data, data.length, { blobHTTPHeaders: { blobContentType: contentType } });
   }
 
+  /** Uploads a file from the agent's disk (a drive's copy log can be hundreds of MB): streamed, never read whole. */
+  async putFile(blobName: string, file: string, contentType: string): Promise<void> {
+    checkName(blobName);
+    await this.container.getBlockBlobClient(blobName).uploadFile(file, { blobHTTPHeaders: { blobContentType: contentType }, blockSize: 4 * 1024 * 1024, concurrency: 4 });
+  }
+
   /** Deletes every blob under `prefix`; returns how many. */
   async deleteAll(prefix: string): Promise<number> {
     checkName(prefix); // never "": that would be the whole container

@@ -59,3 +59,19 @@ test("a reset drops the file and anything pending, open or not", () => {
   expect([...CopyJournal.at(dir, "drive").read().keys()]).toEqual([2]);
   journal.close();
 });
+
+test("a record after a torn last line is a line of its own (bug: it was joined to the torn one and lost on resume)", async () => {
+  const dir = stateDir();
+  const first = CopyJournal.at(dir, "drive");
+  first.record(entry(0), false);
+  first.close();
+  appendFileSync(path.join(dir, "drive.jsonl"), '{"index":1,"bytes":81');
+  const resumed = CopyJournal.at(dir, "drive");
+  resumed.record(entry(2), false);
+  resumed.close();
+
+  expect([...CopyJournal.at(dir, "drive").read().keys()]).toEqual([0, 2]);
+  const streamed: number[] = [];
+  for await (const recorded of CopyJournal.at(dir, "drive").entries()) streamed.push(recorded.index);
+  expect(streamed).toEqual([0, 2]);
+});

@@ -27,7 +27,7 @@ test("an agent killed mid-export and run again finishes the drive: no partial fi
   await receivedExportJob(service, job, ["EXPR0001"], { blobList: { blobPathPrefix: [`/${containerName}/`] } });
   const drive = emptyDrive();
   const state = tempDir("state");
-  const exported = () => driveFiles(drive).filter((file) => !file.endsWith(".importexport-partial"));
+  const exported = () => driveFiles(drive);
 
   // About 1.5 MB/s: long enough to be killed in the middle.
   const first = startCli(agent, exportArgs(service, job, "EXPR0001", drive, state, ["--cap-mbps", "12", "--parallelism", "2", "--progress-interval", "200"]));
@@ -70,7 +70,8 @@ test("a blob deleted and one overwritten during the export: blob errors in the l
   expect(done.code).toBe(3);
   expect(lastJsonLine(done.stdout).summary).toEqual({ blobsCopied: 8, issuesByKind: { BlobUnexpectedChange: 2 } });
   expect(driveFiles(drive)).toEqual(Object.keys(blobs).slice(0, 8).map((name) => `${containerName}/${name}`));
-  expect(readdirSync(path.join(drive, containerName)).some((name) => name.endsWith(".importexport-partial"))).toBe(false);
+  // The partial files were under short names of their own, in a folder gone once the drive is done.
+  expect(readdirSync(path.join(drive, "_ImportExport"))).not.toContain(".partial");
   expect(readManifest(drive).blobLists[0].blobs.map((blob) => blob.blobPath)).not.toContain(`${containerName}/f8.bin`);
   const { drive: status } = await driveStatus(service, job, "EXPC0001");
   expect(status.state).toBe("CompletedMoreInfo");
@@ -125,9 +126,9 @@ test("a small blob whose file cannot be written on the drive is IOFailed in the 
   const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("xwrite") };
   await receivedExportJob(service, job, ["EXPW0001"], { blobList: { blobPathPrefix: [`/${containerName}/`] } });
   const drive = emptyDrive();
-  // A folder where the blob's file is written first: the download succeeds, the write cannot.
-  mkdirSync(path.join(drive, containerName, "blocked.bin.importexport-partial"), { recursive: true });
-  writeFileSync(path.join(drive, containerName, "blocked.bin.importexport-partial", "in-the-way"), "x");
+  // A folder in the way of the blob's file: the download succeeds, putting the file in place cannot.
+  mkdirSync(path.join(drive, containerName, "blocked.bin"), { recursive: true });
+  writeFileSync(path.join(drive, containerName, "blocked.bin", "in-the-way"), "x");
 
   const done = await runCli(agent, exportArgs(service, job, "EXPW0001", drive, tempDir("state")));
 

@@ -45,7 +45,7 @@ async function bitLockerKey(job: { sub: string; rg: string; name: string }, driv
   return keys.body.value.find((entry: { driveId: string }) => entry.driveId === driveId).bitLockerKey;
 }
 
-test("links planted where the export writes (key record, manifest, their temporary names, a blob's file and temporary name, _ImportExport, a container and a folder on the way) are replaced, never written through; a folder where a file goes is IOFailed", async () => {
+test("links planted where the export writes (key record, manifest, a blob's file, _ImportExport, a container and a folder on the way; the temporary names: next test) are replaced, never written through; a folder where a file goes is IOFailed", async () => {
   const c = uniqueName("hostexp");
   const c2 = uniqueName("hostexq");
   const blobs = { "a.bin": randomContent(1000), "b.bin": randomContent(1000), "big.bin": randomContent(5 * 1024 * 1024 + 3), "dir.bin": randomContent(10), "sub/d.bin": randomContent(500) };
@@ -60,21 +60,15 @@ test("links planted where the export writes (key record, manifest, their tempora
     "manifest.xml": "another drive's manifest",
     "partial": "a partial",
     "a.bin": "the station's a",
-    "b-partial": "the station's b",
-    "big-partial": "the station's big",
     "tools/keep.txt": "tools",
     "c2/keep.txt": "c2",
     "sub/keep.txt": "sub",
   });
   const at = (relative: string) => path.join(drive, ...relative.split("/"));
   replaceWithLink(at(KEY_RECORD_FILE), path.join(outside, "key.json"));
-  replaceWithLink(at(`${KEY_RECORD_FILE}.importexport-partial`), path.join(outside, "partial"));
   replaceWithLink(at(MANIFEST_FILE), path.join(outside, "manifest.xml"));
   replaceWithLink(at(`${MANIFEST_FILE}.partial`), path.join(outside, "partial"));
-  replaceWithLink(at(`${MANIFEST_FILE}.importexport-partial`), path.join(outside, "partial"));
   replaceWithLink(at(`${c}/a.bin`), path.join(outside, "a.bin"));
-  replaceWithLink(at(`${c}/b.bin.importexport-partial`), path.join(outside, "b-partial"));
-  replaceWithLink(at(`${c}/big.bin.importexport-partial`), path.join(outside, "big-partial"));
   replaceWithLink(at(`${c}/sub`), path.join(outside, "sub"));
   replaceWithLink(at("_ImportExport"), path.join(outside, "tools"));
   replaceWithLink(at(c2), path.join(outside, "c2"));
@@ -97,6 +91,28 @@ test("links planted where the export writes (key record, manifest, their tempora
   for (const blob of manifest.blobLists[0].blobs) expect(md5Hex(readFileSync(resolveDriveFilePath(drive, blob.propertiesPath!.path)))).toBe(blob.propertiesPath!.hash);
   const { drive: status } = await driveStatus(service, job, "EXPH0001");
   expect((await fetchLog(status.errorLogUri)).blobs.map((blob) => [blob.blobPath, blob.status])).toEqual([[`${c}/dir.bin`, "IOFailed"]]);
+});
+
+test("a link where the export keeps its temporary files (\\_ImportExport\\.partial) is replaced by a real folder, never written through, and the folder is gone once the drive is written", async () => {
+  const c = uniqueName("hostpart");
+  const blobs = { "small.bin": randomContent(1000), "big.bin": randomContent(5 * 1024 * 1024 + 3) };
+  await seed(c, blobs);
+  const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("hostpart") };
+  await receivedExportJob(service, job, ["EXPH0006"], { blobList: { blobPathPrefix: [`/${c}/`] } });
+  const drive = emptyDrive();
+  mkdirSync(path.join(drive, "_ImportExport"), { recursive: true });
+  const outside = plantBeside(drive, "station", { "keep.txt": "the station's file" });
+  replaceWithLink(path.join(drive, "_ImportExport", ".partial"), outside);
+  const before = snapshotTree(outside);
+
+  const run = await runCli(agent, exportArgs(service, job, "EXPH0006", drive, tempDir("state")));
+
+  expect(snapshotTree(outside)).toEqual(before);
+  expect(run.code).toBe(0);
+  expect(linksOn(drive)).toEqual([]);
+  expect(readdirSync(path.join(drive, "_ImportExport"))).toEqual([c]);
+  for (const [name, content] of Object.entries(blobs)) expect(md5(readFileSync(path.join(drive, c, name)))).toBe(md5(content));
+  expect(readManifest(drive).blobLists[0].blobs).toHaveLength(2);
 });
 
 test("a folder where the drive manifest must be written faults the drive before any copy, with the reason; the folder is left as it was", async () => {

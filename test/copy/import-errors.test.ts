@@ -102,6 +102,30 @@ test("each blob error is logged with its code and the drive finishes CompletedMo
   expect(timeline.body.copyLogs).toEqual([{ driveId: entry.driveId, ...result.summary }]);
 });
 
+test("a metadata file larger than any blob's metadata is refused unread for each blob naming it (bug: each blob in flight read it whole)", async () => {
+  const containerName = uniqueName("bigmeta");
+  const side = sourceFolder({ "meta.xml": "<Metadata><owner>ana</owner></Metadata>" });
+  const files = Object.fromEntries(Array.from({ length: 8 }, (_, index) => [`f${index}.txt`, `file ${index}\n`]));
+  const prepared = await prepareDrive(driveTool, ["--source", sourceFolder(files), "--destination", containerName, "--metadata", path.join(side, "meta.xml")]);
+  // The customer's metadata file on the drive: well formed, and 1 MiB of indentation.
+  const padded = Buffer.from(`<Metadata>${" ".repeat(1024 * 1024)}<owner>ana</owner></Metadata>`);
+  const metadataFile = path.join(prepared.drive, "_ImportExport", "metadata-1.xml");
+  const oldHash = md5Hex(readFileSync(metadataFile)).toUpperCase();
+  writeFileSync(metadataFile, padded);
+  const entry = editManifest(prepared.drive, prepared.entry, (xml) => xml.replace(oldHash, md5Hex(padded).toUpperCase()));
+  const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("bigmeta") };
+  await receivedJob(service, job, [entry]);
+
+  const run = await runCli(agent, agentArgs(service, job, entry.driveId, prepared.drive, tempDir("state"), ["--parallelism", "8"]));
+
+  expect(run.code).toBe(3);
+  expect(lastJsonLine(run.stdout).summary).toEqual({ blobsCopied: 0, issuesByKind: { MetadataXmlReadFailed: 8 } });
+  const { drive: status } = await driveStatus(service, job, entry.driveId);
+  const errorLog = await fetchLog(status.errorLogUri);
+  expect(errorLog.blobs.map((blob) => blob.metadata?.status)).toEqual(Array(8).fill("XmlReadFailed"));
+  expect(await blobNames(containerName)).toEqual([]);
+});
+
 test("the wrong BitLocker key faults the drive (BitLockerKeyInvalid) and copies nothing", async () => {
   const containerName = uniqueName("key");
   const { drive, entry } = await prepareDrive(driveTool, ["--source", sourceFolder({ "a.txt": "a" }), "--destination", containerName]);
@@ -138,6 +162,23 @@ test("a manifest changed after the job was created faults the drive (ManifestCor
   expect(lastJsonLine(run.stdout)).toMatchObject({ outcome: "Faulted", driveStatus: "ManifestCorrupted" });
   const { drive: status } = await driveStatus(service, job, entry.driveId);
   expect(status.state).toBe("Faulted");
+  expect(await blobNames(containerName)).toEqual([]);
+});
+
+test("a manifest nesting 100,000 elements faults the drive (ManifestFormatInvalid); bug: the agent crashed on a stack overflow", async () => {
+  const containerName = uniqueName("deep");
+  const prepared = await prepareDrive(driveTool, ["--source", sourceFolder({ "a.txt": "a" }), "--destination", containerName]);
+  const deep = "<x>".repeat(100_000) + "</x>".repeat(100_000);
+  const entry = editManifest(prepared.drive, prepared.entry, (xml) => xml.replace("<BlobPath>", `<ClientData>${deep}</ClientData><BlobPath>`));
+  const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("deep") };
+  await receivedJob(service, job, [entry]);
+
+  const run = await runCli(agent, agentArgs(service, job, entry.driveId, prepared.drive, tempDir("state")));
+
+  expect(run.code).toBe(4);
+  expect(lastJsonLine(run.stdout)).toMatchObject({ outcome: "Faulted", driveStatus: "ManifestFormatInvalid" });
+  const history = await getHistory(service, job);
+  expect(history.find((change) => change.to === "Faulted")?.reason).toMatch(/^ManifestFormatInvalid: .*nested too deep/);
   expect(await blobNames(containerName)).toEqual([]);
 });
 

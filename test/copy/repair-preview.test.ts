@@ -51,6 +51,7 @@ test("preview-export: drives, occupied space and the blobs that cannot be export
     blobs: 3,
     bytes: 1_035_000,
     blobsThatCannotBeExported: 1,
+    blobsWithNamesADriveCannotHold: 0,
     nonexistent: [`/nosuch${name}/`],
     drives: [
       { blobs: 2, occupiedBytes: 2_097_152 - 1_037_824 + 25_706, lengthBytes: 15_000 },

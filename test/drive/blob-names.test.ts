@@ -5,6 +5,7 @@ import {
   BlobNameError,
   blobNameProblem,
   blobPathFor,
+  driveFileNameProblem,
   containerNameProblem,
   parseBlobPath,
   parseDestination,
@@ -109,5 +110,43 @@ describe("the rename disposition's names", () => {
     ["photos/.hidden", 2, "photos/.hidden (2)"],
   ])("renames %s on attempt %i to %s", (name, attempt, renamed) => {
     expect(renamedBlobName(name, attempt)).toBe(renamed);
+  });
+});
+
+describe("names a file on an export drive can have", () => {
+  it.each([
+    ["c/ok.txt"],
+    ["c/dir/sub/a b.tar.gz"],
+    [`c/${"n".repeat(255)}`],
+    [`c/${"é".repeat(127)}`],
+    ["c/console.txt"],
+    ["c/CONX"],
+    ["$root/x"],
+  ])("'%s' can be a file", (blobPath) => {
+    expect(driveFileNameProblem(blobPath)).toBeUndefined();
+  });
+
+  it.each([
+    ["c/CON", "reserves"],
+    ["c/nul.txt", "reserves"],
+    ["c/dir/Com1.tar.gz", "reserves"],
+    ["c/LPT9", "reserves"],
+    ["c/AUX /x", "dot or a space"],
+    ["c/a:b", "':'"],
+    ["c/what?", "'?'"],
+    ["c/a*b", "'*'"],
+    ['c/say "hi"', "'\"'"],
+    ["c/a<b>", "'<'"],
+    ["c/a|b", "'|'"],
+    ["c/back\\slash", "'\\'"],
+    ["c/trailing.", "dot or a space"],
+    ["c/trailing ", "dot or a space"],
+    ["c/dir./a", "dot or a space"],
+    ["c/a//b", "not a file or folder name"],
+    ["c/../x", "not a file or folder name"],
+    [`c/${"n".repeat(256)}`, "256 characters"],
+    [`c/${"é".repeat(128)}`, "256 bytes"],
+  ])("'%s' cannot: %s", (blobPath, problem) => {
+    expect(driveFileNameProblem(blobPath)).toContain(problem);
   });
 });

@@ -59,6 +59,28 @@ describe("dataset CSV", () => {
     expect(() => parseDatasetCsv(text, FOLDER)).toThrow(DatasetError);
     expect(() => parseDatasetCsv(text, FOLDER)).toThrow(message);
   });
+
+  it.each([
+    ["an unquoted field", (big: string) => `${HEADER}\n${big},c/,BlockBlob,rename,None,None\n`],
+    ["a quoted field", (big: string) => `${HEADER}\n"${big}",c/,BlockBlob,rename,None,None\n`],
+    ["a field the rules would quote back", (big: string) => `${HEADER}\n/a/,c/,${big},rename,None,None\n`],
+    ["the header", (big: string) => `${big}\n/a/,c/,BlockBlob,rename,None,None\n`],
+  ])("refuses a 20 MB field in %s without echoing it whole (bug: the message held all of it)", (_what, csv) => {
+    const text = csv("x".repeat(20 * 1024 * 1024));
+    let message = "";
+    try {
+      parseDatasetCsv(text, FOLDER);
+    } catch (error) {
+      expect(error).toBeInstanceOf(DatasetError);
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/longer than 16384 characters/);
+    expect(message.length).toBeLessThan(300);
+  });
+
+  it("quotes a long value in a message only in part", () => {
+    expect(() => parseDatasetCsv(`${HEADER}\n/a/,c/,${"P".repeat(5000)},rename,None,None\n`, FOLDER)).toThrow(/BlobType 'P{100}… \(5000 characters\)' is not supported/);
+  });
 });
 
 describe("metadata and properties files", () => {
@@ -82,6 +104,12 @@ describe("metadata and properties files", () => {
 </Properties>
 `;
     expect(parsePropertiesFile(properties)).toEqual({ contentType: "image/jpeg", contentLanguage: "en-US", cacheControl: "no-cache", contentEncoding: "identity", contentMD5: md5 });
+  });
+
+  it("refuses metadata beyond Azure's 8 KiB of names and values, which the commit would refuse", () => {
+    const within = `<Metadata><a>${"x".repeat(8191)}</a></Metadata>`;
+    expect(parseMetadataFile(within)).toEqual({ a: "x".repeat(8191) });
+    expect(() => parseMetadataFile(`<Metadata><a>${"x".repeat(8191)}</a><b>y</b></Metadata>`)).toThrow(/8194 bytes .* at most 8192/);
   });
 
   it("reads an export's properties file: the export-only properties, in the documented order, and Content-Disposition", () => {

@@ -3,7 +3,7 @@
  * link on the way, a FIFO, a socket, a device, a folder where a file belongs) is refused or
  * replaced, and a folder planted BESIDE the drive is byte-for-byte unchanged afterwards.
  */
-import { linkSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, lstatSync } from "node:fs";
+import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, lstatSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DrivePathError, DriveTree, PARTIAL_SUFFIX } from "../../shared/drive-access/drive-fs";
@@ -113,4 +113,46 @@ test("making folders replaces a link in a folder's place by a real folder (its t
   expect(readFileSync(path.join(drive, "container", "big.bin"), "utf8")).toBe("big");
   expect(problemOf(() => tree.makeFolder(["a", "b.txt"]))).toBe("notFolder");
   expect(snapshotTree(outside)).toEqual(before);
+});
+
+test("a tree with a partial folder writes a 255-byte name (its temporary name short, in that folder); a link in the partial folder's place is replaced, never written through; removing the folder removes what was left in it, never what a link there points at", async () => {
+  const { drive, outside } = driveAndOutside();
+  const tree = new DriveTree(drive, { partialFolder: ["_tool", ".partial"] });
+  mkdirSync(path.join(drive, "_tool"));
+  symlinkSync(path.join(outside, "folder"), path.join(drive, "_tool", ".partial"));
+  const before = snapshotTree(outside);
+  const longest = "n".repeat(251) + ".bin";
+
+  tree.writeFileSync(["a", longest], "at the limit");
+  const partial = await tree.createPartial(["a", "big.bin"]);
+  await partial.handle.write(Buffer.from("big"));
+  await partial.handle.close();
+  await partial.commit();
+  const left = await tree.createPartial(["a", "failed.bin"]);
+  await left.handle.close();
+  symlinkSync(path.join(outside, "secret.txt"), path.join(drive, "_tool", ".partial", "planted"));
+
+  expect(readFileSync(path.join(drive, "a", longest), "utf8")).toBe("at the limit");
+  expect(readFileSync(path.join(drive, "a", "big.bin"), "utf8")).toBe("big");
+  expect(lstatSync(path.join(drive, "_tool", ".partial")).isDirectory()).toBe(true);
+  expect(readdirSync(path.join(drive, "_tool", ".partial"))).toHaveLength(2);
+  tree.removePartialFolder();
+  expect(readdirSync(path.join(drive, "_tool"))).toEqual([]);
+  expect(readdirSync(path.join(drive, "a")).sort()).toEqual(["b.txt", "big.bin", longest].sort());
+  expect(snapshotTree(outside)).toEqual(before);
+  // Made again when written again after the removal.
+  tree.writeFileSync(["a", "again.txt"], "again");
+  expect(readFileSync(path.join(drive, "a", "again.txt"), "utf8")).toBe("again");
+});
+
+test("a bounded read gives a file within the bound, nothing past it, and refuses a link or FIFO as any open does", () => {
+  const { drive, outside, tree } = driveAndOutside();
+  writeFileSync(path.join(drive, "a", "big.xml"), Buffer.alloc(1025));
+  symlinkSync(path.join(outside, "secret.txt"), path.join(drive, "a", "link.xml"));
+  replaceWithFifo(path.join(drive, "a", "fifo.xml"));
+
+  expect(tree.readFileWithinSync(["a", "b.txt"], 1024)?.toString()).toBe("on the drive");
+  expect(tree.readFileWithinSync(["a", "big.xml"], 1024)).toBeUndefined();
+  expect(problemOf(() => tree.readFileWithinSync(["a", "link.xml"], 1024))).toBe("link");
+  expect(problemOf(() => tree.readFileWithinSync(["a", "fifo.xml"], 1024))).toBe("special");
 });

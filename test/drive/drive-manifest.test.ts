@@ -10,7 +10,10 @@ import {
   effectiveMetadataPath,
   ManifestFormatError,
   md5Hex,
+  ManifestEntry,
+  MAX_MANIFEST_TOKEN_CHARS,
   parseDriveManifest,
+  readDriveManifest,
   resolveDriveFilePath,
   totalLength,
   writeDriveManifest,
@@ -192,6 +195,77 @@ describe("drive manifest writer and reader", () => {
     const [first, second] = manifest.blobLists;
     expect(effectiveMetadataPath(first, first.blobs[0])?.path).toBe("\\ImportMetadata\\metadata-1.xml");
     expect(effectiveMetadataPath(second, second.blobs[0])?.path).toBe("\\ImportMetadata\\metadata-2.xml");
+  });
+});
+
+/** The bytes of `text` in pieces of `size`, as a file read streams them. */
+async function* pieces(text: string, size: number, afterEach?: (index: number) => void): AsyncGenerator<Uint8Array> {
+  const bytes = Buffer.from(text, "utf8");
+  for (let offset = 0, index = 0; offset < bytes.length; offset += size, index++) {
+    yield bytes.subarray(offset, offset + size);
+    afterEach?.(index);
+  }
+}
+
+function manyBlobs(count: number): DriveManifest {
+  const blobs = Array.from({ length: count }, (_, index) => ({
+    blobPath: `c/file-${index}.txt`,
+    filePath: `\\c\\file-${index}.txt`,
+    length: 3,
+    importDisposition: "rename" as const,
+    blockList: [{ offset: 0, length: 3, id: blockIdFor(0), hash: HASH_A }],
+  }));
+  return { version: "2014-11-01", driveId: "D1", blobLists: [{ blobs: blobs.slice(0, count / 2) }, { metadataPath: { path: "\\m.xml", hash: HASH_B }, blobs: blobs.slice(count / 2) }] };
+}
+
+describe("the manifest read as it streams", () => {
+  it("refuses 100,000 nested elements as a format error, not a stack overflow (bug: RangeError crashed the agent)", () => {
+    const deep = "<x>".repeat(100_000) + "</x>".repeat(100_000);
+    expect(formatError(manifestWithBlob(`<BlobPath>c/b</BlobPath><FilePath>\\b</FilePath><Length>3</Length>${okBlock}<ClientData>${deep}</ClientData>`))).toContain("nested too deep");
+    expect(formatError(`<DriveManifest Version="2014-11-01">${deep}</DriveManifest>`)).toContain("exactly one <Drive>");
+  });
+
+  it("gives the same blobs and totals in pieces of any size as the whole file", async () => {
+    const manifest = manyBlobs(40);
+    const xml = writeDriveManifest(manifest);
+    for (const size of [1, 7, 100, 4096]) {
+      const entries: ManifestEntry[] = [];
+      const summary = await readDriveManifest(pieces(xml, size), (entry) => void entries.push(entry));
+      expect(summary).toEqual({ version: "2014-11-01", driveId: "D1", blobCount: 40, totalBytes: 120, listCount: 2 });
+      expect(entries.map((entry) => entry.blob)).toEqual(manifest.blobLists.flatMap((list) => list.blobs));
+      expect(entries.map((entry) => entry.index)).toEqual([...Array(40).keys()]);
+      expect(entries[39].list).toEqual({ metadataPath: { path: "\\m.xml", hash: HASH_B } });
+    }
+  });
+
+  it("hands each blob on as soon as it is read, before the rest of the file is asked for", async () => {
+    const xml = writeDriveManifest(manyBlobs(200));
+    const handed: number[] = [];
+    const askedAfter: number[] = [];
+    await readDriveManifest(
+      pieces(xml, 1024, () => askedAfter.push(handed.length)),
+      (entry) => void handed.push(entry.index),
+    );
+    // Blobs were handed on while the file was still being read, piece by piece.
+    expect(askedAfter[1]).toBeGreaterThan(0);
+    expect(askedAfter[askedAfter.length - 2]).toBeLessThan(200);
+  });
+
+  it("refuses a token longer than its bound as the file streams, holding no more of it", async () => {
+    const xml = manifestWithBlob(`<BlobPath>c/b</BlobPath><FilePath>\\b</FilePath><Length>3</Length>${okBlock}<ClientData>${"x".repeat(2 * MAX_MANIFEST_TOKEN_CHARS)}</ClientData>`);
+    await expect(readDriveManifest(pieces(xml, 64 * 1024))).rejects.toThrow(/token longer than/);
+    expect(formatError(xml)).toContain("characters of text");
+  });
+
+  it("refuses a list's default metadata file after its first blob: its blobs were read without it", () => {
+    const blob = `<Blob><BlobPath>c/b</BlobPath><FilePath>\\b</FilePath><Length>3</Length>${okBlock}</Blob>`;
+    const xml = `<DriveManifest Version="2014-11-01"><Drive><DriveId>D1</DriveId><BlobList>${blob}<MetadataPath Hash="${HASH_A}">\\m.xml</MetadataPath></BlobList></Drive></DriveManifest>`;
+    expect(formatError(xml)).toContain("must come before its first <Blob>");
+  });
+
+  it("refuses a blob of more elements than blocks a blob may have", () => {
+    const blocks = Array.from({ length: 50_100 }, () => "<Colour/>").join("");
+    expect(formatError(manifestWithBlob(`<BlobPath>c/b</BlobPath>${blocks}`))).toContain("more than 50064 elements");
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import { BlobListFormatError, parseExportBlobList, splitPrefix, writeExportBlobList } from "../../shared/formats/export-blob-list";
 import { blobFootprint, fillDrive, parseDriveSize, planExport, usableBytes } from "../../shared/formats/export-packing";
+import { exportedBlobFiles } from "../../shared/formats/export-blob-files";
 
 test("the documented example parses, and what the writer writes parses back the same", () => {
   const example = `<?xml version="1.0" encoding="utf-8"?>
@@ -63,4 +64,31 @@ test("drive sizes: decimal GB and TB as drives are sold, binary units, bare byte
   expect(parseDriveSize("1048576")).toBe(1048576);
   expect(parseDriveSize("lots")).toBeUndefined();
   expect(parseDriveSize("0")).toBeUndefined();
+});
+
+test("a blob whose name cannot be a file on the drive is passed over, taking no room; the preview counts it as not exportable", () => {
+  const blob = (name: string, length = 300_000) => ({ blobPath: `c/${name}`, length });
+  const drive = 2 * 1024 * 1024;
+  const blobs = [blob("a.bin"), blob("CON"), blob("b.bin"), blob("c:d.bin", 7), blob("e.bin"), blob("f.bin")];
+
+  expect(fillDrive(blobs, 0, drive)).toMatchObject({ taken: [0, 2, 4], tooLarge: [], unnamable: [1, 3], next: 5 });
+  const plan = planExport(blobs, drive);
+  expect(plan.exportable.blobs).toBe(4);
+  expect(plan.unnamable).toEqual({ blobs: 2, bytes: 300_007 });
+});
+
+test("a 255-byte name's metadata and properties files keep within a file name's 255 bytes, each its own name", () => {
+  const details = { metadata: { a: "1" }, properties: { contentType: "text/plain" } };
+  const long = (last: string) => exportedBlobFiles(`c/dir/${"n".repeat(250)}${last}`, details);
+  const [one, two] = [long("1.bin"), long("2.bin")];
+  const names = [one.metadata!.filePath, one.properties.filePath, two.metadata!.filePath, two.properties.filePath].map((file) => file.split("\\").pop()!);
+  for (const name of names) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255);
+  expect(new Set(names).size).toBe(4);
+  expect(one.properties.filePath).toMatch(/^\\_ImportExport\\c\\dir\\n+~[0-9a-f]{16}\.properties\.xml$/);
+  // A short name keeps its plain form.
+  expect(exportedBlobFiles("c/a.txt", details).properties.filePath).toBe("\\_ImportExport\\c\\a.txt.properties.xml");
+  // Wide characters are cut whole, within the bytes.
+  const wide = exportedBlobFiles(`c/${"é".repeat(127)}`, details).properties.filePath.split("\\").pop()!;
+  expect(Buffer.byteLength(wide)).toBeLessThanOrEqual(255);
+  expect(wide).not.toContain("\uFFFD");
 });

@@ -192,6 +192,7 @@ describe("drive prepare", () => {
       const run = await runCli(drive, ["prepare", "--drive", driveDir, ...args]);
       expect(run.code).toBe(code);
       expect(run.stderr.trim().split("\n")).toHaveLength(1);
+      expect(run.stderr.length).toBeLessThan(2000);
       expect(run.stderr).toMatch(message);
       expect(run.stdout).not.toMatch(/driveId/);
       if (driveExisted) expect(readdirSync(driveDir)).toEqual([]);
@@ -237,6 +238,24 @@ describe("drive prepare", () => {
           return ["--source", goodSource(), "--destination", "photos", "--metadata", meta];
         },
         /metadata file .*not a valid name/,
+      ],
+      [
+        "a dataset CSV with a 20 MB field (bug: the message echoed it whole)",
+        () => {
+          const csv = path.join(folder("csv"), "dataset.csv");
+          writeFileSync(csv, `BasePath,DstBlobPathOrPrefix,BlobType,Disposition,MetadataFile,PropertiesFile\n/data/,video/,${"B".repeat(20 * 1024 * 1024)},rename,None,None\n`);
+          return ["--dataset", csv];
+        },
+        /dataset CSV line 2: field 3 is longer than 16384 characters/,
+      ],
+      [
+        "a metadata file larger than any blob's metadata (bug: read whole, whatever its size)",
+        () => {
+          const meta = path.join(folder("meta"), "meta.xml");
+          writeFileSync(meta, `<Metadata>${" ".repeat(100 * 1024)}<a>x</a></Metadata>`);
+          return ["--source", goodSource(), "--destination", "photos", "--metadata", meta];
+        },
+        /metadata file .* is larger than 64 KiB/,
       ],
       ["a block size over 4 MiB", () => ["--source", goodSource(), "--destination", "photos", "--block-size", "4194305"], /block size must be 1 to 4194304/],
       ["a key that is not a recovery key", () => ["--source", goodSource(), "--destination", "photos", "--bitlocker-key", "123456-123456-123456-123456-123456-123456-123456-123456"], /group 1/],
