@@ -11,7 +11,9 @@ import { Actor } from "../domain/job";
 import { Preconditions } from "../domain/preconditions";
 import { getServices, Services } from "../app/services";
 import { bearerTokenOf, type Audience, type Caller } from "../auth/authenticator";
+import { currentLogger } from "../telemetry/log";
 import { parsePreconditions } from "./precondition-headers";
+import { describeRequest } from "./request-telemetry";
 import { SUPPORTED_API_VERSIONS } from "./schemas";
 
 export interface ArmRequest {
@@ -61,16 +63,18 @@ const NOBODY: Caller = { tenantId: "", roles: [], isOperator: false, actor: { id
 export type ArmOperation = (request: ArmRequest) => Promise<ArmResult>;
 
 export function armHandler(operation: ArmOperation, options: ArmHandlerOptions = {}): HttpHandler {
-  return async (http: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+  return async (http: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
     const requestId = randomUUID();
-    const correlationId = http.headers.get("x-ms-correlation-request-id") ?? requestId;
+    const correlationId = correlationIdOf(http) ?? randomUUID();
     const baseHeaders = { "x-ms-request-id": requestId, "x-ms-correlation-request-id": correlationId };
+    describeRequest({ requestId, correlationId });
     try {
       const url = new URL(http.url);
       if (options.apiVersion !== false) checkApiVersion(url, options.apiVersions ?? SUPPORTED_API_VERSIONS);
       const services = await getServices();
       const audience = options.audience ?? "customer";
       const caller = audience === "anyone" ? NOBODY : await services.authenticator.authenticate(http.headers.get("authorization"), audience);
+      describeRequest({ tenantId: caller.tenantId || undefined });
       const result = await operation(buildRequest(http, url, requestId, services, caller));
       return {
         status: result.status,
@@ -78,26 +82,33 @@ export function armHandler(operation: ArmOperation, options: ArmHandlerOptions =
         body: result.body === undefined ? undefined : JSON.stringify(result.body),
       };
     } catch (error) {
-      return errorResponse(error, requestId, baseHeaders, context);
+      return errorResponse(error, requestId, baseHeaders);
     }
   };
 }
 
 /**
- * The one mapping from a failure to an ARM error response, with its `x-ms-request-id`. A 500 never
- * carries the raw exception.
+ * The caller's `x-ms-correlation-request-id`, echoed and logged as given, as ARM does; one that is
+ * no id (blank, over 128 characters, spaces or control characters) is replaced by a new one, as a
+ * missing one is.
  */
-export function errorResponse(
-  error: unknown,
-  requestId: string,
-  headers: Record<string, string>,
-  context?: InvocationContext,
-): HttpResponseInit {
+function correlationIdOf(http: HttpRequest): string | undefined {
+  const given = http.headers.get("x-ms-correlation-request-id");
+  return given && /^[\x21-\x7e]{1,128}$/.test(given) ? given : undefined;
+}
+
+/**
+ * The one mapping from a failure to an ARM error response, with its `x-ms-request-id`. A 500 never
+ * carries the raw exception: its cause is logged, with the request id the response names.
+ */
+export function errorResponse(error: unknown, requestId: string, headers: Record<string, string>): HttpResponseInit {
   let serviceError: ServiceError;
   if (error instanceof ServiceError) {
     serviceError = error;
+    // A 503 is storage (or ARM) out of reach: the answer says only that, the log why.
+    if (serviceError.status >= 500) currentLogger().warn(`Request ${requestId} answered ${serviceError.status} ${serviceError.code}`, { requestId, error: serviceError.cause ?? serviceError });
   } else {
-    context?.error(`Request ${requestId} failed`, error);
+    currentLogger().error(`Request ${requestId} failed`, { requestId, error });
     serviceError = ErrorFactory.internal(requestId);
   }
   const { code, message, target, details } = serviceError;

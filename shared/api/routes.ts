@@ -7,6 +7,7 @@
  * table, so the app's cold start stays close to a bare Functions app's (see `npm run bench`).
  */
 import type { HttpHandler, HttpMethod, HttpRequest, InvocationContext } from "@azure/functions";
+import { withRequestTelemetry } from "./request-telemetry";
 
 export interface RouteDefinition {
   /** The function name, as the ARM operation id with '_' (function names allow no '.'). */
@@ -89,9 +90,12 @@ export const portalRoutes: RouteDefinition[] = [
   { name: "Portal_Assets", methods: ["GET"], route: "portal/{*path}", handler: lazy(portal, (m) => m.portalAssets), authLevel: "anonymous" },
 ];
 
-export const routes: RouteDefinition[] = [
-  ...apiRoutes,
-  ...portalRoutes,
-  // Everything no other route serves: a 404 or 405 in the ARM error shape.
-  { name: "Unmatched", methods: ALL_METHODS, route: "{*path}", handler: lazy(unmatched, (m) => m.unmatched), authLevel: "anonymous" },
-];
+/** Every route as served: each invocation logs its record and, with OpenTelemetry on, is a span (request-telemetry.ts). */
+export const routes: RouteDefinition[] = (
+  [
+    ...apiRoutes,
+    ...portalRoutes,
+    // Everything no other route serves: a 404 or 405 in the ARM error shape.
+    { name: "Unmatched", methods: ALL_METHODS, route: "{*path}", handler: lazy(unmatched, (m) => m.unmatched), authLevel: "anonymous" },
+  ] satisfies RouteDefinition[]
+).map((route) => ({ ...route, handler: withRequestTelemetry(route, route.handler) }));

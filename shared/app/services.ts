@@ -29,9 +29,15 @@ import type { CustomerAccounts } from "../storage/customer-accounts";
 import type { Job } from "../domain/job";
 import { NotificationQueue } from "../storage/notification-queue";
 import { SubscriptionsStore } from "../storage/subscriptions.store";
+import { contextualLogger, Logger } from "../telemetry/log";
+import { serviceMetrics, ServiceMetrics } from "../telemetry/metrics";
 
 export interface Services {
   settings: Settings;
+  /** Writes to the logger of the invocation it is called in (its request, its timer run), else the process's. */
+  log: Logger;
+  /** The service's figures (no-ops unless OpenTelemetry is on, see shared/telemetry/). */
+  metrics: ServiceMetrics;
   authenticator: Authenticator;
   clock: Clock;
   locations: LocationCatalog;
@@ -83,25 +89,30 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
   await Promise.all([...Object.values(tables).map((table) => table.createTable()), logs.ensureContainer(), queue.ensureQueue()]);
 
   const rules = current.rules;
+  const log = contextualLogger();
+  // After telemetry started (the entry's first step), so the instruments are the registered provider's.
+  const metrics = serviceMetrics();
   const index = createDeadlineIndex(current);
   const historyArchive = new HistoryArchiveStore(logs);
   const jobsStore = new JobsStore(tables.jobs, index, historyArchive);
   const arrivals = new ArrivalsStore(tables.arrivals);
   const deletedJobs = new DeletedJobsStore(tables.deletedJobs);
-  const messenger = new JobMessenger(queue, jobsStore);
+  const messenger = new JobMessenger(queue, jobsStore, log, metrics);
   const subscriptionsStore = new SubscriptionsStore(tables.subscriptions);
   const subscriptions = new SubscriptionService(subscriptionsStore, now, current.auth.mode === "dev");
   const linkedAccess = new LinkedAccessCheck(accountOwnership(current, subscriptions, customerAccounts));
   return {
     settings: current,
+    log,
+    metrics,
     authenticator: new Authenticator(current.auth, now),
     clock: now,
     locations,
-    jobs: new JobService(jobsStore, arrivals, logs, messenger, index, locations, rules, now, subscriptions, linkedAccess, new CustomerAccountCheck(customerAccounts, { probe: current.customerAccounts.check, timeoutMs: current.storageTimeoutMs })),
+    jobs: new JobService(jobsStore, arrivals, logs, messenger, index, locations, rules, now, subscriptions, linkedAccess, log, new CustomerAccountCheck(customerAccounts, { probe: current.customerAccounts.check, timeoutMs: current.storageTimeoutMs })),
     subscriptions,
-    operator: new OperatorService(jobsStore, arrivals, logs, messenger, index, rules, now, linkedAccess, historyArchive),
-    sweep: new SweepService(jobsStore, arrivals, index, deletedJobs, logs, queue, rules, now, current.sweepMaxEntries),
-    subscriptionPurge: new SubscriptionPurge(subscriptionsStore, jobsStore, index, deletedJobs, logs, now),
+    operator: new OperatorService(jobsStore, arrivals, logs, messenger, index, rules, now, linkedAccess, log, historyArchive),
+    sweep: new SweepService(jobsStore, arrivals, index, deletedJobs, logs, queue, rules, now, current.sweepMaxEntries, log, metrics),
+    subscriptionPurge: new SubscriptionPurge(subscriptionsStore, jobsStore, index, deletedJobs, logs, now, log),
     deletedJobs,
     notifications: queue,
     blobUrls: async (jobs = []) => {

@@ -23,6 +23,8 @@ import { NotificationQueue } from "../../shared/storage/notification-queue";
 import { SweepService } from "../../shared/jobs/sweep-service";
 import { SubscriptionPurge } from "../../shared/jobs/subscription-purge";
 import { SubscriptionsStore } from "../../shared/storage/subscriptions.store";
+import { lineLogger, silentLogger } from "../../shared/telemetry/log";
+import { serviceMetrics } from "../../shared/telemetry/metrics";
 import { call, importJobBody, RETURN_ADDRESS, startTestService, TestClock, TestService } from "../support/service";
 import { api, createJob, jobUrl } from "../api/helpers";
 
@@ -273,7 +275,7 @@ export interface SweepParts {
 
 /**
  * The same SweepService the composition root builds, over the suite's storage, with the jobs store
- * given by `makeJobs` (to wrap it), an optional cap on the entries per run and where it logs.
+ * given by `makeJobs` (to wrap it), an optional cap on the entries per run and where its records go (as text lines).
  */
 export function buildSweep(clock: Clock, makeJobs?: (table: TableClient, index: DeadlineWriter) => JobsStore, maxEntries?: number, log?: (line: string) => void): SweepParts {
   const settings = getSettings();
@@ -291,7 +293,8 @@ export function buildSweep(clock: Clock, makeJobs?: (table: TableClient, index: 
     rules,
     clock,
     maxEntries ?? settings.sweepMaxEntries,
-    log,
+    log ? lineLogger(log) : silentLogger,
+    serviceMetrics(),
   );
   return { jobs, index, sweep };
 }
@@ -306,6 +309,7 @@ export function buildSubscriptionPurge(clock: Clock, maxJobs: number): Subscript
     new DeletedJobsStore(createTableClient(settings, settings.deletedJobsTableName)),
     new LogBlobStore(createBlobServiceClient(settings), settings.logsContainerName, settings.logSasLifetimeMs),
     clock,
+    silentLogger,
     maxJobs,
   );
 }

@@ -54,7 +54,7 @@ const MAX_FILE_NAME = 128;
 /** A file name the file system can't open as asked is a file that is not there. */
 const NOT_THERE = new Set(["ENOENT", "ENAMETOOLONG", "ENOTDIR", "EISDIR"]);
 
-export const portalAssets: HttpHandler = async (request, context): Promise<HttpResponseInit> => {
+export const portalAssets: HttpHandler = async (request): Promise<HttpResponseInit> => {
   const requestId = randomUUID();
   const headers = { "x-ms-request-id": requestId };
   try {
@@ -79,7 +79,7 @@ export const portalAssets: HttpHandler = async (request, context): Promise<HttpR
     const type = CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream";
     return { status: 200, headers: { ...headers, "content-type": type, ...PAGE_HEADERS }, body };
   } catch (error) {
-    return errorResponse(error, requestId, headers, context);
+    return errorResponse(error, requestId, headers);
   }
 };
 
