@@ -14,6 +14,9 @@ import { agentIdentity, defaultStation, STATION } from "../shared/copy/agent-ide
 import { MAX_LEASE_MS, MIN_LEASE_MS } from "../shared/domain/drive-claims";
 import { parseIsoDuration } from "../shared/domain/duration";
 import { CustomerAccounts } from "../shared/storage/customer-accounts";
+import { LOG_FORMATS, LogFormat, lineLogger, Logger, useProcessLogger } from "../shared/telemetry/log";
+import { agentMetrics, AgentMetrics, CopyDirection } from "../shared/telemetry/metrics";
+import { startApplicationInsights, stopApplicationInsights } from "../shared/telemetry/open-telemetry";
 
 const EXIT = { completed: 0, failed: 1, usage: 2, completedMoreInfo: 3, faulted: 4, cancelled: 5, notCopied: 6, refused: 7 } as const;
 
@@ -58,11 +61,15 @@ Options:
   --api-timeout <duration>   each call to the service, ISO-8601 (default PT30S); a call that times
                              out or finds the service down is tried again for about a minute
   --cap-mbps <n>             cap the upload at n megabits per second
+  --log-format <text|json>   how the agent's log lines on stderr are written: for people (default),
+                             or one JSON object a line for a machine to read
   -h, --help                 this text
 
 Customer accounts are reached as the service reaches them: CUSTOMER_BLOB_ENDPOINT (an URL with
 {account}) and CUSTOMER_ACCOUNT_KEYS ('account:key;...'); without keys, with the managed identity.
-Locally they come from local.settings.json (or the sample), like npm start.
+Locally they come from local.settings.json (or the sample), like npm start. With
+APPLICATIONINSIGHTS_CONNECTION_STRING set, the run's spans and figures (bytes and files per second,
+failures by code) go to Application Insights as 'import-export-agent'.
 
 Exit codes: 0 copied without errors (Completed); 3 copied with blob errors or warnings
 (CompletedMoreInfo, see the error log); 4 drive error, the drive is Faulted; 5 stopped because the
@@ -84,6 +91,7 @@ interface ImportArgs {
   station: string;
   leaseDuration: string;
   apiTimeoutMs: number;
+  logFormat: LogFormat;
 }
 
 class UsageError extends Error {}
@@ -107,7 +115,7 @@ function parseArgs(argv: string[]): { command?: string; help: boolean; values: M
 }
 
 function importArgs(values: Map<string, string>, command: string): ImportArgs {
-  const known = ["job", "drive", "path", "api", "token", "parallelism", "state-dir", "progress-interval", "cap-mbps", "station", "lease", "api-timeout", ...(command === "export" ? ["capacity"] : [])];
+  const known = ["job", "drive", "path", "api", "token", "parallelism", "state-dir", "progress-interval", "cap-mbps", "station", "lease", "api-timeout", "log-format", ...(command === "export" ? ["capacity"] : [])];
   const unknown = [...values.keys()].find((name) => !known.includes(name));
   if (unknown) throw new UsageError(`unknown option --${unknown}`);
   const required = (name: string) => {
@@ -150,7 +158,14 @@ function importArgs(values: Map<string, string>, command: string): ImportArgs {
     station,
     leaseDuration: duration("lease", "PT2M", MIN_LEASE_MS, MAX_LEASE_MS).text,
     apiTimeoutMs: duration("api-timeout", "PT30S", 100, 600_000).ms,
+    logFormat: logFormatOf(values.get("log-format")),
   };
+}
+
+function logFormatOf(text: string | undefined): LogFormat {
+  if (text === undefined) return "text";
+  if (!(LOG_FORMATS as readonly string[]).includes(text)) throw new UsageError(`--log-format must be ${LOG_FORMATS.join(" or ")}`);
+  return text as LogFormat;
 }
 
 function customerAccounts(): CustomerAccounts {
@@ -265,15 +280,24 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${error.message}\n\nRun with --help for the options.\n`);
     return EXIT.usage;
   }
+  const log = lineLogger((line) => process.stderr.write(`${line}\n`), args.logFormat);
+  useProcessLogger(log);
+  const direction: CopyDirection = parsed.command;
+  const jobPath = `${args.job.subscriptionId}/${args.job.resourceGroup}/${args.job.jobName}`;
+  // Before any client is built, so the storage calls are spans too.
+  startApplicationInsights("import-export-agent");
+  const metrics = agentMetrics(direction);
   const printer = progressPrinter();
+  const agent = agentIdentity(args.station);
+  const runLog = log.with({ job: jobPath, driveId: args.driveId, agentId: agent.agentId });
   try {
     const copy = parsed.command === "export" ? exportDrive : importDrive;
-    const agent = agentIdentity(args.station);
+    const counted = { bytes: 0, files: 0 };
     const result = await copy({
       job: args.job,
       driveId: args.driveId,
       drivePath: args.drivePath,
-      operator: new OperatorClient(args.api, args.token, { agentId: agent.agentId, timeoutMs: args.apiTimeoutMs }),
+      operator: new OperatorClient(args.api, args.token, { agentId: agent.agentId, timeoutMs: args.apiTimeoutMs, log: runLog }),
       claim: { agent, leaseDuration: args.leaseDuration },
       accounts,
       stateDir: args.stateDir,
@@ -281,19 +305,69 @@ export async function main(argv: string[]): Promise<number> {
       progressIntervalMs: args.progressIntervalMs,
       capBytesPerSecond: args.capBytesPerSecond,
       capacityBytes: args.capacityBytes,
-      onProgress: (progress) => printer.update(progress),
+      log: runLog,
+      onProgress: (progress) => {
+        printer.update(progress);
+        metrics.copied(progress.bytesDone - counted.bytes, progress.blobsDone - counted.files);
+        Object.assign(counted, { bytes: progress.bytesDone, files: progress.blobsDone });
+      },
     });
     printer.done();
+    recordCopy(runLog, metrics, direction, result);
     process.stderr.write(`${summaryLine(result)}\n`);
-    process.stdout.write(`${JSON.stringify({ job: `${args.job.subscriptionId}/${args.job.resourceGroup}/${args.job.jobName}`, driveId: args.driveId, ...result })}\n`);
+    process.stdout.write(`${JSON.stringify({ job: jobPath, driveId: args.driveId, ...result })}\n`);
     return exitCodeOf(result);
   } catch (error) {
     printer.done();
     const message = error instanceof OperatorApiError ? `the operator API refused: ${error.message}` : error instanceof Error ? error.message : String(error);
+    metrics.failed(error instanceof OperatorApiError ? error.code : "Failed");
+    runLog.error(`Copy failed: ${message}`, { event: "copy", direction, outcome: "Failed", error });
     process.stderr.write(`Copy failed: ${message}\n`);
-    process.stdout.write(`${JSON.stringify({ job: `${args.job.subscriptionId}/${args.job.resourceGroup}/${args.job.jobName}`, driveId: args.driveId, outcome: "Failed", error: message })}\n`);
+    process.stdout.write(`${JSON.stringify({ job: jobPath, driveId: args.driveId, outcome: "Failed", error: message })}\n`);
     return EXIT.failed;
+  } finally {
+    // The last spans and figures go out before the process ends.
+    await stopApplicationInsights().catch((error) => log.warn("Sending the last telemetry failed", { error }));
   }
+}
+
+/**
+ * The run's one record (its outcome, what it copied, how fast, what went wrong by code) and its
+ * figures. Log URIs are written without their SAS: the record names the blob, the JSON line on
+ * stdout gives the link.
+ */
+function recordCopy(log: Logger, metrics: AgentMetrics, direction: CopyDirection, result: ImportResult | ExportResult): void {
+  const seconds = result.durationMs / 1000;
+  if (result.outcome === "Faulted") metrics.failed(result.driveStatus ?? "Faulted");
+  const copied = "summary" in result ? result : undefined;
+  const figures = copied && {
+    bytesCopied: copied.bytesCopied,
+    totalBytes: copied.totalBytes,
+    blobsCopied: copied.summary.blobsCopied,
+    bytesPerSecond: seconds > 0 ? Math.round(copied.bytesCopied / seconds) : undefined,
+    filesPerSecond: seconds > 0 ? Math.round((copied.summary.blobsCopied / seconds) * 100) / 100 : undefined,
+    issuesByKind: copied.summary.issuesByKind,
+    errorLog: withoutQuery(copied.errorLogUri),
+    verboseLog: withoutQuery(copied.verboseLogUri),
+  };
+  if (copied) {
+    for (const [code, count] of Object.entries(copied.summary.issuesByKind)) metrics.failed(code, count);
+    if (seconds > 0 && copied.bytesCopied > 0) metrics.finished(figures!.bytesPerSecond!, figures!.filesPerSecond!);
+  }
+  const level = result.outcome === "Completed" ? "info" : result.outcome === "Faulted" ? "error" : "warn";
+  log[level](`${direction} ${summaryLine(result).split("\n")[0]}`, {
+    event: "copy",
+    direction,
+    outcome: result.outcome,
+    driveStatus: "driveStatus" in result ? result.driveStatus : undefined,
+    reason: "reason" in result ? result.reason : undefined,
+    durationMs: result.durationMs,
+    ...figures,
+  });
+}
+
+function withoutQuery(uri: string | undefined): string | undefined {
+  return uri?.split("?")[0];
 }
 
 if (require.main === module) {

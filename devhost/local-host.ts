@@ -146,7 +146,7 @@ function decodeName(text: string): string {
   try {
     return decodeURIComponent(text);
   } catch {
-    return text;
+    return text; // looked up as it is, and not found: the 404 says so
   }
 }
 
@@ -263,7 +263,7 @@ async function handle(
   try {
     url = new URL(req.url ?? "/", `${scheme}://${req.headers.host || "127.0.0.1"}`);
   } catch {
-    url = undefined;
+    url = undefined; // answered 400 below: the caller's mistake, its request record says so
   }
   // A Host header (or absolute URL) that is no host name, or carries credentials (which the request
   // object refuses): a 400, as the Functions host's Kestrel answers.

@@ -8,11 +8,13 @@ import path from "node:path";
 import { projectRoot } from "../shared/storage/locations.file";
 import { getServices, getSettings } from "../shared/app/services";
 import { customerConnectionString, DEMOSTORE_ACCOUNT, DEMOSTORE_SUBSCRIPTION, isPortOpen, localAzuritePorts, RunningAzurite, startAzurite } from "./azurite";
-import { CliSpec, parseCommandLine } from "./cli";
+import { CliSpec, exitWithUsageError, parseCommandLine } from "./cli";
 import { selfSignedCertificate } from "./certificate";
 import { LocalHost, startLocalHost } from "./local-host";
 import { resolveAppSettings } from "./timer-schedule";
 import { timerDefinitions } from "../shared/app/timers";
+import { LOG_FORMATS, LogFormat, lineLogger, useProcessLogger } from "../shared/telemetry/log";
+import { startApplicationInsights } from "../shared/telemetry/open-telemetry";
 
 const root = projectRoot();
 
@@ -128,18 +130,32 @@ export const START_CLI: CliSpec = {
     "else local.settings.sample.json; starts Azurite (data in .azurite/) unless one is listening. Ctrl-C stops both.",
   options: {
     https: { type: "boolean", description: "serve HTTPS with a self-signed certificate kept in .devcerts/ (the Azure SDK needs it)" },
+    "log-format": { type: "string", value: "text|json", description: "log lines for people (default), or one JSON object a line for a machine" },
   },
   notes: [
     "Environment:",
     "  LOCAL_HOST_PORT=N       listen on another port (default 7071)",
     "  LOCAL_HOST_HTTPS=true   the same as --https",
     "  any setting (see the README's Settings) overrides local.settings.json, e.g. CREATING_JOB_LIFETIME=PT2M",
+    "  APPLICATIONINSIGHTS_CONNECTION_STRING=...  also send traces and metrics to Application Insights",
   ],
 };
 
+/** `--log-format`: text (the default) or json; anything else is a usage error. */
+export function logFormatOption(value: string | boolean | undefined, spec: CliSpec): LogFormat {
+  if (value === undefined) return "text";
+  if (typeof value === "string" && (LOG_FORMATS as readonly string[]).includes(value)) return value as LogFormat;
+  return exitWithUsageError(spec, `--log-format must be ${LOG_FORMATS.join(" or ")}`);
+}
+
 async function main(): Promise<void> {
   const args = parseCommandLine(process.argv.slice(2), START_CLI);
+  const logFormat = logFormatOption(args["log-format"], START_CLI);
   const settingsFile = loadLocalSettings();
+  // Before any storage client is built: the storage calls are spans only if tracing is on first.
+  const telemetry = startApplicationInsights("import-export-service");
+  const writeLine = (line: string) => console.log(line);
+  useProcessLogger(lineLogger(writeLine, logFormat));
   const useHttps = args.https === true || process.env.LOCAL_HOST_HTTPS === "true";
   const port = Number(process.env.LOCAL_HOST_PORT ?? 7071);
 
@@ -163,7 +179,7 @@ async function main(): Promise<void> {
   await getServices(); // creates the table once, before the first request
   const tls = useHttps ? await developmentCertificate() : undefined;
   const timers = timerDefinitions();
-  host = await startLocalHost({ port, tls, timers, scheduleTimers: true, log: (line) => console.log(line) });
+  host = await startLocalHost({ port, tls, timers, scheduleTimers: true, log: writeLine, logFormat });
 
   const subscription = DEMOSTORE_SUBSCRIPTION;
   const curl = `curl ${tls ? `--cacert ${tls.certFile} ` : ""}`;
@@ -172,6 +188,7 @@ async function main(): Promise<void> {
     console.log(`Set by the environment, overriding ${settingsFile.file}: ${settingsFile.overriddenByEnvironment.map(describeSetting).join(", ")}`);
   }
   if (tls) console.log(`Self-signed certificate: ${tls.certFile}  (trust it with NODE_EXTRA_CA_CERTS=${tls.certFile})`);
+  if (telemetry) console.log("Traces and metrics go to Application Insights (APPLICATIONINSIGHTS_CONNECTION_STRING).");
   console.log(`Portal: ${host.url}/portal/  (your jobs; the operator console is ${host.url}/portal/operator)`);
   if (azurite) {
     console.log(`\nCustomer storage account '${DEMOSTORE_ACCOUNT}' (imports land here; open it with any storage tool):`);

@@ -47,7 +47,7 @@ export class CopyJournal {
         const entry = JSON.parse(line) as JournalEntry;
         entries.set(entry.index, entry);
       } catch {
-        continue;
+        continue; // a torn last line, as said above: that blob is copied again
       }
     }
     return entries;

@@ -11,6 +11,7 @@
  * event carries the agent's id: the service refuses events from an agent not holding the drive.
  */
 import { randomUUID } from "node:crypto";
+import type { Logger } from "../telemetry/log";
 
 export interface JobRef {
   subscriptionId: string;
@@ -53,6 +54,8 @@ export interface OperatorClientOptions {
   attempts?: number;
   /** The first wait before trying again, doubling up to 10 s; default 500 ms. */
   backoffMs?: number;
+  /** Where a call that is tried again is logged, with why. */
+  log?: Logger;
 }
 
 const RETRIED_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
@@ -141,7 +144,9 @@ export class OperatorClient {
         const retried = error instanceof OperatorApiError ? RETRIED_STATUSES.has(error.status) : true;
         if (!retried || attempt >= attempts) throw error instanceof OperatorApiError ? error : new OperatorUnreachableError(method, path, error);
         const retryAfter = error instanceof OperatorApiError ? error.retryAfterMs : undefined;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(retryAfter ?? wait, MAX_BACKOFF_MS)));
+        const delayMs = Math.min(retryAfter ?? wait, MAX_BACKOFF_MS);
+        this.options.log?.warn(`${method} ${path} failed (attempt ${attempt} of ${attempts}); trying again in ${delayMs} ms`, { method, path, attempt, delayMs, error });
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
         wait = Math.min(wait * 2, MAX_BACKOFF_MS);
       }
     }
@@ -159,7 +164,7 @@ export class OperatorClient {
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
-      parsed = undefined;
+      parsed = undefined; // not the service's JSON (a proxy's page): the status and the text below say what came
     }
     if (!response.ok) {
       const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
