@@ -292,7 +292,6 @@ export async function main(argv: string[]): Promise<number> {
   const runLog = log.with({ job: jobPath, driveId: args.driveId, agentId: agent.agentId });
   try {
     const copy = parsed.command === "export" ? exportDrive : importDrive;
-    const counted = { bytes: 0, files: 0 };
     const result = await copy({
       job: args.job,
       driveId: args.driveId,
@@ -306,11 +305,7 @@ export async function main(argv: string[]): Promise<number> {
       capBytesPerSecond: args.capBytesPerSecond,
       capacityBytes: args.capacityBytes,
       log: runLog,
-      onProgress: (progress) => {
-        printer.update(progress);
-        metrics.copied(progress.bytesDone - counted.bytes, progress.blobsDone - counted.files);
-        Object.assign(counted, { bytes: progress.bytesDone, files: progress.blobsDone });
-      },
+      onProgress: (progress) => printer.update(progress),
     });
     printer.done();
     recordCopy(runLog, metrics, direction, result);
@@ -351,7 +346,9 @@ function recordCopy(log: Logger, metrics: AgentMetrics, direction: CopyDirection
     verboseLog: withoutQuery(copied.verboseLogUri),
   };
   if (copied) {
-    for (const [code, count] of Object.entries(copied.summary.issuesByKind)) metrics.failed(code, count);
+    metrics.copied(copied.bytesCopied, copied.summary.blobsCopied);
+    // Dispositions that did what the customer asked (a rename, a skip) are warnings, not failures.
+    for (const [code, count] of Object.entries(copied.summary.issuesByKind)) if (!DISPOSITION_WARNINGS.includes(code)) metrics.failed(code, count);
     if (seconds > 0 && copied.bytesCopied > 0) metrics.finished(figures!.bytesPerSecond!, figures!.filesPerSecond!);
   }
   const level = result.outcome === "Completed" ? "info" : result.outcome === "Faulted" ? "error" : "warn";
@@ -365,6 +362,8 @@ function recordCopy(log: Logger, metrics: AgentMetrics, direction: CopyDirection
     ...figures,
   });
 }
+
+const DISPOSITION_WARNINGS = ["Renamed", "Skipped"];
 
 function withoutQuery(uri: string | undefined): string | undefined {
   return uri?.split("?")[0];

@@ -51,7 +51,7 @@ export type CopyDirection = "import" | "export";
 
 /** The copy agent's figures: one run of one drive. */
 export interface AgentMetrics {
-  /** Bytes and files copied since the last call. */
+  /** Bytes and files (blobs) the run copied. */
   copied(bytes: number, files: number): void;
   /** The run's rates, once it ended with something copied. */
   finished(bytesPerSecond: number, filesPerSecond: number): void;

@@ -7,87 +7,44 @@
  * request with the job's properties, its storage calls as dependencies under it (and no duplicate
  * HTTP-level ones), the sweep, and the service's metrics.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { createServer, Server } from "node:https";
-import { AddressInfo } from "node:net";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import path from "node:path";
-import { gunzipSync } from "node:zlib";
 import { buildSync } from "esbuild";
-import { selfSignedCertificate } from "../../devhost/certificate";
 import { jobUrl } from "../api/helpers";
 import { uniqueStorageNames } from "../maintenance/helpers";
 import { CliRun, runCli } from "../support/cli";
+import { Ingestion, metricPoints, startIngestion } from "../support/ingestion";
 import { newSubscriptionId } from "../support/service";
 
-interface Envelope {
-  name: string;
-  tags: Record<string, string>;
-  data: { baseType: string; baseData: Record<string, unknown> & { id?: string; properties?: Record<string, string>; metrics?: { name: string; value: number }[] } };
-}
-
-const envelopes: Envelope[] = [];
-let ingestion: Server;
-let folder: string;
+let ingestion: Ingestion;
 let entry: string;
-let certFile: string;
 
 beforeAll(async () => {
-  folder = path.join(__dirname, "..", "..", "test-results", "cli");
+  const folder = path.join(__dirname, "..", "..", "test-results", "cli");
   mkdirSync(folder, { recursive: true });
-  folder = mkdtempSync(path.join(folder, "telemetry-"));
-  entry = path.join(folder, "entry.js");
+  entry = path.join(mkdtempSync(path.join(folder, "telemetry-")), "entry.js");
   buildSync({ entryPoints: [path.join(__dirname, "..", "support", "telemetry-entry.ts")], outfile: entry, bundle: true, platform: "node", target: "node20", format: "cjs", packages: "external", logLevel: "error" });
-
-  // An ingestion endpoint that keeps what it is sent and accepts it all, as Application Insights answers.
-  const certificate = await selfSignedCertificate(1);
-  certFile = path.join(folder, "cert.pem");
-  writeFileSync(certFile, certificate.cert);
-  ingestion = createServer({ key: certificate.key, cert: certificate.cert }, (request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      const body = Buffer.concat(chunks);
-      const text = (request.headers["content-encoding"] === "gzip" ? gunzipSync(body) : body).toString("utf8").trim();
-      let count = 0;
-      if (request.url?.includes("/track") && text) {
-        const sent = (text.startsWith("[") ? JSON.parse(text) : text.split("\n").map((line) => JSON.parse(line))) as Envelope[];
-        envelopes.push(...sent);
-        count = sent.length;
-      }
-      response.writeHead(200, { "content-type": "application/json" });
-      response.end(JSON.stringify({ itemsReceived: count, itemsAccepted: count, errors: [] }));
-    });
-  });
-  await new Promise<void>((resolve) => ingestion.listen(0, "127.0.0.1", resolve));
+  ingestion = await startIngestion();
 });
-afterAll(() => new Promise((resolve) => ingestion?.close(resolve)));
+afterAll(() => ingestion?.close());
 
-async function runApp(sub: string, connectionString: string): Promise<CliRun & { result: { statuses: number[]; requestId: string; loaded: string[] } }> {
+async function runApp(sub: string, telemetry: Record<string, string>): Promise<CliRun & { result: { statuses: number[]; requestId: string; loaded: string[] } }> {
   const run = await runCli(entry, [sub, jobUrl(sub, "Insights-RG", "exported-job")], {
-    env: {
-      ImportExportStorage: process.env.TEST_STORAGE_CONNECTION_STRING!,
-      AUTH_MODE: "dev",
-      ...uniqueStorageNames(),
-      APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString,
-      NODE_EXTRA_CA_CERTS: certFile,
-      // Every trace kept (the default keeps about 5 a second), and no Statsbeat to Microsoft's endpoints.
-      OTEL_TRACES_SAMPLER: "always_on",
-      APPLICATIONINSIGHTS_STATSBEAT_DISABLED: "true",
-    },
+    env: { ImportExportStorage: process.env.TEST_STORAGE_CONNECTION_STRING!, AUTH_MODE: "dev", ...uniqueStorageNames(), APPLICATIONINSIGHTS_CONNECTION_STRING: "", ...telemetry },
     timeoutMs: 120_000,
   });
   return { ...run, result: JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "null") };
 }
 
 test("without a connection string, a process that serves requests and a sweep loads no OpenTelemetry package", async () => {
-  const run = await runApp(newSubscriptionId(), "");
+  const run = await runApp(newSubscriptionId(), {});
   expect(run.result).toEqual({ statuses: [201, 200, 200], requestId: expect.any(String), loaded: [] });
 });
 
 test("with one, the request reaches Application Insights with the job's properties, its storage calls as dependencies under it, and the service's metrics", async () => {
-  const endpoint = `https://127.0.0.1:${(ingestion.address() as AddressInfo).port}/`;
   const sub = newSubscriptionId();
-  const run = await runApp(sub, `InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=${endpoint};LiveEndpoint=${endpoint}`);
+  const run = await runApp(sub, ingestion.environment);
+  const { envelopes } = ingestion;
   expect(run.result.statuses).toEqual([201, 200, 200]);
   expect(run.result.loaded).toEqual(expect.arrayContaining(["@azure/monitor-opentelemetry", "@opentelemetry/api"]));
 
@@ -111,6 +68,9 @@ test("with one, the request reaches Application Insights with the job's properti
   expect(envelopes.filter((envelope) => envelope.data.baseType === "RemoteDependencyData" && httpSpans.has(envelope.tags["ai.operation.parentId"]))).toEqual([]);
 
   expect(requests.map((envelope) => envelope.data.baseData.name)).toContain("MaintenanceSweep");
-  const metricNames = envelopes.filter((envelope) => envelope.data.baseType === "MetricData").flatMap((envelope) => envelope.data.baseData.metrics!.map((metric) => metric.name));
-  expect(metricNames).toEqual(expect.arrayContaining(["importexport.jobs.created", "importexport.state_changes", "importexport.sweep.duration", "importexport.sweep.entries_read"]));
+  expect(metricPoints(envelopes, "importexport.jobs.created").length).toBeGreaterThanOrEqual(1);
+  expect(metricPoints(envelopes, "importexport.state_changes")).toContainEqual(expect.objectContaining({ properties: expect.objectContaining({ subject: "job", state: "Creating" }) }));
+  for (const name of ["importexport.sweep.duration", "importexport.sweep.entries_read", "importexport.sweep.jobs_deleted", "importexport.sweep.notices_sent"]) {
+    expect([name, metricPoints(envelopes, name).length > 0]).toEqual([name, true]);
+  }
 });
