@@ -3,6 +3,9 @@
  * before any other module of the app loads, so every storage client is built with tracing on and
  * every instrument on the registered meter provider. Without it this loads nothing more.
  */
-import { startApplicationInsights } from "../shared/telemetry/open-telemetry";
+if (process.env.APPLICATIONINSIGHTS_CONNECTION_STRING?.trim()) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require("../shared/telemetry/open-telemetry") as typeof import("../shared/telemetry/open-telemetry")).startApplicationInsights("import-export-service");
+}
 
-startApplicationInsights("import-export-service");
+export {};

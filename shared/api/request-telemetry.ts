@@ -34,19 +34,20 @@ export function describeRequest(facts: RequestFacts): void {
 export function withRequestTelemetry(route: { name: string; route: string }, handler: HttpHandler): HttpHandler {
   return async (request: HttpRequest, context: InvocationContext) => {
     const started = process.hrtime.bigint();
-    const path = new URL(request.url).pathname;
+    const url = new URL(request.url);
+    const path = url.pathname;
     const named = namedBy(request.params);
     const facts: RequestFacts & LogFields = { operation: route.name, ...named, invocationId: context.invocationId };
     const log = invocationLogger(context).with(facts);
-    const span = startServerSpan(`${request.method} /${route.route}`, context, {
+    const span = startServerSpan(`${request.method} /${route.route}`, context, () => ({
       "http.request.method": request.method,
       "http.route": `/${route.route}`,
-      "url.full": `${new URL(request.url).origin}${path}`,
+      "url.full": `${url.origin}${path}`,
       "importexport.operation": route.name,
       "importexport.subscription_id": named.subscriptionId,
       "importexport.resource_group": named.resourceGroup,
       "importexport.job": named.job,
-    });
+    }));
     let response: HttpResponseInit | HttpResponse | void = undefined;
     let failure: unknown = undefined;
     try {

@@ -10,8 +10,6 @@ import type { InvocationContext, Timer } from "@azure/functions";
 import type { ArrivalSettlement } from "../jobs/operator-service";
 import type { PurgeReport } from "../jobs/subscription-purge";
 import type { ReconcileReport, SweepReport } from "../jobs/sweep-service";
-import { invocationLogger, runWithLogger } from "../telemetry/log";
-import { startServerSpan } from "../telemetry/spans";
 
 export interface MaintenanceReport {
   sweep: SweepReport;
@@ -96,8 +94,13 @@ export function timerDefinitions(env: Record<string, string | undefined> = proce
  * with its cause and thrown on, for the host to record the invocation as failed.
  */
 export async function runTimer(definition: TimerDefinition, context: InvocationContext): Promise<unknown> {
+  // Loaded on first run, as the services are: registering the timer costs nothing at start-up.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { invocationLogger, runWithLogger } = require("../telemetry/log") as typeof import("../telemetry/log");
+  const { startServerSpan } = require("../telemetry/spans") as typeof import("../telemetry/spans");
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const log = invocationLogger(context).with({ operation: definition.name, invocationId: context.invocationId });
-  const span = startServerSpan(definition.name, context, { "importexport.operation": definition.name });
+  const span = startServerSpan(definition.name, context, () => ({ "importexport.operation": definition.name }));
   try {
     const report = await runWithLogger(log, () => span.run(() => definition.run()));
     span.end({}, false);

@@ -23,6 +23,7 @@ export class JobMessenger {
   /** `written` is the job as the write that caused the messages left it. */
   async afterWrite(written: StoredJob, messages: OutboundMessage[]): Promise<void> {
     if (messages.length === 0) return;
+    logStateChanges(this.log, messages);
     this.metrics.stateChanges(messages);
     const { job } = written;
     try {
@@ -51,6 +52,19 @@ export class JobMessenger {
     for (const message of messages) {
       this.log.error(`Notification lost: ${why}, after the queue refused it`, { ...jobFields(written), messageId: message.id, kind: message.kind, audience: message.audience, error });
     }
+  }
+}
+
+/**
+ * One record per change of state of a job or a drive, with why (its message), where the write that
+ * made it is logged: a job's story (and a drive that faulted, a copy that finished with errors) can
+ * be read from the log alone.
+ */
+export function logStateChanges(log: Logger, messages: readonly OutboundMessage[]): void {
+  for (const message of messages) {
+    if (message.type !== "stateChanged") continue;
+    const { subscriptionId, resourceGroup, name } = message.job;
+    log.info(message.message, { event: "stateChanged", subject: message.driveId ? "drive" : "job", subscriptionId, resourceGroup, job: name, driveId: message.driveId, from: message.from ?? undefined, to: message.to });
   }
 }
 

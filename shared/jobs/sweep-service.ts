@@ -29,6 +29,7 @@ import { NotificationQueue } from "../storage/notification-queue";
 import { ConcurrencyError, isStorageUnavailable } from "../storage/storage-errors";
 import type { Logger } from "../telemetry/log";
 import type { ServiceMetrics } from "../telemetry/metrics";
+import { logStateChanges } from "./job-messenger";
 
 export interface SweepReport {
   startedAt: string;
@@ -468,6 +469,7 @@ export class SweepService {
         const changed: Job = { ...decision.job, outbox: [...(decision.job.outbox ?? []), ...changes] };
         counter.transactions++;
         const written = await this.jobs.replace(changed, base);
+        logStateChanges(this.log, changes);
         this.metrics.stateChanges(changes);
         await this.sendOutbox(written, report, counter);
       }

@@ -54,20 +54,22 @@ const MAX_DEPTH = 6;
 const MAX_STRING_CHARS = 4000;
 
 /**
- * A logger writing each record to `sink`, with `bound` fields (a function: read when a record is
- * written, so fields learnt later, such as the caller's tenant, are on every later record).
+ * A logger writing each record to `sink`, with `bound` fields: objects read when a record is written
+ * (so fields learnt later, such as the caller's tenant, are on every later record), the last one
+ * winning over the earlier ones, and the record's own fields over them all.
  */
-export function createLogger(sink: LogSink, bound: () => LogFields = () => ({}), minLevel: LogLevel = "debug"): Logger {
+export function createLogger(sink: LogSink, bound: readonly LogFields[] = [], minLevel: LogLevel = "debug"): Logger {
   const threshold = LEVELS.indexOf(minLevel);
   const write = (level: LogLevel, message: string, fields?: LogFields) => {
     if (LEVELS.indexOf(level) < threshold) return;
-    let record: LogRecord;
+    const record: LogRecord = { time: new Date().toISOString(), level, message: redact(message) };
     try {
-      // The record's own fields first (what happened), then the bound ones (to what), unless overridden.
-      record = buildRecord(level, message, { ...fields, ...withoutKeys(bound(), fields) });
+      // The record's own fields first (what happened), then the bound ones (to what).
+      if (fields) addFields(record, fields, level);
+      for (let i = bound.length - 1; i >= 0; i--) addFields(record, bound[i], level);
     } catch (error) {
       // A field that can't be read (a getter that throws) must not cost the record itself.
-      record = buildRecord(level, message, { unreadableFields: String(error) });
+      record.unreadableFields = String(error);
     }
     try {
       sink(record);
@@ -81,27 +83,20 @@ export function createLogger(sink: LogSink, bound: () => LogFields = () => ({}),
     info: (message, fields) => write("info", message, fields),
     warn: (message, fields) => write("warn", message, fields),
     error: (message, fields) => write("error", message, fields),
-    with: (fields) => createLogger(sink, () => ({ ...bound(), ...fields }), minLevel),
+    with: (fields) => createLogger(sink, [...bound, fields], minLevel),
   };
-}
-
-function withoutKeys(fields: LogFields, taken: LogFields | undefined): LogFields {
-  if (!taken) return fields;
-  const result: LogFields = {};
-  for (const [name, value] of Object.entries(fields)) if (!(name in taken)) result[name] = value;
-  return result;
 }
 
 /** A logger that writes nothing: for code whose caller asked for silence. */
 export const silentLogger: Logger = createLogger(() => {}, undefined, "error");
 
-function buildRecord(level: LogLevel, message: string, fields: LogFields): LogRecord {
-  const record: LogRecord = { time: new Date().toISOString(), level, message: redact(message) };
-  for (const [name, value] of Object.entries(fields)) {
-    if (value === undefined || name === "time" || name === "level" || name === "message") continue;
-    record[name] = plain(value, level, 0);
+/** Copies `fields` into `record`, each as JSON can carry it and redacted; a field already there stays. */
+function addFields(record: LogRecord, fields: LogFields, level: LogLevel): void {
+  for (const name in fields) {
+    if (name in record) continue;
+    const value = fields[name];
+    if (value !== undefined) record[name] = plain(value, level, 0);
   }
-  return record;
 }
 
 /** A field's value as JSON can carry it, redacted: errors as their parts, strings bounded. */
@@ -206,8 +201,8 @@ export function currentLogger(): Logger {
  * The logger services are built with: each record goes to the logger current when it is written,
  * so a service built once per process logs with each invocation it serves.
  */
-export function contextualLogger(bound: LogFields = {}): Logger {
-  const route = (level: LogLevel) => (message: string, fields?: LogFields) => currentLogger()[level](message, { ...bound, ...fields });
+export function contextualLogger(bound?: LogFields): Logger {
+  const route = (level: LogLevel) => (message: string, fields?: LogFields) => (bound ? currentLogger().with(bound) : currentLogger())[level](message, fields);
   return {
     debug: route("debug"),
     info: route("info"),

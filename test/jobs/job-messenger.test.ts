@@ -90,3 +90,26 @@ test("regression: a forced outbox failure after the queue refused is logged, eac
   );
   expect(records.filter((record) => record.level === "warn")).toHaveLength(1);
 });
+
+test("each change of state is one record, with the job, the drive, the states and why", async () => {
+  const queue = { publish: async () => 1 } as unknown as NotificationQueue;
+  const { log, records } = recordingLogger();
+  const change: OutboundMessage = {
+    id: "job#3",
+    type: "stateChanged",
+    audience: "customer",
+    kind: "DriveStateChanged",
+    message: "Drive DRIVE01 of job 'job-1' is now 'Faulted' (was 'Transferring'): the key record does not open with the job's key.",
+    at: "2026-03-01T00:00:00.000Z",
+    job: { subscriptionId: "sub-1", resourceGroup: "rg-1", name: "job-1" },
+    driveId: "DRIVE01",
+    from: "Transferring",
+    to: "Faulted",
+  };
+
+  await new JobMessenger(queue, {} as JobsStore, log, countingMetrics().metrics).afterWrite({ job: JOB, etag: "e" }, [change, message(4)]);
+
+  expect(records).toEqual([
+    expect.objectContaining({ level: "info", event: "stateChanged", subject: "drive", job: "job-1", subscriptionId: "sub-1", resourceGroup: "rg-1", driveId: "DRIVE01", from: "Transferring", to: "Faulted", message: change.message }),
+  ]);
+});
