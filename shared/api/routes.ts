@@ -7,7 +7,6 @@
  * table, so the app's cold start stays close to a bare Functions app's (see `npm run bench`).
  */
 import type { HttpHandler, HttpMethod, HttpRequest, InvocationContext } from "@azure/functions";
-import { withRequestTelemetry } from "./request-telemetry";
 
 export interface RouteDefinition {
   /** The function name, as the ARM operation id with '_' (function names allow no '.'). */
@@ -29,6 +28,19 @@ function lazy<M>(load: () => M, pick: (module: M) => HttpHandler): HttpHandler {
   let handler: HttpHandler | undefined;
   return (request: HttpRequest, context: InvocationContext) => {
     handler ??= pick(load());
+    return handler(request, context);
+  };
+}
+
+/**
+ * The handler with its invocation's record, logger and span (request-telemetry.ts), that module
+ * loaded with the first request, as the handlers are.
+ */
+function observed(route: RouteDefinition): HttpHandler {
+  let handler: HttpHandler | undefined;
+  return (request: HttpRequest, context: InvocationContext) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- deferred loading is the point here
+    handler ??= (require("./request-telemetry") as typeof import("./request-telemetry")).withRequestTelemetry(route, route.handler);
     return handler(request, context);
   };
 }
@@ -98,4 +110,4 @@ export const routes: RouteDefinition[] = (
     // Everything no other route serves: a 404 or 405 in the ARM error shape.
     { name: "Unmatched", methods: ALL_METHODS, route: "{*path}", handler: lazy(unmatched, (m) => m.unmatched), authLevel: "anonymous" },
   ] satisfies RouteDefinition[]
-).map((route) => ({ ...route, handler: withRequestTelemetry(route, route.handler) }));
+).map((route) => ({ ...route, handler: observed(route) }));
