@@ -13,8 +13,9 @@ const SECRET_SHAPES: [RegExp, string][] = [
   [/([?&;]sig=)[^&\s"';]+/gi, `$1${REDACTED}`],
   // The key of a connection string, and a connection string's SAS, keyword and all.
   [/\b(AccountKey|SharedAccessKey|SharedAccessSignature)=[^;\s"']*/gi, REDACTED],
-  // Authorization header values: a bearer token, a storage account's Shared Key signature.
-  [/\bBearer\s+[A-Za-z0-9._~+/-]+=*/gi, `Bearer ${REDACTED}`],
+  // Authorization header values: a bearer token (8 characters or more, not all letters, so that
+  // "Bearer token authentication" in an SDK's message stays readable), a Shared Key signature.
+  [/\bBearer\s+(?=[A-Za-z]*[0-9._~+/-])[A-Za-z0-9._~+/-]{8,}=*/gi, `Bearer ${REDACTED}`],
   [/\bSharedKey(Lite)?\s+[^\s"',]+/gi, REDACTED],
   // A JWT wherever it stands (three base64url parts, the first two JSON objects).
   [/\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, REDACTED],

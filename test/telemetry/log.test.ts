@@ -50,8 +50,9 @@ describe("redaction", () => {
     expect(redact(`AccountName=a;AccountKey=${ACCOUNT_KEY};BlobEndpoint=x`)).toBe("AccountName=a;[REDACTED];BlobEndpoint=x");
   });
 
-  test("what is not secret stays: ids, ETags, hashes, times, a six-digit group", () => {
+  test("what is not secret stays: ids, ETags, hashes, times, a six-digit group, an SDK's words about bearer tokens", () => {
     const text = [
+      "Bearer token authentication is not permitted for non-TLS protected (non-https) URLs.",
       "request 6f1c2a8e-5b7d-4c3e-9a1f-0d2b4c6e8f10",
       'etag W/"datetime\'2026-03-01T10%3A00%3A00.123Z\'"',
       "md5 4228EC5D8E048CB9B515338C789314BE8D0B2FDBC7C7A0308E1C826242CDE74E",
