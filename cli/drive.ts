@@ -1,26 +1,31 @@
+#!/usr/bin/env node
 /**
- * `npm run drive -- <command>`: the customer's drive tool, in the role of WAImportExport.
- * `prepare` copies files onto a drive folder and prints the Create Job `driveList` entry as its
- * last stdout line; `preview-export` counts the drives an export needs; `repair-export` and
- * `repair-import` mend what a job's copy log says went wrong (each prints a JSON line last). Progress updates one line in place on a terminal and prints plain lines (at
- * most one a second) in a pipe; errors are one line on stderr; the exit code says what happened.
+ * `importexport-drive <command>` (`npm run drive -- ...` in a clone): the customer's drive tool, in
+ * the role of WAImportExport. `prepare` copies files onto a drive folder and prints the Create Job
+ * `driveList` entry as its last stdout line; `preview-export` counts the drives an export needs;
+ * `repair-export` and `repair-import` mend what a job's copy log says went wrong (each prints a JSON
+ * line last). Progress updates one line in place on a terminal and prints plain lines (at most one
+ * a second) in a pipe; errors are one line on stderr; the exit code says what happened.
  */
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
-import type { BlobServiceClient } from "@azure/storage-blob";
-import { DriveLogFormatError } from "../shared/copy/copy-log";
+import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
+import { CliSpec, CliValues, CliOption, parseOptions, reportUsageError, selectCommand, ToolSpec, toolUsage, usage, UsageError } from "./args";
+import { CustomerAccountSettingsError, customerAccountsFromSettings } from "./customer-accounts";
+import { formatBytes, percentDone, ProgressLine, unreachableReason } from "./output";
+import { DriveLog, DriveLogFormatError } from "../shared/copy/copy-log";
 import { resolveSelection } from "../shared/copy/export-selection";
-import { readCopyLog, repairExport, repairImport, RepairItem } from "../shared/copy/repair";
+import { readCopyLog, repairExport, repairImport, RepairItem, RepairReport } from "../shared/copy/repair";
 import { BlobListFormatError, BlobSelection, blobPathPrefixProblem, parseExportBlobList } from "../shared/drive/export-blob-list";
 import { parseDriveSize, planExport } from "../shared/drive/export-packing";
 import { ManifestFormatError } from "../shared/drive/drive-manifest";
 import { DrivePathError } from "../shared/drive/drive-fs";
-import { CustomerAccountSettingsError, customerAccountsFromSettings } from "./customer-accounts";
 import { IMPORT_DISPOSITIONS, ImportDisposition } from "../shared/drive/drive-manifest";
 import { DEFAULT_BLOCK_SIZE, prepareDrive, PrepareError, PrepareProgress, sourcesFromDataset, SourceSpec } from "../shared/drive/prepare-drive";
+import { redact } from "../shared/telemetry/redact";
 
 export const EXIT = {
   ok: 0,
+  /** A storage account could not be reached, or anything unforeseen. */
   unexpected: 1,
   usage: 2,
   invalidInput: 3,
@@ -30,86 +35,124 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
-const USAGE = `Usage: npm run drive -- <command> [options]
+const EXIT_CODES = [
+  "Exit codes: 0 done, 2 bad usage, 3 invalid input (source, names, dataset, blob list, account), 4 drive not usable,",
+  "5 a repair left something unmended, 130 interrupted, 1 a storage account could not be reached, or anything else.",
+];
 
-Commands:
-  prepare          Copy files onto a drive and write its manifest and key record (WAImportExport PrepImport)
-  preview-export   How many drives of a size an export needs (PreviewExport)
-  repair-export    Check a returned export drive against its manifest, download what is missing or corrupt (RepairExport)
-  repair-import    Upload again, from your own copy, the blobs an import's copy log lists as failed (RepairImport)
+const TOOL = {
+  name: "importexport-drive",
+  summary: "The customer's drive tool, in the role of WAImportExport: prepares import drives, counts export drives, and\nrepairs what a job's copy log says went wrong.",
+  commands: {
+    prepare: { summary: "Copy files onto a drive and write its manifest and key record (WAImportExport PrepImport)" },
+    "preview-export": { summary: "How many drives of a size an export needs (PreviewExport)" },
+    "repair-export": { summary: "Check a returned export drive against its manifest, download what is missing or corrupt (RepairExport)" },
+    "repair-import": { summary: "Upload again, from your own copy, the blobs an import's copy log lists as failed (RepairImport)" },
+  },
+  notes: EXIT_CODES,
+} satisfies ToolSpec;
 
-Run 'npm run drive -- <command> --help' for a command's options.
+const ACCOUNTS_NOTE = [
+  "Storage accounts are reached as the service reaches them: CUSTOMER_BLOB_ENDPOINT (an URL with {account}) and",
+  "CUSTOMER_ACCOUNT_KEYS ('account:key;...'); without keys, with your Azure sign-in. Each setting not in the",
+  "environment comes from local.settings.json (or the sample), as npm start reads them.",
+];
 
-Exit codes: 0 done, 2 bad usage, 3 invalid input (source, names, dataset, blob list, account),
-4 drive not usable, 5 a repair left something unmended, 130 interrupted, 1 anything else.`;
+const ACCOUNT_OPTION = { type: "string", value: "<name>", description: "the storage account (reached as configured, see below)" } satisfies CliOption;
+const COPY_LOG_OPTION = { type: "string", value: "<file or URL>", description: "the drive's error or verbose log: a file, or Get Job's errorLogUri / verboseLogUri" } satisfies CliOption;
 
-const PREVIEW_USAGE = `Usage: npm run drive -- preview-export --account <name> (--blob-list <file> | --prefix <p> [--prefix <p>…]) --drive-size <size>
+const PREPARE_CLI = {
+  command: `${TOOL.name} prepare`,
+  synopsis: ["--drive <driveDir> --source <dir> --destination <container>[/<virtual dir>] [options]", "--drive <driveDir> --dataset <dataset.csv> [options]"],
+  summary:
+    "Copies the files onto the drive folder (the unlocked volume), writes the drive manifest (DriveManifest.xml,\n" +
+    "format 2014-11-01) and the key record, and prints as its last line the JSON driveList entry for Create Job:\n" +
+    '{"driveId","bitLockerKey","manifestFile","manifestHash"}. Keep the bitLockerKey: the drive holds only a verifier of it.',
+  options: {
+    drive: { type: "string", value: "<dir>", description: "the drive folder; created if missing, refused unless empty" },
+    source: { type: "string", value: "<path>", description: "a folder (copied recursively; a symbolic link, FIFO, socket or device below it\nis skipped with a warning, never followed) or a single file" },
+    destination: { type: "string", value: "<dest>", description: "the container, optionally with a virtual directory: photos or photos/2024" },
+    dataset: { type: "string", value: "<csv>", description: "instead of --source/--destination: a WAImportExport dataset CSV\n(BasePath,DstBlobPathOrPrefix,BlobType,Disposition,MetadataFile,PropertiesFile)" },
+    disposition: { type: "string", value: "<d>", description: "what the import does when a blob exists: rename (default), no-overwrite, overwrite" },
+    metadata: { type: "string", value: "<file>", description: "a metadata file (<Metadata>) for the blobs of --source" },
+    properties: { type: "string", value: "<file>", description: "a properties file (<Properties>) for the blobs of --source" },
+    "drive-id": { type: "string", value: "<id>", description: "the drive's id (its serial number); default: a random 8-hex-digit id" },
+    "bitlocker-key": { type: "string", value: "<key>", description: "use this 48-digit recovery key instead of a fresh one" },
+    "block-size": { type: "string", value: "<bytes>", description: `manifest block size, 1 to 4194304 (default ${DEFAULT_BLOCK_SIZE})` },
+  },
+  notes: EXIT_CODES,
+} satisfies CliSpec;
 
-Lists the blobs an export job would take (the <BlobList> XML that blobListBlobPath points at, or
-blob path prefixes such as / or /music/) and packs them, in order, onto drives of --drive-size
-(bytes, or 500GB, 1.5TB, 64MiB), counting what each drive also holds: every file rounded up to 4 KiB
-NTFS clusters plus a 1 KiB file record, its drive-manifest entry, the key record, and 1 MiB for the
-file system. The data-center agent fills drives by the same rule.
+const PREVIEW_CLI = {
+  command: `${TOOL.name} preview-export`,
+  synopsis: ["--account <name> (--blob-list <file> | --prefix <p> [--prefix <p>...]) --drive-size <size>"],
+  summary:
+    "Lists the blobs an export job would take (the <BlobList> XML that blobListBlobPath points at, or blob path\n" +
+    "prefixes such as / or /music/) and packs them, in order, onto drives of --drive-size, counting what each drive\n" +
+    "also holds: every file rounded up to 4 KiB NTFS clusters plus a 1 KiB file record, its drive-manifest entry,\n" +
+    "the key record, and 1 MiB for the file system. The data-center agent fills drives by the same rule.",
+  options: {
+    account: ACCOUNT_OPTION,
+    "blob-list": { type: "string", value: "<file>", description: "the export blob list XML" },
+    prefix: { type: "string", value: "<p>", multiple: true, description: "a blob path prefix (repeatable), instead of --blob-list" },
+    "drive-size": { type: "string", value: "<size>", description: "the size of the drives you will send: bytes, or 500GB, 1.5TB, 64MiB" },
+  },
+  notes: [...ACCOUNTS_NOTE, "", ...EXIT_CODES],
+} satisfies CliSpec;
 
-Options:
-  --account <name>       The storage account (reached as configured: CUSTOMER_BLOB_ENDPOINT, CUSTOMER_ACCOUNT_KEYS).
-  --blob-list <file>     The export blob list XML.
-  --prefix <p>           A blob path prefix (repeatable), instead of --blob-list.
-  --drive-size <size>    The size of the drives you will send.
-  -h, --help             This help.`;
+const REPAIR_EXPORT_CLI = {
+  command: `${TOOL.name} repair-export`,
+  synopsis: ["--drive <driveDir> --copy-log <file or URL> --account <name>"],
+  summary:
+    "Checks every file on a returned export drive against the drive manifest (present, its length, each 4 MiB\n" +
+    "block's MD5), downloads again from the account what is missing or corrupt, and downloads the blobs the copy\n" +
+    "log lists as failed. A blob that changed since the export is reported, not written.",
+  options: {
+    drive: { type: "string", value: "<dir>", description: "the returned export drive (the unlocked volume)" },
+    "copy-log": COPY_LOG_OPTION,
+    account: ACCOUNT_OPTION,
+  },
+  notes: [...ACCOUNTS_NOTE, "", ...EXIT_CODES],
+} satisfies CliSpec;
 
-const REPAIR_EXPORT_USAGE = `Usage: npm run drive -- repair-export --drive <driveDir> --copy-log <file or URL> --account <name>
+const REPAIR_IMPORT_CLI = {
+  command: `${TOOL.name} repair-import`,
+  synopsis: ["--source <dir> [--source <dir>...] --copy-log <file or URL> --account <name>"],
+  summary:
+    "Uploads again the blobs an import's copy log lists as failed, from your own copy of the files: each file is\n" +
+    "found below a --source folder by its drive path (\\container\\dir\\file, or a tail of it such as dir\\file),\n" +
+    "checked against the block MD5s in the log, and uploaded with its MD5 as Content-MD5.",
+  options: {
+    source: { type: "string", value: "<dir>", multiple: true, description: "a folder holding your copy of the files (repeatable)" },
+    "copy-log": COPY_LOG_OPTION,
+    account: ACCOUNT_OPTION,
+  },
+  notes: [...ACCOUNTS_NOTE, "", ...EXIT_CODES],
+} satisfies CliSpec;
 
-Checks every file on a returned export drive against the drive manifest (present, its length,
-each 4 MiB block's MD5), downloads again from the account what is missing or corrupt, and downloads
-the blobs the copy log lists as failed. A blob that changed since the export is reported, not
-written. The copy log is the drive's error or verbose log (a file, or Get Job's errorLogUri).`;
-
-const REPAIR_IMPORT_USAGE = `Usage: npm run drive -- repair-import --source <dir> [--source <dir>…] --copy-log <file or URL> --account <name>
-
-Uploads again the blobs an import's copy log lists as failed, from your own copy of the files: each
-file is found below a --source folder by its drive path (\\container\\dir\\file, or a tail of it such
-as dir\\file), checked against the block MD5s in the log, and uploaded with its MD5 as Content-MD5.`;
-
-const PREPARE_USAGE = `Usage: npm run drive -- prepare --drive <driveDir> --source <dir> --destination <container>[/<virtual dir>] [options]
-       npm run drive -- prepare --drive <driveDir> --dataset <dataset.csv> [options]
-
-Copies the files onto the drive folder (the unlocked volume), writes the drive manifest
-(DriveManifest.xml, format 2014-11-01) and the key record, and prints as its last line the JSON
-driveList entry for Create Job: {"driveId","bitLockerKey","manifestFile","manifestHash"}.
-Keep the bitLockerKey: the drive holds only a verifier of it.
-
-Options:
-  --drive <dir>          The drive folder; created if missing, refused unless empty.
-  --source <path>        A folder (copied recursively; a symbolic link, FIFO, socket or device below it
-                         is skipped with a warning, never followed) or a single file.
-  --destination <dest>   The container, optionally with a virtual directory: photos or photos/2024.
-  --dataset <csv>        Instead of --source/--destination: a WAImportExport dataset CSV
-                         (BasePath,DstBlobPathOrPrefix,BlobType,Disposition,MetadataFile,PropertiesFile).
-  --disposition <d>      What the import does when a blob exists: rename (default), no-overwrite, overwrite.
-  --metadata <file>      A metadata file (<Metadata>) for the blobs of --source.
-  --properties <file>    A properties file (<Properties>) for the blobs of --source.
-  --drive-id <id>        The drive's id (its serial number); default: a random 8-hex-digit id.
-  --bitlocker-key <key>  Use this 48-digit recovery key instead of a fresh one.
-  --block-size <bytes>   Manifest block size, 1 to 4194304 (default ${DEFAULT_BLOCK_SIZE}).
-  -h, --help             This help.`;
-
-class UsageError extends Error {}
 class InputError extends Error {}
+/** A storage account or a copy log's host gave no answer at all: said in one line, exit 1. */
+class UnreachableError extends Error {}
 
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
-    (command === undefined ? process.stderr : process.stdout).write(USAGE + "\n");
-    return command === undefined ? EXIT.usage : EXIT.ok;
-  }
   try {
-    if (command === "prepare") return await prepare(rest);
-    if (command === "preview-export") return await previewExport(rest);
-    if (command === "repair-export" || command === "repair-import") return await repair(command, rest);
-    throw new UsageError(`unknown command '${command}' (try --help)`);
+    const selected = selectCommand(argv, TOOL);
+    if (selected.help) {
+      process.stdout.write(toolUsage(TOOL) + "\n");
+      return EXIT.ok;
+    }
+    switch (selected.command) {
+      case "prepare":
+        return await prepare(selected.args);
+      case "preview-export":
+        return await previewExport(selected.args);
+      case "repair-export":
+        return await repairExportCommand(selected.args);
+      case "repair-import":
+        return await repairImportCommand(selected.args);
+    }
   } catch (error) {
-    if (error instanceof UsageError) return fail(EXIT.usage, error.message);
+    if (error instanceof UsageError) return reportUsageError(error);
     if (error instanceof InputError || error instanceof BlobListFormatError || error instanceof DriveLogFormatError || error instanceof ManifestFormatError || error instanceof CustomerAccountSettingsError) {
       return fail(EXIT.invalidInput, error.message);
     }
@@ -118,41 +161,34 @@ export async function main(argv: string[]): Promise<number> {
       const code = error.kind === "invalid-input" ? EXIT.invalidInput : error.kind === "interrupted" ? EXIT.interrupted : EXIT.driveUnusable;
       return fail(code, error.message);
     }
+    if (error instanceof UnreachableError) return fail(EXIT.unexpected, error.message);
     return fail(EXIT.unexpected, `unexpected failure: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
-const PREPARE_OPTIONS = {
-  drive: { type: "string" },
-  source: { type: "string" },
-  destination: { type: "string" },
-  dataset: { type: "string" },
-  disposition: { type: "string" },
-  metadata: { type: "string" },
-  properties: { type: "string" },
-  "drive-id": { type: "string" },
-  "bitlocker-key": { type: "string" },
-  "block-size": { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const;
+/** The command's values; undefined when it was asked for its help (printed here). */
+function parse<O extends Record<string, CliOption>>(args: string[], spec: CliSpec<O>): CliValues<O> | undefined {
+  const parsed = parseOptions(args, spec);
+  if (!parsed.help) return parsed.values;
+  process.stdout.write(usage(spec) + "\n");
+  return undefined;
+}
 
 async function prepare(args: string[]): Promise<number> {
-  const values = parseOptions(() => parseArgs({ args, options: PREPARE_OPTIONS, strict: true, allowPositionals: false }).values);
-  if (values.help) {
-    process.stdout.write(PREPARE_USAGE + "\n");
-    return EXIT.ok;
-  }
-  if (!values.drive) throw new UsageError("--drive is required (try --help)");
+  const values = parse(args, PREPARE_CLI);
+  if (!values) return EXIT.ok;
+  const usageError = (message: string) => new UsageError(PREPARE_CLI.command, message);
+  if (!values.drive) throw usageError("--drive is required");
   const fromDataset = values.dataset !== undefined;
   if (fromDataset && (values.source || values.destination || values.disposition || values.metadata || values.properties)) {
-    throw new UsageError("--dataset replaces --source, --destination, --disposition, --metadata and --properties: the CSV gives them per row");
+    throw usageError("--dataset replaces --source, --destination, --disposition, --metadata and --properties: the CSV gives them per row");
   }
-  if (!fromDataset && (!values.source || !values.destination)) throw new UsageError("give --source and --destination, or --dataset (try --help)");
+  if (!fromDataset && (!values.source || !values.destination)) throw usageError("give --source and --destination, or --dataset");
   const disposition = (values.disposition ?? "rename") as ImportDisposition;
-  if (!IMPORT_DISPOSITIONS.includes(disposition)) throw new UsageError(`--disposition must be one of ${IMPORT_DISPOSITIONS.join(", ")}`);
+  if (!IMPORT_DISPOSITIONS.includes(disposition)) throw usageError(`--disposition must be one of ${IMPORT_DISPOSITIONS.join(", ")}`);
   let blockSize: number | undefined;
   if (values["block-size"] !== undefined) {
-    if (!/^\d+$/.test(values["block-size"])) throw new UsageError("--block-size must be a number of bytes");
+    if (!/^\d+$/.test(values["block-size"])) throw usageError("--block-size must be a number of bytes");
     blockSize = Number(values["block-size"]);
   }
 
@@ -166,7 +202,7 @@ async function prepare(args: string[]): Promise<number> {
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  const progress = new ProgressLine(process.stdout);
+  const progress = new ProgressLine(process.stdout, { terminalMs: 100, pipeMs: 1000 });
   const started = Date.now();
   try {
     const result = await prepareDrive({
@@ -176,8 +212,8 @@ async function prepare(args: string[]): Promise<number> {
       bitLockerKey: values["bitlocker-key"],
       blockSize,
       aborted: () => interrupted,
-      onProgress: (update) => progress.update(update),
-      onWarning: (message) => process.stderr.write(`drive: warning: ${message}\n`),
+      onProgress: (update) => progress.update(prepareProgressLine(update, started), update.filesDone === update.filesTotal && update.currentFile === undefined),
+      onWarning: (message) => progress.message(`${TOOL.name}: warning: ${message}`, process.stderr),
     });
     progress.finish();
     const seconds = (Date.now() - started) / 1000;
@@ -195,24 +231,60 @@ async function prepare(args: string[]): Promise<number> {
   }
 }
 
-function accountClient(name: string | undefined): BlobServiceClient {
-  if (!name) throw new UsageError("--account is required (try --help)");
+/** `3 of 7 files, 1.2 GiB of 2.9 GiB (41.4%), 80.5 MiB/s` */
+function prepareProgressLine(progress: PrepareProgress, started: number): string {
+  const elapsed = Math.max((Date.now() - started) / 1000, 0.001);
+  const percent = percentDone(progress.bytesDone, progress.bytesTotal, progress.filesDone === progress.filesTotal && progress.currentFile === undefined);
+  return (
+    `${progress.filesDone} of ${progress.filesTotal} files, ${formatBytes(progress.bytesDone)} of ${formatBytes(progress.bytesTotal)} ` +
+    `(${percent.toFixed(1)}%), ${formatBytes(progress.bytesDone / elapsed)}/s`
+  );
+}
+
+interface Account {
+  name: string;
+  client: BlobServiceClient;
+}
+
+function account(name: string | undefined, spec: CliSpec): Account {
+  if (!name) throw new UsageError(spec.command, "--account is required");
   const client = customerAccountsFromSettings().client(name);
   if (!client) throw new InputError(`storage account '${name}' is not configured here (CUSTOMER_ACCOUNT_KEYS lists the accounts reached with a key)`);
-  return client;
+  const url = new URL(client.url);
+  // The SDK refuses to send a token over HTTP (rightly); said here, in the terms of the settings.
+  if (url.protocol === "http:" && !(client.credential instanceof StorageSharedKeyCredential)) {
+    throw new InputError(
+      `storage account '${name}' has no key here (CUSTOMER_ACCOUNT_KEYS), and its endpoint ${url.origin}${url.pathname.replace(/\/$/, "")} ` +
+        "is plain HTTP, where an Azure sign-in is never sent: give its key, or an https endpoint.",
+    );
+  }
+  return { name, client };
+}
+
+/** Runs `work` against the account; no answer at all from it becomes one plain line naming it and what to check. */
+async function reaching<T>(target: Account, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const reason = unreachableReason(error);
+    if (!reason) throw error;
+    const url = new URL(target.client.url);
+    const local = /^(127\.0\.0\.1|localhost|\[::1\])$/i.test(url.hostname);
+    throw new UnreachableError(
+      `cannot reach storage account '${target.name}' at ${url.origin}${url.pathname.replace(/\/$/, "")} (${reason}): ` +
+        `${local ? "is Azurite running (npm start)?" : "check the account's name and your network."} CUSTOMER_BLOB_ENDPOINT says where the accounts are.`,
+    );
+  }
 }
 
 async function previewExport(args: string[]): Promise<number> {
-  const options = { account: { type: "string" }, "blob-list": { type: "string" }, prefix: { type: "string", multiple: true }, "drive-size": { type: "string" }, help: { type: "boolean", short: "h" } } as const;
-  const values = parseOptions(() => parseArgs({ args, options, strict: true, allowPositionals: false }).values);
-  if (values.help) {
-    process.stdout.write(PREVIEW_USAGE + "\n");
-    return EXIT.ok;
-  }
-  if (!values["drive-size"]) throw new UsageError("--drive-size is required (try --help)");
+  const values = parse(args, PREVIEW_CLI);
+  if (!values) return EXIT.ok;
+  const usageError = (message: string) => new UsageError(PREVIEW_CLI.command, message);
+  if (!values["drive-size"]) throw usageError("--drive-size is required");
   const driveBytes = parseDriveSize(values["drive-size"]);
-  if (driveBytes === undefined) throw new UsageError("--drive-size must be a size: bytes, or a number with KB, MB, GB, TB, KiB, MiB, GiB or TiB");
-  if ((values["blob-list"] === undefined) === (values.prefix === undefined)) throw new UsageError("give --blob-list or --prefix (not both)");
+  if (driveBytes === undefined) throw usageError("--drive-size must be a size: bytes, or a number with KB, MB, GB, TB, KiB, MiB, GiB or TiB");
+  if ((values["blob-list"] === undefined) === (values.prefix === undefined)) throw usageError("give --blob-list or --prefix (not both)");
   let selection: BlobSelection;
   if (values["blob-list"] !== undefined) {
     const text = await readFile(values["blob-list"], "utf8").catch(() => {
@@ -221,23 +293,25 @@ async function previewExport(args: string[]): Promise<number> {
     selection = parseExportBlobList(text);
   } else {
     const problem = values.prefix!.map(blobPathPrefixProblem).find(Boolean);
-    if (problem) throw new UsageError(`--prefix: ${problem}`);
+    if (problem) throw usageError(`--prefix: ${problem}`);
     selection = { blobPath: [], blobPathPrefix: values.prefix! };
   }
-  const resolved = await resolveSelection(accountClient(values.account), selection);
+  const target = account(values.account, PREVIEW_CLI);
+  const resolved = await reaching(target, () => resolveSelection(target.client, selection));
   const plan = planExport(resolved.blobs, driveBytes);
-  const gb = (bytes: number) => `${(bytes / 1e9).toFixed(2)} GB`;
+  // Decimal units, as drives are sold and as --drive-size takes them; the exact bytes are in the JSON line.
+  const size = (bytes: number) => formatBytes(bytes, "decimal");
   const lines = [
     `Number of unique blob paths/prefixes:\t${resolved.unique}`,
     `Number of duplicate blob paths/prefixes:\t${resolved.duplicates}`,
     `Number of nonexistent blob paths/prefixes:\t${resolved.nonexistent.length}`,
     "",
-    `Drive size:\t${gb(driveBytes)}`,
+    `Drive size:\t${size(driveBytes)}`,
     `Number of blobs that can be exported:\t${plan.exportable.blobs}`,
     `Number of blobs that cannot be exported:\t${plan.tooLarge.blobs}`,
-    `Total size of blobs that can be exported:\t${gb(plan.exportable.bytes)}`,
+    `Total size of blobs that can be exported:\t${size(plan.exportable.bytes)}`,
     `Number of drives needed:\t${plan.drives.length}`,
-    ...plan.drives.map((drive, index) => `\tDrive #${index + 1}:\tblobs = ${drive.blobs}, occupied space = ${gb(drive.occupiedBytes)}`),
+    ...plan.drives.map((drive, index) => `\tDrive #${index + 1}:\tblobs = ${drive.blobs}, occupied space = ${size(drive.occupiedBytes)}`),
   ];
   process.stdout.write(lines.join("\n") + "\n");
   process.stdout.write(
@@ -254,96 +328,51 @@ async function previewExport(args: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-async function repair(command: "repair-export" | "repair-import", args: string[]): Promise<number> {
-  const options = { drive: { type: "string" }, source: { type: "string", multiple: true }, "copy-log": { type: "string" }, account: { type: "string" }, help: { type: "boolean", short: "h" } } as const;
-  const values = parseOptions(() => parseArgs({ args, options, strict: true, allowPositionals: false }).values);
-  if (values.help) {
-    process.stdout.write((command === "repair-export" ? REPAIR_EXPORT_USAGE : REPAIR_IMPORT_USAGE) + "\n");
-    return EXIT.ok;
-  }
-  if (command === "repair-export" ? !values.drive || values.source : !values.source || values.drive) {
-    throw new UsageError(command === "repair-export" ? "repair-export takes --drive (not --source) (try --help)" : "repair-import takes --source (not --drive) (try --help)");
-  }
-  if (!values["copy-log"]) throw new UsageError("--copy-log is required (try --help)");
-  const client = accountClient(values.account);
-  const copyLog = await readCopyLog(values["copy-log"]).catch((error) => {
+async function repairExportCommand(args: string[]): Promise<number> {
+  const values = parse(args, REPAIR_EXPORT_CLI);
+  if (!values) return EXIT.ok;
+  if (!values.drive) throw new UsageError(REPAIR_EXPORT_CLI.command, "--drive is required");
+  const drivePath = values.drive;
+  return repair(REPAIR_EXPORT_CLI, values, (options) => repairExport({ ...options, drivePath }));
+}
+
+async function repairImportCommand(args: string[]): Promise<number> {
+  const values = parse(args, REPAIR_IMPORT_CLI);
+  if (!values) return EXIT.ok;
+  if (!values.source) throw new UsageError(REPAIR_IMPORT_CLI.command, "--source is required");
+  const sources = values.source;
+  return repair(REPAIR_IMPORT_CLI, values, (options) => repairImport({ ...options, sources }));
+}
+
+async function repair(
+  spec: CliSpec,
+  values: { "copy-log"?: string; account?: string },
+  run: (options: { copyLog: DriveLog; client: BlobServiceClient; onItem: (item: RepairItem) => void }) => Promise<RepairReport>,
+): Promise<number> {
+  const copyLogArg = values["copy-log"];
+  if (!copyLogArg) throw new UsageError(spec.command, "--copy-log is required");
+  const target = account(values.account, spec);
+  const copyLog = await readCopyLog(copyLogArg).catch((error) => {
     if (error instanceof DriveLogFormatError) throw error;
-    throw new InputError(`cannot read the copy log: ${error instanceof Error ? error.message : String(error)}`);
+    const reason = unreachableReason(error);
+    if (reason) throw new UnreachableError(`cannot reach ${new URL(copyLogArg).origin} for the copy log (${reason})`);
+    throw new InputError(`cannot read the copy log: ${redact(error instanceof Error ? error.message : String(error))}`);
   });
+  // One call before the drive or the account is touched: an account that gives no answer is said so
+  // once, rather than as every blob's failure.
+  const firstContainer = copyLog.blobs[0]?.blobPath.split("/")[0];
+  if (firstContainer) await reaching(target, () => target.client.getContainerClient(firstContainer).exists());
   const onItem = (item: RepairItem) => process.stderr.write(`repaired ${item.blobPath} (${item.problem}${item.blocks !== undefined ? `, ${item.blocks} block(s)` : ""}, ${formatBytes(item.bytes)})\n`);
-  const report =
-    command === "repair-export"
-      ? await repairExport({ drivePath: values.drive!, copyLog, client, onItem })
-      : await repairImport({ sources: values.source!, copyLog, client, onItem });
+  const command = spec.command.slice(TOOL.name.length + 1);
+  const report = await run({ copyLog, client: target.client, onItem });
   for (const item of report.failed) process.stderr.write(`NOT repaired ${item.blobPath}: ${item.reason}\n`);
   process.stderr.write(`${command}: ${report.checked} checked, ${report.repaired.length} repaired, ${report.failed.length} not repaired.\n`);
   process.stdout.write(JSON.stringify({ command, checked: report.checked, repaired: report.repaired, failed: report.failed }) + "\n");
   return report.failed.length > 0 ? EXIT.notRepaired : EXIT.ok;
 }
 
-/** AzCopy-style running line: rewritten in place on a terminal, plain lines at most once a second otherwise. */
-class ProgressLine {
-  private lastPrinted = 0;
-  private pending: string | undefined;
-  private onTerminalLine = false;
-  private readonly started = Date.now();
-
-  constructor(private readonly out: NodeJS.WriteStream) {}
-
-  update(progress: PrepareProgress): void {
-    const now = Date.now();
-    const done = progress.filesDone === progress.filesTotal && progress.currentFile === undefined;
-    const elapsed = Math.max((now - this.started) / 1000, 0.001);
-    const percent = progress.bytesTotal === 0 ? 100 : (100 * progress.bytesDone) / progress.bytesTotal;
-    const line =
-      `${progress.filesDone} of ${progress.filesTotal} files, ${formatBytes(progress.bytesDone)} of ${formatBytes(progress.bytesTotal)} ` +
-      `(${percent.toFixed(1)}%), ${formatBytes(progress.bytesDone / elapsed)}/s`;
-    this.pending = line;
-    const interval = this.out.isTTY ? 100 : 1000;
-    if (!done && now - this.lastPrinted < interval) return;
-    this.print(line);
-  }
-
-  finish(): void {
-    if (this.pending !== undefined) this.print(this.pending);
-    if (this.onTerminalLine) this.out.write("\n");
-    this.onTerminalLine = false;
-  }
-
-  private print(line: string): void {
-    this.lastPrinted = Date.now();
-    this.pending = undefined;
-    if (this.out.isTTY) {
-      this.out.write(`\r${line}\x1b[K`);
-      this.onTerminalLine = true;
-    } else {
-      this.out.write(line + "\n");
-    }
-  }
-}
-
-/** Runs parseArgs, turning its complaints (unknown option, missing value) into usage errors. */
-function parseOptions<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    throw new UsageError(`${error instanceof Error ? error.message : String(error)} (try --help)`);
-  }
-}
-
-function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-
 function fail(code: number, message: string): number {
-  process.stderr.write(`drive: ${message.replace(/\s*\n\s*/g, " ")}\n`);
+  process.stderr.write(`${TOOL.name}: ${message.replace(/\s*\n\s*/g, " ")}\n`);
   return code;
 }
 

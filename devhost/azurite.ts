@@ -61,6 +61,8 @@ export interface RunningAzurite {
   /** Each service's account URI, as the identity-based settings (`ImportExportStorage__tableServiceUri`, ...) name it. */
   serviceUris: AzuriteServiceUris;
   process: ChildProcess;
+  /** What Azurite wrote on stderr (it is started `--silent`: errors only). */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -195,7 +197,8 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
   const accounts = [[AZURITE_ACCOUNT, AZURITE_KEY], ...Object.entries(CUSTOMER_ACCOUNTS)].map(([name, key]) => `${name}:${key}`).join(";");
   const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], detached, env: { ...process.env, AZURITE_ACCOUNTS: accounts } });
   let stderr = "";
-  child.stderr?.on("data", (chunk) => (stderr += String(chunk)));
+  // The tail only: a long-running Azurite must not grow the launcher's memory with its complaints.
+  child.stderr?.on("data", (chunk) => (stderr = (stderr + String(chunk)).slice(-8192)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let stopRequested = false;
   const requestStop = () => {
@@ -226,6 +229,7 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
     connectionString: azuriteConnectionString(ports, "127.0.0.1", scheme),
     serviceUris: azuriteServiceUris(ports, "127.0.0.1", scheme),
     process: child,
+    stderr: () => stderr,
     /** Asks Azurite once to save and close, and waits until it has exited. */
     async stop() {
       requestStop();

@@ -4,8 +4,9 @@
  * for the run if the settings use it and it isn't up, as `npm run sweep` does.
  */
 import { getServices } from "../shared/app/services";
-import { CliSpec, parseCommandLine } from "./cli";
-import { ensureLocalStorage, loadLocalSettings, stopOnInterrupt } from "./start";
+import { CliSpec, parseCommandLine } from "../cli/args";
+import { loadLocalSettings } from "../shared/config/local-settings";
+import { ensureLocalStorage, stopOnInterrupt } from "./start";
 
 const NOTIFICATIONS_CLI: CliSpec = {
   command: "npm run notifications --",

@@ -6,37 +6,18 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { projectRoot } from "../shared/storage/locations.file";
+import { loadLocalSettings } from "../shared/config/local-settings";
 import { getServices, getSettings } from "../shared/app/services";
 import { customerConnectionString, DEMOSTORE_ACCOUNT, DEMOSTORE_SUBSCRIPTION, isPortOpen, localAzuritePorts, RunningAzurite, startAzurite } from "./azurite";
-import { CliSpec, exitWithUsageError, parseCommandLine } from "./cli";
+import { CliSpec, exitOnUsageError, LOG_FORMAT_OPTION, logFormatOf, parseCommandLine } from "../cli/args";
 import { selfSignedCertificate } from "./certificate";
 import { LocalHost, startLocalHost } from "./local-host";
 import { resolveAppSettings } from "./timer-schedule";
 import { timerDefinitions } from "../shared/app/timers";
-import { LOG_FORMATS, LogFormat, lineLogger, useProcessLogger } from "../shared/telemetry/log";
+import { lineLogger, useProcessLogger } from "../shared/telemetry/log";
 import { startApplicationInsights } from "../shared/telemetry/open-telemetry";
 
 const root = projectRoot();
-
-export interface LocalSettings {
-  /** The file read, or a note that there was none. */
-  file: string;
-  /** Settings of the file that the environment set otherwise: the environment wins, as with `func start`. */
-  overriddenByEnvironment: string[];
-}
-
-/** Loads `local.settings.json` (or the sample) into the environment, as `func start` does; real env wins. */
-export function loadLocalSettings(): LocalSettings {
-  const file = ["local.settings.json", "local.settings.sample.json"].map((name) => path.join(root, name)).find(existsSync);
-  if (!file) return { file: "(no local settings file)", overriddenByEnvironment: [] };
-  const values = (JSON.parse(readFileSync(file, "utf8")).Values ?? {}) as Record<string, string>;
-  const overriddenByEnvironment: string[] = [];
-  for (const [name, value] of Object.entries(values)) {
-    if (process.env[name] !== undefined && process.env[name] !== String(value)) overriddenByEnvironment.push(name);
-    process.env[name] ??= String(value);
-  }
-  return { file: path.basename(file), overriddenByEnvironment };
-}
 
 /** `NAME=value` for the banner; a setting that can hold a key or a connection string shows no value. */
 export function describeSetting(name: string): string {
@@ -123,14 +104,14 @@ async function developmentCertificate(): Promise<{ key: string; cert: string; ce
   return { key: readFileSync(keyFile, "utf8"), cert: readFileSync(certFile, "utf8"), certFile };
 }
 
-export const START_CLI: CliSpec = {
+export const START_CLI = {
   command: "npm start --",
   summary:
     "Serves the app (its route table, portal and timers) on http://127.0.0.1:7071 with the settings of local.settings.json,\n" +
     "else local.settings.sample.json; starts Azurite (data in .azurite/) unless one is listening. Ctrl-C stops both.",
   options: {
     https: { type: "boolean", description: "serve HTTPS with a self-signed certificate kept in .devcerts/ (the Azure SDK needs it)" },
-    "log-format": { type: "string", value: "text|json", description: "log lines for people (default), or one JSON object a line for a machine" },
+    "log-format": LOG_FORMAT_OPTION,
   },
   notes: [
     "Environment:",
@@ -139,18 +120,11 @@ export const START_CLI: CliSpec = {
     "  any setting (see the README's Settings) overrides local.settings.json, e.g. CREATING_JOB_LIFETIME=PT2M",
     "  APPLICATIONINSIGHTS_CONNECTION_STRING=...  also send traces and metrics to Application Insights",
   ],
-};
-
-/** `--log-format`: text (the default) or json; anything else is a usage error. */
-export function logFormatOption(value: string | boolean | undefined, spec: CliSpec): LogFormat {
-  if (value === undefined) return "text";
-  if (typeof value === "string" && (LOG_FORMATS as readonly string[]).includes(value)) return value as LogFormat;
-  return exitWithUsageError(spec, `--log-format must be ${LOG_FORMATS.join(" or ")}`);
-}
+} satisfies CliSpec;
 
 async function main(): Promise<void> {
   const args = parseCommandLine(process.argv.slice(2), START_CLI);
-  const logFormat = logFormatOption(args["log-format"], START_CLI);
+  const logFormat = exitOnUsageError(() => logFormatOf(args["log-format"], START_CLI));
   const settingsFile = loadLocalSettings();
   // Before any storage client is built: the storage calls are spans only if tracing is on first.
   const telemetry = startApplicationInsights("import-export-service");
@@ -174,6 +148,17 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  // Azurite gone under a running host (killed, out of memory, its disk full) would leave every
+  // request a silent 503. Said plainly and stopped, rather than restarted: what killed it would
+  // likely kill it again, and the reason is in its output, shown here.
+  azurite?.process.once("exit", (code, signal) => {
+    if (stopping) return;
+    stopping = true;
+    const said = azurite.stderr().trim().split("\n").slice(-3).join(" ").trim();
+    console.error(`Azurite stopped unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})${said ? `: ${said}` : ""}.`);
+    console.error("The service cannot reach its storage without it, so it stops too: run npm start again (the data is kept).");
+    void (host?.close() ?? Promise.resolve()).finally(() => process.exit(1));
+  });
 
   getSettings(); // a bad setting stops start-up here, naming the setting
   await getServices(); // creates the table once, before the first request

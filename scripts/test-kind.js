@@ -10,6 +10,7 @@ const FAST = [
   "test/config/",
   "test/jobs/job-messenger\\.",
   "test/drive/(?!prepare-cli\\.)",
+  "test/cli/(args|output)\\.",
   "test/api/(odata-filter|route-table)\\.",
   "test/copy/copy-log\\.",
   "test/storage/(jobs|deleted-jobs|subscriptions)\\.store\\.test",

@@ -1,7 +1,8 @@
 /**
- * The HTTP pipeline every ARM operation runs through: request id, api-version check, bounded JSON
- * body reading, zod parsing with one error detail per bad field, and the one place where any failure
- * becomes an ARM error response (`{"error": {code, message, target?, details?}}`).
+ * The HTTP pipeline every ARM operation runs through: request id, api-version check, the caller's
+ * token, each subscription's throttling, bounded JSON body reading, zod parsing with one error detail
+ * per bad field, and the one place where any failure becomes an ARM error response
+ * (`{"error": {code, message, target?, details?}}`).
  */
 import { randomUUID } from "node:crypto";
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
@@ -14,7 +15,7 @@ import { bearerTokenOf, type Audience, type Caller } from "../auth/authenticator
 import { currentLogger } from "../telemetry/log";
 import { parsePreconditions } from "./precondition-headers";
 import { describeRequest } from "./request-telemetry";
-import { SUPPORTED_API_VERSIONS } from "./schemas";
+import { subscriptionIdPattern, SUPPORTED_API_VERSIONS } from "./schemas";
 
 export interface ArmRequest {
   http: HttpRequest;
@@ -56,6 +57,8 @@ export interface ArmHandlerOptions {
   apiVersions?: readonly string[];
   /** Who may call: any authenticated customer (default), operators only, or anyone (the 404s). */
   audience?: Audience | "anyone";
+  /** A list: it also takes one of its subscription's places for lists running at once (`THROTTLE_CONCURRENT_LISTS`). */
+  list?: boolean;
 }
 
 const NOBODY: Caller = { tenantId: "", roles: [], isOperator: false, actor: { id: "anonymous", type: "User" } };
@@ -66,8 +69,9 @@ export function armHandler(operation: ArmOperation, options: ArmHandlerOptions =
   return async (http: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
     const requestId = randomUUID();
     const correlationId = correlationIdOf(http) ?? randomUUID();
-    const baseHeaders = { "x-ms-request-id": requestId, "x-ms-correlation-request-id": correlationId };
+    const baseHeaders: Record<string, string> = { "x-ms-request-id": requestId, "x-ms-correlation-request-id": correlationId };
     describeRequest({ requestId, correlationId });
+    let endList: (() => void) | undefined;
     try {
       const url = new URL(http.url);
       if (options.apiVersion !== false) checkApiVersion(url, options.apiVersions ?? SUPPORTED_API_VERSIONS);
@@ -75,6 +79,7 @@ export function armHandler(operation: ArmOperation, options: ArmHandlerOptions =
       const audience = options.audience ?? "customer";
       const caller = audience === "anyone" ? NOBODY : await services.authenticator.authenticate(http.headers.get("authorization"), audience);
       describeRequest({ tenantId: caller.tenantId || undefined });
+      if (audience === "customer") endList = throttle(http, services, caller, options.list === true, baseHeaders);
       const result = await operation(buildRequest(http, url, requestId, services, caller));
       return {
         status: result.status,
@@ -83,8 +88,33 @@ export function armHandler(operation: ArmOperation, options: ArmHandlerOptions =
       };
     } catch (error) {
       return errorResponse(error, requestId, baseHeaders);
+    } finally {
+      endList?.();
     }
   };
+}
+
+/**
+ * ARM's throttling of a customer's call on a subscription's path (see subscription-throttle.ts): a
+ * token of the subscription's reads (GET, HEAD) or writes (every other method), the count left in
+ * ARM's header on the answer, errors included; a list also takes one of the subscription's places
+ * for lists running at once. Returns what ends the list. The bucket is the subscription's as the
+ * caller's tenant calls it, so a stranger spends its own. Operators (the data center, ARM's
+ * notifications) and paths without a subscription (locations, operations, the portal's files) are
+ * not throttled; a subscription id that is not a GUID is left to the path's 400.
+ */
+function throttle(http: HttpRequest, services: Services, caller: Caller, list: boolean, headers: Record<string, string>): (() => void) | undefined {
+  const subscriptionId = http.params.subscriptionId;
+  if (!subscriptionId || !subscriptionIdPattern.test(subscriptionId)) return undefined;
+  const scope = `${caller.tenantId} ${subscriptionId.toLowerCase()}`;
+  const kind = http.method === "GET" || http.method === "HEAD" ? "reads" : "writes";
+  const admission = services.throttle.take(scope, kind);
+  headers[`x-ms-ratelimit-remaining-subscription-${kind}`] = String(admission.admitted ? admission.remaining : 0);
+  if (!admission.admitted) throw ErrorFactory.subscriptionThrottled(kind === "reads" ? "read" : "write", subscriptionId, admission.retryAfterSeconds);
+  if (!list) return undefined;
+  const endList = services.throttle.startList(scope);
+  if (!endList) throw ErrorFactory.tooManyLists(subscriptionId, services.settings.throttle.concurrentLists);
+  return endList;
 }
 
 /**

@@ -16,10 +16,10 @@ export const SUBSCRIPTION_LIFECYCLE_API_VERSIONS = ["2.0"] as const;
 const armName = /^[A-Za-z0-9][A-Za-z0-9_-]{1,63}$/;
 // ARM resource groups: 1-90 of letters, digits, '_', '-', '.', '(' and ')', not ending in '.'.
 const resourceGroupName = /^[A-Za-z0-9_.()-]{0,89}[A-Za-z0-9_()-]$/;
-const subscriptionId = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const subscriptionIdPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export const subscriptionParams = z.object({
-  subscriptionId: z.string().regex(subscriptionId, "must be a subscription id (a GUID)"),
+  subscriptionId: z.string().regex(subscriptionIdPattern, "must be a subscription id (a GUID)"),
 });
 
 export const resourceGroupParams = subscriptionParams.extend({

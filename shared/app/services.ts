@@ -4,6 +4,7 @@
  * bad setting stops start-up with its name in the message.
  */
 import { Authenticator } from "../auth/authenticator";
+import { SubscriptionThrottle } from "../auth/subscription-throttle";
 import { parseSettings, Settings } from "../config/settings";
 import { Clock, systemClock } from "../domain/clock";
 import { LocationCatalog } from "../domain/locations";
@@ -39,6 +40,8 @@ export interface Services {
   /** The service's figures (no-ops unless OpenTelemetry is on, see shared/telemetry/). */
   metrics: ServiceMetrics;
   authenticator: Authenticator;
+  /** Each subscription's request budget, per process (see subscription-throttle.ts). */
+  throttle: SubscriptionThrottle;
   clock: Clock;
   locations: LocationCatalog;
   jobs: JobService;
@@ -100,12 +103,13 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
   const messenger = new JobMessenger(queue, jobsStore, log, metrics);
   const subscriptionsStore = new SubscriptionsStore(tables.subscriptions);
   const subscriptions = new SubscriptionService(subscriptionsStore, now, current.auth.mode === "dev");
-  const linkedAccess = new LinkedAccessCheck(accountOwnership(current, subscriptions, customerAccounts));
+  const linkedAccess = new LinkedAccessCheck(accountOwnership(current, subscriptions, customerAccounts), subscriptions);
   return {
     settings: current,
     log,
     metrics,
     authenticator: new Authenticator(current.auth, now),
+    throttle: new SubscriptionThrottle(current.throttle, now),
     clock: now,
     locations,
     jobs: new JobService(jobsStore, arrivals, logs, messenger, index, locations, rules, now, subscriptions, linkedAccess, log, new CustomerAccountCheck(customerAccounts, { probe: current.customerAccounts.check, timeoutMs: current.storageTimeoutMs })),

@@ -26,7 +26,8 @@ export type Audience = "customer" | "operator";
 export interface AuthSettings {
   mode: "dev" | "strict";
   issuers: string[];
-  audience?: string;
+  /** A token's `aud` must be one of these (strict mode). */
+  audiences: string[];
   jwksUri?: string;
   operatorRole: string;
 }
@@ -165,7 +166,7 @@ function createVerifier(settings: AuthSettings, clock: Clock): Verifier {
     async verify(token) {
       // Microsoft identity platform tokens always carry `exp`; one without it would never expire.
       const { payload } = await jose.jwtVerify(token, keys.resolve, {
-        audience: settings.audience,
+        audience: settings.audiences,
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
         requiredClaims: ["exp"],
         currentDate: clock.now(),

@@ -11,6 +11,7 @@
 import { z } from "zod";
 import type { AuthSettings } from "../auth/authenticator";
 import { configuredIssuerProblem } from "../auth/issuers";
+import type { ThrottleSettings } from "../auth/subscription-throttle";
 import type { MaintenanceRules } from "../domain/deadlines";
 import { parseIsoDuration } from "../domain/duration";
 import { customerAccountSettingsSchema, toCustomerAccountSettings } from "./customer-accounts";
@@ -81,6 +82,14 @@ const settingsSchema = z
     MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(256 * 1024),
     LOCATIONS_FILE: z.string().min(1).optional(),
     STORAGE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    // ARM's own limits per subscription (a bucket of 250 reads refilled at 25 a second, 200 writes at 10).
+    THROTTLE_READ_BUCKET: z.coerce.number().int().min(1).max(1_000_000).default(250),
+    THROTTLE_READ_REFILL_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(25),
+    THROTTLE_WRITE_BUCKET: z.coerce.number().int().min(1).max(1_000_000).default(200),
+    THROTTLE_WRITE_REFILL_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(10),
+    THROTTLE_CONCURRENT_LISTS: z.coerce.number().int().min(1).max(10_000).default(2),
+    // A page of a list ends before its jobs pass this many bytes (README, API: Lists).
+    LIST_PAGE_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     // Where clients reach the service (ARM's endpoint, a gateway): links in responses are built on it.
     PUBLIC_BASE_URL: z.preprocess(
       emptyAsMissing,
@@ -96,12 +105,22 @@ const settingsSchema = z
       .optional()
       .transform((value) => (value ?? "").split(",").map((issuer) => issuer.trim()).filter(Boolean)),
     AUTH_AUDIENCE: z.preprocess(emptyAsMissing, z.string().min(1).optional()),
+    // The service's app registration's client id: the audience of its v2 tokens, and the app that
+    // exchanges a caller's token on-behalf-of (which Entra allows only to the token's audience).
+    AUTH_CLIENT_ID: z.preprocess(
+      emptyAsMissing,
+      z
+        .string()
+        .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "must be the app registration's client id (a GUID)")
+        // Entra writes it lower-case in tokens, and jose compares audiences exactly.
+        .transform((id) => id.toLowerCase())
+        .optional(),
+    ),
     AUTH_JWKS_URI: z.preprocess(emptyAsMissing, z.url().optional()),
     AUTH_OPERATOR_ROLE: z.string().min(1).default("ImportExport.Operator"),
     // Who owns a job's storage account (shared/jobs/linked-access-check.ts): the account registry
     // (CUSTOMER_ACCOUNT_SUBSCRIPTIONS), or ARM's answer for the caller (Azure).
     LINKED_ACCESS_CHECK: z.preprocess(emptyAsMissing, z.enum(["registry", "arm"]).default("registry")),
-    LINKED_ACCESS_CLIENT_ID: z.preprocess(emptyAsMissing, z.string().regex(/^[0-9a-fA-F-]{36}$/, "must be the app registration's client id (a GUID)").optional()),
     LINKED_ACCESS_ARM_ENDPOINT: z.preprocess(emptyAsMissing, z.url({ protocol: /^https$/ }).default("https://management.azure.com")),
     LINKED_ACCESS_AUTHORITY_HOST: z.preprocess(emptyAsMissing, z.url({ protocol: /^https$/ }).default("https://login.microsoftonline.com")),
     // Read by each entry before the settings (shared/telemetry/open-telemetry.ts), so telemetry starts
@@ -126,7 +145,7 @@ const settingsSchema = z
       if (!raw.AUTH_JWKS_URI) ctx.addIssue({ code: "custom", path: ["AUTH_JWKS_URI"], message: "is required in strict mode: where the issuers' signing keys are published" });
     }
     if (raw.LINKED_ACCESS_CHECK === "arm") {
-      if (!raw.LINKED_ACCESS_CLIENT_ID) ctx.addIssue({ code: "custom", path: ["LINKED_ACCESS_CLIENT_ID"], message: "is required when LINKED_ACCESS_CHECK is 'arm': the app registration that exchanges the caller's token for ARM's" });
+      if (!raw.AUTH_CLIENT_ID) ctx.addIssue({ code: "custom", path: ["AUTH_CLIENT_ID"], message: "is required when LINKED_ACCESS_CHECK is 'arm': the app registration that exchanges the caller's token for ARM's" });
       if (raw.ImportExportStorage || raw.AUTH_MODE !== "strict") {
         ctx.addIssue({ code: "custom", path: ["LINKED_ACCESS_CHECK"], message: "'arm' needs AUTH_MODE 'strict' (callers' real tokens) and identity-based storage (the managed identity signs the token exchange)" });
       }
@@ -177,19 +196,27 @@ const settingsSchema = z
     maxRequestBodyBytes: raw.MAX_REQUEST_BODY_BYTES,
     locationsFile: raw.LOCATIONS_FILE,
     storageTimeoutMs: raw.STORAGE_TIMEOUT_MS,
+    /** Each subscription's request budget (shared/auth/subscription-throttle.ts). */
+    throttle: {
+      reads: { size: raw.THROTTLE_READ_BUCKET, refillPerSecond: raw.THROTTLE_READ_REFILL_PER_SECOND },
+      writes: { size: raw.THROTTLE_WRITE_BUCKET, refillPerSecond: raw.THROTTLE_WRITE_REFILL_PER_SECOND },
+      concurrentLists: raw.THROTTLE_CONCURRENT_LISTS,
+    } satisfies ThrottleSettings,
+    listPageMaxBytes: raw.LIST_PAGE_MAX_BYTES,
     /** Links in responses are built on it when set (see `PUBLIC_BASE_URL`). */
     publicBaseUrl: raw.PUBLIC_BASE_URL,
     auth: {
       mode: raw.AUTH_MODE,
       issuers: raw.AUTH_ISSUERS,
-      audience: raw.AUTH_AUDIENCE,
+      // What Entra writes as `aud` for the app: the app ID URI (v1 tokens requested with it), the client id (v2, and v1 requested with it).
+      audiences: [raw.AUTH_AUDIENCE, raw.AUTH_CLIENT_ID].filter((audience): audience is string => !!audience),
       jwksUri: raw.AUTH_JWKS_URI,
       operatorRole: raw.AUTH_OPERATOR_ROLE,
     } satisfies AuthSettings,
     /** Who owns a job's storage account: the account registry, or ARM's answer for the caller. */
     linkedAccess:
       raw.LINKED_ACCESS_CHECK === "arm"
-        ? { kind: "arm" as const, clientId: raw.LINKED_ACCESS_CLIENT_ID!, armEndpoint: raw.LINKED_ACCESS_ARM_ENDPOINT, authorityHost: raw.LINKED_ACCESS_AUTHORITY_HOST }
+        ? { kind: "arm" as const, clientId: raw.AUTH_CLIENT_ID!, armEndpoint: raw.LINKED_ACCESS_ARM_ENDPOINT, authorityHost: raw.LINKED_ACCESS_AUTHORITY_HOST }
         : { kind: "registry" as const },
     /** How customers' storage accounts are reached (copy logs live there). */
     customerAccounts: toCustomerAccountSettings(raw),

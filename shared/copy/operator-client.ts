@@ -56,6 +56,8 @@ export interface OperatorClientOptions {
   backoffMs?: number;
   /** Where a call that is tried again is logged, with why. */
   log?: Logger;
+  /** Told when a call got no answer at all (no connection, no answer in time) and will be tried again: the agent says so at once. */
+  onUnreachable?: (error: unknown) => void;
 }
 
 const RETRIED_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
@@ -81,11 +83,17 @@ export class OperatorApiError extends Error {
   }
 }
 
-/** The service did not answer (no connection, or no answer in time), however often it was tried. */
+/** The service did not answer (no connection, or no answer in time), however often it was tried; `cause` says why. */
 export class OperatorUnreachableError extends Error {
-  constructor(method: string, path: string, cause: unknown) {
+  constructor(
+    /** The service's URL, as the agent was given it. */
+    readonly baseUrl: string,
+    method: string,
+    path: string,
+    cause: unknown,
+  ) {
     const reason = cause instanceof Error && cause.name === "TimeoutError" ? "no answer in time" : cause instanceof Error ? (((cause as { cause?: Error }).cause?.message ?? cause.message) as string) : String(cause);
-    super(`the operator API did not answer ${method} ${path.split("/").slice(0, 2).join("/")}/…: ${reason}`);
+    super(`the operator API did not answer ${method} ${path.split("/").slice(0, 2).join("/")}/…: ${reason}`, { cause });
     this.name = "OperatorUnreachableError";
   }
 }
@@ -142,7 +150,8 @@ export class OperatorClient {
         return await this.sendOnce<T>(method, path, body);
       } catch (error) {
         const retried = error instanceof OperatorApiError ? RETRIED_STATUSES.has(error.status) : true;
-        if (!retried || attempt >= attempts) throw error instanceof OperatorApiError ? error : new OperatorUnreachableError(method, path, error);
+        if (!retried || attempt >= attempts) throw error instanceof OperatorApiError ? error : new OperatorUnreachableError(this.baseUrl, method, path, error);
+        if (!(error instanceof OperatorApiError)) this.options.onUnreachable?.(error);
         const retryAfter = error instanceof OperatorApiError ? error.retryAfterMs : undefined;
         const delayMs = Math.min(retryAfter ?? wait, MAX_BACKOFF_MS);
         this.options.log?.warn(`${method} ${path} failed (attempt ${attempt} of ${attempts}); trying again in ${delayMs} ms`, { method, path, attempt, delayMs, error });

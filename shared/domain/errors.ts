@@ -140,6 +140,29 @@ export class ErrorFactory {
     );
   }
 
+  /** A subscription's bucket of reads or writes is empty (ARM's own code and message for it). */
+  static subscriptionThrottled(kind: "read" | "write", subscriptionId: string, retryAfterSeconds: number): ServiceError {
+    return new ServiceError(
+      429,
+      "SubscriptionRequestsThrottled",
+      `Number of '${kind}' requests for subscription '${subscriptionId}' exceeded. Please try again after '${retryAfterSeconds}' seconds after additional tokens are available.`,
+      undefined,
+      undefined,
+      { "Retry-After": String(retryAfterSeconds) },
+    );
+  }
+
+  static tooManyLists(subscriptionId: string, limit: number): ServiceError {
+    return new ServiceError(
+      429,
+      "TooManyRequests",
+      `Subscription '${subscriptionId}' already has ${limit} list request(s) running. Retry once one has been answered.`,
+      undefined,
+      undefined,
+      { "Retry-After": "1" },
+    );
+  }
+
   static internal(requestId: string): ServiceError {
     return new ServiceError(
       500,

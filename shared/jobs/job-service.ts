@@ -35,7 +35,7 @@ import { stateChangeMessages } from "../domain/messages";
 import { applyOperatorEvent } from "../domain/operator-events";
 import { assertPreconditions, jobETag, Preconditions } from "../domain/preconditions";
 import { ArrivalsStore } from "../storage/arrivals.store";
-import { JobScope, JobsStore, StoredJob } from "../storage/jobs.store";
+import { JobScope, JobsContinuation, JobsStore, PageLimits, StoredJob } from "../storage/jobs.store";
 import { DeadlineIndex, IndexEntry } from "../storage/deadline-index.store";
 import { LogBlobStore } from "../storage/log-blobs.store";
 import { ConcurrencyError } from "../storage/storage-errors";
@@ -75,7 +75,8 @@ export interface CreateOrUpdateResult extends VersionedJob {
 
 export interface VersionedJobPage {
   jobs: VersionedJob[];
-  continuationToken?: string;
+  /** Absent when the list is known to be over. */
+  next?: JobsContinuation;
 }
 
 export class JobService {
@@ -257,10 +258,10 @@ export class JobService {
 
 
   /** Lists the subscription's jobs (or a resource group's), once the subscription is the caller's tenant's. */
-  async list(scope: JobScope, filter: JobFilter | undefined, top: number, continuationToken: string | undefined, tenantId: string): Promise<VersionedJobPage> {
+  async list(scope: JobScope, filter: JobFilter | undefined, limits: PageLimits, from: JobsContinuation | undefined, tenantId: string): Promise<VersionedJobPage> {
     await this.subscriptions.authorize(scope.subscriptionId, tenantId, "read");
-    const page = await this.store.list(scope, filter, top, continuationToken);
-    return { jobs: page.jobs.map((job, i) => ({ job, etag: jobETag(page.etags[i]) })), continuationToken: page.continuationToken };
+    const page = await this.store.list(scope, filter, limits, from);
+    return { jobs: page.jobs.map((job, i) => ({ job, etag: jobETag(page.etags[i]) })), next: page.next };
   }
 
   async bitLockerKeys(key: JobKey, tenantId: string): Promise<{ driveId: string; bitLockerKey: string }[]> {

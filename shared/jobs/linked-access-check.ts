@@ -52,7 +52,10 @@ const GRANTED: OwnershipVerdict = { granted: true };
 const denied = (reason: string): OwnershipVerdict => ({ granted: false, reason });
 
 export class LinkedAccessCheck {
-  constructor(private readonly ownership: AccountOwnership) {}
+  constructor(
+    private readonly ownership: AccountOwnership,
+    private readonly subscriptions: Pick<SubscriptionService, "ownerOf">,
+  ) {}
 
   /** Throws `403 LinkedAuthorizationFailed` unless the caller's tenant owns the account `storageAccountId` names. */
   async assert(key: JobKey, storageAccountId: string, jobType: JobType, caller: LinkedCaller): Promise<void> {
@@ -66,12 +69,17 @@ export class LinkedAccessCheck {
     }
   }
 
-  /** The copy agent's re-check, for the job's own tenant: the same question, without a caller's token. */
-  async recheck(job: { storageAccountId: string; jobType: JobType; tenantId?: string }): Promise<OwnershipVerdict> {
+  /**
+   * The copy agent's re-check: the same question, without a caller's token, for the tenant the job's
+   * subscription belongs to now (a subscription moved to another tenant takes its jobs along, and
+   * the new tenant must own the account too).
+   */
+  async recheck(job: { key: JobKey; storageAccountId: string; jobType: JobType }): Promise<OwnershipVerdict> {
     const account = parseLinkedAccount(job.storageAccountId);
     if (!account) return denied("the job's storageAccountId is not a storage account id");
-    if (!job.tenantId) return denied("the job records no tenant");
-    return this.ownership.verify({ account, jobType: job.jobType, tenantId: job.tenantId });
+    const tenantId = await this.subscriptions.ownerOf(job.key.subscriptionId);
+    if (!tenantId) return denied("the job's subscription is registered to no tenant");
+    return this.ownership.verify({ account, jobType: job.jobType, tenantId });
   }
 }
 

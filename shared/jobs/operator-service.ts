@@ -12,7 +12,7 @@ import { breakClaim, ClaimRequest, claimDrive, DriveClaim } from "../domain/driv
 import { driveBlobName, incompleteBlobListName } from "../domain/log-blobs";
 import { applyOperatorEvent, BlobWrite, DriveDisposalEvent, OperatorEvent } from "../domain/operator-events";
 import { ArrivalPage, ArrivalsStore } from "../storage/arrivals.store";
-import { JobPage, JobsStore, OperatorJobQuery, partitionKeyOf, rowKeyOf, StoredJob } from "../storage/jobs.store";
+import { JobPage, JobsContinuation, JobsStore, OperatorJobQuery, PageLimits, partitionKeyOf, rowKeyOf, StoredJob } from "../storage/jobs.store";
 import { ConcurrencyError } from "../storage/storage-errors";
 import { LogBlobStore } from "../storage/log-blobs.store";
 import { noticeMessage, stateChangeMessages } from "../domain/messages";
@@ -317,8 +317,8 @@ export class OperatorService {
     return stored.job;
   }
 
-  async listJobs(query: Omit<OperatorJobQuery, "now">, top: number, continuationToken?: string): Promise<JobPage> {
-    return this.jobs.listForOperators({ ...query, now: this.clock.now() }, top, continuationToken);
+  async listJobs(query: Omit<OperatorJobQuery, "now">, limits: PageLimits, from?: JobsContinuation): Promise<JobPage> {
+    return this.jobs.listForOperators({ ...query, now: this.clock.now() }, limits, from);
   }
 
   async listArrivals(status: Arrival["status"], top: number, continuationToken?: string): Promise<ArrivalPage> {

@@ -55,6 +55,12 @@ export class SubscriptionService {
     return isOwner(registration, tenantId) && registration!.state !== "Deleted";
   }
 
+  /** The tenant a subscription's jobs belong to now, as its registration says (none when unknown or `Deleted`). */
+  async ownerOf(subscriptionId: string): Promise<string | undefined> {
+    const registration = await this.registration(subscriptionId);
+    return registration && registration.state !== "Deleted" ? registration.tenantId : undefined;
+  }
+
   /**
    * ARM's subscription lifecycle notification: the latest state always wins. `Deleted` marks the
    * subscription for the removal of its jobs first, so a stop in between leaves a mark (the purge

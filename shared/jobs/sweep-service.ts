@@ -29,6 +29,7 @@ import { NotificationQueue } from "../storage/notification-queue";
 import { ConcurrencyError, isStorageUnavailable } from "../storage/storage-errors";
 import type { Logger } from "../telemetry/log";
 import type { ServiceMetrics } from "../telemetry/metrics";
+import { redact } from "../telemetry/redact";
 import { logStateChanges } from "./job-messenger";
 
 export interface SweepReport {
@@ -593,11 +594,10 @@ interface PartitionDeletes {
   failures: Map<PendingDeletion, unknown>;
 }
 
-/** A failure as reported, recorded and sent: one line, bounded, with any SAS signature taken out. */
+/** A failure as reported, recorded and sent: one line, bounded, with any secret (a SAS signature, a key) taken out. */
 function failureMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return text
-    .replace(/([?&]sig=)[^&\s"']+/gi, "$1REDACTED")
+  return redact(text)
     .replace(/\s+/g, " ")
     .trim()
     .slice(0, MAX_FAILURE_MESSAGE_CHARS);

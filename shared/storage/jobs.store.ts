@@ -55,11 +55,27 @@ export interface JobsRead {
   requests: number;
 }
 
+/** A job's table keys. */
+export interface TableKeys {
+  partitionKey: string;
+  rowKey: string;
+}
+
+/** Where a list resumes: after the job with these keys, or at a table continuation token. */
+export type JobsContinuation = { after: TableKeys } | { tableToken: string };
+
+/** How big a page of a list may be: at most `top` jobs, and no more than `maxBytes` of them (see `query`). */
+export interface PageLimits {
+  top: number;
+  maxBytes: number;
+}
+
 export interface JobPage {
   jobs: Job[];
   /** The storage ETag of each job, in the same order (a customer's list shows each job's ETag). */
   etags: string[];
-  continuationToken?: string;
+  /** Absent when the list is known to be over. */
+  next?: JobsContinuation;
 }
 
 /** A job as the removal of a deleted subscription's jobs reads it. */
@@ -155,6 +171,14 @@ export interface HistoryArchiver {
  * `historyArchive`, jobs keep their whole history.
  */
 export class JobsStore {
+  /**
+   * The average size of the jobs the last page of each subscription's list held (the operators'
+   * lists under one name), so the next list asks the table for about as many as its page can hold
+   * rather than `top` of them: read, parsed and held, 100 jobs of 120 KB are 12 MB, for a page that
+   * returns a third of them. The least recently used beyond `MAX_SIZE_HINTS` are forgotten.
+   */
+  private readonly sizeHints = new Map<string, number>();
+
   constructor(
     private readonly table: TableClient,
     private readonly deadlines?: DeadlineWriter,
@@ -393,43 +417,124 @@ export class JobsStore {
   }
 
   /**
-   * One page of jobs, filtered by the table service. Table Storage may return short pages; this keeps
-   * asking with the remaining size until it has `top` jobs or the query is exhausted.
+   * One page of jobs, filtered by the table service and bounded by `limits` (see `query`).
    */
-  async list(scope: JobScope, filter: JobFilter | undefined, top: number, continuationToken?: string): Promise<JobPage> {
+  async list(scope: JobScope, filter: JobFilter | undefined, limits: PageLimits, from?: JobsContinuation): Promise<JobPage> {
     const query = [keyRangeFilter(scope), filter ? toTableFilter(filter) : undefined].filter(Boolean).map((part) => `(${part})`).join(" and ");
-    return this.query(query, top, continuationToken);
+    return this.query(query, limits, from, scope.subscriptionId.toLowerCase());
   }
 
   /**
    * Jobs across all subscriptions for operators, filtered by the table service on the state and
    * flag columns. It scans partitions, so it is for the console's queues, not for the API's hot path.
    */
-  async listForOperators(query: OperatorJobQuery, top: number, continuationToken?: string): Promise<JobPage> {
-    return this.query(operatorFilter(query), top, continuationToken);
+  async listForOperators(query: OperatorJobQuery, limits: PageLimits, from?: JobsContinuation): Promise<JobPage> {
+    return this.query(operatorFilter(query), limits, from, "operator");
   }
 
   /**
-   * One page of a filtered query. Table Storage may return short pages; this keeps asking with the
-   * remaining size until it has `top` jobs or the query is exhausted.
+   * One page of a filtered query, in key order: at most `top` jobs and at most `maxBytes` of them
+   * (their documents as stored, in UTF-8), but always one if there is one. Table Storage may return
+   * short pages; this keeps asking until the page is full or the query is exhausted. The page's
+   * `next` resumes after its last job: a page cut by bytes ends inside the table's page, and the
+   * table's own token points past the table's whole page. `hintKey` names whose jobs these are (see
+   * `sizeHints`).
    */
-  private async query(filter: string, top: number, continuationToken?: string): Promise<JobPage> {
-    const jobs: Job[] = [];
-    const etags: string[] = [];
+  private async query(filter: string, limits: PageLimits, from: JobsContinuation | undefined, hintKey: string): Promise<JobPage> {
+    const page = new PageBuilder(limits, this.sizeHints.get(hintKey));
+    let more: boolean;
+    if (from && "after" in from) {
+      // After a job: the rest of its partition, then the partitions after it (each a range query;
+      // one filter with `or` would be a scan from the start of the range on every page).
+      const { partitionKey, rowKey } = from.after;
+      await this.fill(page, `(${filter}) and ${odata`PartitionKey eq ${partitionKey} and RowKey gt ${rowKey}`}`);
+      more = page.full || (await this.fill(page, `(${filter}) and ${odata`PartitionKey gt ${partitionKey}`}`));
+    } else {
+      more = await this.fill(page, filter, from?.tableToken);
+    }
+    const average = page.averageBytes;
+    if (average !== undefined) {
+      this.sizeHints.delete(hintKey);
+      if (this.sizeHints.size >= MAX_SIZE_HINTS) this.sizeHints.delete(this.sizeHints.keys().next().value!);
+      this.sizeHints.set(hintKey, average);
+    }
+    const last = page.keys[page.keys.length - 1];
+    return { jobs: page.jobs, etags: page.etags, next: more && last ? { after: last } : undefined };
+  }
+
+  /** Adds the query's jobs to `page` until it is full; whether the query may have more. */
+  private async fill(page: PageBuilder, filter: string, continuationToken?: string): Promise<boolean> {
     let token = continuationToken;
     do {
-      const pages = this.table
-        .listEntities<JobDocumentColumns>({ queryOptions: { filter, select: DOCUMENT_COLUMNS } })
-        .byPage({ maxPageSize: top - jobs.length, continuationToken: token });
-      const { value: page } = await pages.next();
-      if (!page) break;
-      for (const entity of page as TableEntityResult<JobDocumentColumns>[]) {
-        jobs.push(readDocument(entity));
-        etags.push(entity.etag);
+      const pages = this.table.listEntities<ListedEntity>({ queryOptions: { filter, select: LISTED_COLUMNS } }).byPage({ maxPageSize: page.toRead, continuationToken: token });
+      const { value: tablePage } = await pages.next();
+      if (!tablePage) return false;
+      for (const entity of tablePage as TableEntityResult<ListedEntity>[]) {
+        if (!page.add(entity)) return true; // the job that did not fit comes next
       }
-      token = (page as { continuationToken?: string }).continuationToken;
-    } while (token && jobs.length < top);
-    return { jobs, etags, continuationToken: token };
+      token = (tablePage as { continuationToken?: string }).continuationToken;
+    } while (token && !page.full);
+    return token !== undefined;
+  }
+}
+
+type ListedEntity = JobDocumentColumns & { partitionKey: string; rowKey: string; etag: string };
+const LISTED_COLUMNS = ["PartitionKey", "RowKey", ...DOCUMENT_COLUMNS];
+
+/** Subscriptions whose jobs' size a store remembers (see `JobsStore.sizeHints`). */
+const MAX_SIZE_HINTS = 10_000;
+
+/** A page of a list being filled: its jobs in key order, their keys, and its room by count and bytes. */
+class PageBuilder {
+  readonly jobs: Job[] = [];
+  readonly keys: TableKeys[] = [];
+  /** Each job's storage ETag, in the same order (a customer's list shows each job's ETag). */
+  readonly etags: string[] = [];
+  private bytes = 0;
+  private cut = false;
+
+  /** `expectedBytes`: the size of a job, as the last page of the same list found it. */
+  constructor(
+    private readonly limits: PageLimits,
+    private readonly expectedBytes?: number,
+  ) {}
+
+  get room(): number {
+    return this.limits.top - this.jobs.length;
+  }
+
+  get averageBytes(): number | undefined {
+    return this.jobs.length > 0 ? this.bytes / this.jobs.length : undefined;
+  }
+
+  /**
+   * How many entities to ask the table for next: the room left, or, when the jobs are large (by
+   * this page's average so far, else the last page's), as many as the bytes left hold and one more,
+   * the one that tells the page it is full.
+   */
+  get toRead(): number {
+    const average = this.averageBytes ?? this.expectedBytes;
+    if (!average) return this.room;
+    return Math.max(1, Math.min(this.room, Math.floor((this.limits.maxBytes - this.bytes) / average) + 1));
+  }
+
+  get full(): boolean {
+    return this.cut || this.room <= 0;
+  }
+
+  /** Adds the entity's job, unless it would take the page past its byte budget (a first job always fits). */
+  add(entity: ListedEntity): boolean {
+    const document = documentText(entity);
+    const bytes = Buffer.byteLength(document, "utf8");
+    if (this.jobs.length > 0 && this.bytes + bytes > this.limits.maxBytes) {
+      this.cut = true;
+      return false;
+    }
+    this.jobs.push(JSON.parse(document) as Job);
+    this.keys.push({ partitionKey: entity.partitionKey, rowKey: entity.rowKey });
+    this.etags.push(entity.etag);
+    this.bytes += bytes;
+    return true;
   }
 }
 
@@ -533,9 +638,13 @@ function documentColumns(document: string): JobDocumentColumns {
 }
 
 function readDocument(entity: JobDocumentColumns): Job {
+  return JSON.parse(documentText(entity)) as Job;
+}
+
+function documentText(entity: JobDocumentColumns): string {
   let document = entity.Job;
   for (let i = 1; entity[`Job${i}`] !== undefined; i++) document += entity[`Job${i}`];
-  return JSON.parse(document) as Job;
+  return document;
 }
 
 function storedOf(entity: JobEntity, etag: string): StoredJob {

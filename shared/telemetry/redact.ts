@@ -1,16 +1,19 @@
 /**
- * The one redaction step every log record goes through (log.ts): anything shaped like a secret is
- * replaced before a record is written anywhere. A record is built from messages the code writes and
- * from errors it caught, and an error's message can quote a URL with its SAS, a connection string or
- * a request body; so the shapes are matched wherever they appear, not only under known field names.
+ * The one redaction step: every log record goes through it (log.ts), and so does anything else
+ * the code prints or records that may quote a secret (the tools' output, a sweep failure stored on
+ * an index entry): anything shaped like a secret is replaced. A record is built from messages the
+ * code writes and from errors it caught, and an error's message can quote a URL with its SAS, a
+ * connection string or a request body; so the shapes are matched wherever they appear, not only
+ * under known field names.
  */
 
 const REDACTED = "[REDACTED]";
 
 /** Each secret's shape and what stands in its place. */
 const SECRET_SHAPES: [RegExp, string][] = [
-  // A SAS signature (a blob URL, a SAS connection string): the rest of the URL stays readable.
-  [/([?&;]sig=)[^&\s"';]+/gi, `$1${REDACTED}`],
+  // A SAS signature (a blob URL, a SAS connection string): the rest of the URL stays readable (which
+  // blob, what permission, until when), and stays a URL: `sig=REDACTED`, as the tools print it.
+  [/([?&;]sig=)[^&\s"'<>;]+/gi, "$1REDACTED"],
   // The key of a connection string, and a connection string's SAS, keyword and all.
   [/\b(AccountKey|SharedAccessKey|SharedAccessSignature)=[^;\s"']*/gi, REDACTED],
   // Authorization header values: a bearer token (8 characters or more, not all letters, so that

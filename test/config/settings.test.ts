@@ -45,7 +45,9 @@ describe("parseSettings", () => {
       maxRequestBodyBytes: 256 * 1024,
       locationsFile: undefined,
       storageTimeoutMs: 10_000,
-      auth: { mode: "dev", issuers: [], audience: undefined, jwksUri: undefined, operatorRole: "ImportExport.Operator" },
+      throttle: { reads: { size: 250, refillPerSecond: 25 }, writes: { size: 200, refillPerSecond: 10 }, concurrentLists: 2 },
+      listPageMaxBytes: 1024 * 1024,
+      auth: { mode: "dev", issuers: [], audiences: [], jwksUri: undefined, operatorRole: "ImportExport.Operator" },
       customerAccounts: { blobEndpointTemplate: "https://{account}.blob.core.windows.net", keys: {}, check: false, subscriptions: {} },
       linkedAccess: { kind: "registry" },
     });
@@ -72,7 +74,7 @@ describe("parseSettings", () => {
   test("linked access through ARM needs the app's client id, strict tokens and identity-based storage", () => {
     const strictIdentity = {
       AUTH_MODE: "strict",
-      AUTH_ISSUERS: "https://login.microsoftonline.com/t/v2.0",
+      AUTH_ISSUERS: "https://login.microsoftonline.com/0f0e0d0c-0000-4000-8000-000000000001/v2.0",
       AUTH_AUDIENCE: "api://import-export",
       AUTH_JWKS_URI: "https://login.microsoftonline.com/t/discovery/v2.0/keys",
       ImportExportStorage__tableServiceUri: "https://acct.table.core.windows.net",
@@ -80,14 +82,14 @@ describe("parseSettings", () => {
       ImportExportStorage__queueServiceUri: "https://acct.queue.core.windows.net",
     };
     const clientId = "11111111-2222-3333-4444-555555555555";
-    expect(parseSettings({ ...strictIdentity, LINKED_ACCESS_CHECK: "arm", LINKED_ACCESS_CLIENT_ID: clientId }).linkedAccess).toEqual({
+    expect(parseSettings({ ...strictIdentity, LINKED_ACCESS_CHECK: "arm", AUTH_CLIENT_ID: clientId }).linkedAccess).toEqual({
       kind: "arm",
       clientId,
       armEndpoint: "https://management.azure.com",
       authorityHost: "https://login.microsoftonline.com",
     });
-    expect(() => parseSettings({ ...strictIdentity, LINKED_ACCESS_CHECK: "arm" })).toThrow(/LINKED_ACCESS_CLIENT_ID is required/);
-    expect(() => parseSettings({ ...BASE, LINKED_ACCESS_CHECK: "arm", LINKED_ACCESS_CLIENT_ID: clientId })).toThrow(/LINKED_ACCESS_CHECK 'arm' needs AUTH_MODE 'strict'/);
+    expect(() => parseSettings({ ...strictIdentity, LINKED_ACCESS_CHECK: "arm" })).toThrow(/AUTH_CLIENT_ID is required when LINKED_ACCESS_CHECK is 'arm'/);
+    expect(() => parseSettings({ ...BASE, LINKED_ACCESS_CHECK: "arm", AUTH_CLIENT_ID: clientId })).toThrow(/LINKED_ACCESS_CHECK 'arm' needs AUTH_MODE 'strict'/);
     expect(() => parseSettings({ ...BASE, LINKED_ACCESS_CHECK: "owner" })).toThrow(/LINKED_ACCESS_CHECK/);
   });
 
@@ -103,6 +105,12 @@ describe("parseSettings", () => {
       MAX_REQUEST_BODY_BYTES: "2048",
       LOCATIONS_FILE: "/etc/locations.json",
       STORAGE_TIMEOUT_MS: "500",
+      THROTTLE_READ_BUCKET: "10",
+      THROTTLE_READ_REFILL_PER_SECOND: "0.5",
+      THROTTLE_WRITE_BUCKET: "3",
+      THROTTLE_WRITE_REFILL_PER_SECOND: "2",
+      THROTTLE_CONCURRENT_LISTS: "1",
+      LIST_PAGE_MAX_BYTES: "65536",
     });
     expect(settings).toMatchObject({
       jobsTableName: "jobs2",
@@ -111,7 +119,20 @@ describe("parseSettings", () => {
       maxRequestBodyBytes: 2048,
       locationsFile: "/etc/locations.json",
       storageTimeoutMs: 500,
+      throttle: { reads: { size: 10, refillPerSecond: 0.5 }, writes: { size: 3, refillPerSecond: 2 }, concurrentLists: 1 },
+      listPageMaxBytes: 65536,
     });
+  });
+
+  test.each([
+    ["THROTTLE_READ_BUCKET", "0"],
+    ["THROTTLE_WRITE_BUCKET", "2.5"],
+    ["THROTTLE_READ_REFILL_PER_SECOND", "0"],
+    ["THROTTLE_WRITE_REFILL_PER_SECOND", "-1"],
+    ["THROTTLE_CONCURRENT_LISTS", "none"],
+    ["LIST_PAGE_MAX_BYTES", "100"],
+  ])("a bad throttling or page limit in %s (%j) stops with an error naming it", (name, value) => {
+    expect(settingsError({ ...BASE, [name]: value }).message).toContain(name);
   });
 
   test("SWEEP_SCHEDULE is checked as the Functions host reads NCRONTAB: a schedule it would refuse names the setting", () => {
@@ -261,10 +282,19 @@ describe("authentication settings", () => {
     expect(parseSettings(STRICT).auth).toEqual({
       mode: "strict",
       issuers: [`https://sts.windows.net/${T1}/`, `https://login.microsoftonline.com/${T1}/v2.0`],
-      audience: "https://management.azure.com/",
+      audiences: ["https://management.azure.com/"],
       jwksUri: "https://login.microsoftonline.com/common/discovery/v2.0/keys",
       operatorRole: "ImportExport.Operator",
     });
+  });
+
+  test("AUTH_CLIENT_ID, the app registration's client id, is an audience too (v2 tokens carry it), written as Entra writes it", () => {
+    const clientId = "6F0C8A52-4D1E-4B7A-9C3E-2A5B8D7E1F90";
+    expect(parseSettings({ ...STRICT, AUTH_CLIENT_ID: clientId }).auth.audiences).toEqual(["https://management.azure.com/", clientId.toLowerCase()]);
+    expect(parseSettings({ ...STRICT, AUTH_CLIENT_ID: "" }).auth.audiences).toEqual(["https://management.azure.com/"]);
+    for (const wrong of ["api://importexport", "6f0c8a52-4d1e-4b7a-9c3e-2a5b8d7e1f9", "{6f0c8a52-4d1e-4b7a-9c3e-2a5b8d7e1f90}", "6f0c8a52x4d1e-4b7a-9c3e-2a5b8d7e1f90"]) {
+      expect(() => parseSettings({ ...STRICT, AUTH_CLIENT_ID: wrong })).toThrow(/AUTH_CLIENT_ID must be the app registration's client id/);
+    }
   });
 
   test("an issuer may be '{tenantid}' in place of the tenant: every tenant's tokens, each for its own tenant", () => {

@@ -148,7 +148,9 @@ test("a claim broken and taken by another agent mid-copy stops the first agent a
   const run = await running.done;
 
   expect(run.code).toBe(7);
-  expect(run.stderr).toContain("dock-9/77-aa");
+  // Its next report names the new holder, or (a report between the break and the new claim, which a
+  // 100 ms progress interval on a loaded machine can hit) says the claim it held is gone.
+  expect(run.stderr).toMatch(/dock-9\/77-aa|DriveNotClaimed/);
   expect((await blobNames(containerName)).length).toBeLessThan(40);
   expect((await driveStatus(service, job, driveId)).drive.state).toBe("Transferring");
 }, 60_000);

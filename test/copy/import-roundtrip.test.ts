@@ -55,6 +55,14 @@ test("a prepared folder lands in demostore byte for byte, with metadata and prop
 
   expect(run.stderr).toContain("Completed");
   expect(run.code).toBe(0);
+  // The verbose log's link carries a read SAS: printed without its signature (regression: in full).
+  expect(run.stderr).toMatch(/^Verbose log: http\S+[?&]sig=REDACTED/m);
+  expect(`${run.stdout}${run.stderr}`).not.toMatch(/[?&]sig=(?!REDACTED)/);
+  // In a pipe the progress line is printed every few seconds, and once more at the end: the last
+  // one says where the copy ended (regression: the last shown said "100.0 %, 0 of 1 blobs", or nothing).
+  const progress = run.stderr.split("\n").filter((line) => / %, \d+ of \d+ blobs/.test(line));
+  expect(progress[progress.length - 1]).toMatch(/^100\.0 %, 4 of 4 blobs, 361\.3 KiB of 361\.3 KiB, /);
+  expect(progress.filter((line) => line.startsWith("100.0 %") && !line.includes("4 of 4 blobs"))).toEqual([]);
   const result = lastJsonLine(run.stdout);
   expect(result).toMatchObject({ outcome: "Completed", driveStatus: "Completed", summary: { blobsCopied: 4, issuesByKind: {} } });
   expect(await blobNames(containerName)).toEqual(Object.keys(files).map((name) => `import/${name}`).sort());

@@ -59,6 +59,11 @@ test("preview-export: drives, occupied space and the blobs that cannot be export
   });
   expect(run.stdout).toMatch(/Number of duplicate blob paths\/prefixes:\t1/);
   expect(run.stdout).toMatch(/Number of drives needed:\t2/);
+  // Sizes in units that fit, decimal as drives are sold (regression: "Drive size: 0.00 GB" for a small drive).
+  expect(run.stdout).toMatch(/^Drive size:\t2\.10 MB$/m);
+  expect(run.stdout).toMatch(/^Total size of blobs that can be exported:\t1\.03 MB$/m);
+  expect(run.stdout).toMatch(/^\tDrive #1:\tblobs = 2, occupied space = 1\.09 MB$/m);
+  expect(run.stdout).toMatch(/^\tDrive #2:\tblobs = 1, occupied space = 2\.09 MB$/m);
 });
 
 test("repair-export downloads a deleted file and the corrupted block of another, and finds nothing left to mend after", async () => {

@@ -7,8 +7,9 @@
  * The suite compiles the TypeScript itself (esbuild, file by file, as tsc lays out dist/), into a
  * folder inside the clone so the programs find the project root and node_modules as from dist/.
  */
-import { ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { build } from "esbuild";
@@ -37,7 +38,7 @@ function typeScriptFiles(folder: string): string[] {
 beforeAll(async () => {
   mkdirSync(OUT, { recursive: true });
   await build({
-    entryPoints: ["devhost", "shared", "bench"].flatMap(typeScriptFiles),
+    entryPoints: ["devhost", "shared", "bench", "cli"].flatMap(typeScriptFiles),
     outdir: OUT,
     outbase: ROOT,
     bundle: false,
@@ -74,15 +75,15 @@ describe.each(Object.keys(PROGRAMS) as Program[])("%s", (program) => {
     const outcome = await run(program, ["--help"]);
     expect(outcome.code).toBe(0);
     expect(outcome.stdout.startsWith(`Usage: ${PROGRAMS[program].command} [options]\n`)).toBe(true);
-    expect(outcome.stdout).toMatch(/^ {2}--help +print this help and exit$/m);
+    expect(outcome.stdout).toMatch(/^ {2}-h, --help +print this help and exit$/m);
     expect(outcome.stderr).toBe("");
   });
 
   test("an unknown flag says which, points to --help, and exits 2 before starting anything", async () => {
     const outcome = await run(program, ["--htps"]);
     expect(outcome.code).toBe(2);
-    expect(outcome.stderr).toContain("Unknown option '--htps'");
-    expect(outcome.stderr).toContain(`Run '${PROGRAMS[program].command} --help' for the options.`);
+    // The wording of every program and tool (cli/args.ts): what was wrong, then where the options are.
+    expect(outcome.stderr).toBe(`${PROGRAMS[program].command.replace(/ --$/, "")}: unknown option '--htps'\nRun '${PROGRAMS[program].command} --help' for the options.\n`);
     expect(outcome.stdout).toBe("");
   });
 });
@@ -103,7 +104,7 @@ test("a malformed value is a usage error too (exit 2), naming the flag", async (
   expect(only.stderr).toContain("--only: no benchmark 'speed'");
   const missing = await run("bench", ["--due"]);
   expect(missing.code).toBe(2);
-  expect(missing.stderr).toContain("Option '--due <value>' argument missing");
+  expect(missing.stderr).toContain("npm run bench: option '--due' needs a value");
 });
 
 describe("with Azurite down", () => {
@@ -163,5 +164,37 @@ describe("npm start's banner", () => {
     expect(curls.length).toBeGreaterThanOrEqual(3);
     for (const line of curls) expect(line).toMatch(/curl --cacert \S+cert\.pem /);
     expect(banner).toMatch(/Run it now: curl --cacert \S+ -X POST -H 'Authorization: Bearer dev-operator' https:\/\/127\.0\.0\.1:\d+\/admin\/functions\/MaintenanceSweep/);
+  });
+
+  test("when the Azurite it started dies, it says so and stops (regression: it went on answering 503 in silence)", async () => {
+    const port = await freePort();
+    const location = mkdtempSync(path.join(os.tmpdir(), "start-azurite-"));
+    try {
+      // Azurite's account on free ports: npm start starts its own Azurite there, as with UseDevelopmentStorage.
+      started = spawn(process.execPath, [path.join(OUT, PROGRAMS.start.file)], {
+        cwd: ROOT,
+        env: environment({ ImportExportStorage: azuriteConnectionString(await freePorts()), AZURITE_LOCATION: location, LOCAL_HOST_PORT: String(port) }),
+      });
+      let output = "";
+      const exited = new Promise<number | null>((resolve) => started!.on("exit", (code) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        started!.stdout!.on("data", (chunk: Buffer) => {
+          output += chunk.toString();
+          if (output.includes("Ctrl-C stops")) resolve();
+        });
+        started!.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+        void exited.then((code) => reject(new Error(`npm start exited (${code}) before its banner:\n${output}`)));
+      });
+      const [azurite] = execFileSync("ps", ["-o", "pid=", "--ppid", String(started.pid)], { encoding: "utf8" }).trim().split(/\s+/).map(Number);
+      process.kill(azurite, "SIGKILL");
+
+      const code = await Promise.race([exited, new Promise<"still running">((resolve) => setTimeout(() => resolve("still running"), 15_000))]);
+
+      expect(code).toBe(1);
+      expect(output).toMatch(/^Azurite stopped unexpectedly \(signal SIGKILL\)/m);
+      expect(output).toMatch(/npm start again/);
+    } finally {
+      rmSync(location, { recursive: true, force: true });
+    }
   });
 });

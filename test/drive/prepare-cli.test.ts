@@ -271,14 +271,17 @@ describe("drive prepare", () => {
 
     test.each([
       ["no --drive", ["prepare", "--source", "/x", "--destination", "photos"], /--drive is required/],
-      ["an unknown option", ["prepare", "--drive", "/tmp/x", "--colour", "red"], /Unknown option '--colour'/],
+      ["an unknown option", ["prepare", "--drive", "/tmp/x", "--colour", "red"], /^importexport-drive prepare: unknown option '--colour'$/m],
       ["--dataset with --source", ["prepare", "--drive", "/tmp/x", "--dataset", "a.csv", "--source", "/x"], /--dataset replaces/],
       ["an unknown disposition", ["prepare", "--drive", "/tmp/x", "--source", "/x", "--destination", "c", "--disposition", "replace"], /--disposition must be one of/],
       ["an unknown command", ["format"], /unknown command 'format'/],
     ])("%s → exit 2", async (_what, args, message) => {
       const run = await runCli(drive, args);
       expect(run.code).toBe(2);
-      expect(run.stderr.trim().split("\n")).toHaveLength(1);
+      // What was wrong, then where the options are: the wording every tool uses (test/cli/tools.test.ts).
+      const lines = run.stderr.trim().split("\n");
+      expect(lines).toHaveLength(2);
+      expect(lines[1]).toMatch(/^Run 'importexport-drive( prepare)? --help' for the options\.$/);
       expect(run.stderr).toMatch(message);
     });
 

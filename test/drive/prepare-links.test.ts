@@ -45,9 +45,9 @@ test("links below --source (to a file and to a folder outside it) and a FIFO are
   expect(run.code).toBe(0);
   const warnings = run.stderr.trim().split("\n");
   expect(warnings).toEqual([
-    expect.stringMatching(/^drive: warning: skipped '.*pipe': not a regular file or folder/),
-    expect.stringMatching(/^drive: warning: skipped '.*secret\.txt': a symbolic link/),
-    expect.stringMatching(/^drive: warning: skipped '.*docs': a symbolic link/),
+    expect.stringMatching(/^importexport-drive: warning: skipped '.*pipe': not a regular file or folder/),
+    expect.stringMatching(/^importexport-drive: warning: skipped '.*secret\.txt': a symbolic link/),
+    expect.stringMatching(/^importexport-drive: warning: skipped '.*docs': a symbolic link/),
   ]);
   expect(run.stdout).toMatch(/3 skipped/);
   const manifest = parseDriveManifest(readFileSync(path.join(drive, MANIFEST_FILE), "utf8"));

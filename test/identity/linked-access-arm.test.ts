@@ -18,7 +18,8 @@ import { bearer, send } from "../security/helpers";
 import { identityMode, TOKEN_EXCHANGE_AUDIENCE } from "../support/identity";
 import { exportJobBody, importJobBody, newSubscriptionId, startTestService, TestService } from "../support/service";
 
-const ISSUER = "https://login.example.test/linked/v2.0";
+/** Every tenant's tokens, each for its own tenant (the `{tenantid}` form of AUTH_ISSUERS). */
+const ISSUER = "https://login.example.test/{tenantid}/v2.0";
 const AUDIENCE = "api://import-export-tests";
 const CLIENT_ID = "6b1f0a8e-0000-4000-8000-00000000c11e";
 const RG = "arm-linked-rg";
@@ -46,7 +47,7 @@ let signingKey: KeyLike;
 
 async function tokenOf(user: string, tid: string, extra: JWTPayload = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ iss: ISSUER, aud: AUDIENCE, tid, oid: user, upn: `${user}@test`, iat: now, nbf: now - 5, exp: now + 600, ...extra })
+  return new SignJWT({ iss: ISSUER.replace("{tenantid}", tid), aud: AUDIENCE, tid, oid: user, upn: `${user}@test`, iat: now, nbf: now - 5, exp: now + 600, ...extra })
     .setProtectedHeader({ alg: "RS256", kid: "k1" })
     .sign(signingKey);
 }
@@ -125,7 +126,7 @@ describeInIdentityMode("linked access answered by ARM for the caller", () => {
       AUTH_AUDIENCE: AUDIENCE,
       AUTH_JWKS_URI: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/keys`,
       LINKED_ACCESS_CHECK: "arm",
-      LINKED_ACCESS_CLIENT_ID: CLIENT_ID,
+      AUTH_CLIENT_ID: CLIENT_ID,
       LINKED_ACCESS_ARM_ENDPOINT: standInUrl,
       LINKED_ACCESS_AUTHORITY_HOST: standInUrl,
       CUSTOMER_ACCOUNT_CHECK: "off",

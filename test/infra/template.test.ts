@@ -65,11 +65,12 @@ function sourceFiles(folder: string): string[] {
 test("the app settings pass the settings schema as in Azure: strict auth, storage through the managed identity", () => {
   // WEBSITE_INSTANCE_ID is set by App Service on every Azure host.
   const settings = parseSettings({ ...deployedEnvironment, WEBSITE_INSTANCE_ID: "azure-instance" });
-  expect(settings.auth).toMatchObject({ mode: "strict", audience: parameterValues.authAudience, jwksUri: parameterValues.authJwksUri });
+  // Both audiences Entra writes for the app: its app ID URI (v1 tokens) and its client id (v2 tokens).
+  expect(settings.auth).toMatchObject({ mode: "strict", audiences: [parameterValues.authAudience, parameterValues.authClientId], jwksUri: parameterValues.authJwksUri });
   expect(settings.auth.issuers.length).toBeGreaterThan(0);
   expect(settings.customerAccounts).toMatchObject({ keys: {}, check: true, subscriptions: {} });
   // The managed identity reaches any account that granted it a role, so ownership is ARM's answer for the caller.
-  expect(settings.linkedAccess).toEqual({ kind: "arm", clientId: parameterValues.linkedAccessClientId, armEndpoint: "https://management.azure.com/", authorityHost: "https://login.microsoftonline.com/" });
+  expect(settings.linkedAccess).toEqual({ kind: "arm", clientId: parameterValues.authClientId, armEndpoint: "https://management.azure.com/", authorityHost: "https://login.microsoftonline.com/" });
   expect(settings.storage).toEqual({
     kind: "identity",
     tableServiceUri: "https://statestoragename.table.core.windows.net/",
@@ -88,7 +89,7 @@ test("every setting of local.settings.sample.json is deployed, with its sample v
     AzureWebJobsStorage: ["AzureWebJobsStorage__credential", "AzureWebJobsStorage__blobServiceUri", "AzureWebJobsStorage__queueServiceUri", "AzureWebJobsStorage__tableServiceUri"],
     ImportExportStorage: ["ImportExportStorage__credential", "ImportExportStorage__tableServiceUri", "ImportExportStorage__blobServiceUri", "ImportExportStorage__queueServiceUri"],
   };
-  const fromParameters = ["AUTH_MODE", "AUTH_ISSUERS", "AUTH_AUDIENCE", "AUTH_JWKS_URI", "AUTH_OPERATOR_ROLE", "LINKED_ACCESS_CLIENT_ID", "LINKED_ACCESS_ARM_ENDPOINT", "LINKED_ACCESS_AUTHORITY_HOST"];
+  const fromParameters = ["AUTH_MODE", "AUTH_ISSUERS", "AUTH_AUDIENCE", "AUTH_CLIENT_ID", "AUTH_JWKS_URI", "AUTH_OPERATOR_ROLE", "LINKED_ACCESS_ARM_ENDPOINT", "LINKED_ACCESS_AUTHORITY_HOST"];
   // Customers' accounts: Azure's endpoints, reached with the app's identity (no keys), not Azurite's;
   // Create refuses an account that does not exist or has not granted the identity its role.
   // Ownership of a job's account is ARM's answer for the caller, not a local registry.
@@ -176,7 +177,7 @@ test("the service's storage settings name the state account, the host's the host
   expect(deployedEnvironment.ImportExportStorage__credential).toBe("managedidentity");
 });
 
-test("a Function App on Flex Consumption, HTTPS only, with a managed identity, on the Node version package.json names", () => {
+test("a Function App on Flex Consumption, HTTPS only, with a managed identity, on the Node version package.json and the README name", () => {
   const plan = resource("Microsoft.Web/serverfarms")[0];
   expect(plan.sku).toEqual({ name: "FC1", tier: "FlexConsumption" });
   expect(site.kind).toBe("functionapp,linux");
@@ -187,6 +188,11 @@ test("a Function App on Flex Consumption, HTTPS only, with a managed identity, o
   const engines: string = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).engines.node;
   const major = /(\d+)/.exec(engines)![1];
   expect(site.properties.functionAppConfig.runtime).toEqual({ name: "node", version: major });
+  // The README says the same, where a newcomer reads it and in the Deploy section.
+  const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+  expect(readme).toContain(`On a fresh machine with Node.js ${major} or later`);
+  expect(readme).toContain(`on the **Flex Consumption** plan, Node ${major},`);
+  expect(template.metadata.description).toContain(`(Node ${major})`);
   // Flex Consumption takes the runtime from functionAppConfig and refuses it as an app setting.
   expect(deployedEnvironment.FUNCTIONS_WORKER_RUNTIME).toBeUndefined();
 
@@ -195,4 +201,58 @@ test("a Function App on Flex Consumption, HTTPS only, with a managed identity, o
   expect(storage).toMatchObject({ type: "blobContainer", authentication: { type: "SystemAssignedIdentity" } });
   expect(storage.value).toContain("variables('hostStorageName')");
   expect(resource("Microsoft.Storage/storageAccounts/blobServices/containers")[0].name).toContain("variables('deploymentContainerName')");
+});
+
+/**
+ * What Microsoft lists as deprecated on Flex Consumption ("Flex Consumption plan deprecations" in
+ * the Functions app settings reference): app settings and site properties that Flex ignores, has
+ * moved into `functionAppConfig`, or does not support. Regression (issue 22): the template set
+ * `siteConfig.ftpsState`, deprecated there ("FTPS not supported"), which Microsoft's Flex samples never set.
+ */
+const FLEX_DEPRECATED_SETTINGS = [
+  "ENABLE_ORYX_BUILD",
+  "FUNCTIONS_EXTENSION_VERSION",
+  "FUNCTIONS_WORKER_RUNTIME",
+  "FUNCTIONS_WORKER_RUNTIME_VERSION",
+  "FUNCTIONS_MAX_HTTP_CONCURRENCY",
+  "FUNCTIONS_WORKER_PROCESS_COUNT",
+  "FUNCTIONS_WORKER_DYNAMIC_CONCURRENCY_ENABLED",
+  "SCM_DO_BUILD_DURING_DEPLOYMENT",
+  "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+  "WEBSITE_CONTENTOVERVNET",
+  "WEBSITE_CONTENTSHARE",
+  "WEBSITE_DNS_SERVER",
+  "WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT",
+  "WEBSITE_NODE_DEFAULT_VERSION",
+  "WEBSITE_RUN_FROM_PACKAGE",
+  "WEBSITE_SKIP_CONTENTSHARE_VALIDATION",
+  "WEBSITE_VNET_ROUTE_ALL",
+];
+const FLEX_DEPRECATED_PROPERTIES = [
+  "alwaysOn",
+  "containerSize",
+  "ftpsState",
+  "isReserved",
+  "IsXenon",
+  "javaVersion",
+  "LinuxFxVersion",
+  "netFrameworkVersion",
+  "powerShellVersion",
+  "functionAppScaleLimit",
+  "preWarmedInstanceCount",
+  "use32BitWorkerProcess",
+  "vnetBackupRestoreEnabled",
+  "vnetContentShareEnabled",
+  "vnetImagePullEnabled",
+  "vnetRouteAllEnabled",
+  "windowsFxVersion",
+];
+
+test("the Function App sets none of the settings and site properties Flex Consumption deprecates", () => {
+  const deprecatedSettings = new Set(FLEX_DEPRECATED_SETTINGS.map((name) => name.toLowerCase()));
+  expect(appSettings.map((setting) => setting.name).filter((name) => deprecatedSettings.has(name.toLowerCase()))).toEqual([]);
+  // Site properties are case-insensitive in ARM; they may sit on the site's properties or in siteConfig.
+  const deprecatedProperties = new Set(FLEX_DEPRECATED_PROPERTIES.map((name) => name.toLowerCase()));
+  const set = [...Object.keys(site.properties), ...Object.keys(site.properties.siteConfig)].filter((name) => deprecatedProperties.has(name.toLowerCase()));
+  expect(set).toEqual([]);
 });

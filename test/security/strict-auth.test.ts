@@ -19,7 +19,10 @@ const ISSUER_TEMPLATE = "https://login.example.test/{tenantid}/v2.0";
 /** The one tenant the single-tenant issuer speaks for. */
 const FIXED_TENANT = "3c5b1c2a-0000-4000-8000-000000000001";
 const SECOND_ISSUER = `https://sts.example.test/${FIXED_TENANT}/`;
+/** The app ID URI of the service's app registration: the audience of v1 tokens requested with it. */
 const AUDIENCE = "https://management.example.test/";
+/** The registration's client id: the audience of every v2 token for the app (and of v1 tokens requested with it). */
+const CLIENT_ID = "6f0c8a52-4d1e-4b7a-9c3e-2a5b8d7e1f90";
 const OPERATOR_ROLE = "ImportExport.Operator";
 const KID = "test-key-1";
 const RG = "strict-rg";
@@ -99,6 +102,7 @@ beforeAll(async () => {
     AUTH_MODE: "strict",
     AUTH_ISSUERS: `${ISSUER_TEMPLATE}, ${SECOND_ISSUER}`,
     AUTH_AUDIENCE: AUDIENCE,
+    AUTH_CLIENT_ID: CLIENT_ID,
     AUTH_JWKS_URI: `http://127.0.0.1:${port}/discovery/keys`,
   });
 });
@@ -162,6 +166,20 @@ describe("valid tokens", () => {
     expect((await send(service, "PUT", jobUrl(unknown, RG, "registered-now"), { authorization: bearer(await token()), body: importJobBody(unknown) })).status).toBe(201);
   });
 
+  /**
+   * Regression (issue 22): only the app ID URI was accepted, but an app registration that asks for
+   * v2 tokens (accessTokenAcceptedVersion 2) gets tokens whose `aud` is its client id, so every
+   * request of its users was a 401.
+   */
+  test("both audiences Entra ID issues for the app are accepted: its app ID URI (v1) and its client id (v2, or v1 requested by it)", async () => {
+    const sub = await registeredSubscription();
+    const path = `/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?api-version=2021-01-01`;
+    for (const aud of [AUDIENCE, CLIENT_ID, [CLIENT_ID, "https://another-api.example.test/"]]) {
+      const response = await send(service, "GET", path, { authorization: bearer(await token({ aud })) });
+      expect({ aud, status: response.status }).toEqual({ aud, status: 200 });
+    }
+  });
+
   test("every issuer of the comma-separated AUTH_ISSUERS list is accepted", async () => {
     const sub = await registeredSubscription(FIXED_TENANT);
     const response = await send(service, "GET", `/subscriptions/${sub}/providers/Microsoft.ImportExport/jobs?api-version=2021-01-01`, {
@@ -216,6 +234,8 @@ describe("refused tokens: 401 AuthenticationFailed with WWW-Authenticate", () =>
     ["with a wrong issuer", () => token({ iss: "https://evil.example.test/" })],
     ["without an issuer", () => token({ iss: undefined })],
     ["with a wrong audience", () => token({ aud: "https://someone-else.example.test/" })],
+    ["for another app's client id", () => token({ aud: "0b6a3c1e-6d2f-4f8a-8e1b-5c7d9a2e4f61" })],
+    ["for the app's client id in another case or with braces", () => token({ aud: `{${CLIENT_ID.toUpperCase()}}` })],
     ["without an audience", () => token({ aud: undefined })],
     ["that expired an hour ago", () => token({ iat: now() - 7200, nbf: now() - 7200, exp: now() - 3600 })],
     ["that expired 2 minutes ago (beyond the 60 s skew)", () => token({ iat: now() - 900, nbf: now() - 900, exp: now() - 120 })],

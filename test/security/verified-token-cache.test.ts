@@ -31,7 +31,7 @@ function sign(payload: JWTPayload, key: { privateKey: KeyLike; jwk: JWK }): Prom
 
 function authenticatorAt(clock: TestClock): Authenticator {
   const { port } = server.address() as AddressInfo;
-  return new Authenticator({ mode: "strict", issuers: [ISSUER], audience: AUDIENCE, jwksUri: `http://127.0.0.1:${port}/keys`, operatorRole: "ImportExport.Operator" }, clock);
+  return new Authenticator({ mode: "strict", issuers: [ISSUER], audiences: [AUDIENCE], jwksUri: `http://127.0.0.1:${port}/keys`, operatorRole: "ImportExport.Operator" }, clock);
 }
 
 async function rejection(work: Promise<unknown>): Promise<ServiceError> {

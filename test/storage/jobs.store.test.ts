@@ -84,7 +84,7 @@ test("a document longer than one string property is split over columns and joine
 
   const entity = await table.getEntity<Record<string, unknown>>(`${job.key.subscriptionId}:store-rg`, job.key.name.toLowerCase());
   const stored = await store.get(job.key);
-  const page = await store.list({ subscriptionId: job.key.subscriptionId }, undefined, 10);
+  const page = await store.list({ subscriptionId: job.key.subscriptionId }, undefined, { top: 10, maxBytes: 4 * 1024 * 1024 });
 
   expect(typeof entity.Job1).toBe("string");
   expect(typeof entity.Job3).toBe("string");
@@ -120,14 +120,15 @@ test("list filters in the table service and pages with continuation tokens", asy
     await store.insert({ ...job, key: { subscriptionId, resourceGroup: `rg${i % 2}`, name: `job${i}` } });
   }
 
-  const first = await store.list({ subscriptionId }, { kind: "state", op: "eq", value: "Creating" }, 3);
-  const second = await store.list({ subscriptionId }, { kind: "state", op: "eq", value: "Creating" }, 3, first.continuationToken);
-  const none = await store.list({ subscriptionId }, { kind: "state", op: "eq", value: "Shipping" }, 3);
+  const limits = { top: 3, maxBytes: 4 * 1024 * 1024 };
+  const first = await store.list({ subscriptionId }, { kind: "state", op: "eq", value: "Creating" }, limits);
+  const second = await store.list({ subscriptionId }, { kind: "state", op: "eq", value: "Creating" }, limits, first.next);
+  const none = await store.list({ subscriptionId }, { kind: "state", op: "eq", value: "Shipping" }, limits);
 
   expect(first.jobs).toHaveLength(3);
-  expect(first.continuationToken).toBeDefined();
+  expect(first.next).toBeDefined();
   expect(second.jobs).toHaveLength(2);
-  expect(second.continuationToken).toBeUndefined();
+  expect(second.next).toBeUndefined();
   expect(new Set([...first.jobs, ...second.jobs].map((job) => job.key.name))).toEqual(new Set(["job0", "job1", "job2", "job3", "job4"]));
   expect(none.jobs).toHaveLength(0);
 });

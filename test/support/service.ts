@@ -32,6 +32,11 @@ export function testEnvironment(overrides: Record<string, string> = {}, clock?: 
     ...runStorageSettings(),
     JOBS_TABLE_NAME: "testjobs",
     AUTH_MODE: "dev",
+    // Suites drive one subscription far past a customer's rate, many on a test clock that never moves
+    // (so a bucket never refills): throttling is lifted here, and its own suites set its limits.
+    THROTTLE_READ_BUCKET: "1000000",
+    THROTTLE_WRITE_BUCKET: "1000000",
+    THROTTLE_CONCURRENT_LISTS: "10000",
     ...overrides,
   });
   if (identityMode()) {

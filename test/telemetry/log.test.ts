@@ -42,7 +42,7 @@ describe("redaction", () => {
   test.each(SECRETS)("%s is taken out, the text around it kept", (_label, text, secret) => {
     const redacted = redact(text);
     expect(redacted).not.toContain(secret);
-    expect(redacted).toContain("[REDACTED]");
+    expect(redacted).toContain("REDACTED");
     expect(redacted.length).toBeGreaterThan(10);
   });
 

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { ErrorFactory } from "../../domain/errors";
 import { JobKey } from "../../domain/job";
-import { JobScope } from "../../storage/jobs.store";
+import { JobScope, JobsContinuation, PageLimits } from "../../storage/jobs.store";
 import type { VersionedJob } from "../../jobs/job-service";
 import { armHandler, ArmRequest, ArmResult } from "../arm-http";
 import { parseJobFilter } from "../odata-filter";
@@ -51,23 +51,34 @@ export const listBitLockerKeys = armHandler(async (request) => {
   return { status: 200, body: { value: keys } };
 });
 
-export const listJobsBySubscription = armHandler(async (request) => {
-  const { subscriptionId } = request.params(subscriptionParams);
-  return listJobs(request, { subscriptionId });
-});
+export const listJobsBySubscription = armHandler(
+  async (request) => {
+    const { subscriptionId } = request.params(subscriptionParams);
+    return listJobs(request, { subscriptionId });
+  },
+  { list: true },
+);
 
-export const listJobsByResourceGroup = armHandler(async (request) => {
-  const { subscriptionId, resourceGroupName } = request.params(resourceGroupParams);
-  return listJobs(request, { subscriptionId, resourceGroup: resourceGroupName });
-});
+export const listJobsByResourceGroup = armHandler(
+  async (request) => {
+    const { subscriptionId, resourceGroupName } = request.params(resourceGroupParams);
+    return listJobs(request, { subscriptionId, resourceGroup: resourceGroupName });
+  },
+  { list: true },
+);
 
 async function listJobs(request: ArmRequest, scope: JobScope) {
   const query = request.query(listQuery);
   const filter = query.$filter !== undefined ? parseJobFilter(query.$filter) : undefined;
-  const continuationToken = query.$skiptoken !== undefined ? checkSkipToken(query.$skiptoken) : undefined;
-  const page = await request.services.jobs.list(scope, filter, query.$top ?? 100, continuationToken, request.tenantId);
+  const from = query.$skiptoken !== undefined ? parseJobsSkipToken(query.$skiptoken) : undefined;
+  const page = await request.services.jobs.list(scope, filter, pageLimits(request, query.$top), from, request.tenantId);
   const sign = await request.services.blobUrls(page.jobs.map(({ job }) => job));
-  return { status: 200, body: pageBody(page.jobs.map(({ job, etag }) => toJobResponse(job, etag, sign)), request.publicUrl, page.continuationToken) };
+  return { status: 200, body: pageBody(page.jobs.map(({ job, etag }) => toJobResponse(job, etag, sign)), request.publicUrl, page.next && jobsSkipToken(page.next)) };
+}
+
+/** A page of a job list: `$top` jobs (100 by default), within `LIST_PAGE_MAX_BYTES`. */
+export function pageLimits(request: ArmRequest, top: number | undefined): PageLimits {
+  return { top: top ?? 100, maxBytes: request.services.settings.listPageMaxBytes };
 }
 
 /** A list response: the items, and a `nextLink` when the table has more. */
@@ -89,11 +100,40 @@ const tableKey = z.string().max(1024).refine((key) => !/[\uD800-\uDFFF]/u.test(k
 const tableContinuation = z.object({ nextPartitionKey: tableKey, nextRowKey: tableKey.optional() });
 
 export function checkSkipToken(token: string): string {
+  if (tableContinuation.safeParse(decodeSkipToken(token)).success) return token;
+  throw invalidSkipToken();
+}
+
+/**
+ * A job list's `$skiptoken`: base64url of `{"afterPartitionKey", "afterRowKey"}`, the table keys of
+ * the page's last job, which is what this service's nextLinks carry (a page cut by bytes ends inside
+ * the table's page, where the table's own token can't point). The table's own token, which nextLinks
+ * carried before, is still followed.
+ */
+const afterJob = z.object({ afterPartitionKey: tableKey, afterRowKey: tableKey });
+
+export function parseJobsSkipToken(token: string): JobsContinuation {
+  const decoded = decodeSkipToken(token);
+  const after = afterJob.safeParse(decoded);
+  if (after.success) return { after: { partitionKey: after.data.afterPartitionKey, rowKey: after.data.afterRowKey } };
+  if (tableContinuation.safeParse(decoded).success) return { tableToken: token };
+  throw invalidSkipToken();
+}
+
+export function jobsSkipToken(next: JobsContinuation): string {
+  if ("tableToken" in next) return next.tableToken;
+  return Buffer.from(JSON.stringify({ afterPartitionKey: next.after.partitionKey, afterRowKey: next.after.rowKey })).toString("base64url");
+}
+
+/** The token's JSON, or undefined when it is not base64 of JSON. */
+function decodeSkipToken(token: string): unknown {
   try {
-    const decoded = JSON.parse(Buffer.from(token, "base64").toString("utf8"));
-    if (tableContinuation.safeParse(decoded).success) return token;
+    return JSON.parse(Buffer.from(token, "base64").toString("utf8"));
   } catch {
-    // fall through to the 400 below
+    return undefined; // not JSON: refused by the caller's shape check
   }
-  throw ErrorFactory.invalidParameter("InvalidSkipToken", "$skiptoken", "The $skiptoken is not one this service issued. Follow the nextLink of the previous page as it is.");
+}
+
+function invalidSkipToken() {
+  return ErrorFactory.invalidParameter("InvalidSkipToken", "$skiptoken", "The $skiptoken is not one this service issued. Follow the nextLink of the previous page as it is.");
 }

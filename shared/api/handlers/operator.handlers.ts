@@ -6,7 +6,7 @@ import { JobKey } from "../../domain/job";
 import { armHandler, ArmRequest } from "../arm-http";
 import { arrivalBody, arrivalEventBody, arrivalsQuery, attachArrivalBody, attachArrivalParams, claimBody, driveParams, historyQuery, operatorEventBody, operatorJobsQuery } from "../operator-schemas";
 import { toArrivalResponse, toOperatorJobResponse } from "../responses";
-import { checkSkipToken, jobKeyOf, pageBody } from "./jobs.handlers";
+import { checkSkipToken, jobKeyOf, jobsSkipToken, pageBody, pageLimits, parseJobsSkipToken } from "./jobs.handlers";
 
 const OPERATOR = { apiVersion: false, audience: "operator" as const };
 
@@ -62,11 +62,11 @@ export const getJobHistory = armHandler(async (request) => {
 
 export const listOperatorJobs = armHandler(async (request) => {
   const query = request.query(operatorJobsQuery);
-  const token = query.$skiptoken !== undefined ? checkSkipToken(query.$skiptoken) : undefined;
+  const from = query.$skiptoken !== undefined ? parseJobsSkipToken(query.$skiptoken) : undefined;
   const view = query.view ?? (query.state ? undefined : "attention");
-  const page = await request.services.operator.listJobs({ view, states: query.state }, query.$top ?? 100, token);
+  const page = await request.services.operator.listJobs({ view, states: query.state }, pageLimits(request, query.$top), from);
   const sign = await request.services.blobUrls(page.jobs);
-  return { status: 200, body: pageBody(page.jobs.map((job) => toOperatorJobResponse(job, sign)), request.publicUrl, page.continuationToken) };
+  return { status: 200, body: pageBody(page.jobs.map((job) => toOperatorJobResponse(job, sign)), request.publicUrl, page.next && jobsSkipToken(page.next)) };
 }, OPERATOR);
 
 export const listArrivals = armHandler(async (request) => {
