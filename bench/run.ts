@@ -253,7 +253,7 @@ function cpuMicros(pid: number | undefined): number | undefined {
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
     return (Number(fields[11]) + Number(fields[12])) * 10_000;
   } catch {
-    return undefined;
+    return undefined; // no /proc (not Linux), or the process is gone: the row goes without its CPU figure
   }
 }
 
@@ -742,7 +742,7 @@ function previousRows(rows: Row[]): Row[] {
     const ranNow = new Set(rows.map((row) => row.benchmark));
     return previous.rows.filter((row) => !ranNow.has(row.benchmark));
   } catch {
-    return [];
+    return []; // no earlier results (a first run): nothing to keep
   }
 }
 

@@ -57,7 +57,11 @@ export async function endFailedCopy(
 ): Promise<Omit<FaultedResult, "durationMs"> | Omit<RefusedResult, "durationMs">> {
   const refusal = error instanceof CopyHalted ? error.refusal : error instanceof OperatorApiError && error.status === 409 ? error : undefined;
   if (refusal && CLAIM_LOST_CODES.includes(refusal.code)) {
-    const holder = await holderOf(request, driveId).catch(() => undefined);
+    const holder = await holderOf(request, driveId).catch((lookup: unknown) => {
+      // The refusal stands without the holder's name: said, not fatal.
+      request.log.warn(`Could not read who holds drive ${driveId}`, { driveId, error: lookup });
+      return undefined;
+    });
     return { outcome: "Refused", reason: refusal.message, claim: holder && { agentId: holder.agentId, expiresAt: holder.expiresAt } };
   }
   if (refusal) return { outcome: "Faulted", reason: `The service stopped the copy: ${refusal.message}` };
