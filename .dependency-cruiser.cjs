@@ -5,6 +5,8 @@
  *   shared/domain/, shared/formats/  the rules and the file formats: pure, they import nothing of the
  *                                    project's but each other
  *   shared/config/                   the settings: the domain and the formats only
+ *   shared/telemetry/                the logging facility, traces and metrics: the domain only, so
+ *                                    every layer may log
  *   shared/storage/                  adapters over storage: no product's code
  *   shared/drive-access/             a drive's files, read and written without following a link
  *   shared/service/                  the Functions app, layered api → operations → auth; app/ composes them
@@ -34,7 +36,8 @@ module.exports = {
     onlyImports("domain-and-formats-are-pure", "^shared/(domain|formats)/", "^shared/(domain|formats)/", "The domain and the file formats import nothing of the project's but each other."),
     onlyImports("config-stands-on-domain", "^shared/config/", "^shared/(config|domain|formats)/", "The settings import only the domain and the formats."),
     onlyImports("drive-access-stands-on-domain", "^shared/drive-access/", "^shared/(drive-access|domain|formats)/", "Drive access imports only the domain and the formats."),
-    onlyImports("storage-imports-no-product", "^shared/storage/", "^shared/(storage|config|domain|formats)/", "Storage adapters import no service, API or agent code."),
+    onlyImports("telemetry-stands-on-domain", "^shared/telemetry/", "^shared/(telemetry|domain)/", "The logging facility and OpenTelemetry import only the domain: every layer may log."),
+    onlyImports("storage-imports-no-product", "^shared/storage/", "^shared/(storage|config|domain|formats|telemetry)/", "Storage adapters import no service, API or agent code."),
     never("shared-imports-no-host", "^shared/", HOSTS, "The library imports no host, tool entry or test."),
     // The three products never import each other.
     never("service-is-not-agent-or-tool", "^shared/service/", "^shared/(datacenter-agent|drive-tool|drive-access)/", "The service imports neither the agent nor the drive tool."),

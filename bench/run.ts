@@ -9,6 +9,8 @@
  *
  * A run of only some benchmarks keeps the other benchmarks' rows of the previous results.json.
  */
+import { silentLogger } from "../shared/telemetry/log";
+import { serviceMetrics } from "../shared/telemetry/metrics";
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -269,7 +271,7 @@ function cpuMicros(pid: number | undefined): number | undefined {
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
     return (Number(fields[11]) + Number(fields[12])) * 10_000;
   } catch {
-    return undefined;
+    return undefined; // no /proc (not Linux), or the process is gone: the row goes without its CPU figure
   }
 }
 
@@ -605,7 +607,7 @@ async function seed(jobs: Job[]): Promise<void> {
   const settings = getSettings();
   const index = createDeadlineIndex(settings);
   const queue = new NotificationQueue(createQueueServiceClient(settings), settings.notificationsQueueName);
-  const writer = new JobWriter(new JobsStore(createTableClient(settings, settings.jobsTableName)), index, queue);
+  const writer = new JobWriter(new JobsStore(createTableClient(settings, settings.jobsTableName)), index, queue, silentLogger, serviceMetrics());
   const groups = new Map<string, Job[]>();
   for (const job of jobs) groups.set(partitionKeyOf(job.key), [...(groups.get(partitionKeyOf(job.key)) ?? []), job]);
   const batches = [...groups.values()].flatMap((group) => Array.from({ length: Math.ceil(group.length / 100) }, (_, i) => group.slice(i * 100, i * 100 + 100)));
@@ -763,7 +765,7 @@ function previousRows(rows: Row[]): Row[] {
     const ranNow = new Set(rows.map((row) => row.benchmark));
     return previous.rows.filter((row) => !ranNow.has(row.benchmark));
   } catch {
-    return [];
+    return []; // no earlier results (a first run): nothing to keep
   }
 }
 

@@ -8,6 +8,7 @@
  *   Run 'importexport-drive prepare --help' for the options.
  */
 import { parseArgs } from "node:util";
+import { LOG_FORMATS, type LogFormat } from "../shared/telemetry/log";
 
 export const USAGE_EXIT_CODE = 2;
 
@@ -132,17 +133,38 @@ export function reportUsageError(error: UsageError): number {
  * mistake prints and exits before anything starts, so callers only see good values.
  */
 export function parseCommandLine<O extends Record<string, CliOption>>(argv: string[], spec: CliSpec<O>): CliValues<O> {
-  try {
+  return exitOnUsageError(() => {
     const parsed = parseOptions(argv, spec);
     if (parsed.help) {
       process.stdout.write(`${usage(spec)}\n`);
       process.exit(0);
     }
     return parsed.values;
+  });
+}
+
+/** `read()`, for a program without subcommands: a `UsageError` it throws is reported and ends the process (exit 2). */
+export function exitOnUsageError<T>(read: () => T): T {
+  try {
+    return read();
   } catch (error) {
     if (error instanceof UsageError) process.exit(reportUsageError(error));
     throw error;
   }
+}
+
+/** `--log-format`, taken by every program that logs (the local host, the sweep, the copy agent). */
+export const LOG_FORMAT_OPTION = {
+  type: "string",
+  value: "text|json",
+  description: "log lines for people (default), or one JSON object a line for a machine",
+} as const satisfies CliOption;
+
+/** The `--log-format` given: text when none; anything but text or json is a `UsageError`. */
+export function logFormatOf(value: string | undefined, spec: CliSpec): LogFormat {
+  if (value === undefined) return "text";
+  if ((LOG_FORMATS as readonly string[]).includes(value)) return value as LogFormat;
+  throw new UsageError(spec.command, `option '--log-format' must be ${LOG_FORMATS.join(" or ")}, not '${value}'`);
 }
 
 /** Also for a value the program itself finds malformed (`--rounds abc`): reported like a parse error. */

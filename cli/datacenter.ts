@@ -7,7 +7,7 @@
  * a closing summary, the log's address, and one JSON line at the end for scripts.
  */
 import path from "node:path";
-import { CliOption, CliSpec, CliValues, parseOptions, reportUsageError, selectCommand, ToolSpec, toolUsage, usage, UsageError } from "./args";
+import { CliOption, CliSpec, CliValues, LOG_FORMAT_OPTION, logFormatOf, parseOptions, reportUsageError, selectCommand, ToolSpec, toolUsage, usage, UsageError } from "./args";
 import { CustomerAccountSettingsError, customerAccountsFromSettings } from "./customer-accounts";
 import { percentDone, ProgressLine, unreachableReason } from "./output";
 import { exportDrive, ExportResult } from "../shared/datacenter-agent/export-drive";
@@ -19,7 +19,10 @@ import { MAX_LEASE_MS, MIN_LEASE_MS } from "../shared/domain/drive-claims";
 import { parseIsoDuration } from "../shared/domain/duration";
 import { formatBytes } from "../shared/domain/byte-count";
 import { CustomerAccounts } from "../shared/storage/customer-accounts";
-import { redactSasSignatures } from "../shared/storage/sas-redaction";
+import { LogFormat, lineLogger, Logger, useProcessLogger } from "../shared/telemetry/log";
+import { agentMetrics, AgentMetrics, CopyDirection } from "../shared/telemetry/metrics";
+import { startApplicationInsights, stopApplicationInsights } from "../shared/telemetry/open-telemetry";
+import { redact } from "../shared/telemetry/redact";
 
 const EXIT = { completed: 0, failed: 1, usage: 2, completedMoreInfo: 3, faulted: 4, cancelled: 5, notCopied: 6, refused: 7 } as const;
 
@@ -52,6 +55,7 @@ const COPY_OPTIONS = {
   lease: { type: "string", value: "<duration>", description: "the claim's lease, ISO-8601, PT1S to P1D (default PT2M)" },
   "api-timeout": { type: "string", value: "<duration>", description: "each call to the service, ISO-8601 (default PT30S); a call that times\nout or finds the service down is tried again for about a minute" },
   "cap-mbps": { type: "string", value: "<n>", description: "cap the transfer at n megabits per second" },
+  "log-format": LOG_FORMAT_OPTION,
 } satisfies Record<string, CliOption>;
 
 /** What both commands' help says after the options. */
@@ -63,7 +67,9 @@ const COPY_NOTES = [
   "",
   "Customer accounts are reached as the service reaches them: CUSTOMER_BLOB_ENDPOINT (an URL with {account}) and",
   "CUSTOMER_ACCOUNT_KEYS ('account:key;...'); without keys, with the managed identity. Each setting not in the",
-  "environment comes from local.settings.json (or the sample), as npm start reads them.",
+  "environment comes from local.settings.json (or the sample), as npm start reads them. With",
+  "APPLICATIONINSIGHTS_CONNECTION_STRING set, the run's spans and figures (bytes and files per second, failures by",
+  "code) go to Application Insights as 'import-export-agent'.",
   "",
   ...TOOL.notes,
 ];
@@ -111,6 +117,7 @@ interface ImportArgs {
   station: string;
   leaseDuration: string;
   apiTimeoutMs: number;
+  logFormat: LogFormat;
 }
 
 function copyArgs(values: CliValues<typeof EXPORT_CLI.options>, spec: CliSpec): ImportArgs {
@@ -155,6 +162,7 @@ function copyArgs(values: CliValues<typeof EXPORT_CLI.options>, spec: CliSpec): 
     station,
     leaseDuration: duration("lease", "PT2M", MIN_LEASE_MS, MAX_LEASE_MS).text,
     apiTimeoutMs: duration("api-timeout", "PT30S", 100, 600_000).ms,
+    logFormat: logFormatOf(values["log-format"], spec),
   };
 }
 
@@ -243,11 +251,19 @@ export async function main(argv: string[]): Promise<number> {
     throw error;
   }
   const progress = new ProgressLine(process.stderr, { terminalMs: 200, pipeMs: 5000 });
+  // Log records share stderr with the progress line: each goes on a line of its own.
+  const log = lineLogger((line) => progress.message(line), args.logFormat);
+  useProcessLogger(log);
+  const direction: CopyDirection = command;
+  const jobPath = `${args.job.subscriptionId}/${args.job.resourceGroup}/${args.job.jobName}`;
+  // Before any client is built, so the storage calls are spans too.
+  startApplicationInsights("import-export-agent");
+  const metrics = agentMetrics(direction);
+  const agent = agentIdentity(args.station);
+  const runLog = log.with({ job: jobPath, driveId: args.driveId, agentId: agent.agentId });
   let warnedUnreachable = false;
-  const jobName = `${args.job.subscriptionId}/${args.job.resourceGroup}/${args.job.jobName}`;
   try {
     const copy = command === "export" ? exportDrive : importDrive;
-    const agent = agentIdentity(args.station);
     const onUnreachable = (error: unknown) => {
       if (warnedUnreachable) return;
       warnedUnreachable = true;
@@ -257,7 +273,7 @@ export async function main(argv: string[]): Promise<number> {
       job: args.job,
       driveId: args.driveId,
       drivePath: args.drivePath,
-      operator: new OperatorClient(args.api, args.token, { agentId: agent.agentId, timeoutMs: args.apiTimeoutMs, onUnreachable }),
+      operator: new OperatorClient(args.api, args.token, { agentId: agent.agentId, timeoutMs: args.apiTimeoutMs, log: runLog, onUnreachable }),
       claim: { agent, leaseDuration: args.leaseDuration },
       accounts,
       stateDir: args.stateDir,
@@ -265,12 +281,14 @@ export async function main(argv: string[]): Promise<number> {
       progressIntervalMs: args.progressIntervalMs,
       capBytesPerSecond: args.capBytesPerSecond,
       capacityBytes: args.capacityBytes,
+      log: runLog,
       onProgress: (update) => progress.update(copyProgressLine(update)),
     });
     progress.finish();
+    recordCopy(runLog, metrics, direction, result);
     // The log links carry a read SAS: shown without its signature (Get Job gives the working link).
-    process.stderr.write(`${redactSasSignatures(summaryLine(result))}\n`);
-    process.stdout.write(`${redactSasSignatures(JSON.stringify({ job: jobName, driveId: args.driveId, ...result }))}\n`);
+    process.stderr.write(`${redact(summaryLine(result))}\n`);
+    process.stdout.write(`${redact(JSON.stringify({ job: jobPath, driveId: args.driveId, ...result }))}\n`);
     return exitCodeOf(result);
   } catch (error) {
     progress.finish();
@@ -282,10 +300,58 @@ export async function main(argv: string[]): Promise<number> {
           : error instanceof Error
             ? error.message
             : String(error);
-    process.stderr.write(`Copy failed: ${redactSasSignatures(message)}\n`);
-    process.stdout.write(`${redactSasSignatures(JSON.stringify({ job: jobName, driveId: args.driveId, outcome: "Failed", error: message }))}\n`);
+    metrics.failed(error instanceof OperatorApiError ? error.code : error instanceof OperatorUnreachableError ? "ServiceUnreachable" : "Failed");
+    runLog.error(`Copy failed: ${message}`, { event: "copy", direction, outcome: "Failed", error });
+    process.stderr.write(`Copy failed: ${redact(message)}\n`);
+    process.stdout.write(`${redact(JSON.stringify({ job: jobPath, driveId: args.driveId, outcome: "Failed", error: message }))}\n`);
     return EXIT.failed;
+  } finally {
+    // The last spans and figures go out before the process ends.
+    await stopApplicationInsights().catch((error) => log.warn("Sending the last telemetry failed", { error }));
   }
+}
+
+/**
+ * The run's one record (its outcome, what it copied, how fast, what went wrong by code) and its
+ * figures. Log URIs are written without their SAS: the record names the blob, the JSON line on
+ * stdout gives the link.
+ */
+function recordCopy(log: Logger, metrics: AgentMetrics, direction: CopyDirection, result: ImportResult | ExportResult): void {
+  const seconds = result.durationMs / 1000;
+  if (result.outcome === "Faulted") metrics.failed(result.driveStatus ?? "Faulted");
+  const copied = "summary" in result ? result : undefined;
+  const figures = copied && {
+    bytesCopied: copied.bytesCopied,
+    totalBytes: copied.totalBytes,
+    blobsCopied: copied.summary.blobsCopied,
+    bytesPerSecond: seconds > 0 ? Math.round(copied.bytesCopied / seconds) : undefined,
+    filesPerSecond: seconds > 0 ? Math.round((copied.summary.blobsCopied / seconds) * 100) / 100 : undefined,
+    issuesByKind: copied.summary.issuesByKind,
+    errorLog: withoutQuery(copied.errorLogUri),
+    verboseLog: withoutQuery(copied.verboseLogUri),
+  };
+  if (copied) {
+    metrics.copied(copied.bytesCopied, copied.summary.blobsCopied);
+    // Dispositions that did what the customer asked (a rename, a skip) are warnings, not failures.
+    for (const [code, count] of Object.entries(copied.summary.issuesByKind)) if (!DISPOSITION_WARNINGS.includes(code)) metrics.failed(code, count);
+    if (seconds > 0 && copied.bytesCopied > 0) metrics.finished(figures!.bytesPerSecond!, figures!.filesPerSecond!);
+  }
+  const level = result.outcome === "Completed" ? "info" : result.outcome === "Faulted" ? "error" : "warn";
+  log[level](`${direction} ${summaryLine(result).split("\n")[0]}`, {
+    event: "copy",
+    direction,
+    outcome: result.outcome,
+    driveStatus: "driveStatus" in result ? result.driveStatus : undefined,
+    reason: "reason" in result ? result.reason : undefined,
+    durationMs: result.durationMs,
+    ...figures,
+  });
+}
+
+const DISPOSITION_WARNINGS = ["Renamed", "Skipped"];
+
+function withoutQuery(uri: string | undefined): string | undefined {
+  return uri?.split("?")[0];
 }
 
 if (require.main === module) {

@@ -22,7 +22,7 @@ import { ManifestFormatError } from "../shared/formats/drive-manifest";
 import { DrivePathError } from "../shared/drive-access/drive-fs";
 import { IMPORT_DISPOSITIONS, ImportDisposition } from "../shared/formats/drive-manifest";
 import { DEFAULT_BLOCK_SIZE, prepareDrive, PrepareError, PrepareProgress, sourcesFromDataset, SourceSpec } from "../shared/drive-tool/prepare-drive";
-import { redactSasSignatures } from "../shared/storage/sas-redaction";
+import { redact } from "../shared/telemetry/redact";
 
 export const EXIT = {
   ok: 0,
@@ -361,7 +361,7 @@ async function repair(
     if (error instanceof DriveLogFormatError) throw error;
     const reason = unreachableReason(error);
     if (reason) throw new UnreachableError(`cannot reach ${new URL(copyLogArg).origin} for the copy log (${reason})`);
-    throw new InputError(`cannot read the copy log: ${redactSasSignatures(error instanceof Error ? error.message : String(error))}`);
+    throw new InputError(`cannot read the copy log: ${redact(error instanceof Error ? error.message : String(error))}`);
   });
   // One call before the drive or the account is touched: an account that gives no answer is said so
   // once, rather than as every blob's failure.

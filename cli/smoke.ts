@@ -18,6 +18,7 @@ import { StorageImportExport } from "@azure/arm-storageimportexport";
 import type { TokenCredential } from "@azure/core-auth";
 import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest, PipelinePolicy, RestError } from "@azure/core-rest-pipeline";
 import { parseIsoDuration } from "../shared/domain/duration";
+import { redact } from "../shared/telemetry/redact";
 
 const EXIT = { passed: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
@@ -527,7 +528,7 @@ class SmokeSession {
     try {
       parsed = response.bodyAsText ? JSON.parse(response.bodyAsText) : undefined;
     } catch {
-      parsed = undefined;
+      parsed = undefined; // not the service's JSON (a proxy's page): the status and the text say what came
     }
     if (response.status >= 300) {
       throw new OperatorApiAnswer({
@@ -579,7 +580,12 @@ async function expectArmError(call: Promise<unknown>): Promise<ArmErrorSeen> {
 }
 
 function print(outcome: "ok" | "FAIL", step: string, ms: number, saw: string): void {
-  console.log(`  ${outcome.padEnd(4)}  ${step.padEnd(32)} ${`${Math.round(ms)} ms`.padStart(8)}  ${saw}`.trimEnd());
+  say(`  ${outcome.padEnd(4)}  ${step.padEnd(32)} ${`${Math.round(ms)} ms`.padStart(8)}  ${saw}`.trimEnd());
+}
+
+/** A line of the report: what it quotes of an answer or an error goes through the one redaction step (the session holds tokens and a BitLocker key). */
+function say(line: string): void {
+  console.log(redact(line));
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -611,13 +617,13 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     // A failure outside any step is this program's own: reported, and the job still cleaned up.
     failedStep = error instanceof StepFailed ? error.step : "(smoke test itself)";
-    if (!(error instanceof StepFailed)) console.log(`  FAIL  ${failedStep}: ${error instanceof Error ? error.message : String(error)}`);
+    if (!(error instanceof StepFailed)) say(`  FAIL  ${failedStep}: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     process.off("SIGINT", onInterrupt);
   }
   const cleanup = await session.cleanUp();
   if (!cleanup.deleted) {
-    console.log(`  left behind: job ${options.resourceGroup}/${session.jobName}${cleanup.state ? ` in state ${cleanup.state}` : ""}: ${cleanup.reason}`);
+    say(`  left behind: job ${options.resourceGroup}/${session.jobName}${cleanup.state ? ` in state ${cleanup.state}` : ""}: ${cleanup.reason}`);
   }
   const result = session.interrupted ? "interrupted" : failedStep ? "failed" : "passed";
   const totalMs = session.steps.reduce((sum, step) => sum + step.ms, 0);

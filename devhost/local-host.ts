@@ -1,21 +1,25 @@
 /**
  * A small stand-in for the Functions host, for machines without Core Tools. It serves the same route
  * table that `functions/` registers, matches routes as the Functions host does (case-insensitive
- * templates, catch-all last), builds real `HttpRequest`/`InvocationContext` objects from
- * `@azure/functions`, and logs one line per request.
+ * templates, catch-all last), and builds real `HttpRequest`/`InvocationContext` objects from
+ * `@azure/functions`, with the caller's W3C trace context as the host passes it. What an invocation
+ * logs comes through its context, as in Azure, and is written as a readable line (or the record's
+ * JSON with `logFormat: "json"`): one record per request (shared/service/api/request-telemetry.ts), each
+ * timer run's report, every failure with its cause.
  */
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
-import { HttpHandler, HttpRequest, HttpResponse, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { HttpHandler, HttpRequest, HttpResponse, HttpResponseInit, InvocationContext, LogLevel } from "@azure/functions";
 import { errorResponse } from "../shared/service/api/arm-http";
 import { compileTemplate } from "../shared/service/api/route-template";
 import { RouteDefinition, routes as defaultRoutes } from "../shared/service/api/routes";
 import { getServices, getSettings } from "../shared/service/app/composition";
 import { ErrorFactory, ServiceError } from "../shared/domain/errors";
-import { TimerDefinition } from "../shared/service/app/timers";
+import { runTimer, TimerDefinition } from "../shared/service/app/timers";
 import { storageCallCount } from "../shared/storage/storage-pipeline";
+import { LogFormat, lineLogger, Logger, LogRecord, runWithLogger, silentLogger, textLine } from "../shared/telemetry/log";
 import { nextOccurrence, timerSchedule } from "./timer-schedule";
 
 export interface LocalHostOptions {
@@ -28,8 +32,10 @@ export interface LocalHostOptions {
   timers?: TimerDefinition[];
   /** Also fire the timers on their schedules (off in tests, which trigger them on demand). */
   scheduleTimers?: boolean;
-  /** One line per request; silent when absent. */
+  /** Where log lines go (a request's record, a timer's report, failures); silent when absent. */
   log?: (line: string) => void;
+  /** How records are written to `log`: lines people read (default), or one JSON object a line. */
+  logFormat?: LogFormat;
 }
 
 export interface LocalHost {
@@ -61,26 +67,35 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   const maxBodyBytes = getSettings().maxRequestBodyBytes;
 
   const timers = options.timers ?? [];
-  const scheduler = options.scheduleTimers ? scheduleTimers(timers, options.log ?? (() => {})) : { stop: () => {} };
+  const host = hostLogging(options);
+  const scheduler = options.scheduleTimers ? scheduleTimers(timers, host) : { stop: () => {} };
 
   const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const started = process.hrtime.bigint();
     const admin = /^\/admin\/functions\/([^/?]+)\/?(\?.*)?$/i.exec(req.url ?? "");
-    const work =
+    const served = { byRoute: false };
+    // What the host answers itself (the admin endpoints, a request no route could take) logs with the host's logger.
+    const work = runWithLogger(host.log, () =>
       admin && req.method === "POST"
-        ? asOperator(req, res, () => runTimerNow(res, timers, decodeName(admin[1]), options))
+        ? asOperator(req, res, () => runTimerNow(res, timers, decodeName(admin[1]), host))
         : req.url === "/admin/storage-requests" && req.method === "GET"
           ? asOperator(req, res, () => send(res, "GET", { status: 200, jsonBody: { count: storageCallCount() } }))
-          : handle(req, res, routesByMethod, maxBodyBytes, options);
+          : handle(req, res, routesByMethod, maxBodyBytes, options, host, served),
+    );
     work
-      .catch((error) => {
-        const response = errorResponse(error, randomUUID(), {});
-        if (!res.headersSent) res.writeHead(response.status ?? 500, response.headers as Record<string, string>);
-        res.end(response.body as string);
-      })
+      .catch((error) =>
+        runWithLogger(host.log, () => {
+          const response = errorResponse(error, randomUUID(), {});
+          if (!res.headersSent) res.writeHead(response.status ?? 500, response.headers as Record<string, string>);
+          res.end(response.body as string);
+        }),
+      )
       .finally(() => {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        options.log?.(`${req.method} ${req.url?.split("?")[0]} ${res.statusCode} ${ms.toFixed(1)}ms`);
+        // A routed request's record is its invocation's (request-telemetry.ts).
+        if (served.byRoute) return;
+        const durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100;
+        const path = req.url?.split("?")[0];
+        host.log.info(`${req.method} ${path} ${res.statusCode} ${durationMs}ms`, { event: "request", method: req.method, path, status: res.statusCode, durationMs });
       });
   };
   const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, listener) : http.createServer(listener);
@@ -133,26 +148,69 @@ function decodeName(text: string): string {
   try {
     return decodeURIComponent(text);
   } catch {
-    return text;
+    return text; // looked up as it is, and not found: the 404 says so
   }
 }
 
-/** `POST /admin/functions/{name}`: runs a timer now and answers with what it did. */
-async function runTimerNow(res: http.ServerResponse, timers: TimerDefinition[], name: string, options: LocalHostOptions): Promise<void> {
+/** `POST /admin/functions/{name}`: runs a timer now, as an invocation of its own, and answers with what it did. */
+async function runTimerNow(res: http.ServerResponse, timers: TimerDefinition[], name: string, host: HostLogging): Promise<void> {
   const timer = timers.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
   if (!timer) {
     const known = timers.map((candidate) => candidate.name).join(", ") || "none";
     return send(res, "POST", errorResponse(new ServiceError(404, "FunctionNotFound", `No timer function '${name}'. Timers: ${known}.`), randomUUID(), {}));
   }
-  const report = await timer.run(options.log ?? (() => {}));
+  const report = await runTimer(timer, host.invocation(timer.name));
   return send(res, "POST", { status: 200, jsonBody: { name: timer.name, report } });
+}
+
+/** The host's own logger, and the invocation contexts whose records reach the same place. */
+interface HostLogging {
+  log: Logger;
+  invocation(functionName: string, traceContext?: { traceParent?: string; traceState?: string }): InvocationContext;
+}
+
+/**
+ * As the Functions host takes an invocation's log calls, the local host takes them through the
+ * invocation's context: a record (shared/telemetry/log.ts writes one JSON object) is written as a
+ * line in the host's format; anything else a library logs, as a line with its level and function.
+ */
+function hostLogging(options: LocalHostOptions): HostLogging {
+  const write = options.log;
+  const format = options.logFormat ?? "text";
+  const log = write ? lineLogger(write, format) : silentLogger;
+  const logHandler = (functionName: string) => (level: LogLevel, ...args: unknown[]) => {
+    if (!write) return;
+    const record = args.length === 1 && typeof args[0] === "string" ? recordIn(args[0]) : undefined;
+    if (record) write(format === "json" ? (args[0] as string) : textLine(record));
+    else write(`[${level}] ${functionName}: ${args.map(String).join(" ")}`);
+  };
+  return {
+    log,
+    invocation: (functionName, traceContext) =>
+      new InvocationContext({
+        invocationId: randomUUID(),
+        functionName,
+        traceContext: traceContext?.traceParent ? { traceParent: traceContext.traceParent, traceState: traceContext.traceState, attributes: {} } : undefined,
+        logHandler: logHandler(functionName),
+      }),
+  };
+}
+
+/** The record a log call carries, when it is one. */
+function recordIn(text: string): LogRecord | undefined {
+  if (!text.startsWith('{"time":')) return undefined;
+  try {
+    return JSON.parse(text) as LogRecord;
+  } catch {
+    return undefined; // not a record after all: written as it came
+  }
 }
 
 /**
  * Fires each timer at its next NCRONTAB occurrence, its `%SETTING%` expressions resolved as the
  * Functions host resolves them; a run still going when the next is due is skipped.
  */
-function scheduleTimers(timers: TimerDefinition[], log: (line: string) => void): { stop(): void } {
+function scheduleTimers(timers: TimerDefinition[], host: HostLogging): { stop(): void } {
   const handles = new Set<NodeJS.Timeout>();
   let stopped = false;
   for (const timer of timers) {
@@ -162,9 +220,9 @@ function scheduleTimers(timers: TimerDefinition[], log: (line: string) => void):
       if (running || stopped) return;
       running = true;
       try {
-        await timer.run(log);
-      } catch (error) {
-        log(`[error] ${timer.name}: ${error instanceof Error ? error.message : String(error)}`);
+        await runTimer(timer, host.invocation(timer.name));
+      } catch {
+        // runTimer logged the failure with its cause; the next occurrence tries again.
       } finally {
         running = false;
       }
@@ -198,6 +256,8 @@ async function handle(
   routesByMethod: Map<string, CompiledRoute[]>,
   maxBodyBytes: number,
   options: LocalHostOptions,
+  host: HostLogging,
+  served: { byRoute: boolean },
 ): Promise<void> {
   const method = (req.method ?? "GET").toUpperCase();
   const scheme = options.tls ? "https" : "http";
@@ -205,7 +265,7 @@ async function handle(
   try {
     url = new URL(req.url ?? "/", `${scheme}://${req.headers.host || "127.0.0.1"}`);
   } catch {
-    url = undefined;
+    url = undefined; // answered 400 below: the caller's mistake, its request record says so
   }
   // A Host header (or absolute URL) that is no host name, or carries credentials (which the request
   // object refuses): a 400, as the Functions host's Kestrel answers.
@@ -248,13 +308,8 @@ async function handle(
     params,
     body: body.length > 0 ? { bytes: body } : undefined,
   });
-  const context = new InvocationContext({
-    invocationId: randomUUID(),
-    functionName: route.definition.name,
-    logHandler: (level, ...args) => {
-      if (level === "error" || level === "warning") options.log?.(`[${level}] ${route!.definition.name}: ${args.map(String).join(" ")}`);
-    },
-  });
+  const context = host.invocation(route.definition.name, { traceParent: headers.traceparent, traceState: headers.tracestate });
+  served.byRoute = true;
   const result = await route.handler(request, context);
   await send(res, method, result ?? { status: 204 });
 }

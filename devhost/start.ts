@@ -9,11 +9,13 @@ import { projectRoot } from "../shared/config/project-root";
 import { loadLocalSettings } from "../shared/config/local-settings";
 import { getServices, getSettings } from "../shared/service/app/composition";
 import { customerConnectionString, DEMOSTORE_ACCOUNT, DEMOSTORE_SUBSCRIPTION, isPortOpen, localAzuritePorts, RunningAzurite, startAzurite } from "./azurite";
-import { CliSpec, parseCommandLine } from "../cli/args";
+import { CliSpec, exitOnUsageError, LOG_FORMAT_OPTION, logFormatOf, parseCommandLine } from "../cli/args";
 import { selfSignedCertificate } from "./certificate";
 import { LocalHost, startLocalHost } from "./local-host";
 import { resolveAppSettings } from "./timer-schedule";
 import { timerDefinitions } from "../shared/service/app/timers";
+import { lineLogger, useProcessLogger } from "../shared/telemetry/log";
+import { startApplicationInsights } from "../shared/telemetry/open-telemetry";
 
 const root = projectRoot();
 
@@ -102,25 +104,32 @@ async function developmentCertificate(): Promise<{ key: string; cert: string; ce
   return { key: readFileSync(keyFile, "utf8"), cert: readFileSync(certFile, "utf8"), certFile };
 }
 
-export const START_CLI: CliSpec = {
+export const START_CLI = {
   command: "npm start --",
   summary:
     "Serves the app (its route table, portal and timers) on http://127.0.0.1:7071 with the settings of local.settings.json,\n" +
     "else local.settings.sample.json; starts Azurite (data in .azurite/) unless one is listening. Ctrl-C stops both.",
   options: {
     https: { type: "boolean", description: "serve HTTPS with a self-signed certificate kept in .devcerts/ (the Azure SDK needs it)" },
+    "log-format": LOG_FORMAT_OPTION,
   },
   notes: [
     "Environment:",
     "  LOCAL_HOST_PORT=N       listen on another port (default 7071)",
     "  LOCAL_HOST_HTTPS=true   the same as --https",
     "  any setting (see the README's Settings) overrides local.settings.json, e.g. CREATING_JOB_LIFETIME=PT2M",
+    "  APPLICATIONINSIGHTS_CONNECTION_STRING=...  also send traces and metrics to Application Insights",
   ],
-};
+} satisfies CliSpec;
 
 async function main(): Promise<void> {
   const args = parseCommandLine(process.argv.slice(2), START_CLI);
+  const logFormat = exitOnUsageError(() => logFormatOf(args["log-format"], START_CLI));
   const settingsFile = loadLocalSettings();
+  // Before any storage client is built: the storage calls are spans only if tracing is on first.
+  const telemetry = startApplicationInsights("import-export-service");
+  const writeLine = (line: string) => console.log(line);
+  useProcessLogger(lineLogger(writeLine, logFormat));
   const useHttps = args.https === true || process.env.LOCAL_HOST_HTTPS === "true";
   const port = Number(process.env.LOCAL_HOST_PORT ?? 7071);
 
@@ -155,7 +164,7 @@ async function main(): Promise<void> {
   await getServices(); // creates the table once, before the first request
   const tls = useHttps ? await developmentCertificate() : undefined;
   const timers = timerDefinitions();
-  host = await startLocalHost({ port, tls, timers, scheduleTimers: true, log: (line) => console.log(line) });
+  host = await startLocalHost({ port, tls, timers, scheduleTimers: true, log: writeLine, logFormat });
 
   const subscription = DEMOSTORE_SUBSCRIPTION;
   const curl = `curl ${tls ? `--cacert ${tls.certFile} ` : ""}`;
@@ -164,6 +173,7 @@ async function main(): Promise<void> {
     console.log(`Set by the environment, overriding ${settingsFile.file}: ${settingsFile.overriddenByEnvironment.map(describeSetting).join(", ")}`);
   }
   if (tls) console.log(`Self-signed certificate: ${tls.certFile}  (trust it with NODE_EXTRA_CA_CERTS=${tls.certFile})`);
+  if (telemetry) console.log("Traces and metrics go to Application Insights (APPLICATIONINSIGHTS_CONNECTION_STRING).");
   console.log(`Portal: ${host.url}/portal/  (your jobs; the operator console is ${host.url}/portal/operator)`);
   if (azurite) {
     console.log(`\nCustomer storage account '${DEMOSTORE_ACCOUNT}' (imports land here; open it with any storage tool):`);

@@ -123,6 +123,13 @@ const settingsSchema = z
     LINKED_ACCESS_CHECK: z.preprocess(emptyAsMissing, z.enum(["registry", "arm"]).default("registry")),
     LINKED_ACCESS_ARM_ENDPOINT: z.preprocess(emptyAsMissing, z.url({ protocol: /^https$/ }).default("https://management.azure.com")),
     LINKED_ACCESS_AUTHORITY_HOST: z.preprocess(emptyAsMissing, z.url({ protocol: /^https$/ }).default("https://login.microsoftonline.com")),
+    // Read by each entry before the settings (shared/telemetry/open-telemetry.ts), so telemetry starts
+    // first and without this schema's library; checked here so a malformed one stops start-up.
+    APPLICATIONINSIGHTS_CONNECTION_STRING: z.preprocess(
+      emptyAsMissing,
+      z.string().regex(/(^|;)\s*InstrumentationKey=[0-9a-fA-F-]{36}\s*(;|$)/, "must be the Application Insights component's connection string (InstrumentationKey=…;IngestionEndpoint=…)").optional(),
+    ),
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z.preprocess(emptyAsMissing, z.string().regex(/^Authorization=AAD(;ClientId=[0-9a-fA-F-]{36})?$/i, "must be 'Authorization=AAD' or 'Authorization=AAD;ClientId=<the user-assigned identity's client id>'").optional()),
     // Set by App Service on every Azure host: dev mode must never run there.
     WEBSITE_INSTANCE_ID: z.string().optional(),
   })
@@ -213,6 +220,8 @@ const settingsSchema = z
         : { kind: "registry" as const },
     /** How customers' storage accounts are reached (copy logs live there). */
     customerAccounts: toCustomerAccountSettings(raw),
+    /** Whether traces and metrics go to Application Insights (started by the entry, see the schema). */
+    applicationInsights: raw.APPLICATIONINSIGHTS_CONNECTION_STRING !== undefined,
   }));
 
 /** The validated settings: their type is the schema's output, so a setting is declared in the schema alone. */

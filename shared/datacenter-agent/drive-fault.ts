@@ -13,6 +13,8 @@ import { CLAIM_LOST_CODES, ClaimOutcome, CopyHalted, holderOf } from "./agent-cl
 import { copyLogLocation, JobForNames } from "../formats/copy-log-names";
 import { DriveStatus, writeDriveLog } from "../formats/copy-log";
 import { JobRef, OperatorApiError, OperatorClient, OperatorJob, OperatorUnreachableError } from "./operator-client";
+import type { Logger } from "../telemetry/log";
+
 
 /** A drive error ended the copy: the drive is Faulted (`driveStatus` absent when the service stopped the copy). */
 export interface FaultedResult {
@@ -47,7 +49,7 @@ export function jobForNames(job: OperatorJob): JobForNames {
  * failure itself go up (the agent exits 1; its claim expires).
  */
 export async function endFailedCopy(
-  request: { job: JobRef; operator: OperatorClient; drivePath: string },
+  request: { job: JobRef; operator: OperatorClient; drivePath: string; log: Logger },
   job: OperatorJob,
   driveId: string,
   error: unknown,
@@ -55,16 +57,23 @@ export async function endFailedCopy(
 ): Promise<Omit<FaultedResult, "durationMs"> | Omit<RefusedResult, "durationMs">> {
   const refusal = error instanceof CopyHalted ? error.refusal : error instanceof OperatorApiError && error.status === 409 ? error : undefined;
   if (refusal && CLAIM_LOST_CODES.includes(refusal.code)) {
-    const holder = await holderOf(request, driveId).catch(() => undefined);
+    const holder = await holderOf(request, driveId).catch((lookup: unknown) => {
+      // The refusal stands without the holder's name: said, not fatal.
+      request.log.warn(`Could not read who holds drive ${driveId}`, { driveId, error: lookup });
+      return undefined;
+    });
     return { outcome: "Refused", reason: refusal.message, claim: holder && { agentId: holder.agentId, expiresAt: holder.expiresAt } };
   }
   if (refusal) return { outcome: "Faulted", reason: `The service stopped the copy: ${refusal.message}` };
   if (error instanceof OperatorUnreachableError) throw error;
   const driveError = unforeseenDriveError(error, request.drivePath);
+  request.log.error(`Drive '${driveId}' is faulted: ${driveError.driveStatus}`, { driveId, driveStatus: driveError.driveStatus, error });
   try {
     await faultDrive(request, job, driveId, driveError, logs);
-  } catch {
-    // The fault did not go through either: the failure that stopped the copy is the one to report.
+  } catch (faultError) {
+    // The fault did not go through either: the failure that stopped the copy is the one to report
+    // (thrown on), this one is logged.
+    request.log.error(`Faulting drive '${driveId}' failed too`, { driveId, error: faultError });
     throw error;
   }
   return { outcome: "Faulted", driveStatus: driveError.driveStatus, reason: driveError.message };

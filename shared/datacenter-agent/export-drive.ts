@@ -409,7 +409,7 @@ class ExportCopier {
         this.report();
       });
       // The blob's metadata and properties files, from what the listing said (its ETag held for the copy).
-      if (wasCopied(entry) && blob.details) entry = { ...entry, ...writeExportedBlobFiles(this.drive, blob.blobPath, blob.details) };
+      if (wasCopied(entry) && blob.details) entry = { ...entry, ...writeExportedBlobFiles(this.drive, blob.blobPath, blob.details, (filePath, error) => this.cause(filePath, "IOFailed", error)) };
       // Whatever happened, the blob's share of the drive is done.
       this.bytesDone += blob.length - counted;
       if (wasCopied(entry)) this.bytesCopied += blob.length;
@@ -419,6 +419,12 @@ class ExportCopier {
       this.journal.record({ index: blob.index, bytes: blob.length, log: entry }, false);
       this.report();
     }
+  }
+
+  /** Logs what a blob failed with, and why; returns the status its copy log entry takes. */
+  private cause<S extends string>(blobPath: string, status: S, error: unknown): S {
+    this.request.log.warn(`${blobPath}: ${status}`, { path: blobPath, status, error });
+    return status;
   }
 
   private report(): void {
@@ -432,6 +438,7 @@ class ExportCopier {
     try {
       segments = exportFileSegments(blob.blobPath);
     } catch {
+      // The status says all there is: the blob's name is no file name on a drive.
       return { ...entry, status: "FileNameInvalid" };
     }
     const source = this.containerClient(blob.blobPath.slice(0, blob.blobPath.indexOf("/"))).getBlobClient(blob.blobPath.slice(blob.blobPath.indexOf("/") + 1));
@@ -444,15 +451,15 @@ class ExportCopier {
     // Its folder made (a link in a folder's place replaced), its file written under a temporary name.
     try {
       this.drive.makeFolder(segments.slice(0, -1));
-    } catch {
-      return { ...entry, status: "IOFailed" };
+    } catch (error) {
+      return { ...entry, status: this.cause(blob.blobPath, "IOFailed", error) };
     }
     if (blocks.length === 1 && blob.length > 0) return this.copySmallBlob(source, blob, entry, blocks, segments, count);
     let partial: PartialFile;
     try {
       partial = await this.drive.createPartial(segments);
-    } catch {
-      return { ...entry, status: "IOFailed" };
+    } catch (error) {
+      return { ...entry, status: this.cause(blob.blobPath, "IOFailed", error) };
     }
     const file = partial.handle;
     const downloads: Promise<void>[] = [];
@@ -487,7 +494,7 @@ class ExportCopier {
               count(block.length);
             } catch (error) {
               const gone = changed(error);
-              block.status = gone instanceof BlobChanged ? "BlobUnexpectedEnd" : "BlobRequestFailed";
+              block.status = this.cause(blob.blobPath, gone instanceof BlobChanged ? "BlobUnexpectedEnd" : "BlobRequestFailed", error);
               failure ??= { status: gone instanceof BlobChanged ? "BlobUnexpectedChange" : "BlobRequestFailed" };
             } finally {
               if (pooled) this.buffers.push(pooled);
@@ -509,8 +516,8 @@ class ExportCopier {
     }
     try {
       await partial.commit();
-    } catch {
-      return { ...entry, status: "IOFailed" };
+    } catch (error) {
+      return { ...entry, status: this.cause(blob.blobPath, "IOFailed", error) };
     }
     return { ...entry, blocks };
   }
@@ -533,7 +540,7 @@ class ExportCopier {
       block.hash = createHash("md5").update(buffer).digest("hex").toUpperCase();
     } catch (error) {
       const gone = changed(error) instanceof BlobChanged;
-      return { ...entry, status: gone ? "BlobUnexpectedChange" : "BlobRequestFailed", blocks: [{ ...block, status: gone ? "BlobUnexpectedEnd" : "BlobRequestFailed" }] };
+      return { ...entry, status: this.cause(blob.blobPath, gone ? "BlobUnexpectedChange" : "BlobRequestFailed", error), blocks: [{ ...block, status: gone ? "BlobUnexpectedEnd" : "BlobRequestFailed" }] };
     } finally {
       this.ranges.release();
     }
@@ -541,8 +548,8 @@ class ExportCopier {
     // asynchronous open, write, close and rename cost more CPU than the calls themselves.
     try {
       this.drive.writeFileSync(segments, buffer);
-    } catch {
-      return { ...entry, status: "IOFailed" };
+    } catch (error) {
+      return { ...entry, status: this.cause(blob.blobPath, "IOFailed", error) };
     }
     count(block.length);
     block.status = "Completed";

@@ -62,6 +62,7 @@ import { ProgressReporter, Semaphore, Throttle } from "./copy-pacing";
 import { Md5Worker } from "./md5-worker";
 import { containerClients, OncePerKey } from "./run-caches";
 import { JobRef, OperatorApiError, OperatorClient, OperatorJob } from "./operator-client";
+import type { Logger } from "../telemetry/log";
 
 /** What the agent needs to copy one drive, in either direction. */
 export interface DriveCopyRequest {
@@ -81,6 +82,8 @@ export interface DriveCopyRequest {
   /** This agent and the lease of its claim on the drive (see agent-claim.ts). */
   claim: ClaimSettings;
   onProgress?: (progress: CopyProgress) => void;
+  /** Where the agent logs what it works around: each blob or file failure with its cause (the copy log has its status). */
+  log: Logger;
 }
 
 export type ImportDriveRequest = DriveCopyRequest;
@@ -513,7 +516,7 @@ class DriveCopier {
     try {
       target = parseBlobPath(blob.blobPath);
     } catch (error) {
-      if (error instanceof BlobNameError) return failed("BlobRequestFailed");
+      if (error instanceof BlobNameError) return failed(this.cause(blob.blobPath, "BlobRequestFailed", error));
       throw error;
     }
     let file: DriveFile;
@@ -521,7 +524,7 @@ class DriveCopier {
       const segments = driveFileSegments(blob.filePath);
       file = { segments, seen: this.drive.file(segments) };
     } catch (error) {
-      return failed(fileStatus(error));
+      return failed(this.cause(blob.blobPath, fileStatus(error), error));
     }
 
     const metadata = await this.readPart(effectiveMetadataPath(list, blob), list.metadataPath, parseMetadataFile);
@@ -559,7 +562,7 @@ class DriveCopier {
         }
       }
     } catch (error) {
-      return failed(blobRequestStatus(error));
+      return failed(this.cause(blob.blobPath, blobRequestStatus(error), error));
     }
 
     const client = container.getBlockBlobClient(name);
@@ -589,7 +592,7 @@ class DriveCopier {
     } catch (error) {
       // Another writer took the name between the check and the commit: decide again.
       if (error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412) && attempt < 5) return this.copyBlob(item, () => undefined, attempt + 1);
-      return { ...failed(blobRequestStatus(error)), blocks: blockLog };
+      return { ...failed(this.cause(blob.blobPath, blobRequestStatus(error), error)), blocks: blockLog };
     }
     return { ...entry, blocks: blockLog.map((block) => ({ ...block, status: "Completed" as BlockStatus })) };
   }
@@ -610,12 +613,12 @@ class DriveCopier {
     hashId: string,
   ): Promise<{ ok: true; md5: Buffer; single?: Buffer } | { ok: false; status?: BlobLogEntry["status"] }> {
     const blocks = blob.blockList ?? [];
-    if (blocks.length <= 1) return this.readSingleBlock(source, blocks[0], blockLog, count);
+    if (blocks.length <= 1) return this.readSingleBlock(blob.blobPath, source, blocks[0], blockLog, count);
     let file: FileHandle;
     try {
       ({ handle: file } = await this.drive.open(source.segments, { seen: source.seen }));
-    } catch {
-      return { ok: false, status: "IOFailed" };
+    } catch (error) {
+      return { ok: false, status: this.cause(blob.blobPath, "IOFailed", error) };
     }
     const staged = this.resuming ? await uncommittedBlocks(client) : new Map<string, number>();
     const uploads: Promise<unknown>[] = [];
@@ -662,7 +665,7 @@ class DriveCopier {
           // transport (TLS in Azure) guards it, and the committed blob carries the file's MD5.
           const staging = client.stageBlock(blockIds[index], buffer, buffer.length).then(
             () => true,
-            () => false,
+            (error) => (this.cause(blob.blobPath, "BlobRequestFailed", error), false),
           );
           uploads.push(
             Promise.all([staging, checked])
@@ -675,8 +678,8 @@ class DriveCopier {
               })
               .finally(release),
           );
-        } catch {
-          blockLog[index].status = "IOFailed";
+        } catch (error) {
+          blockLog[index].status = this.cause(blob.blobPath, "IOFailed", error);
           failed = true;
         } finally {
           if (!handedOff) release();
@@ -696,6 +699,7 @@ class DriveCopier {
    * hand-offs for an open, a read and a close cost a small file more CPU than the calls themselves.
    */
   private async readSingleBlock(
+    blobPath: string,
     source: DriveFile,
     block: ManifestBlock | undefined,
     blockLog: BlockLogEntry[],
@@ -707,8 +711,8 @@ class DriveCopier {
       let fd: number;
       try {
         ({ fd } = this.drive.openSync(source.segments, { seen: source.seen }));
-      } catch {
-        return { ok: false, status: "IOFailed" };
+      } catch (error) {
+        return { ok: false, status: this.cause(blobPath, "IOFailed", error) };
       }
       try {
         if (block) {
@@ -718,8 +722,8 @@ class DriveCopier {
             return { ok: false };
           }
         }
-      } catch {
-        blockLog[0].status = "IOFailed";
+      } catch (error) {
+        blockLog[0].status = this.cause(blobPath, "IOFailed", error);
         return { ok: false };
       } finally {
         closeSync(fd);
@@ -740,6 +744,12 @@ class DriveCopier {
   private hasher(): Md5Worker {
     this.md5Worker ??= new Md5Worker();
     return this.md5Worker;
+  }
+
+  /** Logs what a blob or file failed with, and why; returns the status its copy log entry takes. */
+  private cause<S extends string>(path: string, status: S, error: unknown): S {
+    this.request.log.warn(`${path}: ${status}`, { path, status, error });
+    return status;
   }
 
   /** Creates each destination container once per run. */
@@ -778,15 +788,15 @@ class DriveCopier {
     try {
       text = this.drive.readFileWithinSync(driveFileSegments(effective.path), MAX_BLOB_FILE_BYTES);
     } catch (error) {
-      return { log: { status: fileStatus(error), ...where } };
+      return { log: { status: this.cause(effective.path, fileStatus(error), error), ...where } };
     }
     // Larger than any blob's metadata or properties can be: not read.
     if (text === undefined) return { log: { status: "XmlReadFailed", ...where } };
     if (md5Hex(text) !== effective.hash.toUpperCase()) return { log: { status: "Corrupted", ...where } };
     try {
       return { value: parse(text.toString("utf8")), log: { status: "Completed", ...where } };
-    } catch {
-      return { log: { status: "XmlReadFailed", ...where } };
+    } catch (error) {
+      return { log: { status: this.cause(effective.path, "XmlReadFailed", error), ...where } };
     }
   }
 }
@@ -853,6 +863,7 @@ async function uncommittedBlocks(client: BlockBlobClient): Promise<Map<string, n
     const list = await client.getBlockList("uncommitted");
     return new Map((list.uncommittedBlocks ?? []).map((block) => [block.name, block.size]));
   } catch {
+    // None known: the blocks are staged again, which costs the upload and loses nothing.
     return new Map();
   }
 }

@@ -11,6 +11,7 @@
  * event carries the agent's id: the service refuses events from an agent not holding the drive.
  */
 import { randomUUID } from "node:crypto";
+import type { Logger } from "../telemetry/log";
 
 export interface JobRef {
   subscriptionId: string;
@@ -53,6 +54,8 @@ export interface OperatorClientOptions {
   attempts?: number;
   /** The first wait before trying again, doubling up to 10 s; default 500 ms. */
   backoffMs?: number;
+  /** Where a call that is tried again is logged, with why (one that got no answer goes to `onUnreachable` instead, when given). */
+  log?: Logger;
   /** Told when a call got no answer at all (no connection, no answer in time) and will be tried again: the agent says so at once. */
   onUnreachable?: (error: unknown) => void;
 }
@@ -148,9 +151,12 @@ export class OperatorClient {
       } catch (error) {
         const retried = error instanceof OperatorApiError ? RETRIED_STATUSES.has(error.status) : true;
         if (!retried || attempt >= attempts) throw error instanceof OperatorApiError ? error : new OperatorUnreachableError(this.baseUrl, method, path, error);
-        if (!(error instanceof OperatorApiError)) this.options.onUnreachable?.(error);
         const retryAfter = error instanceof OperatorApiError ? error.retryAfterMs : undefined;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(retryAfter ?? wait, MAX_BACKOFF_MS)));
+        const delayMs = Math.min(retryAfter ?? wait, MAX_BACKOFF_MS);
+        // Each retry said once: no answer at all to the caller's hook when it has one (it says so in its own words), else logged with its cause.
+        if (!(error instanceof OperatorApiError) && this.options.onUnreachable) this.options.onUnreachable(error);
+        else this.options.log?.warn(`${method} ${path} failed (attempt ${attempt} of ${attempts}); trying again in ${delayMs} ms`, { method, path, attempt, delayMs, error });
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
         wait = Math.min(wait * 2, MAX_BACKOFF_MS);
       }
     }
@@ -168,7 +174,7 @@ export class OperatorClient {
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
-      parsed = undefined;
+      parsed = undefined; // not the service's JSON (a proxy's page): the status and the text below say what came
     }
     if (!response.ok) {
       const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;

@@ -12,6 +12,7 @@ export class OncePerKey<T = unknown> {
     let promise = this.started.get(key);
     if (!promise) {
       promise = start();
+      // Only forgets the failure: each caller gets it through the promise it was given.
       promise.catch(() => this.started.delete(key));
       this.started.set(key, promise);
     }

@@ -233,6 +233,7 @@ export async function prepareDrive(options: PrepareOptions): Promise<PrepareResu
   } catch (error) {
     await removeQuietly(staging);
     for (const name of moved) await removeQuietly(path.join(drive, name));
+    // Already failing: what cannot be removed is at worst an empty folder; the failure that matters is the one below.
     if (createdDrive) await fs.rmdir(drive).catch(() => undefined);
     if (error instanceof PrepareError) throw error;
     throw new PrepareError("drive-unusable", `writing to the drive failed: ${reason(error)}`);
@@ -415,7 +416,10 @@ async function* walk(folder: string, segments: string[], warn: (message: string)
     if (entry.isDirectory()) {
       yield* walk(entryPath, [...segments, entry.name], warn);
     } else if (entry.isFile()) {
-      const stat = await fs.lstat(entryPath).catch(() => undefined);
+      const stat = await fs.lstat(entryPath).catch((error: unknown) => {
+        warn(`skipped '${entryPath}': ${reason(error)}`);
+        return undefined;
+      });
       if (stat?.isFile()) yield { filePath: entryPath, segments: [...segments, entry.name], size: stat.size };
     } else {
       warn(`skipped '${entryPath}': ${entry.isSymbolicLink() ? "a symbolic link (prepare follows no link below a source folder)" : "not a regular file or folder (a FIFO, socket or device)"}`);
@@ -541,6 +545,7 @@ function checkAborted(aborted: (() => boolean) | undefined): void {
   if (aborted?.()) throw new PrepareError("interrupted", "interrupted: nothing was left on the drive");
 }
 
+/** Cleans up after a failure already being reported: a leftover is not worth hiding that failure behind. */
 async function removeQuietly(target: string): Promise<void> {
   await fs.rm(target, { recursive: true, force: true }).catch(() => undefined);
 }

@@ -90,13 +90,20 @@ function fileNameWith(name: string, suffix: string): string {
  * Synchronous, not through the thread pool: a file of a few hundred bytes per blob, where the
  * hand-offs of an asynchronous open, write and close cost more CPU than the calls themselves.
  */
-export function writeExportedBlobFiles(drive: DriveFiles, blobPath: string, details: ExportedBlobDetails): { metadata?: ExportedFileOutcome; properties: ExportedFileOutcome } {
+export function writeExportedBlobFiles(
+  drive: DriveFiles,
+  blobPath: string,
+  details: ExportedBlobDetails,
+  /** Told each file that could not be written, and why (the outcome says only `IOFailed`). */
+  failed: (filePath: string, error: unknown) => void,
+): { metadata?: ExportedFileOutcome; properties: ExportedFileOutcome } {
   const files = exportedBlobFiles(blobPath, details);
   const write = (file: ExportedFile): ExportedFileOutcome => {
     try {
       drive.writeFileSync(driveFileSegments(file.filePath), file.text);
       return { status: "Completed", path: { path: file.filePath, hash: md5Hex(file.text) } };
-    } catch {
+    } catch (error) {
+      failed(file.filePath, error);
       return { status: "IOFailed" };
     }
   };

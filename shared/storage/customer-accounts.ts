@@ -10,6 +10,7 @@ import { CustomerAccountSettings, customerBlobEndpoint, storageAccountName } fro
 import { copyLogLocation, CopyLogKind } from "../formats/copy-log-names";
 import type { Job } from "../domain/job";
 import { BlobUrlSigner, LogBlobStore } from "./log-blobs.store";
+import { currentLogger } from "../telemetry/log";
 
 /** Signs a read-only URL of one of a drive's copy logs in the customer's account. */
 export type CopyLogSigner = (job: Pick<Job, "key" | "diagnosticsPath" | "storageAccountId" | "creationId">, driveId: string, kind: CopyLogKind) => string | undefined;
@@ -112,8 +113,13 @@ export class CustomerAccounts {
       const id = `${account}/${container}`;
       if (signers.has(id)) continue;
       const store = this.logStore(account, container);
-      // An account the service cannot sign for (no role granted yet) just gets no log links.
-      const signer = store && (await store.signer(now).catch(() => undefined));
+      // An account the service cannot sign for (no role granted yet) just gets no log links; the log says why.
+      const signer =
+        store &&
+        (await store.signer(now).catch((error) => {
+          currentLogger().warn(`No copy log links for storage account '${account}': the service can't sign for it`, { account, error });
+          return undefined;
+        }));
       if (signer) signers.set(id, signer);
     }
     return (job, driveId, kind) => {

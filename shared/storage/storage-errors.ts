@@ -42,7 +42,10 @@ export function translateStorageError(error: unknown): unknown {
   const unreachable = status === undefined && failure?.name === "RestError";
   const timedOut = failure?.name === "AbortError" || failure?.name === "TimeoutError";
   if (unreachable || timedOut || status === 503 || status === 500 || status === 408) {
-    return ErrorFactory.storageUnavailable();
+    // The answer says only "unavailable"; the log says why (arm-http.ts logs the cause).
+    const unavailable = ErrorFactory.storageUnavailable();
+    unavailable.cause = error;
+    return unavailable;
   }
   return error;
 }

@@ -2,7 +2,7 @@
  * The one command-line parser (cli/args.ts), as a pure unit: what it accepts, the mistakes it names
  * (each in the wording every program uses), and the help it writes from an option table.
  */
-import { CliSpec, parseOptions, selectCommand, toolUsage, usage, UsageError } from "../../cli/args";
+import { CliSpec, LOG_FORMAT_OPTION, logFormatOf, parseOptions, selectCommand, toolUsage, usage, UsageError } from "../../cli/args";
 
 const SPEC = {
   command: "tool copy",
@@ -83,4 +83,20 @@ test("a tool's command: named first; help alone or for a command; every other fi
   expect(() => selectCommand(["toString"], TOOL)).toThrow(/unknown command 'toString'/);
   expect(() => selectCommand([], TOOL)).toThrow(/no command given/);
   expect(() => selectCommand(["--", "--bogus"], TOOL)).toThrow(new UsageError("tool", "unknown option '--bogus'"));
+});
+
+describe("--log-format, one reader for npm start, npm run sweep and the copy agent", () => {
+  const spec = { ...SPEC, options: { ...SPEC.options, "log-format": LOG_FORMAT_OPTION } } satisfies CliSpec;
+
+  test("text when not given, json or text as given", () => {
+    expect(logFormatOf(undefined, spec)).toBe("text");
+    const parsed = parseOptions(["--log-format", "json"], spec);
+    expect(parsed.help ? undefined : logFormatOf(parsed.values["log-format"], spec)).toBe("json");
+    expect(logFormatOf("text", spec)).toBe("text");
+  });
+
+  test("anything else is a usage error naming the formats", () => {
+    expect(() => logFormatOf("xml", spec)).toThrow(new UsageError("tool copy", "option '--log-format' must be text or json, not 'xml'"));
+    expect(usage(spec)).toMatch(/^ {2}--log-format text\|json +log lines for people \(default\), or one JSON object a line for a machine$/m);
+  });
 });

@@ -5,7 +5,7 @@
 import { copyProgressLine } from "../../cli/datacenter";
 import { unreachableReason } from "../../cli/output";
 import { formatBytes } from "../../shared/domain/byte-count";
-import { redactSasSignatures } from "../../shared/storage/sas-redaction";
+import { redact } from "../../shared/telemetry/redact";
 
 test("byte counts in units that fit, one wording for the tools and the portal (shared/domain/byte-count)", () => {
   // Regression: preview-export said "Drive size: 0.00 GB" for a small drive.
@@ -36,7 +36,7 @@ test("no answer at all, in words, through the causes the HTTP clients wrap it in
 
 test("a SAS signature never printed: the rest of the URL kept", () => {
   const url = "http://127.0.0.1:10000/demostore/waimportexport/j_D1_verbose.xml?sv=2025-01-05&se=2026-01-01T00%3A00%3A00Z&sr=b&sp=r&sig=abc%2Bdef%3D";
-  expect(redactSasSignatures(url)).toBe("http://127.0.0.1:10000/demostore/waimportexport/j_D1_verbose.xml?sv=2025-01-05&se=2026-01-01T00%3A00%3A00Z&sr=b&sp=r&sig=REDACTED");
-  expect(redactSasSignatures(`{"errorLogUri":"https://a.blob.core.windows.net/c/b?SIG=x&sp=r"}`)).toBe(`{"errorLogUri":"https://a.blob.core.windows.net/c/b?SIG=REDACTED&sp=r"}`);
-  expect(redactSasSignatures("no signature here: design=1")).toBe("no signature here: design=1");
+  expect(redact(url)).toBe("http://127.0.0.1:10000/demostore/waimportexport/j_D1_verbose.xml?sv=2025-01-05&se=2026-01-01T00%3A00%3A00Z&sr=b&sp=r&sig=REDACTED");
+  expect(redact(`{"errorLogUri":"https://a.blob.core.windows.net/c/b?SIG=x&sp=r"}`)).toBe(`{"errorLogUri":"https://a.blob.core.windows.net/c/b?SIG=REDACTED&sp=r"}`);
+  expect(redact("no signature here: design=1")).toBe("no signature here: design=1");
 });

@@ -20,6 +20,7 @@ function settingsError(env: Record<string, string | undefined>): SettingsError {
 describe("parseSettings", () => {
   test("a connection string (and dev auth) alone gives every default", () => {
     expect(parseSettings(BASE)).toEqual({
+      applicationInsights: false,
       storage: { kind: "connectionString", connectionString: "UseDevelopmentStorage=true" },
       jobsTableName: "importexportjobs",
       logsContainerName: "importexport-logs",
@@ -337,4 +338,12 @@ describe("authentication settings", () => {
       expect(settingsError({ ...BASE, PUBLIC_BASE_URL: bad }).message).toContain("PUBLIC_BASE_URL");
     }
   });
+});
+
+test("Application Insights settings: empty is off; a connection string or authentication string that is not one names the setting", () => {
+  expect(parseSettings({ ...BASE, APPLICATIONINSIGHTS_CONNECTION_STRING: "" }).applicationInsights).toBe(false);
+  const connectionString = "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/";
+  expect(parseSettings({ ...BASE, APPLICATIONINSIGHTS_CONNECTION_STRING: connectionString, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Authorization=AAD" }).applicationInsights).toBe(true);
+  expect(() => parseSettings({ ...BASE, APPLICATIONINSIGHTS_CONNECTION_STRING: "00000000-0000-0000-0000-000000000000" })).toThrow(/APPLICATIONINSIGHTS_CONNECTION_STRING must be the Application Insights component's connection string/);
+  expect(() => parseSettings({ ...BASE, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Authorization=Key" })).toThrow(/APPLICATIONINSIGHTS_AUTHENTICATION_STRING/);
 });

@@ -69,7 +69,7 @@ test("each blob error is logged with its code and the drive finishes CompletedMo
   const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("errors") };
   await receivedJob(service, job, [entry], { logLevel: "Verbose" });
 
-  const run = await runCli(agent, agentArgs(service, job, entry.driveId, drive, tempDir("state")));
+  const run = await runCli(agent, agentArgs(service, job, entry.driveId, drive, tempDir("state"), ["--log-format", "json"]));
 
   expect(run.code).toBe(3);
   const result = lastJsonLine(run.stdout);
@@ -78,6 +78,27 @@ test("each blob error is logged with its code and the drive finishes CompletedMo
     blobsCopied: 3,
     issuesByKind: { FileNotFound: 1, FileUnexpectedEnd: 1, Corrupted: 1, BlobRequestFailed: 1, Renamed: 1 },
   });
+  // The agent's log (stderr, --log-format json): each failure it caught with its cause, then the run's one record.
+  const records = run.stderr.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
+  const jobPath = `${job.sub}/${job.rg}/${job.name}`;
+  expect(records).toContainEqual(expect.objectContaining({ level: "warn", status: "FileNotFound", path: `${containerName}/missing.txt`, job: jobPath, error: expect.objectContaining({ message: expect.any(String) }) }));
+  expect(records).toContainEqual(expect.objectContaining({ level: "warn", status: "BlobRequestFailed", path: "Bad_Container/badname.txt", error: expect.objectContaining({ name: "BlobNameError" }) }));
+  const copy = records.filter((record) => record.event === "copy");
+  expect(copy).toEqual([
+    expect.objectContaining({
+      level: "warn",
+      direction: "import",
+      outcome: "CompletedMoreInfo",
+      job: jobPath,
+      driveId: entry.driveId,
+      agentId: expect.any(String),
+      blobsCopied: 3,
+      bytesCopied: expect.any(Number),
+      durationMs: expect.any(Number),
+      issuesByKind: result.summary.issuesByKind,
+      errorLog: expect.not.stringContaining("sig="),
+    }),
+  ]);
   expect(await blobNames(containerName)).toEqual(["good.txt", "twin-a (2).txt", "twin-a.txt"]);
 
   const { drive: status } = await driveStatus(service, job, entry.driveId);

@@ -189,6 +189,8 @@ describe("an HTTP invocation through the library's request and response conversi
 
   test("the timer runs the maintenance sweep through the worker's invocation", async () => {
     await expect(invokeTimer("MaintenanceSweep")).resolves.toBeUndefined();
-    expect(registrations.logs.some((entry) => entry.category === "user" && entry.message.startsWith("MaintenanceSweep {"))).toBe(true);
+    // The report is one record through the invocation's context: JSON Application Insights can query.
+    const records = registrations.logs.filter((entry) => entry.category === "user" && entry.message.startsWith("{")).map((entry) => JSON.parse(entry.message));
+    expect(records).toContainEqual(expect.objectContaining({ level: "info", event: "sweep", operation: "MaintenanceSweep", message: expect.stringMatching(/^MaintenanceSweep: /), durationMs: expect.any(Number) }));
   });
 });

@@ -45,6 +45,10 @@ function resolve(setting: { name: string; value: string }): string {
   // The public cloud's values of ARM's environment() function.
   if (setting.value === "[environment().resourceManager]") return "https://management.azure.com/";
   if (setting.value === "[environment().authentication.loginEndpoint]") return "https://login.microsoftonline.com/";
+  // The component's connection string, as Azure gives it.
+  if (/^\[reference\(resourceId\('Microsoft\.Insights\/components', .+\)\.ConnectionString\]$/.test(setting.value)) {
+    return "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/;LiveEndpoint=https://westeurope.livediagnostics.monitor.azure.com/";
+  }
   if (setting.value.startsWith("[")) return `(${setting.value})`;
   return setting.value;
 }
@@ -95,14 +99,17 @@ test("every setting of local.settings.sample.json is deployed, with its sample v
     CUSTOMER_ACCOUNT_CHECK: "on",
     CUSTOMER_ACCOUNT_SUBSCRIPTIONS: "",
     LINKED_ACCESS_CHECK: "arm",
+    // Telemetry to the template's Application Insights, sent with the managed identity (the component takes no key).
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Authorization=AAD",
   };
+  const fromResources = ["APPLICATIONINSIGHTS_CONNECTION_STRING"];
   for (const [name, value] of Object.entries(sample)) {
     if (name in replaced) {
       expect(Object.keys(deployedEnvironment)).toEqual(expect.arrayContaining(replaced[name]));
       expect(deployedEnvironment[name]).toBeUndefined();
     } else if (name in inAzure) {
       expect([name, deployedEnvironment[name]]).toEqual([name, inAzure[name]]);
-    } else if (fromParameters.includes(name)) {
+    } else if (fromParameters.includes(name) || fromResources.includes(name)) {
       expect(deployedEnvironment[name]).toBeTruthy();
     } else {
       expect([name, deployedEnvironment[name]]).toEqual([name, value]);

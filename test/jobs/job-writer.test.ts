@@ -2,21 +2,27 @@
  * The one write order (service/operations/job-writer.ts), with the stores replaced by recorders: index entry,
  * history archive, job, messages. And the messages' outbox while the queue is down is bounded: a
  * long outage must not grow a job until it can't be written (a sibling of the unbounded history).
+ * Nothing it fails at is silent: a queue that refuses is a warning with its cause, and a message
+ * that could not be kept either is logged as lost (the bug this pins: the outbox write's failure was
+ * swallowed, the notification gone without a trace).
  */
 import { HISTORY_ARCHIVE_AT, OUTBOX_MAX_CHARS } from "../../shared/domain/history";
 import { Job, StateChange } from "../../shared/domain/job";
 import { OutboundMessage } from "../../shared/domain/messages";
 import { DeadlineCover, JobWriter } from "../../shared/service/operations/job-writer";
 import { JobsStore, StoredJob } from "../../shared/storage/jobs.store";
+import { ServiceMetrics } from "../../shared/telemetry/metrics";
 import { creatingJob } from "../support/fixtures";
+import { recordingLogger } from "../support/logs";
 
 function message(i: number): OutboundMessage {
   return { id: `job#${i}`, type: "notice", audience: "operators", kind: "Test", message: "m".repeat(900), at: "2026-03-01T00:00:00.000Z", job: { subscriptionId: "s", resourceGroup: "r", name: "j" } };
 }
 
 /** Stores that record the calls made to them, in order, as `store.method`. */
-function recorders(calls: string[], options: { queueDown?: boolean } = {}) {
+function recorders(calls: string[], options: { queueDown?: boolean; outboxWriteFails?: boolean } = {}) {
   let stored: StoredJob | undefined;
+  let replaces = 0;
   const index: DeadlineCover = {
     cover: async () => (calls.push("index.cover"), "2026-03-02T00:00:00.000Z"),
     coverMany: async (jobs) => (calls.push("index.coverMany"), jobs.map(() => undefined)),
@@ -25,16 +31,23 @@ function recorders(calls: string[], options: { queueDown?: boolean } = {}) {
   const queue = {
     publish: async () => {
       calls.push("queue.publish");
-      if (options.queueDown) throw new Error("queue down");
+      if (options.queueDown) throw new Error("queue down: 503 ServerBusy");
       return 1;
     },
   };
   const jobs = {
     insert: async (job: Job, indexedDue?: string) => (calls.push("jobs.insert"), (stored = { job, etag: "e1", indexedDue })),
-    replace: async (job: Job, _base: StoredJob, bookkeeping: { indexedDue?: string }) => (calls.push("jobs.replace"), (stored = { job, etag: "e2", ...bookkeeping })),
+    replace: async (job: Job, _base: StoredJob, bookkeeping: { indexedDue?: string }) => {
+      calls.push("jobs.replace");
+      if (options.outboxWriteFails && ++replaces > 1) throw Object.assign(new Error("The condition specified using HTTP conditional header(s) is not met."), { statusCode: 412 });
+      return (stored = { job, etag: "e2", ...bookkeeping });
+    },
     mark: async (base: StoredJob, columns: { indexedDue?: string }) => (calls.push("jobs.mark"), (stored = { ...base, ...columns })),
   } as unknown as JobsStore;
-  return { writer: new JobWriter(jobs, index, queue, archive), stored: () => stored };
+  const { log, records } = recordingLogger();
+  const failures: { messages: number; source: string }[] = [];
+  const metrics: ServiceMetrics = { stateChanges: () => {}, sweep: () => {}, queuePublishFailed: (messages, source) => void failures.push({ messages, source }) };
+  return { writer: new JobWriter(jobs, index, queue, log, metrics, archive), stored: () => stored, records, failures };
 }
 
 const NOW = new Date("2026-03-01T00:00:00.000Z");
@@ -70,7 +83,7 @@ test("chaining: the index entry first, then the job records it", async () => {
 
 test("with the queue down, messages wait in the outbox, written in the same order, up to its bound, and are dropped beyond it", async () => {
   const calls: string[] = [];
-  const { writer, stored } = recorders(calls, { queueDown: true });
+  const { writer, stored, records } = recorders(calls, { queueDown: true });
   await writer.insert({ ...creatingJob(key("outbox-bound"), { now: NOW }), outbox: [] });
   expect(calls).toEqual(["index.cover", "jobs.insert"]);
 
@@ -84,4 +97,75 @@ test("with the queue down, messages wait in the outbox, written in the same orde
   expect(outbox.length).toBeLessThan(100);
   expect(JSON.stringify(outbox).length).toBeLessThanOrEqual(OUTBOX_MAX_CHARS);
   expect(outbox[0].id).toBe("job#0");
+  // Every one dropped past the bound is logged as lost, by its id.
+  const lost = records.filter((record) => record.level === "error" && /lost/.test(record.message));
+  expect(lost.map((record) => record.messageId)).toEqual(Array.from({ length: 100 - outbox.length }, (_, i) => `job#${i + outbox.length}`));
+});
+
+test("the queue refusing is a warning with its cause, counted; the messages wait in the outbox", async () => {
+  const calls: string[] = [];
+  const { writer, stored, records, failures } = recorders(calls, { queueDown: true });
+  const job = { ...creatingJob(key("queue-refuses"), { now: NOW }), outbox: [] };
+
+  await writer.replace(job, { job, etag: "e0" }, { messages: [message(1), message(2)] });
+
+  expect(stored()!.job.outbox!.map((queued) => queued.id)).toEqual(["job#1", "job#2"]);
+  expect(failures).toEqual([{ messages: 2, source: "request" }]);
+  expect(records).toEqual([
+    expect.objectContaining({
+      level: "warn",
+      message: expect.stringMatching(/refused 2 message\(s\) of job 'queue-refuses'.*outbox/),
+      subscriptionId: key("x").subscriptionId,
+      resourceGroup: "rg",
+      job: "queue-refuses",
+      error: expect.objectContaining({ name: "Error", message: "queue down: 503 ServerBusy" }),
+    }),
+  ]);
+});
+
+test("regression: a forced outbox failure after the queue refused is logged, each message as lost, with the cause", async () => {
+  const calls: string[] = [];
+  const { writer, records } = recorders(calls, { queueDown: true, outboxWriteFails: true });
+  const job = { ...creatingJob(key("outbox-fails"), { now: NOW }), outbox: [] };
+
+  await writer.replace(job, { job, etag: "e0" }, { messages: [message(7), message(8)] });
+
+  expect(calls).toEqual(["index.cover", "jobs.replace", "queue.publish", "index.cover", "jobs.replace"]);
+  const lost = records.filter((record) => record.level === "error");
+  expect(lost).toEqual(
+    [7, 8].map((i) =>
+      expect.objectContaining({
+        message: expect.stringMatching(/^Notification lost: the outbox write failed/),
+        job: "outbox-fails",
+        messageId: `job#${i}`,
+        kind: "Test",
+        error: expect.objectContaining({ status: 412, message: expect.stringMatching(/conditional header/) }),
+      }),
+    ),
+  );
+  expect(records.filter((record) => record.level === "warn")).toHaveLength(1);
+});
+
+test("each change of state is one record, with the job, the drive, the states and why", async () => {
+  const calls: string[] = [];
+  const { writer, records } = recorders(calls);
+  const job = creatingJob(key("job-1"), { now: NOW });
+  const change: OutboundMessage = {
+    id: "job#3",
+    type: "stateChanged",
+    audience: "customer",
+    kind: "DriveStateChanged",
+    message: "Drive DRIVE01 of job 'job-1' is now 'Faulted' (was 'Transferring'): the key record does not open with the job's key.",
+    at: "2026-03-01T00:00:00.000Z",
+    job: { subscriptionId: "sub-1", resourceGroup: "rg-1", name: "job-1" },
+    driveId: "DRIVE01",
+    from: "Transferring",
+    to: "Faulted",
+  };
+
+  await writer.replace(job, { job, etag: "e0" }, { messages: [change, message(4)] });
+
+  expect(records).toEqual([
+    expect.objectContaining({ level: "info", event: "stateChanged", subject: "drive", job: "job-1", subscriptionId: "sub-1", resourceGroup: "rg-1", driveId: "DRIVE01", from: "Transferring", to: "Faulted", message: change.message }),
+  ]);
 });

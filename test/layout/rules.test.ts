@@ -39,6 +39,9 @@ const LAWFUL = {
   "shared/datacenter-agent/import-drive.ts": `import { manifestOf } from "../formats/manifest";\nexport const importDrive = manifestOf;\n`,
   "shared/drive-tool/prepare-drive.ts": `import { manifestOf } from "../formats/manifest";\nexport const prepare = manifestOf;\n`,
   "cli/datacenter.ts": `import { importDrive } from "../shared/datacenter-agent/import-drive";\nexport const main = importDrive;\n`,
+  // Every layer may log.
+  "shared/telemetry/log.ts": `import type { Job } from "../domain/job";\nexport const logJob = (job: Job) => job.name;\n`,
+  "shared/storage/log-user.ts": `import { logJob } from "../telemetry/log";\nexport const logged = logJob;\n`,
 };
 
 test("a tree that keeps the rules passes", () => {
@@ -58,6 +61,8 @@ test("each broken import fails the lint, by its rule", () => {
     // The agent using the customer's tool, and the agent's command line the service.
     "shared/datacenter-agent/import-drive.ts": `import { prepare } from "../drive-tool/prepare-drive";\nexport const importDrive = prepare;\n`,
     "cli/datacenter.ts": `import { jobs } from "../shared/service/operations/job-service";\nexport const main = jobs;\n`,
+    // The logging facility reaching up into storage.
+    "shared/telemetry/log.ts": `import { store } from "../storage/jobs.store";\nexport const logJob = () => store;\n`,
   });
   expect(violations).toEqual(
     expect.arrayContaining([
@@ -66,6 +71,7 @@ test("each broken import fails the lint, by its rule", () => {
       "service-operations-not-up: shared/service/operations/job-service.ts -> shared/service/api/handlers.ts",
       "agent-is-not-service-or-tool: shared/datacenter-agent/import-drive.ts -> shared/drive-tool/prepare-drive.ts",
       "datacenter-cli-is-the-agent: cli/datacenter.ts -> shared/service/operations/job-service.ts",
+      "telemetry-stands-on-domain: shared/telemetry/log.ts -> shared/storage/jobs.store.ts",
     ]),
   );
   expect(violations.some((violation) => violation.startsWith("no-circular: "))).toBe(true);

@@ -24,6 +24,8 @@ import { JobWriter } from "../../shared/service/operations/job-writer";
 import { SweepService } from "../../shared/service/operations/sweep-service";
 import { SubscriptionPurge } from "../../shared/service/operations/subscription-purge";
 import { SubscriptionsStore } from "../../shared/storage/subscriptions.store";
+import { lineLogger, silentLogger } from "../../shared/telemetry/log";
+import { serviceMetrics } from "../../shared/telemetry/metrics";
 import { call, importJobBody, RETURN_ADDRESS, startTestService, TestClock, TestService } from "../support/service";
 import { api, createJob, jobUrl } from "../api/helpers";
 
@@ -276,7 +278,7 @@ export interface SweepParts {
 
 /**
  * The same SweepService the composition root builds, over the suite's storage, with the jobs store
- * given by `makeJobs` (to wrap it), an optional cap on the entries per run and where it logs.
+ * given by `makeJobs` (to wrap it), an optional cap on the entries per run and where its records go (as text lines).
  */
 export function buildSweep(clock: Clock, makeJobs?: (table: TableClient) => JobsStore, maxEntries?: number, log?: (line: string) => void): SweepParts {
   const settings = getSettings();
@@ -285,7 +287,9 @@ export function buildSweep(clock: Clock, makeJobs?: (table: TableClient) => Jobs
   const jobsTable = createTableClient(settings, settings.jobsTableName);
   const jobs = makeJobs ? makeJobs(jobsTable) : new JobsStore(jobsTable);
   const queue = new NotificationQueue(createQueueServiceClient(settings), settings.notificationsQueueName);
-  const writer = new JobWriter(jobs, index, queue);
+  const logger = log ? lineLogger(log) : silentLogger;
+  const metrics = serviceMetrics();
+  const writer = new JobWriter(jobs, index, queue, logger, metrics);
   const sweep = new SweepService(
     jobs,
     writer,
@@ -297,7 +301,8 @@ export function buildSweep(clock: Clock, makeJobs?: (table: TableClient) => Jobs
     rules,
     clock,
     maxEntries ?? settings.sweepMaxEntries,
-    log,
+    logger,
+    metrics,
   );
   return { jobs, writer, index, sweep };
 }
@@ -312,6 +317,7 @@ export function buildSubscriptionPurge(clock: Clock, maxJobs: number): Subscript
     new DeletedJobsStore(createTableClient(settings, settings.deletedJobsTableName)),
     new LogBlobStore(createBlobServiceClient(settings), settings.logsContainerName, settings.logSasLifetimeMs),
     clock,
+    silentLogger,
     maxJobs,
   );
 }

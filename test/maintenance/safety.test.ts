@@ -4,6 +4,8 @@
  * racing the sweep win, stale entries are dropped, lost entries are repaired, the index is written
  * before the job, one bad job does not stop the run, and every event gives one notice.
  */
+import { silentLogger } from "../../shared/telemetry/log";
+import { serviceMetrics } from "../../shared/telemetry/metrics";
 import { randomBytes } from "node:crypto";
 import { TableClient } from "@azure/data-tables";
 import { getSettings } from "../../shared/service/app/composition";
@@ -368,13 +370,13 @@ describe("the expiry index stays complete", () => {
     };
     const queue = { publish: async () => 0 };
     const ordered = jobValue("ordered", t0);
-    await new JobWriter(new JobsStore(createTableClient(settings, settings.jobsTableName)), watching, queue).insert(ordered);
+    await new JobWriter(new JobsStore(createTableClient(settings, settings.jobsTableName)), watching, queue, silentLogger, serviceMetrics()).insert(ordered);
     expect(seen).toEqual([false]);
     expect(await indexEntriesOf(ordered.key.subscriptionId, RG, "ordered")).toEqual([`${iso(t0 + MS_OF.creating)}|CreatingExpiry`]);
 
     // A "crash" of the job write (its table is unreachable): the entry is already there, and the
     // sweep later drops it as stale without error or notice.
-    const broken = new JobWriter(new JobsStore(createTableClient(settings, `nosuchtable${randomBytes(4).toString("hex")}`)), index, queue);
+    const broken = new JobWriter(new JobsStore(createTableClient(settings, `nosuchtable${randomBytes(4).toString("hex")}`)), index, queue, silentLogger, serviceMetrics());
     const crashed = jobValue("crashed", t0);
     await expect(broken.insert(crashed)).rejects.toBeDefined();
     expect(await storedEntity(crashed.key.subscriptionId, RG, "crashed")).toBeUndefined();

@@ -15,7 +15,9 @@ import { Actor } from "../../domain/job";
 import { Preconditions } from "../../domain/preconditions";
 import type { Services } from "../operations/services";
 import { bearerTokenOf, type Audience, type Caller } from "../auth/authenticator";
+import { currentLogger } from "../../telemetry/log";
 import { parsePreconditions } from "./precondition-headers";
+import { describeRequest } from "./request-telemetry";
 import { subscriptionIdPattern, SUPPORTED_API_VERSIONS } from "./schemas";
 
 export interface ArmRequest {
@@ -73,10 +75,11 @@ export type ServicesSource = () => Promise<Services>;
 export type RouteHandler = (services: ServicesSource) => HttpHandler;
 
 export function armHandler(operation: ArmOperation, options: ArmHandlerOptions = {}): RouteHandler {
-  return (servicesOf) => async (http: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+  return (servicesOf) => async (http: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
     const requestId = randomUUID();
-    const correlationId = http.headers.get("x-ms-correlation-request-id") ?? requestId;
+    const correlationId = correlationIdOf(http) ?? randomUUID();
     const baseHeaders: Record<string, string> = { "x-ms-request-id": requestId, "x-ms-correlation-request-id": correlationId };
+    describeRequest({ requestId, correlationId });
     let endList: (() => void) | undefined;
     try {
       const url = new URL(http.url);
@@ -84,6 +87,7 @@ export function armHandler(operation: ArmOperation, options: ArmHandlerOptions =
       const services = await servicesOf();
       const audience = options.audience ?? "customer";
       const caller = audience === "anyone" ? NOBODY : await services.authenticator.authenticate(http.headers.get("authorization"), audience);
+      describeRequest({ tenantId: caller.tenantId || undefined });
       if (audience === "customer") endList = throttle(http, services, caller, options.list === true, baseHeaders);
       const result = await operation(buildRequest(http, url, requestId, services, caller));
       return {
@@ -92,7 +96,7 @@ export function armHandler(operation: ArmOperation, options: ArmHandlerOptions =
         body: result.body === undefined ? undefined : JSON.stringify(result.body),
       };
     } catch (error) {
-      return errorResponse(error, requestId, baseHeaders, context);
+      return errorResponse(error, requestId, baseHeaders);
     } finally {
       endList?.();
     }
@@ -123,20 +127,27 @@ function throttle(http: HttpRequest, services: Services, caller: Caller, list: b
 }
 
 /**
- * The one mapping from a failure to an ARM error response, with its `x-ms-request-id`. A 500 never
- * carries the raw exception.
+ * The caller's `x-ms-correlation-request-id`, echoed and logged as given, as ARM does; one that is
+ * no id (blank, over 128 characters, spaces or control characters) is replaced by a new one, as a
+ * missing one is.
  */
-export function errorResponse(
-  error: unknown,
-  requestId: string,
-  headers: Record<string, string>,
-  context?: InvocationContext,
-): HttpResponseInit {
+function correlationIdOf(http: HttpRequest): string | undefined {
+  const given = http.headers.get("x-ms-correlation-request-id");
+  return given && /^[\x21-\x7e]{1,128}$/.test(given) ? given : undefined;
+}
+
+/**
+ * The one mapping from a failure to an ARM error response, with its `x-ms-request-id`. A 500 never
+ * carries the raw exception: its cause is logged, with the request id the response names.
+ */
+export function errorResponse(error: unknown, requestId: string, headers: Record<string, string>): HttpResponseInit {
   let serviceError: ServiceError;
   if (error instanceof ServiceError) {
     serviceError = error;
+    // A 503 is storage (or ARM) out of reach: the answer says only that, the log why.
+    if (serviceError.status >= 500) currentLogger().warn(`Request ${requestId} answered ${serviceError.status} ${serviceError.code}`, { requestId, error: serviceError.cause ?? serviceError });
   } else {
-    context?.error(`Request ${requestId} failed`, error);
+    currentLogger().error(`Request ${requestId} failed`, { requestId, error });
     serviceError = ErrorFactory.internal(requestId);
   }
   const { code, message, target, details } = serviceError;

@@ -45,7 +45,7 @@ function safeDecode(value: string): string {
   try {
     return decodeURIComponent(value);
   } catch {
-    return value;
+    return value; // not valid %-encoding: matched as it is, as the Functions host does
   }
 }
 

@@ -36,6 +36,21 @@ function lazy<M>(load: () => M, pick: (module: M) => RouteHandler): RouteHandler
   };
 }
 
+/**
+ * The handler with its invocation's record, logger and span (request-telemetry.ts), that module
+ * loaded with the first request, as the handlers are.
+ */
+function observed(route: RouteDefinition): RouteHandler {
+  return (services) => {
+    let handler: HttpHandler | undefined;
+    return (request: HttpRequest, context: InvocationContext) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- deferred loading is the point here
+      handler ??= (require("./request-telemetry") as typeof import("./request-telemetry")).withRequestTelemetry(route, route.handler(services));
+      return handler(request, context);
+    };
+  };
+}
+
 /* eslint-disable @typescript-eslint/no-require-imports -- deferred loading is the point here */
 const jobs = () => require("./handlers/jobs.handlers") as typeof import("./handlers/jobs.handlers");
 const operator = () => require("./handlers/operator.handlers") as typeof import("./handlers/operator.handlers");
@@ -93,9 +108,12 @@ const portalRoutes: RouteDefinition[] = [
   { name: "Portal_Assets", methods: ["GET"], route: "portal/{*path}", handler: lazy(portal, (m) => m.portalAssets), authLevel: "anonymous" },
 ];
 
-export const routes: RouteDefinition[] = [
-  ...apiRoutes,
-  ...portalRoutes,
-  // Everything no other route serves: a 404 or 405 in the ARM error shape.
-  { name: "Unmatched", methods: ALL_METHODS, route: "{*path}", handler: lazy(unmatched, (m) => m.unmatchedHandler([...apiRoutes, ...portalRoutes])), authLevel: "anonymous" },
-];
+/** Every route as served: each invocation logs its record and, with OpenTelemetry on, is a span (request-telemetry.ts). */
+export const routes: RouteDefinition[] = (
+  [
+    ...apiRoutes,
+    ...portalRoutes,
+    // Everything no other route serves: a 404 or 405 in the ARM error shape.
+    { name: "Unmatched", methods: ALL_METHODS, route: "{*path}", handler: lazy(unmatched, (m) => m.unmatchedHandler([...apiRoutes, ...portalRoutes])), authLevel: "anonymous" },
+  ] satisfies RouteDefinition[]
+).map((route) => ({ ...route, handler: observed(route) }));

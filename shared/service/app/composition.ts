@@ -28,6 +28,8 @@ import { ArmOnBehalfOf } from "../auth/arm-on-behalf-of";
 import type { CustomerAccounts } from "../../storage/customer-accounts";
 import { NotificationQueue } from "../../storage/notification-queue";
 import { SubscriptionsStore } from "../../storage/subscriptions.store";
+import { contextualLogger } from "../../telemetry/log";
+import { serviceMetrics } from "../../telemetry/metrics";
 
 let settings: Settings | undefined;
 let services: Promise<Services> | undefined;
@@ -61,10 +63,13 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
   await Promise.all([...Object.values(tables).map((table) => table.createTable()), logs.ensureContainer(), queue.ensureQueue()]);
 
   const rules = current.rules;
+  const log = contextualLogger();
+  // After telemetry started (the entry's first step), so the instruments are the registered provider's.
+  const metrics = serviceMetrics();
   const index = createDeadlineIndex(current);
   const historyArchive = new HistoryArchiveStore(logs);
   const jobsStore = new JobsStore(tables.jobs);
-  const writer = new JobWriter(jobsStore, index, queue, historyArchive);
+  const writer = new JobWriter(jobsStore, index, queue, log, metrics, historyArchive);
   const arrivals = new ArrivalsStore(tables.arrivals);
   const deletedJobs = new DeletedJobsStore(tables.deletedJobs);
   const subscriptionsStore = new SubscriptionsStore(tables.subscriptions);
@@ -72,15 +77,17 @@ async function buildServices(current: Settings, now: Clock): Promise<Services> {
   const linkedAccess = new LinkedAccessCheck(accountOwnership(current, subscriptions, customerAccounts), subscriptions);
   return {
     settings: current,
+    log,
+    metrics,
     authenticator: new Authenticator(current.auth, now),
     throttle: new SubscriptionThrottle(current.throttle, now),
     clock: now,
     locations,
-    jobs: new JobService(jobsStore, arrivals, logs, writer, index, locations, rules, now, subscriptions, linkedAccess, new CustomerAccountCheck(customerAccounts, { probe: current.customerAccounts.check, timeoutMs: current.storageTimeoutMs })),
+    jobs: new JobService(jobsStore, arrivals, logs, writer, index, locations, rules, now, subscriptions, linkedAccess, log, new CustomerAccountCheck(customerAccounts, { probe: current.customerAccounts.check, timeoutMs: current.storageTimeoutMs })),
     subscriptions,
-    operator: new OperatorService(jobsStore, arrivals, logs, writer, index, rules, now, linkedAccess, historyArchive),
-    sweep: new SweepService(jobsStore, writer, arrivals, index, deletedJobs, logs, queue, rules, now, current.sweepMaxEntries),
-    subscriptionPurge: new SubscriptionPurge(subscriptionsStore, jobsStore, index, deletedJobs, logs, now),
+    operator: new OperatorService(jobsStore, arrivals, logs, writer, index, rules, now, linkedAccess, log, historyArchive),
+    sweep: new SweepService(jobsStore, writer, arrivals, index, deletedJobs, logs, queue, rules, now, current.sweepMaxEntries, log, metrics),
+    subscriptionPurge: new SubscriptionPurge(subscriptionsStore, jobsStore, index, deletedJobs, logs, now, log),
     deletedJobs,
     notifications: queue,
     blobUrls: async (jobs = []) => {

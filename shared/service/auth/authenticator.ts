@@ -120,9 +120,11 @@ export class Authenticator {
       // The identity provider is failing (its key set can't be fetched, or answers an error page):
       // an outage, not the caller's bad token. jose's own verdicts on the token all have ERR_J… codes.
       if (error instanceof KeySetUnavailable) {
-        throw new ServiceError(503, "ServiceUnavailable", "The token issuer's signing keys can't be reached right now. Retry after a short wait.", undefined, undefined, {
+        const unavailable = new ServiceError(503, "ServiceUnavailable", "The token issuer's signing keys can't be reached right now. Retry after a short wait.", undefined, undefined, {
           "Retry-After": "5",
         });
+        unavailable.cause = error; // logged with the 503 (arm-http.ts), never sent
+        throw unavailable;
       }
       const code = (error as { code?: unknown }).code;
       if (typeof code === "string" && code.startsWith("ERR_J")) throw unauthenticated(`The bearer token was rejected (${code}).`);

@@ -5,6 +5,7 @@
  * throws `KeySetUnavailable`; keys fetched earlier keep verifying tokens through such an incident.
  */
 import type { Clock } from "../../domain/clock";
+import { currentLogger } from "../../telemetry/log";
 
 type Jose = typeof import("jose");
 type KeyResolver = ReturnType<Jose["createLocalJWKSet"]>;
@@ -57,7 +58,10 @@ export class SigningKeys {
   readonly resolve: KeyResolver = async (header, token) => {
     const age = this.keys ? this.now() - this.keys.fetchedAt : Number.POSITIVE_INFINITY;
     if (age >= this.timings.maxStaleMs) await this.fetchUnlessCoolingDown();
-    else if (age >= this.timings.refreshAfterMs && !this.coolingDown()) this.refresh().catch(() => undefined);
+    else if (age >= this.timings.refreshAfterMs && !this.coolingDown()) {
+      // In the background: the keys in hand still serve; a failed refresh is tried again after the cool-down.
+      this.refresh().catch((error) => currentLogger().warn("Refreshing the token issuers' signing keys failed; the keys in hand still serve", { error }));
+    }
     try {
       return await this.keys!.resolve(header, token);
     } catch (error) {

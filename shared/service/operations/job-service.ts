@@ -44,6 +44,7 @@ import { withConcurrencyRetries } from "./retry";
 import { SubscriptionService } from "./subscription-service";
 import { CustomerAccountCheck } from "./customer-account-check";
 import { LinkedAccessCheck } from "./linked-access-check";
+import type { Logger } from "../../telemetry/log";
 
 export interface JobTimeline {
   state: Job["state"];
@@ -92,6 +93,7 @@ export class JobService {
     private readonly subscriptions: SubscriptionService,
     /** Asked before the job's storage account is touched or recorded: the caller's tenant must own it. */
     private readonly linkedAccess: LinkedAccessCheck,
+    private readonly log: Logger,
     private readonly accountCheck?: CustomerAccountCheck,
   ) {}
 
@@ -212,8 +214,9 @@ export class JobService {
     for (const arrival of attached) {
       try {
         await this.arrivals.markAttached(attachArrival(arrival, key, this.clock.now()));
-      } catch {
+      } catch (error) {
         // Left Unmatched for an operator's attach, as said above.
+        this.log.warn(`Arrival ${arrival.id} was received by job '${key.name}' but stays listed as Unmatched: marking it attached failed`, { arrivalId: arrival.id, error });
       }
     }
     return { job, etag: jobETag(written.etag) };
@@ -245,8 +248,9 @@ export class JobService {
     try {
       await this.logs.deleteAll(jobBlobPrefix(job));
       await this.index.remove([cleanup]);
-    } catch {
-      // Left to the sweep (above); the sweep logs what it could not delete.
+    } catch (error) {
+      // Left to the sweep (above), which tries again and logs what it could not delete.
+      this.log.warn(`The blobs of deleted job '${key.name}' are left for the sweep`, { error });
     }
   }
 

@@ -22,6 +22,7 @@ import { HistoryArchiveStore } from "../../storage/history-archive.store";
 import { JobWriter } from "./job-writer";
 import { LinkedAccessCheck } from "./linked-access-check";
 import { withConcurrencyRetries } from "./retry";
+import type { Logger } from "../../telemetry/log";
 
 /** How often the desk re-reads a job whose writes race its arrival mark. */
 const MARK_ATTEMPTS = 4;
@@ -69,6 +70,7 @@ export class OperatorService {
     private readonly clock: Clock,
     /** The linked access check, asked again for the job's own tenant before the copy agent touches its account. */
     private readonly linkedAccess: LinkedAccessCheck,
+    private readonly log: Logger,
     private readonly historyArchive?: HistoryArchiveStore,
   ) {}
 
@@ -225,10 +227,11 @@ export class OperatorService {
         const outcome = stored && (await this.markArrivalWaiting(stored, arrival, ARRIVAL_DESK));
         if (outcome === "marked") settlement.marked++;
         else if (outcome?.job) settlement.received++;
-      } catch {
+      } catch (error) {
         // One job's failure (storage, a job that refuses the package) must not stop the others; the
         // arrival stays unmatched, and the next run tries again.
         settlement.failed++;
+        this.log.warn(`Arrival ${arrival.id} for job '${arrival.jobKey.name}' stays unmatched until the next run`, { arrivalId: arrival.id, subscriptionId: arrival.jobKey.subscriptionId, resourceGroup: arrival.jobKey.resourceGroup, job: arrival.jobKey.name, error });
       }
     }
     return settlement;

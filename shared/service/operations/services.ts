@@ -18,9 +18,15 @@ import type { OperatorService } from "./operator-service";
 import type { SubscriptionPurge } from "./subscription-purge";
 import type { SubscriptionService } from "./subscription-service";
 import type { SweepService } from "./sweep-service";
+import type { Logger } from "../../telemetry/log";
+import type { ServiceMetrics } from "../../telemetry/metrics";
 
 export interface Services {
   settings: Settings;
+  /** Writes to the logger of the invocation it is called in (its request, its timer run), else the process's. */
+  log: Logger;
+  /** The service's figures (no-ops unless OpenTelemetry is on, see shared/telemetry/). */
+  metrics: ServiceMetrics;
   authenticator: Authenticator;
   /** Each subscription's request budget, per process (see subscription-throttle.ts). */
   throttle: SubscriptionThrottle;

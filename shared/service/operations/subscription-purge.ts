@@ -19,6 +19,7 @@ import { JobForRemoval, JobsStore } from "../../storage/jobs.store";
 import { LogBlobStore } from "../../storage/log-blobs.store";
 import { PurgeMark, SubscriptionsStore } from "../../storage/subscriptions.store";
 import { REGISTRATION_CACHE_MS } from "./subscription-service";
+import type { Logger } from "../../telemetry/log";
 
 /** What the deletion log says of each job removed with its subscription. */
 export const SUBSCRIPTION_DELETED_REASON = "Its subscription was deleted (ARM's subscription notification 'Deleted')";
@@ -58,8 +59,8 @@ export class SubscriptionPurge {
     private readonly deletedJobs: DeletedJobsStore,
     private readonly logs: LogBlobStore,
     private readonly clock: Clock,
+    private readonly log: Logger,
     private readonly maxJobs: number = PURGE_JOBS_PER_RUN,
-    private readonly log: (line: string) => void = () => {},
   ) {}
 
   async run(): Promise<PurgeReport> {
@@ -77,7 +78,7 @@ export class SubscriptionPurge {
         // One subscription's failure (storage down, say) is reported; its mark stays for the next run.
         const message = error instanceof Error ? error.message : String(error);
         report.errors.push({ subscriptionId: mark.subscriptionId, message });
-        this.log(`subscription purge: ${mark.subscriptionId} left for the next run: ${message}`);
+        this.log.warn(`subscription purge: ${mark.subscriptionId} left for the next run`, { subscriptionId: mark.subscriptionId, error });
       }
     }
     return report;
@@ -138,7 +139,7 @@ export class SubscriptionPurge {
     if (!candidate.job) {
       // Its document can't be read, so where its blobs are (its diagnostics path) is unknown.
       report.blobsLeft++;
-      this.log(`subscription purge: ${candidate.partitionKey}/${candidate.rowKey} removed; its document was unreadable, so its blobs (if any) were not located`);
+      this.log.warn(`subscription purge: ${candidate.partitionKey}/${candidate.rowKey} removed; its document was unreadable, so its blobs (if any) were not located`, { partitionKey: candidate.partitionKey, rowKey: candidate.rowKey });
       return;
     }
     if (!cleanup) return;
@@ -148,7 +149,7 @@ export class SubscriptionPurge {
     } catch (error) {
       // The job is gone either way; its BlobCleanup entry brings a sweep back to the blobs.
       report.blobsLeft++;
-      this.log(`subscription purge: blobs of ${candidate.partitionKey}/${candidate.rowKey} left for a later sweep: ${error instanceof Error ? error.message : String(error)}`);
+      this.log.warn(`subscription purge: blobs of ${candidate.partitionKey}/${candidate.rowKey} left for a later sweep`, { partitionKey: candidate.partitionKey, rowKey: candidate.rowKey, error });
     }
   }
 }

@@ -27,8 +27,10 @@ import { JobsStore, partitionKeyOf, rowKeyOf, StoredJob } from "../../storage/jo
 import { LogBlobStore } from "../../storage/log-blobs.store";
 import { NotificationQueue } from "../../storage/notification-queue";
 import { ConcurrencyError, isStorageUnavailable } from "../../storage/storage-errors";
-import { redactSasSignatures } from "../../storage/sas-redaction";
-import { JobWriter } from "./job-writer";
+import type { Logger } from "../../telemetry/log";
+import type { ServiceMetrics } from "../../telemetry/metrics";
+import { redact } from "../../telemetry/redact";
+import { JobWriter, logStateChanges } from "./job-writer";
 
 export interface SweepReport {
   startedAt: string;
@@ -129,7 +131,8 @@ export class SweepService {
     private readonly rules: MaintenanceRules,
     private readonly clock: Clock,
     private readonly maxEntries: number,
-    private readonly log: (line: string) => void = () => {},
+    private readonly log: Logger,
+    private readonly metrics: ServiceMetrics,
   ) {}
 
   async run(): Promise<SweepReport> {
@@ -196,6 +199,7 @@ export class SweepService {
 
     report.transactions = counter.transactions;
     report.durationMs = Date.now() - started;
+    this.metrics.sweep(report);
     return report;
   }
 
@@ -222,7 +226,7 @@ export class SweepService {
       // again next run; anything else is poison (recorded below).
       const message = failureMessage(error);
       report.errors.push({ entry: entry.rowKey, message });
-      if (isStorageUnavailable(error) || error instanceof ConcurrencyError) this.log(`sweep: skipped ${entry.rowKey}: ${message}`);
+      if (isStorageUnavailable(error) || error instanceof ConcurrencyError) this.log.warn(`sweep: skipped ${entry.rowKey}, tried again next run`, { entry: entry.rowKey, kind: entry.kind, error });
       else poisoned.push({ entry, error, job });
     };
     await forEachConcurrently(ready, SWEEP_CONCURRENCY, async (entry) => {
@@ -250,12 +254,12 @@ export class SweepService {
       const retryAfter = new Date(now.getTime() + Math.min(POISON_FIRST_WAIT_MS * 2 ** (failures - 1), POISON_MAX_WAIT_MS)).toISOString();
       const message = failureMessage(error);
       report.poisoned.push({ entry: entry.rowKey, failures, retryAfter, message });
-      this.log(`sweep: ${entry.rowKey} failed ${failures} time(s), retried after ${retryAfter}: ${message}`);
+      this.log.warn(`sweep: ${entry.rowKey} failed ${failures} time(s), retried after ${retryAfter}`, { event: "sweepPoisoned", entry: entry.rowKey, kind: entry.kind, failures, retryAfter, error });
       try {
         await this.index.recordFailure(entry, { failures, at: now.toISOString(), retryAfter, message }, counter);
       } catch (recordError) {
         // Unrecorded, it is tried again next run, its count where it was; the run goes on.
-        this.log(`sweep: could not record the failure on ${entry.rowKey}: ${failureMessage(recordError)}`);
+        this.log.warn(`sweep: could not record the failure on ${entry.rowKey}`, { entry: entry.rowKey, error: recordError });
       }
       const subject = subjectKeyOf(entry.subject);
       if (failures > 1 || noticed.has(subject)) continue;
@@ -276,7 +280,7 @@ export class SweepService {
       await this.publish(notices, report, counter);
     } catch (error) {
       // The report and the log above still say it; the entry's record keeps the rest.
-      this.log(`sweep: could not tell operators about ${notices.length} failing entries: ${failureMessage(error)}`);
+      this.log.error(`sweep: could not tell operators about ${notices.length} failing entries`, { notices: notices.length, error });
     }
   }
 
@@ -295,8 +299,9 @@ export class SweepService {
         counter.transactions += read.requests;
         report.entitiesRead += read.entitiesRead;
         for (const rowKey of rowKeys) prefetched.set(subjectKey(partitionKey, rowKey), read.jobs.get(rowKey));
-      } catch {
+      } catch (error) {
         // Left unread: each entry reads its own job, and reports its own failure.
+        this.log.debug(`sweep: reading the jobs of ${partitionKey} together failed; each entry reads its own`, { partitionKey, error });
       }
     });
     return prefetched;
@@ -353,7 +358,7 @@ export class SweepService {
         // The jobs are gone, so their entries are done (a retry would find nothing); this is logged.
         const message = error instanceof Error ? error.message : String(error);
         report.errors.push({ entry: `deletions in ${partitionKey}`, message });
-        this.log(`sweep: after deleting ${deleted.length} jobs of ${partitionKey}: ${message}`);
+        this.log.error(`sweep: after deleting ${deleted.length} jobs of ${partitionKey}, recording them or their notices failed`, { partitionKey, jobs: deleted.length, error });
       }
     });
   }
@@ -395,7 +400,7 @@ export class SweepService {
         await this.index.remove([cleanup], counter);
       } catch (error) {
         // The job is gone either way; its BlobCleanup entry brings a later sweep back to the blobs.
-        this.log(`sweep: blobs of ${partitionKey}/${rowKeyOf(deletion.stored.job.key)} left for a later sweep: ${error instanceof Error ? error.message : String(error)}`);
+        this.log.warn(`sweep: blobs of ${partitionKey}/${rowKeyOf(deletion.stored.job.key)} left for a later sweep`, { partitionKey, job: rowKeyOf(deletion.stored.job.key), error });
       }
     }
     return { deleted, failures };
@@ -463,9 +468,12 @@ export class SweepService {
         if (!(await this.sendOutbox(base, report, counter))) return "changed";
       } else {
         // State-change messages ride in the outbox too, so they survive a crash like the notices.
-        const changed: Job = { ...decision.job, outbox: [...(decision.job.outbox ?? []), ...stateChangeMessages(before, decision.job)] };
+        const changes = stateChangeMessages(before, decision.job);
+        const changed: Job = { ...decision.job, outbox: [...(decision.job.outbox ?? []), ...changes] };
         counter.transactions++;
         const written = await this.writer.replace(changed, base);
+        logStateChanges(this.log, changes);
+        this.metrics.stateChanges(changes);
         await this.sendOutbox(written, report, counter);
       }
     } catch (error) {
@@ -569,7 +577,13 @@ export class SweepService {
   }
 
   private async publish(messages: Parameters<NotificationQueue["publish"]>[0], report: SweepReport, counter: TransactionCounter): Promise<void> {
-    counter.transactions += await this.queue.publish(messages);
+    try {
+      counter.transactions += await this.queue.publish(messages);
+    } catch (error) {
+      // Counted here; the caller decides what becomes of the messages, and logs it.
+      this.metrics.queuePublishFailed(messages.length, "sweep");
+      throw error;
+    }
     report.noticesSent += messages.filter((message) => message.type === "notice").length;
   }
 }
@@ -580,10 +594,10 @@ interface PartitionDeletes {
   failures: Map<PendingDeletion, unknown>;
 }
 
-/** A failure as reported, recorded and sent: one line, bounded, with any SAS signature taken out. */
+/** A failure as reported, recorded and sent: one line, bounded, with any secret (a SAS signature, a key) taken out. */
 function failureMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return redactSasSignatures(text)
+  return redact(text)
     .replace(/\s+/g, " ")
     .trim()
     .slice(0, MAX_FAILURE_MESSAGE_CHARS);

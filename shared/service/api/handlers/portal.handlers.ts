@@ -55,7 +55,7 @@ const MAX_FILE_NAME = 128;
 const NOT_THERE = new Set(["ENOENT", "ENAMETOOLONG", "ENOTDIR", "EISDIR"]);
 
 /** The static pages need none of the services. */
-export const portalAssets: RouteHandler = () => async (request, context): Promise<HttpResponseInit> => {
+export const portalAssets: RouteHandler = () => async (request): Promise<HttpResponseInit> => {
   const requestId = randomUUID();
   const headers = { "x-ms-request-id": requestId };
   try {
@@ -80,7 +80,7 @@ export const portalAssets: RouteHandler = () => async (request, context): Promis
     const type = CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream";
     return { status: 200, headers: { ...headers, "content-type": type, ...PAGE_HEADERS }, body };
   } catch (error) {
-    return errorResponse(error, requestId, headers, context);
+    return errorResponse(error, requestId, headers);
   }
 };
 
