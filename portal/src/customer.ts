@@ -8,18 +8,38 @@ import type { JobState } from "../../shared/domain/job-state-machine";
 import { JOB_STATES } from "../../shared/domain/job-state-machine";
 import { api, ApiError, armJobPath, JobKey, jobKeyFromId, jobPagePath, samePath, timelinePath, withApiVersion } from "./api";
 import { stateDiagram } from "./diagram";
-import { byId, Child, formatBytes, formatDate, h, progressBar, replaceChildren, scrollingTable, stateBadge, tableHead, timeElement, today, uniqueId } from "./dom";
+import { Attributes, byId, Child, formatBytes, formatDate, h, progressBar, replaceChildren, scrollingTable, stateBadge, tableHead, timeElement, today, uniqueId } from "./dom";
 import type { JobResponse, PageResponse, TimelineResponse } from "../../shared/api/responses";
 import { addressLines, announce, bindTokenForm, confirmDialog, errorBox, facts, field, FieldSpec, formValues, submitting, successBox } from "./ui";
 
 const DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000001";
 const SUBSCRIPTION_KEY = "importExportPortal.subscription";
-/** States in which the job changes without the customer: the page refreshes itself then. */
-const MOVING_STATES: readonly JobState[] = ["Shipping", "Received", "Transferring", "Packaging", "Faulted"];
-
 const query = new URLSearchParams(location.search);
 /** `?poll=<ms>` changes the refresh interval (the tests use a short one). */
 const POLL_MS = Math.min(60_000, Math.max(200, Number(query.get("poll")) || 5000));
+/** While the job waits (for a carrier, a person) it changes once in hours or days: a minute, by default. */
+const WAITING_POLL_MS = POLL_MS * 12;
+
+/**
+ * The states in which the job changes without the customer, so the page re-reads it on its own: how
+ * often, and what the page says it waits for. Often only while drives are copied (or about to be),
+ * where progress moves; the other states wait for a package or a person. Not listed: nothing
+ * changes unless the customer acts (Creating), or ever again (Completed, Closed).
+ */
+const REFRESH: Partial<Record<JobState, { everyMs: number; note: (every: string) => string }>> = {
+  Shipping: { everyMs: WAITING_POLL_MS, note: (every) => `Checks every ${every} until the data center receives your package.` },
+  Received: { everyMs: POLL_MS, note: (every) => `Updates every ${every} until the data center starts copying your drives.` },
+  Transferring: { everyMs: POLL_MS, note: (every) => `Updates every ${every} while the drives are copied.` },
+  Packaging: { everyMs: WAITING_POLL_MS, note: (every) => `Checks every ${every} until your drives are shipped back.` },
+  Faulted: { everyMs: WAITING_POLL_MS, note: (every) => `Checks every ${every} until the data center clears the fault.` },
+};
+
+/** "5 s", "minute", "2 min": an interval as the refresh note says it. */
+function interval(ms: number): string {
+  const seconds = Math.round(ms / 100) / 10;
+  if (seconds < 60) return `${seconds} s`;
+  return seconds === 60 ? "minute" : `${Math.round(seconds / 6) / 10} min`;
+}
 
 function rememberedSubscription(): string {
   try {
@@ -157,7 +177,8 @@ function jobsTable(jobs: JobResponse[], subscription: string, filter: string): H
       "p",
       { class: "empty" },
       `No jobs${filter ? ` (${filter})` : ""} in subscription ${subscription}. Create one with the API: `,
-      h("code", {}, "PUT /subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.ImportExport/jobs/{name}"),
+      // Breakable after each '/', so the long path wraps on a phone instead of widening the page.
+      h("code", {}, "PUT /subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.ImportExport/jobs/{name}".split("/").flatMap((part, index) => (index === 0 ? [part] : [h("wbr"), `/${part}`]))),
       " (npm start prints a ready request).",
     );
   }
@@ -170,6 +191,9 @@ function jobsTable(jobs: JobResponse[], subscription: string, filter: string): H
 }
 
 // ---------------------------------------------------------------- one job
+
+/** The drives table's columns; below 54rem its rows are cards, a line per column (portal.css). */
+const DRIVE_COLUMNS = ["Drive", "State", "Progress", "Bytes copied", "Copy status", "Copy log", "Logs"] as const;
 
 class JobPage {
   private timer: number | undefined;
@@ -222,7 +246,7 @@ class JobPage {
       const box = errorBox(error, "The job could not be read");
       box.dataset.load = "true";
       announce(this.messages, box, false);
-      if (!(error instanceof ApiError) || error.status === 0 || error.status >= 500) this.schedule("Shipping");
+      if (!(error instanceof ApiError) || error.status === 0 || error.status >= 500) this.schedule(POLL_MS);
       return;
     }
     if (this.stopped) return;
@@ -241,12 +265,12 @@ class JobPage {
     const actionsKey = JSON.stringify([timeline.actions, state, Boolean(job.properties.returnAddress)]);
     if (forceActions || actionsKey !== this.actionsKey) this.renderActions(job, timeline);
     this.actionsKey = actionsKey;
-    this.schedule(state);
+    this.schedule(REFRESH[state]?.everyMs);
   }
 
-  private schedule(state: JobState): void {
-    if (this.stopped || document.hidden || !MOVING_STATES.includes(state)) return;
-    this.timer = window.setTimeout(() => void this.refresh(), POLL_MS);
+  private schedule(everyMs: number | undefined): void {
+    if (this.stopped || document.hidden || everyMs === undefined) return;
+    this.timer = window.setTimeout(() => void this.refresh(), everyMs);
   }
 
   private stop(): void {
@@ -256,7 +280,7 @@ class JobPage {
 
   private renderStatus(job: JobResponse, timeline: TimelineResponse): void {
     const props = job.properties;
-    const moving = MOVING_STATES.includes(props.state);
+    const refresh = REFRESH[props.state];
     const refreshButton = h("button", { type: "button", class: "link-button", onclick: () => void this.refresh() }, "Refresh now");
     replaceChildren(
       this.sections.status,
@@ -275,7 +299,7 @@ class JobPage {
       h(
         "p",
         { class: "refresh-note" },
-        moving ? `Updates every ${Math.round(POLL_MS / 100) / 10} s while the job is moving. ` : "",
+        refresh ? `${refresh.note(interval(refresh.everyMs))} ` : "",
         "Last read ",
         h("time", { datetime: new Date().toISOString() }, new Date().toLocaleTimeString()),
         ". ",
@@ -345,6 +369,8 @@ class JobPage {
         issues.length ? `; ${issues.join(", ")}` : "; no errors",
       );
     };
+    // Each cell names its column (data-label), which a phone shows beside it when the rows are stacked as cards.
+    const cell = (column: (typeof DRIVE_COLUMNS)[number], attributes: Attributes, ...children: Child[]) => h("td", { ...attributes, "data-label": column }, ...children);
     const logLink = (uri: string | undefined, label: string, driveId: string) =>
       uri ? h("a", { href: uri, target: "_blank", rel: "noopener noreferrer", class: "log-link" }, label, h("span", { class: "visually-hidden" }, ` of drive ${driveId}`)) : "";
     replaceChildren(
@@ -355,7 +381,7 @@ class JobPage {
         : scrollingTable(
             { class: "drives" },
             h("caption", { class: "visually-hidden" }, "Drives of the job"),
-            tableHead(["Drive", "State", "Progress", "Bytes copied", "Copy status", "Copy log", "Logs"]),
+            tableHead([...DRIVE_COLUMNS]),
             h(
               "tbody",
               {},
@@ -363,14 +389,14 @@ class JobPage {
                 h(
                   "tr",
                   { "data-drive": drive.driveId },
-                  h("th", { scope: "row" }, drive.driveId),
-                  h("td", { class: "drive-state" }, stateBadge(drive.state)),
-                  h("td", {}, progressBar(drive.percentComplete, `Progress of drive ${drive.driveId}`)),
-                  h("td", { class: "bytes", title: drive.bytesSucceeded === undefined ? undefined : `${drive.bytesSucceeded} bytes` }, formatBytes(drive.bytesSucceeded)),
-                  h("td", {}, drive.copyStatus ?? "—"),
-                  h("td", {}, copySummary(drive.driveId)),
-                  h(
-                    "td",
+                  h("th", { scope: "row", class: "drive-id" }, drive.driveId),
+                  cell("State", { class: "drive-state" }, stateBadge(drive.state)),
+                  cell("Progress", {}, progressBar(drive.percentComplete, `Progress of drive ${drive.driveId}`)),
+                  cell("Bytes copied", { class: "bytes", title: drive.bytesSucceeded === undefined ? undefined : `${drive.bytesSucceeded} bytes` }, formatBytes(drive.bytesSucceeded)),
+                  cell("Copy status", {}, drive.copyStatus ?? "—"),
+                  cell("Copy log", {}, copySummary(drive.driveId)),
+                  cell(
+                    "Logs",
                     { class: "logs" },
                     logLink(drive.errorLogUri, "Error log", drive.driveId),
                     drive.errorLogUri && drive.verboseLogUri ? " · " : "",

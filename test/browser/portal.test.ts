@@ -2,7 +2,8 @@
  * The portal in a real browser: Debian's chromium driven by playwright-core, headless, against the
  * local host over the run's Azurite. The suite builds the pages itself (esbuild, as `npm run build`
  * does), so `jest` alone runs it. Screenshots go to test-results/screenshots/; with
- * UPDATE_DOCS_SCREENSHOTS=1 the README's are refreshed in docs/screenshots/ too.
+ * UPDATE_DOCS_SCREENSHOTS=1 the README's of the jobs list and the console are refreshed in
+ * docs/screenshots/ too (those of a job's page by portal-phone.test.ts).
  */
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
@@ -191,10 +192,10 @@ describe("the customer's job page", () => {
     await page.locator('tr[data-drive="DRIVE02"] progress[value="30"]').waitFor();
     expect(await drive1.locator(".bytes").textContent()).toBe("1.20 TB");
     expect(await page.locator(".overall progress").getAttribute("value")).toBe("45");
-    // The README's picture, at the page's usual refresh interval.
+    // At the page's usual refresh interval (the README's picture of a job is portal-phone.test.ts's busy job).
     await open(jobPagePath(job));
     await drive1.locator('progress[value="60"]').waitFor();
-    await screenshot("customer-job", true);
+    await screenshot("customer-job");
     await open(jobPagePath(job, "?poll=300"));
     await drive1.locator('progress[value="60"]').waitFor();
 
@@ -211,6 +212,48 @@ describe("the customer's job page", () => {
     // The copy log's summary, beside the bytes and the links.
     expect(await page.locator('tr[data-drive="DRIVE02"] .copy-summary').textContent()).toBe("41 blobs copied; 2 Corrupted, 1 FileNotFound");
     expect(await page.locator("#job-live").textContent()).toBe("The job is now Packaging.");
+  });
+
+  // Issue 23: a Packaging job's page said "Updates every 5 s while the job is moving", while the
+  // copy was over and the job waited, perhaps for days, for its drives to be shipped back.
+  test("says how often it re-reads the job in each state, true to what it does: often while drives are copied, once a minute while the job waits, not at all once it is over", async () => {
+    const job = ref("packed-2026");
+    await createJob(job);
+    await shipJob(job);
+    await operatorEvent(job, { type: "PackageReceived", carrierName: "FedEx", trackingNumber: "7712 3456 7890", driveIds: ["DRIVE01", "DRIVE02"] });
+    await operatorEvent(job, { type: "TransferStarted", driveId: "DRIVE01", totalBytes: 1000 });
+    const note = page.locator("#job-status .refresh-note");
+
+    await open(jobPagePath(job));
+    await page.locator('svg.state-diagram g.node.current[data-state="Transferring"]').waitFor();
+    expect(await note.textContent()).toMatch(/^Updates every 5 s while the drives are copied\. Last read /);
+
+    for (const driveId of ["DRIVE01", "DRIVE02"]) {
+      if (driveId === "DRIVE02") await operatorEvent(job, { type: "TransferStarted", driveId, totalBytes: 1000 });
+      await operatorEvent(job, { type: "TransferFinished", driveId, outcome: "Completed", bytesSucceeded: 1000 });
+    }
+    await open(jobPagePath(job));
+    await page.locator('svg.state-diagram g.node.current[data-state="Packaging"]').waitFor();
+    expect(await note.textContent()).toMatch(/^Checks every minute until your drives are shipped back\. Last read /);
+    expect(await note.textContent()).not.toContain("5 s");
+
+    // And it does: with the test's short interval (?poll=200, so once every 2.4 s while waiting), no
+    // second read within a second and a half; the page read the job every 0.2 s in Packaging before.
+    const reads: string[] = [];
+    page.on("request", (request) => {
+      if (request.url().includes("/timeline")) reads.push(request.url());
+    });
+    await open(jobPagePath(job, "?poll=200"));
+    await page.locator('svg.state-diagram g.node.current[data-state="Packaging"]').waitFor();
+    expect(await note.textContent()).toMatch(/^Checks every 2\.4 s until your drives are shipped back\./);
+    await page.waitForTimeout(1500);
+    expect(reads).toHaveLength(1);
+
+    // Over: nothing is re-read, and the page says nothing of updates.
+    await operatorEvent(job, { type: "ShippedBack", carrierName: "FedEx", trackingNumber: "1Z-RETURN-78", driveCount: 2, shipDate: "2026-12-01" });
+    await page.getByRole("button", { name: "Refresh now" }).click();
+    await page.locator('svg.state-diagram g.node.current[data-state="Completed"]').waitFor();
+    expect(await note.textContent()).toMatch(/^Last read /);
   });
 
   test("an export job shows per drive which stretch of the blob list it holds, and the incomplete-blob list's link with its count", async () => {
