@@ -37,7 +37,7 @@ whatever happens (Ctrl-C too); if it cannot be, the last lines say where it was 
 Options:
   --base-url <url>                  the service, https (the SDK sends a bearer token only over TLS;
                                     locally \`npm start -- --https\`)
-  --subscription <id>               a subscription registered to your tenant (README, Deploy to Azure)
+  --subscription <id>               a subscription registered to your tenant (docs/deploy.md)
   --storage-account-id <id>         the job's storage account (an ARM resource id); in Azure one
                                     that granted the app's identity Storage Blob Data Contributor,
                                     on which you hold it too
@@ -237,7 +237,7 @@ function failureOf(error: unknown, timeoutMs: number): Failure {
 function hint(failure: Failure): string | undefined {
   if (failure.status === 401 && !failure.code) return "the Functions host refused the call: pass its key with --function-key";
   if (failure.status === 401) return "the service refused the token: it must be for the service (AUTH_AUDIENCE, or AUTH_CLIENT_ID for v2 tokens) from an issuer in AUTH_ISSUERS";
-  if (failure.code === "InvalidAuthenticationTokenTenant") return "the subscription is not registered to your tenant: send ARM's subscription notification for it first (README, Deploy to Azure)";
+  if (failure.code === "InvalidAuthenticationTokenTenant") return "the subscription is not registered to your tenant: send ARM's subscription notification for it first (docs/deploy.md)";
   if (failure.code === "AuthorizationFailed") return "the token lacks the operator role (AUTH_OPERATOR_ROLE)";
   if (failure.status === 503) return "the service can't reach its storage yet: on a first deployment the role assignments take a few minutes to apply; try again shortly";
   if (failure.code === "ECONNREFUSED" || failure.code === "ENOTFOUND") return "nothing answers at --base-url";

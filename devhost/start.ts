@@ -117,7 +117,7 @@ export const START_CLI = {
     "Environment:",
     "  LOCAL_HOST_PORT=N       listen on another port (default 7071)",
     "  LOCAL_HOST_HTTPS=true   the same as --https",
-    "  any setting (see the README's Settings) overrides local.settings.json, e.g. CREATING_JOB_LIFETIME=PT2M",
+    "  any setting (see docs/settings.md) overrides local.settings.json, e.g. CREATING_JOB_LIFETIME=PT2M",
     "  APPLICATIONINSIGHTS_CONNECTION_STRING=...  also send traces and metrics to Application Insights",
   ],
 } satisfies CliSpec;

@@ -88,7 +88,7 @@ const settingsSchema = z
     THROTTLE_WRITE_BUCKET: z.coerce.number().int().min(1).max(1_000_000).default(200),
     THROTTLE_WRITE_REFILL_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(10),
     THROTTLE_CONCURRENT_LISTS: z.coerce.number().int().min(1).max(10_000).default(2),
-    // A page of a list ends before its jobs pass this many bytes (README, API: Lists).
+    // A page of a list ends before its jobs pass this many bytes (docs/customer-api.md, Lists).
     LIST_PAGE_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     // Where clients reach the service (ARM's endpoint, a gateway): links in responses are built on it.
     PUBLIC_BASE_URL: z.preprocess(

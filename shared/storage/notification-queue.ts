@@ -57,7 +57,7 @@ export class NotificationQueue {
     return bodies.length;
   }
 
-  /** For tests and the README's "read them locally": peeks without removing. */
+  /** For tests and docs/maintenance.md's "read them locally": peeks without removing. */
   async peek(max = 32): Promise<QueueMessage[]> {
     const response = await this.queue.peekMessages({ numberOfMessages: Math.min(max, 32) });
     return response.peekedMessageItems.flatMap((item) => decodeQueueMessage(item.messageText));

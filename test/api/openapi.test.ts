@@ -1,7 +1,7 @@
 /**
  * The OpenAPI 3.1 document of the operator and portal endpoints (`GET /operator/openapi.json`): a
  * valid OpenAPI 3.1 document, covering every operator and portal route of the route table, with the
- * event schemas the handlers parse with; and the README's copy-paste examples of every event, which
+ * event schemas the handlers parse with; and docs/operator-api.md's copy-paste example of every event, which
  * must validate against it, be accepted by the service, and cover every event type there is.
  */
 import { execFile } from "node:child_process";
@@ -49,10 +49,10 @@ function validateOpenApi(spec: unknown): Promise<{ valid: boolean; version: stri
   });
 }
 
-/** The README's section on operator events: its `post '…'` lines, block by block, and its `-d '…'` bodies. */
-function readmeExamples(): { lifecycle: Json[]; others: Json[]; arrivals: Json[] } {
-  const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("### Every event, ready to paste"), readme.indexOf("### OpenAPI"));
+/** docs/operator-api.md's section on operator events: its `post '…'` lines, block by block, and its `-d '…'` bodies. */
+function documentedExamples(): { lifecycle: Json[]; others: Json[]; arrivals: Json[] } {
+  const page = readFileSync(path.join(ROOT, "docs", "operator-api.md"), "utf8");
+  const section = page.slice(page.indexOf("## Every event, ready to paste"), page.indexOf("## OpenAPI"));
   const blocks = [...section.matchAll(/```bash\n([\s\S]*?)```/g)].map((match) => match[1]);
   expect(blocks).toHaveLength(3);
   const posted = (block: string) => [...block.matchAll(/^post '(.*)'$/gm)].map((match) => JSON.parse(match[1]));
@@ -116,9 +116,9 @@ test("has each event's schema, as the handlers parse it: errorLog an array of st
   expect(validate({ type: "NoSuchEvent" })).toBe(false);
 });
 
-describe("the README's examples", () => {
+describe("docs/operator-api.md's examples", () => {
   test("there is one for every event type, each valid against the document and accepted by the handlers' own schema", () => {
-    const { lifecycle, others } = readmeExamples();
+    const { lifecycle, others } = documentedExamples();
     const examples = [...lifecycle, ...others];
     const types = operatorEventBody.options.map((option) => option.shape.type.value as string);
     expect(examples.map((example) => example.type).sort()).toEqual([...types].sort());
@@ -131,7 +131,7 @@ describe("the README's examples", () => {
   });
 
   test("the arrival examples are valid request bodies", () => {
-    const { arrivals } = readmeExamples();
+    const { arrivals } = documentedExamples();
     expect(arrivals).toHaveLength(2);
     const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
     const [record, attach] = [requestSchema("/operator/arrivals", "post"), requestSchema("/operator/arrivals/{arrivalId}/attach", "post")];
@@ -148,7 +148,7 @@ describe("the README's examples", () => {
     expect((await call(service, "PATCH", job, { properties: shipping })).status).toBe(200);
 
     const states: string[] = [];
-    for (const event of readmeExamples().lifecycle) {
+    for (const event of documentedExamples().lifecycle) {
       const response = await call(service, "POST", `/operator/subscriptions/${sub}/resourceGroups/demo/jobs/first-job/events`, event);
       expect([event.type, response.status]).toEqual([event.type, 200]);
       states.push(response.body.properties.state);

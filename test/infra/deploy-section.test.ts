@@ -1,5 +1,5 @@
 /**
- * The README's Deploy section, read as the script it is: every parameter the template needs is
+ * docs/deploy.md (once the README's Deploy section), read as the script it is: every parameter the template needs is
  * given, the subscription is registered (ARM's lifecycle notification, with the operator role)
  * before the first request, and it ends with `npm run smoke`, using only flags the smoke test has.
  * Regression (issue 22): the section's first request named a subscription it never registered, so
@@ -9,8 +9,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 
 const ROOT = path.join(__dirname, "..", "..");
-const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
-const section = readme.slice(readme.indexOf("## Deploy to Azure"), readme.indexOf("## Security"));
+const section = readFileSync(path.join(ROOT, "docs", "deploy.md"), "utf8");
 const script = /```bash\n([\s\S]*?)```/.exec(section)![1];
 /** The script's commands, comments dropped and continued lines joined. */
 const commands = script

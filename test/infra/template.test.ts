@@ -188,10 +188,10 @@ test("a Function App on Flex Consumption, HTTPS only, with a managed identity, o
   const engines: string = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).engines.node;
   const major = /(\d+)/.exec(engines)![1];
   expect(site.properties.functionAppConfig.runtime).toEqual({ name: "node", version: major });
-  // The README says the same, where a newcomer reads it and in the Deploy section.
+  // The README says the same where a newcomer reads it, and docs/deploy.md where the deployment is described.
   const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
   expect(readme).toContain(`On a fresh machine with Node.js ${major} or later`);
-  expect(readme).toContain(`on the **Flex Consumption** plan, Node ${major},`);
+  expect(readFileSync(path.join(ROOT, "docs", "deploy.md"), "utf8")).toContain(`on the **Flex Consumption** plan, Node ${major},`);
   expect(template.metadata.description).toContain(`(Node ${major})`);
   // Flex Consumption takes the runtime from functionAppConfig and refuses it as an app setting.
   expect(deployedEnvironment.FUNCTIONS_WORKER_RUNTIME).toBeUndefined();

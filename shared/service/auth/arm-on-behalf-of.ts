@@ -5,7 +5,7 @@
  * identity (a federated credential on the app registration: no secret to keep), the assertion being
  * the identity's token for `api://AzureADTokenExchange`.
  *
- * Deployment (README, Security): the app registration is multi-tenant, exposes `user_impersonation`
+ * Deployment (docs/security.md): the app registration is multi-tenant, exposes `user_impersonation`
  * and asks for Azure Service Management's `user_impersonation`; a customer tenant consents once; the
  * registration trusts the function app's managed identity as a federated credential.
  */

@@ -31,7 +31,7 @@ export const DEV_TENANT = "00000000-0000-0000-0000-00000000dev0";
 export const DEV_TOKENS = { customer: "dev", operator: "dev-operator" } as const;
 
 type Claims = Record<string, unknown>;
-/** How far `exp` and `nbf` may be off, for clocks that drift (the README's Security section says so). */
+/** How far `exp` and `nbf` may be off, for clocks that drift (docs/security.md says so). */
 const CLOCK_TOLERANCE_SECONDS = 60;
 /**
  * A token's signature check (RSA, and jose's parsing and claim checks) costs more CPU than the rest

@@ -8,8 +8,8 @@
  * A bucket belongs to a subscription as one tenant calls it, so a stranger naming someone else's
  * subscription spends a bucket of its own, never the owner's. In memory, per process, at most
  * `MAX_BUCKETS` of them: no storage call and O(1) per request (Get Job's hot path pays a map
- * lookup). A Functions app that scales out therefore has a bucket per instance; the README's
- * Security section says what to put in front for a global limit.
+ * lookup). A Functions app that scales out therefore has a bucket per instance; docs/security.md
+ * says what to put in front for a global limit.
  */
 import type { Settings } from "../../config/settings";
 import type { Clock } from "../../domain/clock";

@@ -114,7 +114,7 @@ export class ArmOwnership implements AccountOwnership {
 
   async verify({ account, jobType, tenantId, bearerToken }: OwnershipQuestion): Promise<OwnershipVerdict> {
     // The copy agent's re-check has no caller: the answer ARM gave the caller at Create stands, and
-    // the job's account cannot change after Creating (see README, Security).
+    // the job's account cannot change after Creating (see docs/security.md).
     if (!bearerToken) return GRANTED;
     if (!SUBSCRIPTION_ID.test(account.subscriptionId)) return denied("the subscription segment is not a subscription id");
     const id = `/subscriptions/${account.subscriptionId}/resourceGroups/${encodeURIComponent(account.resourceGroup)}/providers/Microsoft.Storage/storageAccounts/${account.accountName}`;
