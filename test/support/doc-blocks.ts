@@ -12,15 +12,15 @@ import path from "node:path";
 import { buildSync } from "esbuild";
 import ts from "typescript";
 import { z } from "zod";
-import { compileTemplate } from "../../shared/api/route-template";
-import { routes } from "../../shared/api/routes";
-import { patchJobBody, putJobBody, subscriptionNotificationBody } from "../../shared/api/schemas";
-import { arrivalBody, arrivalEventBody, attachArrivalBody, claimBody, operatorEventBody } from "../../shared/api/operator-schemas";
-import { timerDefinitions } from "../../shared/app/timers";
+import { compileTemplate } from "../../shared/service/api/route-template";
+import { routes } from "../../shared/service/api/routes";
+import { patchJobBody, putJobBody, subscriptionNotificationBody } from "../../shared/service/api/schemas";
+import { arrivalBody, arrivalEventBody, attachArrivalBody, claimBody, operatorEventBody } from "../../shared/service/api/operator-schemas";
+import { timerDefinitions } from "../../shared/service/app/timers";
 import { JOB_STATES, JOB_TRANSITIONS } from "../../shared/domain/job-state-machine";
 import { DRIVE_STATES, DRIVE_TRANSITIONS } from "../../shared/domain/drive-state-machine";
-import { parseDatasetCsv } from "../../shared/drive/dataset-csv";
-import { parseExportBlobList } from "../../shared/drive/export-blob-list";
+import { parseDatasetCsv } from "../../shared/formats/dataset-csv";
+import { parseExportBlobList } from "../../shared/formats/export-blob-list";
 
 export const ROOT = path.join(__dirname, "..", "..");
 
