@@ -24,8 +24,8 @@ export const DEMOSTORE_ACCOUNT = "demostore";
 export const DEMOSTORE_KEY = "56OMEWNgKEopfGuRZzTuezzj/OGXXFS82ZZC1DPo678PhYZPJdkm3jgjI3eKZWyEjsavivwgHesJBneog03x7A==";
 
 /**
- * The subscription demostore lives in, for the linked access check's registry: the README's
- * walkthrough creates its jobs there, so the first of them registers it to the local tenant.
+ * The subscription demostore lives in, for the linked access check's registry: the walkthroughs of
+ * docs/data-plane.md create their jobs there, so the first of them registers it to the local tenant.
  */
 export const DEMOSTORE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000001";
 

@@ -7,8 +7,9 @@
  *
  * A setting is declared once: its variable, check and default in the schema, and where it lands in
  * `Settings` in the schema's transform; the `Settings` type is derived from that transform. The
- * durations' defaults live here only: the sample settings, the ARM template and the README repeat
- * them, held to these by test/config/duration-defaults.test.ts.
+ * durations' defaults live here only: the sample settings, the ARM template and the tables of
+ * docs/settings.md and docs/maintenance.md repeat them, held to these by
+ * test/config/duration-defaults.test.ts.
  */
 import { z } from "zod";
 import { configuredIssuerProblem } from "../domain/issuers";
