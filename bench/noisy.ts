@@ -87,6 +87,9 @@ function sendOnce(url: string, method: string, token: string, body?: unknown): P
   });
 }
 
+/** The storage account a tenant's jobs name, registered to its subscription (`CUSTOMER_ACCOUNT_SUBSCRIPTIONS`) so the linked access check grants them. */
+const benchAccount = (subscriptionId: string) => `bench${subscriptionId.replace(/-/g, "").slice(0, 16)}`;
+
 function jobUrl(service: string, sub: string, name: string): string {
   return `${service}/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.ImportExport/jobs/${name}?api-version=2021-01-01`;
 }
@@ -98,7 +101,7 @@ function largeExportJob(sub: string) {
     location: "westus",
     properties: {
       jobType: "Export",
-      storageAccountId: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/benchstore`,
+      storageAccountId: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/${benchAccount(sub)}`,
       export: { blobList: { blobPath: Array.from({ length: 100 }, (_, i) => path("p", i)), blobPathPrefix: Array.from({ length: 20 }, (_, i) => path("q", i)) } },
     },
   };
@@ -109,7 +112,7 @@ function importJob(sub: string) {
     location: "westus",
     properties: {
       jobType: "Import",
-      storageAccountId: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/benchstore`,
+      storageAccountId: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/${benchAccount(sub)}`,
       driveList: [{ driveId: "DRIVE1", bitLockerKey: "238810-662376-448998-450120-652806-203390-606320-483076", manifestFile: "\\DriveManifest.xml", manifestHash: "4228EC5D8E048CB9B515338C789314BE" }],
     },
   };
@@ -230,7 +233,8 @@ export async function benchNoisy(options: NoisyOptions, startService: StartServi
   ];
   const results: { label: string; measured: Measured }[] = [];
   for (const variant of variants) {
-    const service = await startService({ ...tables, ...variant.env });
+    const registry = [tenants.noisy.sub, tenants.quiet.sub].map((sub) => `${benchAccount(sub)}:${sub}`).join(";");
+    const service = await startService({ ...tables, CUSTOMER_ACCOUNT_SUBSCRIPTIONS: registry, ...variant.env });
     try {
       if (results.length === 0) {
         // One seeding for both variants (the same tables): the noisy tenant's 100 large jobs, the quiet one's job.

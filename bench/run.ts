@@ -216,12 +216,22 @@ function jobPath(key: JobKey): string {
   return `/subscriptions/${key.subscriptionId}/resourceGroups/${key.resourceGroup}/providers/Microsoft.ImportExport/jobs/${key.name}?api-version=2021-01-01`;
 }
 
+/**
+ * The Get and API rows' subscriptions, and the storage account each one's jobs name: registered to
+ * it in the service's account registry (`CUSTOMER_ACCOUNT_SUBSCRIPTIONS`), as an operator registers
+ * the accounts a local service reaches, so the linked access check grants the bench's Creates.
+ */
+const GET_SUBSCRIPTION = randomUUID();
+const API_SUBSCRIPTION = randomUUID();
+const benchAccount = (subscriptionId: string) => `bench${subscriptionId.replace(/-/g, "").slice(0, 16)}`;
+const BENCH_ACCOUNT_REGISTRY = [GET_SUBSCRIPTION, API_SUBSCRIPTION].map((subscriptionId) => `${benchAccount(subscriptionId)}:${subscriptionId}`).join(";");
+
 function jobBody(subscriptionId: string) {
   return {
     location: "westus",
     properties: {
       jobType: "Import",
-      storageAccountId: `/subscriptions/${subscriptionId}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/benchstore`,
+      storageAccountId: `/subscriptions/${subscriptionId}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/${benchAccount(subscriptionId)}`,
       driveList: [1, 2].map((n) => ({ driveId: `DRIVE${n}`, bitLockerKey: BITLOCKER_KEY, manifestFile: "\\DriveManifest.xml", manifestHash: MANIFEST_HASH })),
     },
   };
@@ -260,7 +270,7 @@ function send(url: string, method: string, body?: unknown): Promise<{ status: nu
 
 async function request(url: string, method: string, body?: unknown): Promise<void> {
   const response = await send(url, method, body);
-  if (response.status >= 300) throw new Error(`${method} ${url}: ${response.status}`);
+  if (response.status >= 300) throw new Error(`${method} ${url}: ${response.status} ${response.text.slice(0, 500)}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -285,7 +295,7 @@ async function withServiceCpu<T extends { count: number }>(pid: number | undefin
 }
 
 async function benchGet(options: Options, service: string, table: TableClient, connectionString: string, rows: Row[], servicePid?: number): Promise<void> {
-  const subscriptionId = randomUUID();
+  const subscriptionId = GET_SUBSCRIPTION;
   const key = { subscriptionId, resourceGroup: "bench", name: "get-target" };
   await request(`${service}${jobPath(key)}`, "PUT", jobBody(subscriptionId));
   const [pk, rk] = [partitionKeyOf(key), rowKeyOf(key)];
@@ -423,7 +433,7 @@ function withoutMetadata(entity: Record<string, unknown>): TableEntity {
 
 async function benchApi(options: Options, service: string, env: ServiceEnv, connectionString: string, table: TableClient, rows: Row[], servicePid?: number): Promise<void> {
   const concurrency = 8;
-  const subscriptionId = randomUUID();
+  const subscriptionId = API_SUBSCRIPTION;
   let counter = 0;
   const newKey = (group: string) => ({ subscriptionId, resourceGroup: group, name: `job-${counter++}` });
 
@@ -796,6 +806,7 @@ async function main(): Promise<void> {
       THROTTLE_WRITE_BUCKET: "1000000",
       THROTTLE_WRITE_REFILL_PER_SECOND: "1000000",
       THROTTLE_CONCURRENT_LISTS: "10000",
+      CUSTOMER_ACCOUNT_SUBSCRIPTIONS: BENCH_ACCOUNT_REGISTRY,
     };
     const rawTable = TableClient.fromConnectionString(azurite.connectionString, `benchraw${suffix}`, { allowInsecureConnection: true });
     await rawTable.createTable();
