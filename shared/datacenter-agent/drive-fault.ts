@@ -7,9 +7,12 @@
  */
 import path from "node:path";
 import { RestError } from "@azure/storage-blob";
+import type { BlobServiceClient } from "@azure/storage-blob";
+import { storageAccountName } from "../config/customer-accounts";
 import { MAX_REASON_CHARS } from "../domain/operator-events";
+import type { CustomerAccounts } from "../storage/customer-accounts";
 import type { LogBlobStore } from "../storage/log-blobs.store";
-import { CLAIM_LOST_CODES, ClaimOutcome, CopyHalted, holderOf } from "./agent-claim";
+import { CLAIM_LOST_CODES, claimDrive, ClaimOutcome, ClaimSettings, CopyHalted, holderOf } from "./agent-claim";
 import { copyLogLocation, JobForNames } from "../formats/copy-log-names";
 import { DriveStatus, writeDriveLog } from "../formats/copy-log";
 import { JobRef, OperatorApiError, OperatorClient, OperatorJob, OperatorUnreachableError } from "./operator-client";
@@ -40,6 +43,41 @@ export function refusedResult(outcome: Extract<ClaimOutcome, { claimed: false }>
 /** What the names of a job's copy logs are made of, as the operator API gives the job. */
 export function jobForNames(job: OperatorJob): JobForNames {
   return { key: { name: job.name }, diagnosticsPath: job.properties.diagnosticsPath, creationId: job.operator.creationId };
+}
+
+/**
+ * The one start of a copy, import and export alike, in the order that keeps a refused agent from
+ * touching anything: before anything is written anywhere (the drive, the account, the state folder)
+ * the drive is claimed for this agent, or it stops here (`Refused`); before anything of the account
+ * is touched, the service re-checks that the job's tenant still owns it, and a refusal faults the
+ * drive with no log in that account and nothing written on the drive. Then `copy` runs with the claim
+ * held; whatever stops it faults the drive with its error log (or the service said why not).
+ */
+export async function runClaimedCopy<R>(
+  request: { job: JobRef; operator: OperatorClient; accounts: CustomerAccounts; claim: ClaimSettings; drivePath: string; log: Logger },
+  job: OperatorJob,
+  driveId: string,
+  elapsed: () => number,
+  copy: (client: BlobServiceClient, logs: LogBlobStore) => Promise<R>,
+): Promise<R | FaultedResult | RefusedResult> {
+  const claim = await claimDrive(request, driveId);
+  if (!claim.claimed) return refusedResult(claim, elapsed());
+
+  const accountName = storageAccountName(job.properties.storageAccountId);
+  const client = accountName ? request.accounts.client(accountName) : undefined;
+  const logs = accountName && client ? request.accounts.logStore(accountName, copyLogLocation(jobForNames(job), driveId, "error").container) : undefined;
+
+  const refusal = await linkedAccessRefusal(request);
+  if (refusal) return { ...(await endFailedCopy(request, job, driveId, refusal)), durationMs: elapsed() };
+  try {
+    if (!accountName || !client || !logs) {
+      // The drive's reason reaches the customer; the accounts this data center reaches are others' names.
+      throw new DriveError("BlobRequestForbidden", `Storage account '${accountName ?? job.properties.storageAccountId}' is not reachable from this data center.`);
+    }
+    return await copy(client, logs);
+  } catch (error) {
+    return { ...(await endFailedCopy(request, job, driveId, error, logs)), durationMs: elapsed() };
+  }
 }
 
 /**

@@ -39,8 +39,8 @@ import { EXPORT_BLOCK_BYTES, exportFilePath, fillDrive } from "../formats/export
 import { driveFileNameProblem } from "../formats/blob-names";
 import { createKeyRecord, generateRecoveryPassword, KEY_RECORD_FILE, serializeKeyRecord } from "../formats/key-record";
 import { copyLogLocation, runStateName } from "../formats/copy-log-names";
-import { describeError, DriveError, endFailedCopy, linkedAccessRefusal, FaultedResult, jobForNames, RefusedResult, refusedResult } from "./drive-fault";
-import { claimDrive, CopyHalted } from "./agent-claim";
+import { describeError, DriveError, FaultedResult, jobForNames, RefusedResult, runClaimedCopy } from "./drive-fault";
+import { CopyHalted } from "./agent-claim";
 import type { LogBlobStore } from "../storage/log-blobs.store";
 import { BlobLogEntry, BlockLogEntry, copyDriveStatus, CopySummary, DriveLog, DriveStatus, errorLogOf, summarize, wasCopied, writeDriveLog } from "../formats/copy-log";
 import { CopyJournal } from "./copy-journal";
@@ -117,28 +117,8 @@ export async function exportDrive(request: ExportDriveRequest): Promise<ExportRe
     return { outcome: "NotCopied", reason: `Drive '${busy.driveId}' of job '${job.name}' is being filled: an export's drives are filled one after another, each carrying on where the last stopped.`, durationMs: elapsed() };
   }
 
-  // Before anything is written anywhere (the drive, the account, the state folder): the drive is this agent's, or it stops here.
-  const claim = await claimDrive(request, driveId);
-  if (!claim.claimed) return refusedResult(claim, elapsed());
-
-  const accountName = storageAccountName(job.properties.storageAccountId);
-  const client = accountName ? request.accounts.client(accountName) : undefined;
-  const logs = accountName && client ? request.accounts.logStore(accountName, copyLogLocation(jobForNames(job), driveId, "error").container) : undefined;
-
-  // Before anything of the account is touched: the job's tenant must still own it. Refused, the
-  // drive is faulted with no log in that account, and nothing is written on the drive.
-  const refusal = await linkedAccessRefusal(request);
-  if (refusal) return { ...(await endFailedCopy(request, job, driveId, refusal)), durationMs: elapsed() };
-  try {
-    if (!accountName || !client || !logs) {
-      // The drive's reason reaches the customer; the accounts this data center reaches are others' names.
-      throw new DriveError("BlobRequestForbidden", `Storage account '${accountName ?? job.properties.storageAccountId}' is not reachable from this data center.`);
-    }
-    return await fillClaimedDrive(request, job, drive, client, logs, ranges, started);
-  } catch (error) {
-    // Whatever stopped the copy, the drive is faulted with its log (or the service said why not).
-    return { ...(await endFailedCopy(request, job, driveId, error, logs)), durationMs: elapsed() };
-  }
+  // The claim, then the account's owner re-checked, then the filling (drive-fault.ts).
+  return runClaimedCopy(request, job, driveId, elapsed, (client, logs) => fillClaimedDrive(request, job, drive, client, logs, ranges, started));
 }
 
 /** The filling of a drive this agent holds the claim on; any failure is the caller's to fault the drive with. */

@@ -52,8 +52,8 @@ import { KEY_RECORD_FILE, keyUnlocks, parseKeyRecord } from "../formats/key-reco
 import { MAX_BLOB_FILE_BYTES, parseMetadataFile, parsePropertiesFile } from "../formats/metadata-properties";
 import { CustomerAccounts } from "../storage/customer-accounts";
 import { copyLogLocation, runStateName } from "../formats/copy-log-names";
-import { describeError, DriveError, endFailedCopy, linkedAccessRefusal, FaultedResult, jobForNames, RefusedResult, refusedResult } from "./drive-fault";
-import { claimDrive, ClaimSettings, CopyHalted } from "./agent-claim";
+import { describeError, DriveError, FaultedResult, jobForNames, RefusedResult, runClaimedCopy } from "./drive-fault";
+import { ClaimSettings, CopyHalted } from "./agent-claim";
 import type { LogBlobStore } from "../storage/log-blobs.store";
 import { BlobLogEntry, BlockLogEntry, BlockStatus, CopySummary, DriveStatus, PartLogEntry, wasCopied } from "../formats/copy-log";
 import { CopyJournal, IndexSet } from "./copy-journal";
@@ -138,28 +138,8 @@ export async function importDrive(request: ImportDriveRequest): Promise<ImportRe
     return { outcome: "NotCopied", reason: `Job '${job.name}' was cancelled before drive '${driveId}' started copying: it goes back uncopied.`, durationMs: elapsed() };
   }
 
-  // Before anything is written anywhere: the drive is this agent's, or the agent stops here.
-  const claim = await claimDrive(request, driveId);
-  if (!claim.claimed) return refusedResult(claim, elapsed());
-
-  const accountName = storageAccountName(job.properties.storageAccountId);
-  const client = accountName ? request.accounts.client(accountName) : undefined;
-  const logs = accountName && client ? request.accounts.logStore(accountName, copyLogLocation(jobForNames(job), driveId, "error").container) : undefined;
-
-  // Before anything of the account is touched: the job's tenant must still own it. Refused, the
-  // drive is faulted with no log in that account.
-  const refusal = await linkedAccessRefusal(request);
-  if (refusal) return { ...(await endFailedCopy(request, job, driveId, refusal)), durationMs: elapsed() };
-  try {
-    if (!accountName || !client || !logs) {
-      // The drive's reason reaches the customer; the accounts this data center reaches are others' names.
-      throw new DriveError("BlobRequestForbidden", `Storage account '${accountName ?? job.properties.storageAccountId}' is not reachable from this data center.`);
-    }
-    return await copyClaimedDrive(request, job, drive, client, logs, started);
-  } catch (error) {
-    // Whatever stopped the copy, the drive is faulted with its log (or the service said why not).
-    return { ...(await endFailedCopy(request, job, driveId, error, logs)), durationMs: elapsed() };
-  }
+  // The claim, then the account's owner re-checked, then the copy (drive-fault.ts).
+  return runClaimedCopy(request, job, driveId, elapsed, (client, logs) => copyClaimedDrive(request, job, drive, client, logs, started));
 }
 
 /** The copy of a drive this agent holds the claim on; any failure is the caller's to fault the drive with. */
