@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { LOG_FORMATS, type LogFormat } from "../shared/telemetry/log";
 
-export const USAGE_EXIT_CODE = 2;
+const USAGE_EXIT_CODE = 2;
 
 export interface CliOption {
   type: "boolean" | "string";

@@ -18,7 +18,7 @@ export interface LocalSettings {
   overriddenByEnvironment: string[];
 }
 
-export const LOCAL_SETTINGS_FILES = ["local.settings.json", "local.settings.sample.json"];
+const LOCAL_SETTINGS_FILES = ["local.settings.json", "local.settings.sample.json"];
 
 export function readLocalSettings(environment: NodeJS.ProcessEnv = process.env, root = projectRoot()): LocalSettings {
   const file = LOCAL_SETTINGS_FILES.map((name) => path.join(root, name)).find(existsSync);

@@ -35,7 +35,7 @@ export interface RefusedResult {
   durationMs: number;
 }
 
-export function refusedResult(outcome: Extract<ClaimOutcome, { claimed: false }>, durationMs: number): RefusedResult {
+function refusedResult(outcome: Extract<ClaimOutcome, { claimed: false }>, durationMs: number): RefusedResult {
   const claim = outcome.holder && { agentId: outcome.holder.agentId, expiresAt: outcome.holder.expiresAt };
   return { outcome: "Refused", reason: outcome.reason, claim, durationMs };
 }
@@ -175,7 +175,7 @@ export async function faultDrive(request: { job: JobRef; operator: OperatorClien
  * The service's re-check that the job's tenant owns the job's account, asked before the agent
  * touches the account: a refusal is a drive error (the drive is faulted with no log in that account).
  */
-export async function linkedAccessRefusal(request: { job: JobRef; operator: OperatorClient }): Promise<DriveError | undefined> {
+async function linkedAccessRefusal(request: { job: JobRef; operator: OperatorClient }): Promise<DriveError | undefined> {
   const access = await request.operator.linkedAccess(request.job);
   if (access.granted) return undefined;
   return new DriveError(

@@ -65,7 +65,7 @@ export function exportFileSegments(blobPath: string): string[] {
  * a name at the limit past it. A folder no container or blob file can be (it starts with a dot, inside
  * the tool's folder); removed once the drive is written.
  */
-export const PARTIAL_FOLDER = [EXPORT_FILES_FOLDER, ".partial"] as const;
+const PARTIAL_FOLDER = [EXPORT_FILES_FOLDER, ".partial"] as const;
 
 /** An export drive's tree (the agent's, repair-export's): files written through the partial folder. */
 export function exportDriveTree(driveRoot: string): DriveTree {

@@ -57,7 +57,7 @@ export function blobNameProblem(name: string, container?: string): string | unde
 }
 
 /** A file name component: NTFS holds 255 UTF-16 units, Linux file systems (where the agent writes) 255 bytes. */
-export const MAX_FILE_NAME_UNITS = 255;
+const MAX_FILE_NAME_UNITS = 255;
 export const MAX_FILE_NAME_BYTES = 255;
 // Windows' reserved device names, alone or with an extension ("NUL.tar.gz" is NUL).
 const RESERVED_ON_WINDOWS = /^(CON|PRN|AUX|NUL|COM[0-9\u00B9\u00B2\u00B3]|LPT[0-9\u00B9\u00B2\u00B3])$/i;

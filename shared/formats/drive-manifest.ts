@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import * as path from "node:path";
 import { escapeXml, XmlElement, XmlHandler, XmlSyntaxError, XmlTokenizer, XmlTreeBuilder } from "./xml";
 
-export const MANIFEST_VERSION = "2014-11-01";
+const MANIFEST_VERSION = "2014-11-01";
 /** Where the drive tool writes the manifest, at the drive's root. */
 export const MANIFEST_FILE = "DriveManifest.xml";
 /** The documented bounds: a block holds at most 4 MB, a blob at most 50,000 blocks. */

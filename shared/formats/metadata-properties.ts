@@ -9,7 +9,7 @@ import { escapeXml, parseXml, XmlElement, XmlSyntaxError } from "./xml";
 export type BlobMetadata = Record<string, string>;
 
 /** Azure's limit: a blob's metadata names and values together hold at most 8 KiB. */
-export const MAX_METADATA_BYTES = 8 * 1024;
+const MAX_METADATA_BYTES = 8 * 1024;
 /**
  * The largest metadata or properties file read: 8 KiB of metadata with room for its markup
  * (element names twice, entities, indentation). Anything larger cannot be a blob's metadata, and is
