@@ -48,7 +48,7 @@ import {
   readDriveManifest,
 } from "../formats/drive-manifest";
 import { DrivePathError, DriveTree } from "../drive-access/drive-fs";
-import { KEY_RECORD_FILE, keyUnlocks, parseKeyRecord } from "../formats/key-record";
+import { KEY_RECORD_FILE, keyUnlocks, MAX_KEY_RECORD_BYTES, parseKeyRecord } from "../formats/key-record";
 import { MAX_BLOB_FILE_BYTES, parseMetadataFile, parsePropertiesFile } from "../formats/metadata-properties";
 import { CustomerAccounts } from "../storage/customer-accounts";
 import { copyLogLocation, runStateName } from "../formats/copy-log-names";
@@ -227,16 +227,18 @@ async function copyClaimedDrive(
 
 /** Unlocks the drive (key record against the job's key) and reads its manifest, checked against the job. */
 async function openDrive(request: ImportDriveRequest, driveTree: DriveTree, job: OperatorJob, driveId: string, manifestFile?: string, manifestHash?: string): Promise<OpenedManifest> {
-  let keyText: string;
+  let keyBytes: Buffer | undefined;
   try {
-    keyText = driveTree.readFileSync([KEY_RECORD_FILE]).toString("utf8");
+    // Read within a bound: the drive is a stranger's, and the file under this name may be of any size.
+    keyBytes = driveTree.readFileWithinSync([KEY_RECORD_FILE], MAX_KEY_RECORD_BYTES);
   } catch (error) {
     if (error instanceof DrivePathError && error.problem !== "missing") throw new DriveError("BitLockerProtectorNotFound", `Drive '${driveId}' cannot be unlocked: its key record ${error.message}.`);
     throw new DriveError("BitLockerProtectorNotFound", `Drive '${driveId}' has no key record (${KEY_RECORD_FILE}) at its root: it cannot be unlocked.`);
   }
+  if (!keyBytes) throw new DriveError("BitLockerProtectorNotFound", `Drive '${driveId}' cannot be unlocked: its key record is larger than ${MAX_KEY_RECORD_BYTES / 1024} KiB, which no key record is.`);
   let unlocked: boolean;
   try {
-    unlocked = keyUnlocks(parseKeyRecord(keyText), await request.operator.driveKey(request.job, driveId));
+    unlocked = keyUnlocks(parseKeyRecord(keyBytes.toString("utf8")), await request.operator.driveKey(request.job, driveId));
   } catch (error) {
     if (error instanceof OperatorApiError) throw error;
     throw new DriveError("BitLockerProtectorNotFound", `Drive '${driveId}': ${describeError(error)}.`);

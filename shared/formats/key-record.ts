@@ -59,6 +59,9 @@ export function serializeKeyRecord(record: KeyRecord): string {
   return JSON.stringify(record, null, 2) + "\n";
 }
 
+/** A record is a few hundred bytes; a file under its name past this is not one, and is not read. */
+export const MAX_KEY_RECORD_BYTES = 64 * 1024;
+
 /** Reads a record back; a record that is not one (wrong shape, unknown format) is an error. */
 export function parseKeyRecord(text: string): KeyRecord {
   let value: unknown;

@@ -6,7 +6,7 @@
  * byte-for-byte unchanged, nothing of it reached the account, and the log carries the documented
  * code. repair-import, run by the customer, follows the same rules on its source folders and blob paths.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, truncateSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Server } from "node:net";
 import { writeDriveLog } from "../../shared/formats/copy-log";
@@ -91,6 +91,21 @@ test("a key record that is a link out of the drive faults the drive (BitLockerPr
   expect(lastJsonLine(run.stdout)).toMatchObject({ outcome: "Faulted", driveStatus: "BitLockerProtectorNotFound", reason: expect.stringMatching(/symbolic link/) });
   expect(await blobNames(containerName)).toEqual([]);
   expect(snapshotTree(outside)).toEqual(before);
+});
+
+test("a key record of 3 GiB (sparse) is refused by its size before it is read: BitLockerProtectorNotFound saying so, nothing copied", async () => {
+  const containerName = uniqueName("bigkey");
+  const { drive, entry } = await prepareDrive(driveTool, ["--source", sourceFolder({ "a.txt": "a" }), "--destination", containerName]);
+  // A real record holds a few hundred bytes; a stranger's drive may hold anything under its name.
+  truncateSync(path.join(drive, "BitLockerKeyRecord.json"), 3 * 1024 ** 3);
+  const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("bigkey") };
+  await receivedJob(service, job, [entry]);
+
+  const run = await runCli(agent, agentArgs(service, job, entry.driveId, drive, tempDir("state")), { timeoutMs: 20_000 });
+
+  expect(run.code).toBe(4);
+  expect(lastJsonLine(run.stdout)).toMatchObject({ outcome: "Faulted", driveStatus: "BitLockerProtectorNotFound", reason: expect.stringMatching(/key record is larger than 64 KiB/) });
+  expect(await blobNames(containerName)).toEqual([]);
 });
 
 test("a manifest that is a FIFO never blocks the agent: the drive is faulted at once (ManifestNotFound)", async () => {
