@@ -87,8 +87,11 @@ function sendOnce(url: string, method: string, token: string, body?: unknown): P
   });
 }
 
-/** The storage account a tenant's jobs name, registered to its subscription (`CUSTOMER_ACCOUNT_SUBSCRIPTIONS`) so the linked access check grants them. */
-const benchAccount = (subscriptionId: string) => `bench${subscriptionId.replace(/-/g, "").slice(0, 16)}`;
+/** The storage account a bench subscription's jobs name, registered to it (`CUSTOMER_ACCOUNT_SUBSCRIPTIONS`) so the linked access check grants them. */
+export const benchAccount = (subscriptionId: string) => `bench${subscriptionId.replace(/-/g, "").slice(0, 16)}`;
+
+/** `CUSTOMER_ACCOUNT_SUBSCRIPTIONS` registering each subscription's bench account to it. */
+export const benchAccountRegistry = (subscriptionIds: string[]) => subscriptionIds.map((subscriptionId) => `${benchAccount(subscriptionId)}:${subscriptionId}`).join(";");
 
 function jobUrl(service: string, sub: string, name: string): string {
   return `${service}/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.ImportExport/jobs/${name}?api-version=2021-01-01`;
@@ -233,8 +236,7 @@ export async function benchNoisy(options: NoisyOptions, startService: StartServi
   ];
   const results: { label: string; measured: Measured }[] = [];
   for (const variant of variants) {
-    const registry = [tenants.noisy.sub, tenants.quiet.sub].map((sub) => `${benchAccount(sub)}:${sub}`).join(";");
-    const service = await startService({ ...tables, CUSTOMER_ACCOUNT_SUBSCRIPTIONS: registry, ...variant.env });
+    const service = await startService({ ...tables, CUSTOMER_ACCOUNT_SUBSCRIPTIONS: benchAccountRegistry([tenants.noisy.sub, tenants.quiet.sub]), ...variant.env });
     try {
       if (results.length === 0) {
         // One seeding for both variants (the same tables): the noisy tenant's 100 large jobs, the quiet one's job.

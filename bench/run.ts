@@ -28,7 +28,7 @@ import { JobWriter } from "../shared/service/operations/job-writer";
 import { createJob, Job, JobKey, OperationContext, transition } from "../shared/domain/job";
 import { JobsStore, partitionKeyOf, rowKeyOf } from "../shared/storage/jobs.store";
 import { benchCopy, CopyOptions } from "./copy";
-import { benchNoisy } from "./noisy";
+import { benchAccount, benchAccountRegistry, benchNoisy } from "./noisy";
 import { benchScale, ScaleOptions } from "./scale";
 
 interface Options {
@@ -223,8 +223,6 @@ function jobPath(key: JobKey): string {
  */
 const GET_SUBSCRIPTION = randomUUID();
 const API_SUBSCRIPTION = randomUUID();
-const benchAccount = (subscriptionId: string) => `bench${subscriptionId.replace(/-/g, "").slice(0, 16)}`;
-const BENCH_ACCOUNT_REGISTRY = [GET_SUBSCRIPTION, API_SUBSCRIPTION].map((subscriptionId) => `${benchAccount(subscriptionId)}:${subscriptionId}`).join(";");
 
 function jobBody(subscriptionId: string) {
   return {
@@ -806,7 +804,7 @@ async function main(): Promise<void> {
       THROTTLE_WRITE_BUCKET: "1000000",
       THROTTLE_WRITE_REFILL_PER_SECOND: "1000000",
       THROTTLE_CONCURRENT_LISTS: "10000",
-      CUSTOMER_ACCOUNT_SUBSCRIPTIONS: BENCH_ACCOUNT_REGISTRY,
+      CUSTOMER_ACCOUNT_SUBSCRIPTIONS: benchAccountRegistry([GET_SUBSCRIPTION, API_SUBSCRIPTION]),
     };
     const rawTable = TableClient.fromConnectionString(azurite.connectionString, `benchraw${suffix}`, { allowInsecureConnection: true });
     await rawTable.createTable();

@@ -159,31 +159,32 @@ async function mendInPlace(client: BlobServiceClient, drive: DriveTree, segments
 
 /** The blob's whole file, block by block, under a temporary name renamed over the name. */
 async function writeWhole(client: BlobServiceClient, drive: DriveTree, segments: string[], blob: ManifestBlob): Promise<void> {
-  const partial = await drive.createPartial(segments);
-  try {
+  await writeInPieces(drive, segments, async (handle) => {
     for (const block of blob.blockList ?? []) {
       const buffer = await downloadBlock(client, blob, block);
-      await partial.handle.write(buffer, 0, buffer.length, block.offset);
+      await handle.write(buffer, 0, buffer.length, block.offset);
     }
-    await partial.handle.close();
-  } catch (error) {
-    await partial.handle.close();
-    await partial.discard();
-    throw error;
-  }
-  await partial.commit();
+  });
 }
 
 /** A blob the manifest does not hold, downloaded whole onto the drive in ranges on the ETag it had at the start; its length. */
 async function downloadWhole(source: ReturnType<typeof blobClientOf>, drive: DriveTree, segments: string[]): Promise<number> {
   const { contentLength = 0, etag } = await source.getProperties();
-  const partial = await drive.createPartial(segments);
-  try {
+  await writeInPieces(drive, segments, async (handle) => {
     for (let offset = 0; offset < contentLength; offset += EXPORT_BLOCK_BYTES) {
       const length = Math.min(EXPORT_BLOCK_BYTES, contentLength - offset);
       const buffer = await source.downloadToBuffer(offset, length, { conditions: { ifMatch: etag } });
-      await partial.handle.write(buffer, 0, buffer.length, offset);
+      await handle.write(buffer, 0, buffer.length, offset);
     }
+  });
+  return contentLength;
+}
+
+/** A file written by `fill` under its temporary name, renamed over its name once whole; discarded if `fill` fails. */
+async function writeInPieces(drive: DriveTree, segments: string[], fill: (handle: FileHandle) => Promise<void>): Promise<void> {
+  const partial = await drive.createPartial(segments);
+  try {
+    await fill(partial.handle);
     await partial.handle.close();
   } catch (error) {
     await partial.handle.close();
@@ -191,7 +192,6 @@ async function downloadWhole(source: ReturnType<typeof blobClientOf>, drive: Dri
     throw error;
   }
   await partial.commit();
-  return contentLength;
 }
 
 /**
