@@ -1,14 +1,14 @@
 /**
  * `npm run bench -- --only copy`: the copy agent's import throughput against a raw
  * `@azure/storage-blob` upload of the same files with the same parallelism, in the same run, on
- * Azurite (on disk: a 1 GiB blob twice over is no place for memory): one 1 GiB file, and 10,000 files
- * of 8 KiB; then its export throughput (the same blobs onto an empty drive) against a raw download
- * of them. Both run as their own processes and are timed from start to exit; the agent's peak RSS
- * is read from /proc while it runs.
+ * Azurite (on disk: a 1 GiB blob twice over is no place for memory; each import run into an empty
+ * one of its own): one 1 GiB file, and 10,000 files of 8 KiB; then its export throughput (the same
+ * blobs onto an empty drive) against a raw download of them. Both run as their own processes and
+ * are timed from start to exit; the agent's peak RSS is read from /proc while it runs.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -216,6 +216,49 @@ function describeRun(run: TimedRun): string {
   return `${run.ms.toFixed(0)} ms${run.flushMs >= 1 ? ` (flush ${run.flushMs.toFixed(0)})` : ""}, CPU ${run.cpuMs.toFixed(0)} ms, others ${run.othersCores.toFixed(2)} cores`;
 }
 
+/**
+ * What a case's rounds wrote (drives, downloads) and its set-up's sources, kept until the case is
+ * done rather than deleted between timed runs. On a file system without a journal (this machine's
+ * ext4), a file created within a minute of a deletion has the kernel skip every recently deleted
+ * inode it meets (`recently_deleted` in ext4's inode allocator, seen with `perf record`): 10,000
+ * creates took 0.3 s or 7 s of system time depending on when the last side deleted its 10,000 files,
+ * which is what swung the small-blob export. A rename frees no inode; the case's end removes them
+ * all, untimed.
+ */
+class SetAside {
+  private kept = 0;
+  constructor(private readonly folder: string) {}
+
+  keep(dir: string): void {
+    mkdirSync(this.folder, { recursive: true });
+    renameSync(dir, path.join(this.folder, String(this.kept++)));
+  }
+
+  removeAll(): void {
+    rmSync(this.folder, { recursive: true, force: true });
+    this.kept = 0;
+  }
+}
+
+/**
+ * One import run's customer account: an empty Azurite on disk in `location`, set aside when the run
+ * is done. Sharing one account, each run met what the last left behind: its blobs' records, and
+ * Azurite clearing the deleted container's data on the next run's time.
+ */
+async function withFreshAccount(
+  spent: SetAside,
+  location: string,
+  run: (account: { connectionString: string; settings: Record<string, string>; pid?: number }) => Promise<TimedRun>,
+): Promise<TimedRun> {
+  const account = await startAzurite({ ports: await freePorts(), location });
+  try {
+    return await run({ connectionString: customerConnectionString(account.ports.blob), settings: customerAccountSettings(account.ports.blob), pid: account.process.pid });
+  } finally {
+    await account.stop();
+    spent.keep(location);
+  }
+}
+
 async function writeRandomFile(file: string, bytes: number): Promise<void> {
   const handle = await open(file, "w");
   const chunk = randomBytes(16 * 1024 * 1024);
@@ -318,7 +361,8 @@ export async function benchCopy(options: CopyOptions, startService: StartService
       }
       const drive = path.join(work, `${container}-drive`);
       const prepared = await prepareDrive({ drive, sources: [{ path: source, destination: container, disposition: "rename", origin: "bench" }] });
-      rmSync(source, { recursive: true, force: true });
+      const spent = new SetAside(path.join(work, "spent"));
+      spent.keep(source);
       const onDrive = path.join(drive, container);
       const fileList = path.join(work, `${container}-files.txt`);
       writeFileSync(fileList, Array.from({ length: copyCase.files }, (_, index) => path.join(onDrive, `file-${String(index).padStart(5, "0")}.bin`)).join("\n"));
@@ -335,21 +379,23 @@ export async function benchCopy(options: CopyOptions, startService: StartService
       const unit = copyCase.files > 1 ? "files/s" : "MiB/s";
 
       // Import: both read the drive (its files in the page cache after the warm-up pair) and write
-      // through Azurite, whose files are flushed before each side's clock stops.
+      // through an Azurite of their own, whose files are flushed before each side's clock stops.
       const imported = await pairedRuns(
         options.rounds,
         work,
         async () => {
           const job = await receivedJob(service.url, prepared.entry);
-          const run = await timedProcess(agentScript, agentArgs(job, "import", prepared.entry.driveId, drive), { flush: work, ownPids });
+          const run = await withFreshAccount(spent, path.join(work, "account"), (account) =>
+            timedProcess(agentScript, agentArgs(job, "import", prepared.entry.driveId, drive), { flush: work, ownPids: [...ownPids, account.pid], env: account.settings }),
+          );
           if (run.code !== 0) throw new Error(`agent exited ${run.code}: ${run.stderr}`);
-          await deleteContainer(demostore, container);
           return run;
         },
         async () => {
-          const run = await timedProcess(rawScript, [connectionString, container, String(options.parallelism), String(BLOCK_SIZE), `@${fileList}`], { flush: work, ownPids });
+          const run = await withFreshAccount(spent, path.join(work, "account"), (account) =>
+            timedProcess(rawScript, [account.connectionString, container, String(options.parallelism), String(BLOCK_SIZE), `@${fileList}`], { flush: work, ownPids: [...ownPids, account.pid] }),
+          );
           if (run.code !== 0) throw new Error(`raw upload exited ${run.code}: ${run.stderr}`);
-          await deleteContainer(demostore, container);
           return run;
         },
         (round, agent, raw) =>
@@ -376,7 +422,7 @@ export async function benchCopy(options: CopyOptions, startService: StartService
       const seed = await receivedJob(service.url, prepared.entry);
       const seeded = await timedProcess(agentScript, agentArgs(seed, "import", prepared.entry.driveId, drive));
       if (seeded.code !== 0) throw new Error(`agent import exited ${seeded.code}: ${seeded.stderr}`);
-      rmSync(drive, { recursive: true, force: true });
+      spent.keep(drive);
       // Both write every blob to a file, flushed to the disk before the clock stops: written back
       // later, a round's gigabyte lands on whoever runs next (the kernel writes dirty pages back
       // after 30 s), which is what swung this row from 0.98 to 0.69 between two runs.
@@ -389,13 +435,13 @@ export async function benchCopy(options: CopyOptions, startService: StartService
           const job = await receivedExportJob(service.url, container, "BENCHEXP");
           const run = await timedProcess(agentScript, agentArgs(job, "export", "BENCHEXP", exportDrive), { flush: work, ownPids });
           if (run.code !== 0) throw new Error(`agent export exited ${run.code}: ${run.stderr}`);
-          rmSync(exportDrive, { recursive: true, force: true });
+          spent.keep(exportDrive);
           return run;
         },
         async () => {
           const run = await timedProcess(rawDownloadScript, [connectionString, container, String(options.parallelism), String(BLOCK_SIZE), rawOut], { flush: work, ownPids });
           if (run.code !== 0) throw new Error(`raw download exited ${run.code}: ${run.stderr}`);
-          rmSync(rawOut, { recursive: true, force: true });
+          spent.keep(rawOut);
           return run;
         },
         (round, agent, raw) =>
@@ -419,7 +465,8 @@ export async function benchCopy(options: CopyOptions, startService: StartService
         const peak = spread(exported.agents.map((run) => run.peakRssBytes / 2 ** 20));
         rows.push({ benchmark: exportLabel, measure: "agent peak RSS", api: peak, unit: "MiB", target: "< 300", met: peak.max < 300, note: `ranges in flight bound memory: ${options.parallelism} × 4 MiB` });
       }
-      rmSync(drive, { recursive: true, force: true });
+      spent.removeAll();
+      settle(work);
     }
   } finally {
     service.process.kill("SIGTERM");
