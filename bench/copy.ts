@@ -8,7 +8,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -217,19 +217,25 @@ function describeRun(run: TimedRun): string {
 }
 
 /**
- * What a case's rounds wrote (drives, downloads) and its set-up's sources, kept until the case is
- * done rather than deleted between timed runs. On a file system without a journal (this machine's
- * ext4), a file created within a minute of a deletion has the kernel skip every recently deleted
- * inode it meets (`recently_deleted` in ext4's inode allocator, seen with `perf record`): 10,000
- * creates took 0.3 s or 7 s of system time depending on when the last side deleted its 10,000 files,
- * which is what swung the small-blob export. A rename frees no inode; the case's end removes them
- * all, untimed.
+ * What a case's rounds wrote (drives, downloads, accounts) and its set-up's sources, out of the next
+ * side's way. On a file system without a journal (this machine's ext4), a file created within a
+ * minute of a deletion has the kernel skip every recently deleted inode it meets (`recently_deleted`
+ * in ext4's inode allocator, seen with `perf record`): 10,000 creates took 0.3 s or 7 s of system
+ * time depending on when the last side had deleted its 10,000 files, which is what swung the
+ * small-blob export. So a folder of many files is renamed aside (a rename frees no inode) and removed
+ * when the case is done, untimed; one of a few files is deleted at once, since its few inodes cost
+ * the next side nothing, where keeping gigabytes would fill the page cache and bring the kernel's
+ * reclaim into the timed runs (it did: 20 GB kept, and the last rounds slowed).
  */
 class SetAside {
   private kept = 0;
   constructor(private readonly folder: string) {}
 
   keep(dir: string): void {
+    if (!holdsMoreThan(dir, 100)) {
+      rmSync(dir, { recursive: true, force: true });
+      return;
+    }
     mkdirSync(this.folder, { recursive: true });
     renameSync(dir, path.join(this.folder, String(this.kept++)));
   }
@@ -240,9 +246,22 @@ class SetAside {
   }
 }
 
+/** Whether a folder holds more than `count` entries, counted until it is known. */
+function holdsMoreThan(dir: string, count: number): boolean {
+  let seen = 0;
+  const walk = (folder: string): boolean => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      if (++seen > count) return true;
+      if (entry.isDirectory() && walk(path.join(folder, entry.name))) return true;
+    }
+    return false;
+  };
+  return walk(dir);
+}
+
 /**
- * One import run's customer account: an empty Azurite on disk in `location`, set aside when the run
- * is done. Sharing one account, each run met what the last left behind: its blobs' records, and
+ * One import run's customer account: an empty Azurite on disk in `location`, out of the way when
+ * the run is done. Sharing one account, each run met what the last left behind: its blobs' records, and
  * Azurite clearing the deleted container's data on the next run's time.
  */
 async function withFreshAccount(
