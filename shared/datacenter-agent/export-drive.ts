@@ -320,9 +320,8 @@ class ExportCopier {
   private bytesDone = 0;
   private bytesCopied = 0;
   private blobsDone = 0;
-  private stopRequested = false;
-  /** The service refused the copy's progress: nothing more is started, and the blob in flight stops at its next range. */
-  halted?: OperatorApiError;
+  /** Reports progress, and keeps what the service answered: a stop, or a refusal that halts the copy. */
+  private readonly reporter: ProgressReporter;
 
   constructor(
     private readonly request: ExportDriveRequest,
@@ -335,9 +334,15 @@ class ExportCopier {
   ) {
     this.entries = new Array(plan.blobs.length);
     this.totalBytes = plan.blobs.reduce((sum, blob) => sum + blob.length, 0);
+    this.reporter = new ProgressReporter(request, driveId, this.totalBytes, () => this.bytesDone);
     this.ranges = new Semaphore(Math.max(1, request.parallelism));
     this.containerClient = containerClients(client);
     if (request.capBytesPerSecond) this.throttle = new Throttle(request.capBytesPerSecond);
+  }
+
+  /** The service's refusal, when it halted the copy. */
+  get halted(): OperatorApiError | undefined {
+    return this.reporter.halted;
   }
 
   async run(): Promise<{ entries: BlobLogEntry[]; bytesCopied: number; cancelled: boolean }> {
@@ -350,26 +355,15 @@ class ExportCopier {
       if (wasCopied(entry.log)) this.bytesCopied += entry.bytes;
       this.blobsDone++;
     }
-    const reporter = new ProgressReporter(
-      this.request,
-      this.driveId,
-      this.totalBytes,
-      () => this.bytesDone,
-      () => (this.stopRequested = true),
-      (refusal) => {
-        this.halted ??= refusal;
-        this.stopRequested = true;
-      },
-    );
-    reporter.start();
+    this.reporter.start();
     try {
       await Promise.all(Array.from({ length: Math.max(1, this.request.parallelism) }, () => this.work()));
     } finally {
       this.journal.close();
-      await reporter.stop();
+      await this.reporter.stop();
       await this.md5Worker?.close();
     }
-    const cancelled = this.stopRequested && this.plan.blobs.some((_, at) => this.entries[at] === undefined);
+    const cancelled = this.reporter.stopRequested && this.plan.blobs.some((_, at) => this.entries[at] === undefined);
     const entries = this.plan.blobs.map(
       (blob, at) => this.entries[at] ?? { status: "Failed" as const, blobPath: blob.blobPath, filePath: exportFilePath(blob.blobPath), length: blob.length },
     );
@@ -377,7 +371,7 @@ class ExportCopier {
   }
 
   private async work(): Promise<void> {
-    while (!this.stopRequested) {
+    while (!this.reporter.stopRequested) {
       const at = this.next++;
       const blob = this.plan.blobs[at];
       if (!blob) return;
@@ -452,7 +446,7 @@ class ExportCopier {
         blocks[0].status = "Completed";
       }
       for (const block of blob.length === 0 ? [] : blocks) {
-        if (!failure && this.halted) failure = { status: "BlobRequestFailed" };
+        if (!failure && this.reporter.halted) failure = { status: "BlobRequestFailed" };
         if (failure) {
           block.status = "Cancelled";
           continue;
