@@ -11,9 +11,10 @@
  *    recorded on the job with `TransferStarted`, where List BitLocker Keys gives it to the customer).
  * 3. Each blob becomes a file `\container\name`, downloaded in ranges of 4 MiB (at most
  *    `parallelism` in memory), every range on the ETag the listing saw: a blob that changes or
- *    disappears meanwhile is a blob error in the log, and its partial file is removed. A file is
- *    written under a short temporary name (in `_ImportExport\.partial`) and renamed when whole, so a
- *    name of 255 characters is written as well as any. A blob whose name Windows cannot hold as a
+ *    disappears meanwhile is a blob error in the log, and its partial file is removed. A file of
+ *    more than one range is written under a short temporary name (in `_ImportExport\.partial`) and
+ *    renamed when whole, so a name of 255 characters is written as well as any; a file of one range
+ *    is one write at its name. A blob whose name Windows cannot hold as a
  *    file (`CON`, `a:b`, a trailing dot, see blob-names.ts) is not written: it is `FileNameInvalid` in
  *    the log, and listed with the blobs not exported.
  *    Each copied blob's metadata and properties files follow (see formats/export-blob-files.ts).
@@ -422,7 +423,7 @@ class ExportCopier {
       blocks.push({ offset, length: Math.min(EXPORT_BLOCK_BYTES, blob.length - offset), status: "Uncommitted" });
     }
     let failure: { status: BlobLogEntry["status"]; block?: BlockLogEntry["status"] } | undefined;
-    // Its folder made (a link in a folder's place replaced), its file written under a temporary name.
+    // Its folder made (a link in a folder's place replaced); a file of more than one range is written under a temporary name.
     try {
       this.drive.makeFolder(segments.slice(0, -1));
     } catch (error) {
@@ -519,9 +520,10 @@ class ExportCopier {
       this.ranges.release();
     }
     // Written in place, not through the thread pool: for a small file the hand-offs of an
-    // asynchronous open, write, close and rename cost more CPU than the calls themselves.
+    // asynchronous open, write and close cost more CPU than the calls themselves. One write at its
+    // name (see DriveTree.createFileSync): the journal, then the manifest, are what say it is whole.
     try {
-      this.drive.writeFileSync(segments, buffer);
+      this.drive.createFileSync(segments, buffer);
     } catch (error) {
       return { ...entry, status: this.cause(blob.blobPath, "IOFailed", error) };
     }
