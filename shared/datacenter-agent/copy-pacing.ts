@@ -18,11 +18,15 @@ export interface CopyPacing {
 
 /**
  * Sends `TransferProgress` at most once per interval while bytes move (and every third of the
- * claim's lease regardless, to renew it), and hears the service's answers: its stop signal (a
- * cancelled job) and its refusal (the claim is gone, the drive or the job was faulted), which
- * halts the copy at once.
+ * claim's lease regardless, to renew it), and keeps the service's answers for the copy to act on:
+ * its stop signal (a cancelled job: nothing more is started) and its refusal (the claim is gone,
+ * the drive or the job was faulted), which also halts the blobs in flight.
  */
 export class ProgressReporter {
+  /** The copy starts nothing more: the job was cancelled, or the service refused the copy. */
+  stopRequested = false;
+  /** The service refused the copy's progress: the blob in flight stops too, and the copy is halted with this. */
+  halted?: OperatorApiError;
   private timer?: NodeJS.Timeout;
   private sending?: Promise<void>;
   private lastSent = -1;
@@ -34,8 +38,6 @@ export class ProgressReporter {
     private readonly driveId: string,
     private readonly totalBytes: number,
     private readonly bytesDone: () => number,
-    private readonly onStop: () => void,
-    private readonly onRefused: (refusal: OperatorApiError) => void,
   ) {
     this.renewEveryMs = (parseIsoDuration(request.claim.leaseDuration) ?? 120_000) / 3;
   }
@@ -66,10 +68,13 @@ export class ProgressReporter {
         totalBytes: Math.max(this.totalBytes, 1),
         percentComplete,
       });
-      if (job.operator?.stopTransfer) this.onStop();
+      if (job.operator?.stopTransfer) this.stopRequested = true;
     } catch (error) {
       // Refused: the copy may not go on (a 409: the claim, the drive's or the job's state; a 404: the job is gone).
-      if (error instanceof OperatorApiError && (error.status === 409 || error.status === 404)) this.onRefused(error);
+      if (error instanceof OperatorApiError && (error.status === 409 || error.status === 404)) {
+        this.halted ??= error;
+        this.stopRequested = true;
+      }
       // Otherwise a lost progress report is made good by the next one, or by the finish.
     }
   }

@@ -11,9 +11,10 @@
  *    recorded on the job with `TransferStarted`, where List BitLocker Keys gives it to the customer).
  * 3. Each blob becomes a file `\container\name`, downloaded in ranges of 4 MiB (at most
  *    `parallelism` in memory), every range on the ETag the listing saw: a blob that changes or
- *    disappears meanwhile is a blob error in the log, and its partial file is removed. A file is
- *    written under a short temporary name (in `_ImportExport\.partial`) and renamed when whole, so a
- *    name of 255 characters is written as well as any. A blob whose name Windows cannot hold as a
+ *    disappears meanwhile is a blob error in the log, and its partial file is removed. A file of
+ *    more than one range is written under a short temporary name (in `_ImportExport\.partial`) and
+ *    renamed when whole, so a name of 255 characters is written as well as any; a file of one range
+ *    is one write at its name. A blob whose name Windows cannot hold as a
  *    file (`CON`, `a:b`, a trailing dot, see blob-names.ts) is not written: it is `FileNameInvalid` in
  *    the log, and listed with the blobs not exported.
  *    Each copied blob's metadata and properties files follow (see formats/export-blob-files.ts).
@@ -320,9 +321,8 @@ class ExportCopier {
   private bytesDone = 0;
   private bytesCopied = 0;
   private blobsDone = 0;
-  private stopRequested = false;
-  /** The service refused the copy's progress: nothing more is started, and the blob in flight stops at its next range. */
-  halted?: OperatorApiError;
+  /** Reports progress, and keeps what the service answered: a stop, or a refusal that halts the copy. */
+  private readonly reporter: ProgressReporter;
 
   constructor(
     private readonly request: ExportDriveRequest,
@@ -335,9 +335,15 @@ class ExportCopier {
   ) {
     this.entries = new Array(plan.blobs.length);
     this.totalBytes = plan.blobs.reduce((sum, blob) => sum + blob.length, 0);
+    this.reporter = new ProgressReporter(request, driveId, this.totalBytes, () => this.bytesDone);
     this.ranges = new Semaphore(Math.max(1, request.parallelism));
     this.containerClient = containerClients(client);
     if (request.capBytesPerSecond) this.throttle = new Throttle(request.capBytesPerSecond);
+  }
+
+  /** The service's refusal, when it halted the copy. */
+  get halted(): OperatorApiError | undefined {
+    return this.reporter.halted;
   }
 
   async run(): Promise<{ entries: BlobLogEntry[]; bytesCopied: number; cancelled: boolean }> {
@@ -350,26 +356,15 @@ class ExportCopier {
       if (wasCopied(entry.log)) this.bytesCopied += entry.bytes;
       this.blobsDone++;
     }
-    const reporter = new ProgressReporter(
-      this.request,
-      this.driveId,
-      this.totalBytes,
-      () => this.bytesDone,
-      () => (this.stopRequested = true),
-      (refusal) => {
-        this.halted ??= refusal;
-        this.stopRequested = true;
-      },
-    );
-    reporter.start();
+    this.reporter.start();
     try {
       await Promise.all(Array.from({ length: Math.max(1, this.request.parallelism) }, () => this.work()));
     } finally {
       this.journal.close();
-      await reporter.stop();
+      await this.reporter.stop();
       await this.md5Worker?.close();
     }
-    const cancelled = this.stopRequested && this.plan.blobs.some((_, at) => this.entries[at] === undefined);
+    const cancelled = this.reporter.stopRequested && this.plan.blobs.some((_, at) => this.entries[at] === undefined);
     const entries = this.plan.blobs.map(
       (blob, at) => this.entries[at] ?? { status: "Failed" as const, blobPath: blob.blobPath, filePath: exportFilePath(blob.blobPath), length: blob.length },
     );
@@ -377,7 +372,7 @@ class ExportCopier {
   }
 
   private async work(): Promise<void> {
-    while (!this.stopRequested) {
+    while (!this.reporter.stopRequested) {
       const at = this.next++;
       const blob = this.plan.blobs[at];
       if (!blob) return;
@@ -428,7 +423,7 @@ class ExportCopier {
       blocks.push({ offset, length: Math.min(EXPORT_BLOCK_BYTES, blob.length - offset), status: "Uncommitted" });
     }
     let failure: { status: BlobLogEntry["status"]; block?: BlockLogEntry["status"] } | undefined;
-    // Its folder made (a link in a folder's place replaced), its file written under a temporary name.
+    // Its folder made (a link in a folder's place replaced); a file of more than one range is written under a temporary name.
     try {
       this.drive.makeFolder(segments.slice(0, -1));
     } catch (error) {
@@ -452,7 +447,7 @@ class ExportCopier {
         blocks[0].status = "Completed";
       }
       for (const block of blob.length === 0 ? [] : blocks) {
-        if (!failure && this.halted) failure = { status: "BlobRequestFailed" };
+        if (!failure && this.reporter.halted) failure = { status: "BlobRequestFailed" };
         if (failure) {
           block.status = "Cancelled";
           continue;
@@ -525,9 +520,10 @@ class ExportCopier {
       this.ranges.release();
     }
     // Written in place, not through the thread pool: for a small file the hand-offs of an
-    // asynchronous open, write, close and rename cost more CPU than the calls themselves.
+    // asynchronous open, write and close cost more CPU than the calls themselves. One write at its
+    // name (see DriveTree.createFileSync): the journal, then the manifest, are what say it is whole.
     try {
-      this.drive.writeFileSync(segments, buffer);
+      this.drive.createFileSync(segments, buffer);
     } catch (error) {
       return { ...entry, status: this.cause(blob.blobPath, "IOFailed", error) };
     }

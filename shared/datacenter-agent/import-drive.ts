@@ -357,9 +357,8 @@ class DriveCopier {
   private bytesDone = 0;
   private bytesCopied = 0;
   private blobsDone = 0;
-  private stopRequested = false;
-  /** The service refused the copy's progress: nothing more is started, and the blob in flight stops at its next block. */
-  halted?: OperatorApiError;
+  /** Reports progress, and keeps what the service answered: a stop, or a refusal that halts the copy. */
+  private readonly reporter: ProgressReporter;
 
   constructor(
     private readonly request: ImportDriveRequest,
@@ -374,10 +373,16 @@ class DriveCopier {
   ) {
     this.blobCount = manifest.summary.blobCount;
     this.totalBytes = manifest.summary.totalBytes;
+    this.reporter = new ProgressReporter(request, driveId, this.totalBytes, () => this.bytesDone);
     this.finished = new IndexSet(this.blobCount);
     this.blocks = new Semaphore(Math.max(1, request.parallelism));
     this.containerClient = containerClients(client);
     if (request.capBytesPerSecond) this.throttle = new Throttle(request.capBytesPerSecond);
+  }
+
+  /** The service's refusal, when it halted the copy. */
+  get halted(): OperatorApiError | undefined {
+    return this.reporter.halted;
   }
 
   async run(): Promise<{ bytesCopied: number; cancelled: boolean; logs: WrittenDriveLogs; remove: () => void }> {
@@ -403,18 +408,7 @@ class DriveCopier {
       this.logFiles.add(entry.log);
     }
     const entries = this.manifest.entries();
-    const reporter = new ProgressReporter(
-      this.request,
-      this.driveId,
-      this.totalBytes,
-      () => this.bytesDone,
-      () => (this.stopRequested = true),
-      (refusal) => {
-        this.halted ??= refusal;
-        this.stopRequested = true;
-      },
-    );
-    reporter.start();
+    this.reporter.start();
     try {
       // Settled, not all: a worker whose manifest read failed must not close what the others still use.
       const workers = await Promise.allSettled(Array.from({ length: Math.max(1, this.request.parallelism) }, () => this.work(entries)));
@@ -422,7 +416,7 @@ class DriveCopier {
       if (failed) throw failed.reason;
     } finally {
       this.journal.close();
-      await reporter.stop();
+      await this.reporter.stop();
       await this.md5Worker?.close();
     }
     // Stopped by the job's cancellation: the blobs never started are logged as such.
@@ -438,7 +432,7 @@ class DriveCopier {
 
   /** Takes the manifest's next blob until there are none (the reader holds one piece of the file ahead). */
   private async work(entries: AsyncGenerator<ManifestEntry, unknown, undefined>): Promise<void> {
-    while (!this.stopRequested) {
+    while (!this.reporter.stopRequested) {
       const next = await entries.next();
       if (next.done) return;
       const item = next.value;
@@ -607,7 +601,7 @@ class DriveCopier {
     let failed = false;
     try {
       for (const [index, block] of blocks.entries()) {
-        if (failed || this.halted) {
+        if (failed || this.reporter.halted) {
           blockLog[index].status = "Cancelled";
           failed = true;
           continue;

@@ -258,6 +258,28 @@ export class DriveTree {
     }
   }
 
+  /**
+   * Creates a small file at its name in one write, without a temporary name: a process that dies
+   * cannot tear a single write, and nothing names the file before its copy is journaled (an
+   * export's manifest is written last), so a rename would buy nothing and costs a call per file.
+   * Whatever stands at the name (a leftover, a planted link or special file) is unlinked first,
+   * never written through; a folder there is an error. Not for files that replace one the drive
+   * relies on (the manifest, the key record): those go through `writeFileSync`.
+   */
+  createFileSync(segments: readonly string[], data: string | Uint8Array): void {
+    checkSegments(segments, true);
+    const target = path.join(this.madeFolder(segments.slice(0, -1)), segments[segments.length - 1]);
+    const fd = createFreshSync(target, segments);
+    try {
+      writeFileSync(fd, data);
+    } catch (error) {
+      closeSync(fd);
+      removeQuietly(target);
+      throw fromErrno(error, segments);
+    }
+    closeSync(fd);
+  }
+
   /** A fresh file under the temporary name of `segments`, for a file written in pieces; see PartialFile. */
   async createPartial(segments: readonly string[]): Promise<PartialFile> {
     const { target, partial } = this.partialNames(segments);
@@ -408,7 +430,8 @@ function removeQuietly(local: string): void {
   try {
     unlinkSync(local);
   } catch {
-    // A temporary name left behind ends in PARTIAL_SUFFIX (or is in the partial folder), which no file of the drive can have.
+    // What is left is under a temporary name (ending in PARTIAL_SUFFIX, or in the partial folder), which no file of the drive
+    // can have, or is a file whose copy failed: logged as failed, never in a manifest, and replaced by a resumed run.
   }
 }
 

@@ -21,9 +21,9 @@ import { BlobMetadata, ExportedBlobProperties, writeMetadataFile, writePropertie
 
 export const EXPORT_FILES_FOLDER = "_ImportExport";
 
-/** What writing the files takes of the drive: drive-access's `DriveTree` (no link followed, a temporary name in the partial folder). */
+/** What writing the files takes of the drive: drive-access's `DriveTree` (no link followed, nothing written through). */
 interface DriveFiles {
-  writeFileSync(segments: readonly string[], data: string): void;
+  createFileSync(segments: readonly string[], data: string): void;
 }
 
 /** What the listing said of a blob besides its name and length. */
@@ -85,8 +85,8 @@ function fileNameWith(name: string, suffix: string): string {
 /**
  * Writes the blob's files on the drive; what happened to each, for the copy log and the manifest.
  * Through the drive's tree, as the blobs' own files: their folders checked (or made) once per run,
- * each file under a temporary name (in the partial folder) renamed over its name, so a crash never leaves a torn file under
- * the name the manifest gives, and a link planted on the way is replaced, never written through.
+ * each file created at its name in one write (a link planted there is replaced, never written
+ * through), and named by the manifest only once the run has journaled it.
  * Synchronous, not through the thread pool: a file of a few hundred bytes per blob, where the
  * hand-offs of an asynchronous open, write and close cost more CPU than the calls themselves.
  */
@@ -100,7 +100,7 @@ export function writeExportedBlobFiles(
   const files = exportedBlobFiles(blobPath, details);
   const write = (file: ExportedFile): ExportedFileOutcome => {
     try {
-      drive.writeFileSync(driveFileSegments(file.filePath), file.text);
+      drive.createFileSync(driveFileSegments(file.filePath), file.text);
       return { status: "Completed", path: { path: file.filePath, hash: md5Hex(file.text) } };
     } catch (error) {
       failed(file.filePath, error);

@@ -97,6 +97,32 @@ test("writing replaces a link (or FIFO) at the name and at the temporary name, n
   expect(snapshotTree(outside)).toEqual(before);
 });
 
+test("creating a file at its name replaces a link, a FIFO or a leftover there, never writes through it; a folder at the name is refused and left as it was", () => {
+  const { drive, outside, tree } = driveAndOutside();
+  symlinkSync(path.join(outside, "secret.txt"), path.join(drive, "a", "linked.bin"));
+  symlinkSync(path.join(outside, "folder"), path.join(drive, "a", "linked-folder.bin"));
+  replaceWithFifo(path.join(drive, "a", "fifo.bin"));
+  writeFileSync(path.join(drive, "a", "leftover.bin"), "a torn file from a run that died, longer than the new one");
+  mkdirSync(path.join(drive, "a", "folder.bin"));
+  writeFileSync(path.join(drive, "a", "folder.bin", "in-the-way"), "x");
+  const before = snapshotTree(outside);
+
+  tree.createFileSync(["a", "linked.bin"], "one");
+  tree.createFileSync(["a", "linked-folder.bin"], "two");
+  tree.createFileSync(["a", "fifo.bin"], Buffer.from("three"));
+  tree.createFileSync(["a", "leftover.bin"], "four");
+  tree.createFileSync(["a", "new", "made.bin"], "five");
+
+  for (const [name, text] of [["linked.bin", "one"], ["linked-folder.bin", "two"], ["fifo.bin", "three"], ["leftover.bin", "four"], ["new/made.bin", "five"]]) {
+    const local = path.join(drive, "a", ...name.split("/"));
+    expect(lstatSync(local).isFile()).toBe(true);
+    expect(readFileSync(local, "utf8")).toBe(text);
+  }
+  expect(problemOf(() => tree.createFileSync(["a", "folder.bin"], "x"))).toBe("folder");
+  expect(readdirSync(path.join(drive, "a", "folder.bin"))).toEqual(["in-the-way"]);
+  expect(snapshotTree(outside)).toEqual(before);
+});
+
 test("making folders replaces a link in a folder's place by a real folder (its target untouched); a file in a folder's place is refused", async () => {
   const { drive, outside, tree } = driveAndOutside();
   symlinkSync(path.join(outside, "folder"), path.join(drive, "container"));
