@@ -59,6 +59,12 @@ export interface TimedRun {
   flushMs: number;
   /** The cores other processes of the machine kept busy meanwhile, on average (not the bench's own). */
   othersCores: number;
+  /**
+   * The cores the hypervisor gave to other VMs meanwhile while this one wanted them (steal), on
+   * average. On this shared host it reached 0.3 of a core: processes' CPU times and wall times
+   * both stretch under it, whoever runs.
+   */
+  stealCores: number;
   /** How busy the machine was (cores) when the run started, after waiting for it to be quiet. */
   busyAtStart: number;
   cpuMs: number;
@@ -92,14 +98,17 @@ export function settle(dir: string): number {
 
 const CLOCK_TICK_MS = 1000 / CLOCK_TICKS_PER_SECOND;
 
-/** CPU time the whole machine has spent busy (all cores, ms): /proc/stat's first line. */
-function machineBusyMs(): number {
+/**
+ * CPU time the whole machine has spent busy (all cores, ms), and of it the time the hypervisor gave
+ * this VM's cores to others (steal): /proc/stat's first line.
+ */
+function machineBusyMs(): { busy: number; steal: number } {
   try {
     // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
-    const [user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
-    return (user + nice + system + irq + softirq + (steal || 0)) * CLOCK_TICK_MS;
+    const [user, nice, system, , , irq, softirq, steal = 0] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    return { busy: (user + nice + system + irq + softirq + steal) * CLOCK_TICK_MS, steal: steal * CLOCK_TICK_MS };
   } catch {
-    return 0;
+    return { busy: 0, steal: 0 };
   }
 }
 
@@ -115,9 +124,9 @@ function processCpuMs(pid: number | undefined): number {
 
 /** How many cores are busy, averaged over `ms`. */
 async function busyCores(ms: number): Promise<number> {
-  const before = machineBusyMs();
+  const before = machineBusyMs().busy;
   await new Promise((resolve) => setTimeout(resolve, ms));
-  return (machineBusyMs() - before) / ms;
+  return (machineBusyMs().busy - before) / ms;
 }
 
 /**
@@ -170,8 +179,10 @@ export async function timedProcess(script: string, args: string[], options: Time
       const ms = performance.now() - started;
       const own = (options.ownPids ?? []).reduce<number>((sum, pid) => sum + processCpuMs(pid), 0) - ownBefore;
       // The bench process itself polls and waits: a few ms a second, counted as others' (it is not the run).
-      const othersCores = Math.max(0, machineBusyMs() - machineBefore - cpuMs - own) / ms;
-      resolve({ ms, flushMs, othersCores, busyAtStart, cpuMs, peakRssBytes: peak, stdout, stderr, code });
+      const machineAfter = machineBusyMs();
+      const stealCores = (machineAfter.steal - machineBefore.steal) / ms;
+      const othersCores = Math.max(0, machineAfter.busy - machineBefore.busy - (machineAfter.steal - machineBefore.steal) - cpuMs - own) / ms;
+      resolve({ ms, flushMs, othersCores, stealCores, busyAtStart, cpuMs, peakRssBytes: peak, stdout, stderr, code });
     });
   });
 }
@@ -209,11 +220,12 @@ export async function pairedRuns(rounds: number, settleDir: string, agent: () =>
 export function cpuNote(agents: TimedRun[], raws: TimedRun[]): string {
   const ratios = spread(agents.map((run, index) => run.cpuMs / raws[index].cpuMs));
   const others = spread([...agents, ...raws].map((run) => run.othersCores));
-  return `CPU agent/raw ${ratios.median.toFixed(2)} [${ratios.min.toFixed(2)}–${ratios.max.toFixed(2)}]; other processes kept ${others.median.toFixed(2)} [${others.min.toFixed(2)}–${others.max.toFixed(2)}] cores busy during the runs`;
+  const steal = spread([...agents, ...raws].map((run) => run.stealCores));
+  return `CPU agent/raw ${ratios.median.toFixed(2)} [${ratios.min.toFixed(2)}–${ratios.max.toFixed(2)}]; other processes kept ${others.median.toFixed(2)} [${others.min.toFixed(2)}–${others.max.toFixed(2)}] cores busy during the runs, and the host took ${steal.median.toFixed(2)} [${steal.min.toFixed(2)}–${steal.max.toFixed(2)}] (steal)`;
 }
 
 function describeRun(run: TimedRun): string {
-  return `${run.ms.toFixed(0)} ms${run.flushMs >= 1 ? ` (flush ${run.flushMs.toFixed(0)})` : ""}, CPU ${run.cpuMs.toFixed(0)} ms, others ${run.othersCores.toFixed(2)} cores`;
+  return `${run.ms.toFixed(0)} ms${run.flushMs >= 1 ? ` (flush ${run.flushMs.toFixed(0)})` : ""}, CPU ${run.cpuMs.toFixed(0)} ms, others ${run.othersCores.toFixed(2)} cores, steal ${run.stealCores.toFixed(2)}`;
 }
 
 /**

@@ -111,7 +111,7 @@ export async function benchScale(options: ScaleOptions, startService: StartServi
       agents.push(agent);
       raws.push(raw);
       console.log(
-        `  agent ${(agent.ms / 1000).toFixed(0)} s (CPU ${(agent.cpuMs / 1000).toFixed(0)} s, peak RSS ${(agent.peakRssBytes / 2 ** 20).toFixed(0)} MiB, others ${agent.othersCores.toFixed(2)} cores), raw ${(raw.ms / 1000).toFixed(0)} s (CPU ${(raw.cpuMs / 1000).toFixed(0)} s, others ${raw.othersCores.toFixed(2)} cores); ratio ${(raw.ms / agent.ms).toFixed(2)}`,
+        `  agent ${(agent.ms / 1000).toFixed(0)} s (CPU ${(agent.cpuMs / 1000).toFixed(0)} s, peak RSS ${(agent.peakRssBytes / 2 ** 20).toFixed(0)} MiB, others ${agent.othersCores.toFixed(2)} cores, steal ${agent.stealCores.toFixed(2)}), raw ${(raw.ms / 1000).toFixed(0)} s (CPU ${(raw.cpuMs / 1000).toFixed(0)} s, others ${raw.othersCores.toFixed(2)} cores, steal ${raw.stealCores.toFixed(2)}); ratio ${(raw.ms / agent.ms).toFixed(2)}`,
       );
     }
     const filesPerSecond = (run: TimedRun) => options.files / (run.ms / 1000);
