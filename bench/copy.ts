@@ -180,8 +180,9 @@ export async function timedProcess(script: string, args: string[], options: Time
       const own = (options.ownPids ?? []).reduce<number>((sum, pid) => sum + processCpuMs(pid), 0) - ownBefore;
       // The bench process itself polls and waits: a few ms a second, counted as others' (it is not the run).
       const machineAfter = machineBusyMs();
-      const stealCores = (machineAfter.steal - machineBefore.steal) / ms;
-      const othersCores = Math.max(0, machineAfter.busy - machineBefore.busy - (machineAfter.steal - machineBefore.steal) - cpuMs - own) / ms;
+      const stealMs = machineAfter.steal - machineBefore.steal;
+      const stealCores = stealMs / ms;
+      const othersCores = Math.max(0, machineAfter.busy - machineBefore.busy - stealMs - cpuMs - own) / ms;
       resolve({ ms, flushMs, othersCores, stealCores, busyAtStart, cpuMs, peakRssBytes: peak, stdout, stderr, code });
     });
   });

@@ -240,16 +240,7 @@ export class DriveTree {
    */
   writeFileSync(segments: readonly string[], data: string | Uint8Array, options: { durable?: boolean } = {}): void {
     const { target, partial } = this.partialNames(segments);
-    const fd = createFreshSync(partial, segments);
-    try {
-      writeFileSync(fd, data);
-      if (options.durable) fsyncSync(fd);
-    } catch (error) {
-      closeSync(fd);
-      removeQuietly(partial);
-      throw fromErrno(error, segments);
-    }
-    closeSync(fd);
+    writeFreshSync(partial, segments, data, options.durable);
     try {
       renameSync(partial, target);
     } catch (error) {
@@ -268,16 +259,7 @@ export class DriveTree {
    */
   createFileSync(segments: readonly string[], data: string | Uint8Array): void {
     checkSegments(segments, true);
-    const target = path.join(this.madeFolder(segments.slice(0, -1)), segments[segments.length - 1]);
-    const fd = createFreshSync(target, segments);
-    try {
-      writeFileSync(fd, data);
-    } catch (error) {
-      closeSync(fd);
-      removeQuietly(target);
-      throw fromErrno(error, segments);
-    }
-    closeSync(fd);
+    writeFreshSync(path.join(this.madeFolder(segments.slice(0, -1)), segments[segments.length - 1]), segments, data);
   }
 
   /** A fresh file under the temporary name of `segments`, for a file written in pieces; see PartialFile. */
@@ -424,6 +406,20 @@ function createFreshSync(partial: string, segments: readonly string[]): number {
   } catch (error) {
     throw fromErrno(error, segments);
   }
+}
+
+/** A fresh file at `local` holding `data` (synced to the disk when `durable`); on failure it is removed. */
+function writeFreshSync(local: string, segments: readonly string[], data: string | Uint8Array, durable = false): void {
+  const fd = createFreshSync(local, segments);
+  try {
+    writeFileSync(fd, data);
+    if (durable) fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    removeQuietly(local);
+    throw fromErrno(error, segments);
+  }
+  closeSync(fd);
 }
 
 function removeQuietly(local: string): void {
