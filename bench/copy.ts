@@ -17,7 +17,14 @@ import { customerAccountSettings, customerConnectionString, DEMOSTORE_SUBSCRIPTI
 import { prepareDrive } from "../shared/drive-tool/prepare-drive";
 
 export interface CopyOptions {
+  /** Measured pairs of the large file's case. */
   rounds: number;
+  /**
+   * Measured pairs of the small files' case. A pair of 10,000 blobs takes under a minute a side, and
+   * its ratio spreads wider (0.81–1.12 in one run of five) than the large file's: nine pairs put
+   * its median where one run can decide it.
+   */
+  smallRounds: number;
   parallelism: number;
   largeBytes: number;
   smallFiles: number;
@@ -261,7 +268,7 @@ function describeRun(run: TimedRun): string {
  * the next side nothing, where keeping gigabytes would fill the page cache and bring the kernel's
  * reclaim into the timed runs (it did: 20 GB kept, and the last rounds slowed).
  */
-class SetAside {
+export class SetAside {
   private kept = 0;
   constructor(private readonly folder: string) {}
 
@@ -293,22 +300,26 @@ function holdsMoreThan(dir: string, count: number): boolean {
   return walk(dir);
 }
 
+export interface FreshAccount {
+  connectionString: string;
+  /** The agent's settings naming the account (`CUSTOMER_ACCOUNTS`…). */
+  settings: Record<string, string>;
+  pid?: number;
+}
+
 /**
- * One import run's customer account: an empty Azurite on disk in `location`, out of the way when
- * the run is done. Sharing one account, each run met what the last left behind: its blobs' records, and
- * Azurite clearing the deleted container's data on the next run's time.
+ * One run's customer account: an empty Azurite of its own, stopped when the run is done; on disk in
+ * `onDisk.location` (set aside after) or in memory. Sharing one account, each import run met what
+ * the last left behind: its blobs' records, and Azurite clearing the deleted container's data on the
+ * next run's time.
  */
-async function withFreshAccount(
-  spent: SetAside,
-  location: string,
-  run: (account: { connectionString: string; settings: Record<string, string>; pid?: number }) => Promise<TimedRun>,
-): Promise<TimedRun> {
-  const account = await startAzurite({ ports: await freePorts(), location });
+export async function withFreshAccount<T>(run: (account: FreshAccount) => Promise<T>, onDisk?: { location: string; spent: SetAside }): Promise<T> {
+  const account = await startAzurite({ ports: await freePorts(), location: onDisk?.location });
   try {
     return await run({ connectionString: customerConnectionString(account.ports.blob), settings: customerAccountSettings(account.ports.blob), pid: account.process.pid });
   } finally {
     await account.stop();
-    spent.keep(location);
+    onDisk?.spent.keep(onDisk.location);
   }
 }
 
@@ -433,20 +444,23 @@ export async function benchCopy(options: CopyOptions, startService: StartService
 
       // Import: both read the drive (its files in the page cache after the warm-up pair) and write
       // through an Azurite of their own, whose files are flushed before each side's clock stops.
+      const rounds = copyCase.files > 1 ? options.smallRounds : options.rounds;
       const imported = await pairedRuns(
-        options.rounds,
+        rounds,
         work,
         async () => {
           const job = await receivedJob(service.url, prepared.entry);
-          const run = await withFreshAccount(spent, path.join(work, "account"), (account) =>
-            timedProcess(agentScript, agentArgs(job, "import", prepared.entry.driveId, drive), { flush: work, ownPids: [...ownPids, account.pid], env: account.settings }),
+          const run = await withFreshAccount(
+            (account) => timedProcess(agentScript, agentArgs(job, "import", prepared.entry.driveId, drive), { flush: work, ownPids: [...ownPids, account.pid], env: account.settings }),
+            { location: path.join(work, "account"), spent },
           );
           if (run.code !== 0) throw new Error(`agent exited ${run.code}: ${run.stderr}`);
           return run;
         },
         async () => {
-          const run = await withFreshAccount(spent, path.join(work, "account"), (account) =>
-            timedProcess(rawScript, [account.connectionString, container, String(options.parallelism), String(BLOCK_SIZE), `@${fileList}`], { flush: work, ownPids: [...ownPids, account.pid] }),
+          const run = await withFreshAccount(
+            (account) => timedProcess(rawScript, [account.connectionString, container, String(options.parallelism), String(BLOCK_SIZE), `@${fileList}`], { flush: work, ownPids: [...ownPids, account.pid] }),
+            { location: path.join(work, "account"), spent },
           );
           if (run.code !== 0) throw new Error(`raw upload exited ${run.code}: ${run.stderr}`);
           return run;
@@ -482,7 +496,7 @@ export async function benchCopy(options: CopyOptions, startService: StartService
       const exportDrive = path.join(work, `${container}-export`);
       const rawOut = path.join(work, `${container}-download`);
       const exported = await pairedRuns(
-        options.rounds,
+        rounds,
         work,
         async () => {
           const job = await receivedExportJob(service.url, container, "BENCHEXP");

@@ -12,9 +12,9 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs
 import { randomBytes, randomUUID } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
-import { customerAccountSettings, customerConnectionString, freePorts, startAzurite } from "../devhost/azurite";
+import { customerAccountSettings, freePorts, startAzurite } from "../devhost/azurite";
 import { MANIFEST_FILE } from "../shared/formats/drive-manifest";
-import { CopyRow, cpuNote, receivedJob, settle, spread, StartService, timedProcess, TimedRun } from "./copy";
+import { CopyRow, cpuNote, receivedJob, settle, spread, StartService, timedProcess, TimedRun, withFreshAccount } from "./copy";
 
 export interface ScaleOptions {
   files: number;
@@ -69,14 +69,8 @@ export async function benchScale(options: ScaleOptions, startService: StartServi
     writeFileSync(fileList, Array.from({ length: options.files }, (_, index) => path.join(drive, CONTAINER, fileName(index))).join("\n"));
 
     /** One side against an empty in-memory account of its own. */
-    const side = async (run: (connectionString: string, env: Record<string, string>, ownPids: (number | undefined)[]) => Promise<TimedRun>) => {
-      const account = await startAzurite({ ports: await freePorts() });
-      try {
-        return await run(customerConnectionString(account.ports.blob), customerAccountSettings(account.ports.blob), [account.process.pid, tables.process.pid, service.process.pid]);
-      } finally {
-        await account.stop();
-      }
-    };
+    const side = (run: (connectionString: string, env: Record<string, string>, ownPids: (number | undefined)[]) => Promise<TimedRun>) =>
+      withFreshAccount((account) => run(account.connectionString, account.settings, [account.pid, tables.process.pid, service.process.pid]));
     const agentRun = () =>
       side(async (_connectionString, env, ownPids) => {
         const job = await receivedJob(service.url, entry);
