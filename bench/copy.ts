@@ -75,6 +75,10 @@ export interface TimedRun {
   /** How busy the machine was (cores) when the run started, after waiting for it to be quiet. */
   busyAtStart: number;
   cpuMs: number;
+  /** Of which in the kernel (system time). */
+  systemCpuMs: number;
+  /** CPU the storage and the service (`ownPids`) used meanwhile: what the run made them do. */
+  ownCpuMs: number;
   peakRssBytes: number;
   stdout: string;
   stderr: string;
@@ -121,11 +125,15 @@ function machineBusyMs(): { busy: number; steal: number } {
 
 /** CPU time (user + system, ms) a process has used so far; 0 when it is gone or this is not Linux. */
 function processCpuMs(pid: number | undefined): number {
+  return processCpu(pid).total;
+}
+
+function processCpu(pid: number | undefined): { total: number; system: number } {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
+    return { total: (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS, system: Number(fields[12]) * CLOCK_TICK_MS };
   } catch {
-    return 0;
+    return { total: 0, system: 0 };
   }
 }
 
@@ -169,6 +177,7 @@ export async function timedProcess(script: string, args: string[], options: Time
     let stderr = "";
     let peak = 0;
     let cpuMs = 0;
+    let systemCpuMs = 0;
     child.stdout.on("data", (chunk) => (stdout += chunk));
     child.stderr.on("data", (chunk) => (stderr += chunk));
     const poll = setInterval(() => {
@@ -178,7 +187,8 @@ export async function timedProcess(script: string, args: string[], options: Time
       } catch {
         // gone, or not Linux
       }
-      cpuMs = processCpuMs(child.pid) || cpuMs;
+      const cpu = processCpu(child.pid);
+      if (cpu.total > 0) ({ total: cpuMs, system: systemCpuMs } = cpu);
     }, 50);
     child.on("close", (code) => {
       clearInterval(poll);
@@ -190,7 +200,7 @@ export async function timedProcess(script: string, args: string[], options: Time
       const stealMs = machineAfter.steal - machineBefore.steal;
       const stealCores = stealMs / ms;
       const othersCores = Math.max(0, machineAfter.busy - machineBefore.busy - stealMs - cpuMs - own) / ms;
-      resolve({ ms, flushMs, othersCores, stealCores, busyAtStart, cpuMs, peakRssBytes: peak, stdout, stderr, code });
+      resolve({ ms, flushMs, othersCores, stealCores, busyAtStart, cpuMs, systemCpuMs, ownCpuMs: own, peakRssBytes: peak, stdout, stderr, code });
     });
   });
 }
@@ -201,9 +211,10 @@ export async function timedProcess(script: string, args: string[], options: Time
  * warm-up not counted. Each side starts on a settled disk. The ratio is each pair's own, so a pair
  * that met a busy moment of the shared machine counts once, not on one side only.
  *
- * A pair whose two sides met different steal (the host taking this VM's cores, by more than
- * STEAL_MISMATCH_CORES between them) is measured again, at most MAX_REMEASURES times: which side
- * the host slowed is luck, not the agent, and the rule looks only at the steal, never at the ratio.
+ * A pair whose two sides met different steal (the host taking this VM's cores) or a different load
+ * from the machine's other processes (a build or a test run started meanwhile), by more than
+ * MISMATCH_CORES between them, is measured again, at most MAX_REMEASURES times: which side they
+ * slowed is luck, not the agent, and the rule looks only at them, never at the ratio.
  * The row's note says how many pairs were measured again, and how many kept a mismatch.
  */
 export async function pairedRuns(rounds: number, settleDir: string, agent: () => Promise<TimedRun>, raw: () => Promise<TimedRun>, onPair: (round: number, agent: TimedRun, raw: TimedRun) => void) {
@@ -220,13 +231,17 @@ export async function pairedRuns(rounds: number, settleDir: string, agent: () =>
       const second = await (agentFirst ? raw() : agent());
       const [agentRun, rawRun] = agentFirst ? [first, second] : [second, first];
       if (round === 0) break;
-      const stealApart = Math.abs(agentRun.stealCores - rawRun.stealCores) > STEAL_MISMATCH_CORES;
-      if (stealApart && attempt < MAX_REMEASURES) {
+      // What neither side did: the host's steal, or another process of this machine (a build, a test run).
+      const stealApart = Math.abs(agentRun.stealCores - rawRun.stealCores) > MISMATCH_CORES;
+      const othersApart = Math.abs(agentRun.othersCores - rawRun.othersCores) > MISMATCH_CORES;
+      if ((stealApart || othersApart) && attempt < MAX_REMEASURES) {
         remeasured++;
-        console.log(`  round ${round}: steal ${agentRun.stealCores.toFixed(2)} (agent) against ${rawRun.stealCores.toFixed(2)} (raw): measured again`);
+        const what = stealApart ? "steal" : "other processes";
+        const [agentCores, rawCores] = stealApart ? [agentRun.stealCores, rawRun.stealCores] : [agentRun.othersCores, rawRun.othersCores];
+        console.log(`  round ${round}: ${what} ${agentCores.toFixed(2)} (agent) against ${rawCores.toFixed(2)} (raw): measured again`);
         continue;
       }
-      if (stealApart) mismatched++;
+      if (stealApart || othersApart) mismatched++;
       agents.push(agentRun);
       raws.push(rawRun);
       onPair(round, agentRun, rawRun);
@@ -235,11 +250,11 @@ export async function pairedRuns(rounds: number, settleDir: string, agent: () =>
   }
   // Equal work on both sides: the rate ratio is the time ratio, raw over agent.
   const ratios = agents.map((run, index) => raws[index].ms / run.ms);
-  const remeasures = `${remeasured} pair(s) measured again for steal apart by more than ${STEAL_MISMATCH_CORES} core${mismatched > 0 ? `, ${mismatched} kept so` : ""}`;
+  const remeasures = `${remeasured} pair(s) measured again for steal or other processes' load apart by more than ${MISMATCH_CORES} core${mismatched > 0 ? `, ${mismatched} kept so` : ""}`;
   return { agents, raws, ratios, ratio: spread(ratios), cpu: `${cpuNote(agents, raws)}; ${remeasures}` };
 }
 
-const STEAL_MISMATCH_CORES = 0.1;
+const MISMATCH_CORES = 0.1;
 const MAX_REMEASURES = 2;
 
 /**
@@ -254,7 +269,7 @@ export function cpuNote(agents: TimedRun[], raws: TimedRun[]): string {
 }
 
 function describeRun(run: TimedRun): string {
-  return `${run.ms.toFixed(0)} ms${run.flushMs >= 1 ? ` (flush ${run.flushMs.toFixed(0)})` : ""}, CPU ${run.cpuMs.toFixed(0)} ms, others ${run.othersCores.toFixed(2)} cores, steal ${run.stealCores.toFixed(2)}`;
+  return `${run.ms.toFixed(0)} ms${run.flushMs >= 1 ? ` (flush ${run.flushMs.toFixed(0)})` : ""}, CPU ${run.cpuMs.toFixed(0)} ms (system ${run.systemCpuMs.toFixed(0)}), storage and service CPU ${run.ownCpuMs.toFixed(0)} ms, others ${run.othersCores.toFixed(2)} cores, steal ${run.stealCores.toFixed(2)}`;
 }
 
 /**
