@@ -11,7 +11,8 @@
  *    recorded on the job with `TransferStarted`, where List BitLocker Keys gives it to the customer).
  * 3. Each blob becomes a file `\container\name`, downloaded in ranges of 4 MiB (at most
  *    `parallelism` in memory), every range on the ETag the listing saw: a blob that changes or
- *    disappears meanwhile is a blob error in the log, and its partial file is removed. A file of
+ *    disappears meanwhile is a blob error in the log, and its partial file is removed (with any file
+ *    a killed run left at its name, see removeUnfinished). A file of
  *    more than one range is written under a short temporary name (in `_ImportExport\.partial`) and
  *    renamed when whole, so a name of 255 characters is written as well as any; a file of one range
  *    is one write at its name. A blob whose name Windows cannot hold as a
@@ -32,10 +33,10 @@ import path from "node:path";
 import { RestError } from "@azure/storage-blob";
 import type { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import { storageAccountName } from "../config/customer-accounts";
-import { DriveManifest, MANIFEST_FILE, ManifestBlob, md5Hex, writeDriveManifest } from "../formats/drive-manifest";
+import { DriveManifest, driveFileSegments, MANIFEST_FILE, ManifestBlob, md5Hex, writeDriveManifest } from "../formats/drive-manifest";
 import { BlobListFormatError, writeExportBlobList } from "../formats/export-blob-list";
 import { DrivePathError, DriveTree, exportDriveTree, exportFileSegments, PartialFile } from "../drive-access/drive-fs";
-import { exportedFilesInManifest, writeExportedBlobFiles } from "../formats/export-blob-files";
+import { exportedBlobFiles, exportedFilesInManifest, writeExportedBlobFiles } from "../formats/export-blob-files";
 import { EXPORT_BLOCK_BYTES, exportFilePath, fillDrive } from "../formats/export-packing";
 import { driveFileNameProblem } from "../formats/blob-names";
 import { createKeyRecord, generateRecoveryPassword, KEY_RECORD_FILE, serializeKeyRecord } from "../formats/key-record";
@@ -385,6 +386,7 @@ class ExportCopier {
       });
       // The blob's metadata and properties files, from what the listing said (its ETag held for the copy).
       if (wasCopied(entry) && blob.details) entry = { ...entry, ...writeExportedBlobFiles(this.drive, blob.blobPath, blob.details, (filePath, error) => this.cause(filePath, "IOFailed", error)) };
+      if (!wasCopied(entry)) this.removeUnfinished(blob);
       // Whatever happened, the blob's share of the drive is done.
       this.bytesDone += blob.length - counted;
       if (wasCopied(entry)) this.bytesCopied += blob.length;
@@ -393,6 +395,29 @@ class ExportCopier {
       // Written at once: until the manifest is written, only the journal knows a file is finished.
       this.journal.record({ index: blob.index, bytes: blob.length, log: entry }, false);
       this.report();
+    }
+  }
+
+  /**
+   * A blob not exported has no files on the drive. A killed run can leave its file at its name (files
+   * are written there, and journaled once whole) and its metadata and properties files: a resumed run
+   * writes them again, or, when the blob cannot be copied now, removes them here.
+   */
+  private removeUnfinished(blob: ExportBlob): void {
+    let files: string[][];
+    try {
+      const exported = blob.details && exportedBlobFiles(blob.blobPath, blob.details);
+      files = [exportFileSegments(blob.blobPath), ...[exported?.metadata, exported?.properties].flatMap((file) => (file ? [driveFileSegments(file.filePath)] : []))];
+    } catch {
+      // A name that cannot be a file on the drive (FileNameInvalid, logged as such): nothing was written for it.
+      return;
+    }
+    for (const segments of files) {
+      try {
+        this.drive.removeFileSync(segments);
+      } catch (error) {
+        this.request.log.warn(`${blob.blobPath}: a file an earlier run left at '${segments.join("/")}' could not be removed`, { path: blob.blobPath, error });
+      }
     }
   }
 

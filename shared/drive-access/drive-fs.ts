@@ -250,9 +250,10 @@ export class DriveTree {
   }
 
   /**
-   * Creates a small file at its name in one write, without a temporary name: a process that dies
-   * cannot tear a single write, and nothing names the file before its copy is journaled (an
-   * export's manifest is written last), so a rename would buy nothing and costs a call per file.
+   * Creates a small file at its name in one write, without a temporary name. A process killed between
+   * the create and the end of the write leaves it short at its name, but nothing vouches for the file
+   * before its copy is journaled (an export's manifest is written last, and a resumed run writes or
+   * removes every file the journal does not hold), so a rename would buy nothing and costs a call per file.
    * Whatever stands at the name (a leftover, a planted link or special file) is unlinked first,
    * never written through; a folder there is an error. Not for files that replace one the drive
    * relies on (the manifest, the key record): those go through `writeFileSync`.
@@ -260,6 +261,28 @@ export class DriveTree {
   createFileSync(segments: readonly string[], data: string | Uint8Array): void {
     checkSegments(segments, true);
     writeFreshSync(path.join(this.madeFolder(segments.slice(0, -1)), segments[segments.length - 1]), segments, data);
+  }
+
+  /**
+   * Removes what stands at a file's name (a file, a link or a special file: the entry itself, never
+   * what it points at); nothing there, a folder there, or a folder on the way missing or not a real
+   * folder, is left as it is. Whether anything was removed.
+   */
+  removeFileSync(segments: readonly string[]): boolean {
+    let local: string;
+    try {
+      local = this.entryPath(segments);
+      if (lstatOf(local, segments).isDirectory()) return false;
+    } catch (error) {
+      if (error instanceof DrivePathError && (error.problem === "missing" || error.problem === "link" || error.problem === "notFolder")) return false;
+      throw error;
+    }
+    try {
+      unlinkSync(local);
+    } catch (error) {
+      throw fromErrno(error, segments);
+    }
+    return true;
   }
 
   /** A fresh file under the temporary name of `segments`, for a file written in pieces; see PartialFile. */

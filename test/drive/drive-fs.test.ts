@@ -123,6 +123,21 @@ test("creating a file at its name replaces a link, a FIFO or a leftover there, n
   expect(snapshotTree(outside)).toEqual(before);
 });
 
+test("removing a file at its name removes the entry (a leftover, a link, a FIFO), never what a link points at; a folder there, or a link on the way, is left as it is", () => {
+  const { drive, outside, tree } = driveAndOutside();
+  symlinkSync(path.join(outside, "secret.txt"), path.join(drive, "a", "linked.bin"));
+  replaceWithFifo(path.join(drive, "a", "fifo.bin"));
+  mkdirSync(path.join(drive, "a", "folder.bin"));
+  symlinkSync(path.join(outside, "folder"), path.join(drive, "linked-folder"));
+  const before = snapshotTree(outside);
+
+  expect([tree.removeFileSync(["a", "b.txt"]), tree.removeFileSync(["a", "linked.bin"]), tree.removeFileSync(["a", "fifo.bin"])]).toEqual([true, true, true]);
+  expect([tree.removeFileSync(["a", "folder.bin"]), tree.removeFileSync(["linked-folder", "inner.txt"]), tree.removeFileSync(["a", "none.bin"]), tree.removeFileSync(["none", "x.bin"])]).toEqual([false, false, false, false]);
+
+  expect(readdirSync(path.join(drive, "a"))).toEqual(["folder.bin"]);
+  expect(snapshotTree(outside)).toEqual(before);
+});
+
 test("making folders replaces a link in a folder's place by a real folder (its target untouched); a file in a folder's place is refused", async () => {
   const { drive, outside, tree } = driveAndOutside();
   symlinkSync(path.join(outside, "folder"), path.join(drive, "container"));
