@@ -22,7 +22,7 @@ export interface CopyOptions {
   /**
    * Measured pairs of the small files' case. A pair of 10,000 blobs takes under a minute a side, and
    * its ratio spreads wider (0.81–1.12 in one run of five) than the large file's: nine pairs put
-   * its median where one run can decide it.
+   * the row's figure where one run can decide it.
    */
   smallRounds: number;
   parallelism: number;
@@ -38,7 +38,7 @@ export interface CopyRow {
   floor?: { min: number; median: number; max: number };
   unit: string;
   ratio?: number;
-  /** The pairs' own ratios, when the ratio is their median. */
+  /** The pairs' own ratios, around the row's ratio. */
   ratioSpread?: { min: number; max: number };
   target?: string;
   met?: boolean;
@@ -208,8 +208,15 @@ export async function timedProcess(script: string, args: string[], options: Time
 /**
  * Agent and raw rounds in pairs, each pair's order the other way round from the last's (whoever goes
  * second meets what the first left: Azurite reclaiming deleted blobs, a warmer cache), the first pair a
- * warm-up not counted. Each side starts on a settled disk. The ratio is each pair's own, so a pair
- * that met a busy moment of the shared machine counts once, not on one side only.
+ * warm-up not counted. Each side starts on a settled disk. A pair that met a busy moment of the
+ * shared machine counts on both sides, not on one only.
+ *
+ * The row's ratio is the pairs' summed raw time over their summed agent time: the rate of all the
+ * measured work, each pair weighing as long as it ran. Not the median of the pairs' own ratios, used
+ * until 2026-12-07: with pairs disturbed by other processes measured again (below), what is left
+ * moving a pair's ratio is the host's cores slowing for tens of seconds at a time, and of nine such
+ * ratios the median moved up to 0.09 from one run to the next where the sum moved at most 0.07
+ * (docs/performance.md). Chosen before the runs that judge it; the median is still printed.
  *
  * A pair whose two sides met different steal (the host taking this VM's cores) or a different load
  * from the machine's other processes (a build or a test run started meanwhile), by more than
@@ -250,8 +257,17 @@ export async function pairedRuns(rounds: number, settleDir: string, agent: () =>
   }
   // Equal work on both sides: the rate ratio is the time ratio, raw over agent.
   const ratios = agents.map((run, index) => raws[index].ms / run.ms);
+  const total = (runs: TimedRun[]) => runs.reduce((sum, run) => sum + run.ms, 0);
+  const ratio = total(raws) / total(agents);
   const remeasures = `${remeasured} pair(s) measured again for steal or other processes' load apart by more than ${MISMATCH_CORES} core${mismatched > 0 ? `, ${mismatched} kept so` : ""}`;
-  return { agents, raws, ratios, ratio: spread(ratios), cpu: `${cpuNote(agents, raws)}; ${remeasures}` };
+  const pairs = spread(ratios);
+  return {
+    agents,
+    raws,
+    ratio,
+    ratioSpread: { min: pairs.min, max: pairs.max },
+    note: `ratio: the ${agents.length} pairs' summed raw time over their summed agent time (their own ratios' median ${pairs.median.toFixed(2)}); ${cpuNote(agents, raws)}; ${remeasures}`,
+  };
 }
 
 const MISMATCH_CORES = 0.1;
@@ -489,11 +505,11 @@ export async function benchCopy(options: CopyOptions, startService: StartService
         api: spread(imported.agents.map((run) => rate(run.ms))),
         floor: spread(imported.raws.map((run) => rate(run.ms))),
         unit,
-        ratio: imported.ratio.median,
-        ratioSpread: imported.ratio,
+        ratio: imported.ratio,
+        ratioSpread: imported.ratioSpread,
         target: "≥ 0.9",
-        met: imported.ratio.median >= 0.9,
-        note: `parallelism ${options.parallelism}, 4 MiB blocks; both as their own process, timed start to exit and the flush of what Azurite wrote, in pairs alternating who goes first; the agent also checks every block's MD5, reports progress and commits through the operator API; ${imported.cpu}`,
+        met: imported.ratio >= 0.9,
+        note: `parallelism ${options.parallelism}, 4 MiB blocks; both as their own process, timed start to exit and the flush of what Azurite wrote, in pairs alternating who goes first; the agent also checks every block's MD5, reports progress and commits through the operator API; ${imported.note}`,
       });
       if (copyCase.files === 1) {
         const peak = spread(imported.agents.map((run) => run.peakRssBytes / 2 ** 20));
@@ -537,11 +553,11 @@ export async function benchCopy(options: CopyOptions, startService: StartService
         api: spread(exported.agents.map((run) => rate(run.ms))),
         floor: spread(exported.raws.map((run) => rate(run.ms))),
         unit,
-        ratio: exported.ratio.median,
-        ratioSpread: exported.ratio,
+        ratio: exported.ratio,
+        ratioSpread: exported.ratioSpread,
         target: "≥ 0.9",
-        met: exported.ratio.median >= 0.9,
-        note: `parallelism ${options.parallelism}, 4 MiB ranges; both list the container and write every blob to a file, timed to its flush to the disk, in pairs alternating who goes first; the agent also hashes every block for the manifest, writes the manifest, key record and logs, and reports through the operator API; ${exported.cpu}`,
+        met: exported.ratio >= 0.9,
+        note: `parallelism ${options.parallelism}, 4 MiB ranges; both list the container and write every blob to a file, timed to its flush to the disk, in pairs alternating who goes first; the agent also hashes every block for the manifest, writes the manifest, key record and logs, and reports through the operator API; ${exported.note}`,
       });
       if (copyCase.files === 1) {
         const peak = spread(exported.agents.map((run) => run.peakRssBytes / 2 ** 20));
