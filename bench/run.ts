@@ -56,7 +56,7 @@ interface Row {
   floor?: Spread;
   unit: string;
   ratio?: number;
-  /** The pairs' own ratios, when the ratio is their median: how far one run's figure can be trusted. */
+  /** The pairs' own ratios around the row's ratio (their median, or for a copy row their summed times'): how far one run's figure can be trusted. */
   ratioSpread?: { min: number; max: number };
   target?: string;
   met?: boolean;

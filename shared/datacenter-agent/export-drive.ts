@@ -366,6 +366,10 @@ class ExportCopier {
       await this.md5Worker?.close();
     }
     const cancelled = this.reporter.stopRequested && this.plan.blobs.some((_, at) => this.entries[at] === undefined);
+    // Blobs a cancelled run never reached: what a killed run left for them goes too.
+    if (cancelled) this.plan.blobs.forEach((blob, at) => {
+      if (this.entries[at] === undefined) this.removeUnfinished(blob);
+    });
     const entries = this.plan.blobs.map(
       (blob, at) => this.entries[at] ?? { status: "Failed" as const, blobPath: blob.blobPath, filePath: exportFilePath(blob.blobPath), length: blob.length },
     );
@@ -406,17 +410,25 @@ class ExportCopier {
   private removeUnfinished(blob: ExportBlob): void {
     let files: string[][];
     try {
-      const exported = blob.details && exportedBlobFiles(blob.blobPath, blob.details);
-      files = [exportFileSegments(blob.blobPath), ...[exported?.metadata, exported?.properties].flatMap((file) => (file ? [driveFileSegments(file.filePath)] : []))];
+      files = [exportFileSegments(blob.blobPath)];
     } catch {
       // A name that cannot be a file on the drive (FileNameInvalid, logged as such): nothing was written for it.
       return;
+    }
+    if (blob.details) {
+      try {
+        const exported = exportedBlobFiles(blob.blobPath, blob.details);
+        for (const file of [exported.metadata, exported.properties]) if (file) files.push(driveFileSegments(file.filePath));
+      } catch (error) {
+        // Not expected (the name passed exportFileSegments): the blob's own file still goes.
+        this.request.log.warn(`${blob.blobPath}: its metadata and properties file names cannot be made`, { path: blob.blobPath, error });
+      }
     }
     for (const segments of files) {
       try {
         this.drive.removeFileSync(segments);
       } catch (error) {
-        this.request.log.warn(`${blob.blobPath}: a file an earlier run left at '${segments.join("/")}' could not be removed`, { path: blob.blobPath, error });
+        this.request.log.warn(`${blob.blobPath}: '${segments.join("/")}' could not be removed`, { path: blob.blobPath, error });
       }
     }
   }

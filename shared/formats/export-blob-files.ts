@@ -67,12 +67,17 @@ export function exportedBlobFiles(blobPath: string, details: ExportedBlobDetails
   return files;
 }
 
+/** How a shortened name ends: `~` and 16 hex digits of the whole name's MD5. */
+const SHORTENED = /~[0-9a-f]{16}$/;
+
 /**
  * `name` + `suffix`, or, when that is longer than a file name may be, the name's start and a hash of
  * it. Counted in UTF-8 bytes, never fewer than UTF-16 units: within the agent's limit is within NTFS's.
+ * A name that already ends like a hash is hashed too: kept as it is, it could be another blob's
+ * shortened name, and the two blobs would share (and overwrite, or remove) one file.
  */
 function fileNameWith(name: string, suffix: string): string {
-  if (Buffer.byteLength(`${name}${suffix}`) <= MAX_FILE_NAME_BYTES) return `${name}${suffix}`;
+  if (!SHORTENED.test(name) && Buffer.byteLength(`${name}${suffix}`) <= MAX_FILE_NAME_BYTES) return `${name}${suffix}`;
   const hash = `~${createHash("md5").update(name).digest("hex").slice(0, 16)}`;
   let start = "";
   for (const character of name) {

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { expectArmError, sleep } from "../api/helpers";
+import { api, expectArmError, jobUrl, sleep } from "../api/helpers";
 import { newSubscriptionId, TestService } from "../support/service";
 import { md5Hex as md5, seedContainer as seed, startCopySuite, stopCopySuite } from "../support/copy-setup";
 import { container, driveStatus, fetchLog, lastJsonLine, randomContent, runCli, startCli, tempDir, uniqueName } from "./helpers";
@@ -37,6 +37,7 @@ test("an agent killed mid-export and run again finishes the drive: no partial fi
   first.child.kill("SIGKILL");
   expect((await first.done).signal).toBe("SIGKILL");
   const before = exported();
+  expect(before.length).toBeGreaterThanOrEqual(4);
   expect(before.length).toBeLessThan(12);
   // Finished is what the journal holds. A file is at its name from its creation, and journaled just
   // after it is written: the kill can fall in between (on a busy machine, the agent is descheduled
@@ -59,6 +60,20 @@ test("an agent killed mid-export and run again finishes the drive: no partial fi
   expect(status).toMatchObject({ state: "Completed", bytesSucceeded: 12 * 256 * 1024 });
 });
 
+/** What a killed run leaves for a blob before its journal holds it: its file, short, at its name, and its properties file. */
+function plantKilledRunLeftovers(drive: string, containerName: string, name: string): { file: string; properties: string } {
+  const file = path.join(drive, containerName, name);
+  const properties = path.join(drive, "_ImportExport", containerName, `${name}.properties.xml`);
+  for (const [at, text] of [
+    [file, "torn"],
+    [properties, "<Properties>"],
+  ]) {
+    mkdirSync(path.dirname(at), { recursive: true });
+    writeFileSync(at, text);
+  }
+  return { file, properties };
+}
+
 /** The blobs the agent's journal (in its state folder, one drive's) records as exported. */
 function journaledFiles(state: string): Set<string> {
   const [file] = readdirSync(state).filter((name) => name.endsWith(".jsonl"));
@@ -74,14 +89,8 @@ test("a blob deleted and one overwritten during the export: blob errors in the l
   const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("xchange") };
   await receivedExportJob(service, job, ["EXPC0001"], { blobList: { blobPathPrefix: [`/${containerName}/`] } });
   const drive = emptyDrive();
-  // What a killed run leaves at a blob's name before the journal holds it: a file not yet whole, and
-  // its properties file. The blob is gone when the run resumes, so neither may stay on the drive.
-  const leftover = path.join(drive, containerName, "f8.bin");
-  const leftoverProperties = path.join(drive, "_ImportExport", containerName, "f8.bin.properties.xml");
-  mkdirSync(path.dirname(leftoverProperties), { recursive: true });
-  mkdirSync(path.dirname(leftover), { recursive: true });
-  writeFileSync(leftover, "torn");
-  writeFileSync(leftoverProperties, "<Properties>");
+  // f8 is gone when the run resumes, so what a killed run left for it may not stay on the drive.
+  const { properties: leftoverProperties } = plantKilledRunLeftovers(drive, containerName, "f8.bin");
 
   const run = startCli(agent, exportArgs(service, job, "EXPC0001", drive, tempDir("state"), ["--cap-mbps", "8", "--parallelism", "1"]));
   for (let tries = 0; (await driveStatus(service, job, "EXPC0001")).drive.state !== "Transferring" && tries < 300; tries++) await sleep(50);
@@ -105,6 +114,29 @@ test("a blob deleted and one overwritten during the export: blob errors in the l
   ]);
   expect(errorLog.status).toBe("CompletedWithErrors");
 });
+
+test("a job cancelled during the export: the blobs never reached leave nothing on the drive, not even what a killed run left for them", async () => {
+  const containerName = uniqueName("xcancel");
+  const blobs: Record<string, Buffer> = {};
+  for (let index = 0; index < 12; index++) blobs[`c${String(index).padStart(2, "0")}.bin`] = randomContent(256 * 1024);
+  await seed(containerName, blobs);
+  const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("xcancel") };
+  await receivedExportJob(service, job, ["EXPK0001"], { blobList: { blobPathPrefix: [`/${containerName}/`] } });
+  const drive = emptyDrive();
+  const { properties: leftoverProperties } = plantKilledRunLeftovers(drive, containerName, "c11.bin");
+
+  const running = startCli(agent, exportArgs(service, job, "EXPK0001", drive, tempDir("state"), ["--cap-mbps", "8", "--parallelism", "1", "--progress-interval", "100"]));
+  for (let tries = 0; driveFiles(drive).filter((file) => file !== `${containerName}/c11.bin`).length < 2 && tries < 300; tries++) await sleep(50);
+  expect((await api(service, "PATCH", jobUrl(job.sub, job.rg, job.name), { properties: { cancelRequested: true } })).status).toBe(200);
+  const run = await running.done;
+
+  expect(lastJsonLine(run.stdout).outcome).toBe("Cancelled");
+  const exported = driveFiles(drive);
+  expect(exported.length).toBeGreaterThanOrEqual(2);
+  expect(exported.length).toBeLessThan(11);
+  expect(exported).not.toContain(`${containerName}/c11.bin`);
+  expect(existsSync(leftoverProperties)).toBe(false);
+}, 60_000);
 
 test("Create refuses a blobListBlobPath that does not exist or is not a blob list, and accepts one that is", async () => {
   const containerName = uniqueName("lists");

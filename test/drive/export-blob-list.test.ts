@@ -92,3 +92,14 @@ test("a 255-byte name's metadata and properties files keep within a file name's 
   expect(Buffer.byteLength(wide)).toBeLessThanOrEqual(255);
   expect(wide).not.toContain("\uFFFD");
 });
+
+test("a blob named like another's shortened file name gets files of its own: no blob can take (or, failing, remove) another's metadata or properties file", () => {
+  const details = { metadata: { a: "1" }, properties: { contentType: "text/plain" } };
+  const long = exportedBlobFiles(`c/${"n".repeat(250)}`, details);
+  const shortened = long.properties.filePath.split("\\").pop()!.slice(0, -".properties.xml".length);
+  expect(shortened).toMatch(/~[0-9a-f]{16}$/);
+  const lookalike = exportedBlobFiles(`c/${shortened}`, details);
+  expect(lookalike.properties.filePath).not.toBe(long.properties.filePath);
+  expect(lookalike.metadata!.filePath).not.toBe(long.metadata!.filePath);
+  expect(Buffer.byteLength(lookalike.properties.filePath.split("\\").pop()!)).toBeLessThanOrEqual(255);
+});
