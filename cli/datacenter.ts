@@ -282,7 +282,7 @@ export async function main(argv: string[]): Promise<number> {
       capBytesPerSecond: args.capBytesPerSecond,
       capacityBytes: args.capacityBytes,
       log: runLog,
-      onProgress: (update) => progress.update(copyProgressLine(update)),
+      onProgress: (update) => progress.update(() => copyProgressLine(update)),
     });
     progress.finish();
     recordCopy(runLog, metrics, direction, result);

@@ -215,7 +215,7 @@ async function prepare(args: string[]): Promise<number> {
       bitLockerKey: values["bitlocker-key"],
       blockSize,
       aborted: () => interrupted,
-      onProgress: (update) => progress.update(prepareProgressLine(update, started), update.filesDone === update.filesTotal && update.currentFile === undefined),
+      onProgress: (update) => progress.update(() => prepareProgressLine(update, started), update.filesDone === update.filesTotal && update.currentFile === undefined),
       onWarning: (message) => progress.message(`${TOOL.name}: warning: ${message}`, process.stderr),
     });
     progress.finish();

@@ -21,7 +21,8 @@ export function percentDone(bytesDone: number, bytesTotal: number, allDone: bool
  */
 export class ProgressLine {
   private lastPrinted = 0;
-  private pending: string | undefined;
+  /** The latest line, made only when printed: updates come per blob, lines at most every interval. */
+  private pending: (() => string) | undefined;
   private onTerminalLine = false;
 
   constructor(
@@ -29,10 +30,10 @@ export class ProgressLine {
     private readonly intervals: { terminalMs: number; pipeMs: number },
   ) {}
 
-  update(line: string, final = false): void {
-    this.pending = line;
+  update(line: string | (() => string), final = false): void {
+    this.pending = typeof line === "string" ? () => line : line;
     const interval = this.out.isTTY ? this.intervals.terminalMs : this.intervals.pipeMs;
-    if (final || Date.now() - this.lastPrinted >= interval) this.print(line);
+    if (final || Date.now() - this.lastPrinted >= interval) this.print(this.pending());
   }
 
   /** A line of its own (a warning, a notice) while the progress line may be on the terminal. */
@@ -44,7 +45,7 @@ export class ProgressLine {
 
   /** Prints the latest line if it was held back, and ends the line on a terminal. */
   finish(): void {
-    if (this.pending !== undefined) this.print(this.pending);
+    if (this.pending !== undefined) this.print(this.pending());
     if (this.onTerminalLine) this.out.write("\n");
     this.onTerminalLine = false;
   }

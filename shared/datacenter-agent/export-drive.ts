@@ -31,12 +31,12 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { RestError } from "@azure/storage-blob";
-import type { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
+import type { BlobClient, BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import { storageAccountName } from "../config/customer-accounts";
 import { DriveManifest, driveFileSegments, MANIFEST_FILE, ManifestBlob, md5Hex, writeDriveManifest } from "../formats/drive-manifest";
 import { BlobListFormatError, writeExportBlobList } from "../formats/export-blob-list";
 import { DrivePathError, DriveTree, exportDriveTree, exportFileSegments, PartialFile } from "../drive-access/drive-fs";
-import { exportedBlobFiles, exportedFilesInManifest, writeExportedBlobFiles } from "../formats/export-blob-files";
+import { exportedBlobFilePath, exportedFilesInManifest, writeExportedBlobFiles } from "../formats/export-blob-files";
 import { EXPORT_BLOCK_BYTES, exportFilePath, fillDrive } from "../formats/export-packing";
 import { driveFileNameProblem } from "../formats/blob-names";
 import { createKeyRecord, generateRecoveryPassword, KEY_RECORD_FILE, serializeKeyRecord } from "../formats/key-record";
@@ -50,6 +50,7 @@ import { ProgressReporter, Semaphore, Throttle } from "./copy-pacing";
 import { BlobListNotFoundError, ExportBlob, jobSelection, resolveSelection } from "../storage/export-selection";
 import type { DriveCopyRequest } from "./import-drive";
 import { Md5Worker } from "./md5-worker";
+import { downloadRange } from "./range-download";
 import { containerClients } from "./run-caches";
 import { ExportRangeView, OperatorApiError, OperatorJob } from "./operator-client";
 
@@ -415,15 +416,8 @@ class ExportCopier {
       // A name that cannot be a file on the drive (FileNameInvalid, logged as such): nothing was written for it.
       return;
     }
-    if (blob.details) {
-      try {
-        const exported = exportedBlobFiles(blob.blobPath, blob.details);
-        for (const file of [exported.metadata, exported.properties]) if (file) files.push(driveFileSegments(file.filePath));
-      } catch (error) {
-        // Not expected (the name passed exportFileSegments): the blob's own file still goes.
-        this.request.log.warn(`${blob.blobPath}: its metadata and properties file names cannot be made`, { path: blob.blobPath, error });
-      }
-    }
+    // Both, whether or not the blob has metadata: where nothing stands, nothing is removed.
+    for (const kind of ["metadata", "properties"] as const) files.push(driveFileSegments(exportedBlobFilePath(blob.blobPath, kind)));
     for (const segments of files) {
       try {
         this.drive.removeFileSync(segments);
@@ -498,7 +492,7 @@ class ExportCopier {
               // Pooled shared buffers: the worker hashes them in place, and at most `parallelism` exist.
               pooled = this.buffers.pop() ?? Md5Worker.blockBuffer(EXPORT_BLOCK_BYTES);
               const buffer = pooled.subarray(0, block.length);
-              await source.downloadToBuffer(buffer, block.offset, block.length, { conditions, concurrency: 1, blockSize: block.length, maxRetryRequestsPerBlock: 3 });
+              await downloadRange(source, buffer, block.offset, conditions);
               // The block's MD5 (for the manifest) on a hashing thread while the main thread writes it.
               const [digest] = await Promise.all([this.hasher().blockDigest(buffer), file.write(buffer, 0, buffer.length, block.offset)]);
               block.hash = digest.toString("hex").toUpperCase();
@@ -534,9 +528,9 @@ class ExportCopier {
     return { ...entry, blocks };
   }
 
-  /** A blob of one range: one Get Blob into one buffer, one write, one rename. */
+  /** A blob of one range: one Get Blob into one buffer, one write at its name. */
   private async copySmallBlob(
-    source: ReturnType<ReturnType<BlobServiceClient["getContainerClient"]>["getBlobClient"]>,
+    source: BlobClient,
     blob: ExportBlob,
     entry: BlobLogEntry,
     blocks: BlockLogEntry[],
@@ -548,7 +542,7 @@ class ExportCopier {
     await this.ranges.acquire();
     try {
       await this.throttle?.take(block.length);
-      await source.downloadToBuffer(buffer, 0, block.length, { conditions: blob.etag ? { ifMatch: blob.etag } : undefined, concurrency: 1, blockSize: block.length, maxRetryRequestsPerBlock: 3 });
+      await downloadRange(source, buffer, 0, blob.etag ? { ifMatch: blob.etag } : undefined);
       block.hash = createHash("md5").update(buffer).digest("hex").toUpperCase();
     } catch (error) {
       const gone = changed(error) instanceof BlobChanged;

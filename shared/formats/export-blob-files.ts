@@ -53,18 +53,21 @@ export interface ExportedFileOutcome {
 }
 
 export function exportedBlobFiles(blobPath: string, details: ExportedBlobDetails): ExportedFiles {
-  const segments = blobPath.replace(/^\//, "").split("/");
-  const folder = "\\" + [EXPORT_FILES_FOLDER, ...segments.slice(0, -1)].join("\\");
-  const name = (suffix: string) => `${folder}\\${fileNameWith(segments[segments.length - 1], suffix)}`;
-  const files: ExportedFiles = { properties: { filePath: name(".properties.xml"), text: writePropertiesFile(details.properties) } };
+  const files: ExportedFiles = { properties: { filePath: exportedBlobFilePath(blobPath, "properties"), text: writePropertiesFile(details.properties) } };
   if (Object.keys(details.metadata).length > 0) {
     try {
-      files.metadata = { filePath: name(".metadata.xml"), text: writeMetadataFile(details.metadata) };
+      files.metadata = { filePath: exportedBlobFilePath(blobPath, "metadata"), text: writeMetadataFile(details.metadata) };
     } catch (error) {
       files.metadataProblem = error instanceof Error ? error.message : String(error);
     }
   }
   return files;
+}
+
+/** Where a blob's metadata or properties file goes, drive form: `\_ImportExport\container\name.properties.xml`. */
+export function exportedBlobFilePath(blobPath: string, kind: "metadata" | "properties"): string {
+  const segments = blobPath.replace(/^\//, "").split("/");
+  return "\\" + [EXPORT_FILES_FOLDER, ...segments.slice(0, -1), fileNameWith(segments[segments.length - 1], `.${kind}.xml`)].join("\\");
 }
 
 /** How a shortened name ends: `~` and 16 hex digits of the whole name's MD5. */

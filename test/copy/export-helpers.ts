@@ -2,7 +2,7 @@
  * Helpers of the export suites: export jobs brought to `Received` with empty drive folders, the
  * agent's export arguments, and drive contents read back (files and manifest).
  */
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { Dirent, existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { api, jobUrl } from "../api/helpers";
 import { event, JobRef, markShipping } from "../operator/helpers";
@@ -41,10 +41,18 @@ export function readManifest(drive: string): DriveManifest {
 export function driveFiles(drive: string): string[] {
   const files: string[] = [];
   const walk = (folder: string, prefix: string) => {
-    for (const name of readdirSync(folder)) {
-      const full = path.join(folder, name);
-      if (statSync(full).isDirectory()) walk(full, `${prefix}${name}/`);
-      else files.push(`${prefix}${name}`);
+    // A test may look while the agent writes: a file renamed into place (the key record, the
+    // manifest) leaves the folder it was listed in, and the partial folder goes once the drive is done.
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(folder, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT" && prefix !== "") return;
+      throw error;
+    }
+    for (const entry of entries) {
+      if (entry.isDirectory()) walk(path.join(folder, entry.name), `${prefix}${entry.name}/`);
+      else files.push(`${prefix}${entry.name}`);
     }
   };
   if (existsSync(drive)) walk(drive, "");
