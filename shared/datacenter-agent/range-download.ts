@@ -1,11 +1,11 @@
 /**
  * One range of a blob into a buffer the caller owns: the export's every read of the account.
  *
- * Not the SDK's `downloadToBuffer`: for a range that is one request, its batch, its second tracing
- * span and its stream plumbing cost more CPU than the request itself (about 0.1 ms a blob on this
- * project's 2-core host, a tenth of a small blob's export; docs/performance.md), and a drive of
- * small blobs is bound by the agent's CPU. What it did besides is kept: retries of a broken body on
- * the same ETag (`maxRetryRequests`), a stalled request given up, and a body of any other length refused.
+ * Not the SDK's `downloadToBuffer`: for a range that is one request, its batch, second tracing span
+ * and stream plumbing cost CPU a drive of small blobs feels, since such a drive is bound by the
+ * agent's CPU (docs/performance.md, "The small export's CPU"). What it did besides is kept: a body
+ * broken off is asked for again from where it broke, on the same ETag (`maxRetryRequests`); a body
+ * that stalls is given up; and a body of any other length is refused, never reported whole.
  */
 import type { BlobClient, BlobRequestConditions } from "@azure/storage-blob";
 
@@ -17,12 +17,14 @@ const BODY_RETRIES = 3;
 
 /** `buffer.length` bytes of the blob from `offset` into `buffer`; a body shorter or longer is an error. */
 export async function downloadRange(source: BlobClient, buffer: Buffer, offset: number, conditions: BlobRequestConditions | undefined, stallMs = RANGE_STALL_MS): Promise<void> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new Error(`no whole answer in ${stallMs / 1000} s`)), stallMs);
+  const response = await source.download(offset, buffer.length, { conditions, maxRetryRequests: BODY_RETRIES });
+  const body = response.readableStreamBody;
+  if (!body) throw new Error("the answer has no body");
+  // A body that stops coming is given up, its socket freed. Before the answer, the service's own
+  // limit (the pipeline's per-try `timeout`) bounds the wait. Not an abort signal for the request:
+  // its listeners cost a small blob's read 0.05 ms, a tenth of what the timer guards.
+  const stalled = setTimeout(() => body.destroy(new Error(`the answer stalled: not whole after ${stallMs / 1000} s`)), stallMs);
   try {
-    const response = await source.download(offset, buffer.length, { conditions, maxRetryRequests: BODY_RETRIES, abortSignal: abort.signal });
-    const body = response.readableStreamBody;
-    if (!body) throw new Error("the answer has no body");
     let at = 0;
     for await (const chunk of body as AsyncIterable<Buffer>) {
       if (at + chunk.length > buffer.length) throw new Error(`the answer holds more than the ${buffer.length} bytes asked for`);
@@ -31,6 +33,6 @@ export async function downloadRange(source: BlobClient, buffer: Buffer, offset: 
     }
     if (at !== buffer.length) throw new Error(`the answer ended after ${at} of ${buffer.length} bytes`);
   } finally {
-    clearTimeout(timer);
+    clearTimeout(stalled);
   }
 }
