@@ -61,17 +61,20 @@ test("an agent killed mid-export and run again finishes the drive: no partial fi
 });
 
 /** What a killed run leaves for a blob before its journal holds it: its file, short, at its name, and its properties file. */
-function plantKilledRunLeftovers(drive: string, containerName: string, name: string): { file: string; properties: string } {
+function plantKilledRunLeftovers(drive: string, containerName: string, name: string): { file: string; properties: string; metadata: string } {
   const file = path.join(drive, containerName, name);
   const properties = path.join(drive, "_ImportExport", containerName, `${name}.properties.xml`);
+  // A metadata file too, though the blob has no metadata now: it may have had some when the killed run listed it.
+  const metadata = path.join(drive, "_ImportExport", containerName, `${name}.metadata.xml`);
   for (const [at, text] of [
     [file, "torn"],
     [properties, "<Properties>"],
+    [metadata, "<Metadata>"],
   ]) {
     mkdirSync(path.dirname(at), { recursive: true });
     writeFileSync(at, text);
   }
-  return { file, properties };
+  return { file, properties, metadata };
 }
 
 /** The blobs the agent's journal (in its state folder, one drive's) records as exported. */
@@ -90,7 +93,7 @@ test("a blob deleted and one overwritten during the export: blob errors in the l
   await receivedExportJob(service, job, ["EXPC0001"], { blobList: { blobPathPrefix: [`/${containerName}/`] } });
   const drive = emptyDrive();
   // f8 is gone when the run resumes, so what a killed run left for it may not stay on the drive.
-  const { properties: leftoverProperties } = plantKilledRunLeftovers(drive, containerName, "f8.bin");
+  const { properties: leftoverProperties, metadata: leftoverMetadata } = plantKilledRunLeftovers(drive, containerName, "f8.bin");
 
   const run = startCli(agent, exportArgs(service, job, "EXPC0001", drive, tempDir("state"), ["--cap-mbps", "8", "--parallelism", "1"]));
   for (let tries = 0; (await driveStatus(service, job, "EXPC0001")).drive.state !== "Transferring" && tries < 300; tries++) await sleep(50);
@@ -102,6 +105,7 @@ test("a blob deleted and one overwritten during the export: blob errors in the l
   expect(lastJsonLine(done.stdout).summary).toEqual({ blobsCopied: 8, issuesByKind: { BlobUnexpectedChange: 2 } });
   expect(driveFiles(drive)).toEqual(Object.keys(blobs).slice(0, 8).map((name) => `${containerName}/${name}`));
   expect(existsSync(leftoverProperties)).toBe(false);
+  expect(existsSync(leftoverMetadata)).toBe(false);
   // The partial files were under short names of their own, in a folder gone once the drive is done.
   expect(readdirSync(path.join(drive, "_ImportExport"))).not.toContain(".partial");
   expect(readManifest(drive).blobLists[0].blobs.map((blob) => blob.blobPath)).not.toContain(`${containerName}/f8.bin`);
@@ -123,7 +127,7 @@ test("a job cancelled during the export: the blobs never reached leave nothing o
   const job = { sub: newSubscriptionId(), rg: "demo", name: uniqueName("xcancel") };
   await receivedExportJob(service, job, ["EXPK0001"], { blobList: { blobPathPrefix: [`/${containerName}/`] } });
   const drive = emptyDrive();
-  const { properties: leftoverProperties } = plantKilledRunLeftovers(drive, containerName, "c11.bin");
+  const { properties: leftoverProperties, metadata: leftoverMetadata } = plantKilledRunLeftovers(drive, containerName, "c11.bin");
 
   const running = startCli(agent, exportArgs(service, job, "EXPK0001", drive, tempDir("state"), ["--cap-mbps", "8", "--parallelism", "1", "--progress-interval", "100"]));
   for (let tries = 0; driveFiles(drive).filter((file) => file !== `${containerName}/c11.bin`).length < 2 && tries < 300; tries++) await sleep(50);
@@ -136,6 +140,7 @@ test("a job cancelled during the export: the blobs never reached leave nothing o
   expect(exported.length).toBeLessThan(11);
   expect(exported).not.toContain(`${containerName}/c11.bin`);
   expect(existsSync(leftoverProperties)).toBe(false);
+  expect(existsSync(leftoverMetadata)).toBe(false);
 }, 60_000);
 
 test("Create refuses a blobListBlobPath that does not exist or is not a blob list, and accepts one that is", async () => {

@@ -31,13 +31,14 @@ function answering(body: Readable | undefined): BlobClient {
   return { download: async () => ({ readableStreamBody: body }) } as unknown as BlobClient;
 }
 
-test("an answer shorter or longer than the range, or without a body, is an error", async () => {
+test("an answer shorter or longer than the range, or without a body, is an error; so is a range of 0 bytes", async () => {
   await expect(downloadRange(answering(Readable.from([Buffer.alloc(3)])), Buffer.alloc(5), 0, undefined)).rejects.toThrow("the answer ended after 3 of 5 bytes");
   await expect(downloadRange(answering(Readable.from([Buffer.alloc(3), Buffer.alloc(3)])), Buffer.alloc(5), 0, undefined)).rejects.toThrow("more than the 5 bytes asked for");
   await expect(downloadRange(answering(undefined), Buffer.alloc(5), 0, undefined)).rejects.toThrow("no body");
+  await expect(downloadRange(answering(Readable.from([Buffer.alloc(3)])), Buffer.alloc(0), 0, undefined)).rejects.toThrow("a range of 0 bytes");
 });
 
-test("an answer that stalls is given up once the stall limit passes, its stream destroyed (the socket freed)", async () => {
+test("an answer that stalls is given up once the stall limit passes, its stream destroyed", async () => {
   const stalled = new PassThrough();
   stalled.write(Buffer.alloc(2));
   const started = Date.now();
