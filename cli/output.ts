@@ -30,8 +30,8 @@ export class ProgressLine {
     private readonly intervals: { terminalMs: number; pipeMs: number },
   ) {}
 
-  update(line: string | (() => string), final = false): void {
-    this.pending = typeof line === "string" ? () => line : line;
+  update(line: () => string, final = false): void {
+    this.pending = line;
     const interval = this.out.isTTY ? this.intervals.terminalMs : this.intervals.pipeMs;
     if (final || Date.now() - this.lastPrinted >= interval) this.print(this.pending());
   }
