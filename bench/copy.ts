@@ -21,8 +21,8 @@ export interface CopyOptions {
   rounds: number;
   /**
    * Measured pairs of the small files' case. A pair of 10,000 blobs takes under a minute a side, and
-   * its ratio spreads wider (0.81–1.12 in one run of five) than the large file's: nine pairs put
-   * the row's figure where one run can decide it.
+   * its ratio spreads wider (0.75–1.22 across runs of nine pairs) than the large file's, and nine
+   * pairs left two runs of the same code 0.09 apart: fifteen narrow what one run decides.
    */
   smallRounds: number;
   parallelism: number;

@@ -81,7 +81,7 @@ export const BENCH_CLI: CliSpec = {
     due: { type: "string", value: "N", description: "due jobs among them (default 1000)" },
     only: { type: "string", value: "LIST", description: `which benchmarks to run, of ${BENCHMARKS.join(",")} (default all)` },
     "copy-rounds": { type: "string", value: "N", description: "measured rounds of the copy benchmark's large file (default 5)" },
-    "copy-small-rounds": { type: "string", value: "N", description: "measured rounds of its small files, whose pairs are cheaper and spread wider (default 9)" },
+    "copy-small-rounds": { type: "string", value: "N", description: "measured rounds of its small files, whose pairs are cheaper and spread wider (default 15)" },
     "copy-files": { type: "string", value: "N", description: "small files in the copy benchmark (default 10000)" },
     "copy-mib": { type: "string", value: "N", description: "size of its large file in MiB (default 1024)" },
     parallelism: { type: "string", value: "N", description: "the copy's blocks or files in flight, agent and raw alike (default 8)" },
@@ -116,7 +116,7 @@ function parseOptions(argv: string[]): Options {
     only: new Set(only),
     copy: {
       rounds: single("copy-rounds", "5"),
-      smallRounds: single("copy-small-rounds", "9"),
+      smallRounds: single("copy-small-rounds", "15"),
       parallelism: single("parallelism", "8"),
       largeBytes: single("copy-mib", "1024") * 2 ** 20,
       smallFiles: single("copy-files", "10000"),
