@@ -31,7 +31,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { RestError } from "@azure/storage-blob";
-import type { BlobClient, BlobServiceClient, ContainerClient } from "@azure/storage-blob";
+import type { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import { storageAccountName } from "../config/customer-accounts";
 import { DriveManifest, driveFileSegments, MANIFEST_FILE, ManifestBlob, md5Hex, writeDriveManifest } from "../formats/drive-manifest";
 import { BlobListFormatError, writeExportBlobList } from "../formats/export-blob-list";
@@ -50,7 +50,7 @@ import { ProgressReporter, Semaphore, Throttle } from "./copy-pacing";
 import { BlobListNotFoundError, ExportBlob, jobSelection, resolveSelection } from "../storage/export-selection";
 import type { DriveCopyRequest } from "./import-drive";
 import { Md5Worker } from "./md5-worker";
-import { downloadRange } from "./range-download";
+import { BlobRangeReader } from "./range-download";
 import { containerClients } from "./run-caches";
 import { ExportRangeView, OperatorApiError, OperatorJob } from "./operator-client";
 
@@ -319,6 +319,7 @@ class ExportCopier {
   private md5Worker?: Md5Worker;
   private readonly buffers: Buffer[] = [];
   private readonly containerClient: (name: string) => ContainerClient;
+  private readonly readers = new Map<string, BlobRangeReader>();
   private next = 0;
   private bytesDone = 0;
   private bytesCopied = 0;
@@ -447,7 +448,9 @@ class ExportCopier {
       // The status says all there is: the blob's name is no file name on a drive.
       return { ...entry, status: "FileNameInvalid" };
     }
-    const source = this.containerClient(blob.blobPath.slice(0, blob.blobPath.indexOf("/"))).getBlobClient(blob.blobPath.slice(blob.blobPath.indexOf("/") + 1));
+    const containerName = blob.blobPath.slice(0, blob.blobPath.indexOf("/"));
+    const blobName = blob.blobPath.slice(containerName.length + 1);
+    const source = this.reader(containerName);
     const conditions = blob.etag ? { ifMatch: blob.etag } : undefined;
     const blocks: BlockLogEntry[] = [];
     for (let offset = 0; offset < blob.length || (offset === 0 && blocks.length === 0); offset += EXPORT_BLOCK_BYTES) {
@@ -460,7 +463,7 @@ class ExportCopier {
     } catch (error) {
       return { ...entry, status: this.cause(blob.blobPath, "IOFailed", error) };
     }
-    if (blocks.length === 1 && blob.length > 0) return this.copySmallBlob(source, blob, entry, blocks, segments, count);
+    if (blocks.length === 1 && blob.length > 0) return this.copySmallBlob(source, blobName, blob, entry, blocks, segments, count);
     let partial: PartialFile;
     try {
       partial = await this.drive.createPartial(segments);
@@ -471,7 +474,7 @@ class ExportCopier {
     const downloads: Promise<void>[] = [];
     try {
       if (blob.length === 0) {
-        await source.getProperties({ conditions }).catch((error) => {
+        await this.containerClient(containerName).getBlobClient(blobName).getProperties({ conditions }).catch((error) => {
           throw changed(error);
         });
         blocks[0].hash = md5Hex(Buffer.alloc(0));
@@ -492,7 +495,7 @@ class ExportCopier {
               // Pooled shared buffers: the worker hashes them in place, and at most `parallelism` exist.
               pooled = this.buffers.pop() ?? Md5Worker.blockBuffer(EXPORT_BLOCK_BYTES);
               const buffer = pooled.subarray(0, block.length);
-              await downloadRange(source, buffer, block.offset, conditions);
+              await source.read(blobName, buffer, block.offset, blob.etag);
               // The block's MD5 (for the manifest) on a hashing thread while the main thread writes it.
               const [digest] = await Promise.all([this.hasher().blockDigest(buffer), file.write(buffer, 0, buffer.length, block.offset)]);
               block.hash = digest.toString("hex").toUpperCase();
@@ -530,7 +533,8 @@ class ExportCopier {
 
   /** A blob of one range: one Get Blob into one buffer, one write at its name. */
   private async copySmallBlob(
-    source: BlobClient,
+    source: BlobRangeReader,
+    blobName: string,
     blob: ExportBlob,
     entry: BlobLogEntry,
     blocks: BlockLogEntry[],
@@ -542,7 +546,7 @@ class ExportCopier {
     await this.ranges.acquire();
     try {
       await this.throttle?.take(block.length);
-      await downloadRange(source, buffer, 0, blob.etag ? { ifMatch: blob.etag } : undefined);
+      await source.read(blobName, buffer, 0, blob.etag);
       block.hash = createHash("md5").update(buffer).digest("hex").toUpperCase();
     } catch (error) {
       const gone = changed(error) instanceof BlobChanged;
@@ -561,6 +565,13 @@ class ExportCopier {
     count(block.length);
     block.status = "Completed";
     return { ...entry, blocks };
+  }
+
+  /** The reader of a container's blobs: one per container, as its client. */
+  private reader(containerName: string): BlobRangeReader {
+    let reader = this.readers.get(containerName);
+    if (!reader) this.readers.set(containerName, (reader = BlobRangeReader.of(this.containerClient(containerName))));
+    return reader;
   }
 
   private hasher(): Md5Worker {

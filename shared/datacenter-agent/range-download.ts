@@ -1,43 +1,141 @@
 /**
  * One range of a blob into a buffer the caller owns: the export's every read of the account.
  *
- * Not the SDK's `downloadToBuffer`: for a range that is one request, its batch, second tracing span
- * and stream plumbing cost CPU a drive of small blobs feels, since such a drive is bound by the
- * agent's CPU (docs/performance.md, "The small export's CPU"). What it did besides is kept: the
- * SDK's retries of a body that fails (`maxRetryRequests`, from where it broke, on the same ETag; a
- * connection closed under it is an abort, not retried, in the SDK as here: a `BlobRequestFailed`
- * that a resumed run copies again); a body that stalls given up; and a body of any other length
- * refused, never reported whole.
+ * One Get Blob sent through the container client's own pipeline (its credential, shared key or
+ * token, its retries and per-try timeout), not through a `BlobClient` per blob: for a blob of a few
+ * KiB the SDK's client construction (a URL parsed six times, a generated client with six operation
+ * groups) and its typed answer (some fifty headers deserialised) cost more CPU than the read, and a
+ * drive of small blobs is bound by the agent's CPU (docs/performance.md, "The small export's reads").
+ * What the SDK's read did besides is kept: a body that breaks off is asked for again from where it
+ * broke, on the same ETag (three times); a body that stalls is given up; a body of any other length
+ * is refused, never reported whole; an error answer is a `RestError` with its status.
  */
-import type { BlobClient, BlobRequestConditions } from "@azure/storage-blob";
+import { createHttpHeaders, createPipelineRequest, RestError, type PipelineRequest, type PipelineResponse } from "@azure/core-rest-pipeline";
+import type { ContainerClient } from "@azure/storage-blob";
 
 /** A request whose body has not ended in this long is given up (the SDK's own limit for `downloadToBuffer`). */
 export const RANGE_STALL_MS = 100_000;
 
-/** The SDK's retries of a body that fails mid-way (`downloadToBuffer`'s `maxRetryRequestsPerBlock` as the agent set it). */
+/** Times a body that breaks off mid-way is asked for again (the SDK's `maxRetryRequests` as the agent set it). */
 const BODY_RETRIES = 3;
 
-/** `buffer.length` bytes of the blob from `offset` into `buffer`; a body shorter or longer is an error. */
-export async function downloadRange(source: BlobClient, buffer: Buffer, offset: number, conditions: BlobRequestConditions | undefined, stallMs = RANGE_STALL_MS): Promise<void> {
-  // A count of 0 asks for the rest of the blob: an empty blob has no range to read.
-  if (buffer.length === 0) throw new RangeError("a range of 0 bytes cannot be read");
-  const response = await source.download(offset, buffer.length, { conditions, maxRetryRequests: BODY_RETRIES });
-  const body = response.readableStreamBody;
-  if (!body) throw new Error("the answer has no body");
-  // A body that stops coming is given up; destroying it destroys the response, freeing its socket.
-  // Before the answer, only the service's `timeout` (the pipeline's per-try limit, sent as a query
-  // parameter) bounds the wait, as it did for downloadToBuffer. A timer, not an abort signal on the
-  // request: the signal's listeners cost about 0.05 ms of CPU a read (docs/performance.md).
-  const stalled = setTimeout(() => body.destroy(new Error(`the answer stalled: not whole after ${stallMs / 1000} s`)), stallMs);
-  try {
+/** What sends a request through an account client's pipeline: `@azure/core-client`'s `ServiceClient`. */
+export interface RequestSender {
+  sendRequest(request: PipelineRequest): Promise<PipelineResponse>;
+  /** The storage service version the client speaks (`x-ms-version`). */
+  version: string;
+}
+
+/** A body that broke off: what arrived is kept, the rest can be asked for again. */
+class BodyBroke extends Error {
+  constructor(
+    readonly at: number,
+    cause: unknown,
+  ) {
+    super(`the answer broke off after ${at} bytes: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** The blobs of one container, read by range. */
+export class BlobRangeReader {
+  private readonly base: string;
+  private readonly query: string;
+
+  constructor(
+    containerUrl: string,
+    private readonly sender: RequestSender,
+  ) {
+    const at = containerUrl.indexOf("?");
+    this.base = (at < 0 ? containerUrl : containerUrl.slice(0, at)).replace(/\/$/, "");
+    this.query = at < 0 ? "" : containerUrl.slice(at);
+  }
+
+  /**
+   * A reader through `container`'s own pipeline. The SDK keeps that pipeline's client in a protected
+   * field; were it ever gone, this throws here, on the first blob, rather than read another way.
+   */
+  static of(container: ContainerClient): BlobRangeReader {
+    const context = (container as unknown as { storageClientContext?: Partial<RequestSender> }).storageClientContext;
+    if (typeof context?.sendRequest !== "function" || typeof context.version !== "string") {
+      throw new Error("@azure/storage-blob no longer exposes its container client's pipeline (storageClientContext): the export cannot read ranges");
+    }
+    return new BlobRangeReader(container.url, context as RequestSender);
+  }
+
+  /** The blob's URL, escaped as the SDK's `getBlobClient` escapes it: each segment of the name encoded, and `'` too. */
+  blobUrl(blobName: string): string {
+    // A URL's `.` and `..` segments are resolved away on the way out, naming another blob or none: refused, never sent.
+    if (blobName.split("/").some((segment) => segment === "." || segment === "..")) throw new RangeError(`no URL can name the blob '${blobName}': it has a '.' or '..' segment`);
+    return `${this.base}/${blobName.split("/").map((segment) => encodeURIComponent(segment).replace(/'/g, "%27")).join("/")}${this.query}`;
+  }
+
+  /** `buffer.length` bytes of the blob from `offset` into `buffer`, on `etag` when given; a body shorter or longer is an error. */
+  async read(blobName: string, buffer: Buffer, offset: number, etag: string | undefined, stallMs = RANGE_STALL_MS): Promise<void> {
+    // A count of 0 cannot be a range: an empty blob has none to read.
+    if (buffer.length === 0) throw new RangeError("a range of 0 bytes cannot be read");
+    const url = this.blobUrl(blobName);
     let at = 0;
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      if (at + chunk.length > buffer.length) throw new Error(`the answer holds more than the ${buffer.length} bytes asked for`);
+    let ifMatch = etag;
+    for (let retries = 0; ; retries++) {
+      const body = await this.get(url, offset + at, buffer.length - at, ifMatch);
+      // The rest of a broken body is asked for on the ETag the first answer had, so it cannot come from another version.
+      ifMatch ??= body.etag;
+      try {
+        await receive(body.stream, buffer, at, stallMs);
+        return;
+      } catch (error) {
+        if (!(error instanceof BodyBroke) || retries >= BODY_RETRIES || !ifMatch) throw error;
+        at = error.at;
+      }
+    }
+  }
+
+  private async get(url: string, offset: number, count: number, ifMatch: string | undefined): Promise<{ stream: NodeJS.ReadableStream; etag?: string }> {
+    const headers = createHttpHeaders({ "x-ms-version": this.sender.version, "x-ms-range": `bytes=${offset}-${offset + count - 1}` });
+    if (ifMatch) headers.set("If-Match", ifMatch);
+    // Insecure connections allowed as the SDK allows them (its clients' option): the URL is the account's, as configured.
+    const request = createPipelineRequest({ url, method: "GET", headers, allowInsecureConnection: true, streamResponseStatusCodes: new Set([200, 206]) });
+    const response = await this.sender.sendRequest(request);
+    if (response.status !== 200 && response.status !== 206) {
+      const code = response.headers.get("x-ms-error-code");
+      throw new RestError(`Get Blob answered ${response.status}${code ? ` (${code})` : ""}`, { code, statusCode: response.status, request, response });
+    }
+    if (!response.readableStreamBody) throw new Error("the answer has no body");
+    return { stream: response.readableStreamBody, etag: response.headers.get("etag") };
+  }
+}
+
+/**
+ * The body into `buffer` from `from`. A body that stops coming is given up: destroying it destroys
+ * the response, freeing its socket. Before the answer, only the service's `timeout` (the pipeline's
+ * per-try limit, sent as a query parameter) bounds the wait. A timer, not an abort signal on the
+ * request: the signal's listeners cost about 0.05 ms of CPU a read (docs/performance.md).
+ */
+async function receive(stream: NodeJS.ReadableStream, buffer: Buffer, from: number, stallMs: number): Promise<void> {
+  const body = stream as NodeJS.ReadableStream & AsyncIterable<Buffer> & { destroy(error?: Error): void };
+  let stalled = false;
+  const timer = setTimeout(() => {
+    stalled = true;
+    body.destroy(new Error(`the answer stalled: not whole after ${stallMs / 1000} s`));
+  }, stallMs);
+  let at = from;
+  let overflow = false;
+  try {
+    for await (const chunk of body) {
+      // Leaving the loop destroys the body.
+      if (at + chunk.length > buffer.length) {
+        overflow = true;
+        break;
+      }
       chunk.copy(buffer, at);
       at += chunk.length;
     }
-    if (at !== buffer.length) throw new Error(`the answer ended after ${at} of ${buffer.length} bytes`);
+  } catch (error) {
+    if (stalled) throw error;
+    throw new BodyBroke(at, error);
   } finally {
-    clearTimeout(stalled);
+    clearTimeout(timer);
   }
+  if (overflow) throw new Error(`the answer holds more than the ${buffer.length - from} bytes asked for`);
+  if (at !== buffer.length) throw new Error(`the answer ended after ${at - from} of ${buffer.length - from} bytes`);
 }
