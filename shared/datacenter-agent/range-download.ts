@@ -45,9 +45,9 @@ export class BlobRangeReader {
     containerUrl: string,
     private readonly sender: RequestSender,
   ) {
-    const at = containerUrl.indexOf("?");
-    this.base = (at < 0 ? containerUrl : containerUrl.slice(0, at)).replace(/\/$/, "");
-    this.query = at < 0 ? "" : containerUrl.slice(at);
+    const url = new URL(containerUrl);
+    this.base = `${url.origin}${url.pathname.replace(/\/$/, "")}`;
+    this.query = url.search;
   }
 
   /**
@@ -75,11 +75,12 @@ export class BlobRangeReader {
     if (buffer.length === 0) throw new RangeError("a range of 0 bytes cannot be read");
     const url = this.blobUrl(blobName);
     let at = 0;
-    let ifMatch = etag;
+    // An empty ETag (a listing without one) is none: the first answer's is taken instead.
+    let ifMatch = etag || undefined;
     for (let retries = 0; ; retries++) {
       const body = await this.get(url, offset + at, buffer.length - at, ifMatch);
       // The rest of a broken body is asked for on the ETag the first answer had, so it cannot come from another version.
-      ifMatch ??= body.etag;
+      ifMatch ||= body.etag;
       try {
         await receive(body.stream, buffer, at, stallMs);
         return;
@@ -99,6 +100,13 @@ export class BlobRangeReader {
     if (response.status !== 200 && response.status !== 206) {
       const code = response.headers.get("x-ms-error-code");
       throw new RestError(`Get Blob answered ${response.status}${code ? ` (${code})` : ""}`, { code, statusCode: response.status, request, response });
+    }
+    // Only the range asked for, said to be that range: a whole blob (200) or another range is never taken for it.
+    const range = response.headers.get("content-range");
+    const expected = `bytes ${offset}-${offset + count - 1}/`;
+    if (response.status !== 206 || !range?.startsWith(expected)) {
+      response.readableStreamBody?.resume();
+      throw new Error(`the answer is not the range asked for (${response.status}, Content-Range ${range ?? "none"}; asked ${expected.slice(0, -1)})`);
     }
     if (!response.readableStreamBody) throw new Error("the answer has no body");
     return { stream: response.readableStreamBody, etag: response.headers.get("etag") };

@@ -36,6 +36,9 @@ test("a blob's URL is the one the SDK's getBlobClient builds, whatever its name 
   for (const name of ["plain.bin", "a/b/c.txt", "space and+plus.txt", "per%cent/#hash?q=1", "ünï/ćødé 漢字.bin", "a//b", "trailing/", "x;y,z@&=$!'()*~", "back\\slash", "[a]{b}|c^d`e\"f<g>", "%2F%41"]) {
     expect(reader.blobUrl(name)).toBe(client.getBlobClient(name).url);
   }
+  // A container URL's trailing slash, query (a SAS) and fragment: the name goes in its path.
+  expect(new BlobRangeReader("https://a.blob.core.windows.net/c/?sv=1&sig=x#frag", answering()).blobUrl("d/e f")).toBe("https://a.blob.core.windows.net/c/d/e%20f?sv=1&sig=x");
+  expect(new BlobRangeReader("https://a.blob.core.windows.net/c#frag", answering()).blobUrl("x")).toBe("https://a.blob.core.windows.net/c/x");
   // Segments a URL resolves away would name another blob: refused before any request.
   const sender = answering(Readable.from([Buffer.alloc(1)]));
   for (const name of ["..", "a/./b", "a/../b", "a/.."]) {
@@ -58,17 +61,25 @@ test("a blob's URL is the one the SDK's getBlobClient builds, whatever its name 
   }
 });
 
-/** A sender whose answers are `bodies`, in turn; it keeps the requests it was sent. */
-function answering(...bodies: (Readable | undefined)[]): RequestSender & { requests: PipelineRequest[] } {
+/**
+ * A sender whose answers are `bodies`, in turn, each a 206 said to be the range asked for (or the
+ * range `claims` gives); it keeps the requests it was sent.
+ */
+function answering(...bodies: (Readable | undefined)[]): RequestSender & { requests: PipelineRequest[]; claims?: (asked: string) => { status: number; range?: string } } {
   const requests: PipelineRequest[] = [];
-  return {
+  const sender: RequestSender & { requests: PipelineRequest[]; claims?: (asked: string) => { status: number; range?: string } } = {
     version: "2025-01-05",
     requests,
     async sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
       requests.push(request);
-      return { request, status: 206, headers: createHttpHeaders({ etag: '"0x1"' }), readableStreamBody: bodies.shift() };
+      const asked = request.headers.get("x-ms-range")!.replace("bytes=", "bytes ");
+      const { status, range } = sender.claims?.(asked) ?? { status: 206, range: `${asked}/1000` };
+      const headers = createHttpHeaders({ etag: '"0x1"' });
+      if (range) headers.set("content-range", range);
+      return { request, status, headers, readableStreamBody: bodies.shift() };
     },
   };
+  return sender;
 }
 
 /** A body that gives `bytes`, then fails as a connection reset does. */
@@ -87,7 +98,8 @@ function breaking(bytes: Buffer): Readable {
 test("a body that breaks off is asked for again from where it broke, on the first answer's ETag, three times at most", async () => {
   const sender = answering(breaking(Buffer.from("abc")), Readable.from([Buffer.from("defgh")]));
   const buffer = Buffer.alloc(8);
-  await new BlobRangeReader("http://account/container", sender).read("b", buffer, 100, undefined);
+  // An empty ETag (a listing without one) is none: the rest is asked for on the first answer's.
+  await new BlobRangeReader("http://account/container", sender).read("b", buffer, 100, "");
   expect(buffer.toString()).toBe("abcdefgh");
   expect(sender.requests.map((request) => [request.headers.get("x-ms-range"), request.headers.get("if-match") ?? null])).toEqual([
     ["bytes=100-107", null],
@@ -105,6 +117,14 @@ test("an answer shorter or longer than the range, or without a body, is an error
   await expect(reader(Readable.from([Buffer.alloc(3), Buffer.alloc(3)])).read("b", Buffer.alloc(5), 0, undefined)).rejects.toThrow("more than the 5 bytes asked for");
   await expect(reader(undefined).read("b", Buffer.alloc(5), 0, undefined)).rejects.toThrow("no body");
   await expect(reader(Readable.from([Buffer.alloc(3)])).read("b", Buffer.alloc(0), 0, undefined)).rejects.toThrow("a range of 0 bytes");
+});
+
+test("an answer that is not the range asked for (a whole blob, another range, none said) is an error", async () => {
+  for (const claim of [{ status: 200 }, { status: 200, range: "bytes 0-4/5" }, { status: 206, range: "bytes 1-5/9" }, { status: 206, range: "bytes 0-5/9" }, { status: 206 }]) {
+    const sender = answering(Readable.from([Buffer.alloc(5)]));
+    sender.claims = () => claim;
+    await expect(new BlobRangeReader("http://account/container", sender).read("b", Buffer.alloc(5), 0, '"0x1"')).rejects.toThrow("not the range asked for");
+  }
 });
 
 test("an answer that stalls is given up once the stall limit passes, its stream destroyed, not asked for again", async () => {
