@@ -34,7 +34,7 @@ import { RestError } from "@azure/storage-blob";
 import type { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import { storageAccountName } from "../config/customer-accounts";
 import { DriveManifest, driveFileSegments, MANIFEST_FILE, ManifestBlob, md5Hex, writeDriveManifest } from "../formats/drive-manifest";
-import { BlobListFormatError, writeExportBlobList } from "../formats/export-blob-list";
+import { BlobListFormatError, splitBlobPath, writeExportBlobList } from "../formats/export-blob-list";
 import { DrivePathError, DriveTree, exportDriveTree, exportFileSegments, PartialFile } from "../drive-access/drive-fs";
 import { exportedBlobFilePath, exportedFilesInManifest, writeExportedBlobFiles } from "../formats/export-blob-files";
 import { EXPORT_BLOCK_BYTES, exportFilePath, fillDrive } from "../formats/export-packing";
@@ -448,8 +448,7 @@ class ExportCopier {
       // The status says all there is: the blob's name is no file name on a drive.
       return { ...entry, status: "FileNameInvalid" };
     }
-    const containerName = blob.blobPath.slice(0, blob.blobPath.indexOf("/"));
-    const blobName = blob.blobPath.slice(containerName.length + 1);
+    const { container: containerName, blobName } = splitBlobPath(blob.blobPath);
     const source = this.reader(containerName);
     const conditions = blob.etag ? { ifMatch: blob.etag } : undefined;
     const blocks: BlockLogEntry[] = [];

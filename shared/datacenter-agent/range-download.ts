@@ -7,17 +7,22 @@
  * groups) and its typed answer (some fifty headers deserialised) cost more CPU than the read, and a
  * drive of small blobs is bound by the agent's CPU (docs/performance.md, "The small export's reads").
  * What the SDK's read did besides is kept: a body that breaks off is asked for again from where it
- * broke, on the same ETag (three times); a body that stalls is given up; a body of any other length
- * is refused, never reported whole; an error answer is a `RestError` with its status.
+ * broke, on the same ETag (three times; a closed connection too, which the SDK gave up on); a body
+ * that stalls is given up; a body of any other length is refused, never reported whole; an error
+ * answer is a `RestError` with its status.
  */
 import { createHttpHeaders, createPipelineRequest, RestError, type PipelineRequest, type PipelineResponse } from "@azure/core-rest-pipeline";
 import type { ContainerClient } from "@azure/storage-blob";
+import { dotSegmentProblem } from "../formats/export-blob-list";
 
 /** A request whose body has not ended in this long is given up (the SDK's own limit for `downloadToBuffer`). */
 export const RANGE_STALL_MS = 100_000;
 
 /** Times a body that breaks off mid-way is asked for again (the SDK's `maxRetryRequests` as the agent set it). */
 const BODY_RETRIES = 3;
+
+/** The answers whose body is handed over as a stream: the range (206), and a whole blob (200), which is refused after its headers. */
+const STREAMED_STATUSES = new Set([200, 206]);
 
 /** What sends a request through an account client's pipeline: `@azure/core-client`'s `ServiceClient`. */
 export interface RequestSender {
@@ -64,9 +69,11 @@ export class BlobRangeReader {
 
   /** The blob's URL, escaped as the SDK's `getBlobClient` escapes it: each segment of the name encoded, and `'` too. */
   blobUrl(blobName: string): string {
+    const segments = blobName.split("/");
     // A URL's `.` and `..` segments are resolved away on the way out, naming another blob or none: refused, never sent.
-    if (blobName.split("/").some((segment) => segment === "." || segment === "..")) throw new RangeError(`no URL can name the blob '${blobName}': it has a '.' or '..' segment`);
-    return `${this.base}/${blobName.split("/").map((segment) => encodeURIComponent(segment).replace(/'/g, "%27")).join("/")}${this.query}`;
+    const problem = dotSegmentProblem(segments);
+    if (problem) throw new RangeError(`no URL can name the blob '${blobName}': ${problem}`);
+    return `${this.base}/${segments.map((segment) => encodeURIComponent(segment).replace(/'/g, "%27")).join("/")}${this.query}`;
   }
 
   /** `buffer.length` bytes of the blob from `offset` into `buffer`, on `etag` when given; a body shorter or longer is an error. */
@@ -92,21 +99,21 @@ export class BlobRangeReader {
   }
 
   private async get(url: string, offset: number, count: number, ifMatch: string | undefined): Promise<{ stream: NodeJS.ReadableStream; etag?: string }> {
-    const headers = createHttpHeaders({ "x-ms-version": this.sender.version, "x-ms-range": `bytes=${offset}-${offset + count - 1}` });
+    const range = `${offset}-${offset + count - 1}`;
+    const headers = createHttpHeaders({ "x-ms-version": this.sender.version, "x-ms-range": `bytes=${range}` });
     if (ifMatch) headers.set("If-Match", ifMatch);
     // Insecure connections allowed as the SDK allows them (its clients' option): the URL is the account's, as configured.
-    const request = createPipelineRequest({ url, method: "GET", headers, allowInsecureConnection: true, streamResponseStatusCodes: new Set([200, 206]) });
+    const request = createPipelineRequest({ url, method: "GET", headers, allowInsecureConnection: true, streamResponseStatusCodes: STREAMED_STATUSES });
     const response = await this.sender.sendRequest(request);
     if (response.status !== 200 && response.status !== 206) {
       const code = response.headers.get("x-ms-error-code");
       throw new RestError(`Get Blob answered ${response.status}${code ? ` (${code})` : ""}`, { code, statusCode: response.status, request, response });
     }
     // Only the range asked for, said to be that range: a whole blob (200) or another range is never taken for it.
-    const range = response.headers.get("content-range");
-    const expected = `bytes ${offset}-${offset + count - 1}/`;
-    if (response.status !== 206 || !range?.startsWith(expected)) {
+    const answered = response.headers.get("content-range");
+    if (response.status !== 206 || !answered?.startsWith(`bytes ${range}/`)) {
       response.readableStreamBody?.resume();
-      throw new Error(`the answer is not the range asked for (${response.status}, Content-Range ${range ?? "none"}; asked ${expected.slice(0, -1)})`);
+      throw new Error(`the answer is not the range asked for (${response.status}, Content-Range ${answered ?? "none"}; asked bytes ${range})`);
     }
     if (!response.readableStreamBody) throw new Error("the answer has no body");
     return { stream: response.readableStreamBody, etag: response.headers.get("etag") };

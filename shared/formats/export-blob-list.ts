@@ -85,7 +85,8 @@ function dotContainerProblem(container: string): string | undefined {
   return container === "." || container === ".." ? `container name '${container}' names no container` : undefined;
 }
 
-function dotSegmentProblem(segments: string[]): string | undefined {
+/** Why a name's segments cannot be a blob's: a `.` or `..` segment, which a URL resolves into another blob. */
+export function dotSegmentProblem(segments: string[]): string | undefined {
   const dot = segments.find((segment) => segment === "." || segment === "..");
   return dot === undefined ? undefined : `a blob name cannot have a '${dot}' path segment`;
 }

@@ -42,7 +42,7 @@ test("a blob's URL is the one the SDK's getBlobClient builds, whatever its name 
   // Segments a URL resolves away would name another blob: refused before any request.
   const sender = answering(Readable.from([Buffer.alloc(1)]));
   for (const name of ["..", "a/./b", "a/../b", "a/.."]) {
-    await expect(new BlobRangeReader("http://account/container", sender).read(name, Buffer.alloc(1), 0, undefined)).rejects.toThrow("'.' or '..' segment");
+    await expect(new BlobRangeReader("http://account/container", sender).read(name, Buffer.alloc(1), 0, undefined)).rejects.toThrow(/^no URL can name the blob '.*': a blob name cannot have a '\.{1,2}' path segment$/);
   }
   expect(sender.requests).toHaveLength(0);
   const names = ["space and+plus.txt", "per%cent/#hash?q=1", "ünï/ćødé 漢字.bin"];
