@@ -206,10 +206,11 @@ export async function timedProcess(script: string, args: string[], options: Time
 }
 
 /**
- * Agent and raw rounds in pairs, each pair's order the other way round from the last's (whoever goes
- * second meets what the first left: Azurite reclaiming deleted blobs, a warmer cache), the first pair a
- * warm-up not counted. Each side starts on a settled disk. A pair that met a busy moment of the
- * shared machine counts on both sides, not on one only.
+ * One row's agent and raw rounds, in pairs, each pair's order the other way round from the last's
+ * (whoever goes second meets what the first left: Azurite reclaiming deleted blobs, a warmer cache),
+ * the first pair a warm-up not counted. Each side starts on a settled disk. A pair that met a busy
+ * moment of the shared machine counts on both sides, not on one only. Measured one pair at a time
+ * (`next`), so that the rows of a run can take turns (`interleave`).
  *
  * The row's ratio is the pairs' summed raw time over their summed agent time: the rate of all the
  * measured work, each pair weighing as long as it ran. Not the median of the pairs' own ratios, used
@@ -224,50 +225,89 @@ export async function timedProcess(script: string, args: string[], options: Time
  * slowed is luck, not the agent, and the rule looks only at them, never at the ratio.
  * The row's note says how many pairs were measured again, and how many kept a mismatch.
  */
-export async function pairedRuns(rounds: number, settleDir: string, agent: () => Promise<TimedRun>, raw: () => Promise<TimedRun>, onPair: (round: number, agent: TimedRun, raw: TimedRun) => void) {
-  const agents: TimedRun[] = [];
-  const raws: TimedRun[] = [];
-  let remeasured = 0;
-  let mismatched = 0;
-  for (let round = 0; round <= rounds; round++) {
+export class PairedRow {
+  private readonly agents: TimedRun[] = [];
+  private readonly raws: TimedRun[] = [];
+  private round = 0;
+  private remeasured = 0;
+  private mismatched = 0;
+
+  constructor(
+    readonly label: string,
+    private readonly rounds: number,
+    private readonly settleDir: string,
+    private readonly agent: () => Promise<TimedRun>,
+    private readonly raw: () => Promise<TimedRun>,
+  ) {}
+
+  get done(): boolean {
+    return this.round > this.rounds;
+  }
+
+  /** How far through its pairs (the warm-up counted) the row is: the row furthest behind goes next. */
+  get progress(): number {
+    return this.round / (this.rounds + 1);
+  }
+
+  async next(): Promise<void> {
+    const round = this.round++;
     const agentFirst = round % 2 === 1;
     for (let attempt = 0; ; attempt++) {
-      settle(settleDir);
-      const first = await (agentFirst ? agent() : raw());
-      settle(settleDir);
-      const second = await (agentFirst ? raw() : agent());
+      settle(this.settleDir);
+      const first = await (agentFirst ? this.agent() : this.raw());
+      settle(this.settleDir);
+      const second = await (agentFirst ? this.raw() : this.agent());
       const [agentRun, rawRun] = agentFirst ? [first, second] : [second, first];
-      if (round === 0) break;
+      if (round === 0) return;
       // What neither side did: the host's steal, or another process of this machine (a build, a test run).
       const stealApart = Math.abs(agentRun.stealCores - rawRun.stealCores) > MISMATCH_CORES;
       const othersApart = Math.abs(agentRun.othersCores - rawRun.othersCores) > MISMATCH_CORES;
       if ((stealApart || othersApart) && attempt < MAX_REMEASURES) {
-        remeasured++;
+        this.remeasured++;
         const what = stealApart ? "steal" : "other processes";
         const [agentCores, rawCores] = stealApart ? [agentRun.stealCores, rawRun.stealCores] : [agentRun.othersCores, rawRun.othersCores];
-        console.log(`  round ${round}: ${what} ${agentCores.toFixed(2)} (agent) against ${rawCores.toFixed(2)} (raw): measured again`);
+        console.log(`  ${this.label} round ${round}: ${what} ${agentCores.toFixed(2)} (agent) against ${rawCores.toFixed(2)} (raw): measured again`);
         continue;
       }
-      if (stealApart || othersApart) mismatched++;
-      agents.push(agentRun);
-      raws.push(rawRun);
-      onPair(round, agentRun, rawRun);
-      break;
+      if (stealApart || othersApart) this.mismatched++;
+      this.agents.push(agentRun);
+      this.raws.push(rawRun);
+      console.log(`  ${this.label} round ${round}: agent ${describeRun(agentRun)}, peak RSS ${(agentRun.peakRssBytes / 2 ** 20).toFixed(0)} MiB; raw ${describeRun(rawRun)}; ratio ${(rawRun.ms / agentRun.ms).toFixed(2)}`);
+      return;
     }
   }
-  // Equal work on both sides: the rate ratio is the time ratio, raw over agent.
-  const ratios = agents.map((run, index) => raws[index].ms / run.ms);
-  const total = (runs: TimedRun[]) => runs.reduce((sum, run) => sum + run.ms, 0);
-  const ratio = total(raws) / total(agents);
-  const remeasures = `${remeasured} pair(s) measured again for steal or other processes' load apart by more than ${MISMATCH_CORES} core${mismatched > 0 ? `, ${mismatched} kept so` : ""}`;
-  const pairs = spread(ratios);
-  return {
-    agents,
-    raws,
-    ratio,
-    ratioSpread: { min: pairs.min, max: pairs.max },
-    note: `ratio: the ${agents.length} pairs' summed raw time over their summed agent time (their own ratios' median ${pairs.median.toFixed(2)}); ${cpuNote(agents, raws)}; ${remeasures}`,
-  };
+
+  result() {
+    const { agents, raws } = this;
+    // Equal work on both sides: the rate ratio is the time ratio, raw over agent.
+    const ratios = agents.map((run, index) => raws[index].ms / run.ms);
+    const total = (runs: TimedRun[]) => runs.reduce((sum, run) => sum + run.ms, 0);
+    const ratio = total(raws) / total(agents);
+    const remeasures = `${this.remeasured} pair(s) measured again for steal or other processes' load apart by more than ${MISMATCH_CORES} core${this.mismatched > 0 ? `, ${this.mismatched} kept so` : ""}`;
+    const pairs = spread(ratios);
+    return {
+      agents,
+      raws,
+      ratio,
+      ratioSpread: { min: pairs.min, max: pairs.max },
+      note: `ratio: the ${agents.length} pairs' summed raw time over their summed agent time (their own ratios' median ${pairs.median.toFixed(2)}); ${cpuNote(agents, raws)}; ${remeasures}`,
+    };
+  }
+}
+
+/**
+ * Measures the rows' pairs in turn, the row furthest behind next (the first of them on a tie), so
+ * that each row's pairs spread over the whole run. Measured one row after another, a row's pairs
+ * filled a few minutes of it, and the host's speed drifts over tens of minutes: on the rows whose
+ * agent spends more CPU than raw, whole runs moved by 0.05–0.09 where a run's own pairs agreed within
+ * 0.02–0.04 (docs/performance.md), the slow spell landing on whichever row was running.
+ */
+export async function interleave(rows: PairedRow[]): Promise<void> {
+  for (;;) {
+    const behind = rows.filter((row) => !row.done).sort((a, b) => a.progress - b.progress)[0];
+    if (!behind) return;
+    await behind.next();
+  }
 }
 
 const MISMATCH_CORES = 0.1;
@@ -444,8 +484,16 @@ export async function benchCopy(options: CopyOptions, startService: StartService
       { label: `Copy 1 file of ${Math.round(options.largeBytes / 2 ** 20)} MiB`, files: 1, bytes: options.largeBytes },
       { label: `Copy ${options.smallFiles} files of ${Math.round(options.smallBytes / 1024)} KiB`, files: options.smallFiles, bytes: options.smallBytes },
     ].filter((copyCase) => copyCase.files > 0 && copyCase.bytes > 0);
+    // Every case's drive, container and output stay until the last pair of the run: its rows take turns.
+    const spent = new SetAside(path.join(work, "spent"));
+    const agentArgs = (job: { sub: string; rg: string; name: string }, command: "import" | "export", driveId: string, drivePath: string) => [
+      command, "--job", `${job.sub}/${job.rg}/${job.name}`, "--drive", driveId, "--path", drivePath,
+      ...(command === "export" ? ["--capacity", "10TB"] : []),
+      "--api", service.url, "--parallelism", String(options.parallelism), "--state-dir", path.join(work, "state"),
+    ];
+    const measured = [];
     for (const copyCase of cases) {
-      console.log(`${copyCase.label}…`);
+      console.log(`${copyCase.label}: setting up…`);
       const container = `bench${copyCase.files > 1 ? "small" : "large"}`;
       const source = path.join(work, `${container}-source`);
       mkdirSync(path.join(source), { recursive: true });
@@ -456,27 +504,20 @@ export async function benchCopy(options: CopyOptions, startService: StartService
       }
       const drive = path.join(work, `${container}-drive`);
       const prepared = await prepareDrive({ drive, sources: [{ path: source, destination: container, disposition: "rename", origin: "bench" }] });
-      const spent = new SetAside(path.join(work, "spent"));
       spent.keep(source);
       const onDrive = path.join(drive, container);
       const fileList = path.join(work, `${container}-files.txt`);
       writeFileSync(fileList, Array.from({ length: copyCase.files }, (_, index) => path.join(onDrive, `file-${String(index).padStart(5, "0")}.bin`)).join("\n"));
-      const totalBytes = copyCase.files * copyCase.bytes;
+      // Export: the same blobs, put in the account once by the agent, onto an empty drive.
+      const seed = await receivedJob(service.url, prepared.entry);
+      const seeded = await timedProcess(agentScript, agentArgs(seed, "import", prepared.entry.driveId, drive));
+      if (seeded.code !== 0) throw new Error(`agent import exited ${seeded.code}: ${seeded.stderr}`);
 
-      const agentArgs = (job: { sub: string; rg: string; name: string }, command: "import" | "export", driveId: string, drivePath: string) => [
-        command, "--job", `${job.sub}/${job.rg}/${job.name}`, "--drive", driveId, "--path", drivePath,
-        ...(command === "export" ? ["--capacity", "10TB"] : []),
-        "--api", service.url, "--parallelism", String(options.parallelism), "--state-dir", path.join(work, "state"),
-      ];
-      const mibPerSecond = (ms: number) => totalBytes / 2 ** 20 / (ms / 1000);
-      const filesPerSecond = (ms: number) => copyCase.files / (ms / 1000);
-      const rate = copyCase.files > 1 ? filesPerSecond : mibPerSecond;
-      const unit = copyCase.files > 1 ? "files/s" : "MiB/s";
-
+      const rounds = copyCase.files > 1 ? options.smallRounds : options.rounds;
       // Import: both read the drive (its files in the page cache after the warm-up pair) and write
       // through an Azurite of their own, whose files are flushed before each side's clock stops.
-      const rounds = copyCase.files > 1 ? options.smallRounds : options.rounds;
-      const imported = await pairedRuns(
+      const imported = new PairedRow(
+        copyCase.label,
         rounds,
         work,
         async () => {
@@ -496,37 +537,14 @@ export async function benchCopy(options: CopyOptions, startService: StartService
           if (run.code !== 0) throw new Error(`raw upload exited ${run.code}: ${run.stderr}`);
           return run;
         },
-        (round, agent, raw) =>
-          console.log(`  round ${round}: agent ${describeRun(agent)}, peak RSS ${(agent.peakRssBytes / 2 ** 20).toFixed(0)} MiB; raw ${describeRun(raw)}; ratio ${(raw.ms / agent.ms).toFixed(2)}`),
       );
-      rows.push({
-        benchmark: copyCase.label,
-        measure: copyCase.files > 1 ? "files per second, agent vs raw upload" : "throughput, agent vs raw upload",
-        api: spread(imported.agents.map((run) => rate(run.ms))),
-        floor: spread(imported.raws.map((run) => rate(run.ms))),
-        unit,
-        ratio: imported.ratio,
-        ratioSpread: imported.ratioSpread,
-        target: "≥ 0.9",
-        met: imported.ratio >= 0.9,
-        note: `parallelism ${options.parallelism}, 4 MiB blocks; both as their own process, timed start to exit and the flush of what Azurite wrote, in pairs alternating who goes first; the agent also checks every block's MD5, reports progress and commits through the operator API; ${imported.note}`,
-      });
-      if (copyCase.files === 1) {
-        const peak = spread(imported.agents.map((run) => run.peakRssBytes / 2 ** 20));
-        rows.push({ benchmark: copyCase.label, measure: "agent peak RSS", api: peak, unit: "MiB", target: "< 300", met: peak.max < 300, note: `blocks in flight bound memory: ${options.parallelism} × 4 MiB` });
-      }
-
-      // Export: the same blobs, put in the account once by the agent, onto an empty drive.
-      const seed = await receivedJob(service.url, prepared.entry);
-      const seeded = await timedProcess(agentScript, agentArgs(seed, "import", prepared.entry.driveId, drive));
-      if (seeded.code !== 0) throw new Error(`agent import exited ${seeded.code}: ${seeded.stderr}`);
-      spent.keep(drive);
       // Both write every blob to a file, flushed to the disk before the clock stops: written back
       // later, a round's gigabyte lands on whoever runs next (the kernel writes dirty pages back
       // after 30 s), which is what swung this row from 0.98 to 0.69 between two runs.
       const exportDrive = path.join(work, `${container}-export`);
       const rawOut = path.join(work, `${container}-download`);
-      const exported = await pairedRuns(
+      const exported = new PairedRow(
+        copyCase.label.replace(/^Copy/, "Export"),
         rounds,
         work,
         async () => {
@@ -542,30 +560,56 @@ export async function benchCopy(options: CopyOptions, startService: StartService
           spent.keep(rawOut);
           return run;
         },
-        (round, agent, raw) =>
-          console.log(`  export round ${round}: agent ${describeRun(agent)}, peak RSS ${(agent.peakRssBytes / 2 ** 20).toFixed(0)} MiB; raw ${describeRun(raw)}; ratio ${(raw.ms / agent.ms).toFixed(2)}`),
       );
-      await deleteContainer(demostore, container);
-      const exportLabel = copyCase.label.replace(/^Copy/, "Export");
-      rows.push({
-        benchmark: exportLabel,
-        measure: copyCase.files > 1 ? "files per second, agent export vs raw download" : "throughput, agent export vs raw download",
-        api: spread(exported.agents.map((run) => rate(run.ms))),
-        floor: spread(exported.raws.map((run) => rate(run.ms))),
-        unit,
-        ratio: exported.ratio,
-        ratioSpread: exported.ratioSpread,
-        target: "≥ 0.9",
-        met: exported.ratio >= 0.9,
-        note: `parallelism ${options.parallelism}, 4 MiB ranges; both list the container and write every blob to a file, timed to its flush to the disk, in pairs alternating who goes first; the agent also hashes every block for the manifest, writes the manifest, key record and logs, and reports through the operator API; ${exported.note}`,
-      });
-      if (copyCase.files === 1) {
-        const peak = spread(exported.agents.map((run) => run.peakRssBytes / 2 ** 20));
-        rows.push({ benchmark: exportLabel, measure: "agent peak RSS", api: peak, unit: "MiB", target: "< 300", met: peak.max < 300, note: `ranges in flight bound memory: ${options.parallelism} × 4 MiB` });
-      }
-      spent.removeAll();
-      settle(work);
+      measured.push({ copyCase, container, imported, exported });
     }
+
+    console.log("Measuring, the rows taking turns…");
+    await interleave(measured.flatMap(({ imported, exported }) => [imported, exported]));
+
+    for (const { copyCase, container, imported: importRow, exported: exportRow } of measured) {
+      const totalBytes = copyCase.files * copyCase.bytes;
+      const mibPerSecond = (ms: number) => totalBytes / 2 ** 20 / (ms / 1000);
+      const filesPerSecond = (ms: number) => copyCase.files / (ms / 1000);
+      const rate = copyCase.files > 1 ? filesPerSecond : mibPerSecond;
+      const unit = copyCase.files > 1 ? "files/s" : "MiB/s";
+      const directions = [
+        {
+          row: importRow,
+          measure: copyCase.files > 1 ? "files per second, agent vs raw upload" : "throughput, agent vs raw upload",
+          note: `parallelism ${options.parallelism}, 4 MiB blocks; both as their own process, timed start to exit and the flush of what Azurite wrote, in pairs alternating who goes first, taking turns with the other rows' pairs; the agent also checks every block's MD5, reports progress and commits through the operator API`,
+          memory: "blocks in flight bound memory",
+        },
+        {
+          row: exportRow,
+          measure: copyCase.files > 1 ? "files per second, agent export vs raw download" : "throughput, agent export vs raw download",
+          note: `parallelism ${options.parallelism}, 4 MiB ranges; both list the container and write every blob to a file, timed to its flush to the disk, in pairs alternating who goes first, taking turns with the other rows' pairs; the agent also hashes every block for the manifest, writes the manifest, key record and logs, and reports through the operator API`,
+          memory: "ranges in flight bound memory",
+        },
+      ];
+      for (const { row, measure, note, memory } of directions) {
+        const result = row.result();
+        rows.push({
+          benchmark: row.label,
+          measure,
+          api: spread(result.agents.map((run) => rate(run.ms))),
+          floor: spread(result.raws.map((run) => rate(run.ms))),
+          unit,
+          ratio: result.ratio,
+          ratioSpread: result.ratioSpread,
+          target: "≥ 0.9",
+          met: result.ratio >= 0.9,
+          note: `${note}; ${result.note}`,
+        });
+        if (copyCase.files === 1) {
+          const peak = spread(result.agents.map((run) => run.peakRssBytes / 2 ** 20));
+          rows.push({ benchmark: row.label, measure: "agent peak RSS", api: peak, unit: "MiB", target: "< 300", met: peak.max < 300, note: `${memory}: ${options.parallelism} × 4 MiB` });
+        }
+      }
+      await deleteContainer(demostore, container);
+    }
+    spent.removeAll();
+    settle(work);
   } finally {
     service.process.kill("SIGTERM");
     await azurite.stop();
