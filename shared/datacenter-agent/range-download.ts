@@ -31,6 +31,9 @@ export interface RequestSender {
   version: string;
 }
 
+/** A response's body as Node gives it (an `IncomingMessage`): destroying it closes the connection. */
+type ClosableStream = NodeJS.ReadableStream & { destroy(error?: Error): void };
+
 /** A body that broke off: what arrived is kept, the rest can be asked for again. */
 class BodyBroke extends Error {
   constructor(
@@ -105,14 +108,15 @@ export class BlobRangeReader {
     // Insecure connections allowed as the SDK allows them (its clients' option): the URL is the account's, as configured.
     const request = createPipelineRequest({ url, method: "GET", headers, allowInsecureConnection: true, streamResponseStatusCodes: STREAMED_STATUSES });
     const response = await this.sender.sendRequest(request);
-    if (response.status !== 200 && response.status !== 206) {
+    if (!STREAMED_STATUSES.has(response.status)) {
       const code = response.headers.get("x-ms-error-code");
       throw new RestError(`Get Blob answered ${response.status}${code ? ` (${code})` : ""}`, { code, statusCode: response.status, request, response });
     }
     // Only the range asked for, said to be that range: a whole blob (200) or another range is never taken for it.
     const answered = response.headers.get("content-range");
     if (response.status !== 206 || !answered?.startsWith(`bytes ${range}/`)) {
-      response.readableStreamBody?.resume();
+      // Destroyed, not drained: a whole blob's body (200) can be gigabytes, and the connection is worth less than reading them.
+      (response.readableStreamBody as ClosableStream | undefined)?.destroy();
       throw new Error(`the answer is not the range asked for (${response.status}, Content-Range ${answered ?? "none"}; asked bytes ${range})`);
     }
     if (!response.readableStreamBody) throw new Error("the answer has no body");
@@ -127,7 +131,7 @@ export class BlobRangeReader {
  * request: the signal's listeners cost about 0.05 ms of CPU a read (docs/performance.md).
  */
 async function receive(stream: NodeJS.ReadableStream, buffer: Buffer, from: number, stallMs: number): Promise<void> {
-  const body = stream as NodeJS.ReadableStream & AsyncIterable<Buffer> & { destroy(error?: Error): void };
+  const body = stream as ClosableStream & AsyncIterable<Buffer>;
   let stalled = false;
   const timer = setTimeout(() => {
     stalled = true;
