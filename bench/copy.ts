@@ -367,13 +367,13 @@ function describeRun(run: TimedRun): string {
 }
 
 /**
- * What a case's rounds wrote (drives, downloads, accounts) and its set-up's sources, out of the next
+ * What the rounds wrote (drives, downloads, accounts) and the set-up's sources, out of the next
  * side's way. On a file system without a journal (this machine's ext4), a file created within a
  * minute of a deletion has the kernel skip every recently deleted inode it meets (`recently_deleted`
  * in ext4's inode allocator, seen with `perf record`): 10,000 creates took 0.3 s or 7 s of system
  * time depending on when the last side had deleted its 10,000 files, which is what swung the
  * small-blob export. So a folder of many files is renamed aside (a rename frees no inode) and removed
- * when the case is done, untimed; one of a few files is deleted at once, since its few inodes cost
+ * when the run is done, untimed; one of a few files is deleted at once, since its few inodes cost
  * the next side nothing, where keeping gigabytes would fill the page cache and bring the kernel's
  * reclaim into the timed runs (it did: 20 GB kept, and the last rounds slowed).
  */
