@@ -254,8 +254,8 @@ export class PairedRow {
 
   /**
    * The row's next turn: the warm-up pair; then, each time, an untimed raw side and two pairs, one
-   * in each order. Taking turns, the first side after another row's turn ran 4–16 % slower than the
-   * side after it (the median over each row's pairs, in two runs): whatever the other rows left in
+   * in each order. Taking turns, the first side after another row's turn ran 3–16 % slower than the
+   * side after it (the median over each row's pairs, on seven of eight rows in two runs): whatever the other rows left in
    * the storage's process and the machine's caches fell on it. The untimed side takes that on, and
    * a turn's two orders keep the agent first in exactly half the pairs (an even count of them).
    */
